@@ -1,0 +1,496 @@
+"""Campaign definitions: read the YAML, report every problem by file, line and key, build the specs the engine runs.
+
+The format is DESIGN.md's "Definition file (contract)", published as the JSON
+schema ``definitions/schema.json`` (shipped as ``workflow.shipped``) so that
+editors check a file as it is typed. The schema catches the shape (unknown
+keys, types, durations, ids); the checks here catch what a schema cannot see
+(an assignee that is no declared role, an id used twice, a cron expression
+APScheduler rejects). All problems are collected before anything is refused.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from apscheduler.triggers.cron import CronTrigger
+
+from workflow.durations import Duration, parse_duration
+from workflow.sourcefile import (
+    Problem,
+    SourceError,
+    SourceLines,
+    decode_utf8,
+    load_yaml,
+    read_source_file,
+    schema_problems,
+    shipped_folder,
+    shipped_validator,
+)
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+# the leading group's usual officers coordinate unless the definition says otherwise
+DEFAULT_COORDINATORS = ("leader", "deputy", "office_director")
+# in an escalation's `notify`, the person an overdue item is assigned to, not a role
+RESPONSIBLE = "responsible"
+EVERY_KEYWORDS = ("week", "month", "quarter", "year")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DEFINITIONS_PATH_VARIABLE = "PINGAN_DEFINITIONS_PATH"
+
+Scope = Literal["group", "unit"]
+Per = Literal["campaign", "unit"]
+
+
+@dataclass(frozen=True)
+class Role:
+    """A role tasks land on: held in the campaign's unit (``group``) or in each sub-unit (``unit``)."""
+
+    id: str
+    title: str
+    scope: Scope
+    required: bool  # refuse to start when nobody holds it, even if no task names it
+    title_en: str | None
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A one-off task created when its phase is entered (one per sub-unit with ``per: unit``)."""
+
+    id: str
+    title: str
+    assignee: str
+    per: Per
+    due: Duration | None  # after the phase starts
+    required: bool  # blocks leaving the phase
+    title_en: str | None
+    description: str | None
+
+
+@dataclass(frozen=True)
+class RecurringSpec:
+    """A duty that recurs while its phase lasts: ``every`` week/month/quarter/year or a cron expression."""
+
+    id: str
+    title: str
+    assignee: str
+    per: Per
+    every: str
+    on: str | int | None  # a weekday for `week`, a day of the month for month/quarter/year
+    due: Duration | None  # after each occurrence starts
+    required: bool
+    title_en: str | None
+    description: str | None
+
+
+@dataclass(frozen=True)
+class PhaseSpec:
+    """A phase: a state of the campaign's machine, with its tasks and recurring duties."""
+
+    id: str
+    title: str
+    duration: Duration | None
+    tasks: tuple[TaskSpec, ...]
+    recurring: tuple[RecurringSpec, ...]
+    title_en: str | None
+    description: str | None
+
+
+@dataclass(frozen=True)
+class EscalationLevel:
+    """Who is told once an item has been overdue for ``after``; ``responsible`` means its assignee."""
+
+    after: Duration
+    notify: tuple[str, ...]
+    colour: str | None
+
+
+@dataclass(frozen=True)
+class EscalationSpec:
+    """How overdue work escalates: default deadlines, the reminder, the levels in order."""
+
+    deadline_by_severity: Mapping[str, Duration]
+    remind_before: Duration | None
+    levels: tuple[EscalationLevel, ...]
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A validated campaign definition, with the exact text it was read from and that text's hash."""
+
+    id: str
+    version: int
+    title: str
+    timezone: str
+    roles: tuple[Role, ...]
+    coordinators: tuple[str, ...]
+    phases: tuple[PhaseSpec, ...]
+    escalation: EscalationSpec | None
+    title_en: str | None
+    description: str | None
+    text: str
+    content_hash: str
+    source: str
+
+    def role(self, role_id: str) -> Role:
+        """The declared role ``role_id`` (KeyError if there is none)."""
+        for role in self.roles:
+            if role.id == role_id:
+                return role
+        raise KeyError(f"definition '{self.id}' declares no role '{role_id}'")
+
+    def phase(self, phase_id: str) -> PhaseSpec:
+        """The phase ``phase_id`` (KeyError if there is none)."""
+        for phase in self.phases:
+            if phase.id == phase_id:
+                return phase
+        raise KeyError(f"definition '{self.id}' has no phase '{phase_id}'")
+
+    def phase_ids(self) -> tuple[str, ...]:
+        """The phase ids in order: the campaign's states between ``draft`` and ``closed``."""
+        return tuple(phase.id for phase in self.phases)
+
+    def next_phase(self, phase_id: str) -> str | None:
+        """The phase after ``phase_id``, or None after the last one (the campaign closes)."""
+        ids = self.phase_ids()
+        position = ids.index(self.phase(phase_id).id)
+        return ids[position + 1] if position + 1 < len(ids) else None
+
+    def referenced_roles(self) -> set[str]:
+        """The roles some task, recurring duty or escalation level needs someone to hold."""
+        needed = {spec.assignee for phase in self.phases for spec in (*phase.tasks, *phase.recurring)}
+        if self.escalation is not None:
+            needed.update(role for level in self.escalation.levels for role in level.notify)
+        needed.discard(RESPONSIBLE)
+        return needed
+
+
+class DefinitionError(SourceError):
+    """A definition file that cannot be used; ``problems`` says where and why (file:line: key: message)."""
+
+
+class DefinitionNotFound(DefinitionError):
+    """No definition file for a reference (a path, or an id and perhaps a version)."""
+
+
+def parse_definition(text: str | bytes, source: str = "<definition>") -> Definition:
+    """Parse and validate a definition; raise :class:`DefinitionError` listing every problem found."""
+    try:
+        if isinstance(text, bytes):
+            text = decode_utf8(text, source)
+        data, lines = load_yaml(text, source)
+    except SourceError as error:
+        raise DefinitionError(error.problems) from None
+    problems = [*lines.problems, *schema_problems(shipped_validator("schema.json"), data, lines)]
+    flagged = {problem.key for problem in problems}
+    # a value the schema already refused needs no second message about the same key
+    problems += [p for p in _Checks(data, lines).run() if p.key not in flagged]
+    if problems:
+        raise DefinitionError(problems)
+    return _definition(data, text, source)
+
+
+def load_definition_file(path: str | Path) -> Definition:
+    """Read and validate the definition file at ``path`` (problems name the path as given)."""
+    try:
+        text = read_source_file(path)
+    except SourceError as error:
+        raise DefinitionError(error.problems) from None
+    return parse_definition(text, str(path))
+
+
+def find_definition(ref: str, version: int | None = None, search_path: Sequence[Path] | None = None) -> Path:
+    """The definition file ``ref`` names: a path to a file, or a definition id.
+
+    An id is looked up in ``search_path`` (default: the folders of
+    ``PINGAN_DEFINITIONS_PATH``, then the shipped definitions), among ``*.yaml``
+    files whose top-level ``id`` is ``ref``; the given ``version``, or the
+    highest. For a version found in two folders, the earlier folder wins.
+    """
+    if Path(ref).is_file():
+        return Path(ref)
+    folders = list(search_path) if search_path is not None else definition_folders()
+    versions: dict[int, Path] = {}
+    for path in _yaml_files(folders):
+        identity = _identity(path)
+        if identity is not None and identity[0] == ref:
+            versions.setdefault(identity[1], path)
+    if not versions:
+        where = ", ".join(str(folder) for folder in folders) or "no folders"
+        raise DefinitionNotFound([], f"no definition '{ref}': not a file, and no definition with that id in {where}")
+    if version is None:
+        return versions[max(versions)]
+    if version not in versions:
+        known = ", ".join(str(v) for v in sorted(versions))
+        raise DefinitionNotFound([], f"definition '{ref}' has no version {version} (versions found: {known})")
+    return versions[version]
+
+
+def definition_folders() -> list[Path]:
+    """Where definition ids are looked up: ``PINGAN_DEFINITIONS_PATH``'s folders, then the shipped ones."""
+    folders = [Path(entry) for entry in os.environ.get(DEFINITIONS_PATH_VARIABLE, "").split(os.pathsep) if entry]
+    shipped = shipped_folder()
+    if isinstance(shipped, Path):  # a package inside a zip file has no folder to search
+        folders.append(shipped)
+    return folders
+
+
+# --- semantic checks: what the schema cannot see ------------------------------------------------------------------
+
+_CRON_FIELDS = re.compile(r"^\S+(\s+\S+){4}$")
+
+
+class _Checks:
+    """Cross-references inside a definition. The data may break the schema: look only at what has the right shape."""
+
+    def __init__(self, data: dict[str, Any], lines: SourceLines) -> None:
+        self.data = data
+        self.lines = lines
+        self.problems: list[Problem] = []
+        self.roles: dict[str, dict[str, Any]] = {}
+
+    def run(self) -> list[Problem]:
+        self._timezone()
+        self._roles()
+        self._coordinators()
+        self._phases()
+        self._escalation()
+        return self.problems
+
+    def _problem(self, path: tuple[str | int, ...], message: str) -> None:
+        self.problems.append(self.lines.problem(path, message))
+
+    def _timezone(self) -> None:
+        zone = self.data.get("timezone")
+        if isinstance(zone, str):
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                self._problem(("timezone",), f"unknown timezone '{zone}' (use an IANA name such as Asia/Shanghai)")
+
+    def _roles(self) -> None:
+        first: dict[str, int] = {}
+        for path, role in _items(self.data, "roles"):
+            role_id = role.get("id")
+            if not isinstance(role_id, str):
+                continue
+            if role_id in first:
+                self._problem((*path, "id"), f"duplicate role id '{role_id}' (first at line {first[role_id]})")
+            else:
+                first[role_id] = self.lines.line_of((*path, "id"))
+                self.roles[role_id] = role
+
+    def _coordinators(self) -> None:
+        coordinators = self.data.get("coordinators")
+        if isinstance(coordinators, list):
+            for index, role_id in enumerate(coordinators):
+                self._known_role(("coordinators", index), role_id)
+
+    def _phases(self) -> None:
+        phase_lines: dict[str, int] = {}
+        spec_lines: dict[str, int] = {}  # tasks and recurring duties share one namespace: ids name tasks in the UI
+        for path, phase in _items(self.data, "phases"):
+            phase_id = phase.get("id")
+            if isinstance(phase_id, str):
+                if phase_id in phase_lines:
+                    self._problem((*path, "id"), f"duplicate phase id '{phase_id}' (first at line {phase_lines[phase_id]})")
+                else:
+                    phase_lines[phase_id] = self.lines.line_of((*path, "id"))
+            for kind in ("tasks", "recurring"):
+                for spec_path, spec in _items(phase, kind, path):
+                    spec_id = spec.get("id")
+                    if isinstance(spec_id, str):
+                        if spec_id in spec_lines:
+                            self._problem((*spec_path, "id"),
+                                          f"duplicate id '{spec_id}' (first at line {spec_lines[spec_id]})")
+                        else:
+                            spec_lines[spec_id] = self.lines.line_of((*spec_path, "id"))
+                    self._assignee(spec_path, spec)
+                    if kind == "recurring":
+                        self._schedule(spec_path, spec)
+
+    def _assignee(self, path: tuple[str | int, ...], spec: dict[str, Any]) -> None:
+        assignee = spec.get("assignee")
+        if not self._known_role((*path, "assignee"), assignee):
+            return
+        if self.roles[assignee].get("scope") == "unit" and spec.get("per", "campaign") != "unit":
+            self._problem((*path, "assignee"),
+                          f"role '{assignee}' is held in each sub-unit (scope: unit), so it needs 'per: unit' "
+                          f"(one item per sub-unit); or assign a leading-group role")
+
+    def _schedule(self, path: tuple[str | int, ...], spec: dict[str, Any]) -> None:
+        every, on = spec.get("every"), spec.get("on")
+        if not isinstance(every, str):
+            return
+        if every in EVERY_KEYWORDS:
+            if every == "week" and on is not None and on not in WEEKDAYS:
+                self._problem((*path, "on"), f"every: week starts on a weekday (monday … sunday), not {on!r}")
+            elif every != "week" and on is not None and isinstance(on, str):
+                self._problem((*path, "on"), f"every: {every} starts on a day of the month (1 … 31), not {on!r}")
+            return
+        if not _CRON_FIELDS.match(every):
+            return  # the schema has said what is wrong
+        try:
+            CronTrigger.from_crontab(every, timezone="UTC")
+        except ValueError as error:
+            self._problem((*path, "every"), f"bad cron expression '{every}': {error}")
+            return
+        if on is not None:
+            self._problem((*path, "on"), "a cron expression already says when: remove 'on'")
+
+    def _escalation(self) -> None:
+        escalation = self.data.get("escalation")
+        if not isinstance(escalation, dict):
+            return
+        previous: Duration | None = None
+        for path, level in _items(escalation, "levels", ("escalation",)):
+            notify = level.get("notify")
+            if isinstance(notify, list):
+                for index, role_id in enumerate(notify):
+                    if role_id != RESPONSIBLE:
+                        self._known_role((*path, "notify", index), role_id)
+            after = _duration_or_none(level.get("after"))
+            # levels are reached in order; d and wd cannot be compared without dates
+            if after and previous and after.unit == previous.unit and after.amount < previous.amount:
+                self._problem((*path, "after"), f"levels must come in order of 'after': {after} comes after {previous}")
+            previous = after or previous
+
+    def _known_role(self, path: tuple[str | int, ...], role_id: object) -> bool:
+        if not isinstance(role_id, str):
+            return False
+        if role_id not in self.roles:
+            declared = ", ".join(self.roles) or "none"
+            self._problem(path, f"unknown role '{role_id}' (declared roles: {declared})")
+            return False
+        return True
+
+
+def _items(
+    container: dict[str, Any], key: str, prefix: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], dict[str, Any]]]:
+    """The mappings of a list under ``key``, with their paths; anything of another shape is skipped."""
+    items = container.get(key)
+    if isinstance(items, list):
+        for index, item in enumerate(items):
+            if isinstance(item, dict):
+                yield (*prefix, key, index), item
+
+
+def _duration_or_none(value: object) -> Duration | None:
+    try:
+        return parse_duration(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+# --- building the specs from validated data ---------------------------------------------------------------------
+
+def _definition(data: dict[str, Any], text: str, source: str) -> Definition:
+    roles = tuple(
+        Role(r["id"], r["title"], r.get("scope", "group"), r.get("required", False), r.get("title_en"))
+        for r in data.get("roles", [])
+    )
+    declared = {role.id for role in roles}
+    coordinators = data.get("coordinators")
+    if coordinators is None:
+        coordinators = [role for role in DEFAULT_COORDINATORS if role in declared]
+    return Definition(
+        id=data["id"],
+        version=data["version"],
+        title=data["title"],
+        timezone=data.get("timezone", DEFAULT_TIMEZONE),
+        roles=roles,
+        coordinators=tuple(coordinators),
+        phases=tuple(_phase(phase) for phase in data["phases"]),
+        escalation=_escalation(data["escalation"]) if "escalation" in data else None,
+        title_en=data.get("title_en"),
+        description=data.get("description"),
+        text=text,
+        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        source=source,
+    )
+
+
+def _phase(data: dict[str, Any]) -> PhaseSpec:
+    return PhaseSpec(
+        id=data["id"],
+        title=data.get("title", data["id"]),  # DESIGN.md's example leaves most phases untitled
+        duration=_optional_duration(data.get("duration")),
+        tasks=tuple(_task(task) for task in data.get("tasks", [])),
+        recurring=tuple(_recurring(duty) for duty in data.get("recurring", [])),
+        title_en=data.get("title_en"),
+        description=data.get("description"),
+    )
+
+
+def _task(data: dict[str, Any]) -> TaskSpec:
+    return TaskSpec(
+        id=data["id"],
+        title=data["title"],
+        assignee=data["assignee"],
+        per=data.get("per", "campaign"),
+        due=_optional_duration(data.get("due")),
+        required=data.get("required", True),
+        title_en=data.get("title_en"),
+        description=data.get("description"),
+    )
+
+
+def _recurring(data: dict[str, Any]) -> RecurringSpec:
+    return RecurringSpec(
+        id=data["id"],
+        title=data["title"],
+        assignee=data["assignee"],
+        per=data.get("per", "campaign"),
+        every=data["every"],
+        on=data.get("on"),
+        due=_optional_duration(data.get("due")),
+        required=data.get("required", True),
+        title_en=data.get("title_en"),
+        description=data.get("description"),
+    )
+
+
+def _escalation(data: dict[str, Any]) -> EscalationSpec:
+    deadlines = {severity: parse_duration(text) for severity, text in data.get("deadline_by_severity", {}).items()}
+    return EscalationSpec(
+        deadline_by_severity=MappingProxyType(deadlines),
+        remind_before=_optional_duration(data.get("remind_before")),
+        levels=tuple(
+            EscalationLevel(parse_duration(level["after"]), tuple(level["notify"]), level.get("colour"))
+            for level in data.get("levels", [])
+        ),
+    )
+
+
+def _optional_duration(text: str | None) -> Duration | None:
+    return parse_duration(text) if text is not None else None
+
+
+# --- finding definitions by id -----------------------------------------------------------------------------------
+
+def _yaml_files(folders: Sequence[Path]) -> Iterator[Path]:
+    for folder in folders:
+        if folder.is_dir():
+            yield from sorted(folder.glob("*.yaml"))
+
+
+def _identity(path: Path) -> tuple[str, int] | None:
+    """A file's top-level ``id`` and ``version``, without building or validating the rest."""
+    try:
+        root = yaml.compose(path.read_bytes(), Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError):
+        return None  # not ours to report here: `pingan validate` names what is wrong with it
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    head = {k.value: v.value for k, v in root.value if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)}
+    definition_id, version = head.get("id"), head.get("version", "")
+    if definition_id is None or not version.isdigit():
+        return None
+    return definition_id, int(version)

@@ -1,0 +1,193 @@
+"""The organisation file: units (a tree), their key sites, people and their roles, validated with file:line errors.
+
+The format is DESIGN.md's "Organisation file (contract)", published as the
+JSON schema ``definitions/org-schema.json``. People are known by e-mail,
+which is compared without regard to case (people type it both ways).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workflow.sourcefile import (
+    Problem,
+    SourceError,
+    SourceLines,
+    decode_utf8,
+    load_yaml,
+    read_source_file,
+    schema_problems,
+    shipped_validator,
+)
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    """A key site (重点部位) of a unit, with the e-mail (lower-case) of its responsible person."""
+
+    id: str
+    name: str
+    unit: str
+    responsible: str | None
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    """A unit of the tree, with its parent's id (None for a top unit) and its key sites."""
+
+    id: str
+    name: str
+    parent: str | None
+    sites: tuple[SiteSpec, ...]
+
+
+@dataclass(frozen=True)
+class PersonSpec:
+    """A person: e-mail (lower-case, the identity), unit, roles held there, an optional initial password."""
+
+    email: str
+    name: str
+    unit: str
+    roles: tuple[str, ...]
+    password: str | None
+    title: str | None
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """A validated organisation file: units with parents before children, then people."""
+
+    units: tuple[UnitSpec, ...]
+    people: tuple[PersonSpec, ...]
+    source: str
+
+
+class OrganisationError(SourceError):
+    """An organisation file that cannot be imported; ``problems`` says where and why."""
+
+
+def parse_organisation(text: str | bytes, source: str = "<organisation>") -> Organisation:
+    """Parse and validate an organisation file; raise :class:`OrganisationError` listing every problem."""
+    try:
+        if isinstance(text, bytes):
+            text = decode_utf8(text, source)
+        data, lines = load_yaml(text, source)
+    except SourceError as error:
+        raise OrganisationError(error.problems) from None
+    problems = [*lines.problems, *schema_problems(shipped_validator("org-schema.json"), data, lines)]
+    flagged = {problem.key for problem in problems}
+    problems += [p for p in _check(data, lines) if p.key not in flagged]
+    if problems:
+        raise OrganisationError(problems)
+    return _organisation(data, source)
+
+
+def load_organisation_file(path: str | Path) -> Organisation:
+    """Read and validate the organisation file at ``path`` (problems name the path as given)."""
+    try:
+        text = read_source_file(path)
+    except SourceError as error:
+        raise OrganisationError(error.problems) from None
+    return parse_organisation(text, str(path))
+
+
+# --- checks the schema cannot make --------------------------------------------------------------------------------
+
+def _check(data: dict[str, Any], lines: SourceLines) -> list[Problem]:
+    problems: list[Problem] = []
+    unit_lines: dict[str, int] = {}
+    site_lines: dict[str, int] = {}
+    responsible: list[tuple[PathKey, str]] = []
+    for path, unit, _parent in _walk_units(data):
+        unit_id = unit.get("id")
+        if isinstance(unit_id, str):
+            _first_or_problem(unit_lines, unit_id, (*path, "id"), lines, problems, "duplicate unit id")
+        for site_path, site in _mappings(unit.get("sites"), (*path, "sites")):
+            site_id = site.get("id")
+            if isinstance(site_id, str):
+                _first_or_problem(site_lines, site_id, (*site_path, "id"), lines, problems, "duplicate site id")
+            if isinstance(site.get("responsible"), str):
+                responsible.append(((*site_path, "responsible"), site["responsible"]))
+
+    email_lines: dict[str, int] = {}
+    for path, person in _mappings(data.get("people"), ("people",)):
+        email = person.get("email")
+        if isinstance(email, str):
+            _first_or_problem(email_lines, _normal_email(email), (*path, "email"), lines, problems,
+                              "duplicate e-mail")
+        unit_id = person.get("unit")
+        if isinstance(unit_id, str) and unit_id not in unit_lines:
+            problems.append(lines.problem((*path, "unit"), f"unknown unit '{unit_id}'"))
+
+    for path, email in responsible:
+        if _normal_email(email) not in email_lines:
+            problems.append(lines.problem(path, f"no person with e-mail '{email.strip()}' under people"))
+    return problems
+
+
+def _first_or_problem(
+    seen: dict[str, int], value: str, path: PathKey, lines: SourceLines, problems: list[Problem], what: str
+) -> None:
+    if value in seen:
+        problems.append(lines.problem(path, f"{what} '{value}' (first at line {seen[value]})"))
+    else:
+        seen[value] = lines.line_of(path)
+
+
+def _walk_units(data: dict[str, Any]) -> Iterator[tuple[PathKey, dict[str, Any], str | None]]:
+    """Every unit mapping of the tree, parents before children, with its path and its parent's id."""
+    stack: list[tuple[PathKey, dict[str, Any], str | None]] = [
+        (path, unit, None) for path, unit in _mappings(data.get("units"), ("units",))
+    ]
+    stack.reverse()
+    while stack:
+        path, unit, parent = stack.pop()
+        yield path, unit, parent
+        unit_id = unit.get("id") if isinstance(unit.get("id"), str) else None
+        children = list(_mappings(unit.get("children"), (*path, "children")))
+        stack.extend((child_path, child, unit_id) for child_path, child in reversed(children))
+
+
+def _mappings(items: object, path: PathKey) -> Iterator[tuple[PathKey, dict[str, Any]]]:
+    if isinstance(items, list):
+        for index, item in enumerate(items):
+            if isinstance(item, dict):
+                yield (*path, index), item
+
+
+def _normal_email(email: str) -> str:
+    return email.strip().lower()
+
+
+# --- building the specs from validated data ---------------------------------------------------------------------
+
+def _organisation(data: dict[str, Any], source: str) -> Organisation:
+    units = tuple(
+        UnitSpec(
+            id=unit["id"],
+            name=unit["name"],
+            parent=parent,
+            sites=tuple(
+                SiteSpec(site["id"], site["name"], unit["id"],
+                         _normal_email(site["responsible"]) if "responsible" in site else None)
+                for site in unit.get("sites", [])
+            ),
+        )
+        for _path, unit, parent in _walk_units(data)
+    )
+    people = tuple(
+        PersonSpec(
+            email=_normal_email(person["email"]),
+            name=person["name"],
+            unit=person["unit"],
+            roles=tuple(dict.fromkeys(person.get("roles", []))),
+            password=person.get("password"),
+            title=person.get("title"),
+        )
+        for person in data.get("people", [])
+    )
+    return Organisation(units, people, source)

@@ -5,9 +5,9 @@ import logging
 from datetime import date, timedelta
 
 import pytest
+from conftest import FIXTURES, shanghai
 from sqlalchemy import func, select
 
-from conftest import FIXTURES, shanghai
 from workflow.audit import Actor, trail
 from workflow.campaigns import advance_campaign, start_campaign
 from workflow.definitions import load_definition_file, parse_definition
@@ -219,7 +219,7 @@ def test_an_assignee_checks_off_only_their_own_task(sessions, town, railway, clo
 
 
 def test_only_a_coordinator_rejects_or_verifies(sessions, town, railway, clock, calendar):
-    campaign_id = start(sessions, railway, clock, calendar)
+    start(sessions, railway, clock, calendar)
     with sessions() as session:
         east = Actor.person(person_by_email(session, "east@example.org"))
         leader = Actor.person(person_by_email(session, "leader@example.org"))

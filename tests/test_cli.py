@@ -7,8 +7,8 @@ import sys
 
 import pytest
 from sqlalchemy import create_engine, func, select
-
 from test_campaigns import RAILWAY, TOWN
+
 from workflow.models import Base
 
 
@@ -58,7 +58,7 @@ def test_validate_prints_each_problem_with_file_line_and_key(pingan, tmp_path):
     good.write_text(RAILWAY, encoding="utf-8")
     result = pingan("validate", str(good), str(bad))
     assert result.exit_code == 1
-    line = RAILWAY.splitlines().index(next(l for l in RAILWAY.splitlines() if "office_director, due: 7d" in l)) + 1
+    line = next(n for n, text in enumerate(RAILWAY.splitlines(), 1) if "office_director, due: 7d" in text)
     assert f"{bad}:{line}: phases[0].tasks[1].assignee: unknown role 'office_chief'" in result.stderr
     assert f"{good}: ok (safe-railway-test v1, 3 phases)" in result.stdout
 
@@ -139,3 +139,12 @@ def test_the_installed_command_runs_as_a_process(cli_env, files):
     assert init.returncode == 0, init.stderr
     bad = subprocess.run([*pingan, "advance", "12345"], capture_output=True, text=True, timeout=60)
     assert (bad.returncode, bad.stderr) == (1, "error: no campaign 12345\n")
+
+
+def test_the_demo_builds_its_database_again_without_error(pingan, tmp_path, monkeypatch):
+    monkeypatch.setenv("PINGAN_INSTANCE_PATH", str(tmp_path / "demo-instance"))
+    first = pingan("demo")
+    second = pingan("demo")
+    assert first.exit_code == second.exit_code == 0, second.output
+    assert "phase: mobilization (宣传发动阶段)" in second.stdout
+    assert "overdue: 4" in second.stdout, "the demo shows overdue work"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-
 from test_campaigns import OPERATOR, railway, start, town  # noqa: F401 - fixtures
+
 from workflow.audit import trail
 from workflow.models import Task
 

@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 import chinese_calendar
+from chinese_calendar import constants as _cc_data
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from chinese_calendar import constants as _cc_data
 
 logger = logging.getLogger("pingan.calendar")
 

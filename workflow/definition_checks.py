@@ -1,0 +1,169 @@
+"""The checks a JSON schema cannot make on a definition: cross-references, duplicates, cron expressions."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+
+from workflow.durations import Duration, parse_duration
+from workflow.sourcefile import Problem, SourceLines
+
+RESPONSIBLE = "responsible"
+EVERY_KEYWORDS = ("week", "month", "quarter", "year")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def cross_reference_problems(data: dict[str, Any], lines: SourceLines) -> list[Problem]:
+    """Every cross-reference problem of a parsed definition (the data may also break the schema)."""
+    return _Checks(data, lines).run()
+
+
+_CRON_FIELDS = re.compile(r"^\S+(\s+\S+){4}$")
+
+
+class _Checks:
+    """Cross-references inside a definition. The data may break the schema: look only at what has the right shape."""
+
+    def __init__(self, data: dict[str, Any], lines: SourceLines) -> None:
+        self.data = data
+        self.lines = lines
+        self.problems: list[Problem] = []
+        self.roles: dict[str, dict[str, Any]] = {}
+
+    def run(self) -> list[Problem]:
+        self._timezone()
+        self._roles()
+        self._coordinators()
+        self._phases()
+        self._escalation()
+        return self.problems
+
+    def _problem(self, path: tuple[str | int, ...], message: str) -> None:
+        self.problems.append(self.lines.problem(path, message))
+
+    def _timezone(self) -> None:
+        zone = self.data.get("timezone")
+        if isinstance(zone, str):
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                self._problem(("timezone",), f"unknown timezone '{zone}' (use an IANA name such as Asia/Shanghai)")
+
+    def _roles(self) -> None:
+        first: dict[str, int] = {}
+        for path, role in _items(self.data, "roles"):
+            role_id = role.get("id")
+            if not isinstance(role_id, str):
+                continue
+            if role_id in first:
+                self._problem((*path, "id"), f"duplicate role id '{role_id}' (first at line {first[role_id]})")
+            else:
+                first[role_id] = self.lines.line_of((*path, "id"))
+                self.roles[role_id] = role
+
+    def _coordinators(self) -> None:
+        coordinators = self.data.get("coordinators")
+        if isinstance(coordinators, list):
+            for index, role_id in enumerate(coordinators):
+                self._known_role(("coordinators", index), role_id)
+
+    def _phases(self) -> None:
+        phase_lines: dict[str, int] = {}
+        spec_lines: dict[str, int] = {}  # tasks and recurring duties share one namespace: ids name tasks in the UI
+        for path, phase in _items(self.data, "phases"):
+            phase_id = phase.get("id")
+            if isinstance(phase_id, str):
+                if phase_id in phase_lines:
+                    self._problem((*path, "id"), f"duplicate phase id '{phase_id}' (first at line {phase_lines[phase_id]})")
+                else:
+                    phase_lines[phase_id] = self.lines.line_of((*path, "id"))
+            for kind in ("tasks", "recurring"):
+                for spec_path, spec in _items(phase, kind, path):
+                    spec_id = spec.get("id")
+                    if isinstance(spec_id, str):
+                        if spec_id in spec_lines:
+                            self._problem((*spec_path, "id"),
+                                          f"duplicate id '{spec_id}' (first at line {spec_lines[spec_id]})")
+                        else:
+                            spec_lines[spec_id] = self.lines.line_of((*spec_path, "id"))
+                    self._assignee(spec_path, spec)
+                    if kind == "recurring":
+                        self._schedule(spec_path, spec)
+
+    def _assignee(self, path: tuple[str | int, ...], spec: dict[str, Any]) -> None:
+        assignee = spec.get("assignee")
+        if not self._known_role((*path, "assignee"), assignee):
+            return
+        if self.roles[assignee].get("scope") == "unit" and spec.get("per", "campaign") != "unit":
+            self._problem((*path, "assignee"),
+                          f"role '{assignee}' is held in each sub-unit (scope: unit), so it needs 'per: unit' "
+                          f"(one item per sub-unit); or assign a leading-group role")
+
+    def _schedule(self, path: tuple[str | int, ...], spec: dict[str, Any]) -> None:
+        every, on = spec.get("every"), spec.get("on")
+        if not isinstance(every, str):
+            return
+        if every in EVERY_KEYWORDS:
+            if every == "week" and on is not None and on not in WEEKDAYS:
+                self._problem((*path, "on"), f"every: week starts on a weekday (monday … sunday), not {on!r}")
+            elif every != "week" and on is not None and isinstance(on, str):
+                self._problem((*path, "on"), f"every: {every} starts on a day of the month (1 … 31), not {on!r}")
+            return
+        if not _CRON_FIELDS.match(every):
+            return  # the schema has said what is wrong
+        try:
+            CronTrigger.from_crontab(every, timezone="UTC")
+        except ValueError as error:
+            self._problem((*path, "every"), f"bad cron expression '{every}': {error}")
+            return
+        if on is not None:
+            self._problem((*path, "on"), "a cron expression already says when: remove 'on'")
+
+    def _escalation(self) -> None:
+        escalation = self.data.get("escalation")
+        if not isinstance(escalation, dict):
+            return
+        previous: Duration | None = None
+        for path, level in _items(escalation, "levels", ("escalation",)):
+            notify = level.get("notify")
+            if isinstance(notify, list):
+                for index, role_id in enumerate(notify):
+                    if role_id != RESPONSIBLE:
+                        self._known_role((*path, "notify", index), role_id)
+            after = _duration_or_none(level.get("after"))
+            # levels are reached in order; d and wd cannot be compared without dates
+            if after and previous and after.unit == previous.unit and after.amount < previous.amount:
+                self._problem((*path, "after"), f"levels must come in order of 'after': {after} comes after {previous}")
+            previous = after or previous
+
+    def _known_role(self, path: tuple[str | int, ...], role_id: object) -> bool:
+        if not isinstance(role_id, str):
+            return False
+        if role_id not in self.roles:
+            declared = ", ".join(self.roles) or "none"
+            self._problem(path, f"unknown role '{role_id}' (declared roles: {declared})")
+            return False
+        return True
+
+
+def _items(
+    container: dict[str, Any], key: str, prefix: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], dict[str, Any]]]:
+    """The mappings of a list under ``key``, with their paths; anything of another shape is skipped."""
+    items = container.get(key)
+    if isinstance(items, list):
+        for index, item in enumerate(items):
+            if isinstance(item, dict):
+                yield (*prefix, key, index), item
+
+
+def _duration_or_none(value: object) -> Duration | None:
+    try:
+        return parse_duration(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+

@@ -15,9 +15,9 @@ import statistics
 import time
 from datetime import date
 
-from scenario import definition_text, populate_town, postgres_database, sqlite_database
 from sqlalchemy import select
 
+from scenario import definition_text, populate_town, postgres_database, sqlite_database
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.campaigns import start_campaign

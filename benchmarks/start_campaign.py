@@ -13,9 +13,9 @@ import argparse
 import time
 from datetime import date
 
-from scenario import definition_text, peak_rss_mb, populate_town, postgres_database, sqlite_database
 from sqlalchemy import delete, insert, select
 
+from scenario import definition_text, peak_rss_mb, populate_town, postgres_database, sqlite_database
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.campaigns import start_campaign

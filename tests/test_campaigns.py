@@ -5,9 +5,9 @@ import logging
 from datetime import date, timedelta
 
 import pytest
-from conftest import FIXTURES, shanghai
 from sqlalchemy import func, select
 
+from conftest import FIXTURES, shanghai
 from workflow.audit import Actor, trail
 from workflow.campaigns import advance_campaign, start_campaign
 from workflow.definitions import load_definition_file, parse_definition

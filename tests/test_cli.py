@@ -7,8 +7,8 @@ import sys
 
 import pytest
 from sqlalchemy import create_engine, func, select
-from test_campaigns import RAILWAY, TOWN
 
+from test_campaigns import RAILWAY, TOWN
 from workflow.models import Base
 
 
@@ -39,7 +39,7 @@ def test_init_can_run_again_on_an_initialised_database(pingan):
     first = pingan("init")
     second = pingan("init")
     assert first.exit_code == second.exit_code == 0
-    assert "schema revision 0001" in second.stdout
+    assert "schema revision 0002" in second.stdout
 
 
 def test_a_command_on_a_database_without_schema_says_to_run_init(pingan, monkeypatch, tmp_path):

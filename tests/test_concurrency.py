@@ -2,16 +2,24 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from test_campaigns import OPERATOR, railway, start, town  # noqa: F401 - fixtures
 
+from conftest import shanghai
+from test_campaigns import OPERATOR, railway, start, town  # noqa: F401 - fixtures
 from workflow.audit import trail
-from workflow.models import Task
+from workflow.campaigns import start_campaign
+from workflow.clock import FixedClock
+from workflow.definitions import parse_definition
+from workflow.directory import import_organisation
+from workflow.models import Escalation, OutboxMail, Task
+from workflow.organisation import parse_organisation
 
 WORKER = Path(__file__).with_name("race_worker.py")
 PROCESSES, ROUNDS = 4, 60
@@ -42,3 +50,45 @@ def test_four_processes_moving_one_task_lose_no_update(db_url, sessions, town, r
     chain = [(e.from_state, e.to_state) for e in moves]
     assert all(prev[1] == nxt[0] for prev, nxt in zip(chain, chain[1:])), chain
     assert chain[0][0] == "open" and final == chain[-1][1]
+
+
+@pytest.mark.slow
+def test_two_sweeps_at_once_escalate_and_mail_each_item_exactly_once(db_url, sessions, calendar, smtp, monkeypatch):
+    import re
+
+    from test_escalation import register
+
+    campaign_id = _make_campaign(sessions, calendar)
+    for n in range(150):
+        register(sessions, campaign_id, calendar, shanghai(2026, 9, 21, 10), deadline=date(2026, 9, 29),
+                 description=f"隐患{n:03d}")
+    monkeypatch.setenv("PINGAN_DATABASE_URL", db_url)
+    command = [sys.executable, "-c", "from webapp.cli import main; main()", "sweep", "--now", "2026-10-20T09:00"]
+    sweeps = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+              for _ in range(2)]
+    for process in sweeps:
+        out, err = process.communicate(timeout=240)
+        assert process.returncode == 0, err
+
+    with sessions() as session:
+        levels = session.execute(select(Escalation.item_id, Escalation.level)).all()
+        outbox = session.scalar(select(func.count()).select_from(OutboxMail))
+        unsent = session.scalar(select(func.count()).select_from(OutboxMail).where(OutboxMail.sent_at.is_(None)))
+    assert len(levels) == len(set(levels)) == 150 * 3
+    assert unsent == 0 and len(smtp.messages) == outbox
+    assert len({m["message_id"] for m in smtp.messages}) == outbox, "no message delivered twice"
+    # every item appears once per level in what each recipient of that level received
+    for address, level_mark in (("deputy@example.org", "第2级"), ("leader@example.org", "第3级")):
+        links = [link for m in smtp.to(address) if level_mark in m["subject"]
+                 for link in re.findall(r"/rectifications/(\d+)", m["body"])]
+        assert sorted(map(int, links)) == list(range(1, 151)), address
+
+
+def _make_campaign(sessions, calendar):
+    from test_escalation import DEFINITION, ORG
+
+    clock = FixedClock(shanghai(2026, 9, 10, 9, 0))
+    with sessions.begin() as session:
+        import_organisation(session, parse_organisation(ORG, "org.yaml"))
+        return start_campaign(session, parse_definition(DEFINITION, "def.yaml"), "town", date(2026, 9, 10),
+                              by=OPERATOR, clock=clock, calendar=calendar).id

@@ -1,0 +1,93 @@
+"""The web application: ``create_app(config)`` wires database, clock, mail, login and the API together.
+
+Configuration is read from the environment here and nowhere else in the web
+app; a test passes its own values in ``config``. The app never starts a
+scheduler: the clock runs in ``pingan scheduler`` (or ``pingan sweep``), so
+several web workers never run the same job twice.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # Flask is imported by create_app only: the `pingan` command imports this package too
+    from flask import Flask
+
+    from webapp.wiring import Wiring
+
+log = logging.getLogger("pingan.web")
+
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+MAX_REQUEST_BYTES = 1024 * 1024
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """A configured Flask app; ``config`` overrides the environment (DATABASE_URL, SECRET_KEY, BASE_URL, CLOCK, MAIL_*)."""
+    from flask import Flask
+    from flask_mail import Mail
+
+    from webapp.wiring import Wiring
+    from workflow.db import create_db_engine, session_factory
+
+    app = Flask(__name__)
+    app.config.update(_settings(config or {}))
+
+    engine = create_db_engine(app.config["DATABASE_URL"])
+    app.extensions["pingan"] = Wiring(engine=engine, sessions=session_factory(engine), clock=app.config["CLOCK"])
+    Mail(app)  # reads MAIL_* once, so after the configuration above (PITFALLS.md)
+
+    from webapp import api, auth, errors, openapi
+
+    auth.init_login(app)
+    errors.init_errors(app)
+    app.register_blueprint(api.blueprint, url_prefix="/api/v1")
+    app.register_blueprint(openapi.blueprint, url_prefix="/api/v1")
+    return app
+
+
+def wiring_of(app: Flask) -> Wiring:
+    """The database, sessions and clock of this app."""
+    return app.extensions["pingan"]
+
+
+def _settings(config: dict[str, Any]) -> dict[str, Any]:
+    """Every setting of the web app: ``config`` first, then the environment, then defaults."""
+    from webapp.mail import mail_config_from_env
+    from workflow.clock import clock_from_env
+    from workflow.db import database_url
+
+    settings: dict[str, Any] = dict(mail_config_from_env(dict(os.environ)))
+    base_url = (config.get("BASE_URL") or os.environ.get("PINGAN_BASE_URL", "").strip() or DEFAULT_BASE_URL).rstrip("/")
+    https = base_url.startswith("https://")
+    settings.update({
+        "BASE_URL": base_url,
+        "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,
+        "JSON_SORT_KEYS": False,
+        # PITFALLS.md (Flask-Login): set the cookie flags; the remember cookie's defaults are unsafe
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        "SESSION_PROTECTION": "strong",
+    })
+    settings.update(config)
+    settings["BASE_URL"] = base_url
+    if "DATABASE_URL" not in config:
+        settings["DATABASE_URL"] = database_url()
+    if "CLOCK" not in config:
+        settings["CLOCK"] = clock_from_env()
+    if not settings.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = os.environ.get("PINGAN_SECRET_KEY", "").strip() or _random_secret_key()
+    return settings
+
+
+def _random_secret_key() -> str:
+    log.warning("PINGAN_SECRET_KEY is not set: using a random secret key; sign-ins end when the process "
+                "restarts and do not carry across several web workers")
+    return secrets.token_hex(32)

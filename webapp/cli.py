@@ -212,6 +212,46 @@ def advance(campaign_id: int, as_email: str | None) -> None:
     click.echo(f"campaign {move.campaign_id}: {move.from_state} → {move.to_state}{created}")
 
 
+@cli.command()
+@click.option("--now", "now_text", default=None, metavar="ISO-DATETIME", help="Run as of this time (default: the clock).")
+@one_line_errors
+def sweep(now_text: str | None) -> None:
+    """One pass of the clock: reminders, escalations, mail delivery. Running it twice changes nothing more."""
+    import os
+
+    from webapp.mail import mailer_from_env
+    from workflow.clock import FixedClock, parse_instant
+    from workflow.sweep import run_sweep
+
+    env = wiring()
+    clock = FixedClock(parse_instant(now_text)) if now_text else env.clock
+    summary = run_sweep(env.sessions, clock=clock, mailer=mailer_from_env(dict(os.environ)),
+                        base_url=base_url_from_env())
+    click.echo(str(summary))
+
+
+@cli.command()
+@click.argument("email")
+@click.option("--revoke", is_flag=True, help="Revoke every token of this person instead.")
+@one_line_errors
+def token(email: str, revoke: bool) -> None:
+    """Print a new API token for a person (stored only hashed), or revoke their tokens."""
+    from workflow.tokens import issue_token, revoke_tokens
+
+    env = wiring()
+    with env.transaction() as session:
+        if revoke:
+            click.echo(f"revoked {revoke_tokens(session, email, env.clock.now())} token(s) of {email}")
+            return
+        click.echo(issue_token(session, email, env.clock.now()))
+
+
+def base_url_from_env() -> str:
+    import os
+
+    return os.environ.get("PINGAN_BASE_URL", "").strip() or "http://127.0.0.1:5000"
+
+
 @cli.group()
 def task() -> None:
     """Move a task: complete, reject, verify, cancel."""

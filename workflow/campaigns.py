@@ -21,8 +21,9 @@ from workflow.clock import Clock, end_of_day, local_date
 from workflow.definitions import Definition, PhaseSpec
 from workflow.directory import unit_by_code
 from workflow.errors import Blocker, Forbidden, NotFound, StartRefused, TransitionRefused
+from workflow.escalation import first_step_at, steps_for
 from workflow.machines import CLOSED, TASK_SETTLED_STATES, campaign_machine, fire
-from workflow.models import Campaign, CampaignPhase, CampaignUnit, Person, RoleBinding, Task, Unit
+from workflow.models import Campaign, CampaignPhase, CampaignUnit, Person, Rectification, RoleBinding, Task, Unit
 
 
 @dataclass(frozen=True)
@@ -127,8 +128,8 @@ def advance_campaign(
 
 
 def phase_blockers(session: Session, campaign: Campaign) -> list[Blocker]:
-    """Every item that keeps the campaign in its current phase: required tasks not yet done."""
-    rows = session.execute(
+    """Every item that keeps the campaign in its current phase: required tasks not yet done, open major hazards."""
+    tasks = session.execute(
         select(Task.id, Task.title, Task.state, Unit.name, Person.name)
         .join(Person, Person.id == Task.assignee_id)
         .outerjoin(Unit, Unit.id == Task.unit_id)
@@ -140,7 +141,17 @@ def phase_blockers(session: Session, campaign: Campaign) -> list[Blocker]:
         )
         .order_by(Task.due_at, Task.id)
     )
-    return [Blocker("task", tid, title, unit, assignee, state) for tid, title, state, unit, assignee in rows]
+    blockers = [Blocker("task", tid, title, unit, assignee, state) for tid, title, state, unit, assignee in tasks]
+    majors = session.execute(
+        select(Rectification.id, Rectification.description, Rectification.state, Unit.name, Person.name)
+        .join(Person, Person.id == Rectification.responsible_id)
+        .outerjoin(Unit, Unit.id == Rectification.unit_id)
+        .where(Rectification.campaign_id == campaign.id, Rectification.severity == "major",
+               Rectification.state != "closed")
+        .order_by(Rectification.deadline_at, Rectification.id)
+    )
+    blockers += [Blocker("rectification", rid, text[:80], unit, who, state) for rid, text, state, unit, who in majors]
+    return blockers
 
 
 def get_campaign(session: Session, campaign_id: int) -> Campaign:
@@ -225,6 +236,9 @@ def _phase_task_rows(
     for spec in phase.tasks:
         due_on = spec.due.after(phase_start, calendar) if spec.due else None
         due_at = end_of_day(due_on, campaign.timezone) if due_on else None
+        # overdue required tasks escalate like rectifications (DESIGN.md, escalation)
+        next_escalation_at = (first_step_at(steps_for(definition.escalation, due_on, campaign.timezone, calendar, now))
+                              if (due_on and spec.required) else None)
         unit_scoped = definition.role(spec.assignee).scope == "unit"
         targets = resolution.units if spec.per == "unit" else [None]
         for unit in targets:
@@ -241,6 +255,7 @@ def _phase_task_rows(
                 "state": "open",
                 "due_on": due_on,
                 "due_at": due_at,
+                "next_escalation_at": next_escalation_at,
                 "created_at": now,
             })
     return rows

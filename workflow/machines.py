@@ -43,6 +43,15 @@ def _machine(states: list[str], transitions: list[dict[str, Any]]) -> Machine:
 
 TASK_MACHINE = _machine(list(TASK_STATES), TASK_TRANSITIONS)
 
+RECTIFICATION_STATES = ("open", "submitted", "closed")
+RECTIFICATION_TRANSITIONS = [
+    {"trigger": "submit", "source": "open", "dest": "submitted"},  # the responsible person: fixed
+    {"trigger": "verify", "source": "submitted", "dest": "closed"},  # a coordinator: 销号
+    {"trigger": "reject", "source": "submitted", "dest": "open"},  # not fixed: reason and new deadline
+    {"trigger": "reopen", "source": "closed", "dest": "open"},  # look-back (回头看)
+]
+RECTIFICATION_MACHINE = _machine(list(RECTIFICATION_STATES), RECTIFICATION_TRANSITIONS)
+
 
 @lru_cache(maxsize=256)
 def campaign_machine(phase_ids: tuple[str, ...]) -> Machine:

@@ -198,6 +198,7 @@ class Task(Base):
         UniqueConstraint("campaign_id", "occurrence_key"),
         Index("ix_tasks_inbox", "assignee_id", "state", "due_at"),
         Index("ix_tasks_phase", "campaign_id", "phase_key", "state"),
+        Index("ix_tasks_next_escalation", "next_escalation_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -218,6 +219,8 @@ class Task(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     note: Mapped[str | None] = mapped_column(Text)
+    # when the next reminder or escalation level of an open required task comes due (NULL: none)
+    next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     campaign: Mapped[Campaign] = relationship()
     unit: Mapped[Unit | None] = relationship()
@@ -244,3 +247,128 @@ class AuditEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     actor: Mapped[str] = mapped_column(String(254))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class Rectification(Base):
+    """A hazard registered during an inspection, and the rectification (整改) that removes it.
+
+    Being overdue is not a state: it is derived from ``deadline_at``. The
+    original deadline is kept for assessment however often it is extended.
+    """
+
+    __tablename__ = "rectifications"
+    __table_args__ = (
+        Index("ix_rectifications_next_escalation", "next_escalation_at"),
+        Index("ix_rectifications_responsible", "responsible_id", "state", "deadline_at"),
+        Index("ix_rectifications_campaign", "campaign_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    phase_key: Mapped[str] = mapped_column(String(64))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    # the inspection task during which it was found, if any
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    location: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(16))  # minor | major
+    responsible_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    temporary_measures: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    # open | submitted | closed
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    original_deadline: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[date] = mapped_column(Date)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)  # end of ``deadline`` in the campaign's zone
+    # bumped whenever the deadline moves (rejection, extension, look-back): escalation starts over
+    deadline_round: Mapped[int] = mapped_column(Integer, default=0)
+    # when the next reminder or escalation level comes due (NULL: nothing more); the sweep's index
+    next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extensions: Mapped[int] = mapped_column(Integer, default=0)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submission_note: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+    campaign: Mapped[Campaign] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+    site: Mapped[Site | None] = relationship()
+    responsible: Mapped[Person] = relationship(foreign_keys=[responsible_id])
+
+
+class DeadlineExtension(Base):
+    """A responsible person's request to move a deadline, and a coordinator's decision."""
+
+    __tablename__ = "deadline_extensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rectification_id: Mapped[int] = mapped_column(ForeignKey("rectifications.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_deadline: Mapped[date] = mapped_column(Date)
+    # requested | approved | refused
+    state: Mapped[str] = mapped_column(String(16), default="requested")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+
+class Escalation(Base):
+    """A level (0 = the reminder) reached by an overdue item: once per item, deadline round and level."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (
+        UniqueConstraint("item_kind", "item_id", "deadline_round", "level"),
+        Index("ix_escalations_campaign", "campaign_id", "reached_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    item_kind: Mapped[str] = mapped_column(String(16))  # rectification | task
+    item_id: Mapped[int] = mapped_column(Integer)
+    deadline_round: Mapped[int] = mapped_column(Integer, default=0)
+    level: Mapped[int] = mapped_column(Integer)
+    colour: Mapped[str] = mapped_column(String(16))  # blue | yellow | red
+    deadline: Mapped[date] = mapped_column(Date)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the level came due
+    reached_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when a sweep recorded it
+    recipients: Mapped[str] = mapped_column(Text)  # e-mails, comma-separated, as notified
+
+
+class OutboxMail(Base):
+    """An e-mail written in the transaction that caused it, delivered afterwards, never twice."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("key"),
+        Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # stable: the Message-ID is built from it, so a resend after a crash is recognisable
+    key: Mapped[str] = mapped_column(String(200))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ApiToken(Base):
+    """An API token, stored only as its SHA-256 digest; revoking it takes effect at once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

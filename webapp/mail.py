@@ -1,0 +1,68 @@
+"""The Mailer of ``workflow.outbox`` implemented with Flask-Mail: one connection per batch, one recipient per message."""
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask
+from flask_mail import Connection, Mail, Message
+
+from workflow.outbox import OutgoingMail
+
+DEFAULT_TIMEOUT_SECONDS = 30.0
+
+
+class FlaskMailer:
+    """Delivers outbox messages through Flask-Mail with the app's MAIL_* configuration."""
+
+    def __init__(self, app: Flask, timeout: float | None = None) -> None:
+        self.app = app
+        self.mail: Mail = app.extensions.get("mail") or Mail(app)
+        self.timeout = timeout if timeout is not None else float(app.config.get("MAIL_TIMEOUT", DEFAULT_TIMEOUT_SECONDS))
+
+    @contextmanager
+    def connect(self) -> Iterator[_Sender]:
+        with self.app.app_context():
+            # Flask-Mail opens smtplib.SMTP without a timeout: a stalled server would hang the
+            # sweep for ever (Flask-Mail issue 114). smtplib takes the socket default at connect.
+            previous = socket.getdefaulttimeout()
+            socket.setdefaulttimeout(self.timeout)
+            try:
+                with self.mail.connect() as connection:
+                    yield _Sender(connection, self.app.config.get("MAIL_DEFAULT_SENDER") or "pingan@localhost")
+            finally:
+                socket.setdefaulttimeout(previous)
+
+
+class _Sender:
+    def __init__(self, connection: Connection, sender: str) -> None:
+        self.connection = connection
+        self.sender = sender
+
+    def send(self, mail: OutgoingMail) -> None:
+        message = Message(subject=mail.subject, recipients=[mail.recipient], body=mail.body, sender=self.sender)
+        message.msgId = mail.message_id  # stable: a resend after a crash is recognisable as the same message
+        self.connection.send(message)
+
+
+def mail_config_from_env(environ: dict[str, str]) -> dict[str, object]:
+    """Flask-Mail settings from the environment (DESIGN.md: MAIL_SERVER, MAIL_PORT, MAIL_DEFAULT_SENDER …)."""
+    config: dict[str, object] = {
+        "MAIL_SERVER": environ.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": int(environ.get("MAIL_PORT", "25")),
+        "MAIL_DEFAULT_SENDER": environ.get("MAIL_DEFAULT_SENDER", "pingan@localhost"),
+        "MAIL_USE_TLS": environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes"),
+        "MAIL_USE_SSL": environ.get("MAIL_USE_SSL", "").lower() in ("1", "true", "yes"),
+        "MAIL_USERNAME": environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": environ.get("MAIL_PASSWORD") or None,
+        "MAIL_TIMEOUT": float(environ.get("MAIL_TIMEOUT", str(DEFAULT_TIMEOUT_SECONDS))),
+    }
+    return config
+
+
+def mailer_from_env(environ: dict[str, str]) -> FlaskMailer:
+    """A mailer for command-line processes (sweep, scheduler), configured like the web app."""
+    app = Flask("pingan.mail")
+    app.config.update(mail_config_from_env(environ))
+    return FlaskMailer(app)

@@ -1,0 +1,155 @@
+"""Durable outgoing mail: written in the transaction that causes it, delivered afterwards.
+
+A message is never lost (it stays in the table until a server accepted it) and
+never sent twice by us (a row is claimed under a lock and marked sent in the
+same transaction). A crash between the server's 250 and our commit could
+resend it, so its Message-ID is built from the outbox key: a resend is
+recognisable as the same message. Delivery goes through the small
+:class:`Mailer` protocol; ``webapp/mail.py`` implements it with Flask-Mail.
+"""
+from __future__ import annotations
+
+import logging
+import smtplib
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflow.clock import Clock
+from workflow.models import OutboxMail
+
+log = logging.getLogger("pingan.outbox")
+
+BATCH_SIZE = 50
+MAX_BACKOFF = timedelta(hours=6)
+FIRST_BACKOFF = timedelta(minutes=1)
+MESSAGE_ID_DOMAIN = "pingan.local"
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    message_id: str
+    recipient: str
+    subject: str
+    body: str
+
+
+class MailConnection(Protocol):
+    def send(self, mail: OutgoingMail) -> None:
+        """Hand one message to the server; raise on any refusal."""
+
+
+class Mailer(Protocol):
+    def connect(self) -> AbstractContextManager[MailConnection]:
+        """One server connection for a batch of messages."""
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    waiting: int = 0
+
+
+def enqueue(
+    session: Session, *, key: str, recipient: str, subject: str, body: str, now: datetime,
+    campaign_id: int | None = None,
+) -> OutboxMail:
+    """Add a message to the outbox (one recipient per message: Flask-Mail drops refused ones silently)."""
+    mail = OutboxMail(key=key, campaign_id=campaign_id, recipient=recipient, subject=subject, body=body,
+                      created_at=now, attempts=0, next_attempt_at=now)
+    session.add(mail)
+    return mail
+
+
+def message_id(key: str) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in "-._" else "." for ch in key)
+    return f"<{safe}@{MESSAGE_ID_DOMAIN}>"
+
+
+def deliver(sessions: sessionmaker[Session], mailer: Mailer, clock: Clock, *, limit: int | None = None) -> DeliveryReport:
+    """Send what is due in the outbox, batch by batch, over one connection per batch."""
+    report = DeliveryReport()
+    delivered = 0
+    while limit is None or delivered < limit:
+        with sessions.begin() as session:
+            batch = _claim(session, clock.now(), BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - delivered))
+            if not batch:
+                break
+            sent, failed = _send_batch(batch, mailer, clock)
+            report.sent += sent
+            report.failed += failed
+            delivered += len(batch)
+        if failed:
+            break  # the server is unwell: leave the rest for the next pass, after the backoff
+    with sessions() as session:
+        report.waiting = pending_count(session)
+    return report
+
+
+def pending_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(OutboxMail).where(OutboxMail.sent_at.is_(None))) or 0
+
+
+def backoff(attempts: int) -> timedelta:
+    """1 min, 2, 4, … doubling up to 6 hours between attempts."""
+    return min(FIRST_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def _claim(session: Session, now: datetime, size: int) -> list[OutboxMail]:
+    # SKIP LOCKED: several senders on PostgreSQL share the queue without taking the
+    # same row; on SQLite the IMMEDIATE transaction already makes us the only writer.
+    query = (select(OutboxMail)
+             .where(OutboxMail.sent_at.is_(None), OutboxMail.next_attempt_at <= now)
+             .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+             .limit(size)
+             .with_for_update(skip_locked=True))
+    return list(session.scalars(query))
+
+
+def _send_batch(batch: list[OutboxMail], mailer: Mailer, clock: Clock) -> tuple[int, int]:
+    sent = failed = 0
+    pending = list(batch)
+    try:
+        with mailer.connect() as connection:
+            while pending:
+                mail = pending[0]
+                try:
+                    connection.send(OutgoingMail(message_id(mail.key), mail.recipient, mail.subject, mail.body))
+                except Exception as error:  # noqa: BLE001 - a refusal of this message: keep it, retry later
+                    if _connection_lost(error):
+                        raise
+                    pending.pop(0)
+                    _failed(mail, error, clock.now())
+                    failed += 1
+                else:
+                    pending.pop(0)
+                    mail.sent_at, mail.last_error = clock.now(), None
+                    mail.attempts += 1
+                    sent += 1
+    except Exception as error:  # noqa: BLE001 - could not connect, or the connection broke
+        for mail in pending:
+            _failed(mail, error, clock.now())
+            failed += 1
+    return sent, failed
+
+
+def _failed(mail: OutboxMail, error: BaseException, now: datetime) -> None:
+    mail.attempts += 1
+    mail.last_error = f"{type(error).__name__}: {error}"[:1000]
+    mail.next_attempt_at = now + backoff(mail.attempts)
+    log.warning("mail %s to %s not delivered (attempt %d, next at %s): %s",
+                mail.key, mail.recipient, mail.attempts, mail.next_attempt_at.isoformat(), mail.last_error)
+
+
+def _connection_lost(error: BaseException) -> bool:
+    """Whether the connection itself failed (stop the batch) rather than one message being refused."""
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(error, smtplib.SMTPException):  # a refusal of this message; the connection still works
+        return False
+    return isinstance(error, OSError)

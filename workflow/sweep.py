@@ -1,0 +1,39 @@
+"""One pass of the clock: reminders and escalation levels due by ``now``, then mail delivery. Idempotent."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflow.calendar import load_calendar
+from workflow.clock import Clock
+from workflow.escalation import EscalationSummary, escalate_due
+from workflow.outbox import DeliveryReport, Mailer, deliver
+
+
+@dataclass
+class SweepSummary:
+    escalation: EscalationSummary = field(default_factory=EscalationSummary)
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+
+    def __str__(self) -> str:
+        levels = ", ".join(f"L{level} {count}" for level, count in sorted(self.escalation.levels.items())) or "none"
+        return (f"reminders {self.escalation.reminders}; escalations {levels}; "
+                f"mails queued {self.escalation.mails}, sent {self.delivery.sent}, "
+                f"failed {self.delivery.failed}, waiting {self.delivery.waiting}")
+
+
+def run_sweep(sessions: sessionmaker[Session], *, clock: Clock, mailer: Mailer | None, base_url: str) -> SweepSummary:
+    """Escalate what came due, batch by batch (one transaction each), then deliver the outbox."""
+    summary = SweepSummary()
+    now = clock.now()
+    while True:
+        with sessions.begin() as session:
+            batch = escalate_due(session, now, load_calendar(session), base_url=base_url)
+        if not batch.items:
+            break
+        summary.escalation.add(batch)
+    if mailer is not None:
+        summary.delivery = deliver(sessions, mailer, clock)
+    return summary
+

@@ -148,3 +148,32 @@ def test_the_demo_builds_its_database_again_without_error(pingan, tmp_path, monk
     assert first.exit_code == second.exit_code == 0, second.output
     assert "phase: mobilization (宣传发动阶段)" in second.stdout
     assert "overdue: 4" in second.stdout, "the demo shows overdue work"
+
+
+def test_hazards_are_registered_moved_and_escalated_from_the_command_line(pingan, files, smtp):
+    from test_escalation import DEFINITION, ORG
+
+    (files / "org.yaml").write_text(ORG, encoding="utf-8")
+    (files / "def.yaml").write_text(DEFINITION, encoding="utf-8")
+    pingan("import-org", str(files / "org.yaml"))
+    campaign = pingan("start", str(files / "def.yaml"), "--org", "town", "--starts", "2026-09-10").stdout.strip()
+    registered = pingan("hazard", "register", campaign, "--description", "道口护栏损坏", "--site", "crossing-3",
+                        "--deadline", "2026-09-29", "--measures", "设置警示牌", now="2026-09-21T10:00")
+    assert registered.stdout == "rectification 1: open, deadline 2026-09-29\n", registered.output
+
+    bad = pingan("hazard", "register", campaign, "--description", "x", "--deadline", "next week")
+    assert (bad.exit_code, bad.stderr) == (1, "error: not a date: 'next week' (write YYYY-MM-DD)\n")
+    refused = pingan("rectification", "verify", "1", now="2026-09-22T10:00")
+    assert (refused.exit_code, refused.stderr) == (1, "error: cannot verify rectification 1: it is open\n")
+
+    first = pingan("sweep", "--now", "2026-10-09T09:00")
+    second = pingan("sweep", "--now", "2026-10-09T09:00")
+    assert first.stdout.startswith("reminders 0; escalations L1 1, L2 1; mails queued 3, sent 4")
+    assert second.stdout == "reminders 0; escalations none; mails queued 0, sent 0, failed 0, waiting 0\n"
+    assert sorted(r for m in smtp.messages for r in m["to"]) == [
+        "deputy@example.org", "keeper@example.org", "keeper@example.org", "office@example.org"]
+
+    fixed = pingan("rectification", "submit", "1", "--note", "已修复", "--as", "keeper@example.org")
+    closed = pingan("rectification", "verify", "1", "--as", "office@example.org")
+    assert (fixed.stdout, closed.stdout) == ("rectification 1: submitted, deadline 2026-09-29\n",
+                                             "rectification 1: closed, deadline 2026-09-29\n")

@@ -303,3 +303,7 @@ def demo() -> None:
     click.echo(f"  export PINGAN_DATABASE_URL={url}")
     click.echo(f"  pingan advance {campaign_id}          # refused: lists the open plans")
     click.echo(f"  pingan task complete {built.open_task_id} --as {built.open_task_assignee} --note 已完成")
+
+
+# the hazard register's commands live in their own module; importing it registers them on `cli`
+from webapp import cli_hazards  # noqa: E402,F401

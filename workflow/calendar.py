@@ -58,6 +58,8 @@ class WorkingCalendar:
         # day -> (is_workday, is_estimated); a sweep asks about the same days
         # thousands of times, and chinese_calendar re-validates on every call.
         self._memo: dict[date, tuple[bool, bool]] = {}
+        self._added: dict[tuple[date, int], date] = {}
+        self._between: dict[tuple[date, date], int] = {}
         # Years already reported as estimated, so the log gets one line per
         # year rather than one per lookup.
         self._warned_years: set[int] = set()
@@ -101,7 +103,13 @@ class WorkingCalendar:
 
     def add_working_days(self, start: date, n: int) -> date:
         """The ``n``-th working day strictly after ``start`` (before it if ``n`` < 0); ``start`` if ``n`` == 0."""
-        day = _as_date(start)
+        key = (_as_date(start), n)
+        if key not in self._added:
+            self._added[key] = self._walk(key[0], n)
+        return self._added[key]
+
+    def _walk(self, start: date, n: int) -> date:
+        day = start
         step = _ONE_DAY if n > 0 else -_ONE_DAY
         remaining = abs(n)
         # Day-by-day walk: every week holds working days (overrides are finite,
@@ -118,6 +126,12 @@ class WorkingCalendar:
         start, end = _as_date(start), _as_date(end)
         if end < start:
             return -self.working_days_between(end, start)
+        # a sweep asks this for thousands of items sharing a few deadlines
+        if (start, end) not in self._between:
+            self._between[(start, end)] = self._count(start, end)
+        return self._between[(start, end)]
+
+    def _count(self, start: date, end: date) -> int:
         count = 0
         day = start
         while day < end:

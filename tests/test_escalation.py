@@ -336,3 +336,28 @@ def test_overdue_required_tasks_escalate_like_rectifications(sessions, campaign,
     assert sorted(r for m in smtp.messages for r in m["to"]) == ["east@example.org", "office@example.org",
                                                                   "west@example.org"]
     assert "隐患排查" in smtp.to("office@example.org")[0]["body"]
+
+
+def test_a_hazard_may_name_only_an_inspection_task_of_its_own_campaign(sessions, campaign, calendar, smtp):
+    before = row_counts(sessions)
+    with pytest.raises(InvalidInput, match="no task 999 in this campaign"):
+        register(sessions, campaign, calendar, shanghai(2026, 9, 21, 10), task_id=999)
+    assert row_counts(sessions) == before
+    rect = register(sessions, campaign, calendar, shanghai(2026, 9, 21, 10), task_id=1)
+    with sessions() as session:
+        assert session.get(Rectification, rect).task_id == 1
+
+
+def test_an_outsider_learns_nothing_from_an_extension_id(sessions, campaign, calendar, smtp):
+    rect = register(sessions, campaign, calendar, shanghai(2026, 9, 21, 10), deadline=date(2026, 9, 29))
+    clock = FixedClock(shanghai(2026, 9, 22))
+    with sessions.begin() as session:
+        extension = request_extension(session, rect, by=actor(sessions, "keeper@example.org"), clock=clock,
+                                      reason="需采购材料", until=date(2026, 10, 20))
+    west = actor(sessions, "west@example.org")
+    messages = []
+    for extension_id in (extension.id, extension.id + 100):
+        with pytest.raises(NotFound) as missing, sessions.begin() as session:
+            decide_extension(session, extension_id, by=west, clock=clock, calendar=calendar, approve=True)
+        messages.append(str(missing.value).replace(str(extension_id), "N"))
+    assert messages == ["no extension request N", "no extension request N"]

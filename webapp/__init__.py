@@ -65,7 +65,6 @@ def _settings(config: dict[str, Any]) -> dict[str, Any]:
     settings.update({
         "BASE_URL": base_url,
         "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,
-        "JSON_SORT_KEYS": False,
         # PITFALLS.md (Flask-Login): set the cookie flags; the remember cookie's defaults are unsafe
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -21,10 +21,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from workflow import mailtext
+from workflow.assignment import in_leading_group
+from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.catalogue import stored_definition
 from workflow.clock import end_of_day, local_date
 from workflow.definitions import Definition, EscalationSpec
+from workflow.errors import NotFound
 from workflow.models import Campaign, DefinitionRow, Escalation, Person, Rectification, RoleBinding, Site, Task, Unit
 from workflow.outbox import enqueue
 
@@ -139,6 +142,15 @@ def escalate_due(session: Session, now: datetime, calendar: WorkingCalendar, *, 
     _reschedule(session, next_at)
     summary.items = len(items)
     return summary
+
+
+def campaign_escalations(session: Session, campaign_id: int, by: Actor) -> list[Escalation]:
+    """What was escalated in a campaign, newest first; for its leading group only (others: not found)."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or not in_leading_group(session, campaign.id, campaign.unit_id, by):
+        raise NotFound(f"no campaign {campaign_id}")
+    return list(session.scalars(select(Escalation).where(Escalation.campaign_id == campaign_id)
+                                .order_by(Escalation.reached_at.desc(), Escalation.id.desc())))
 
 
 # --- what is due ----------------------------------------------------------------------------------------------------

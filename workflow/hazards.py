@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow import audit, mailtext
-from workflow.assignment import is_coordinator
+from workflow.assignment import in_leading_group, is_coordinator
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.catalogue import stored_definition
@@ -26,7 +26,17 @@ from workflow.durations import Duration, parse_duration
 from workflow.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
 from workflow.escalation import first_step_at, steps_for
 from workflow.machines import CLOSED, DRAFT, RECTIFICATION_MACHINE, fire
-from workflow.models import Campaign, CampaignUnit, DeadlineExtension, Person, Rectification, RoleBinding, Site, Unit
+from workflow.models import (
+    Campaign,
+    CampaignUnit,
+    DeadlineExtension,
+    Person,
+    Rectification,
+    RoleBinding,
+    Site,
+    Task,
+    Unit,
+)
 from workflow.outbox import enqueue
 
 SEVERITIES = ("minor", "major")
@@ -66,6 +76,9 @@ def register_hazard(session: Session, campaign_id: int, report: HazardReport, *,
     if report.severity not in SEVERITIES:
         raise InvalidInput(f"severity must be one of {', '.join(SEVERITIES)}; got {report.severity!r}")
     site, unit = _place(session, campaign, report)
+    if report.task_id is not None and session.scalar(
+            select(Task.id).where(Task.id == report.task_id, Task.campaign_id == campaign.id)) is None:
+        raise InvalidInput(f"no task {report.task_id} in this campaign")
     responsible = _responsible(session, campaign, definition, report, site, unit)
     today = local_date(now, campaign.timezone)
     default = (definition.escalation.deadline_by_severity.get(report.severity) if definition.escalation else None)
@@ -151,7 +164,9 @@ def request_extension(session: Session, rectification_id: int, *, by: Actor, clo
     text = _text(reason, "reason", required=True)
     if rectification.state != "open":
         raise TransitionRefused(f"rectification {rectification.id} is {rectification.state}: nothing to extend")
-    if until is None or until <= rectification.deadline:
+    if until is None:
+        raise InvalidInput("until is required: the deadline asked for (YYYY-MM-DD)")
+    if until <= rectification.deadline:
         raise InvalidInput(f"the requested deadline must be after the current one ({rectification.deadline.isoformat()})")
     pending = session.scalar(select(DeadlineExtension.id).where(
         DeadlineExtension.rectification_id == rectification.id, DeadlineExtension.state == "requested"))
@@ -171,9 +186,13 @@ def decide_extension(session: Session, extension_id: int, *, by: Actor, clock: C
                      approve: bool, note: str | None = None) -> DeadlineExtension:
     """A coordinator approves (the deadline moves, the original is kept) or refuses an extension request."""
     extension = session.get(DeadlineExtension, extension_id)
-    if extension is None:
-        raise NotFound(f"no extension request {extension_id}")
-    rectification, campaign, definition = _load(session, extension.rectification_id, by)
+    try:
+        if extension is None:
+            raise NotFound("")
+        rectification, campaign, definition = _load(session, extension.rectification_id, by)
+    except NotFound:
+        # the same answer whether it does not exist or is not theirs to see
+        raise NotFound(f"no extension request {extension_id}") from None
     _require_coordinator(session, definition, campaign, by)
     if extension.state != "requested":
         raise TransitionRefused(f"extension request {extension.id} was already {extension.state}")
@@ -192,7 +211,7 @@ def decide_extension(session: Session, extension_id: int, *, by: Actor, clock: C
 
 def get_rectification(session: Session, rectification_id: int, by: Actor) -> Rectification:
     """A rectification its viewer may see: the responsible person, a coordinator or leader of the campaign."""
-    return _load(session, rectification_id, by)[0]
+    return _load(session, rectification_id, by, for_update=False)[0]
 
 
 def overdue(rectification: Rectification, now: datetime) -> bool:
@@ -230,27 +249,19 @@ def _move_deadline(rectification: Rectification, campaign: Campaign, definition:
     rectification.next_escalation_at = first_step_at(steps) if rectification.state == "open" else None
 
 
-def _load(session: Session, rectification_id: int, by: Actor) -> tuple[Rectification, Campaign, Definition]:
-    row = session.execute(
-        select(Rectification, Campaign).join(Campaign, Campaign.id == Rectification.campaign_id)
-        .where(Rectification.id == rectification_id).with_for_update(of=Rectification)
-        .execution_options(populate_existing=True)
-    ).first()
+def _load(session: Session, rectification_id: int, by: Actor,
+          for_update: bool = True) -> tuple[Rectification, Campaign, Definition]:
+    query = (select(Rectification, Campaign).join(Campaign, Campaign.id == Rectification.campaign_id)
+             .where(Rectification.id == rectification_id))
+    if for_update:  # a move reads and writes under the row lock; a plain read waits for no writer
+        query = query.with_for_update(of=Rectification).execution_options(populate_existing=True)
+    row = session.execute(query).first()
     if row is None:
         raise NotFound(f"no rectification {rectification_id}")
     rectification, campaign = row
-    if not (by.is_operator or by.person_id == rectification.responsible_id or _in_campaign(session, campaign, by)):
+    if not (by.person_id == rectification.responsible_id or in_leading_group(session, campaign.id, campaign.unit_id, by)):
         raise NotFound(f"no rectification {rectification_id}")  # its existence is private
     return rectification, campaign, stored_definition(campaign.definition)
-
-
-def _in_campaign(session: Session, campaign: Campaign, by: Actor) -> bool:
-    """Whether the person holds a leading-group role of the campaign (they see its whole register)."""
-    if by.person_id is None:
-        return False
-    return session.scalar(select(RoleBinding.id).where(
-        RoleBinding.campaign_id == campaign.id, RoleBinding.person_id == by.person_id,
-        RoleBinding.unit_id == campaign.unit_id).limit(1)) is not None
 
 
 def _campaign(session: Session, campaign_id: int) -> Campaign:

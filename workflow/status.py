@@ -8,9 +8,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from workflow.assignment import takes_part
+from workflow.audit import Actor
 from workflow.campaigns import get_campaign, phase_blockers
 from workflow.catalogue import stored_definition
 from workflow.clock import Clock, local_date
+from workflow.errors import NotFound
 from workflow.machines import CLOSED, DRAFT, campaign_machine
 from workflow.models import CampaignPhase, Person, Task, Unit
 
@@ -60,9 +63,11 @@ class CampaignStatus:
         return _jsonable(asdict(self))
 
 
-def campaign_status(session: Session, campaign_id: int, *, clock: Clock) -> CampaignStatus:
-    """The standing of one campaign as of the clock's now."""
+def campaign_status(session: Session, campaign_id: int, *, clock: Clock, by: Actor | None = None) -> CampaignStatus:
+    """The standing of one campaign as of the clock's now; ``by``, when given, must take part in it."""
     now = clock.now()
+    if by is not None and not takes_part(session, campaign_id, by):
+        raise NotFound(f"no campaign {campaign_id}")  # its existence is private
     campaign = get_campaign(session, campaign_id)
     definition = stored_definition(campaign.definition)
     today = local_date(now, campaign.timezone)

@@ -1,0 +1,356 @@
+"""The JSON API under ``/api/v1`` (DESIGN.md, HTTP API): parse, one engine call in one transaction, JSON.
+
+Authorisation lives in the engine; this module checks only the shape of what
+arrives (types, dates, unknown fields), so a malformed request is answered
+before the engine or the database is touched.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import BadRequest
+
+from webapp import wiring_of
+from webapp.auth import api_actor
+from workflow import hazards, tasks
+from workflow.audit import Actor
+from workflow.calendar import WorkingCalendar
+from workflow.campaigns import advance_campaign
+from workflow.clock import Clock
+from workflow.errors import InvalidInput, NotFound
+from workflow.escalation import campaign_escalations
+from workflow.models import (
+    DeadlineExtension,
+    Escalation,
+    Person,
+    PersonRole,
+    Rectification,
+    Task,
+)
+from workflow.status import campaign_status
+
+blueprint = Blueprint("api", __name__)
+
+HAZARD_FIELDS = ("site", "unit", "location", "description", "severity", "responsible", "deadline",
+                 "deadline_working_days", "temporary_measures", "evidence", "task_id")
+NEW_DEADLINE_FIELDS = ("reason", "deadline", "deadline_working_days")
+DATE_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@blueprint.before_request
+def authenticate() -> None:
+    g.actor = api_actor()
+
+
+@blueprint.after_request
+def not_cached(response: Response) -> Response:
+    response.headers.setdefault("Cache-Control", "no-store")  # answers depend on who asks
+    return response
+
+
+# --- who I am ------------------------------------------------------------------------------------------------------
+
+@blueprint.get("/me")
+def me() -> Response:
+    with _transaction(readonly=True) as session:
+        person = session.get(Person, _by().person_id)
+        if person is None:
+            raise NotFound("no such person")
+        roles = sorted(session.scalars(select(PersonRole.role).where(PersonRole.person_id == person.id)))
+        return jsonify({"id": person.id, "email": person.email, "name": person.name, "title": person.title,
+                        "unit": {"code": person.unit.code, "name": person.unit.name}, "roles": roles})
+
+
+# --- tasks ---------------------------------------------------------------------------------------------------------
+
+@blueprint.post("/tasks/<int:task_id>/complete")
+def complete_task(task_id: int) -> Response:
+    body = _body("note")
+    with _transaction() as session:
+        task = tasks.complete_task(session, task_id, by=_by(), clock=_clock(), note=_text(body, "note"))
+        return jsonify(_task_json(task))
+
+
+@blueprint.post("/tasks/<int:task_id>/reject")
+def reject_task(task_id: int) -> Response:
+    body = _body("note")
+    with _transaction() as session:
+        task = tasks.reject_task(session, task_id, by=_by(), clock=_clock(), note=_text(body, "note"))
+        return jsonify(_task_json(task))
+
+
+# --- campaigns -----------------------------------------------------------------------------------------------------
+
+@blueprint.get("/campaigns/<int:campaign_id>")
+def campaign(campaign_id: int) -> Response:
+    with _transaction(readonly=True) as session:
+        return jsonify(campaign_status(session, campaign_id, clock=_clock(), by=_by()).to_dict())
+
+
+@blueprint.post("/campaigns/<int:campaign_id>/advance")
+def advance(campaign_id: int) -> Response:
+    _body()
+    with _transaction() as session:
+        move = advance_campaign(session, campaign_id, by=_by(), clock=_clock(), calendar=_calendar(session))
+        return jsonify({"campaign_id": move.campaign_id, "from": move.from_state, "to": move.to_state,
+                        "tasks_created": move.tasks_created})
+
+
+@blueprint.get("/campaigns/<int:campaign_id>/escalations")
+def escalations(campaign_id: int) -> Response:
+    with _transaction(readonly=True) as session:
+        rows = campaign_escalations(session, campaign_id, _by())
+        return jsonify([_escalation_json(row) for row in rows])
+
+
+@blueprint.post("/campaigns/<int:campaign_id>/hazards")
+def register_hazard(campaign_id: int) -> tuple[Response, int]:
+    body = _body(*HAZARD_FIELDS)
+    report = hazards.HazardReport(
+        description=_text(body, "description"),  # type: ignore[arg-type]  # the engine says when it is missing
+        severity=_text(body, "severity") or "minor",
+        unit=_text(body, "unit"),
+        site=_text(body, "site"),
+        location=_text(body, "location"),
+        responsible=_text(body, "responsible"),
+        deadline=_date(body, "deadline"),
+        deadline_working_days=_integer(body, "deadline_working_days"),
+        temporary_measures=_text(body, "temporary_measures"),
+        evidence=_text(body, "evidence"),
+        task_id=_integer(body, "task_id"),
+    )
+    with _transaction() as session:
+        rectification = hazards.register_hazard(session, campaign_id, report, by=_by(), clock=_clock(),
+                                                calendar=_calendar(session), base_url=_base_url())
+        return jsonify(_rectification_json(rectification)), 201
+
+
+# --- rectifications ------------------------------------------------------------------------------------------------
+
+@blueprint.get("/rectifications/<int:rectification_id>")
+def rectification(rectification_id: int) -> Response:
+    with _transaction(readonly=True) as session:
+        return jsonify(_rectification_json(hazards.get_rectification(session, rectification_id, _by())))
+
+
+@blueprint.post("/rectifications/<int:rectification_id>/submit")
+def submit_rectification(rectification_id: int) -> Response:
+    body = _body("note", "evidence")
+    with _transaction() as session:
+        moved = hazards.submit_rectification(session, rectification_id, by=_by(), clock=_clock(),
+                                             note=_text(body, "note"), evidence=_text(body, "evidence"))
+        return jsonify(_rectification_json(moved))
+
+
+@blueprint.post("/rectifications/<int:rectification_id>/verify")
+def verify_rectification(rectification_id: int) -> Response:
+    body = _body("note")
+    with _transaction() as session:
+        moved = hazards.verify_rectification(session, rectification_id, by=_by(), clock=_clock(),
+                                             note=_text(body, "note"))
+        return jsonify(_rectification_json(moved))
+
+
+@blueprint.post("/rectifications/<int:rectification_id>/reject")
+def reject_rectification(rectification_id: int) -> Response:
+    return _back_to_open(rectification_id, hazards.reject_rectification)
+
+
+@blueprint.post("/rectifications/<int:rectification_id>/reopen")
+def reopen_rectification(rectification_id: int) -> Response:
+    return _back_to_open(rectification_id, hazards.reopen_rectification)
+
+
+@blueprint.post("/rectifications/<int:rectification_id>/extensions")
+def request_extension(rectification_id: int) -> tuple[Response, int]:
+    body = _body("reason", "until")
+    with _transaction() as session:
+        extension = hazards.request_extension(session, rectification_id, by=_by(), clock=_clock(),
+                                              reason=_text(body, "reason"), until=_date(body, "until"))
+        return jsonify(_extension_json(session, extension)), 201
+
+
+@blueprint.post("/extensions/<int:extension_id>/approve")
+def approve_extension(extension_id: int) -> Response:
+    return _decide(extension_id, approve=True)
+
+
+@blueprint.post("/extensions/<int:extension_id>/refuse")
+def refuse_extension(extension_id: int) -> Response:
+    return _decide(extension_id, approve=False)
+
+
+def _back_to_open(rectification_id: int, move: Callable[..., Rectification]) -> Response:
+    body = _body(*NEW_DEADLINE_FIELDS)
+    with _transaction() as session:
+        moved = move(session, rectification_id, by=_by(), clock=_clock(), calendar=_calendar(session),
+                     reason=_text(body, "reason"), deadline=_date(body, "deadline"),
+                     deadline_working_days=_integer(body, "deadline_working_days"))
+        return jsonify(_rectification_json(moved))
+
+
+def _decide(extension_id: int, *, approve: bool) -> Response:
+    body = _body("note")
+    with _transaction() as session:
+        extension = hazards.decide_extension(session, extension_id, by=_by(), clock=_clock(),
+                                             calendar=_calendar(session), approve=approve, note=_text(body, "note"))
+        return jsonify(_extension_json(session, extension))
+
+
+# --- JSON out ------------------------------------------------------------------------------------------------------
+
+def _rectification_json(rectification: Rectification) -> dict[str, Any]:
+    site, unit, responsible = rectification.site, rectification.unit, rectification.responsible
+    return {
+        "id": rectification.id,
+        "campaign_id": rectification.campaign_id,
+        "state": rectification.state,
+        "severity": rectification.severity,
+        "description": rectification.description,
+        "site": {"code": site.code, "name": site.name} if site else None,
+        "unit": {"code": unit.code, "name": unit.name} if unit else None,
+        "location": rectification.location,
+        "responsible": {"email": responsible.email, "name": responsible.name},
+        "temporary_measures": rectification.temporary_measures,
+        "evidence": rectification.evidence,
+        "deadline": _iso(rectification.deadline),
+        "original_deadline": _iso(rectification.original_deadline),
+        "extensions": rectification.extensions,
+        "overdue": hazards.overdue(rectification, _clock().now()),
+        "registered_at": _iso(rectification.registered_at),
+        "submitted_at": _iso(rectification.submitted_at),
+        "closed_at": _iso(rectification.closed_at),
+        "link": f"{_base_url()}/rectifications/{rectification.id}",
+    }
+
+
+def _extension_json(session: Session, extension: DeadlineExtension) -> dict[str, Any]:
+    moved = session.get(Rectification, extension.rectification_id)  # already loaded by the use case
+    return {
+        "id": extension.id,
+        "rectification_id": extension.rectification_id,
+        "state": extension.state,
+        "reason": extension.reason,
+        "requested_deadline": _iso(extension.requested_deadline),
+        "requested_at": _iso(extension.requested_at),
+        "decided_at": _iso(extension.decided_at),
+        "decision_note": extension.decision_note,
+        "rectification": _rectification_json(moved) if moved is not None else None,
+    }
+
+
+def _task_json(task: Task) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "campaign_id": task.campaign_id,
+        "phase": task.phase_key,
+        "title": task.title,
+        "state": task.state,
+        "required": task.required,
+        "unit": task.unit.code if task.unit else None,
+        "assignee": {"email": task.assignee.email, "name": task.assignee.name},
+        "due_on": _iso(task.due_on),
+        "completed_at": _iso(task.completed_at),
+        "note": task.note,
+    }
+
+
+def _escalation_json(escalation: Escalation) -> dict[str, Any]:
+    return {
+        "item_kind": escalation.item_kind,
+        "item_id": escalation.item_id,
+        "deadline_round": escalation.deadline_round,
+        "level": escalation.level,
+        "colour": escalation.colour,
+        "deadline": _iso(escalation.deadline),
+        "due_at": _iso(escalation.due_at),
+        "reached_at": _iso(escalation.reached_at),
+        "recipients": [address for address in escalation.recipients.split(",") if address],
+    }
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# --- JSON in -------------------------------------------------------------------------------------------------------
+
+def _body(*allowed: str) -> dict[str, Any]:
+    """The request's JSON object (empty when there is no body); 400 when malformed, 422 naming unknown fields."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:  # UnicodeDecodeError is a ValueError too
+        raise BadRequest("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        expected = ", ".join(allowed) or "none"
+        raise InvalidInput(f"unknown field(s): {', '.join(unknown)} (expected: {expected})")
+    return body
+
+
+def _text(body: dict[str, Any], field: str) -> str | None:
+    value = body.get(field)
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput(f"{field} must be text; got {_shown(value)}")
+    return value
+
+
+def _integer(body: dict[str, Any], field: str) -> int | None:
+    value = body.get(field)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise InvalidInput(f"{field} must be a whole number; got {_shown(value)}")
+    return value
+
+
+def _date(body: dict[str, Any], field: str) -> date | None:
+    value = body.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not DATE_FORMAT.fullmatch(value):
+        raise InvalidInput(f"{field} must be a date written YYYY-MM-DD; got {_shown(value)}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{field} is not a calendar date: {value}") from None
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# --- the request's parts -------------------------------------------------------------------------------------------
+
+def _by() -> Actor:
+    return g.actor
+
+
+def _clock() -> Clock:
+    return wiring_of(current_app).clock
+
+
+def _base_url() -> str:
+    return current_app.config["BASE_URL"]
+
+
+def _calendar(session: Session) -> WorkingCalendar:
+    return wiring_of(current_app).calendar(session)
+
+
+@contextmanager
+def _transaction(readonly: bool = False) -> Iterator[Session]:
+    with wiring_of(current_app).transaction(readonly=readonly) as session:
+        yield session

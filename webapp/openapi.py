@@ -1,0 +1,215 @@
+"""``GET /api/v1/openapi.json``: an OpenAPI 3.1 document built from the table of routes below.
+
+A test checks that every ``/api/v1`` rule of the app is in the table, so the
+document cannot fall behind the routes.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify
+
+blueprint = Blueprint("openapi", __name__)
+
+API_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str  # OpenAPI style: /tasks/{task_id}/complete
+    summary: str
+    body: str | None  # a schema name in BODIES
+    status: int  # on success
+    answer: str  # a schema name in SCHEMAS
+    errors: tuple[int, ...] = (400, 401, 403, 404, 409, 422)
+    public: bool = False
+
+
+ROUTES: tuple[Operation, ...] = (
+    Operation("get", "/me", "Who I am, my roles", None, 200, "Me", (401,)),
+    Operation("post", "/tasks/{task_id}/complete", "Check a task off", "Note", 200, "Task"),
+    Operation("post", "/tasks/{task_id}/reject", "A coordinator sends a done task back (note required)", "Note",
+              200, "Task"),
+    Operation("get", "/campaigns/{campaign_id}", "Phase, allowed moves, progress, overdue items", None, 200,
+              "CampaignStatus", (401, 404)),
+    Operation("post", "/campaigns/{campaign_id}/advance", "Next phase; 409 with the blocking items", None, 200,
+              "PhaseMove"),
+    Operation("get", "/campaigns/{campaign_id}/escalations", "What was escalated to whom, when (newest first)",
+              None, 200, "EscalationList", (401, 404)),
+    Operation("post", "/campaigns/{campaign_id}/hazards", "Register a hazard; returns its rectification",
+              "HazardReport", 201, "Rectification"),
+    Operation("get", "/rectifications/{rectification_id}", "A rectification", None, 200, "Rectification",
+              (401, 404)),
+    Operation("post", "/rectifications/{rectification_id}/submit", "The responsible person reports it fixed",
+              "Submission", 200, "Rectification"),
+    Operation("post", "/rectifications/{rectification_id}/verify", "A coordinator verifies and closes it (销号)",
+              "Note", 200, "Rectification"),
+    Operation("post", "/rectifications/{rectification_id}/reject", "Not fixed: back to open with a new deadline",
+              "NewDeadline", 200, "Rectification"),
+    Operation("post", "/rectifications/{rectification_id}/reopen", "A look-back finds it back: reopen",
+              "NewDeadline", 200, "Rectification"),
+    Operation("post", "/rectifications/{rectification_id}/extensions", "The responsible person asks for more time",
+              "ExtensionRequest", 201, "Extension"),
+    Operation("post", "/extensions/{extension_id}/approve", "A coordinator approves an extension", "Note", 200,
+              "Extension"),
+    Operation("post", "/extensions/{extension_id}/refuse", "A coordinator refuses an extension", "Note", 200,
+              "Extension"),
+    Operation("get", "/openapi.json", "This document", None, 200, "OpenApiDocument", (), public=True),
+)
+
+_TEXT = {"type": ["string", "null"]}
+_DATE = {"type": ["string", "null"], "format": "date"}
+_INSTANT = {"type": ["string", "null"], "format": "date-time"}
+_NAMED = {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}}
+
+BODIES: dict[str, dict[str, Any]] = {
+    "Note": {"type": "object", "additionalProperties": False, "properties": {"note": _TEXT}},
+    "Submission": {"type": "object", "additionalProperties": False,
+                   "properties": {"note": {"type": "string"}, "evidence": _TEXT}, "required": ["note"]},
+    "NewDeadline": {"type": "object", "additionalProperties": False, "required": ["reason"],
+                    "properties": {"reason": {"type": "string"}, "deadline": _DATE,
+                                   "deadline_working_days": {"type": ["integer", "null"], "minimum": 1}},
+                    "description": "give deadline or deadline_working_days"},
+    "ExtensionRequest": {"type": "object", "additionalProperties": False, "required": ["reason", "until"],
+                         "properties": {"reason": {"type": "string"}, "until": {"type": "string", "format": "date"}}},
+    "HazardReport": {
+        "type": "object", "additionalProperties": False, "required": ["description"],
+        "properties": {
+            "description": {"type": "string"},
+            "severity": {"enum": ["minor", "major"], "default": "minor"},
+            "site": {"type": ["string", "null"], "description": "key site code"},
+            "unit": {"type": ["string", "null"], "description": "unit code"},
+            "location": _TEXT,
+            "responsible": {"type": ["string", "null"], "format": "email",
+                            "description": "default: the site's, else the unit's responsible person"},
+            "deadline": _DATE,
+            "deadline_working_days": {"type": ["integer", "null"], "minimum": 1},
+            "temporary_measures": _TEXT,
+            "evidence": _TEXT,
+            "task_id": {"type": ["integer", "null"]},
+        },
+        "description": "deadline or deadline_working_days or neither (the severity's default), not both",
+    },
+}
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Error": {"type": "object", "required": ["error", "message"],
+              "properties": {"error": {"type": "string"}, "message": {"type": "string"},
+                             "blockers": {"type": "array", "items": {"$ref": "#/components/schemas/Blocker"}}}},
+    "Blocker": {"type": "object", "properties": {
+        "kind": {"enum": ["task", "rectification"]}, "id": {"type": "integer"}, "title": {"type": "string"},
+        "unit": _TEXT, "assignee": _TEXT, "state": {"type": "string"}}},
+    "Me": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "email": {"type": "string"}, "name": {"type": "string"}, "title": _TEXT,
+        "unit": _NAMED, "roles": {"type": "array", "items": {"type": "string"}}}},
+    "Task": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "campaign_id": {"type": "integer"}, "phase": {"type": "string"},
+        "title": {"type": "string"}, "state": {"enum": ["open", "done", "verified", "cancelled"]},
+        "required": {"type": "boolean"}, "unit": _TEXT, "assignee": {"$ref": "#/components/schemas/PersonRef"},
+        "due_on": _DATE, "completed_at": _INSTANT, "note": _TEXT}},
+    "PersonRef": {"type": "object", "properties": {"email": {"type": "string"}, "name": {"type": "string"}}},
+    "CampaignStatus": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "title": {"type": "string"}, "state": {"type": "string"},
+        "allowed_moves": {"type": "array", "items": {"type": "string"}}, "blocking": {"type": "integer"},
+        "phases": {"type": "array", "items": {"type": "object"}}, "overdue_count": {"type": "integer"},
+        "overdue": {"type": "array", "items": {"type": "object"}}}},
+    "PhaseMove": {"type": "object", "properties": {
+        "campaign_id": {"type": "integer"}, "from": {"type": "string"}, "to": {"type": "string"},
+        "tasks_created": {"type": "integer"}}},
+    "Rectification": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "campaign_id": {"type": "integer"},
+        "state": {"enum": ["open", "submitted", "closed"]}, "severity": {"enum": ["minor", "major"]},
+        "description": {"type": "string"}, "site": {"oneOf": [_NAMED, {"type": "null"}]},
+        "unit": {"oneOf": [_NAMED, {"type": "null"}]}, "location": _TEXT,
+        "responsible": {"$ref": "#/components/schemas/PersonRef"}, "temporary_measures": _TEXT, "evidence": _TEXT,
+        "deadline": {"type": "string", "format": "date"}, "original_deadline": {"type": "string", "format": "date"},
+        "extensions": {"type": "integer"}, "overdue": {"type": "boolean"}, "registered_at": _INSTANT,
+        "submitted_at": _INSTANT, "closed_at": _INSTANT, "link": {"type": "string", "format": "uri"}}},
+    "Extension": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "rectification_id": {"type": "integer"},
+        "state": {"enum": ["requested", "approved", "refused"]}, "reason": {"type": "string"},
+        "requested_deadline": {"type": "string", "format": "date"}, "requested_at": _INSTANT,
+        "decided_at": _INSTANT, "decision_note": _TEXT,
+        "rectification": {"$ref": "#/components/schemas/Rectification"}}},
+    "EscalationList": {"type": "array", "items": {"type": "object", "properties": {
+        "item_kind": {"enum": ["task", "rectification"]}, "item_id": {"type": "integer"},
+        "deadline_round": {"type": "integer"}, "level": {"type": "integer", "description": "0: the reminder"},
+        "colour": {"enum": ["blue", "yellow", "red"]}, "deadline": {"type": "string", "format": "date"},
+        "due_at": _INSTANT, "reached_at": _INSTANT, "recipients": {"type": "array", "items": {"type": "string"}}}}},
+    "OpenApiDocument": {"type": "object"},
+}
+
+ERRORS = {
+    400: "Malformed JSON, or not a JSON object",
+    401: "No valid token and no session",
+    403: "Not allowed for you",
+    404: "No such item (or not yours to see)",
+    405: "Method not allowed",
+    409: "The move is not allowed now (TransitionRefused lists the blockers)",
+    422: "Invalid input (unknown fields, wrong types, bad dates)",
+}
+
+
+@blueprint.get("/openapi.json")
+def document() -> Response:
+    return jsonify(openapi_document(current_app.config.get("BASE_URL", "")))
+
+
+def openapi_document(base_url: str = "") -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the API, as served."""
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in ROUTES:
+        paths.setdefault(operation.path, {})[operation.method] = _operation(operation)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "pingan API", "version": API_VERSION,
+                 "description": "Phased public-safety campaigns: tasks, hazards and their rectification, escalation."},
+        "servers": [{"url": f"{base_url.rstrip('/')}/api/v1"}],
+        "security": [{"bearerAuth": []}, {"sessionCookie": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer",
+                               "description": "a token from `pingan token EMAIL`"},
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "session"},
+            },
+            "schemas": {**SCHEMAS, **BODIES},
+            "responses": {str(status): _error_response(text) for status, text in ERRORS.items()},
+        },
+    }
+
+
+def _operation(operation: Operation) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "summary": operation.summary,
+        "operationId": _operation_id(operation),
+        "responses": {
+            str(operation.status): {"description": "OK", "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{operation.answer}"}}}},
+            **{str(status): {"$ref": f"#/components/responses/{status}"} for status in operation.errors},
+        },
+    }
+    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+                  for name in re.findall(r"{(\w+)}", operation.path)]
+    if parameters:
+        spec["parameters"] = parameters
+    if operation.body:
+        spec["requestBody"] = {"required": operation.body in ("HazardReport", "NewDeadline", "ExtensionRequest"),
+                               "content": {"application/json": {
+                                   "schema": {"$ref": f"#/components/schemas/{operation.body}"}}}}
+    if operation.public:
+        spec["security"] = []
+    return spec
+
+
+def _operation_id(operation: Operation) -> str:
+    words = [part for part in re.split(r"[/{}.]+", operation.path) if part and not part.endswith("_id")]
+    return "_".join([operation.method, *words])
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}

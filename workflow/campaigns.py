@@ -18,12 +18,14 @@ from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.catalogue import register_definition, stored_definition
 from workflow.clock import Clock, end_of_day, local_date
-from workflow.definitions import Definition, PhaseSpec
+from workflow.definitions import Definition, RecurringSpec, TaskSpec
 from workflow.directory import unit_by_code
 from workflow.errors import Blocker, Forbidden, NotFound, StartRefused, TransitionRefused
 from workflow.escalation import first_step_at, steps_for
+from workflow.fanout import Scope, load_scope, targets
 from workflow.machines import CLOSED, TASK_SETTLED_STATES, campaign_machine, fire
 from workflow.models import Campaign, CampaignPhase, CampaignUnit, Person, Rectification, RoleBinding, Task, Unit
+from workflow.recurring import start_duties
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,15 @@ def start_campaign(
     now = clock.now()
     unit = unit_by_code(session, unit_code)
     resolution = resolve_roles(session, definition, unit)
-    if resolution.missing:
-        raise StartRefused(resolution.missing)
+    scope = load_scope(session, unit, resolution)
+    problems = list(resolution.missing)
+    if not problems:  # roles first: a missing role would be named again for every site and entry
+        for phase in definition.phases:
+            for spec in (*phase.tasks, *phase.recurring):
+                if spec.per in ("site", "list"):
+                    problems += [p for p in targets(spec, definition, scope)[1] if p not in problems]
+    if problems:
+        raise StartRefused(problems)
     if not by.is_operator:
         # only an operator or a coordinator of the new campaign may start it
         coordinator_roles = {role for (role, unit_id), people in resolution.holders.items()
@@ -79,7 +88,7 @@ def start_campaign(
     session.execute(insert(RoleBinding), binding_rows(campaign.id, resolution))
 
     before, after = fire(campaign_machine(definition.phase_ids()), "start", campaign, "the campaign")
-    created = _enter_phase(session, campaign, definition, resolution, after, starts_on, now, calendar)
+    created = _enter_phase(session, campaign, definition, scope, after, starts_on, now, calendar)
     audit.record(session, at=now, by=by, entity="campaign", entity_id=campaign.id, event="start",
                  from_state=before, to_state=after, campaign_id=campaign.id,
                  note=f"{definition.id} v{definition.version} for {unit.code}; {created} tasks created")
@@ -117,8 +126,7 @@ def advance_campaign(
     if after == CLOSED:
         campaign.closed_at = now
     else:
-        resolution = _stored_resolution(session, campaign)
-        created = _enter_phase(session, campaign, definition, resolution, after,
+        created = _enter_phase(session, campaign, definition, stored_scope(session, campaign), after,
                                local_date(now, campaign.timezone), now, calendar)
     audit.record(session, at=now, by=by, entity="campaign", entity_id=campaign.id, event="advance",
                  from_state=before, to_state=after, campaign_id=campaign.id,
@@ -184,8 +192,8 @@ def _planned_phases(
     return rows
 
 
-def _stored_resolution(session: Session, campaign: Campaign) -> Resolution:
-    """The role bindings fixed when the campaign started (people may have moved since)."""
+def stored_scope(session: Session, campaign: Campaign) -> Scope:
+    """What the campaign fans out over: the role bindings fixed when it started, today's sites and lists."""
     units = list(session.scalars(
         select(Unit).join(CampaignUnit, CampaignUnit.unit_id == Unit.id)
         .where(CampaignUnit.campaign_id == campaign.id).order_by(Unit.name, Unit.code)
@@ -197,65 +205,69 @@ def _stored_resolution(session: Session, campaign: Campaign) -> Resolution:
     )
     for role, unit_id, person_id in rows:
         resolution.holders.setdefault((role, unit_id), []).append(person_id)
-    return resolution
+    return load_scope(session, campaign.unit, resolution)
 
 
 def _enter_phase(
     session: Session,
     campaign: Campaign,
     definition: Definition,
-    resolution: Resolution,
+    scope: Scope,
     phase_key: str,
     phase_start: date,
     now: datetime,
     calendar: WorkingCalendar,
 ) -> int:
-    """Mark the phase started and create its one-off tasks; return how many were created."""
+    """Mark the phase started, create its one-off tasks and start its recurring duties; return tasks created."""
     phase_row = session.scalar(
         select(CampaignPhase).where(CampaignPhase.campaign_id == campaign.id, CampaignPhase.phase_key == phase_key)
     )
     if phase_row is not None:
         phase_row.started_on, phase_row.started_at = phase_start, now
-    rows = _phase_task_rows(campaign, definition, definition.phase(phase_key), resolution, phase_start, now, calendar)
+    phase = definition.phase(phase_key)
+    rows = []
+    for spec in phase.tasks:
+        rows += task_rows(campaign, definition, spec, scope, phase_key, phase_start, None, now, calendar)
     if rows:
         # ORM bulk insert: 50,000 rows as fast as Core (ORM add_all is 12x slower)
         session.execute(insert(Task), rows)
+    start_duties(session, campaign, phase, phase_start)
     return len(rows)
 
 
-def _phase_task_rows(
+def task_rows(
     campaign: Campaign,
     definition: Definition,
-    phase: PhaseSpec,
-    resolution: Resolution,
-    phase_start: date,
+    spec: TaskSpec | RecurringSpec,
+    scope: Scope,
+    phase_key: str,
+    starts: date,
+    period: str | None,
     now: datetime,
     calendar: WorkingCalendar,
 ) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
-    for spec in phase.tasks:
-        due_on = spec.due.after(phase_start, calendar) if spec.due else None
-        due_at = end_of_day(due_on, campaign.timezone) if due_on else None
-        # overdue required tasks escalate like rectifications (DESIGN.md, escalation)
-        next_escalation_at = (first_step_at(steps_for(definition.escalation, due_on, campaign.timezone, calendar, now))
-                              if (due_on and spec.required) else None)
-        unit_scoped = definition.role(spec.assignee).scope == "unit"
-        targets = resolution.units if spec.per == "unit" else [None]
-        for unit in targets:
-            holder_unit = unit.id if (unit is not None and unit_scoped) else campaign.unit_id
-            rows.append({
-                "campaign_id": campaign.id,
-                "phase_key": phase.id,
-                "spec_key": spec.id,
-                "occurrence_key": f"{phase.id}:{spec.id}:{unit.id if unit is not None else 0}",
-                "unit_id": unit.id if unit is not None else None,
-                "assignee_id": resolution.responsible(spec.assignee, holder_unit),
-                "title": spec.title,
-                "required": spec.required,
-                "state": "open",
-                "due_on": due_on,
-                "due_at": due_at,
-                "next_escalation_at": next_escalation_at,
-                "created_at": now,
-            })
-    return rows
+    """Task rows for one spec (a one-off task, or one period of a recurring duty) over its fan-out."""
+    due_on = spec.due.after(starts, calendar) if spec.due else None
+    due_at = end_of_day(due_on, campaign.timezone) if due_on else None
+    # overdue required tasks escalate like rectifications (DESIGN.md, escalation)
+    next_escalation_at = (first_step_at(steps_for(definition.escalation, due_on, campaign.timezone, calendar, now))
+                          if (due_on and spec.required) else None)
+    found, _nobody = targets(spec, definition, scope)  # checked at start; a site added since without one is skipped
+    return [{
+        "campaign_id": campaign.id,
+        "phase_key": phase_key,
+        "spec_key": spec.id,
+        "occurrence_key": f"{phase_key}:{spec.id}:{target.key}" + (f":{period}" if period else ""),
+        "unit_id": target.unit_id,
+        "site_id": target.site_id,
+        "entry_id": target.entry_id,
+        "period": period,
+        "assignee_id": target.assignee_id,
+        "title": spec.title,
+        "required": spec.required,
+        "state": "open",
+        "due_on": due_on,
+        "due_at": due_at,
+        "next_escalation_at": next_escalation_at,
+        "created_at": now,
+    } for target in found]

@@ -94,10 +94,19 @@ class _Checks:
                         self._schedule(spec_path, spec)
 
     def _assignee(self, path: tuple[str | int, ...], spec: dict[str, Any]) -> None:
-        assignee = spec.get("assignee")
+        assignee, per = spec.get("assignee"), spec.get("per", "campaign")
+        if per == "list" and not isinstance(spec.get("list"), str):
+            self._problem((*path, "per"), "per: list needs 'list': the id of a named list of the organisation file")
+        if per != "list" and "list" in spec:
+            self._problem((*path, "list"), "'list' is only used with per: list")
+        if assignee == RESPONSIBLE:
+            if per not in ("site", "list"):
+                self._problem((*path, "assignee"), "assignee 'responsible' means the key site's or list entry's "
+                                                   "responsible person: it needs per: site or per: list")
+            return
         if not self._known_role((*path, "assignee"), assignee):
             return
-        if self.roles[assignee].get("scope") == "unit" and spec.get("per", "campaign") != "unit":
+        if self.roles[assignee].get("scope") == "unit" and per == "campaign":
             self._problem((*path, "assignee"),
                           f"role '{assignee}' is held in each sub-unit (scope: unit), so it needs 'per: unit' "
                           f"(one item per sub-unit); or assign a leading-group role")

@@ -64,6 +64,7 @@ class TaskSpec:
     required: bool  # blocks leaving the phase
     title_en: str | None
     description: str | None
+    list: str | None = None  # with per: list, the organisation's named list to fan out over
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class RecurringSpec:
     required: bool
     title_en: str | None
     description: str | None
+    list: str | None = None
 
 
 @dataclass(frozen=True)
@@ -284,6 +286,7 @@ def _task(data: dict[str, Any]) -> TaskSpec:
         required=data.get("required", True),
         title_en=data.get("title_en"),
         description=data.get("description"),
+        list=data.get("list"),
     )
 
 
@@ -299,6 +302,7 @@ def _recurring(data: dict[str, Any]) -> RecurringSpec:
         required=data.get("required", True),
         title_en=data.get("title_en"),
         description=data.get("description"),
+        list=data.get("list"),
     )
 
 

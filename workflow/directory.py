@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from workflow.errors import NotFound
-from workflow.models import Person, PersonRole, Site, Unit
+from workflow.models import ListEntry, Person, PersonRole, Site, Unit
 from workflow.organisation import Organisation
 
 
@@ -20,13 +20,18 @@ class ImportSummary:
     people_updated: int = 0
     sites_created: int = 0
     sites_updated: int = 0
+    entries_created: int = 0
+    entries_updated: int = 0
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"units: {self.units_created} created, {self.units_updated} updated; "
             f"people: {self.people_created} created, {self.people_updated} updated; "
             f"sites: {self.sites_created} created, {self.sites_updated} updated"
         )
+        if self.entries_created or self.entries_updated:
+            text += f"; list entries: {self.entries_created} created, {self.entries_updated} updated"
+        return text
 
 
 def import_organisation(session: Session, organisation: Organisation) -> ImportSummary:
@@ -91,6 +96,18 @@ def import_organisation(session: Session, organisation: Organisation) -> ImportS
             elif (site.name, site.unit_id, site.responsible_id) != values:
                 site.name, site.unit_id, site.responsible_id = values
                 summary.sites_updated += 1
+
+    entries = {(e.list_key, e.code): e for e in session.scalars(select(ListEntry))}
+    for spec in organisation.entries:
+        values = (spec.name, units[spec.unit].id, people[spec.responsible].id if spec.responsible else None, spec.note)
+        entry = entries.get((spec.list, spec.id))
+        if entry is None:
+            session.add(ListEntry(list_key=spec.list, code=spec.id, name=values[0], unit_id=values[1],
+                                  responsible_id=values[2], note=values[3]))
+            summary.entries_created += 1
+        elif (entry.name, entry.unit_id, entry.responsible_id, entry.note) != values:
+            entry.name, entry.unit_id, entry.responsible_id, entry.note = values
+            summary.entries_updated += 1
     session.flush()
     return summary
 

@@ -121,6 +121,21 @@ class Site(Base):
     responsible_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
 
 
+class ListEntry(Base):
+    """An entry of a named list of the organisation file (e.g. a supervised person 重点列管人员)."""
+
+    __tablename__ = "list_entries"
+    __table_args__ = (UniqueConstraint("list_key", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_key: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    responsible_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
 class CalendarDay(Base):
     """An operator's override of China's official calendar (a year published late, a local holiday)."""
 
@@ -164,6 +179,22 @@ class CampaignPhase(Base):
     started_on: Mapped[date | None] = mapped_column(Date)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # when the office director was told the phase ran past its planned end with work open (once)
+    late_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RecurringCursor(Base):
+    """How far a recurring duty of a campaign has been generated: the start of its last occurrence."""
+
+    __tablename__ = "recurring_cursors"
+    __table_args__ = (UniqueConstraint("campaign_id", "duty_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    phase_key: Mapped[str] = mapped_column(String(64))
+    duty_key: Mapped[str] = mapped_column(String(64))
+    # occurrences starting after this instant and by now are still to be created
+    generated_until: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class CampaignUnit(Base):
@@ -207,6 +238,10 @@ class Task(Base):
     spec_key: Mapped[str] = mapped_column(String(64))
     occurrence_key: Mapped[str] = mapped_column(String(200))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("list_entries.id"))
+    # the period of a recurring duty's occurrence (2026-Q3, 2026-W23, 2026-06 …); None for one-off tasks
+    period: Mapped[str | None] = mapped_column(String(32))
     assignee_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     title: Mapped[str] = mapped_column(String(300))
     required: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -224,6 +259,8 @@ class Task(Base):
 
     campaign: Mapped[Campaign] = relationship()
     unit: Mapped[Unit | None] = relationship()
+    site: Mapped[Site | None] = relationship()
+    entry: Mapped[ListEntry | None] = relationship()
     assignee: Mapped[Person] = relationship(foreign_keys=[assignee_id])
 
 

@@ -58,12 +58,25 @@ class PersonSpec:
 
 
 @dataclass(frozen=True)
+class EntrySpec:
+    """An entry of a named list (e.g. a supervised person), with its unit and responsible person's e-mail."""
+
+    list: str
+    id: str
+    name: str
+    unit: str
+    responsible: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
 class Organisation:
-    """A validated organisation file: units with parents before children, then people."""
+    """A validated organisation file: units with parents before children, then people, then named lists."""
 
     units: tuple[UnitSpec, ...]
     people: tuple[PersonSpec, ...]
     source: str
+    entries: tuple[EntrySpec, ...] = ()
 
 
 class OrganisationError(SourceError):
@@ -122,6 +135,18 @@ def _check(data: dict[str, Any], lines: SourceLines) -> list[Problem]:
         unit_id = person.get("unit")
         if isinstance(unit_id, str) and unit_id not in unit_lines:
             problems.append(lines.problem((*path, "unit"), f"unknown unit '{unit_id}'"))
+
+    lists = data.get("lists")
+    for list_id, entries in (lists.items() if isinstance(lists, dict) else []):
+        entry_lines: dict[str, int] = {}
+        for path, entry in _mappings(entries, ("lists", list_id)):
+            if isinstance(entry.get("id"), str):
+                _first_or_problem(entry_lines, entry["id"], (*path, "id"), lines, problems,
+                                  f"duplicate entry id in list '{list_id}'")
+            if isinstance(entry.get("unit"), str) and entry["unit"] not in unit_lines:
+                problems.append(lines.problem((*path, "unit"), f"unknown unit '{entry['unit']}'"))
+            if isinstance(entry.get("responsible"), str):
+                responsible.append(((*path, "responsible"), entry["responsible"]))
 
     for path, email in responsible:
         if _normal_email(email) not in email_lines:
@@ -190,4 +215,11 @@ def _organisation(data: dict[str, Any], source: str) -> Organisation:
         )
         for person in data.get("people", [])
     )
-    return Organisation(units, people, source)
+    entries = tuple(
+        EntrySpec(list=list_id, id=entry["id"], name=entry["name"], unit=entry["unit"],
+                  responsible=_normal_email(entry["responsible"]) if "responsible" in entry else None,
+                  note=entry.get("note"))
+        for list_id, items in (data.get("lists") or {}).items()
+        for entry in items
+    )
+    return Organisation(units, people, source, entries)

@@ -9,24 +9,33 @@ from workflow.calendar import load_calendar
 from workflow.clock import Clock
 from workflow.escalation import EscalationSummary, escalate_due
 from workflow.outbox import DeliveryReport, Mailer, deliver
+from workflow.phase_windows import report_late_phases
+from workflow.recurring import create_due_occurrences
 
 
 @dataclass
 class SweepSummary:
+    occurrences: int = 0
+    late_phases: int = 0
     escalation: EscalationSummary = field(default_factory=EscalationSummary)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
     def __str__(self) -> str:
         levels = ", ".join(f"L{level} {count}" for level, count in sorted(self.escalation.levels.items())) or "none"
-        return (f"reminders {self.escalation.reminders}; escalations {levels}; "
+        late = f"late phases {self.late_phases}; " if self.late_phases else ""
+        return (f"occurrences {self.occurrences}; {late}reminders {self.escalation.reminders}; escalations {levels}; "
                 f"mails queued {self.escalation.mails}, sent {self.delivery.sent}, "
                 f"failed {self.delivery.failed}, waiting {self.delivery.waiting}")
 
 
 def run_sweep(sessions: sessionmaker[Session], *, clock: Clock, mailer: Mailer | None, base_url: str) -> SweepSummary:
-    """Escalate what came due, batch by batch (one transaction each), then deliver the outbox."""
+    """Create due occurrences, report late phases, escalate what came due (one transaction per batch), deliver mail."""
     summary = SweepSummary()
     now = clock.now()
+    with sessions.begin() as session:
+        summary.occurrences = create_due_occurrences(session, now, load_calendar(session))
+    with sessions.begin() as session:
+        summary.late_phases = report_late_phases(session, now, base_url)
     while True:
         with sessions.begin() as session:
             batch = escalate_due(session, now, load_calendar(session), base_url=base_url)

@@ -173,8 +173,8 @@ def test_hazards_are_registered_moved_and_escalated_from_the_command_line(pingan
 
     first = pingan("sweep", "--now", "2026-10-09T09:00")
     second = pingan("sweep", "--now", "2026-10-09T09:00")
-    assert first.stdout.startswith("occurrences 0; reminders 0; escalations L1 1, L2 1; mails queued 3, sent 4")
-    assert second.stdout == "occurrences 0; reminders 0; escalations none; mails queued 0, sent 0, failed 0, waiting 0\n"
+    assert first.stdout.startswith("occurrences 0; reminders 0; escalations L1 1, L2 1; escalation mails queued 3; mails sent 4")
+    assert second.stdout == "occurrences 0; reminders 0; escalations none; escalation mails queued 0; mails sent 0, failed 0, waiting 0\n"
     assert sorted(r for m in smtp.messages for r in m["to"]) == [
         "deputy@example.org", "keeper@example.org", "keeper@example.org", "office@example.org"]
 

@@ -155,7 +155,7 @@ def test_a_second_sweep_at_the_same_time_sends_nothing(sessions, campaign, calen
     first = sweep(sessions, shanghai(2026, 10, 20, 9))
     count = len(smtp.messages)
     second = sweep(sessions, shanghai(2026, 10, 20, 9))
-    assert str(second) == "occurrences 0; reminders 0; escalations none; mails queued 0, sent 0, failed 0, waiting 0"
+    assert str(second) == "occurrences 0; reminders 0; escalations none; escalation mails queued 0; mails sent 0, failed 0, waiting 0"
     assert len(smtp.messages) == count
     assert first.escalation.levels == {1: 1, 2: 1, 3: 1}, "after downtime each level is reached once"
     assert first.escalation.reminders == 0, "no reminder for what is already overdue"

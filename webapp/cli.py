@@ -306,4 +306,4 @@ def demo() -> None:
 
 
 # the hazard register's commands live in their own module; importing it registers them on `cli`
-from webapp import cli_hazards  # noqa: E402,F401
+from webapp import cli_hazards, scheduler_command  # noqa: E402,F401

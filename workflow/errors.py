@@ -64,9 +64,10 @@ class TransitionRefused(Conflict):
 class StartProblem:
     role: str
     unit: str
+    text: str | None = None  # when not a role held by nobody, e.g. a key site without its responsible person
 
     def __str__(self) -> str:
-        return f"role '{self.role}' has nobody in unit {self.unit}"
+        return self.text or f"role '{self.role}' has nobody in unit {self.unit}"
 
 
 class StartRefused(InvalidInput):

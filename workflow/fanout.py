@@ -62,8 +62,8 @@ def targets(spec: TaskSpec | RecurringSpec, definition: Definition, scope: Scope
         assignee = own_responsible if spec.assignee == RESPONSIBLE else _holder(spec.assignee, unit_id, definition,
                                                                               scope)
         if assignee is None:
-            who = "responsible person" if spec.assignee == RESPONSIBLE else f"'{spec.assignee}'"
-            problems.append(StartProblem(who, where))
+            text = f"{where} has no responsible person" if spec.assignee == RESPONSIBLE else None
+            problems.append(StartProblem(spec.assignee, where, text))
         else:
             found.append(Target(key, unit_id, site_id, entry_id, assignee))
 

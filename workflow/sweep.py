@@ -24,7 +24,7 @@ class SweepSummary:
         levels = ", ".join(f"L{level} {count}" for level, count in sorted(self.escalation.levels.items())) or "none"
         late = f"late phases {self.late_phases}; " if self.late_phases else ""
         return (f"occurrences {self.occurrences}; {late}reminders {self.escalation.reminders}; escalations {levels}; "
-                f"mails queued {self.escalation.mails}, sent {self.delivery.sent}, "
+                f"escalation mails queued {self.escalation.mails}; mails sent {self.delivery.sent}, "
                 f"failed {self.delivery.failed}, waiting {self.delivery.waiting}")
 
 

@@ -25,6 +25,7 @@ from workflow.calendar import WorkingCalendar
 from workflow.catalogue import stored_definition
 from workflow.clock import as_utc
 from workflow.definitions import PhaseSpec, RecurringSpec
+from workflow.fanout import Scope
 from workflow.models import Campaign, RecurringCursor, Task
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -51,6 +52,7 @@ def create_due_occurrences(session: Session, now: datetime, calendar: WorkingCal
         .with_for_update(of=RecurringCursor, skip_locked=True)
     ).all()
     created = 0
+    scopes: dict[int, Scope] = {}  # one fan-out scope per campaign and pass: sites, lists, bindings
     for cursor, campaign in cursors:
         definition = stored_definition(campaign.definition)
         duty = next((d for d in definition.phase(cursor.phase_key).recurring if d.id == cursor.duty_key), None)
@@ -59,7 +61,9 @@ def create_due_occurrences(session: Session, now: datetime, calendar: WorkingCal
         periods = list(period_starts(duty, campaign.timezone, cursor.generated_until, now))
         if not periods:
             continue
-        scope = stored_scope(session, campaign)
+        if campaign.id not in scopes:
+            scopes[campaign.id] = stored_scope(session, campaign)
+        scope = scopes[campaign.id]
         rows = []
         for period, starts_on, starts_at in periods:
             rows += task_rows(campaign, definition, duty, scope, cursor.phase_key, starts_on, period, now, calendar)
@@ -131,8 +135,7 @@ def _insert_new(session: Session, rows: list[dict[str, object]]) -> int:
     if not rows:
         return 0
     insert_for = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert_for(Task).on_conflict_do_nothing().returning(Task.id)
-    created = 0
-    for start in range(0, len(rows), 1000):
-        created += len(session.execute(statement, rows[start:start + 1000]).all())
-    return created
+    # Core, not the ORM's bulk path: this runs thousands of rows per quarter, and rowcount
+    # already says how many were new (the unique occurrence key skips the rest)
+    result = session.connection().execute(insert_for(Task.__table__).on_conflict_do_nothing(), rows)
+    return result.rowcount if result.rowcount >= 0 else len(rows)

@@ -186,3 +186,9 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
     monkeypatch.setenv("MAIL_TIMEOUT", "5")
     yield sink
     sink.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_daily_digest(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands and schedulers started by tests send no daily digest unless a test asks for one."""
+    monkeypatch.setenv("PINGAN_DIGEST_HOUR", "off")

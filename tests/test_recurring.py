@@ -235,3 +235,22 @@ def test_a_person_with_a_duty_is_an_actor_who_can_check_it_off(sessions, campaig
     with sessions.begin() as session:
         assert complete_task(session, task_id, by=chair, clock=FixedClock(shanghai(2026, 6, 3, 17)),
                              note="接待来访群众2人").state == "done"
+
+
+def test_the_daily_digest_goes_once_a_working_day_to_each_person_with_work_due(sessions, campaign, calendar):
+    from workflow.digest import send_digests
+
+    def digests(when):
+        with sessions.begin() as session:
+            return send_digests(session, when, calendar, tz="Asia/Shanghai", hour=8, base_url="http://pingan.test")
+
+    # the village plans are due 2026-05-15 (a Friday): within 3 working days from Tuesday 5-12
+    assert digests(shanghai(2026, 5, 12, 7, 59)) == 0, "before the hour"
+    assert digests(shanghai(2026, 5, 12, 8, 0)) == 2
+    assert digests(shanghai(2026, 5, 12, 15, 0)) == 0, "once a day"
+    assert digests(shanghai(2026, 5, 16, 9, 0)) == 0, "Saturday is not a working day"
+    assert digests(shanghai(2026, 5, 18, 9, 0)) == 2, "overdue on Monday"
+    with sessions() as session:
+        body = session.scalar(select(OutboxMail.body).where(OutboxMail.recipient == "east@example.org",
+                                                             OutboxMail.key.like("digest-2026-05-18-%")))
+    assert "制定方案" in body and "已逾期 3 天 / 3 day(s) overdue" in body

@@ -226,7 +226,7 @@ def sweep(now_text: str | None) -> None:
     env = wiring()
     clock = FixedClock(parse_instant(now_text)) if now_text else env.clock
     summary = run_sweep(env.sessions, clock=clock, mailer=mailer_from_env(dict(os.environ)),
-                        base_url=base_url_from_env())
+                        base_url=base_url_from_env(), **digest_settings_from_env())
     click.echo(str(summary))
 
 
@@ -250,6 +250,22 @@ def base_url_from_env() -> str:
     import os
 
     return os.environ.get("PINGAN_BASE_URL", "").strip() or "http://127.0.0.1:5000"
+
+
+def digest_settings_from_env() -> dict[str, Any]:
+    """The daily digest's hour (``PINGAN_DIGEST_HOUR``, default 8; ``off`` disables it) and time zone."""
+    import os
+
+    from workflow.clock import DEFAULT_TIMEZONE
+
+    hour_text = os.environ.get("PINGAN_DIGEST_HOUR", "8").strip().lower()
+    if hour_text in ("off", "none", ""):
+        hour = None
+    elif hour_text.isdigit() and 0 <= int(hour_text) <= 23:
+        hour = int(hour_text)
+    else:
+        raise InvalidInput(f"PINGAN_DIGEST_HOUR must be an hour 0-23 or 'off'; got {hour_text!r}")
+    return {"digest_hour": hour, "timezone": os.environ.get("PINGAN_TIMEZONE", "").strip() or DEFAULT_TIMEZONE}
 
 
 @cli.group()

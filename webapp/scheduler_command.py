@@ -17,7 +17,7 @@ from types import FrameType
 
 import click
 
-from webapp.cli import base_url_from_env, cli, one_line_errors
+from webapp.cli import base_url_from_env, cli, digest_settings_from_env, one_line_errors
 from webapp.wiring import wiring
 from workflow.errors import InvalidInput
 
@@ -48,11 +48,12 @@ def scheduler(interval: float | None) -> None:
     except ValueError as error:
         raise InvalidInput(f"mail settings (MAIL_*): {error}") from None
     base_url = base_url_from_env()
+    digest = digest_settings_from_env()
     lock = leader_lock_for(env.engine.url.render_as_string(hide_password=False))
 
     def one_pass() -> str:
         # the clock is read afresh for every pass: the system clock, or PINGAN_NOW's fixed instant
-        return str(run_sweep(env.sessions, clock=clock_from_env(), mailer=mailer, base_url=base_url))
+        return str(run_sweep(env.sessions, clock=clock_from_env(), mailer=mailer, base_url=base_url, **digest))
 
     _log_to_stderr()
     log.info("database %s%s", env.safe_url,

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.calendar import load_calendar
-from workflow.clock import Clock
+from workflow.clock import DEFAULT_TIMEZONE, Clock
+from workflow.digest import send_digests
 from workflow.escalation import EscalationSummary, escalate_due
 from workflow.outbox import DeliveryReport, Mailer, deliver
 from workflow.phase_windows import report_late_phases
@@ -17,18 +18,21 @@ from workflow.recurring import create_due_occurrences
 class SweepSummary:
     occurrences: int = 0
     late_phases: int = 0
+    digests: int = 0
     escalation: EscalationSummary = field(default_factory=EscalationSummary)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
     def __str__(self) -> str:
         levels = ", ".join(f"L{level} {count}" for level, count in sorted(self.escalation.levels.items())) or "none"
         late = f"late phases {self.late_phases}; " if self.late_phases else ""
+        late += f"digests {self.digests}; " if self.digests else ""
         return (f"occurrences {self.occurrences}; {late}reminders {self.escalation.reminders}; escalations {levels}; "
                 f"escalation mails queued {self.escalation.mails}; mails sent {self.delivery.sent}, "
                 f"failed {self.delivery.failed}, waiting {self.delivery.waiting}")
 
 
-def run_sweep(sessions: sessionmaker[Session], *, clock: Clock, mailer: Mailer | None, base_url: str) -> SweepSummary:
+def run_sweep(sessions: sessionmaker[Session], *, clock: Clock, mailer: Mailer | None, base_url: str,
+              digest_hour: int | None = None, timezone: str = DEFAULT_TIMEZONE) -> SweepSummary:
     """Create due occurrences, report late phases, escalate what came due (one transaction per batch), deliver mail."""
     summary = SweepSummary()
     now = clock.now()
@@ -42,6 +46,10 @@ def run_sweep(sessions: sessionmaker[Session], *, clock: Clock, mailer: Mailer |
         if not batch.items:
             break
         summary.escalation.add(batch)
+    if digest_hour is not None:
+        with sessions.begin() as session:
+            summary.digests = send_digests(session, now, load_calendar(session), tz=timezone, hour=digest_hour,
+                                           base_url=base_url)
     if mailer is not None:
         summary.delivery = deliver(sessions, mailer, clock)
     return summary

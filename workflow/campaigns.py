@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from workflow import audit
@@ -135,31 +136,48 @@ def advance_campaign(
     return PhaseMove(campaign.id, before, after, created)
 
 
-def phase_blockers(session: Session, campaign: Campaign) -> list[Blocker]:
-    """Every item that keeps the campaign in its current phase: required tasks not yet done, open major hazards."""
-    tasks = session.execute(
+def phase_blockers(session: Session, campaign: Campaign, limit: int | None = None) -> list[Blocker]:
+    """The items that keep the campaign in its current phase (the first ``limit``): required tasks not yet done,
+    then open major hazards."""
+    tasks = (
         select(Task.id, Task.title, Task.state, Unit.name, Person.name)
         .join(Person, Person.id == Task.assignee_id)
         .outerjoin(Unit, Unit.id == Task.unit_id)
-        .where(
-            Task.campaign_id == campaign.id,
-            Task.phase_key == campaign.state,
-            Task.required.is_(True),
-            Task.state.not_in(TASK_SETTLED_STATES),
-        )
+        .where(*_open_required_tasks(campaign))
         .order_by(Task.due_at, Task.id)
+        .limit(limit)
     )
-    blockers = [Blocker("task", tid, title, unit, assignee, state) for tid, title, state, unit, assignee in tasks]
-    majors = session.execute(
+    blockers = [Blocker("task", tid, title, unit, who, state) for tid, title, state, unit, who in session.execute(tasks)]
+    if limit is not None and len(blockers) >= limit:
+        return blockers
+    majors = (
         select(Rectification.id, Rectification.description, Rectification.state, Unit.name, Person.name)
         .join(Person, Person.id == Rectification.responsible_id)
         .outerjoin(Unit, Unit.id == Rectification.unit_id)
-        .where(Rectification.campaign_id == campaign.id, Rectification.severity == "major",
-               Rectification.state != "closed")
+        .where(*_open_major_hazards(campaign))
         .order_by(Rectification.deadline_at, Rectification.id)
+        .limit(None if limit is None else limit - len(blockers))
     )
-    blockers += [Blocker("rectification", rid, text[:80], unit, who, state) for rid, text, state, unit, who in majors]
+    blockers += [Blocker("rectification", rid, text[:80], unit, who, state)
+                 for rid, text, state, unit, who in session.execute(majors)]
     return blockers
+
+
+def count_phase_blockers(session: Session, campaign: Campaign) -> int:
+    """How many items keep the campaign in its current phase (without loading them)."""
+    tasks = session.scalar(select(func.count()).select_from(Task).where(*_open_required_tasks(campaign))) or 0
+    majors = session.scalar(select(func.count()).select_from(Rectification).where(*_open_major_hazards(campaign)))
+    return tasks + (majors or 0)
+
+
+def _open_required_tasks(campaign: Campaign) -> tuple[Any, ...]:
+    return (Task.campaign_id == campaign.id, Task.phase_key == campaign.state, Task.required.is_(True),
+            Task.state.not_in(TASK_SETTLED_STATES))
+
+
+def _open_major_hazards(campaign: Campaign) -> tuple[Any, ...]:
+    return (Rectification.campaign_id == campaign.id, Rectification.severity == "major",
+            Rectification.state != "closed")
 
 
 def get_campaign(session: Session, campaign_id: int) -> Campaign:

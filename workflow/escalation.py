@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,9 +30,10 @@ from workflow.clock import end_of_day, local_date
 from workflow.definitions import Definition, EscalationSpec
 from workflow.errors import NotFound
 from workflow.models import Campaign, DefinitionRow, Escalation, Person, Rectification, RoleBinding, Site, Task, Unit
-from workflow.outbox import enqueue
+from workflow.outbox import enqueue_many, mail_row
 
 REMINDER = 0
+EVER_BEFORE = datetime(1970, 1, 1, tzinfo=timezone.utc)
 DEFAULT_COLOURS = {0: "blue", 1: "yellow"}
 RESPONSIBLE = "responsible"
 BATCH_SIZE = 1000
@@ -109,11 +111,12 @@ class _Item:
 
 
 def escalate_due(session: Session, now: datetime, calendar: WorkingCalendar, *, base_url: str,
-                 limit: int = BATCH_SIZE) -> EscalationSummary:
+                 limit: int = BATCH_SIZE, contexts: dict[int, Any] | None = None) -> EscalationSummary:
     """Record the reminders and levels that came due by ``now`` for one batch of items, and queue their mails.
 
     Returns what was done; an empty summary means nothing more is due. Rows are
     claimed with FOR UPDATE SKIP LOCKED, so several sweepers share the work.
+    ``contexts`` may carry campaigns already loaded by an earlier batch of the same sweep.
     """
     items = _due_rectifications(session, now, limit)
     if len(items) < limit:
@@ -121,12 +124,18 @@ def escalate_due(session: Session, now: datetime, calendar: WorkingCalendar, *, 
     if not items:
         return EscalationSummary()
 
-    campaigns = _campaign_context(session, {item.campaign_id for item in items})
+    campaigns = _campaign_context(session, {item.campaign_id for item in items}, {} if contexts is None else contexts)
     reached: list[tuple[_Item, Step]] = []
     next_at: dict[tuple[str, int], datetime | None] = {}
+    schedules: dict[tuple[int, date], list[Step]] = {}  # thousands of items share a few deadlines
     for item in items:
         context = campaigns[item.campaign_id]
-        steps = steps_for(context.definition.escalation, item.deadline, context.timezone, calendar, item.created_at)
+        if (item.campaign_id, item.deadline) not in schedules:
+            schedules[(item.campaign_id, item.deadline)] = steps_for(
+                context.definition.escalation, item.deadline, context.timezone, calendar, EVER_BEFORE)
+        # registered after its reminder day: the registration mail already told them
+        steps = [s for s in schedules[(item.campaign_id, item.deadline)]
+                 if not (s.level == REMINDER and s.due_at <= item.created_at)]
         overdue = now >= end_of_day(item.deadline, context.timezone)
         for step in steps:
             if item.next_at <= step.due_at <= now and not (step.level == REMINDER and overdue):
@@ -194,8 +203,11 @@ class _CampaignContext:
     holders: dict[str, list[tuple[int, int]]]  # role → (unit id, person id)
 
 
-def _campaign_context(session: Session, campaign_ids: set[int]) -> dict[int, _CampaignContext]:
-    contexts: dict[int, _CampaignContext] = {}
+def _campaign_context(session: Session, campaign_ids: set[int],
+                      contexts: dict[int, _CampaignContext]) -> dict[int, _CampaignContext]:
+    campaign_ids = campaign_ids - contexts.keys()
+    if not campaign_ids:
+        return contexts
     for campaign, definition_row in session.execute(
         select(Campaign, DefinitionRow).join(DefinitionRow, DefinitionRow.id == Campaign.definition_id)
         .where(Campaign.id.in_(campaign_ids))
@@ -212,16 +224,26 @@ def _campaign_context(session: Session, campaign_ids: set[int]) -> dict[int, _Ca
 
 # --- recording and telling ------------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class _Recipient:
+    id: int
+    email: str
+    name: str
+
+
 def _people(session: Session, items: list[_Item], reached: list[tuple[_Item, Step]],
-            campaigns: dict[int, _CampaignContext]) -> dict[int, Person]:
+            campaigns: dict[int, _CampaignContext]) -> dict[int, _Recipient]:
     ids = {item.responsible_id for item in items}
     for item, step in reached:
         ids.update(_resolve(step.notify, item, campaigns[item.campaign_id]))
-    return {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
+    if not ids:
+        return {}
+    rows = session.execute(select(Person.id, Person.email, Person.name).where(Person.id.in_(ids)))
+    return {row.id: _Recipient(row.id, row.email, row.name) for row in rows}
 
 
 def _record(session: Session, reached: list[tuple[_Item, Step]], notified: dict[tuple[str, int, int], list[int]],
-            people: dict[int, Person], now: datetime) -> set[tuple[str, int, int]]:
+            people: dict[int, _Recipient], now: datetime) -> set[tuple[str, int, int]]:
     """Insert the escalation rows; return those this sweep inserted (a concurrent one may have won some)."""
     if not reached:
         return set()
@@ -230,18 +252,16 @@ def _record(session: Session, reached: list[tuple[_Item, Step]], notified: dict[
              "deadline": item.deadline, "due_at": step.due_at, "reached_at": now,
              "recipients": ",".join(people[p].email for p in notified[(item.kind, item.id, step.level)])}
             for item, step in reached]
-    dialect = session.get_bind().dialect.name
-    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (insert_for(Escalation).on_conflict_do_nothing()
-                 .returning(Escalation.item_kind, Escalation.item_id, Escalation.level))
-    inserted: set[tuple[str, int, int]] = set()
-    for start in range(0, len(rows), 500):
-        inserted.update((kind, item_id, level) for kind, item_id, level in session.execute(statement, rows[start:start + 500]))
-    return inserted
+    table = Escalation.__table__
+    insert_for = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    # Core, not the ORM bulk path: ten thousand rows a sweep after a holiday
+    statement = insert_for(table).on_conflict_do_nothing().returning(table.c.item_kind, table.c.item_id,
+                                                                     table.c.level)
+    return {(kind, item_id, level) for kind, item_id, level in session.connection().execute(statement, rows)}
 
 
 def _notify(session: Session, reached: list[tuple[_Item, Step]], notified: dict[tuple[str, int, int], list[int]],
-            people: dict[int, Person], campaigns: dict[int, _CampaignContext], now: datetime,
+            people: dict[int, _Recipient], campaigns: dict[int, _CampaignContext], now: datetime,
             calendar: WorkingCalendar, base_url: str) -> EscalationSummary:
     """Queue one mail per recipient and level for this batch, listing all their items."""
     summary = EscalationSummary()
@@ -254,12 +274,14 @@ def _notify(session: Session, reached: list[tuple[_Item, Step]], notified: dict[
         for person_id in notified[(item.kind, item.id, step.level)]:
             groups[(person_id, step.level)].append((item, step))
 
+    today_in = {tz: local_date(now, tz) for tz in {context.timezone for context in campaigns.values()}}
+    mails: list[dict[str, object]] = []
     for (person_id, level), pairs in groups.items():
         person = people[person_id]
         first_item, first_step = pairs[0]
         lines = []
         for item, step in pairs:
-            today = local_date(now, campaigns[item.campaign_id].timezone)
+            today = today_in[campaigns[item.campaign_id].timezone]
             lines.append(mailtext.ItemLine(
                 kind=item.kind, id=item.id, title=item.title, site=item.site, unit=item.unit,
                 deadline=item.deadline, severity=item.severity,
@@ -271,9 +293,10 @@ def _notify(session: Session, reached: list[tuple[_Item, Step]], notified: dict[
                                                  base_url=base_url)
         # stable and unique: the first item of the group identifies this sweep's mail to this person
         key = f"esc-L{level}-{first_item.kind}{first_item.id}-r{first_item.deadline_round}-p{person_id}"
-        enqueue(session, key=key, recipient=person.email, subject=subject, body=body, now=now,
-                campaign_id=first_item.campaign_id)
-        summary.mails += 1
+        mails.append(mail_row(key=key, recipient=person.email, subject=subject, body=body, now=now,
+                              campaign_id=first_item.campaign_id))
+    enqueue_many(session, mails)
+    summary.mails = len(mails)
     return summary
 
 
@@ -291,7 +314,13 @@ def _resolve(notify: tuple[str, ...], item: _Item, context: _CampaignContext) ->
 
 
 def _reschedule(session: Session, next_at: dict[tuple[str, int], datetime | None]) -> None:
-    for kind, model in (("rectification", Rectification), ("task", Task)):
-        rows = [{"id": item_id, "next_escalation_at": when} for (k, item_id), when in next_at.items() if k == kind]
-        if rows:
-            session.execute(update(model), rows)
+    """Store each item's next due step: one UPDATE per distinct time (items share a few deadlines)."""
+    for kind, table in (("rectification", Rectification.__table__), ("task", Task.__table__)):
+        by_time: dict[datetime | None, list[int]] = defaultdict(list)
+        for (item_kind, item_id), when in next_at.items():
+            if item_kind == kind:
+                by_time[when].append(item_id)
+        for when, ids in by_time.items():
+            for start in range(0, len(ids), 900):
+                session.connection().execute(
+                    update(table).where(table.c.id.in_(ids[start:start + 900])).values(next_escalation_at=when))

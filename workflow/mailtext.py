@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-
-from workflow.models import Person
+from typing import Protocol
 
 COLOUR_WORDS = {
     "blue": ("蓝色提醒", "blue reminder"),
@@ -18,6 +17,10 @@ COLOUR_WORDS = {
 }
 SEVERITY_WORDS = {"major": "重大隐患 / major", "minor": "一般隐患 / minor"}
 KIND_PATHS = {"rectification": "rectifications", "task": "tasks"}
+
+
+class Named(Protocol):
+    name: str
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ def item_link(base_url: str, kind: str, item_id: int) -> str:
     return f"{base_url.rstrip('/')}/{KIND_PATHS[kind]}/{item_id}"
 
 
-def escalation_mail(*, level: int, colour: str, recipient: Person, items: list[ItemLine], campaign_title: str,
+def escalation_mail(*, level: int, colour: str, recipient: Named, items: list[ItemLine], campaign_title: str,
                     base_url: str) -> tuple[str, str]:
     """Subject and body of one reminder or escalation mail listing ``items``."""
     colour_zh, colour_en = COLOUR_WORDS.get(colour, COLOUR_WORDS["red"])
@@ -62,7 +65,7 @@ def escalation_mail(*, level: int, colour: str, recipient: Person, items: list[I
     return subject, "\n".join(lines)
 
 
-def hazard_registered_mail(*, recipient: Person, item: ItemLine, campaign_title: str, registered_by: str,
+def hazard_registered_mail(*, recipient: Named, item: ItemLine, campaign_title: str, registered_by: str,
                            base_url: str) -> tuple[str, str]:
     """Subject and body of the mail that tells a responsible person a hazard is theirs to rectify."""
     subject = (f"【隐患整改通知】{item.title[:40]}，限 {item.deadline.isoformat()} 前整改 / "

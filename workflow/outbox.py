@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.clock import Clock
@@ -64,6 +64,19 @@ def enqueue(
                       created_at=now, attempts=0, next_attempt_at=now)
     session.add(mail)
     return mail
+
+
+def mail_row(*, key: str, recipient: str, subject: str, body: str, now: datetime,
+             campaign_id: int | None = None) -> dict[str, object]:
+    """An outbox row for :func:`enqueue_many`."""
+    return {"key": key, "campaign_id": campaign_id, "recipient": recipient, "subject": subject, "body": body,
+            "created_at": now, "attempts": 0, "next_attempt_at": now}
+
+
+def enqueue_many(session: Session, rows: list[dict[str, object]]) -> None:
+    """Add many messages at once (Core insert: a sweep after a holiday writes thousands)."""
+    if rows:
+        session.connection().execute(insert(OutboxMail.__table__), rows)
 
 
 def message_id(key: str) -> str:

@@ -6,12 +6,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.campaigns import phase_blockers
+from workflow.campaigns import count_phase_blockers, phase_blockers
 from workflow.catalogue import stored_definition
 from workflow.clock import local_date
 from workflow.models import Campaign, CampaignPhase, Person, RoleBinding
 from workflow.outbox import enqueue
 
+SHOWN = 30  # items listed in the mail; the count says how many there are
 REPORTED_ROLE = "office_director"  # 办公室主任 runs the day-to-day work (DOMAIN.md)
 
 
@@ -28,9 +29,10 @@ def report_late_phases(session: Session, now: datetime, base_url: str) -> int:
         today = local_date(now, campaign.timezone)
         if today <= phase_row.planned_end:
             continue
-        blockers = phase_blockers(session, campaign)
-        if not blockers:
+        open_count = count_phase_blockers(session, campaign)
+        if not open_count:
             continue
+        blockers = phase_blockers(session, campaign, limit=SHOWN)
         definition = stored_definition(campaign.definition)
         roles = [REPORTED_ROLE] if any(r.id == REPORTED_ROLE for r in definition.roles) else list(definition.coordinators)
         people = session.scalars(
@@ -41,15 +43,15 @@ def report_late_phases(session: Session, now: datetime, base_url: str) -> int:
         phase = definition.phase(phase_row.phase_key)
         days = (today - phase_row.planned_end).days
         lines = [f"{b.title}" + (f"（{b.unit}）" if b.unit else "") + (f" — {b.assignee}" if b.assignee else "")
-                 for b in blockers[:30]]
-        more = [f"……另有 {len(blockers) - 30} 项 / and {len(blockers) - 30} more"] if len(blockers) > 30 else []
+                 for b in blockers]
+        more = [f"……另有 {open_count - SHOWN} 项 / and {open_count - SHOWN} more"] if open_count > SHOWN else []
         for person in people:
             body = "\n".join([
                 f"{person.name}：", "",
                 f"“{campaign.title}”的{phase.title}计划于 {phase_row.planned_end.isoformat()} 结束，"
-                f"已超期 {days} 天，仍有 {len(blockers)} 项必办事项未完成：",
+                f"已超期 {days} 天，仍有 {open_count} 项必办事项未完成：",
                 f"Phase '{phase.title_en or phase.id}' of this campaign was planned to end on "
-                f"{phase_row.planned_end.isoformat()}; it is {days} day(s) late with {len(blockers)} required item(s) open:",
+                f"{phase_row.planned_end.isoformat()}; it is {days} day(s) late with {open_count} required item(s) open:",
                 "", *[f"  - {line}" for line in lines], *more, "",
                 f"链接 link: {base_url.rstrip('/')}/campaigns/{campaign.id}", "",
                 "——pingan",

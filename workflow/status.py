@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from workflow.assignment import takes_part
 from workflow.audit import Actor
-from workflow.campaigns import get_campaign, phase_blockers
+from workflow.campaigns import count_phase_blockers, get_campaign
 from workflow.catalogue import stored_definition
 from workflow.clock import Clock, local_date
 from workflow.errors import NotFound
@@ -108,7 +108,7 @@ def campaign_status(session: Session, campaign_id: int, *, clock: Clock, by: Act
             overdue_query.order_by(Task.due_at, Task.id).limit(OVERDUE_LIST_LIMIT))
     ]
     in_phase = campaign.state not in (DRAFT, CLOSED)
-    blocking = len(phase_blockers(session, campaign)) if in_phase else 0
+    blocking = count_phase_blockers(session, campaign) if in_phase else 0
     moves = sorted(campaign_machine(order).get_triggers(campaign.state))
     return CampaignStatus(
         id=campaign.id, title=campaign.title, definition=definition.id, version=definition.version,

@@ -40,9 +40,12 @@ def run_sweep(sessions: sessionmaker[Session], *, clock: Clock, mailer: Mailer |
         summary.occurrences = create_due_occurrences(session, now, load_calendar(session))
     with sessions.begin() as session:
         summary.late_phases = report_late_phases(session, now, base_url)
+    contexts: dict[int, object] = {}  # campaigns loaded once per sweep, shared by its batches
+    with sessions() as session:
+        calendar = load_calendar(session)  # one calendar per sweep: its memo of days and spans is reused
     while True:
         with sessions.begin() as session:
-            batch = escalate_due(session, now, load_calendar(session), base_url=base_url)
+            batch = escalate_due(session, now, calendar, base_url=base_url, contexts=contexts)
         if not batch.items:
             break
         summary.escalation.add(batch)

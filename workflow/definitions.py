@@ -22,7 +22,9 @@ import yaml
 from workflow.definition_checks import RESPONSIBLE, cross_reference_problems
 from workflow.durations import Duration, parse_duration
 from workflow.sourcefile import (
+    Problem,
     SourceError,
+    SourceLines,
     decode_utf8,
     load_yaml,
     read_source_file,
@@ -116,6 +118,111 @@ class EscalationSpec:
 
 
 @dataclass(frozen=True)
+class IncidentKind:
+    """A kind of incident the campaign counts (案件, 事故, 事件); ``notify`` names the roles told at once."""
+
+    id: str
+    title: str
+    notify: tuple[str, ...] = ()
+    report_to: tuple[str, ...] = ()  # outside bodies as the text names them (铁路部门, 公安机关)
+    title_en: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """A goal: ``zero`` / ``reduce`` / ``max`` incidents of a kind, a ``rate`` of a measure, or ``judged``."""
+
+    id: str
+    title: str
+    kind: str  # zero | reduce | rate | max | judged
+    incident: str | None = None  # with zero, reduce, max
+    measure: str | None = None  # with rate
+    value: float | None = None  # rate: percent; max: the control number
+    baseline: int | None = None  # reduce: the count of the period before, when none is recorded
+    period: str = "campaign"  # campaign | year | quarter | month
+    per: str = "unit"  # unit | campaign
+    bundle: str | None = None  # e.g. 五个不发生
+    title_en: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class ScoreItem:
+    """One line of the assessment checklist, worth up to ``points``."""
+
+    id: str
+    title: str
+    points: float
+    title_en: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Deduction:
+    """Points taken off for ``each`` overdue task / overdue rectification / escalation / missed target / incident."""
+
+    each: str
+    points: float
+    level: int | None = None
+    target: str | None = None
+    incident: str | None = None
+    cap: float | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class VetoItem:
+    """一票否决: an incident of a kind, a missed target, or (neither) the inspecting group's finding fails the unit."""
+
+    id: str
+    title: str
+    incident: str | None = None
+    target: str | None = None
+    title_en: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class CriticismRule:
+    """通报批评: what puts a unit on the notice of criticism; ``accountability``: its leader is held to account."""
+
+    id: str
+    title: str
+    incident: str | None = None
+    target: str | None = None
+    accountability: bool = False
+    title_en: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Grades:
+    """Score thresholds: at least ``commended`` is commended, at least ``passed`` passes, below is criticised."""
+
+    commended: float
+    passed: float
+
+
+@dataclass(frozen=True)
+class AssessmentSpec:
+    """How sub-units are scored at the end (考核验收): items, deductions, veto, criticism, grades. Declarative."""
+
+    phase: str | None = None  # None: the phase with id inspection, else the last
+    scorers: tuple[str, ...] = ()  # empty: the coordinators
+    items: tuple[ScoreItem, ...] = ()
+    deductions: tuple[Deduction, ...] = ()
+    veto: tuple[VetoItem, ...] = ()
+    criticism: tuple[CriticismRule, ...] = ()
+    grades: Grades | None = None
+    description: str | None = None
+
+    def total_points(self) -> float:
+        """The most a unit can score: the sum of the items' points."""
+        return sum(item.points for item in self.items)
+
+
+@dataclass(frozen=True)
 class Definition:
     """A validated campaign definition, with the exact text it was read from and that text's hash."""
 
@@ -132,6 +239,10 @@ class Definition:
     text: str
     content_hash: str
     source: str
+    # declarative blocks (targets and assessment): parsed and checked, not yet acted on by the engine
+    incidents: tuple[IncidentKind, ...] = ()
+    targets: tuple[TargetSpec, ...] = ()
+    assessment: AssessmentSpec | None = None
 
     def role(self, role_id: str) -> Role:
         """The declared role ``role_id`` (KeyError if there is none)."""
@@ -150,6 +261,29 @@ class Definition:
     def phase_ids(self) -> tuple[str, ...]:
         """The phase ids in order: the campaign's states between ``draft`` and ``closed``."""
         return tuple(phase.id for phase in self.phases)
+
+    def incident(self, incident_id: str) -> IncidentKind:
+        """The declared incident kind ``incident_id`` (KeyError if there is none)."""
+        for kind in self.incidents:
+            if kind.id == incident_id:
+                return kind
+        raise KeyError(f"definition '{self.id}' declares no incident kind '{incident_id}'")
+
+    def target(self, target_id: str) -> TargetSpec:
+        """The declared target ``target_id`` (KeyError if there is none)."""
+        for target in self.targets:
+            if target.id == target_id:
+                return target
+        raise KeyError(f"definition '{self.id}' declares no target '{target_id}'")
+
+    def scoring_phase(self) -> str | None:
+        """The phase in which scores are entered: the assessment's ``phase``, else ``inspection``, else the last."""
+        if self.assessment is None:
+            return None
+        if self.assessment.phase is not None:
+            return self.assessment.phase
+        ids = self.phase_ids()
+        return "inspection" if "inspection" in ids else ids[-1]
 
     def next_phase(self, phase_id: str) -> str | None:
         """The phase after ``phase_id``, or None after the last one (the campaign closes)."""
@@ -186,6 +320,7 @@ def parse_definition(text: str | bytes, source: str = "<definition>") -> Definit
     flagged = {problem.key for problem in problems}
     # a value the schema already refused needs no second message about the same key
     problems += [p for p in cross_reference_problems(data, lines) if p.key not in flagged]
+    problems += [p for p in _declarative_problems(data, lines) if p.key not in flagged]
     if problems:
         raise DefinitionError(problems)
     return _definition(data, text, source)
@@ -261,6 +396,9 @@ def _definition(data: dict[str, Any], text: str, source: str) -> Definition:
         text=text,
         content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         source=source,
+        incidents=tuple(_incident(kind) for kind in data.get("incidents", [])),
+        targets=tuple(_target(target) for target in data.get("targets", [])),
+        assessment=_assessment(data["assessment"]) if "assessment" in data else None,
     )
 
 
@@ -318,8 +456,155 @@ def _escalation(data: dict[str, Any]) -> EscalationSpec:
     )
 
 
+def _incident(data: dict[str, Any]) -> IncidentKind:
+    return IncidentKind(
+        id=data["id"],
+        title=data["title"],
+        notify=tuple(data.get("notify", [])),
+        report_to=tuple(data.get("report_to", [])),
+        title_en=data.get("title_en"),
+        description=data.get("description"),
+    )
+
+
+def _target(data: dict[str, Any]) -> TargetSpec:
+    return TargetSpec(
+        id=data["id"],
+        title=data["title"],
+        kind=data["kind"],
+        incident=data.get("incident"),
+        measure=data.get("measure"),
+        value=data.get("value"),
+        baseline=data.get("baseline"),
+        period=data.get("period", "campaign"),
+        per=data.get("per", "unit"),
+        bundle=data.get("bundle"),
+        title_en=data.get("title_en"),
+        description=data.get("description"),
+    )
+
+
+def _assessment(data: dict[str, Any]) -> AssessmentSpec:
+    grades = data.get("grades")
+    return AssessmentSpec(
+        phase=data.get("phase"),
+        scorers=tuple(data.get("scorers", [])),
+        items=tuple(ScoreItem(item["id"], item["title"], item["points"], item.get("title_en"), item.get("description"))
+                    for item in data.get("items", [])),
+        deductions=tuple(Deduction(d["each"], d["points"], d.get("level"), d.get("target"), d.get("incident"),
+                                   d.get("cap"), d.get("description"))
+                         for d in data.get("deductions", [])),
+        veto=tuple(VetoItem(v["id"], v["title"], v.get("incident"), v.get("target"), v.get("title_en"),
+                            v.get("description"))
+                   for v in data.get("veto", [])),
+        criticism=tuple(CriticismRule(c["id"], c["title"], c.get("incident"), c.get("target"),
+                                      c.get("accountability", False), c.get("title_en"), c.get("description"))
+                        for c in data.get("criticism", [])),
+        grades=Grades(grades["commended"], grades["passed"]) if grades is not None else None,
+        description=data.get("description"),
+    )
+
+
 def _optional_duration(text: str | None) -> Duration | None:
     return parse_duration(text) if text is not None else None
+
+
+# --- checks of the declarative blocks (incidents, targets, assessment) ------------------------------------------
+
+def _declarative_problems(data: dict[str, Any], lines: SourceLines) -> list[Problem]:
+    """Cross-references of the incidents, targets and assessment blocks (the data may also break the schema)."""
+    problems: list[Problem] = []
+    roles = _ids(data.get("roles"))
+    phases = _ids(data.get("phases"))
+
+    def unique(items: object, path: tuple[str | int, ...], what: str) -> set[str]:
+        seen: dict[str, int] = {}
+        for index, item in _mappings(items):
+            item_id = item.get("id")
+            if not isinstance(item_id, str):
+                continue
+            if item_id in seen:
+                problems.append(lines.problem((*path, index, "id"),
+                                              f"duplicate {what} id '{item_id}' (first at line {seen[item_id]})"))
+            else:
+                seen[item_id] = lines.line_of((*path, index, "id"))
+        return set(seen)
+
+    def known(value: object, declared: set[str], path: tuple[str | int, ...], what: str, where: str) -> None:
+        if isinstance(value, str) and value not in declared:
+            listed = ", ".join(sorted(declared)) or "none"
+            problems.append(lines.problem(path, f"unknown {what} '{value}' ({where}: {listed})"))
+
+    incidents = unique(data.get("incidents"), ("incidents",), "incident kind")
+    for index, kind in _mappings(data.get("incidents")):
+        notify = kind.get("notify")
+        for position, role in enumerate(notify if isinstance(notify, list) else []):
+            known(role, roles, ("incidents", index, "notify", position), "role", "declared roles")
+
+    targets = unique(data.get("targets"), ("targets",), "target")
+    for index, target in _mappings(data.get("targets")):
+        known(target.get("incident"), incidents, ("targets", index, "incident"), "incident kind",
+              "declared under incidents")
+        if target.get("kind") in ("rate", "judged") and "incident" in target:
+            problems.append(lines.problem(("targets", index, "incident"),
+                                          f"a {target['kind']} target counts no incidents: remove 'incident'"))
+        if target.get("kind") != "rate" and "measure" in target:
+            problems.append(lines.problem(("targets", index, "measure"), "'measure' is only used with kind: rate"))
+
+    assessment = data.get("assessment")
+    if not isinstance(assessment, dict):
+        return problems
+    known(assessment.get("phase"), phases, ("assessment", "phase"), "phase", "phases")
+    scorers = assessment.get("scorers")
+    for position, role in enumerate(scorers if isinstance(scorers, list) else []):
+        known(role, roles, ("assessment", "scorers", position), "role", "declared roles")
+    unique(assessment.get("items"), ("assessment", "items"), "score item")
+    levels = (data.get("escalation") or {}).get("levels") if isinstance(data.get("escalation"), dict) else None
+    for index, deduction in _mappings(assessment.get("deductions")):
+        path = ("assessment", "deductions", index)
+        known(deduction.get("target"), targets, (*path, "target"), "target", "declared under targets")
+        known(deduction.get("incident"), incidents, (*path, "incident"), "incident kind", "declared under incidents")
+        each = deduction.get("each")
+        for key, wanted in (("target", "missed_target"), ("incident", "incident"), ("level", "escalation")):
+            if key in deduction and each != wanted:
+                problems.append(lines.problem((*path, key), f"'{key}' is only used with each: {wanted}"))
+        level = deduction.get("level")
+        if isinstance(level, int) and isinstance(levels, list) and level > len(levels):
+            problems.append(lines.problem((*path, "level"),
+                                          f"escalation level {level} does not exist (escalation has {len(levels)})"))
+    for block, what in (("veto", "veto item"), ("criticism", "criticism rule")):
+        unique(assessment.get(block), ("assessment", block), what)
+        for index, item in _mappings(assessment.get(block)):
+            known(item.get("target"), targets, ("assessment", block, index, "target"), "target",
+                  "declared under targets")
+            known(item.get("incident"), incidents, ("assessment", block, index, "incident"), "incident kind",
+                  "declared under incidents")
+    grades = assessment.get("grades")
+    if isinstance(grades, dict):
+        commended, passed = grades.get("commended"), grades.get("passed")
+        if _number(commended) and _number(passed) and commended < passed:
+            problems.append(lines.problem(("assessment", "grades", "commended"),
+                                          f"commended ({commended}) must be at least passed ({passed})"))
+        total = sum(item["points"] for _index, item in _mappings(assessment.get("items")) if _number(item.get("points")))
+        if total and _number(passed) and passed > total:
+            problems.append(lines.problem(("assessment", "grades", "passed"),
+                                          f"passed ({passed}) is more than the items' total points ({total:g})"))
+    return problems
+
+
+def _mappings(items: object) -> Iterator[tuple[int, dict[str, Any]]]:
+    if isinstance(items, list):
+        for index, item in enumerate(items):
+            if isinstance(item, dict):
+                yield index, item
+
+
+def _ids(items: object) -> set[str]:
+    return {item["id"] for _index, item in _mappings(items) if isinstance(item.get("id"), str)}
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 # --- finding definitions by id -----------------------------------------------------------------------------------

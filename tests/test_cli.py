@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
 
 from test_campaigns import RAILWAY, TOWN
 from workflow.models import Base
@@ -146,13 +147,32 @@ def test_the_installed_command_runs_as_a_process(cli_env, files):
     assert (bad.returncode, bad.stderr) == (1, "error: no campaign 12345\n")
 
 
+@pytest.mark.slow
 def test_the_demo_builds_its_database_again_without_error(pingan, tmp_path, monkeypatch):
+    from workflow.directory import person_by_email
+    from workflow.models import Escalation, Rectification, Task
+
     monkeypatch.setenv("PINGAN_INSTANCE_PATH", str(tmp_path / "demo-instance"))
-    first = pingan("demo")
-    second = pingan("demo")
+    monkeypatch.delenv("MAIL_SERVER", raising=False)
+    first = pingan("demo", "--no-serve", now="2026-11-30T09:00")
+    second = pingan("demo", "--no-serve", now="2026-11-30T09:00")
     assert first.exit_code == second.exit_code == 0, second.output
-    assert "phase: mobilization (宣传发动阶段)" in second.stdout
-    assert "overdue: 4" in second.stdout, "the demo shows overdue work"
+    assert "assignee     dongguan@hexi.example.org" in second.stdout
+    url = next(line.split(": ", 1)[1] for line in second.stdout.splitlines() if line.startswith("demo database"))
+    engine = create_engine(url)
+    with Session(engine) as session:
+        assignee = person_by_email(session, "dongguan@hexi.example.org").id
+        open_tasks = session.scalar(select(func.count()).select_from(Task).where(
+            Task.assignee_id == assignee, Task.state == "open"))
+        levels = set(session.scalars(select(Escalation.level)))
+        campaigns = set(session.scalars(select(Task.phase_key).distinct()))
+        hazards = session.scalar(select(func.count()).select_from(Rectification))
+    engine.dispose()
+    assert open_tasks > 0, "the demo assignee's inbox is not empty"
+    assert {1, 2} <= levels, "hazards escalated to levels 1 and 2"
+    assert {"mobilization", "implementation"} <= campaigns, "campaigns in different phases"
+    assert hazards == 8
+    assert (tmp_path / "demo-instance" / "demo-mail.txt").read_text(encoding="utf-8").count("Message-ID:") > 0
 
 
 def test_hazards_are_registered_moved_and_escalated_from_the_command_line(pingan, files, smtp):

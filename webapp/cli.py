@@ -297,29 +297,37 @@ _task_command("cancel", "Withdraw an open task (open → cancelled).")
 
 
 @cli.command()
+@click.option("--no-serve", is_flag=True, help="Build the demo database and exit (for scripts and tests).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=5000, show_default=True)
 @one_line_errors
-def demo() -> None:
-    """Build a demo database (a town with five villages, a campaign under way) and show its standing."""
+def demo(no_serve: bool, host: str, port: int) -> None:
+    """Build a demo database (the seed campaigns under way, hazards escalated), then serve the web app."""
     import os
 
-    from webapp.demo import build_demo
+    from webapp.demo import ASSIGNEE, COORDINATOR, LEADER, PASSWORD, build_demo
+    from webapp.mail import FileMailer, mailer_from_env
     from workflow.clock import clock_from_env
     from workflow.db import instance_path
 
-    built = build_demo(instance_path(), clock_from_env())
-    url, campaign_id = built.url, built.campaign_id
-    os.environ["PINGAN_DATABASE_URL"] = url
-    click.echo(f"demo database: {url}")
-    click.echo("people (password pingan-demo): office@hexi.example.org (coordinator), "
-               "dongguan@hexi.example.org (assignee), leader@hexi.example.org (leader)")
-    click.echo("")
-    status.callback(campaign_id, False)  # type: ignore[misc]
-    click.echo("")
-    click.echo("try, with the same database:")
-    click.echo(f"  export PINGAN_DATABASE_URL={url}")
-    click.echo(f"  pingan advance {campaign_id}          # refused: lists the open plans")
-    click.echo(f"  pingan task complete {built.open_task_id} --as {built.open_task_assignee} --note 已完成")
+    folder = instance_path()
+    mailer = mailer_from_env(dict(os.environ)) if os.environ.get("MAIL_SERVER") else FileMailer(folder / "demo-mail.txt")
+    built = build_demo(folder, clock_from_env(), mailer, base_url=f"http://{host}:{port}")
+    os.environ["PINGAN_DATABASE_URL"] = built.url
+    click.echo(f"demo database: {built.url}")
+    click.echo(f"campaigns: {', '.join(str(i) for i in built.campaign_ids)}; first sweep: {built.sweep}")
+    click.echo("mail: " + (f"to {os.environ['MAIL_SERVER']}" if os.environ.get("MAIL_SERVER")
+                           else f"written to {folder / 'demo-mail.txt'} (set MAIL_SERVER to send it)"))
+    click.echo(f"sign in at http://{host}:{port}/ with password {PASSWORD} as:")
+    click.echo(f"  coordinator  {COORDINATOR}")
+    click.echo(f"  assignee     {ASSIGNEE}")
+    click.echo(f"  leader       {LEADER}")
+    if no_serve:
+        return
+    from webapp.serve_command import serve
+
+    serve.callback(host, port, 8)  # type: ignore[misc]
 
 
 # the hazard register's commands live in their own module; importing it registers them on `cli`
-from webapp import cli_hazards, scheduler_command  # noqa: E402,F401
+from webapp import cli_hazards, scheduler_command, serve_command  # noqa: E402,F401

@@ -4,6 +4,8 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
 
 from flask import Flask
 from flask_mail import Connection, Mail, Message
@@ -66,3 +68,25 @@ def mailer_from_env(environ: dict[str, str]) -> FlaskMailer:
     app = Flask("pingan.mail")
     app.config.update(mail_config_from_env(environ))
     return FlaskMailer(app)
+
+
+class FileMailer:
+    """A Mailer that appends each message to a text file: the demo's mail when no MAIL_SERVER is set."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @contextmanager
+    def connect(self) -> Iterator[_FileSender]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as handle:
+            yield _FileSender(handle)
+
+
+class _FileSender:
+    def __init__(self, handle: TextIO) -> None:
+        self.handle = handle
+
+    def send(self, mail: OutgoingMail) -> None:
+        self.handle.write(f"Message-ID: {mail.message_id}\nTo: {mail.recipient}\nSubject: {mail.subject}\n\n"
+                          f"{mail.body}\n\n{'=' * 72}\n")

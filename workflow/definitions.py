@@ -25,12 +25,9 @@ from workflow.sourcefile import (
     Problem,
     SourceError,
     SourceLines,
-    decode_utf8,
-    load_yaml,
-    read_source_file,
-    schema_problems,
+    read_document,
     shipped_folder,
-    shipped_validator,
+    validated_document,
 )
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -310,29 +307,14 @@ class DefinitionNotFound(DefinitionError):
 
 def parse_definition(text: str | bytes, source: str = "<definition>") -> Definition:
     """Parse and validate a definition; raise :class:`DefinitionError` listing every problem found."""
-    try:
-        if isinstance(text, bytes):
-            text = decode_utf8(text, source)
-        data, lines = load_yaml(text, source)
-    except SourceError as error:
-        raise DefinitionError(error.problems) from None
-    problems = [*lines.problems, *schema_problems(shipped_validator("schema.json"), data, lines)]
-    flagged = {problem.key for problem in problems}
-    # a value the schema already refused needs no second message about the same key
-    problems += [p for p in cross_reference_problems(data, lines) if p.key not in flagged]
-    problems += [p for p in _declarative_problems(data, lines) if p.key not in flagged]
-    if problems:
-        raise DefinitionError(problems)
+    text, data = validated_document(text, source, "schema.json", (cross_reference_problems, _declarative_problems),
+                                    DefinitionError)
     return _definition(data, text, source)
 
 
 def load_definition_file(path: str | Path) -> Definition:
     """Read and validate the definition file at ``path`` (problems name the path as given)."""
-    try:
-        text = read_source_file(path)
-    except SourceError as error:
-        raise DefinitionError(error.problems) from None
-    return parse_definition(text, str(path))
+    return parse_definition(read_document(path, DefinitionError), str(path))
 
 
 def find_definition(ref: str, version: int | None = None, search_path: Sequence[Path] | None = None) -> Path:

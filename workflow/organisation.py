@@ -15,11 +15,8 @@ from workflow.sourcefile import (
     Problem,
     SourceError,
     SourceLines,
-    decode_utf8,
-    load_yaml,
-    read_source_file,
-    schema_problems,
-    shipped_validator,
+    read_document,
+    validated_document,
 )
 
 PathKey = tuple[str | int, ...]
@@ -85,27 +82,13 @@ class OrganisationError(SourceError):
 
 def parse_organisation(text: str | bytes, source: str = "<organisation>") -> Organisation:
     """Parse and validate an organisation file; raise :class:`OrganisationError` listing every problem."""
-    try:
-        if isinstance(text, bytes):
-            text = decode_utf8(text, source)
-        data, lines = load_yaml(text, source)
-    except SourceError as error:
-        raise OrganisationError(error.problems) from None
-    problems = [*lines.problems, *schema_problems(shipped_validator("org-schema.json"), data, lines)]
-    flagged = {problem.key for problem in problems}
-    problems += [p for p in _check(data, lines) if p.key not in flagged]
-    if problems:
-        raise OrganisationError(problems)
+    _text, data = validated_document(text, source, "org-schema.json", (_check,), OrganisationError)
     return _organisation(data, source)
 
 
 def load_organisation_file(path: str | Path) -> Organisation:
     """Read and validate the organisation file at ``path`` (problems name the path as given)."""
-    try:
-        text = read_source_file(path)
-    except SourceError as error:
-        raise OrganisationError(error.problems) from None
-    return parse_organisation(text, str(path))
+    return parse_organisation(read_document(path, OrganisationError), str(path))
 
 
 # --- checks the schema cannot make --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -336,3 +336,39 @@ def _message(error: ValidationError, schema: dict[str, Any]) -> str:
 def _shown(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def validated_document(
+    text: str | bytes,
+    source: str,
+    schema_name: str,
+    checks: Sequence[Callable[[dict[str, Any], SourceLines], list[Problem]]],
+    error: type[SourceError],
+) -> tuple[str, dict[str, Any]]:
+    """Decode, load and validate a YAML document against a shipped schema and ``checks``.
+
+    Returns the text and the data, or raises ``error`` listing every problem by
+    file, line and key. A key the schema already refused gets no second message
+    from the checks.
+    """
+    try:
+        if isinstance(text, bytes):
+            text = decode_utf8(text, source)
+        data, lines = load_yaml(text, source)
+    except SourceError as failure:
+        raise error(failure.problems) from None
+    problems = [*lines.problems, *schema_problems(shipped_validator(schema_name), data, lines)]
+    flagged = {problem.key for problem in problems}
+    for check in checks:
+        problems += [p for p in check(data, lines) if p.key not in flagged]
+    if problems:
+        raise error(problems)
+    return text, data
+
+
+def read_document(path: str | Path, error: type[SourceError]) -> str:
+    """The text of the file at ``path``, or ``error`` saying why it cannot be read."""
+    try:
+        return read_source_file(path)
+    except SourceError as failure:
+        raise error(failure.problems) from None

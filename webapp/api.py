@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -18,8 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest
 
+from webapp import api_shapes as shapes
 from webapp import wiring_of
 from webapp.auth import api_actor
+from webapp.pages import calendar as shared_calendar
 from workflow import hazards, tasks
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
@@ -27,13 +29,11 @@ from workflow.campaigns import advance_campaign
 from workflow.clock import Clock
 from workflow.errors import InvalidInput, NotFound
 from workflow.escalation import campaign_escalations
+from workflow.inbox import GROUPS, inbox
 from workflow.models import (
-    DeadlineExtension,
-    Escalation,
     Person,
     PersonRole,
     Rectification,
-    Task,
 )
 from workflow.status import campaign_status
 
@@ -69,6 +69,14 @@ def me() -> Response:
                         "unit": {"code": person.unit.code, "name": person.unit.name}, "roles": roles})
 
 
+@blueprint.get("/inbox")
+def my_inbox() -> Response:
+    with _transaction(readonly=True) as session:
+        found = inbox(session, _by().person_id, clock=_clock(), calendar=_calendar(session))  # type: ignore[arg-type]
+        return jsonify({"counts": {group: len(getattr(found, group)) for group in GROUPS},
+                        "items": [shapes.inbox_item_json(item) for item in found.items()]})
+
+
 # --- tasks ---------------------------------------------------------------------------------------------------------
 
 @blueprint.post("/tasks/<int:task_id>/complete")
@@ -76,7 +84,7 @@ def complete_task(task_id: int) -> Response:
     body = _body("note")
     with _transaction() as session:
         task = tasks.complete_task(session, task_id, by=_by(), clock=_clock(), note=_text(body, "note"))
-        return jsonify(_task_json(task))
+        return jsonify(shapes.task_json(task))
 
 
 @blueprint.post("/tasks/<int:task_id>/reject")
@@ -84,7 +92,7 @@ def reject_task(task_id: int) -> Response:
     body = _body("note")
     with _transaction() as session:
         task = tasks.reject_task(session, task_id, by=_by(), clock=_clock(), note=_text(body, "note"))
-        return jsonify(_task_json(task))
+        return jsonify(shapes.task_json(task))
 
 
 # --- campaigns -----------------------------------------------------------------------------------------------------
@@ -108,7 +116,7 @@ def advance(campaign_id: int) -> Response:
 def escalations(campaign_id: int) -> Response:
     with _transaction(readonly=True) as session:
         rows = campaign_escalations(session, campaign_id, _by())
-        return jsonify([_escalation_json(row) for row in rows])
+        return jsonify([shapes.escalation_json(row) for row in rows])
 
 
 @blueprint.post("/campaigns/<int:campaign_id>/hazards")
@@ -130,7 +138,7 @@ def register_hazard(campaign_id: int) -> tuple[Response, int]:
     with _transaction() as session:
         rectification = hazards.register_hazard(session, campaign_id, report, by=_by(), clock=_clock(),
                                                 calendar=_calendar(session), base_url=_base_url())
-        return jsonify(_rectification_json(rectification)), 201
+        return jsonify(shapes.rectification_json(rectification)), 201
 
 
 # --- rectifications ------------------------------------------------------------------------------------------------
@@ -138,7 +146,7 @@ def register_hazard(campaign_id: int) -> tuple[Response, int]:
 @blueprint.get("/rectifications/<int:rectification_id>")
 def rectification(rectification_id: int) -> Response:
     with _transaction(readonly=True) as session:
-        return jsonify(_rectification_json(hazards.get_rectification(session, rectification_id, _by())))
+        return jsonify(shapes.rectification_json(hazards.get_rectification(session, rectification_id, _by())))
 
 
 @blueprint.post("/rectifications/<int:rectification_id>/submit")
@@ -147,7 +155,7 @@ def submit_rectification(rectification_id: int) -> Response:
     with _transaction() as session:
         moved = hazards.submit_rectification(session, rectification_id, by=_by(), clock=_clock(),
                                              note=_text(body, "note"), evidence=_text(body, "evidence"))
-        return jsonify(_rectification_json(moved))
+        return jsonify(shapes.rectification_json(moved))
 
 
 @blueprint.post("/rectifications/<int:rectification_id>/verify")
@@ -156,7 +164,7 @@ def verify_rectification(rectification_id: int) -> Response:
     with _transaction() as session:
         moved = hazards.verify_rectification(session, rectification_id, by=_by(), clock=_clock(),
                                              note=_text(body, "note"))
-        return jsonify(_rectification_json(moved))
+        return jsonify(shapes.rectification_json(moved))
 
 
 @blueprint.post("/rectifications/<int:rectification_id>/reject")
@@ -175,7 +183,7 @@ def request_extension(rectification_id: int) -> tuple[Response, int]:
     with _transaction() as session:
         extension = hazards.request_extension(session, rectification_id, by=_by(), clock=_clock(),
                                               reason=_text(body, "reason"), until=_date(body, "until"))
-        return jsonify(_extension_json(session, extension)), 201
+        return jsonify(shapes.extension_json(session, extension)), 201
 
 
 @blueprint.post("/extensions/<int:extension_id>/approve")
@@ -194,7 +202,7 @@ def _back_to_open(rectification_id: int, move: Callable[..., Rectification]) -> 
         moved = move(session, rectification_id, by=_by(), clock=_clock(), calendar=_calendar(session),
                      reason=_text(body, "reason"), deadline=_date(body, "deadline"),
                      deadline_working_days=_integer(body, "deadline_working_days"))
-        return jsonify(_rectification_json(moved))
+        return jsonify(shapes.rectification_json(moved))
 
 
 def _decide(extension_id: int, *, approve: bool) -> Response:
@@ -202,83 +210,7 @@ def _decide(extension_id: int, *, approve: bool) -> Response:
     with _transaction() as session:
         extension = hazards.decide_extension(session, extension_id, by=_by(), clock=_clock(),
                                              calendar=_calendar(session), approve=approve, note=_text(body, "note"))
-        return jsonify(_extension_json(session, extension))
-
-
-# --- JSON out ------------------------------------------------------------------------------------------------------
-
-def _rectification_json(rectification: Rectification) -> dict[str, Any]:
-    site, unit, responsible = rectification.site, rectification.unit, rectification.responsible
-    return {
-        "id": rectification.id,
-        "campaign_id": rectification.campaign_id,
-        "state": rectification.state,
-        "severity": rectification.severity,
-        "description": rectification.description,
-        "site": {"code": site.code, "name": site.name} if site else None,
-        "unit": {"code": unit.code, "name": unit.name} if unit else None,
-        "location": rectification.location,
-        "responsible": {"email": responsible.email, "name": responsible.name},
-        "temporary_measures": rectification.temporary_measures,
-        "evidence": rectification.evidence,
-        "deadline": _iso(rectification.deadline),
-        "original_deadline": _iso(rectification.original_deadline),
-        "extensions": rectification.extensions,
-        "overdue": hazards.overdue(rectification, _clock().now()),
-        "registered_at": _iso(rectification.registered_at),
-        "submitted_at": _iso(rectification.submitted_at),
-        "closed_at": _iso(rectification.closed_at),
-        "link": f"{_base_url()}/rectifications/{rectification.id}",
-    }
-
-
-def _extension_json(session: Session, extension: DeadlineExtension) -> dict[str, Any]:
-    moved = session.get(Rectification, extension.rectification_id)  # already loaded by the use case
-    return {
-        "id": extension.id,
-        "rectification_id": extension.rectification_id,
-        "state": extension.state,
-        "reason": extension.reason,
-        "requested_deadline": _iso(extension.requested_deadline),
-        "requested_at": _iso(extension.requested_at),
-        "decided_at": _iso(extension.decided_at),
-        "decision_note": extension.decision_note,
-        "rectification": _rectification_json(moved) if moved is not None else None,
-    }
-
-
-def _task_json(task: Task) -> dict[str, Any]:
-    return {
-        "id": task.id,
-        "campaign_id": task.campaign_id,
-        "phase": task.phase_key,
-        "title": task.title,
-        "state": task.state,
-        "required": task.required,
-        "unit": task.unit.code if task.unit else None,
-        "assignee": {"email": task.assignee.email, "name": task.assignee.name},
-        "due_on": _iso(task.due_on),
-        "completed_at": _iso(task.completed_at),
-        "note": task.note,
-    }
-
-
-def _escalation_json(escalation: Escalation) -> dict[str, Any]:
-    return {
-        "item_kind": escalation.item_kind,
-        "item_id": escalation.item_id,
-        "deadline_round": escalation.deadline_round,
-        "level": escalation.level,
-        "colour": escalation.colour,
-        "deadline": _iso(escalation.deadline),
-        "due_at": _iso(escalation.due_at),
-        "reached_at": _iso(escalation.reached_at),
-        "recipients": [address for address in escalation.recipients.split(",") if address],
-    }
-
-
-def _iso(value: date | datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+        return jsonify(shapes.extension_json(session, extension))
 
 
 # --- JSON in -------------------------------------------------------------------------------------------------------
@@ -347,7 +279,7 @@ def _base_url() -> str:
 
 
 def _calendar(session: Session) -> WorkingCalendar:
-    return wiring_of(current_app).calendar(session)
+    return shared_calendar(session)
 
 
 @contextmanager

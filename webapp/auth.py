@@ -2,13 +2,15 @@
 
 The API resolves the person on every request, so a revoked token or a
 deactivated person is refused at once. The session id carries a fingerprint of
-the password hash (PITFALLS.md, the "alternative tokens" pattern): changing a
-password ends every session signed in with the old one.
+the password hash and of the person's session token (PITFALLS.md, the
+"alternative tokens" pattern): changing a password, or signing out, ends every
+session (and remember cookie) issued before, copies included.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 
 from flask import Flask, current_app, request
 from flask_login import LoginManager, UserMixin, current_user
@@ -42,9 +44,27 @@ class SignedInPerson(UserMixin):
 
 def init_login(app: Flask) -> None:
     """Flask-Login for this app; the session cookie flags are set in ``create_app``'s settings."""
+    from flask_babel import lazy_gettext
+
     # SESSION_PROTECTION = "strong" (create_app's settings): a session cookie copied to another
     # browser is dropped instead of merely marked not fresh
     login_manager.init_app(app)
+    login_manager.login_view = "signin.login"
+    login_manager.login_message = lazy_gettext("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+
+
+def web_actor() -> Actor:
+    """The signed-in person of a page request, as the engine's Actor (the pages require sign-in first)."""
+    return Actor.person(current_user.person)
+
+
+def end_all_sessions(person_id: int) -> None:
+    """Rotate the person's session token: every session and remember cookie issued before stops working."""
+    with wiring_of(current_app).transaction() as session:
+        person = session.get(Person, person_id)
+        if person is not None:
+            person.session_token = secrets.token_hex(16)
 
 
 @login_manager.user_loader
@@ -87,5 +107,5 @@ def _unauthorized(message: str) -> Unauthorized:
 
 
 def _fingerprint(person: Person, secret_key: str) -> str:
-    material = f"{person.id}:{person.password_hash or ''}".encode()
+    material = f"{person.id}:{person.password_hash or ''}:{person.session_token or ''}".encode()
     return hmac.new(secret_key.encode(), material, hashlib.sha256).hexdigest()[:24]

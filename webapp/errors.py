@@ -1,16 +1,18 @@
-"""The API's error shape: ``{"error": CODE, "message": TEXT}`` for every failure under ``/api/``.
+"""Errors: the API's shape ``{"error": CODE, "message": TEXT}`` under ``/api/``, a page everywhere else.
 
 Engine errors keep their own code and status (``PingAnError``); HTTP errors
 raised by Flask or Werkzeug (no such route, wrong method, malformed body) get
 the same shape. An unexpected exception is logged by Flask and answered with a
-fixed message, so nothing of its text (titles, SQL) reaches the caller.
+fixed message, so nothing of its text (titles, SQL) reaches the caller. Pages
+answer with an error page in the reader's language that says what to do next.
 """
 from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from workflow.errors import PingAnError, TransitionRefused
@@ -48,7 +50,7 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> Respon
 
 def _engine_error(error: PingAnError) -> Response | tuple[str, int]:
     if not _is_api():
-        return error.message, error.status
+        return _page(error.status, error.message if error.status not in (403, 404) else None)
     extra: dict[str, Any] = {}
     if isinstance(error, TransitionRefused):
         # only the people allowed to make the move get this far (the engine checks before the guard)
@@ -56,9 +58,13 @@ def _engine_error(error: PingAnError) -> Response | tuple[str, int]:
     return error_response(error.status, error.code, error.message, **extra)
 
 
-def _http_error(error: HTTPException) -> Response | HTTPException:
+def _http_error(error: HTTPException) -> Response | HTTPException | tuple[str, int]:
     if not _is_api():
-        return error
+        if isinstance(error, CSRFError):
+            return _page(400, None, forged=True)
+        if error.code in (301, 302, 303, 307, 308) or error.code is None:
+            return error
+        return _page(error.code, None)
     status = error.code or 500
     if status >= 500:
         return error_response(status, HTTP_CODES.get(status, "internal"),
@@ -68,6 +74,11 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
         if name.lower() != "content-type":  # WWW-Authenticate on 401, Allow on 405
             response.headers.add(name, value)
     return response
+
+
+def _page(status: int, detail: str | None, forged: bool = False) -> tuple[str, int]:
+    """An error page; the texts per status are in the template (and so in the catalogues)."""
+    return render_template("error.html", status=status, detail=detail, forged=forged), status
 
 
 def _is_api() -> bool:

@@ -30,6 +30,7 @@ class Operation:
 
 ROUTES: tuple[Operation, ...] = (
     Operation("get", "/me", "Who I am, my roles", None, 200, "Me", (401,)),
+    Operation("get", "/inbox", "My open tasks and rectifications, soonest due first", None, 200, "Inbox", (401,)),
     Operation("post", "/tasks/{task_id}/complete", "Check a task off", "Note", 200, "Task"),
     Operation("post", "/tasks/{task_id}/reject", "A coordinator sends a done task back (note required)", "Note",
               200, "Task"),
@@ -110,6 +111,22 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "title": {"type": "string"}, "state": {"enum": ["open", "done", "verified", "cancelled"]},
         "required": {"type": "boolean"}, "unit": _TEXT, "assignee": {"$ref": "#/components/schemas/PersonRef"},
         "due_on": _DATE, "completed_at": _INSTANT, "note": _TEXT}},
+    "Inbox": {"type": "object", "properties": {
+        "counts": {"type": "object", "properties": {
+            "overdue": {"type": "integer"}, "soon": {"type": "integer", "description": "due within 3 working days"},
+            "later": {"type": "integer"}}},
+        "items": {"type": "array", "description": "soonest due first; undated items last",
+                  "items": {"$ref": "#/components/schemas/InboxItem"}}}},
+    "InboxItem": {"type": "object", "properties": {
+        "kind": {"enum": ["task", "rectification"]}, "id": {"type": "integer"}, "title": {"type": "string"},
+        "title_en": _TEXT, "group": {"enum": ["overdue", "soon", "later"]},
+        "campaign": {"type": "object", "properties": {"id": {"type": "integer"}, "title": {"type": "string"}}},
+        "phase": {"type": "object", "properties": {
+            "id": {"type": "string"}, "title": {"type": "string"}, "title_en": _TEXT,
+            "from_previous_phase": {"type": "boolean"}}},
+        "unit": _TEXT, "site": _TEXT, "severity": {"enum": ["minor", "major", None]}, "due_on": _DATE,
+        "days_late": {"type": "integer"}, "working_days_late": {"type": "integer"},
+        "link": {"type": "string", "format": "uri"}}},
     "PersonRef": {"type": "object", "properties": {"email": {"type": "string"}, "name": {"type": "string"}}},
     "CampaignStatus": {"type": "object", "properties": {
         "id": {"type": "integer"}, "title": {"type": "string"}, "state": {"type": "string"},

@@ -96,6 +96,9 @@ class Person(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # part of every browser session id; rotated on sign-out so a copied cookie dies with it
+    # (PITFALLS.md, Flask-Login: the "alternative tokens" pattern)
+    session_token: Mapped[str | None] = mapped_column(String(64))
 
     unit: Mapped[Unit] = relationship()
 
@@ -409,3 +412,114 @@ class ApiToken(Base):
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginFailure(Base):
+    """Failed sign-ins counted per account and per address, in the database so every web worker sees them."""
+
+    __tablename__ = "login_failures"
+
+    # "account:<e-mail>" or "address:<ip>"
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EvidenceFile(Base):
+    """A file handed in as evidence for a task or a rectification; the bytes live in the instance folder."""
+
+    __tablename__ = "evidence_files"
+    __table_args__ = (Index("ix_evidence_files_item", "item_kind", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    item_kind: Mapped[str] = mapped_column(String(16))  # task | rectification
+    item_id: Mapped[int] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(String(255))  # as uploaded, cleaned; shown, never used as a path
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)  # random; the name on disk
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Incident(Base):
+    """An incident of a kind the definition counts (案件, 事故, 事件), recorded against a unit: targets count these."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_campaign", "campaign_id", "kind", "occurred_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(64))  # an incident kind id of the campaign's definition
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    # the day it happened, which may be before the campaign (last year's count, for a reduce target)
+    occurred_on: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+    unit: Mapped[Unit] = relationship()
+
+
+class Petition(Base):
+    """A letter or visit (信访) to be processed by a deadline; reminded and escalated like a rectification."""
+
+    __tablename__ = "petitions"
+    __table_args__ = (
+        Index("ix_petitions_next_escalation", "next_escalation_at"),
+        Index("ix_petitions_campaign", "campaign_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # letter | visit
+    petitioner: Mapped[str | None] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(Text)
+    received_on: Mapped[date] = mapped_column(Date)
+    responsible_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    # open | processed
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    deadline: Mapped[date] = mapped_column(Date)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)  # end of ``deadline`` in the campaign's zone
+    next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    processed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    outcome: Mapped[str | None] = mapped_column(Text)
+
+    unit: Mapped[Unit | None] = relationship()
+    responsible: Mapped[Person] = relationship(foreign_keys=[responsible_id])
+
+
+class Score(Base):
+    """The points the inspecting group gave one unit for one checklist item (考核验收)."""
+
+    __tablename__ = "scores"
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "item_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    item_key: Mapped[str] = mapped_column(String(64))
+    points: Mapped[float] = mapped_column()  # the annotation gives the type: Float
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+
+class AssessmentFinding(Base):
+    """The inspecting group's finding that a veto item (一票否决) or a criticism rule applies to a unit, with why."""
+
+    __tablename__ = "assessment_findings"
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "rule_kind", "rule_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    rule_kind: Mapped[str] = mapped_column(String(16))  # veto | criticism
+    rule_key: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))

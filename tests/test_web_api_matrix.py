@@ -1,0 +1,117 @@
+"""The API's authorisation matrix: for every route, the people whose role covers it succeed, everyone else gets
+403 (or 404 where the item's existence is private), and a refused call changes nothing. SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import test_api
+from sqlalchemy import select
+from test_api import HAZARD
+
+from test_campaigns import row_counts
+from workflow.directory import person_by_email
+from workflow.models import Task
+
+# the fixtures of the API tests
+app, as_person, campaign = test_api.app, test_api.as_person, test_api.campaign
+
+PEOPLE = ("leader", "deputy", "office", "east", "west", "keeper")
+
+
+class World:
+    """One campaign with a hazard of east's and east's plan task; ``ids`` for the paths."""
+
+    def __init__(self, as_person, sessions, campaign_id):
+        self.call = {who: as_person(f"{who}@example.org") for who in PEOPLE}
+        self.sessions = sessions
+        created = self.call["office"].post(f"/campaigns/{campaign_id}/hazards", HAZARD)
+        assert created.status_code == 201, created.json
+        with sessions() as session:
+            east = person_by_email(session, "east@example.org").id
+            plan = session.scalar(select(Task.id).where(Task.assignee_id == east, Task.spec_key == "plan"))
+        self.ids = {"campaign_id": campaign_id, "rectification_id": created.json["id"], "task_id": plan}
+
+    def ok(self, who, method, path, body=None, status=200):
+        answer = self.call[who].get(path) if method == "GET" else self.call[who].post(path, body)
+        assert answer.status_code == status, (who, method, path, answer.json)
+        return answer.json
+
+
+# How each route is brought into a state where its move is possible: (who, method, path, body) calls.
+SUBMIT = ("east", "POST", "/rectifications/{rectification_id}/submit", {"note": "已整改"})
+ASK = ("east", "POST", "/rectifications/{rectification_id}/extensions", {"reason": "材料未到", "until": "2026-06-30"})
+
+COORDINATORS = {"office": 200, "leader": 200, "deputy": 200}  # the railway definition's default coordinators
+
+# method, path, body, the people it is for (and the status they get), preparation, what everyone else gets
+MATRIX = [
+    ("GET", "/me", None, {who: 200 for who in PEOPLE}, [], {}),
+    ("GET", "/inbox", None, {who: 200 for who in PEOPLE}, [], {}),
+    ("GET", "/openapi.json", None, {who: 200 for who in PEOPLE}, [], {}),
+    ("GET", "/campaigns/{campaign_id}", None, {w: 200 for w in ("leader", "deputy", "office", "east", "west")}, [],
+     {"keeper": 404}),
+    ("GET", "/campaigns/{campaign_id}/escalations", None, {w: 200 for w in ("leader", "deputy", "office")}, [],
+     {"east": 404, "west": 404, "keeper": 404}),
+    ("GET", "/rectifications/{rectification_id}", None, {w: 200 for w in ("leader", "deputy", "office", "east")}, [],
+     {"west": 404, "keeper": 404}),
+    ("POST", "/campaigns/{campaign_id}/hazards", {**HAZARD, "description": "另一处隐患"}, {"office": 201, "leader": 201, "deputy": 201},
+     [], {"east": 403, "west": 403, "keeper": 403}),
+    ("POST", "/campaigns/{campaign_id}/advance", None, {"office": 409, "deputy": 409, "leader": 409}, [],
+     {"east": 403, "west": 403, "keeper": 403}),
+    ("POST", "/tasks/{task_id}/complete", {"note": "done"}, {"east": 200, **COORDINATORS}, [],
+     {"west": 404, "keeper": 404}),
+    ("POST", "/tasks/{task_id}/reject", {"note": "缺少分工"}, COORDINATORS,
+     [("east", "POST", "/tasks/{task_id}/complete", {"note": "done"})], {"east": 403, "west": 404, "keeper": 404}),
+    ("POST", "/rectifications/{rectification_id}/submit", {"note": "已整改"}, {"east": 200}, [],
+     {"office": 403, "leader": 403, "deputy": 403, "west": 404, "keeper": 404}),
+    ("POST", "/rectifications/{rectification_id}/verify", {"note": "合格"}, COORDINATORS, [SUBMIT],
+     {"east": 403, "west": 404, "keeper": 404}),
+    ("POST", "/rectifications/{rectification_id}/reject", {"reason": "仍松动", "deadline_working_days": 3},
+     {"deputy": 200, "office": 200, "leader": 200}, [SUBMIT], {"east": 403, "west": 404, "keeper": 404}),
+    ("POST", "/rectifications/{rectification_id}/reopen", {"reason": "回头看", "deadline_working_days": 3},
+     {"leader": 200, "office": 200, "deputy": 200}, [SUBMIT, ("office", "POST", "/rectifications/{rectification_id}/verify", None)],
+     {"east": 403, "west": 404, "keeper": 404}),
+    ("POST", "/rectifications/{rectification_id}/extensions", {"reason": "材料未到", "until": "2026-06-30"},
+     {"east": 201}, [], {"office": 403, "leader": 403, "deputy": 403, "west": 404, "keeper": 404}),
+    ("POST", "/extensions/{extension_id}/approve", {"note": "同意"}, COORDINATORS, [ASK],
+     {"east": 403, "west": 404, "keeper": 404}),
+    ("POST", "/extensions/{extension_id}/refuse", {"note": "不同意"}, {"deputy": 200, "office": 200, "leader": 200}, [ASK],
+     {"east": 403, "west": 404, "keeper": 404}),
+]
+
+
+@pytest.mark.parametrize("method, path, body, allowed, preparation, refused", MATRIX,
+                         ids=[f"{m} {p}" for m, p, *_ in MATRIX])
+def test_each_route_is_for_the_roles_it_covers(as_person, sessions, campaign, method, path, body, allowed,
+                                               preparation, refused):
+    world = World(as_person, sessions, campaign)
+    for who, step_method, step_path, step_body in preparation:
+        answer = world.ok(who, step_method, step_path.format(**world.ids), step_body,
+                          status=201 if step_path.endswith("extensions") else 200)
+        if step_path.endswith("extensions"):
+            world.ids["extension_id"] = answer["id"]
+    target = path.format(**world.ids)
+    assert sorted([*allowed, *refused]) == sorted(PEOPLE), "every person is accounted for, once"
+
+    before = row_counts(sessions)
+    for who, status in refused.items():
+        answer = world.call[who].get(target) if method == "GET" else world.call[who].post(target, body)
+        assert answer.status_code == status, (who, answer.json)
+        assert answer.json["error"] in ("forbidden", "not_found")
+        assert "道口" not in answer.json["message"], "nothing of the item leaks"
+    assert row_counts(sessions) == before, "a refused call changes nothing"
+
+    # GETs: everyone allowed reads; a move happens once: the first allowed person makes it
+    for who, status in (allowed.items() if method == "GET" else list(allowed.items())[:1]):
+        world.ok(who, method, target, body, status=status)
+
+
+def test_the_matrix_covers_every_api_route(app):
+    covered = {(method, path) for method, path, *_ in MATRIX}
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/"):
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+            routes |= {(method, path) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert routes - covered == set()

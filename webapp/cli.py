@@ -330,4 +330,4 @@ def demo(no_serve: bool, host: str, port: int) -> None:
 
 
 # the hazard register's commands live in their own module; importing it registers them on `cli`
-from webapp import cli_hazards, scheduler_command, serve_command  # noqa: E402,F401
+from webapp import cli_hazards, cli_reports, scheduler_command, serve_command  # noqa: E402,F401

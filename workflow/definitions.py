@@ -236,7 +236,7 @@ class Definition:
     text: str
     content_hash: str
     source: str
-    # declarative blocks (targets and assessment): parsed and checked, not yet acted on by the engine
+    # incidents, targets and assessment: acted on by workflow/incidents.py, targets.py and assessment.py
     incidents: tuple[IncidentKind, ...] = ()
     targets: tuple[TargetSpec, ...] = ()
     assessment: AssessmentSpec | None = None

@@ -111,8 +111,10 @@ def test_the_sample_organisations_import_side_by_side(sessions):
         for path in ORGANISATIONS:
             import_organisation(session, load_organisation_file(path))
     with sessions.begin() as session:  # and again: importing is idempotent
-        for path in ORGANISATIONS:
-            import_organisation(session, load_organisation_file(path))
+        again = [import_organisation(session, load_organisation_file(path)) for path in ORGANISATIONS]
+    assert all(str(summary).startswith("units: 0 created, 0 updated; people: 0 created, 0 updated; "
+                                       "sites: 0 created, 0 updated") for summary in again)
+    assert not any(summary.entries_created or summary.entries_updated for summary in again)
 
 
 # --- what the format now says beyond tasks: targets, incidents, assessment ---------------------------------------

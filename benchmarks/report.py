@@ -127,7 +127,7 @@ def _rows(engine: Engine, campaign_id: int, heads: list, office: int) -> None:  
                 "original_deadline": original, "deadline": deadline, "deadline_at": end_of_day(deadline, TZ),
                 "deadline_round": int(extended), "extensions": int(extended), "registered_at": registered,
                 "registered_by_id": office, "submitted_at": fixed, "closed_at": fixed if state == "closed" else None,
-                "closed_by_id": office if state == "closed" else None, "next_escalation_at": None,
+                "closed_by_id": office if state == "closed" else None,
                 "temporary_measures": "设置警示标志" if k % 3 == 0 else None})
         petitions.append({"campaign_id": campaign_id, "unit_id": unit_id, "channel": "letter", "subject": "反映问题",
                           "received_on": START + timedelta(days=n % 60), "responsible_id": head_id,

@@ -6,6 +6,7 @@ a refused or failed call leaves the database exactly as it was.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -23,6 +24,7 @@ from workflow.definitions import Definition, RecurringSpec, TaskSpec
 from workflow.directory import unit_by_code
 from workflow.errors import Blocker, Forbidden, NotFound, StartRefused, TransitionRefused
 from workflow.escalation import first_step_at, steps_for
+from workflow.escalation_queue import schedule_many
 from workflow.fanout import Scope, load_scope, targets
 from workflow.machines import CLOSED, TASK_SETTLED_STATES, campaign_machine, fire
 from workflow.models import Campaign, CampaignPhase, CampaignUnit, Person, Rectification, RoleBinding, Task, Unit
@@ -246,11 +248,35 @@ def _enter_phase(
     rows = []
     for spec in phase.tasks:
         rows += task_rows(campaign, definition, spec, scope, phase_key, phase_start, None, now, calendar)
-    if rows:
+    if rows and definition.escalation is None:
         # ORM bulk insert: 50,000 rows as fast as Core (ORM add_all is 12x slower)
         session.execute(insert(Task), rows)
+    elif rows:
+        created = session.execute(insert(Task).returning(Task.id, Task.due_on, Task.required), rows)
+        queue_task_escalations(session, campaign, definition, created, now, calendar)
     start_duties(session, campaign, phase, phase_start)
     return len(rows)
+
+
+def queue_task_escalations(session: Session, campaign: Campaign, definition: Definition,
+                           created: Iterable[tuple[int, date | None, bool]], now: datetime,
+                           calendar: WorkingCalendar) -> None:
+    """Queue the first reminder or level of each new required task with a due date (given as id, due_on, required).
+
+    Overdue required tasks escalate like rectifications (DESIGN.md, escalation).
+    """
+    if definition.escalation is None:
+        return
+    first_at: dict[date, datetime | None] = {}  # a phase's thousands of tasks share a few due dates
+    entries = []
+    for task_id, due_on, required in created:
+        if due_on is None or not required:
+            continue
+        if due_on not in first_at:
+            first_at[due_on] = first_step_at(steps_for(definition.escalation, due_on, campaign.timezone, calendar, now))
+        if first_at[due_on] is not None:
+            entries.append((first_at[due_on], "task", task_id, 0))
+    schedule_many(session, entries)
 
 
 def task_rows(
@@ -267,9 +293,6 @@ def task_rows(
     """Task rows for one spec (a one-off task, or one period of a recurring duty) over its fan-out."""
     due_on = spec.due.after(starts, calendar) if spec.due else None
     due_at = end_of_day(due_on, campaign.timezone) if due_on else None
-    # overdue required tasks escalate like rectifications (DESIGN.md, escalation)
-    next_escalation_at = (first_step_at(steps_for(definition.escalation, due_on, campaign.timezone, calendar, now))
-                          if (due_on and spec.required) else None)
     found, _nobody = targets(spec, definition, scope)  # checked at start; a site added since without one is skipped
     return [{
         "campaign_id": campaign.id,
@@ -286,6 +309,5 @@ def task_rows(
         "state": "open",
         "due_on": due_on,
         "due_at": due_at,
-        "next_escalation_at": next_escalation_at,
         "created_at": now,
     } for target in found]

@@ -5,22 +5,25 @@ An item's steps are fixed by its deadline: step 0 is the reminder
 in calendar or working days). A level "N working days after" comes due at the
 start of the N-th working day after the deadline day, when the item has been
 overdue for N working days (a deadline of 2026-09-29 reaches a 3-working-day
-level on 2026-10-09, after the National Day holiday). ``next_escalation_at`` on
-the item is the due time of its next step, so a sweep touches only items with
-work due, through one index. Each (item, deadline round, level) is recorded
-once under a unique key, in the same transaction as the mails it causes.
+level on 2026-10-09, after the National Day holiday). The escalation queue
+(``escalation_queue.py``) holds the due time of each item's next step, so a
+sweep reads only items with work due, and rewrites a few pages of the queue
+rather than the items. Each (item, deadline round, level) is recorded once
+under a unique key, in the same transaction as the mails it causes.
 """
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from workflow import escalation_queue as queue
 from workflow import mailtext
 from workflow.assignment import in_leading_group
 from workflow.audit import Actor
@@ -29,7 +32,19 @@ from workflow.catalogue import stored_definition
 from workflow.clock import end_of_day, local_date
 from workflow.definitions import Definition, EscalationSpec
 from workflow.errors import NotFound
-from workflow.models import Campaign, DefinitionRow, Escalation, Person, Rectification, RoleBinding, Site, Task, Unit
+from workflow.models import (
+    Campaign,
+    DefinitionRow,
+    Escalation,
+    EscalationQueueEntry,
+    Person,
+    Petition,
+    Rectification,
+    RoleBinding,
+    Site,
+    Task,
+    Unit,
+)
 from workflow.outbox import enqueue_many, mail_row
 
 REMINDER = 0
@@ -102,53 +117,78 @@ class _Item:
     title: str
     deadline: date
     deadline_round: int
-    next_at: datetime
+    state: str
     created_at: datetime
     site: str | None = None
     unit: str | None = None
     temporary_measures: str | None = None
     severity: str | None = None
+    # the queue entry that brought the item up: its due time and the deadline round it was queued for
+    entry_at: datetime = EVER_BEFORE
+    entry_round: int = 0
+
+    @property
+    def entry(self) -> tuple[datetime, str, int, int]:
+        return (self.entry_at, self.kind, self.id, self.entry_round)
+
+    @property
+    def current(self) -> bool:
+        """Still open at the deadline it was queued for (else the entry is stale: dropped, nothing sent)."""
+        return self.state == "open" and self.entry_round == self.deadline_round
 
 
 def escalate_due(session: Session, now: datetime, calendar: WorkingCalendar, *, base_url: str,
                  limit: int = BATCH_SIZE, contexts: dict[int, Any] | None = None) -> EscalationSummary:
-    """Record the reminders and levels that came due by ``now`` for one batch of items, and queue their mails.
+    """Record the reminders and levels that came due by ``now`` for one batch of queued items, and queue their mails.
 
-    Returns what was done; an empty summary means nothing more is due. Rows are
-    claimed with FOR UPDATE SKIP LOCKED, so several sweepers share the work.
-    ``contexts`` may carry campaigns already loaded by an earlier batch of the same sweep.
+    Returns what was done; an empty summary means nothing more is due. Queue
+    entries and their items are claimed with FOR UPDATE SKIP LOCKED, so several
+    sweepers share the work. ``contexts`` may carry campaigns already loaded by
+    an earlier batch of the same sweep.
     """
-    items = _due_rectifications(session, now, limit)
-    if len(items) < limit:
-        items += _due_tasks(session, now, limit - len(items))
+    items: list[_Item] = []
+    for source in SOURCES:
+        if len(items) < limit:
+            items += source(session, now, limit - len(items))
     if not items:
         return EscalationSummary()
+    for kind in {item.kind for item in items}:
+        queue.take(session, [item.entry for item in items if item.kind == kind])
+    current = [item for item in items if item.current]
 
-    campaigns = _campaign_context(session, {item.campaign_id for item in items}, {} if contexts is None else contexts)
+    campaigns = _campaign_context(session, {item.campaign_id for item in current},
+                                  {} if contexts is None else contexts)
     reached: list[tuple[_Item, Step]] = []
-    next_at: dict[tuple[str, int], datetime | None] = {}
-    schedules: dict[tuple[int, date], list[Step]] = {}  # thousands of items share a few deadlines
-    for item in items:
-        context = campaigns[item.campaign_id]
-        if (item.campaign_id, item.deadline) not in schedules:
-            schedules[(item.campaign_id, item.deadline)] = steps_for(
-                context.definition.escalation, item.deadline, context.timezone, calendar, EVER_BEFORE)
-        # registered after its reminder day: the registration mail already told them
-        steps = [s for s in schedules[(item.campaign_id, item.deadline)]
-                 if not (s.level == REMINDER and s.due_at <= item.created_at)]
-        overdue = now >= end_of_day(item.deadline, context.timezone)
+    next_entries: list[tuple[datetime, str, int, int]] = []
+    plans: dict[tuple[int, date], tuple[list[Step], datetime]] = {}  # thousands of items share a few deadlines
+    for item in current:
+        plan = plans.get((item.campaign_id, item.deadline))
+        if plan is None:
+            context = campaigns[item.campaign_id]
+            plan = plans[(item.campaign_id, item.deadline)] = (
+                steps_for(context.definition.escalation, item.deadline, context.timezone, calendar, EVER_BEFORE),
+                end_of_day(item.deadline, context.timezone))
+        steps, deadline_end = plan
+        if steps and steps[0].level == REMINDER and steps[0].due_at <= item.created_at:
+            steps = steps[1:]  # registered after its reminder day: the registration mail already told them
+        overdue = now >= deadline_end
+        following = None
         for step in steps:
-            if item.next_at <= step.due_at <= now and not (step.level == REMINDER and overdue):
+            if step.due_at > now:
+                following = step.due_at
+                break
+            if item.entry_at <= step.due_at and not (step.level == REMINDER and overdue):
                 reached.append((item, step))
-        next_at[(item.kind, item.id)] = next_step_at(steps, now)
+        if following is not None:
+            next_entries.append((following, item.kind, item.id, item.deadline_round))
 
-    campaign_people = _people(session, items, reached, campaigns)
     notified = {(item.kind, item.id, step.level): _resolve(step.notify, item, campaigns[item.campaign_id])
                 for item, step in reached}
+    campaign_people = _people(session, current, notified)
     inserted = _record(session, reached, notified, campaign_people, now)
     summary = _notify(session, [(item, step) for item, step in reached if (item.kind, item.id, step.level) in inserted],
                       notified, campaign_people, campaigns, now, calendar, base_url)
-    _reschedule(session, next_at)
+    queue.schedule_many(session, next_entries)
     summary.items = len(items)
     return summary
 
@@ -162,36 +202,53 @@ def campaign_escalations(session: Session, campaign_id: int, by: Actor) -> list[
                                 .order_by(Escalation.reached_at.desc(), Escalation.id.desc())))
 
 
-# --- what is due ----------------------------------------------------------------------------------------------------
+# --- what is due: one source per kind of item, each read through the queue ------------------------------------------
+
+def _queued(kind: str, item: Any, columns: tuple[Any, ...], now: datetime, limit: int) -> Select[Any]:
+    """The queue entries of ``kind`` due by ``now``, earliest first, joined to their items, both rows claimed."""
+    entry = EscalationQueueEntry
+    return (select(entry.due_at, entry.deadline_round, *columns)
+            .join(item, item.id == entry.item_id)
+            .where(entry.item_kind == kind, entry.due_at <= now)
+            .order_by(entry.due_at, entry.item_id, entry.deadline_round)  # the primary key's order within a kind
+            .limit(limit)
+            .with_for_update(of=[entry.__table__, item.__table__], skip_locked=True))
+
 
 def _due_rectifications(session: Session, now: datetime, limit: int) -> list[_Item]:
-    query = (
-        select(Rectification.id, Rectification.campaign_id, Rectification.unit_id, Rectification.responsible_id,
-               Rectification.description, Rectification.deadline, Rectification.deadline_round,
-               Rectification.next_escalation_at, Rectification.registered_at, Site.name, Unit.name,
-               Rectification.temporary_measures, Rectification.severity)
-        .outerjoin(Site, Site.id == Rectification.site_id)
-        .outerjoin(Unit, Unit.id == Rectification.unit_id)
-        .where(Rectification.next_escalation_at <= now, Rectification.state == "open")
-        .order_by(Rectification.next_escalation_at)
-        .limit(limit)
-        .with_for_update(of=Rectification, skip_locked=True)
-    )
-    return [_Item("rectification", *row) for row in session.execute(query)]
+    query = _queued("rectification", Rectification, (
+        Rectification.id, Rectification.campaign_id, Rectification.unit_id, Rectification.responsible_id,
+        Rectification.description, Rectification.deadline, Rectification.deadline_round, Rectification.state,
+        Rectification.registered_at, Site.name, Unit.name, Rectification.temporary_measures, Rectification.severity,
+    ), now, limit).outerjoin(Site, Site.id == Rectification.site_id).outerjoin(Unit, Unit.id == Rectification.unit_id)
+    rows = session.connection().execute(query).all()  # Core rows: the ORM's result machinery costs a third more
+    return [_Item("rectification", *row[2:], entry_at=row[0], entry_round=row[1]) for row in rows]
 
 
 def _due_tasks(session: Session, now: datetime, limit: int) -> list[_Item]:
-    query = (
-        select(Task.id, Task.campaign_id, Task.unit_id, Task.assignee_id, Task.title, Task.due_on,
-               Task.next_escalation_at, Task.created_at, Unit.name)
-        .outerjoin(Unit, Unit.id == Task.unit_id)
-        .where(Task.next_escalation_at <= now, Task.state == "open")
-        .order_by(Task.next_escalation_at)
-        .limit(limit)
-        .with_for_update(of=Task, skip_locked=True)
-    )
-    return [_Item("task", tid, cid, uid, who, title, due, 0, next_at, created, unit=unit)
-            for tid, cid, uid, who, title, due, next_at, created, unit in session.execute(query)]
+    query = _queued("task", Task, (
+        Task.id, Task.campaign_id, Task.unit_id, Task.assignee_id, Task.title, Task.due_on, Task.state,
+        Task.created_at, Unit.name,
+    ), now, limit).outerjoin(Unit, Unit.id == Task.unit_id)
+    rows = session.connection().execute(query).all()
+    return [_Item("task", tid, cid, uid, who, title, due, 0, state, created, unit=unit, entry_at=at, entry_round=rnd)
+            for at, rnd, tid, cid, uid, who, title, due, state, created, unit in rows]
+
+
+def _due_petitions(session: Session, now: datetime, limit: int) -> list[_Item]:
+    query = _queued("petition", Petition, (
+        Petition.id, Petition.campaign_id, Petition.unit_id, Petition.responsible_id, Petition.subject,
+        Petition.deadline, Petition.state, Petition.recorded_at, Unit.name,
+    ), now, limit).outerjoin(Unit, Unit.id == Petition.unit_id)
+    rows = session.connection().execute(query).all()
+    return [_Item("petition", pid, cid, uid, who, f"信访 letter/visit: {subject}", deadline, 0, state, recorded,
+                  unit=unit, entry_at=at, entry_round=rnd)
+            for at, rnd, pid, cid, uid, who, subject, deadline, state, recorded, unit in rows]
+
+
+# the order in which a batch is filled when more is due than one batch holds
+SOURCES: tuple[Callable[[Session, datetime, int], list[_Item]], ...] = (
+    _due_rectifications, _due_tasks, _due_petitions)
 
 
 @dataclass
@@ -200,7 +257,7 @@ class _CampaignContext:
     timezone: str
     title: str
     unit_id: int
-    holders: dict[str, list[tuple[int, int]]]  # role → (unit id, person id)
+    holders: dict[tuple[str, int], list[int]]  # (role, unit id) → person ids, in binding order
 
 
 def _campaign_context(session: Session, campaign_ids: set[int],
@@ -218,7 +275,7 @@ def _campaign_context(session: Session, campaign_ids: set[int],
         select(RoleBinding.campaign_id, RoleBinding.role, RoleBinding.unit_id, RoleBinding.person_id)
         .where(RoleBinding.campaign_id.in_(campaign_ids)).order_by(RoleBinding.id)
     ):
-        contexts[campaign_id].holders[role].append((unit_id, person_id))
+        contexts[campaign_id].holders[(role, unit_id)].append(person_id)
     return contexts
 
 
@@ -231,11 +288,10 @@ class _Recipient:
     name: str
 
 
-def _people(session: Session, items: list[_Item], reached: list[tuple[_Item, Step]],
-            campaigns: dict[int, _CampaignContext]) -> dict[int, _Recipient]:
+def _people(session: Session, items: list[_Item], notified: dict[tuple[str, int, int], list[int]]) -> dict[int, _Recipient]:
     ids = {item.responsible_id for item in items}
-    for item, step in reached:
-        ids.update(_resolve(step.notify, item, campaigns[item.campaign_id]))
+    for person_ids in notified.values():
+        ids.update(person_ids)
     if not ids:
         return {}
     rows = session.execute(select(Person.id, Person.email, Person.name).where(Person.id.in_(ids)))
@@ -275,19 +331,23 @@ def _notify(session: Session, reached: list[tuple[_Item, Step]], notified: dict[
             groups[(person_id, step.level)].append((item, step))
 
     today_in = {tz: local_date(now, tz) for tz in {context.timezone for context in campaigns.values()}}
+    overdue_days: dict[tuple[date, date], int] = {}  # a few deadlines among thousands of lines
+    late_before = now - LATE_AFTER
+    line_of: dict[tuple[str, int, int], mailtext.ItemLine] = {}  # an item is listed in several people's mails
+    for item, step in reached:
+        today = today_in[campaigns[item.campaign_id].timezone]
+        if (item.deadline, today) not in overdue_days:
+            overdue_days[(item.deadline, today)] = max(calendar.working_days_between(item.deadline, today), 0)
+        line_of[(item.kind, item.id, step.level)] = mailtext.ItemLine(
+            kind=item.kind, id=item.id, title=item.title, site=item.site, unit=item.unit, deadline=item.deadline,
+            severity=item.severity, overdue_working_days=overdue_days[(item.deadline, today)],
+            responsible=people[item.responsible_id].name, temporary_measures=item.temporary_measures,
+            late=step.due_at < late_before)
     mails: list[dict[str, object]] = []
     for (person_id, level), pairs in groups.items():
         person = people[person_id]
         first_item, first_step = pairs[0]
-        lines = []
-        for item, step in pairs:
-            today = today_in[campaigns[item.campaign_id].timezone]
-            lines.append(mailtext.ItemLine(
-                kind=item.kind, id=item.id, title=item.title, site=item.site, unit=item.unit,
-                deadline=item.deadline, severity=item.severity,
-                overdue_working_days=max(calendar.working_days_between(item.deadline, today), 0),
-                responsible=people[item.responsible_id].name, temporary_measures=item.temporary_measures,
-                late=step.due_at < now - LATE_AFTER))
+        lines = [line_of[(item.kind, item.id, level)] for item, _step in pairs]
         subject, body = mailtext.escalation_mail(level=level, colour=first_step.colour, recipient=person,
                                                  items=lines, campaign_title=campaigns[first_item.campaign_id].title,
                                                  base_url=base_url)
@@ -308,19 +368,6 @@ def _resolve(notify: tuple[str, ...], item: _Item, context: _CampaignContext) ->
             found = [item.responsible_id]
         else:
             scope_unit = item.unit_id if context.definition.role(role).scope == "unit" else context.unit_id
-            found = [person for unit_id, person in context.holders.get(role, []) if unit_id == scope_unit]
+            found = context.holders.get((role, scope_unit), [])
         people.extend(p for p in found if p not in people)
     return people
-
-
-def _reschedule(session: Session, next_at: dict[tuple[str, int], datetime | None]) -> None:
-    """Store each item's next due step: one UPDATE per distinct time (items share a few deadlines)."""
-    for kind, table in (("rectification", Rectification.__table__), ("task", Task.__table__)):
-        by_time: dict[datetime | None, list[int]] = defaultdict(list)
-        for (item_kind, item_id), when in next_at.items():
-            if item_kind == kind:
-                by_time[when].append(item_id)
-        for when, ids in by_time.items():
-            for start in range(0, len(ids), 900):
-                session.connection().execute(
-                    update(table).where(table.c.id.in_(ids[start:start + 900])).values(next_escalation_at=when))

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow import audit, mailtext
+from workflow import escalation_queue as queue
 from workflow.assignment import in_leading_group, is_coordinator
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
@@ -94,10 +95,10 @@ def register_hazard(session: Session, campaign_id: int, report: HazardReport, *,
         deadline_at=end_of_day(deadline, campaign.timezone), deadline_round=0, extensions=0,
         registered_at=now, registered_by_id=by.person_id,
     )
-    rectification.next_escalation_at = first_step_at(
-        steps_for(definition.escalation, deadline, campaign.timezone, calendar, now))
     session.add(rectification)
     session.flush()
+    queue.schedule(session, "rectification", rectification.id, 0,
+                   first_step_at(steps_for(definition.escalation, deadline, campaign.timezone, calendar, now)))
     audit.record(session, at=now, by=by, entity="rectification", entity_id=rectification.id, event="register",
                  from_state=None, to_state="open", campaign_id=campaign.id,
                  note=f"{report.severity}; deadline {deadline.isoformat()}; responsible {responsible.email}")
@@ -121,7 +122,6 @@ def submit_rectification(session: Session, rectification_id: int, *, by: Actor, 
     rectification.submitted_at, rectification.submission_note = now, text
     if evidence:
         rectification.evidence = "\n".join(filter(None, [rectification.evidence, _text(evidence, "evidence")]))
-    rectification.next_escalation_at = None  # their part is done; it waits for a coordinator
     _audit(session, rectification, by, now, "submit", before, after, text)
     return rectification
 
@@ -134,7 +134,6 @@ def verify_rectification(session: Session, rectification_id: int, *, by: Actor, 
     now = clock.now()
     before, after = fire(RECTIFICATION_MACHINE, "verify", rectification, f"rectification {rectification.id}")
     rectification.closed_at, rectification.closed_by_id = now, by.person_id
-    rectification.next_escalation_at = None
     _audit(session, rectification, by, now, "verify", before, after, _text(note, "note"))
     return rectification
 
@@ -202,7 +201,7 @@ def decide_extension(session: Session, extension_id: int, *, by: Actor, clock: C
     extension.decision_note = _text(note, "note")
     if approve:
         rectification.extensions += 1
-        _move_deadline(rectification, campaign, definition, extension.requested_deadline, now, calendar)
+        _move_deadline(session, rectification, campaign, definition, extension.requested_deadline, now, calendar)
     _audit(session, rectification, by, now, "approve_extension" if approve else "refuse_extension",
            rectification.state, rectification.state,
            f"until {extension.requested_deadline.isoformat()}" + (f": {extension.decision_note}" if note else ""))
@@ -234,19 +233,20 @@ def _back_to_open(session: Session, rectification_id: int, event: str, *, by: Ac
     before, after = fire(RECTIFICATION_MACHINE, event, rectification, f"rectification {rectification.id}")
     rectification.submitted_at = None
     rectification.closed_at, rectification.closed_by_id = None, None
-    _move_deadline(rectification, campaign, definition, new_deadline, now, calendar)
+    _move_deadline(session, rectification, campaign, definition, new_deadline, now, calendar)
     _audit(session, rectification, by, now, event, before, after, f"{text} (new deadline {new_deadline.isoformat()})")
     return rectification
 
 
-def _move_deadline(rectification: Rectification, campaign: Campaign, definition: Definition, deadline: date,
+def _move_deadline(session: Session, rectification: Rectification, campaign: Campaign, definition: Definition, deadline: date,
                    now: datetime, calendar: WorkingCalendar) -> None:
     rectification.deadline = deadline
     rectification.deadline_at = end_of_day(deadline, campaign.timezone)
     # a new deadline starts escalation over: each level once per deadline
     rectification.deadline_round += 1
-    steps = steps_for(definition.escalation, deadline, campaign.timezone, calendar, now)
-    rectification.next_escalation_at = first_step_at(steps) if rectification.state == "open" else None
+    if rectification.state == "open":  # a submitted one waits for a coordinator; a rejection moves it again
+        queue.schedule(session, "rectification", rectification.id, rectification.deadline_round,
+                       first_step_at(steps_for(definition.escalation, deadline, campaign.timezone, calendar, now)))
 
 
 def _load(session: Session, rectification_id: int, by: Actor,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Protocol
 
 COLOUR_WORDS = {
@@ -16,7 +17,7 @@ COLOUR_WORDS = {
     "red": ("红色督办", "red: supervised escalation"),
 }
 SEVERITY_WORDS = {"major": "重大隐患 / major", "minor": "一般隐患 / minor"}
-KIND_PATHS = {"rectification": "rectifications", "task": "tasks"}
+KIND_PATHS = {"rectification": "rectifications", "task": "tasks", "petition": "petitions"}
 
 
 class Named(Protocol):
@@ -50,6 +51,12 @@ def escalation_mail(*, level: int, colour: str, recipient: Named, items: list[It
         subject = f"【{colour_zh}】{len(items)} 项整改即将到期 / {len(items)} item(s) due soon — {campaign_title}"
         opening = ("以下事项即将到期，请按期完成整改。",
                    "The following items are due soon; please complete them by the deadline.")
+    elif all(item.kind == "petition" for item in items):
+        subject = (f"【{colour_zh}·第{level}级】{len(items)} 件信访事项逾期未办结 / level {level}: "
+                   f"{len(items)} overdue letter(s) or visit(s) — {campaign_title}")
+        opening = (f"以下信访事项已逾期未办结，现按第{level}级督办通知您。",
+                   f"The following letters or visits are overdue; you are notified at escalation level {level} "
+                   f"({colour_en}).")
     else:
         subject = (f"【{colour_zh}·第{level}级】{len(items)} 项逾期未整改 / level {level}: "
                    f"{len(items)} overdue item(s) — {campaign_title}")
@@ -81,9 +88,13 @@ def hazard_registered_mail(*, recipient: Named, item: ItemLine, campaign_title: 
 
 
 def _item_block(number: int, item: ItemLine, base_url: str) -> list[str]:
+    return [f"{number}. {item.title}", *_item_details(item, base_url)]
+
+
+@lru_cache(maxsize=8192)  # a sweep lists an item in the mails of each person it notifies
+def _item_details(item: ItemLine, base_url: str) -> tuple[str, ...]:
     where = " / ".join(part for part in (item.unit, item.site) if part) or "—"
-    block = [f"{number}. {item.title}",
-             f"   地点 where: {where}"]
+    block = [f"   地点 where: {where}"]
     if item.severity:
         block.append(f"   等级 severity: {SEVERITY_WORDS.get(item.severity, item.severity)}")
     block.append(f"   期限 deadline: {item.deadline.isoformat()}")
@@ -93,4 +104,4 @@ def _item_block(number: int, item: ItemLine, base_url: str) -> list[str]:
     if item.temporary_measures:
         block.append(f"   临时措施 temporary measures: {item.temporary_measures}")
     block += [f"   链接 link: {item_link(base_url, item.kind, item.id)}", ""]
-    return block
+    return tuple(block)

@@ -6,7 +6,9 @@ stored as naive UTC and come back aware (``UTCDateTime``).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timezone
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -52,6 +54,30 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
+
+    def bind_processor(self, dialect: Any) -> Callable[[Any], Any] | None:
+        """The usual conversion, remembering the last value bound.
+
+        Bulk writes bind the same few instants over and over (a sweep's ten
+        thousand escalation rows share ``now`` and a handful of due times), and
+        each conversion costs more than the rest of the row's parameters. The
+        memo is one (value, result) tuple, replaced in one assignment, so
+        threads sharing the compiled statement never see half of one.
+        """
+        convert = super().bind_processor(dialect)
+        if convert is None:
+            return None
+        last: list[tuple[Any, Any]] = [(None, None)]
+
+        def process(value: Any) -> Any:
+            seen, result = last[0]
+            if value is seen and value is not None:
+                return result
+            result = convert(value)
+            last[0] = (value, result)
+            return result
+
+        return process
 
 
 class Base(DeclarativeBase):
@@ -232,7 +258,6 @@ class Task(Base):
         UniqueConstraint("campaign_id", "occurrence_key"),
         Index("ix_tasks_inbox", "assignee_id", "state", "due_at"),
         Index("ix_tasks_phase", "campaign_id", "phase_key", "state"),
-        Index("ix_tasks_next_escalation", "next_escalation_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -257,8 +282,6 @@ class Task(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     note: Mapped[str | None] = mapped_column(Text)
-    # when the next reminder or escalation level of an open required task comes due (NULL: none)
-    next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     campaign: Mapped[Campaign] = relationship()
     unit: Mapped[Unit | None] = relationship()
@@ -298,7 +321,6 @@ class Rectification(Base):
 
     __tablename__ = "rectifications"
     __table_args__ = (
-        Index("ix_rectifications_next_escalation", "next_escalation_at"),
         Index("ix_rectifications_responsible", "responsible_id", "state", "deadline_at"),
         Index("ix_rectifications_campaign", "campaign_id", "state"),
     )
@@ -323,8 +345,6 @@ class Rectification(Base):
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)  # end of ``deadline`` in the campaign's zone
     # bumped whenever the deadline moves (rejection, extension, look-back): escalation starts over
     deadline_round: Mapped[int] = mapped_column(Integer, default=0)
-    # when the next reminder or escalation level comes due (NULL: nothing more); the sweep's index
-    next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     extensions: Mapped[int] = mapped_column(Integer, default=0)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
@@ -368,7 +388,7 @@ class Escalation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
-    item_kind: Mapped[str] = mapped_column(String(16))  # rectification | task
+    item_kind: Mapped[str] = mapped_column(String(16))  # rectification | task | petition
     item_id: Mapped[int] = mapped_column(Integer)
     deadline_round: Mapped[int] = mapped_column(Integer, default=0)
     level: Mapped[int] = mapped_column(Integer)
@@ -377,6 +397,25 @@ class Escalation(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the level came due
     reached_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when a sweep recorded it
     recipients: Mapped[str] = mapped_column(Text)  # e-mails, comma-separated, as notified
+
+
+class EscalationQueueEntry(Base):
+    """When an item's next reminder or escalation level comes due: the sweep's work list, in order of time.
+
+    Kept apart from the items so that a sweep rewrites a few pages of this
+    narrow table, clustered by time, instead of ten thousand scattered item rows
+    (on SQLite it is a WITHOUT ROWID table: the primary key is the storage order).
+    An entry is a promise to look, not a fact: the sweep drops one whose item is
+    no longer open or whose deadline has moved on to a later round.
+    """
+
+    __tablename__ = "escalation_queue"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    item_kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # rectification | task | petition
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deadline_round: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
 class OutboxMail(Base):
@@ -467,7 +506,6 @@ class Petition(Base):
 
     __tablename__ = "petitions"
     __table_args__ = (
-        Index("ix_petitions_next_escalation", "next_escalation_at"),
         Index("ix_petitions_campaign", "campaign_id", "state"),
     )
 
@@ -483,7 +521,6 @@ class Petition(Base):
     state: Mapped[str] = mapped_column(String(16), default="open")
     deadline: Mapped[date] = mapped_column(Date)
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)  # end of ``deadline`` in the campaign's zone
-    next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,21 +6,19 @@ lands on a responsible person, gets the blue reminder before its deadline and
 the definition's escalation levels after it, each level once (the same
 ``escalations`` table, item kind ``petition``, under the same unique key).
 
-``escalation.escalate_due`` reads only rectifications and tasks, so petitions
-have their own pass here (:func:`escalate_due_petitions`) built from the same
-parts: the steps, the campaign context, the recipients and the insert that a
-concurrent sweep cannot duplicate. The sweep must call it (see the report).
+Recording one queues its first step (``escalation_queue``); the sweep's
+``escalation.escalate_due`` does the rest, as for rectifications and tasks.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow import audit
+from workflow import escalation_queue as queue
 from workflow.assignment import is_coordinator, takes_part
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
@@ -29,29 +27,15 @@ from workflow.clock import Clock, end_of_day, local_date
 from workflow.directory import person_by_email
 from workflow.durations import parse_duration
 from workflow.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
-from workflow.escalation import (
-    EVER_BEFORE,
-    REMINDER,
-    EscalationSummary,
-    _campaign_context,
-    _Item,
-    _people,
-    _record,
-    _resolve,
-    first_step_at,
-    next_step_at,
-    steps_for,
-)
+from workflow.escalation import first_step_at, steps_for
 from workflow.machines import CLOSED, DRAFT
-from workflow.mailtext import COLOUR_WORDS
 from workflow.models import Campaign, CampaignUnit, Person, Petition, RoleBinding, Unit
-from workflow.outbox import enqueue, enqueue_many, mail_row
+from workflow.outbox import enqueue
 
 CHANNELS = ("letter", "visit")
 # 信访条例 (2005) art. 33: a petition is to be concluded within 60 days of its acceptance
 DEFAULT_DEADLINE = parse_duration("60d")
 TEXT_LIMIT = 5000
-BATCH_SIZE = 5000
 
 
 @dataclass(frozen=True)
@@ -96,10 +80,10 @@ def record_petition(session: Session, campaign_id: int, report: PetitionReport, 
                         responsible_id=responsible.id, state="open", deadline=deadline,
                         deadline_at=end_of_day(deadline, campaign.timezone), recorded_at=now,
                         recorded_by_id=by.person_id)
-    petition.next_escalation_at = first_step_at(steps_for(definition.escalation, deadline, campaign.timezone,
-                                                          calendar, now))
     session.add(petition)
     session.flush()
+    queue.schedule(session, "petition", petition.id, 0,
+                   first_step_at(steps_for(definition.escalation, deadline, campaign.timezone, calendar, now)))
     audit.record(session, at=now, by=by, entity="petition", entity_id=petition.id, event="record", from_state=None,
                  to_state="open", campaign_id=campaign.id,
                  note=f"{report.channel}; deadline {deadline.isoformat()}; responsible {responsible.email}")
@@ -128,72 +112,11 @@ def process_petition(session: Session, petition_id: int, *, by: Actor, clock: Cl
         raise TransitionRefused(f"petition {petition.id} is already {petition.state}")
     now = clock.now()
     petition.state, petition.processed_at, petition.processed_by_id = "processed", now, by.person_id
-    petition.outcome, petition.next_escalation_at = text, None
+    petition.outcome = text
     audit.record(session, at=now, by=by, entity="petition", entity_id=petition.id, event="process",
                  from_state="open", to_state="processed", campaign_id=petition.campaign_id, note=text)
     session.flush()
     return petition
-
-
-def escalate_due_petitions(session: Session, now: datetime, calendar: WorkingCalendar, *, base_url: str,
-                           limit: int = BATCH_SIZE) -> EscalationSummary:
-    """Record the reminders and levels of open petitions that came due by ``now`` (one batch) and queue the mails.
-
-    Like ``escalation.escalate_due``: rows claimed FOR UPDATE SKIP LOCKED, each
-    (petition, level) inserted once whoever else sweeps; an empty summary means
-    nothing more is due.
-    """
-    rows = session.execute(
-        select(Petition.id, Petition.campaign_id, Petition.unit_id, Petition.responsible_id, Petition.subject,
-               Petition.deadline, Petition.next_escalation_at, Petition.recorded_at, Unit.name)
-        .outerjoin(Unit, Unit.id == Petition.unit_id)
-        .where(Petition.next_escalation_at <= now, Petition.state == "open")
-        .order_by(Petition.next_escalation_at).limit(limit)
-        .with_for_update(of=Petition, skip_locked=True)).all()
-    if not rows:
-        return EscalationSummary()
-    items = [_Item("petition", pid, cid, uid, who, title, deadline, 0, next_at, created, unit=unit)
-             for pid, cid, uid, who, title, deadline, next_at, created, unit in rows]
-    campaigns = _campaign_context(session, {item.campaign_id for item in items}, {})
-    reached = []
-    next_at: dict[int, datetime | None] = {}
-    for item in items:
-        context = campaigns[item.campaign_id]
-        steps = [s for s in steps_for(context.definition.escalation, item.deadline, context.timezone, calendar,
-                                      EVER_BEFORE)
-                 if not (s.level == REMINDER and s.due_at <= item.created_at)]
-        overdue = now >= end_of_day(item.deadline, context.timezone)
-        reached += [(item, step) for step in steps
-                    if item.next_at <= step.due_at <= now and not (step.level == REMINDER and overdue)]
-        next_at[item.id] = next_step_at(steps, now)
-    people = _people(session, items, reached, campaigns)
-    notified = {(item.kind, item.id, step.level): _resolve(step.notify, item, campaigns[item.campaign_id])
-                for item, step in reached}
-    inserted = _record(session, reached, notified, people, now)
-    summary = EscalationSummary(items=len(items))
-    mails = []
-    for item, step in reached:
-        if (item.kind, item.id, step.level) not in inserted:
-            continue  # a concurrent sweep recorded it and told them
-        if step.level == REMINDER:
-            summary.reminders += 1
-        else:
-            summary.levels[step.level] += 1
-        for person_id in notified[(item.kind, item.id, step.level)]:
-            subject, body = _escalation_mail(people[person_id].name, item, step.level, step.colour,
-                                             campaigns[item.campaign_id].title, people[item.responsible_id].name,
-                                             base_url)
-            mails.append(mail_row(key=f"esc-L{step.level}-petition{item.id}-p{person_id}",
-                                  recipient=people[person_id].email, subject=subject, body=body, now=now,
-                                  campaign_id=item.campaign_id))
-    enqueue_many(session, mails)
-    summary.mails = len(mails)
-    by_time: dict[datetime | None, list[int]] = defaultdict(list)
-    for petition_id, when in next_at.items():
-        by_time[when].append(petition_id)
-    for when, ids in by_time.items():
-        session.execute(update(Petition).where(Petition.id.in_(ids)).values(next_escalation_at=when))
-    return summary
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
@@ -263,20 +186,4 @@ def _assigned_mail(person: Person, petition: Petition, unit: Unit | None, campai
              f"   收到 received: {petition.received_on.isoformat()}",
              f"   期限 deadline: {petition.deadline.isoformat()}", f"   链接 link: {_link(base_url, petition.id)}", "",
              "——平安创建活动领导小组办公室 / pingan"]
-    return subject, "\n".join(lines)
-
-
-def _escalation_mail(name: str, item: _Item, level: int, colour: str, campaign_title: str, responsible: str,
-                     base_url: str) -> tuple[str, str]:
-    colour_zh, colour_en = COLOUR_WORDS.get(colour, COLOUR_WORDS["red"])
-    if level == REMINDER:
-        subject = f"【{colour_zh}】信访事项即将到期 / a letter or visit is due soon — {campaign_title}"
-        opening = "以下信访事项即将到期，请按期办结。 / Due soon: please process it by the deadline."
-    else:
-        subject = (f"【{colour_zh}·第{level}级】信访事项逾期未办结 / level {level}: a letter or visit is overdue — "
-                   f"{campaign_title}")
-        opening = f"以下信访事项已逾期，现按第{level}级督办通知您。 / Overdue: you are notified at level {level} ({colour_en})."
-    lines = [f"{name}：", "", opening, "", f"   事由 subject: {item.title}", f"   单位 unit: {item.unit or '—'}",
-             f"   期限 deadline: {item.deadline.isoformat()}", f"   责任人 responsible: {responsible}",
-             f"   链接 link: {_link(base_url, item.id)}", "", "——平安创建活动领导小组办公室 / pingan"]
     return subject, "\n".join(lines)

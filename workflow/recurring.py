@@ -43,7 +43,7 @@ def start_duties(session: Session, campaign: Campaign, phase: PhaseSpec, phase_s
 
 def create_due_occurrences(session: Session, now: datetime, calendar: WorkingCalendar) -> int:
     """Create the occurrences of every running duty whose period started by ``now``; return tasks created."""
-    from workflow.campaigns import stored_scope, task_rows  # the campaign module starts duties: import late
+    from workflow.campaigns import queue_task_escalations, stored_scope, task_rows  # it starts duties: import late
 
     cursors = session.execute(
         select(RecurringCursor, Campaign).join(Campaign, Campaign.id == RecurringCursor.campaign_id)
@@ -67,7 +67,9 @@ def create_due_occurrences(session: Session, now: datetime, calendar: WorkingCal
         rows = []
         for period, starts_on, starts_at in periods:
             rows += task_rows(campaign, definition, duty, scope, cursor.phase_key, starts_on, period, now, calendar)
-        created += _insert_new(session, rows)
+        new = _insert_new(session, rows)
+        queue_task_escalations(session, campaign, definition, new, now, calendar)
+        created += len(new)
         cursor.generated_until = periods[-1][2]
     session.flush()
     return created
@@ -130,12 +132,14 @@ def _day_of_month(first: date, on: str | int | None) -> date:
     return first.replace(day=min(wanted, month_lengths.monthrange(first.year, first.month)[1]))
 
 
-def _insert_new(session: Session, rows: list[dict[str, object]]) -> int:
-    """Insert occurrences not there yet (a concurrent sweep may have made some); return how many were new."""
+def _insert_new(session: Session, rows: list[dict[str, object]]) -> list[tuple[int, date | None, bool]]:
+    """Insert occurrences not there yet (a concurrent sweep may have made some); return (id, due_on, required)
+    of the new ones."""
     if not rows:
-        return 0
+        return []
     insert_for = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    # Core, not the ORM's bulk path: this runs thousands of rows per quarter, and rowcount
-    # already says how many were new (the unique occurrence key skips the rest)
-    result = session.connection().execute(insert_for(Task.__table__).on_conflict_do_nothing(), rows)
-    return result.rowcount if result.rowcount >= 0 else len(rows)
+    # Core, not the ORM's bulk path: this runs thousands of rows per quarter; the unique
+    # occurrence key skips the rows a concurrent sweep made, and RETURNING lists only the new ones
+    table = Task.__table__
+    statement = insert_for(table).on_conflict_do_nothing().returning(table.c.id, table.c.due_on, table.c.required)
+    return [tuple(row) for row in session.connection().execute(statement, rows)]

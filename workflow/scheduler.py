@@ -5,7 +5,7 @@ so each `pingan scheduler` keeps its one job in memory, defined here in code, an
 only the process holding the leader lock runs it: a PostgreSQL advisory lock on
 a dedicated connection, or ``flock`` on a file next to the SQLite database. The
 lock saves work, it is not the guarantee: every pass derives what is due from
-the domain tables (deadlines, ``next_escalation_at``, the outbox), never from
+the domain tables (deadlines, the escalation queue, the outbox), never from
 "the job last ran at X", and its changes are unique-keyed and row-locked, so a
 pass missed, repeated, or run twice at once during a handover changes nothing
 more.

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, literal, tuple_
+from sqlalchemy import Select, bindparam, delete, literal, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,13 @@ def schedule_many(session: Session, entries: Iterable[tuple[datetime, str, int, 
         return
     insert_for = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.connection().execute(insert_for(QUEUE).on_conflict_do_nothing(), rows)
+
+
+def schedule_selected(session: Session, entries: Select[Any]) -> None:
+    """Queue the (due_at, item kind, item id, deadline round) rows a select yields, in one INSERT … SELECT."""
+    insert_for = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    columns = [QUEUE.c.due_at, QUEUE.c.item_kind, QUEUE.c.item_id, QUEUE.c.deadline_round]
+    session.connection().execute(insert_for(QUEUE).from_select(columns, entries).on_conflict_do_nothing())
 
 
 def take(session: Session, entries: list[tuple[datetime, str, int, int]]) -> None:

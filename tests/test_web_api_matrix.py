@@ -1,5 +1,8 @@
 """The API's authorisation matrix: for every route, the people whose role covers it succeed, everyone else gets
-403 (or 404 where the item's existence is private), and a refused call changes nothing. SQLite and PostgreSQL."""
+403 (or 404 where the item's existence is private), and a refused call changes nothing. SQLite and PostgreSQL.
+
+The routes of incidents, letters and visits, scores and the report (``reports_api``) are tried on the assessed
+railway campaign of ``report_scenario``, whose leading group has an inspecting member and two liaisons."""
 from __future__ import annotations
 
 import re
@@ -9,9 +12,12 @@ import test_api
 from sqlalchemy import select
 from test_api import HAZARD
 
+from report_scenario import Scenario
 from test_campaigns import row_counts
+from webapp import create_app, wiring_of
 from workflow.directory import person_by_email
 from workflow.models import Task
+from workflow.tokens import issue_token
 
 # the fixtures of the API tests
 app, as_person, campaign = test_api.app, test_api.as_person, test_api.campaign
@@ -107,8 +113,98 @@ def test_each_route_is_for_the_roles_it_covers(as_person, sessions, campaign, me
         world.ok(who, method, target, body, status=status)
 
 
+# --- reports_api ---------------------------------------------------------------------------------------------------
+
+REPORT_PEOPLE = ("leader", "deputy", "office", "member", "rail", "police", "east", "west", "north")
+LEADING_GROUP = ("leader", "deputy", "office", "member", "rail", "police")
+VILLAGES_NOT_FOUND = {"east": 404, "west": 404, "north": 404}
+SCENARIO_COORDINATORS = {"office": 201, "leader": 201, "deputy": 201}
+INCIDENT = {"kind": "cattle", "unit": "east", "occurred_on": "2026-05-11", "description": "耕牛在道口附近挡道"}
+LETTER = {"subject": "反映道口无人看守", "unit": "west"}
+
+
+def into_inspection(world):
+    world.scenario.at(2026, 6, 1, 9).advance()  # scores are entered in the inspection phase only
+
+
+def a_letter_for_west(world):
+    world.ids["petition_id"] = world.scenario.petition("west", subject=LETTER["subject"])
+
+
+REPORT_MATRIX = [
+    ("GET", "/campaigns/{campaign_id}/report", None, {w: 200 for w in LEADING_GROUP}, [], VILLAGES_NOT_FOUND),
+    ("GET", "/campaigns/{campaign_id}/assessment", None, {w: 200 for w in LEADING_GROUP}, [], VILLAGES_NOT_FOUND),
+    ("GET", "/campaigns/{campaign_id}/incidents", None, {w: 200 for w in LEADING_GROUP}, [], VILLAGES_NOT_FOUND),
+    # the leading group records against any unit, a unit's own people against theirs
+    ("POST", "/campaigns/{campaign_id}/incidents", INCIDENT, {**{w: 201 for w in LEADING_GROUP}, "east": 201}, [],
+     {"west": 403, "north": 403}),
+    ("POST", "/campaigns/{campaign_id}/petitions", LETTER, SCENARIO_COORDINATORS, [],
+     {w: 403 for w in ("member", "rail", "police", "east", "west", "north")}),
+    ("POST", "/petitions/{petition_id}/process", {"outcome": "已安排专人看守"},
+     {"west": 200, "office": 200, "leader": 200, "deputy": 200}, [a_letter_for_west],
+     {w: 403 for w in ("member", "rail", "police", "east", "north")}),
+    ("PUT", "/campaigns/{campaign_id}/scores/{unit_code}", {"items": {"meetings": 36}},
+     {"member": 200, "leader": 200, "deputy": 200, "office": 200}, [into_inspection],
+     {w: 403 for w in ("rail", "police", "east", "west", "north")}),
+]
+
+
+class ReportWorld:
+    """The assessed campaign in its implementation phase, a token for each of its people; ``ids`` for the paths."""
+
+    def __init__(self, app, scenario):
+        self.scenario = scenario
+        client = app.test_client()
+        with scenario.sessions.begin() as session:
+            tokens = {who: issue_token(session, f"{who}@example.org", scenario.clock.now()) for who in REPORT_PEOPLE}
+
+        def caller(token):
+            def call(method, path, body=None):
+                return client.open(f"/api/v1{path}", method=method, json=body,
+                                   headers={"Authorization": f"Bearer {token}"})
+            return call
+        self.call = {who: caller(token) for who, token in tokens.items()}
+        self.ids = {"campaign_id": scenario.campaign, "unit_code": "east"}
+
+
+@pytest.fixture
+def scenario(sessions, calendar):
+    return Scenario(sessions, calendar).at(2026, 5, 12, 10)
+
+
+@pytest.fixture
+def report_app(db_url, scenario):
+    app = create_app({"DATABASE_URL": db_url, "CLOCK": scenario.clock, "TESTING": True, "SECRET_KEY": "test",
+                      "BASE_URL": test_api.BASE_URL})
+    yield app
+    wiring_of(app).engine.dispose()
+
+
+@pytest.mark.parametrize("method, path, body, allowed, preparation, refused", REPORT_MATRIX,
+                         ids=[f"{m} {p}" for m, p, *_ in REPORT_MATRIX])
+def test_each_report_route_is_for_the_roles_it_covers(report_app, scenario, method, path, body, allowed,
+                                                      preparation, refused):
+    world = ReportWorld(report_app, scenario)
+    for prepare in preparation:
+        prepare(world)
+    target = path.format(**world.ids)
+    assert sorted([*allowed, *refused]) == sorted(REPORT_PEOPLE), "every person is accounted for, once"
+
+    before = row_counts(scenario.sessions)
+    for who, status in refused.items():
+        answer = world.call[who](method, target, body)
+        assert answer.status_code == status, (who, answer.json)
+        assert answer.json["error"] in ("forbidden", "not_found")
+        assert "道口" not in answer.json["message"] and "平安铁路" not in answer.json["message"]
+    assert row_counts(scenario.sessions) == before, "a refused call changes nothing"
+
+    for who, status in (allowed.items() if method == "GET" else list(allowed.items())[:1]):
+        answer = world.call[who](method, target, body)
+        assert answer.status_code == status, (who, method, target, answer.json)
+
+
 def test_the_matrix_covers_every_api_route(app):
-    covered = {(method, path) for method, path, *_ in MATRIX}
+    covered = {(method, path) for method, path, *_ in [*MATRIX, *REPORT_MATRIX]}
     routes = set()
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/"):

@@ -31,10 +31,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask import Flask
     from flask_mail import Mail
 
+    from webapp.logs import init_logging
     from webapp.wiring import Wiring
     from workflow.db import create_db_engine, session_factory
 
     app = Flask(__name__)
+    init_logging(app)  # first: reading the settings below may already warn (no secret key)
     app.config.update(_settings(config or {}))
     if app.config["PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -49,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from webapp import (
         api,
+        api_reports,
         auth,
         campaigns,
         errors,
@@ -56,9 +59,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         health,
         i18n,
         inbox,
+        incident_pages,
         items,
         leaders,
         openapi,
+        petition_pages,
+        report_pages,
+        score_pages,
         security,
         signin,
     )
@@ -68,9 +75,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_security(app)
     errors.init_errors(app)
     app.register_blueprint(api.blueprint, url_prefix="/api/v1")
+    app.register_blueprint(api_reports.reports_api, url_prefix="/api/v1")
     app.register_blueprint(openapi.blueprint, url_prefix="/api/v1")
     app.register_blueprint(health.health)  # /healthz, /readyz for load balancers: no sign-in
-    for pages in (signin, inbox, items, campaigns, hazard_pages, leaders):
+    for pages in (signin, inbox, items, campaigns, hazard_pages, leaders, report_pages, incident_pages, score_pages,
+                  petition_pages):
         app.register_blueprint(pages.blueprint)
     return app
 

@@ -26,13 +26,13 @@ from webapp.api import (
     authenticate,
     not_cached,
 )
-from webapp.openapi import Operation, _operation
+from webapp.api_description import Operation, PathSet, describe, operation_spec
 from workflow.assessment import ScoreSheet, assess, enter_scores
 from workflow.errors import InvalidInput
 from workflow.incidents import IncidentReport, list_incidents, record_incident
 from workflow.models import Incident, Petition
 from workflow.petitions import PetitionReport, process_petition, record_petition
-from workflow.report import build_report
+from workflow.report import CampaignReport, build_report
 from workflow.report_files import report_csv, report_xlsx
 
 reports_api = Blueprint("reports_api", __name__)
@@ -59,6 +59,12 @@ def report(campaign_id: int) -> Response:
         # not jsonify: its sorted keys and escaped Chinese cost a third more on a 14 MB report
         return Response(json.dumps(built.to_dict(), ensure_ascii=False, separators=(",", ":")),
                         content_type="application/json")
+    return report_file(built, chosen, table)
+
+
+def report_file(built: CampaignReport, chosen: str, table: str = "units") -> Response:
+    """The report as a download: one table as CSV, or the workbook as XLSX (for the API and the report page)."""
+    campaign_id = built.campaign["id"]
     content = report_csv(built, table) if chosen == "csv" else report_xlsx(built)
     name = f"campaign-{campaign_id}-{table}.csv" if chosen == "csv" else f"campaign-{campaign_id}-report.xlsx"
     return Response(content, content_type=FORMATS[chosen],
@@ -151,7 +157,7 @@ def _object(body: dict[str, Any], field: str) -> dict[str, Any]:
     return value
 
 
-# --- the OpenAPI description, for webapp/openapi.py to merge ------------------------------------------------------
+# --- the OpenAPI description, merged into /api/v1/openapi.json ---------------------------------------------------
 
 _DATE = {"type": ["string", "null"], "format": "date"}
 _TEXT = {"type": ["string", "null"]}
@@ -238,12 +244,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 def _paths() -> dict[str, dict[str, Any]]:
     paths: dict[str, dict[str, Any]] = {}
     for operation in OPERATIONS:
-        spec = _operation(operation)
+        spec = operation_spec(operation, body_required=bool(operation.body and BODIES[operation.body].get("required")))
         for parameter in spec.get("parameters", []):
             if parameter["name"] == "unit_code":
                 parameter["schema"] = {"type": "string"}
-        if operation.body:
-            spec["requestBody"]["required"] = bool(BODIES[operation.body].get("required"))
         if operation.answer == "Report":
             spec["parameters"] += [
                 {"name": "format", "in": "query", "schema": {"enum": list(FORMATS), "default": "json"}},
@@ -258,3 +262,4 @@ def _paths() -> dict[str, dict[str, Any]]:
 
 
 OPENAPI_PATHS: dict[str, dict[str, Any]] = _paths()
+describe(reports_api.name, PathSet(OPENAPI_PATHS, {**SCHEMAS, **BODIES}))

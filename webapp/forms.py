@@ -134,6 +134,21 @@ class RegisterFilterForm(FlaskForm):
     overdue = BooleanField(_l("Overdue only"))
 
 
+class IncidentForm(FlaskForm):
+    # kind and unit are checked by the engine against the campaign's definition and units
+    kind = SelectField(_l("Kind of incident"), validators=[DataRequired(_l("Choose the kind of incident."))],
+                       validate_choice=False)
+    unit = SelectField(_l("Unit"), validators=[DataRequired(_l("Choose the unit."))], validate_choice=False)
+    occurred_on = DateField(_l("Date it happened"), validators=[DataRequired(_l("Give the date it happened."))])
+    description = TextAreaField(_l("What happened"), validators=[DataRequired(_l("Say what happened.")),
+                                                                 Length(max=5000)])
+
+
+class ProcessPetitionForm(FlaskForm):
+    outcome = TextAreaField(_l("How it was processed"), validators=[DataRequired(_l("Say how it was processed.")),
+                                                                     Length(max=5000)])
+
+
 def first_error(form: FlaskForm) -> str | None:
     """The first validation message of a form, to show above it."""
     for messages in form.errors.values():

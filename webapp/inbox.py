@@ -1,4 +1,5 @@
-"""The inbox, every assignee's home page: what is overdue, due within 3 working days, later; and what is done."""
+"""The inbox, every assignee's home page: what is overdue, due within 3 working days, later; the letters and visits
+to process; and what is done."""
 from __future__ import annotations
 
 from flask import render_template, request, url_for
@@ -11,6 +12,7 @@ from webapp.forms import BulkCheckOffForm, CheckOffForm, ReportFixedForm, first_
 from webapp.pages import back_with, calendar, clock, page_blueprint, refusal, transaction
 from workflow import inbox as engine_inbox
 from workflow.errors import Conflict, InvalidInput
+from workflow.petition_desk import open_petitions
 from workflow.tasks import complete_task
 
 blueprint = page_blueprint("inbox")
@@ -23,8 +25,9 @@ def home() -> str:
     by = web_actor()
     with transaction(readonly=True) as session:
         found = engine_inbox.inbox(session, by.person_id, clock=clock(), calendar=calendar(session))  # type: ignore[arg-type]
-    return render_template("inbox.html", inbox=found, check_off=CheckOffForm(), report_fixed=ReportFixedForm(),
-                           bulk=BulkCheckOffForm())
+        petitions = open_petitions(session, by.person_id, clock=clock())  # type: ignore[arg-type]
+    return render_template("inbox.html", inbox=found, petitions=petitions, check_off=CheckOffForm(),
+                           report_fixed=ReportFixedForm(), bulk=BulkCheckOffForm())
 
 
 @blueprint.get("/done")

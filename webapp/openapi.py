@@ -1,32 +1,25 @@
-"""``GET /api/v1/openapi.json``: an OpenAPI 3.1 document built from the table of routes below.
+"""``GET /api/v1/openapi.json``: an OpenAPI 3.1 document built from the table of routes below and the path sets
+the other API blueprints register (``webapp/api_description.py``).
 
-A test checks that every ``/api/v1`` rule of the app is in the table, so the
+A test checks that every ``/api/v1`` rule of the app is in the document, so the
 document cannot fall behind the routes.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
+from webapp.api_description import Operation, PathSet, described, operation_spec
+from workflow.hazards import LOCATION_LIMIT, TEXT_LIMIT
+from workflow.tasks import NOTE_LIMIT
+
 blueprint = Blueprint("openapi", __name__)
 
 API_VERSION = "1"
-
-
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    path: str  # OpenAPI style: /tasks/{task_id}/complete
-    summary: str
-    body: str | None  # a schema name in BODIES
-    status: int  # on success
-    answer: str  # a schema name in SCHEMAS
-    errors: tuple[int, ...] = (400, 401, 403, 404, 409, 422)
-    public: bool = False
-
+# bodies without which the core routes cannot do anything (the others take an empty body)
+REQUIRED_BODIES = frozenset({"HazardReport", "NewDeadline", "ExtensionRequest"})
 
 ROUTES: tuple[Operation, ...] = (
     Operation("get", "/me", "Who I am, my roles", None, 200, "Me", (401,)),
@@ -66,10 +59,14 @@ _DATE = {"type": ["string", "null"], "format": "date"}
 _INSTANT = {"type": ["string", "null"], "format": "date-time"}
 _NAMED = {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}}
 
+_NOTE = {"type": ["string", "null"], "maxLength": NOTE_LIMIT}
+_LONG_TEXT = {"type": ["string", "null"], "maxLength": TEXT_LIMIT}
+
 BODIES: dict[str, dict[str, Any]] = {
-    "Note": {"type": "object", "additionalProperties": False, "properties": {"note": _TEXT}},
+    "Note": {"type": "object", "additionalProperties": False, "properties": {"note": _NOTE}},
     "Submission": {"type": "object", "additionalProperties": False,
-                   "properties": {"note": {"type": "string"}, "evidence": _TEXT}, "required": ["note"]},
+                   "properties": {"note": {"type": "string", "maxLength": TEXT_LIMIT}, "evidence": _LONG_TEXT},
+                   "required": ["note"]},
     "NewDeadline": {"type": "object", "additionalProperties": False, "required": ["reason"],
                     "properties": {"reason": {"type": "string"}, "deadline": _DATE,
                                    "deadline_working_days": {"type": ["integer", "null"], "minimum": 1}},
@@ -79,17 +76,17 @@ BODIES: dict[str, dict[str, Any]] = {
     "HazardReport": {
         "type": "object", "additionalProperties": False, "required": ["description"],
         "properties": {
-            "description": {"type": "string"},
+            "description": {"type": "string", "maxLength": TEXT_LIMIT},
             "severity": {"enum": ["minor", "major"], "default": "minor"},
             "site": {"type": ["string", "null"], "description": "key site code"},
             "unit": {"type": ["string", "null"], "description": "unit code"},
-            "location": _TEXT,
+            "location": {"type": ["string", "null"], "maxLength": LOCATION_LIMIT},
             "responsible": {"type": ["string", "null"], "format": "email",
                             "description": "default: the site's, else the unit's responsible person"},
             "deadline": _DATE,
             "deadline_working_days": {"type": ["integer", "null"], "minimum": 1},
-            "temporary_measures": _TEXT,
-            "evidence": _TEXT,
+            "temporary_measures": _LONG_TEXT,
+            "evidence": _LONG_TEXT,
             "task_id": {"type": ["integer", "null"]},
         },
         "description": "deadline or deadline_working_days or neither (the severity's default), not both",
@@ -172,18 +169,23 @@ ERRORS = {
 
 @blueprint.get("/openapi.json")
 def document() -> Response:
-    return jsonify(openapi_document(current_app.config.get("BASE_URL", "")))
+    return jsonify(openapi_document(current_app.config.get("BASE_URL", ""), current_app.blueprints))
 
 
-def openapi_document(base_url: str = "") -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the API, as served."""
+def openapi_document(base_url: str = "", blueprints: Iterable[str] = ()) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the API: the core routes and the path sets of the ``blueprints`` named."""
     paths: dict[str, dict[str, Any]] = {}
     for operation in ROUTES:
-        paths.setdefault(operation.path, {})[operation.method] = _operation(operation)
+        paths.setdefault(operation.path, {})[operation.method] = operation_spec(
+            operation, body_required=operation.body in REQUIRED_BODIES)
+    schemas = {**SCHEMAS, **BODIES}
+    for path_set in described(blueprints):
+        _merge(paths, schemas, path_set)
     return {
         "openapi": "3.1.0",
         "info": {"title": "pingan API", "version": API_VERSION,
-                 "description": "Phased public-safety campaigns: tasks, hazards and their rectification, escalation."},
+                 "description": "Phased public-safety campaigns: tasks, hazards and their rectification, escalation, "
+                                "incidents, letters and visits, scores and the report."},
         "servers": [{"url": f"{base_url.rstrip('/')}/api/v1"}],
         "security": [{"bearerAuth": []}, {"sessionCookie": []}],
         "paths": paths,
@@ -193,38 +195,24 @@ def openapi_document(base_url: str = "") -> dict[str, Any]:
                                "description": "a token from `pingan token EMAIL`"},
                 "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "session"},
             },
-            "schemas": {**SCHEMAS, **BODIES},
+            "schemas": schemas,
             "responses": {str(status): _error_response(text) for status, text in ERRORS.items()},
         },
     }
 
 
-def _operation(operation: Operation) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "summary": operation.summary,
-        "operationId": _operation_id(operation),
-        "responses": {
-            str(operation.status): {"description": "OK", "content": {
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{operation.answer}"}}}},
-            **{str(status): {"$ref": f"#/components/responses/{status}"} for status in operation.errors},
-        },
-    }
-    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
-                  for name in re.findall(r"{(\w+)}", operation.path)]
-    if parameters:
-        spec["parameters"] = parameters
-    if operation.body:
-        spec["requestBody"] = {"required": operation.body in ("HazardReport", "NewDeadline", "ExtensionRequest"),
-                               "content": {"application/json": {
-                                   "schema": {"$ref": f"#/components/schemas/{operation.body}"}}}}
-    if operation.public:
-        spec["security"] = []
-    return spec
-
-
-def _operation_id(operation: Operation) -> str:
-    words = [part for part in re.split(r"[/{}.]+", operation.path) if part and not part.endswith("_id")]
-    return "_".join([operation.method, *words])
+def _merge(paths: dict[str, dict[str, Any]], schemas: dict[str, dict[str, Any]], path_set: PathSet) -> None:
+    # two blueprints describing the same route or schema name is a mistake of ours: fail loudly, never overwrite
+    for path, operations in path_set.paths.items():
+        taken = paths.setdefault(path, {})
+        clash = set(taken) & set(operations)
+        if clash:
+            raise ValueError(f"OpenAPI: {sorted(clash)} {path} is described twice")
+        taken.update(operations)
+    clash = set(schemas) & set(path_set.schemas)
+    if clash:
+        raise ValueError(f"OpenAPI: schemas {sorted(clash)} are described twice")
+    schemas.update(path_set.schemas)
 
 
 def _error_response(description: str) -> dict[str, Any]:

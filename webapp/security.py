@@ -21,7 +21,7 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
                            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 # evidence files are shown as they are: nothing in them may run
 EVIDENCE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-API_BLUEPRINTS = frozenset({"api", "openapi"})
+API_BLUEPRINTS = frozenset({"api", "reports_api", "openapi"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # a form with evidence files: up to MAX_FILES files of MAX_FILE_BYTES, plus the note
 UPLOAD_REQUEST_BYTES = 5 * 5 * 1024 * 1024 + 256 * 1024

@@ -33,7 +33,7 @@ from workflow.unit_counts import UnitRef, count_units, participating_units
 REASON_LIMIT = 2000
 
 __all__ = ["Assessment", "ScoreSheet", "UnitResult", "assess", "assessment_as_of", "compute_assessment",
-           "enter_scores", "scoring_state"]
+           "enter_scores", "is_scorer", "scorer_roles", "scoring_state"]
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,8 @@ def enter_scores(session: Session, campaign_id: int, unit_code: str, sheet: Scor
     spec = definition.assessment
     if spec is None:
         raise InvalidInput(f"campaign {campaign.id}'s definition has no assessment")
-    scorers = set(spec.scorers or definition.coordinators)
-    if not (by.is_operator or roles_of(session, campaign.id, by.person_id or 0) & scorers):
-        raise Forbidden(f"only the inspecting group ({', '.join(sorted(scorers))}) enters scores")
+    if not is_scorer(session, definition, campaign.id, by):
+        raise Forbidden(f"only the inspecting group ({', '.join(sorted(scorer_roles(definition)))}) enters scores")
     state = scoring_state(definition, campaign)
     if state != "open":
         raise TransitionRefused(f"scores are entered during phase '{definition.scoring_phase()}'; they are "
@@ -92,6 +91,17 @@ def assess(session: Session, campaign_id: int, *, by: Actor, clock: Clock, check
     counts = count_units(session, campaign, units, as_of)
     targets = evaluate_targets(definition, campaign, units, counts, incident_rows(session, campaign.id, as_of))
     return compute_assessment(session, definition, campaign, units, counts, targets)
+
+
+def scorer_roles(definition: Definition) -> set[str]:
+    """The roles of the inspecting group: the assessment's ``scorers``, else the coordinators."""
+    spec = definition.assessment
+    return set((spec.scorers if spec else ()) or definition.coordinators)
+
+
+def is_scorer(session: Session, definition: Definition, campaign_id: int, by: Actor) -> bool:
+    """Whether ``by`` is of the campaign's inspecting group (an operator always is)."""
+    return by.is_operator or bool(roles_of(session, campaign_id, by.person_id or 0) & scorer_roles(definition))
 
 
 def assessment_as_of(session: Session, definition: Definition, campaign: Campaign, now: datetime) -> datetime:

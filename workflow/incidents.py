@@ -117,6 +117,15 @@ def list_incidents(session: Session, campaign_id: int, *, by: Actor, kind: str |
     return entries
 
 
+def incident_kinds(session: Session, campaign_id: int, *, by: Actor) -> tuple[IncidentKind, ...]:
+    """The kinds of incident the campaign's definition counts, for the form that records one; for its leading
+    group (others: not found)."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or not in_leading_group(session, campaign_id, campaign.unit_id, by):
+        raise NotFound(f"no campaign {campaign_id}")
+    return stored_definition(campaign.definition).incidents
+
+
 def incident_mail(name: str, kind: IncidentKind, unit: Unit, incident: Incident, campaign_title: str,
                   recorded_by: str, base_url: str) -> tuple[str, str]:
     """Subject and body of the at-once report of an incident (Chinese first, then English)."""

@@ -5,6 +5,12 @@ Chinese unit names come out as mojibake (Excel assumes the ANSI code page).
 Headers are Chinese first with the English word, as the printed forms are.
 XLSX is written in openpyxl's write-only mode: it streams rows instead of
 holding a cell object per value (20,000 ledger rows × 19 columns).
+
+Text typed by users (a hazard's description, a temporary measure) must stay
+text: a cell starting with ``=`` (or ``+``, ``-``, ``@``) would be a formula to
+Excel (CSV injection, OWASP). In the CSV such a value gets a leading ``'``,
+which Excel reads as "this is text"; in the XLSX the cell is typed as a string,
+so it shows exactly what was typed.
 """
 from __future__ import annotations
 
@@ -31,6 +37,7 @@ from workflow.report import (
 )
 
 BOM = "\ufeff"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HEADERS = {
     "code": "单位代码 code", "name": "单位 unit", "tasks": "任务数 tasks", "tasks_done": "已完成 done",
     "completion": "完成率% completion", "tasks_overdue": "逾期任务 overdue tasks", "rectifications": "隐患数 hazards",
@@ -131,7 +138,7 @@ def report_xlsx(report: CampaignReport) -> bytes:
             header_cells.append(cell)
         sheet.append(header_cells)
         for row in table.rows:
-            sheet.append(row)
+            sheet.append([_xlsx_cell(sheet, value) for value in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -144,4 +151,14 @@ def _text(value: Any) -> Any:
         return "是" if value else "否"
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("="):  # openpyxl would store it as a formula
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
     return value

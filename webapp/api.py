@@ -2,11 +2,13 @@
 
 Authorisation lives in the engine; this module checks only the shape of what
 arrives (types, dates, unknown fields), so a malformed request is answered
-before the engine or the database is touched.
+before the engine is called. A request uses one session: its token is looked
+up in the transaction its engine call then runs in (``_request_session``).
 """
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,16 +17,17 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest
 
 from webapp import api_shapes as shapes
 from webapp import wiring_of
-from webapp.auth import api_actor
-from webapp.pages import calendar as shared_calendar
+from webapp.auth import SAFE_METHODS, api_actor
+from webapp.errors import MAX_DATABASE_ID
 from workflow import hazards, tasks
 from workflow.audit import Actor
-from workflow.calendar import WorkingCalendar
+from workflow.calendar import WorkingCalendar, load_calendar
 from workflow.campaigns import advance_campaign
 from workflow.clock import Clock
 from workflow.errors import InvalidInput, NotFound
@@ -38,16 +41,32 @@ from workflow.models import (
 from workflow.status import campaign_status
 
 blueprint = Blueprint("api", __name__)
+log = logging.getLogger("pingan.web")
 
 HAZARD_FIELDS = ("site", "unit", "location", "description", "severity", "responsible", "deadline",
                  "deadline_working_days", "temporary_measures", "evidence", "task_id")
 NEW_DEADLINE_FIELDS = ("reason", "deadline", "deadline_working_days")
 DATE_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}")
+# the column's width (the page's form says the same): the engine limits only its free texts, to 5,000
+LOCATION_LIMIT: int = Rectification.__table__.c.location.type.length  # type: ignore[attr-defined]
 
 
 @blueprint.before_request
 def authenticate() -> None:
-    g.actor = api_actor()
+    g.actor = api_actor(_request_session)
+
+
+@blueprint.teardown_app_request
+def end_request_session(_error: BaseException | None) -> None:
+    """Roll back and close the request's session when no route took it over (a 401, a malformed body, a 404)."""
+    opened = g.pop(_SESSION, None)
+    if opened is None:
+        return
+    try:
+        opened[0].close()  # nothing was written: closing rolls the transaction back
+    except SQLAlchemyError as error:
+        # the answer is made; a connection lost meanwhile is invalidated and the pool replaces it
+        log.warning("the request's database session did not close cleanly: %s", type(error).__name__)
 
 
 @blueprint.after_request
@@ -127,7 +146,7 @@ def register_hazard(campaign_id: int) -> tuple[Response, int]:
         severity=_text(body, "severity") or "minor",
         unit=_text(body, "unit"),
         site=_text(body, "site"),
-        location=_text(body, "location"),
+        location=_text(body, "location", LOCATION_LIMIT),
         responsible=_text(body, "responsible"),
         deadline=_date(body, "deadline"),
         deadline_working_days=_integer(body, "deadline_working_days"),
@@ -233,10 +252,17 @@ def _body(*allowed: str) -> dict[str, Any]:
     return body
 
 
-def _text(body: dict[str, Any], field: str) -> str | None:
+def _text(body: dict[str, Any], field: str, limit: int | None = None) -> str | None:
     value = body.get(field)
     if value is not None and not isinstance(value, str):
         raise InvalidInput(f"{field} must be text; got {_shown(value)}")
+    if value is None:
+        return None
+    # NUL is dropped as the engine drops it from notes and descriptions; PostgreSQL cannot store it, and in a
+    # code or an e-mail it would make the lookup fail with a database error instead of "no such site"
+    value = value.replace("\x00", "")
+    if limit is not None and len(value.strip()) > limit:
+        raise InvalidInput(f"{field} is too long ({len(value.strip())} characters; at most {limit})")
     return value
 
 
@@ -244,6 +270,9 @@ def _integer(body: dict[str, Any], field: str) -> int | None:
     value = body.get(field)
     if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
         raise InvalidInput(f"{field} must be a whole number; got {_shown(value)}")
+    if value is not None and abs(value) > MAX_DATABASE_ID:
+        # JSON numbers have no limit; compared with an id column, PostgreSQL refuses one past 2^31 - 1 (a 500)
+        raise InvalidInput(f"{field} is out of range; got {_shown(value)}")
     return value
 
 
@@ -279,10 +308,36 @@ def _base_url() -> str:
 
 
 def _calendar(session: Session) -> WorkingCalendar:
-    return shared_calendar(session)
+    return load_calendar(session, shared=True)
 
 
 @contextmanager
 def _transaction(readonly: bool = False) -> Iterator[Session]:
-    with wiring_of(current_app).transaction(readonly=readonly) as session:
+    """The route's one transaction: the one its token was looked up in (``_request_session``), if there was one."""
+    wiring = wiring_of(current_app)
+    session, began_readonly = g.pop(_SESSION, (None, readonly))
+    if session is not None and began_readonly and not readonly:
+        # begun deferred for a GET: on SQLite a write must not upgrade it (SQLITE_BUSY at once, PITFALLS.md),
+        # so the token's look-up ends here and the write begins its own transaction, as it always did
+        session.close()
+        session = None
+    with wiring.transaction(readonly=readonly, session=session) as session:
         yield session
+
+
+# g's key of (the request's session, begun read-only)
+_SESSION = "api_session"
+
+
+def _request_session() -> Session:
+    """The request's session, opened at its first use (the token's look-up); ``_transaction`` carries it on.
+
+    One session per request means one connection checked out (one pre-ping) and one BEGIN and COMMIT instead
+    of two, with the token still looked up on every request. GET and HEAD begin it read-only, as their routes do.
+    """
+    opened = g.get(_SESSION)
+    if opened is None:
+        readonly = request.method in SAFE_METHODS
+        opened = (wiring_of(current_app).session(readonly=readonly), readonly)
+        setattr(g, _SESSION, opened)
+    return opened[0]

@@ -11,16 +11,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 
 from flask import Flask, current_app, request
 from flask_login import LoginManager, UserMixin, current_user
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import BadRequest, Unauthorized
 
 from webapp import wiring_of
 from workflow.audit import Actor
 from workflow.models import Person
-from workflow.tokens import person_for_token
+from workflow.tokens import actor_for_token
 
 login_manager = LoginManager()
 
@@ -81,18 +83,21 @@ def load_signed_in_person(session_id: str) -> SignedInPerson | None:
     return user if hmac.compare_digest(user.get_id(), session_id) else None
 
 
-def api_actor() -> Actor:
-    """The person making this API request, as the engine's Actor; 401 when nobody is."""
+def api_actor(request_session: Callable[[], Session]) -> Actor:
+    """The person making this API request, as the engine's Actor; 401 when nobody is.
+
+    A token is looked up on every request, in the session ``request_session()`` gives: the request's own, whose
+    transaction the route's engine call then joins (one connection checked out, one BEGIN and COMMIT).
+    """
     header = request.headers.get("Authorization", "").strip()
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise _unauthorized("use the header Authorization: Bearer TOKEN")
-        with wiring_of(current_app).transaction(readonly=True) as session:
-            person = person_for_token(session, token.strip())
-        if person is None:
+        actor = actor_for_token(request_session(), token.strip())
+        if actor is None:
             raise _unauthorized("the token is unknown or revoked")
-        return Actor.person(person)
+        return actor
     if current_user.is_authenticated:
         # A cross-site form can post text/plain with the session cookie (where SameSite does not
         # stop it); it cannot send application/json without a CORS preflight we never grant.

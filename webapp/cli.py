@@ -37,6 +37,9 @@ def main() -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """pingan: phased public-safety campaigns (平安创建活动) — tasks, deadlines, escalation."""
+    from webapp.logs import configure_logging
+
+    configure_logging()  # before any subcommand runs: the scheduler and the sweep log as the web app does
 
 
 def one_line_errors(command: F) -> F:
@@ -239,11 +242,12 @@ def token(email: str, revoke: bool) -> None:
     from workflow.tokens import issue_token, revoke_tokens
 
     env = wiring()
+    by = _actor(env, None)
     with env.transaction() as session:
         if revoke:
-            click.echo(f"revoked {revoke_tokens(session, email, env.clock.now())} token(s) of {email}")
+            click.echo(f"revoked {revoke_tokens(session, email, env.clock.now(), by=by)} token(s) of {email}")
             return
-        click.echo(issue_token(session, email, env.clock.now()))
+        click.echo(issue_token(session, email, env.clock.now(), by=by))
 
 
 def base_url_from_env() -> str:
@@ -330,4 +334,4 @@ def demo(no_serve: bool, host: str, port: int) -> None:
 
 
 # the hazard register's commands live in their own module; importing it registers them on `cli`
-from webapp import cli_hazards, cli_reports, scheduler_command, serve_command  # noqa: E402,F401
+from webapp import cli_backup, cli_hazards, cli_reports, scheduler_command, serve_command  # noqa: E402,F401

@@ -7,17 +7,15 @@ from contextlib import contextmanager
 from flask import Blueprint, current_app, flash, redirect
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp import wiring_of
 from webapp.auth import login_manager
 from webapp.security import safe_next
-from workflow.calendar import WorkingCalendar
+from workflow.calendar import WorkingCalendar, load_calendar
 from workflow.clock import Clock
 from workflow.errors import Conflict, InvalidInput, PingAnError
-from workflow.models import CalendarDay
 
 
 def page_blueprint(name: str) -> Blueprint:
@@ -49,16 +47,7 @@ def calendar(session: Session) -> WorkingCalendar:
     A WorkingCalendar memoises what it has looked up; a fresh one per request would walk
     China's official calendar again for every overdue item of every inbox.
     """
-    overrides = tuple(session.execute(select(CalendarDay.day, CalendarDay.workday).order_by(CalendarDay.day)))
-    shared = _CALENDARS.get(overrides)
-    if shared is None:
-        if len(_CALENDARS) > 8:
-            _CALENDARS.clear()
-        shared = _CALENDARS[overrides] = WorkingCalendar(dict(overrides))  # type: ignore[arg-type]
-    return shared
-
-
-_CALENDARS: dict[tuple[tuple[object, ...], ...], WorkingCalendar] = {}
+    return load_calendar(session, shared=True)
 
 
 def base_url() -> str:

@@ -30,12 +30,28 @@ class Wiring:
     def safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
-    @contextmanager
-    def transaction(self, readonly: bool = False) -> Iterator[Session]:
-        """One session in one transaction; rolled back on any error. ``readonly`` does not queue behind writers."""
-        with self.sessions() as session:
-            if readonly:
+    def session(self, readonly: bool = False) -> Session:
+        """A new session for one transaction; ``readonly`` begins it now, so that it does not queue behind writers.
+
+        ``transaction(session=…)`` ends it; the API opens it first to look its token up in, so that a request
+        checks out one connection and runs one transaction (``webapp/api.py``).
+        """
+        session = self.sessions()
+        if readonly:
+            try:
                 session.connection(execution_options={"sqlite_deferred": True})
+            except BaseException:
+                session.close()
+                raise
+        return session
+
+    @contextmanager
+    def transaction(self, readonly: bool = False, session: Session | None = None) -> Iterator[Session]:
+        """One session in one transaction; rolled back on any error. ``readonly`` does not queue behind writers.
+
+        ``session``: one from :meth:`session` to carry on with (its transaction may have begun) and end here.
+        """
+        with (session or self.session(readonly)) as session:
             try:
                 yield session
                 session.commit()

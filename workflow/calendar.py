@@ -16,11 +16,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import chinese_calendar
 from chinese_calendar import constants as _cc_data
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
+
+from workflow.models import CalendarDay
 
 logger = logging.getLogger("pingan.calendar")
 
@@ -161,8 +164,29 @@ class WorkingCalendar:
         )
 
 
-def load_calendar(session: Session) -> WorkingCalendar:
-    """The working calendar with the operator's overrides from the database applied."""
-    from workflow.models import CalendarDay
+def load_calendar(session: Session, *, shared: bool = False) -> WorkingCalendar:
+    """The working calendar with the operator's overrides from the database applied.
 
-    return WorkingCalendar({row.day: row.workday for row in session.scalars(select(CalendarDay))})
+    ``shared``: the calendar this process built before from the very same overrides, with all it has memoised
+    (a web request: a fresh one would walk China's official calendar again for every overdue item of every
+    inbox). The overrides are still read on every call, in one small statement: an operator may change them
+    from any process, and comparing them whole is the one check that cannot miss a flipped day.
+    """
+    session.flush()  # a Core statement skips the ORM's autoflush: overrides the caller has pending count too
+    overrides = tuple(session.connection().execute(_OVERRIDES))
+    if not shared:
+        return WorkingCalendar(dict(overrides))  # type: ignore[arg-type]
+    calendar = _SHARED.get(overrides)
+    if calendar is None:
+        if len(_SHARED) >= _SHARED_LIMIT:  # overrides edited many times in a long-lived process
+            _SHARED.clear()
+        calendar = _SHARED[overrides] = WorkingCalendar(dict(overrides))  # type: ignore[arg-type]
+    return calendar
+
+
+# built once: a Core statement on the session's connection, compiled once and cached (no ORM objects)
+_DAYS = CalendarDay.__table__
+_OVERRIDES: Select[Any] = select(_DAYS.c.day, _DAYS.c.workday).order_by(_DAYS.c.day)
+_SHARED_LIMIT = 8
+# the overrides, in order of day → the calendar built from them
+_SHARED: dict[tuple[Any, ...], WorkingCalendar] = {}

@@ -6,20 +6,36 @@ processes lose updates, and a deferred transaction that upgrades to a write gets
 SQLITE_BUSY at once despite the busy timeout (../shared/PITFALLS.md). We switch
 the driver's own handling off and begin every transaction IMMEDIATE, so writers
 queue on the busy timeout instead of failing or overwriting each other.
+
+PostgreSQL: every connection gets ``statement_timeout`` from
+``PINGAN_STATEMENT_TIMEOUT_MS`` (default 30 s, ``0`` for none). A query stuck
+behind a lock or gone wrong is cancelled by the server instead of holding a web
+worker (and its row locks) for ever; the caller sees an ``OperationalError``
+(the web app answers 503, a command one line) and the connection stays usable.
+Waiting for a lock counts. Migrations run without the limit: building an index
+on a large table may take minutes and must not be cut off half-way. SQLite has
+no statement timeout; there only the busy timeout bounds the wait for the write
+lock (10 s), and a slow query runs to its end.
 """
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflow.errors import InvalidInput
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# a web request waits no longer than this for any one statement; the scheduler's compose service sets
+# more (docker-compose.yml): a sweep that always timed out would stop every escalation, where a web
+# request that times out fails for one person once
+DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 
 
 def instance_path() -> Path:
@@ -40,14 +56,30 @@ def database_url() -> str:
     return f"sqlite:///{folder / 'pingan.sqlite'}"
 
 
-def create_db_engine(url: str | None = None, **options: Any) -> Engine:
-    """An engine for ``url`` (default :func:`database_url`), with the SQLite safety settings."""
+def statement_timeout_from_env(environ: Mapping[str, str] | None = None) -> int:
+    """``PINGAN_STATEMENT_TIMEOUT_MS``: milliseconds a PostgreSQL statement may run (0: no limit; default 30 s)."""
+    env = os.environ if environ is None else environ
+    configured = env.get("PINGAN_STATEMENT_TIMEOUT_MS", "").strip()
+    if not configured:
+        return DEFAULT_STATEMENT_TIMEOUT_MS
+    if not configured.isdigit():
+        raise InvalidInput(f"PINGAN_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds (0: no limit), "
+                           f"not {configured!r}")
+    return int(configured)
+
+
+def create_db_engine(url: str | None = None, *, statement_timeout_ms: int | None = None, **options: Any) -> Engine:
+    """An engine for ``url`` (default :func:`database_url`), with the SQLite safety settings, or on PostgreSQL
+    the statement timeout (``statement_timeout_ms``, default :func:`statement_timeout_from_env`)."""
     url = url or database_url()
     if url.startswith("sqlite"):
         engine = create_engine(url, **options)
         _make_sqlite_safe(engine)
         return engine
     options.setdefault("pool_pre_ping", True)
+    if make_url(url).get_backend_name() == "postgresql":
+        timeout = statement_timeout_from_env() if statement_timeout_ms is None else statement_timeout_ms
+        _add_statement_timeout(url, options, timeout)
     return create_engine(url, **options)
 
 
@@ -66,15 +98,48 @@ def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
 
 def upgrade_schema(engine: Engine) -> str:
     """Create or upgrade the schema to the newest migration; return the revision reached."""
-    from alembic import command
     from alembic.runtime.migration import MigrationContext
 
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    migrate(engine, "upgrade", "head")
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision() or ""
+
+
+def migrate(engine: Engine, action: str, target: str) -> None:
+    """Alembic's ``upgrade`` or ``downgrade`` to ``target``, in one transaction.
+
+    SQLite rebuilds a table to drop a column or add a foreign key (copy, DROP
+    TABLE, rename). With foreign keys enforced, that DROP TABLE fails, or
+    cascades and deletes the rows other tables refer to; Alembic's batch
+    documentation says to switch enforcement off around the migration and check
+    the references before committing. The pragma only takes effect outside a
+    transaction, hence on the driver's connection before BEGIN. On PostgreSQL
+    the statement timeout is lifted for the migration's transaction: an index
+    built over a million rows may take minutes.
+    """
+    from alembic import command
+
+    from workflow.errors import InvalidInput
+
+    config = alembic_config()
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                if not sqlite:
+                    connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+                config.attributes["connection"] = connection
+                getattr(command, action)(config, target)
+                if sqlite:
+                    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if dangling:  # raising rolls the whole migration back
+                        raise InvalidInput(f"{action} to {target} would leave rows referring to nothing: "
+                                           f"{dangling[:5]}")
+        finally:
+            if sqlite:
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -92,6 +157,18 @@ def alembic_config() -> Any:
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     return config
+
+
+def _add_statement_timeout(url: str, options: dict[str, Any], milliseconds: int) -> None:
+    if milliseconds <= 0:
+        return
+    # a startup option of the connection (libpq's "options"), not a SET after connecting: no extra
+    # round trip, and no pooled connection can be without it; options already in the URL are kept
+    connect_args = options["connect_args"] = dict(options.get("connect_args") or {})
+    given = connect_args.get("options") or make_url(url).query.get("options") or ""
+    if isinstance(given, tuple):
+        given = " ".join(given)
+    connect_args["options"] = f"{given} -c statement_timeout={milliseconds}".strip()
 
 
 def _make_sqlite_safe(engine: Engine) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from workflow.calendar import WorkingCalendar
 from workflow.mailtext import item_link
-from workflow.models import Campaign, OutboxMail, Person, Rectification, Task
+from workflow.models import Campaign, DigestDay, OutboxMail, Person, Rectification, Task
 
 DUE_SOON_WORKING_DAYS = 3
 
@@ -23,8 +23,11 @@ def send_digests(session: Session, now: datetime, calendar: WorkingCalendar, *, 
     today = local.date()
     if local.hour < hour or not calendar.is_workday(today):
         return 0
-    if session.scalar(select(OutboxMail.id).where(OutboxMail.key.like(f"digest-{today.isoformat()}-%")).limit(1)):
-        return 0  # today's digests went out (they are written in one transaction)
+    insert_for = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    claimed = session.execute(insert_for(DigestDay).values(day=today, written_at=now)
+                              .on_conflict_do_nothing().returning(DigestDay.day)).first()
+    if claimed is None:
+        return 0  # today's digests were written (in one transaction with this claim) by an earlier sweep
     horizon = calendar.add_working_days(today, DUE_SOON_WORKING_DAYS)
     lines: dict[int, list[tuple[date, str]]] = defaultdict(list)
     for task_id, title, due_on, person_id, campaign_title in session.execute(
@@ -56,8 +59,7 @@ def send_digests(session: Session, now: datetime, calendar: WorkingCalendar, *, 
                      "recipient": person.email, "body": body, "created_at": now, "attempts": 0,
                      "next_attempt_at": now,
                      "subject": f"【每日待办】{len(items)} 项待办 / daily digest: {len(items)} item(s) — {today.isoformat()}"})
-    insert_for = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    # the key makes it once a day however many sweeps run after the hour
+    # the day's claim makes it once a day; the key keeps a person's digest once even so
     result = session.connection().execute(insert_for(OutboxMail.__table__).on_conflict_do_nothing(), rows)
     return result.rowcount if result.rowcount >= 0 else len(rows)
 

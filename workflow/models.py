@@ -258,6 +258,7 @@ class Task(Base):
         UniqueConstraint("campaign_id", "occurrence_key"),
         Index("ix_tasks_inbox", "assignee_id", "state", "due_at"),
         Index("ix_tasks_phase", "campaign_id", "phase_key", "state"),
+        Index("ix_tasks_open_due", "state", "due_on"),  # the daily digest: open work due soon, every campaign
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -323,6 +324,7 @@ class Rectification(Base):
     __table_args__ = (
         Index("ix_rectifications_responsible", "responsible_id", "state", "deadline_at"),
         Index("ix_rectifications_campaign", "campaign_id", "state"),
+        Index("ix_rectifications_open_deadline", "state", "deadline"),  # the daily digest
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -441,6 +443,15 @@ class OutboxMail(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class DigestDay(Base):
+    """A day whose daily digests were written: claimed once, by whichever sweep comes first after the hour."""
+
+    __tablename__ = "digest_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class ApiToken(Base):
     """An API token, stored only as its SHA-256 digest; revoking it takes effect at once."""
 
@@ -507,6 +518,7 @@ class Petition(Base):
     __tablename__ = "petitions"
     __table_args__ = (
         Index("ix_petitions_campaign", "campaign_id", "state"),
+        Index("ix_petitions_responsible", "responsible_id", "state"),  # the inbox's open letters and visits
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -210,7 +210,8 @@ def _escalation_rows(session: Session, campaign_id: int, as_of: datetime) -> lis
     for kind, table in (("task", Task), ("rectification", Rectification), ("petition", Petition)):
         rows += [tuple(row) for row in session.execute(  # type: ignore[misc]
             select(table.unit_id, Escalation.level, func.count())
-            .join(table, table.id == Escalation.item_id)
+            # the campaign in the join too: PostgreSQL then reads only this campaign's items
+            .join(table, and_(table.id == Escalation.item_id, table.campaign_id == Escalation.campaign_id))
             .where(Escalation.campaign_id == campaign_id, Escalation.item_kind == kind,
                    Escalation.reached_at <= as_of)
             .group_by(table.unit_id, Escalation.level))]

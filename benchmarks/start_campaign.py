@@ -26,7 +26,6 @@ from workflow.db import create_db_engine, session_factory
 from workflow.definitions import parse_definition
 from workflow.models import Task
 
-
 ESCALATION = """escalation:
   remind_before: 2wd
   levels:

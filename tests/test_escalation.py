@@ -291,6 +291,7 @@ def test_moves_the_machine_does_not_allow_are_refused_and_change_nothing(session
     ({"deadline_working_days": 0}, "from 1 to 366"),
     ({"site": "crossing-99"}, "no key site 'crossing-99'"),
     ({"site": None, "unit": None}, "name the responsible person"),
+    ({"location": "东" * 301}, r"location is too long \(301 characters; at most 300\)"),
 ])
 def test_bad_hazard_input_is_refused_and_writes_nothing(sessions, campaign, calendar, smtp, fields, message):
     before = row_counts(sessions)

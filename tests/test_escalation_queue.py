@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from alembic import command
 from sqlalchemy import select
 
 from conftest import shanghai
 from test_campaigns import OPERATOR
 from test_escalation import actor, campaign, register, sweep  # noqa: F401 - campaign: the fixture, reused
 from workflow.clock import FixedClock
-from workflow.db import alembic_config
+from workflow.db import migrate
 from workflow.hazards import decide_extension, request_extension, submit_rectification
 from workflow.models import Escalation, EscalationQueueEntry
 
@@ -22,22 +21,15 @@ def queued(sessions, kind: str | None = None) -> list[tuple]:
         return sorted(session.execute(query.where(entry.item_kind == kind) if kind else query).all())
 
 
-def migrate(engine, revision: str, *, down: bool = False) -> None:
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
-
-
 def test_pending_steps_go_back_to_the_items_and_return_to_the_queue_across_the_migration(
-        engine, sessions, campaign, calendar, smtp):  # noqa: F811 - the fixture
+        engine, sessions, campaign, calendar, smtp):
     hazard = register(sessions, campaign, calendar, shanghai(2026, 9, 21, 10, 0), deadline=date(2026, 9, 29))
     sweep(sessions, shanghai(2026, 9, 24, 8))  # the reminder: its next step (level 1) is queued
     before = queued(sessions)
     assert ("rectification", hazard) in {(kind, item) for _at, kind, item, _round in before}
 
-    migrate(engine, "0005", down=True)  # the schema before the queue: the step is back on the row
-    migrate(engine, "head")
+    migrate(engine, "downgrade", "0005")  # the schema before the queue: the step is back on the row
+    migrate(engine, "upgrade", "head")
     assert queued(sessions) == before
 
     smtp.messages.clear()
@@ -46,7 +38,7 @@ def test_pending_steps_go_back_to_the_items_and_return_to_the_queue_across_the_m
 
 
 def test_a_moved_deadline_and_a_submitted_rectification_leave_stale_entries_that_send_nothing(
-        sessions, campaign, calendar, smtp):  # noqa: F811 - the fixture
+        sessions, campaign, calendar, smtp):
     hazard = register(sessions, campaign, calendar, shanghai(2026, 9, 21, 10, 0), deadline=date(2026, 9, 29))
     sweep(sessions, shanghai(2026, 9, 21, 10, 0))  # delivers the registration mail
     keeper = actor(sessions, "keeper@example.org")

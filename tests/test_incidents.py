@@ -11,10 +11,10 @@ from report_scenario import BASE_URL, Scenario
 from webapp.mail import mailer_from_env
 from workflow.audit import trail
 from workflow.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
+from workflow.escalation import escalate_due
 from workflow.incidents import IncidentReport, list_incidents, record_incident
 from workflow.models import AuditEvent, Escalation, Incident, OutboxMail, Petition
 from workflow.outbox import deliver
-from workflow.escalation import escalate_due
 from workflow.petitions import PetitionReport, process_petition, record_petition
 
 

@@ -5,19 +5,32 @@ raised by Flask or Werkzeug (no such route, wrong method, malformed body) get
 the same shape. An unexpected exception is logged by Flask and answered with a
 fixed message, so nothing of its text (titles, SQL) reaches the caller. Pages
 answer with an error page in the reader's language that says what to do next.
+
+A database that cannot be reached (restarting, failed over, the network gone)
+is not a bug of the request: it is answered 503 with ``Retry-After``, in the
+JSON shape or as a page, and the pool reconnects by itself when the database is
+back (``pool_pre_ping``), so no restart of the app is needed.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import IntegerConverter
 
 from workflow.errors import PingAnError, TransitionRefused
 
 API_PREFIX = "/api/"
+# seconds a client should wait before trying again while the database is away (a restart takes a few)
+DATABASE_RETRY_AFTER = 5
+
+log = logging.getLogger("pingan.web")
+MAX_DATABASE_ID = 2**31 - 1  # the ids are PostgreSQL integer columns (SQLite's go to 2^63 - 1)
 
 # Werkzeug's names, as codes a client can switch on; 422 matches the engine's InvalidInput
 HTTP_CODES = {
@@ -35,10 +48,34 @@ HTTP_CODES = {
 }
 
 
+class DatabaseId(IntegerConverter):
+    """``<int:…>`` in a route: an id larger than a database integer is no id of ours, so 404 like any unknown id.
+
+    Werkzeug's converter takes any number of digits: ``/campaigns/2147483648`` was a 500, PostgreSQL's
+    "integer out of range" (and past 2^63 - 1 SQLite's driver raised an OverflowError). Werkzeug's own
+    ``max`` would make the rule not match, which it answers 405 where another method's rule matches.
+    """
+
+    def to_python(self, value: str) -> int:
+        number = int(super().to_python(value))
+        if number > MAX_DATABASE_ID:
+            raise NotFound()
+        return number
+
+
 def init_errors(app: Flask) -> None:
     """Answer errors under ``/api/`` in the JSON error shape; other paths keep Flask's own pages."""
     app.register_error_handler(PingAnError, _engine_error)
     app.register_error_handler(HTTPException, _http_error)
+    # OperationalError: cannot connect, connection lost, server shutting down, lock or statement timeout;
+    # InterfaceError: the driver's connection is already closed; DisconnectionError: the pool gave up
+    for lost in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError):
+        app.register_error_handler(lost, _database_unavailable)
+    # a value the database cannot store (a NUL character, text longer than its column, a number out of
+    # range) is the request's fault, not the server's: answered 422, and the transaction is rolled back
+    app.register_error_handler(sa_exc.DataError, _data_refused)
+    # before any blueprint is registered: routes take the converter in force when they are added
+    app.url_map.converters["int"] = DatabaseId
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> Response:
@@ -56,6 +93,34 @@ def _engine_error(error: PingAnError) -> Response | tuple[str, int]:
         # only the people allowed to make the move get this far (the engine checks before the guard)
         extra["blockers"] = [asdict(blocker) for blocker in error.blockers]
     return error_response(error.status, error.code, error.message, **extra)
+
+
+def _database_unavailable(error: Exception) -> Response:
+    """503 with Retry-After: the database is away for now; nothing of the driver's text reaches the client."""
+    orig = getattr(error, "orig", None) or error
+    log.warning("database unavailable for %s %s: %s: %s", request.method, request.path, type(orig).__name__,
+                (str(orig).strip().splitlines() or [""])[0])
+    if _is_api():
+        response = error_response(503, "unavailable", "the database cannot be reached just now; try again shortly")
+    else:
+        # the page's header asks who is signed in, which needs the database that just failed
+        from webapp.auth import login_manager
+
+        g._login_user = login_manager.anonymous_user()  # Flask-Login 0.6 keeps the request's user here
+        body, status = _page(503, None)
+        response = Response(body, status=status, mimetype="text/html")
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
+
+
+def _data_refused(error: sa_exc.DataError) -> Response | tuple[str, int]:
+    """422: the database refused a value of the request; logged, since the engine should have caught it first."""
+    log.warning("the database refused a value of %s %s: %s", request.method, request.path,
+                (str(error.orig).strip().splitlines() or [""])[0])
+    if _is_api():
+        return error_response(422, "invalid", "a value cannot be stored: too long, out of range, or containing "
+                                              "a NUL character")
+    return _page(422, None)
 
 
 def _http_error(error: HTTPException) -> Response | HTTPException | tuple[str, int]:

@@ -3,10 +3,13 @@
 The engine decides what is accepted and who may see it (``workflow.evidence``);
 this module only moves bytes. Files are written before the transaction that
 records them commits and removed again if it does not, so a refused move
-leaves no file behind.
+leaves no file behind. A disk (or quota) that fills up while a file is being
+written is the same: the partial file is removed, nothing is recorded, and the
+person is told the files could not be stored (:class:`StorageFull`).
 """
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,10 +19,24 @@ from flask import Response, current_app, send_file
 from werkzeug.datastructures import FileStorage
 
 from webapp.security import EVIDENCE_POLICY
+from workflow.errors import Conflict
 from workflow.evidence import AcceptedUpload, Upload, accept_uploads
 from workflow.models import EvidenceFile
 
 INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+# the write failed for want of room, not because of the file: try again when an operator has made some
+NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+class StorageFull(Conflict):
+    """The evidence could not be written for want of disk space; nothing was recorded.
+
+    A Conflict, so the pages show it beside the form like any move that is not
+    possible now; the API's shape says 507 Insufficient Storage.
+    """
+
+    code = "insufficient_storage"
+    status = 507
 
 
 def accept(files: list[FileStorage] | None) -> list[tuple[AcceptedUpload, FileStorage]]:
@@ -40,13 +57,13 @@ def accept(files: list[FileStorage] | None) -> list[tuple[AcceptedUpload, FileSt
 @contextmanager
 def kept(files: list[tuple[AcceptedUpload, FileStorage]]) -> Iterator[list[AcceptedUpload]]:
     """Write the files; remove them again if the block (the transaction recording them) fails."""
-    folder = _folder()
     written: list[Path] = []
     try:
+        folder = _folder()
         for accepted, storage in files:
             path = folder / accepted.stored_name
-            storage.save(path)
-            written.append(path)
+            written.append(path)  # before the write: one that fails half-way leaves a partial file to remove
+            _save(storage, path)
         yield [accepted for accepted, _ in files]
     except BaseException:
         for path in written:
@@ -63,6 +80,16 @@ def send(evidence: EvidenceFile) -> Response:
     response.headers["Content-Security-Policy"] = EVIDENCE_POLICY
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _save(storage: FileStorage, path: Path) -> None:
+    try:
+        storage.save(path)
+    except OSError as error:
+        if error.errno in NO_ROOM:
+            raise StorageFull("the evidence files could not be stored: the server has no disk space left. "
+                              "Nothing was changed; try again later or tell the administrator") from error
+        raise
 
 
 def _folder() -> Path:

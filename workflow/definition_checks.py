@@ -49,7 +49,7 @@ class _Checks:
         if isinstance(zone, str):
             try:
                 ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: `Asia` is a folder of tzdata
                 self._problem(("timezone",), f"unknown timezone '{zone}' (use an IANA name such as Asia/Shanghai)")
 
     def _roles(self) -> None:

@@ -601,7 +601,7 @@ def _identity(path: Path) -> tuple[str, int] | None:
     """A file's top-level ``id`` and ``version``, without building or validating the rest."""
     try:
         root = yaml.compose(path.read_bytes(), Loader=yaml.SafeLoader)
-    except (OSError, yaml.YAMLError):
+    except (OSError, yaml.YAMLError, RecursionError):  # RecursionError: nesting deeper than PyYAML's stack
         return None  # not ours to report here: `pingan validate` names what is wrong with it
     if not isinstance(root, yaml.MappingNode):
         return None

@@ -124,9 +124,12 @@ def visible_item(session: Session, kind: str, item_id: int, by: Actor) -> int:
 
 
 def clean_file_name(name: str) -> str:
-    """The last part of a file name, without control characters or path separators, at most 120 characters."""
+    """The last part of a file name, without control characters or path separators, at most 120 characters.
+
+    Bidirectional controls go too: "invoice" U+202E "gnp.pdf" would be shown as "invoicefdp.png".
+    """
     name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r"[\x00-\x1f\x7f\"<>|:*?]", "", name).strip(" .")
+    name = re.sub(r"[\x00-\x1f\x7f\"<>|:*?\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", name).strip(" .")
     if len(name) > 120:
         stem, dot, suffix = name.rpartition(".")
         name = (stem[:110] + dot + suffix[:9]) if dot else name[:120]

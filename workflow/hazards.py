@@ -43,6 +43,8 @@ from workflow.outbox import enqueue
 SEVERITIES = ("minor", "major")
 # when a definition has no escalation block (corrective-action tools derive due days from severity)
 DEFAULT_DEADLINES = {"major": parse_duration("5wd"), "minor": parse_duration("15wd")}
+# the column's own length: PostgreSQL would refuse a longer one with an error, SQLite would store it
+LOCATION_LIMIT: int = Rectification.__table__.c.location.type.length  # type: ignore[attr-defined]
 TEXT_LIMIT = 5000
 MAX_WORKING_DAYS = 366
 
@@ -88,7 +90,7 @@ def register_hazard(session: Session, campaign_id: int, report: HazardReport, *,
 
     rectification = Rectification(
         campaign_id=campaign.id, phase_key=campaign.state, unit_id=unit.id if unit else None,
-        site_id=site.id if site else None, task_id=report.task_id, location=_text(report.location, "location"),
+        site_id=site.id if site else None, task_id=report.task_id, location=_text(report.location, "location", limit=LOCATION_LIMIT),
         description=description, severity=report.severity, responsible_id=responsible.id,
         temporary_measures=_text(report.temporary_measures, "temporary_measures"),
         evidence=_text(report.evidence, "evidence"), state="open", original_deadline=deadline, deadline=deadline,
@@ -336,14 +338,14 @@ def _deadline(today: date, deadline: date | None, working_days: int | None, defa
     return default.after(today, calendar)
 
 
-def _text(value: str | None, field: str, *, required: bool = False) -> str | None:
+def _text(value: str | None, field: str, *, required: bool = False, limit: int = TEXT_LIMIT) -> str | None:
     if value is not None and not isinstance(value, str):
         raise InvalidInput(f"{field} must be text")
     cleaned = (value or "").replace("\x00", "").strip()
     if required and not cleaned:
         raise InvalidInput(f"{field} is required")
-    if len(cleaned) > TEXT_LIMIT:
-        raise InvalidInput(f"{field} is too long ({len(cleaned)} characters; at most {TEXT_LIMIT})")
+    if len(cleaned) > limit:
+        raise InvalidInput(f"{field} is too long ({len(cleaned)} characters; at most {limit})")
     return cleaned or None
 
 

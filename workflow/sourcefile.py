@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -94,8 +95,13 @@ def load_yaml(text: str | bytes, source: str) -> tuple[dict[str, Any], SourceLin
     """
     if isinstance(text, bytes):
         text = decode_utf8(text, source)
+    loader: _DepthLimitedLoader | None = None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = _DepthLimitedLoader(text)  # refuses characters YAML does not allow (ReaderError) at once
+        root = loader.get_single_node()
+    except _TooDeep as error:
+        line = error.problem_mark.line + 1 if error.problem_mark else 1
+        raise SourceError([Problem(source, line, "", f"{_FATAL} {error.problem}")]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         reason = ", ".join(part for part in (error.context, error.problem) if part)
@@ -107,6 +113,13 @@ def load_yaml(text: str | bytes, source: str) -> tuple[dict[str, Any], SourceLin
         raise SourceError([Problem(source, line, "", f"the character U+{code:04X} is not allowed in YAML")]) from None
     except yaml.YAMLError as error:  # anything else PyYAML can raise has no mark
         raise SourceError([Problem(source, 1, "", f"YAML error: {error}")]) from None
+    except ValueError:  # PyYAML's scanner hands "\U00110000" to chr() as it is
+        line = loader.get_mark().line + 1 if loader is not None else 1
+        raise SourceError([Problem(source, line, "", "YAML syntax error: an escape names no character "
+                                                     "(the last one is \\U0010FFFF)")]) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     if root is None:
         raise SourceError([Problem(source, 1, "", "the file is empty")])
     builder = _Builder(source)
@@ -189,11 +202,40 @@ def schema_problems(validator: Draft202012Validator, data: object, lines: Source
 # --- building data from the node tree -------------------------------------------------------------------------
 
 _FATAL = "unsupported YAML:"  # problems that leave no sensible data to check further
+# No real file comes near these; they keep a hostile one from exhausting the stack (PyYAML's composer, the
+# schema check and our builder all recurse per level) or, through aliases of aliases ("billion laughs"),
+# the memory and the time of whoever validates it.
+MAX_NESTING = 50
+MAX_ALIAS_EXPANSION = 10_000
+
+
+class _TooDeep(yaml.MarkedYAMLError):
+    pass
+
+
+class _DepthLimitedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing nesting deeper than :data:`MAX_NESTING` before it can overflow the stack."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:  # type: ignore[override]
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING:
+                raise _TooDeep(problem=f"nested more than {MAX_NESTING} levels deep",
+                               problem_mark=self.peek_event().start_mark)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
+
 
 _KINDS: dict[type, str] = {
     str: "a string", int: "a whole number", float: "a number", dict: "a mapping", list: "a list",
 }
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 _SCALARS = yaml.SafeLoader("")  # only its scalar constructors are used: they keep no state
@@ -205,6 +247,8 @@ class _Builder:
         self.lines: dict[PathKey, int] = {}
         self.problems: list[Problem] = []
         self._open: set[int] = set()  # nodes being built: an alias back into one is a cycle
+        self._built: set[int] = set()
+        self._expanded = 0  # nodes built again through an alias
 
     def build(self, node: yaml.Node, path: PathKey, line: int | None = None) -> Any:
         # a mapping value is located at its key (the user's eye finds the key); anything else at itself
@@ -212,6 +256,9 @@ class _Builder:
         if id(node) in self._open:
             self._fail(node, path, f"{_FATAL} an alias refers to a node that contains it")
             return None
+        if id(node) in self._built and not self._may_expand(node, path):
+            return None
+        self._built.add(id(node))
         if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
             self._unsupported(node, path)
             return None
@@ -225,6 +272,14 @@ class _Builder:
         finally:
             self._open.discard(id(node))
 
+    def _may_expand(self, node: yaml.Node, path: PathKey) -> bool:
+        """Count one more value built again through an alias or a merge; False once there were too many."""
+        self._expanded += 1
+        if self._expanded == MAX_ALIAS_EXPANSION + 1:  # said once, where the limit was crossed
+            self._fail(node, path, f"{_FATAL} aliases expand to more than {MAX_ALIAS_EXPANSION} values "
+                                   f"(aliases of aliases?)")
+        return self._expanded <= MAX_ALIAS_EXPANSION
+
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
         result: dict[str, Any] = {}
         first_line: dict[str, int] = {}
@@ -237,7 +292,9 @@ class _Builder:
                 self._fail(key_node, path, "a key must be plain text, not a list or mapping")
                 continue
             # keys are names: `on:` is the key "on", not YAML 1.1's boolean true
-            key, line = key_node.value, key_node.start_mark.line + 1
+            key, line = self._text(key_node, path), key_node.start_mark.line + 1
+            if key is None:
+                continue
             if key in first_line:
                 self.problems.append(Problem(self.source, line, format_path((*path, key)),
                                              f"duplicate key '{key}' (first at line {first_line[key]})"))
@@ -249,20 +306,46 @@ class _Builder:
             if not isinstance(source_node, yaml.MappingNode):
                 self._fail(source_node, path, "'<<' merges a mapping (or a list of mappings) only")
                 continue
-            for key, value in self._mapping(source_node, path).items():
-                result.setdefault(key, value)
+            if id(source_node) in self._open:  # `&a {<<: *a}` would merge itself for ever
+                self._fail(source_node, path, f"{_FATAL} '<<' merges a mapping that contains it")
+                continue
+            if not self._may_expand(source_node, path):  # merges of merges are aliases of aliases too
+                break
+            self._open.add(id(source_node))
+            try:
+                for key, value in self._mapping(source_node, path).items():
+                    result.setdefault(key, value)
+            finally:
+                self._open.discard(id(source_node))
         return result
 
     def _scalar(self, node: yaml.ScalarNode, path: PathKey) -> Any:
         tag = node.tag.rsplit(":", 1)[-1]
         if tag in ("str", "timestamp", "binary"):
-            return node.value  # a date stays the text the user wrote; the schema decides what it means
+            return self._text(node, path)  # a date stays the text the user wrote; the schema decides what it means
         constructor = {"int": _SCALARS.construct_yaml_int, "float": _SCALARS.construct_yaml_float,
                        "bool": _SCALARS.construct_yaml_bool, "null": _SCALARS.construct_yaml_null}.get(tag)
         if constructor is None:
             self._unsupported(node, path)
             return None
-        return constructor(node)
+        try:
+            return constructor(node)
+        except ValueError:
+            # Python refuses to convert integers of more than 4,300 digits (CVE-2020-10735)
+            self._fail(node, path, f"{_FATAL} a number of {len(node.value)} characters is too long")
+            return None
+
+    def _text(self, node: yaml.ScalarNode, path: PathKey) -> str | None:
+        """The text of a scalar; ``\\ud83d\\ude84`` escapes (as JSON tools write 🚄) joined into one character."""
+        value: str = node.value
+        if not _SURROGATE.search(value):
+            return value
+        # PyYAML keeps each half of an escaped pair apart: text no database, file or terminal can encode
+        try:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16")
+        except UnicodeDecodeError:
+            self._fail(node, path, f"{_FATAL} a \\u escape names half of a character (an unpaired surrogate)")
+            return None
 
     def _unsupported(self, node: yaml.Node, path: PathKey) -> None:
         # SafeLoader would refuse these too; `!!python/...` must never build objects

@@ -134,13 +134,13 @@ def test_scores_are_entered_by_the_inspecting_group_and_read_in_the_assessment(a
 def test_bad_scores_are_refused_with_the_error_shape_and_nothing_changes(as_person, scenario):
     scenario.at(2026, 6, 1, 9).advance()
     url = f"/campaigns/{scenario.campaign}/scores/east"
-    member = as_person("member@example.org")
-    before = rows(scenario.sessions, AuditEvent)
+    member, village_head = as_person("member@example.org"), as_person("east@example.org")
+    before = rows(scenario.sessions, AuditEvent)  # issuing their tokens was audited: count from here
     assert_error(member("PUT", url, {"items": {"meetings": 41}}), 422, "invalid")  # outside 0–40
     assert_error(member("PUT", url, {"items": {"meetings": 10, "measures": -0.5}}), 422, "invalid")
     assert_error(member("PUT", url, {"items": [40]}), 422, "invalid")
     assert_error(member("PUT", url, {"points": {"meetings": 10}}), 422, "invalid")
-    assert_error(as_person("east@example.org")("PUT", url, {"items": {"meetings": 40}}), 403, "forbidden")
+    assert_error(village_head("PUT", url, {"items": {"meetings": 40}}), 403, "forbidden")
     assert_error(member("PUT", f"/campaigns/{scenario.campaign}/scores/nowhere", {"items": {"meetings": 1}}),
                  404, "not_found")
     assert (rows(scenario.sessions, Score), rows(scenario.sessions, AuditEvent)) == (0, before)

@@ -20,13 +20,16 @@ BASE_URL = "http://pingan.test"
 SUCCESSOR = """
   - {email: east2@example.org, name: 钱新村长, unit: east-village, roles: []}
   - {email: gone@example.org, name: 离职者, unit: east-village, roles: []}
+  - {email: stranger@example.org, name: 外镇干部, unit: other-town, roles: []}
 """
+# a town the campaign does not cover, beside the campaign's own
+OTHER_TOWN = "units:\n  - {id: other-town, name: 别镇}\n"
 
 
 @pytest.fixture
 def campaign(sessions, clock, calendar):
     with sessions.begin() as session:
-        import_organisation(session, parse_organisation(ORG + SUCCESSOR, "org.yaml"))
+        import_organisation(session, parse_organisation(ORG.replace("units:\n", OTHER_TOWN, 1) + SUCCESSOR, "org.yaml"))
         person_by_email(session, "gone@example.org").active = False
     return start(sessions, parse_definition(DEFINITION, "def.yaml"), clock, calendar)
 
@@ -86,6 +89,7 @@ def test_the_assignee_may_not_reassign_their_own_task_and_others_do_not_see_it(s
     ("gone@example.org", "gone@example.org is inactive"),
     ("east@example.org", "east@example.org already has this work"),
     ("  ", "name the person"),
+    ("stranger@example.org", "stranger@example.org belongs to no unit of this campaign"),
 ])
 def test_a_bad_successor_is_refused(sessions, campaign, clock, to, message):
     with sessions.begin() as session, pytest.raises(InvalidInput, match=message):

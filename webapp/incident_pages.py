@@ -40,11 +40,14 @@ def record(campaign_id: int) -> BaseResponse | tuple[str, int]:
             incident = record_incident(session, campaign_id, report, by=web_actor(), clock=clock(),
                                        base_url=base_url())
             day = incident.occurred_on
+            # a village head may record one against their unit, but the log is the leading group's
+            sees_log = campaign_access(session, get_campaign(session, campaign_id), web_actor()).leading_group
     except (Conflict, Forbidden, InvalidInput) as error:
         return _log_page(campaign_id, form, refusal(error)), error.status
+    after = (url_for("incidents.incident_log", campaign_id=campaign_id) if sees_log
+             else url_for("campaigns.campaign_page", campaign_id=campaign_id))
     return back_with(_("Incident of %(day)s recorded; whoever must know at once is told by mail.",
-                       day=day.isoformat()), None, url_for("incidents.incident_log", campaign_id=campaign_id),
-                     "success")
+                       day=day.isoformat()), None, after, "success")
 
 
 def _log_page(campaign_id: int, form: IncidentForm, error: str | None = None) -> str:

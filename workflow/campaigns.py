@@ -14,7 +14,7 @@ from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from workflow import audit
-from workflow.assignment import Resolution, binding_rows, is_coordinator, resolve_roles
+from workflow.assignment import Resolution, binding_rows, is_coordinator, resolve_roles, takes_part
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.catalogue import register_definition, stored_definition
@@ -118,6 +118,8 @@ def advance_campaign(
     now = clock.now()
     campaign = _campaign_for_update(session, campaign_id)
     definition = stored_definition(campaign.definition)
+    if not takes_part(session, campaign.id, by):  # to anyone else the campaign does not exist
+        raise NotFound(f"no campaign {campaign_id}")
     if not (by.is_operator or (by.person_id and is_coordinator(session, definition, campaign.id, by.person_id))):
         raise Forbidden("only a coordinator of this campaign may advance it")
     if campaign.state == CLOSED:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from workflow import audit, mailtext
 from workflow import escalation_queue as queue
-from workflow.assignment import in_leading_group, is_coordinator
+from workflow.assignment import in_leading_group, is_coordinator, takes_part
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.catalogue import stored_definition
@@ -71,6 +71,8 @@ def register_hazard(session: Session, campaign_id: int, report: HazardReport, *,
     """Register a hazard and open its rectification; the responsible person is mailed at once."""
     now = clock.now()
     campaign = _campaign(session, campaign_id)
+    if not takes_part(session, campaign.id, by):  # to anyone else the campaign does not exist
+        raise NotFound(f"no campaign {campaign_id}")
     definition = stored_definition(campaign.definition)
     _require_coordinator(session, definition, campaign, by)
     if campaign.state in (DRAFT, CLOSED):

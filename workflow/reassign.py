@@ -21,7 +21,7 @@ from workflow.clock import Clock
 from workflow.directory import person_by_email
 from workflow.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflow.mailtext import item_link
-from workflow.models import Campaign, Person, Rectification, RoleBinding, Task
+from workflow.models import Campaign, CampaignUnit, Person, Rectification, RoleBinding, Task
 from workflow.outbox import enqueue
 
 NOTE_LIMIT = 2000
@@ -47,7 +47,7 @@ def reassign_task(session: Session, task_id: int, to_email: str, *, by: Actor, c
     _require_coordinator(session, campaign, by, seen=by.person_id == task.assignee_id, what=f"task {task_id}")
     if task.state != "open":
         raise Conflict(f"task {task.id} is {task.state}: only open tasks are reassigned")
-    successor = _successor(session, to_email, task.assignee_id)
+    successor = _successor(session, to_email, task.assignee_id, campaign)
     before = task.assignee.email
     task.assignee_id = successor.id
     _record_and_tell(session, campaign, by, clock, base_url, "task", [(task.id, task.title)], before, successor,
@@ -69,7 +69,7 @@ def reassign_rectification(session: Session, rectification_id: int, to_email: st
                          what=f"rectification {rectification_id}")
     if rectification.state == "closed":
         raise Conflict(f"rectification {rectification.id} is closed: reopen it first")
-    successor = _successor(session, to_email, rectification.responsible_id)
+    successor = _successor(session, to_email, rectification.responsible_id, campaign)
     before = rectification.responsible.email
     rectification.responsible_id = successor.id
     _record_and_tell(session, campaign, by, clock, base_url, "rectification",
@@ -89,7 +89,7 @@ def hand_over(session: Session, campaign_id: int, from_email: str, to_email: str
         leaving = person_by_email(session, from_email)
     except NotFound:
         raise InvalidInput(f"no person with e-mail '{from_email}'") from None
-    successor = _successor(session, to_email, leaving.id)
+    successor = _successor(session, to_email, leaving.id, campaign)
     result = HandOver(campaign.id)
     moved: list[tuple[str, int, str]] = []
     for task in session.scalars(select(Task).where(Task.campaign_id == campaign.id, Task.assignee_id == leaving.id,
@@ -163,7 +163,7 @@ def _require_coordinator(session: Session, campaign: Campaign, by: Actor, *, see
     raise NotFound(f"no {what}")  # its existence is private
 
 
-def _successor(session: Session, email: str, current_id: int) -> Person:
+def _successor(session: Session, email: str, current_id: int, campaign: Campaign) -> Person:
     if not (email or "").strip():
         raise InvalidInput("name the person who takes the work over (e-mail)")
     try:
@@ -174,6 +174,11 @@ def _successor(session: Session, email: str, current_id: int) -> Person:
         raise InvalidInput(f"{person.email} is inactive")
     if person.id == current_id:
         raise InvalidInput(f"{person.email} already has this work")
+    # work stays inside the campaign: its unit and the units taking part (the forms offer only these people)
+    units = {campaign.unit_id, *session.scalars(
+        select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign.id))}
+    if person.unit_id not in units:
+        raise InvalidInput(f"{person.email} belongs to no unit of this campaign")
     return person
 
 

@@ -14,6 +14,7 @@ Answers come from three sources, in this order:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -167,11 +168,17 @@ class WorkingCalendar:
 def load_calendar(session: Session, *, shared: bool = False) -> WorkingCalendar:
     """The working calendar with the operator's overrides from the database applied.
 
-    ``shared``: the calendar this process built before from the very same overrides, with all it has memoised
-    (a web request: a fresh one would walk China's official calendar again for every overdue item of every
-    inbox). The overrides are still read on every call, in one small statement: an operator may change them
-    from any process, and comparing them whole is the one check that cannot miss a flipped day.
+    ``shared`` (web requests): the calendar this process built from the same database's overrides, with all it
+    has memoised (a fresh one would walk China's official calendar again for every overdue item of every
+    inbox), re-read at most every ``SHARED_FRESH_SECONDS``. Overrides are a new year's holiday schedule,
+    entered once a year by an operator in any process: a page may show them half a minute late, and the
+    inbox saves a round trip to the database on every request. The sweep never shares: it reads them afresh.
     """
+    if shared:
+        database = session.get_bind().url.render_as_string(hide_password=True)
+        checked = _CHECKED.get(database)
+        if checked is not None and time.monotonic() - checked[0] < SHARED_FRESH_SECONDS:
+            return checked[1]
     session.flush()  # a Core statement skips the ORM's autoflush: overrides the caller has pending count too
     overrides = tuple(session.connection().execute(_OVERRIDES))
     if not shared:
@@ -181,12 +188,18 @@ def load_calendar(session: Session, *, shared: bool = False) -> WorkingCalendar:
         if len(_SHARED) >= _SHARED_LIMIT:  # overrides edited many times in a long-lived process
             _SHARED.clear()
         calendar = _SHARED[overrides] = WorkingCalendar(dict(overrides))  # type: ignore[arg-type]
+    if len(_CHECKED) >= _SHARED_LIMIT:  # a test run's many databases
+        _CHECKED.clear()
+    _CHECKED[database] = (time.monotonic(), calendar)  # one assignment: threads see the old pair or the new
     return calendar
 
 
 # built once: a Core statement on the session's connection, compiled once and cached (no ORM objects)
 _DAYS = CalendarDay.__table__
 _OVERRIDES: Select[Any] = select(_DAYS.c.day, _DAYS.c.workday).order_by(_DAYS.c.day)
+SHARED_FRESH_SECONDS = 30.0
 _SHARED_LIMIT = 8
 # the overrides, in order of day → the calendar built from them
 _SHARED: dict[tuple[Any, ...], WorkingCalendar] = {}
+# database → (when its overrides were last read, the calendar they gave)
+_CHECKED: dict[str, tuple[float, WorkingCalendar]] = {}

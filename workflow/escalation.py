@@ -83,11 +83,6 @@ def steps_for(spec: EscalationSpec | None, deadline: date, tz: str, calendar: Wo
     return sorted(steps, key=lambda s: (s.due_at, s.level))
 
 
-def next_step_at(steps: list[Step], after: datetime) -> datetime | None:
-    """When the first step due later than ``after`` comes due (None: no more steps)."""
-    return next((s.due_at for s in steps if s.due_at > after), None)
-
-
 def first_step_at(steps: list[Step]) -> datetime | None:
     return steps[0].due_at if steps else None
 

@@ -5,6 +5,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -51,15 +52,24 @@ def postgres_database() -> Iterator[str]:
         if os.environ.get("PINGAN_REQUIRE_POSTGRES"):
             pytest.fail(f"PostgreSQL required but not reachable at {POSTGRES_URL}: {error}")
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
-    name = f"pingan_test_{uuid.uuid4().hex[:10]}"
+    admin.dispose()
+    with scratch_postgres("test") as url:
+        engine = create_db_engine(url)
+        upgrade_schema(engine)
+        engine.dispose()
+        yield url
+
+
+@contextmanager
+def scratch_postgres(purpose: str) -> Iterator[str]:
+    """A new, empty database (no schema) on the test server, dropped afterwards: for a test that must not
+    disturb the database the other tests share (walking migrations, restoring a backup, a reference run)."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"pingan_{purpose}_{uuid.uuid4().hex[:10]}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    engine = create_db_engine(url)
-    upgrade_schema(engine)
-    engine.dispose()
     try:
-        yield url
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

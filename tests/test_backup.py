@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import date
@@ -20,10 +19,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import MetaData, create_engine, func, inspect, select, text
+from sqlalchemy import MetaData, create_engine, func, inspect, select
 from sqlalchemy.pool import NullPool
 
-from conftest import POSTGRES_URL, shanghai
+from conftest import scratch_postgres, shanghai
 from test_campaigns import OPERATOR
 from test_escalation import DEFINITION, actor, campaign, register, sweep  # noqa: F401 - campaign is a fixture
 from workflow.campaigns import start_campaign
@@ -43,16 +42,8 @@ def fresh_url(db_url: str, tmp_path: Path) -> Iterator[str]:
     if db_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'restored.sqlite'}"
         return
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"pingan_restored_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres("restored") as url:
+        yield url
 
 
 def pingan_on(url: str, *args: str) -> Result:

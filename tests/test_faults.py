@@ -23,7 +23,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -37,7 +36,7 @@ from sqlalchemy.pool import NullPool
 from test_web import PNG, task_id
 from test_web import text as visible_text
 
-from conftest import POSTGRES_URL, shanghai
+from conftest import scratch_postgres, shanghai
 from webapp import wiring_of
 from webapp.mail import mailer_from_env
 from workflow.audit import Actor
@@ -602,20 +601,11 @@ def reference_url(db_url: str, tmp_path: Path) -> Iterator[str]:
         shutil.copy(db_url.removeprefix("sqlite:///"), path)  # db_url is still the fresh, migrated, empty file
         yield f"sqlite:///{path}"
         return
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"pingan_reference_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    engine = create_db_engine(url)
-    upgrade_schema(engine)
-    engine.dispose()
-    try:
+    with scratch_postgres("reference") as url:
+        engine = create_db_engine(url)
+        upgrade_schema(engine)
+        engine.dispose()
         yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 class SweepProcess:

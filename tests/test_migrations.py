@@ -7,7 +7,6 @@ The walk follows whatever revisions exist in workflow/migrations/versions.
 """
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -15,10 +14,10 @@ from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, create_engine, inspect, select, text
+from sqlalchemy import MetaData, create_engine, inspect, select
 from sqlalchemy.pool import NullPool
 
-from conftest import POSTGRES_URL, shanghai
+from conftest import scratch_postgres, shanghai
 from test_campaigns import OPERATOR
 from test_escalation import BASE_URL, DEFINITION, ORG, register
 from workflow.audit import Actor
@@ -52,16 +51,8 @@ def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'walk.sqlite'}"
         return
     request.getfixturevalue("postgres_database")  # skips when there is no server
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"pingan_walk_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres("walk") as url:
+        yield url
 
 
 def populate(url: str) -> None:

@@ -22,10 +22,10 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, event, insert, select, text
+from sqlalchemy import Engine, event, insert, select, text
 from sqlalchemy.orm import Session
 
-from conftest import POSTGRES_URL
+from conftest import scratch_postgres
 from webapp.mail import mailer_from_env
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
@@ -103,29 +103,13 @@ def scenario(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         with _built(f"sqlite:///{path}") as built:
             yield built
         return
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text("select 1"))
-    except Exception:  # noqa: BLE001 - no server here
-        admin.dispose()
-        if os.environ.get("PINGAN_REQUIRE_POSTGRES"):
-            raise
-        pytest.skip("PostgreSQL not reachable")
-    name = f"pingan_plans_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    engine = create_db_engine(url)
-    upgrade_schema(engine)
-    engine.dispose()
-    try:
+    request.getfixturevalue("postgres_database")  # skips when there is no server (fails when CI requires one)
+    with scratch_postgres("plans") as url:
+        engine = create_db_engine(url)
+        upgrade_schema(engine)
+        engine.dispose()
         with _built(url) as built:
             yield built
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 # --- the tests ------------------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from conftest import POSTGRES_URL, shanghai
+from conftest import scratch_postgres, shanghai
 from test_escalation import campaign, register  # noqa: F401 - campaign is a fixture
 from workflow.models import Escalation, OutboxMail
 from workflow.scheduler import FileLeaderLock, run_scheduler
@@ -146,16 +145,8 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
         return
     request.getfixturevalue("postgres_database")  # skips when there is no server
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"pingan_empty_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres("empty") as url:
+        yield url
 
 
 @pytest.mark.slow

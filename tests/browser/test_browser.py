@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -63,9 +64,17 @@ def server(tmp_path, sqlite_template) -> Iterator[str]:
     shutil.copy(sqlite_template, database)
     url = f"sqlite:///{database}"
     _seed(url)
+    with serving(url, NOW, tmp_path / "instance") as base_url:
+        yield base_url
+
+
+@contextmanager
+def serving(url: str, now: str, instance: Path) -> Iterator[str]:
+    """`pingan serve` over ``url`` on a free port of 127.0.0.1 with the clock at ``now``; yields its base URL and
+    stops it afterwards."""
     port = _free_port()
-    env = {**os.environ, "PINGAN_DATABASE_URL": url, "PINGAN_NOW": NOW, "PINGAN_SECRET_KEY": "browser-test-key",
-           "PINGAN_INSTANCE_PATH": str(tmp_path / "instance"), "PINGAN_BASE_URL": f"http://127.0.0.1:{port}"}
+    env = {**os.environ, "PINGAN_DATABASE_URL": url, "PINGAN_NOW": now, "PINGAN_SECRET_KEY": "browser-test-key",
+           "PINGAN_INSTANCE_PATH": str(instance), "PINGAN_BASE_URL": f"http://127.0.0.1:{port}"}
     command = [sys.executable, "-c", "from webapp.cli import main; main()", "serve", "--host", "127.0.0.1",
                "--port", str(port), "--threads", "4"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

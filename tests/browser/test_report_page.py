@@ -3,15 +3,12 @@ drawn, nothing breaks the Content-Security-Policy, the print stylesheet gives cl
 scrolling. Screenshots go to the test's tmp dir, and a copy to /tmp/report-page.png and /tmp/report-print.png."""
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_browser import PASSWORD, _free_port, _wait_for, browser, sign_in  # noqa: F401 - browser is a fixture
+from test_browser import PASSWORD, browser, serving, sign_in  # noqa: F401 - browser is a fixture
 from test_web_reports import build_campaign_year
 
 from report_scenario import Scenario
@@ -53,22 +50,8 @@ def server(tmp_path, sqlite_template) -> Iterator[str]:
     engine = create_db_engine(url)
     build_campaign_year(Scenario(session_factory(engine), WorkingCalendar()), password=PASSWORD)
     engine.dispose()
-    port = _free_port()
-    env = {**os.environ, "PINGAN_DATABASE_URL": url, "PINGAN_NOW": NOW, "PINGAN_SECRET_KEY": "browser-test-key",
-           "PINGAN_INSTANCE_PATH": str(tmp_path / "instance"), "PINGAN_BASE_URL": f"http://127.0.0.1:{port}"}
-    command = [sys.executable, "-c", "from webapp.cli import main; main()", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--threads", "4"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        _wait_for(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with serving(url, NOW, tmp_path / "instance") as base_url:
+        yield base_url
 
 
 @pytest.fixture

@@ -20,12 +20,12 @@ from sqlalchemy import select
 from scenario import definition_text, populate_town, postgres_database, sqlite_database
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.campaigns import start_campaign
+from workflow.campaigns.lifecycle import start_campaign
 from workflow.clock import SystemClock
 from workflow.db import create_db_engine, session_factory
-from workflow.definitions import parse_definition
+from workflow.definitions.reader import parse_definition
 from workflow.models import Task
-from workflow.tasks import complete_task
+from workflow.campaigns.tasks import complete_task
 
 
 def median_ms(url: str, units: int, tasks_per_unit: int, samples: int) -> float:

@@ -30,10 +30,10 @@ from scenario import definition_text, populate_town, sqlite_database
 from webapp import create_app, wiring_of
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.campaigns import start_campaign
+from workflow.campaigns.lifecycle import start_campaign
 from workflow.clock import FixedClock, end_of_day
 from workflow.db import create_db_engine, session_factory
-from workflow.definitions import parse_definition
+from workflow.definitions.reader import parse_definition
 from workflow.models import Person, Rectification, Task
 
 NOW = datetime(2026, 6, 15, 1, 0, tzinfo=timezone.utc)  # 09:00 in Beijing

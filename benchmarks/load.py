@@ -63,12 +63,12 @@ def build(url: str, tasks: int, people: int, tokens: int) -> dict[str, Any]:
     from scenario import definition_text, populate_town
     from workflow.audit import Actor
     from workflow.calendar import WorkingCalendar
-    from workflow.campaigns import start_campaign
+    from workflow.campaigns.lifecycle import start_campaign
     from workflow.clock import FixedClock, end_of_day
     from workflow.db import create_db_engine, session_factory
-    from workflow.definitions import parse_definition
+    from workflow.definitions.reader import parse_definition
     from workflow.models import ApiToken, Rectification, Task
-    from workflow.tokens import token_digest
+    from workflow.organisation.tokens import token_digest
 
     began = time.perf_counter()
     engine = create_db_engine(url, statement_timeout_ms=0)  # bulk loading is not a web request
@@ -119,7 +119,7 @@ def build(url: str, tasks: int, people: int, tokens: int) -> dict[str, Any]:
             connection.execute(insert(Rectification), hazards[start:start + 20_000])
         chosen = rng.sample(heads, min(tokens, len(heads)))
         issued = {person_id: secrets.token_urlsafe(32) for person_id, _ in chosen}
-        # what workflow.tokens.issue_token stores, in one statement for thousands of people
+        # what workflow.organisation.tokens.issue_token stores, in one statement for thousands of people
         connection.execute(insert(ApiToken), [{"person_id": person_id, "digest": token_digest(token), "created_at": NOW}
                                               for person_id, token in issued.items()])
         open_tasks = connection.execute(select(Task.assignee_id, Task.id).where(

@@ -18,12 +18,12 @@ from sqlalchemy import delete, insert, select
 from scenario import populate_town, postgres_database, sqlite_database
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.campaigns import start_campaign
+from workflow.campaigns.lifecycle import start_campaign
 from workflow.clock import FixedClock
 from workflow.db import create_db_engine, session_factory
-from workflow.definitions import parse_definition
+from workflow.definitions.reader import parse_definition
 from workflow.models import Task
-from workflow.recurring import create_due_occurrences
+from workflow.campaigns.recurring import create_due_occurrences
 
 DEFINITION = """id: bench-recurring
 version: 1

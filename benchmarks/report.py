@@ -32,13 +32,13 @@ from sqlalchemy import Engine, insert, text
 from scenario import definition_text, populate_town, postgres_database, sqlite_database
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.campaigns import start_campaign
+from workflow.campaigns.lifecycle import start_campaign
 from workflow.clock import FixedClock, end_of_day
 from workflow.db import create_db_engine, session_factory
-from workflow.definitions import parse_definition
+from workflow.definitions.reader import parse_definition
 from workflow.models import Escalation, Incident, Petition, Rectification, Score
-from workflow.report import build_report
-from workflow.report_files import report_csv, report_xlsx
+from workflow.views.report import build_report
+from workflow.views.report_files import report_csv, report_xlsx
 
 TZ = "Asia/Shanghai"
 SHANGHAI = ZoneInfo(TZ)

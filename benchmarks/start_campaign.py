@@ -20,10 +20,10 @@ from sqlalchemy import delete, insert, select
 from scenario import definition_text, peak_rss_mb, populate_town, postgres_database, sqlite_database
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.campaigns import start_campaign
+from workflow.campaigns.lifecycle import start_campaign
 from workflow.clock import SystemClock
 from workflow.db import create_db_engine, session_factory
-from workflow.definitions import parse_definition
+from workflow.definitions.reader import parse_definition
 from workflow.models import Task
 
 ESCALATION = """escalation:

@@ -15,7 +15,7 @@ joined to their rectifications, plus one Core ``insert()`` of as many escalation
 rows, in one transaction), the engine's
 ``run_sweep`` seconds with its summary line, and a second sweep at the same
 ``now`` (nothing new, target < 0.1 s). Then, once on SQLite, mail throughput:
-1,000 outbox mails delivered by ``workflow.outbox.deliver`` through Flask-Mail
+1,000 outbox mails delivered by ``workflow.mail.outbox.deliver`` through Flask-Mail
 to a local aiosmtpd server. The last line is the SQLite ratio sweep / floor
 (target ≤ 3).
 
@@ -44,17 +44,17 @@ from sqlalchemy.pool import NullPool
 
 from scenario import definition_text, populate_town, postgres_database, sqlite_database
 from webapp.mail import mailer_from_env
-from workflow import mailtext
+from workflow.mail import texts as mailtext
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.campaigns import start_campaign
+from workflow.campaigns.lifecycle import start_campaign
 from workflow.clock import FixedClock, end_of_day
 from workflow.db import create_db_engine, session_factory
-from workflow.definitions import Definition, parse_definition
-from workflow.escalation import REMINDER, first_step_at, steps_for
+from workflow.definitions.reader import Definition, parse_definition
+from workflow.escalation.levels import REMINDER, first_step_at, steps_for
 from workflow.models import Escalation, EscalationQueueEntry, OutboxMail, Person, PersonRole, Rectification, UTCDateTime
-from workflow.outbox import deliver, enqueue
-from workflow.sweep import run_sweep
+from workflow.mail.outbox import deliver, enqueue
+from workflow.escalation.sweep import run_sweep
 
 TZ = "Asia/Shanghai"
 SHANGHAI = ZoneInfo(TZ)

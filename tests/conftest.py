@@ -127,7 +127,7 @@ def cli_env(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dic
 @pytest.fixture
 def pingan(cli_env: dict[str, str]):  # type: ignore[no-untyped-def]
     """Run a `pingan` command in-process; returns click's Result (exit_code, stdout, stderr)."""
-    from webapp.cli import cli
+    from webapp.cli.main import cli
 
     runner = CliRunner()
 

@@ -9,7 +9,7 @@ from workflow.clock import SystemClock
 from workflow.db import create_db_engine, session_factory
 from workflow.errors import TransitionRefused
 from workflow.models import Task
-from workflow.tasks import complete_task, reject_task
+from workflow.campaigns.tasks import complete_task, reject_task
 
 
 def main(url: str, task_id: int, rounds: int, label: str) -> None:

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from conftest import shanghai
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.campaigns import advance_campaign, start_campaign
+from workflow.campaigns.lifecycle import advance_campaign, start_campaign
 from workflow.clock import FixedClock
-from workflow.definitions import parse_definition
-from workflow.directory import import_organisation, person_by_email
-from workflow.escalation import escalate_due
-from workflow.hazards import (
+from workflow.definitions.reader import parse_definition
+from workflow.organisation.directory import import_organisation, person_by_email
+from workflow.escalation.levels import escalate_due
+from workflow.hazards.rectifications import (
     HazardReport,
     decide_extension,
     register_hazard,
@@ -26,11 +26,11 @@ from workflow.hazards import (
     submit_rectification,
     verify_rectification,
 )
-from workflow.incidents import IncidentReport, record_incident
+from workflow.assessment.incidents import IncidentReport, record_incident
 from workflow.models import Campaign, Task, Unit
-from workflow.organisation import parse_organisation
-from workflow.petitions import PetitionReport, process_petition, record_petition
-from workflow.tasks import complete_task
+from workflow.organisation.org_file import parse_organisation
+from workflow.petitions.handling import PetitionReport, process_petition, record_petition
+from workflow.campaigns.tasks import complete_task
 
 BASE_URL = "http://pingan.test"
 OPERATOR = Actor.operator("cli:test")

@@ -12,14 +12,14 @@ from sqlalchemy import select
 from conftest import shanghai
 from test_campaigns import RAILWAY, row_counts, start
 from webapp import create_app, wiring_of
-from webapp.auth import SignedInPerson
+from webapp.auth.identity import SignedInPerson
 from workflow.clock import FixedClock
-from workflow.definitions import parse_definition
-from workflow.directory import import_organisation, person_by_email
+from workflow.definitions.reader import parse_definition
+from workflow.organisation.directory import import_organisation, person_by_email
 from workflow.models import Person, Rectification, Task
-from workflow.organisation import parse_organisation
-from workflow.sweep import run_sweep
-from workflow.tokens import issue_token, revoke_tokens
+from workflow.organisation.org_file import parse_organisation
+from workflow.escalation.sweep import run_sweep
+from workflow.organisation.tokens import issue_token, revoke_tokens
 
 BASE_URL = "http://pingan.test"
 

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from report_scenario import Scenario
 from webapp import create_app, wiring_of
-from webapp.api_reports import OPENAPI_PATHS
+from webapp.api.reports import OPENAPI_PATHS
 from workflow.models import AuditEvent, Incident, OutboxMail, Petition, Score
-from workflow.tokens import issue_token
+from workflow.organisation.tokens import issue_token
 
 
 @pytest.fixture

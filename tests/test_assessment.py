@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from report_scenario import BASE_URL, OPERATOR, Scenario
-from workflow.assessment import ScoreSheet, assess, enter_scores
+from workflow.assessment.scores import ScoreSheet, assess, enter_scores
 from workflow.audit import trail
 from workflow.errors import Forbidden, InvalidInput, TransitionRefused
-from workflow.escalation import escalate_due
+from workflow.escalation.levels import escalate_due
 from workflow.models import AssessmentFinding, AuditEvent, Score
 
 FULL = {"meetings": 40, "measures": 30, "hazards": 30}

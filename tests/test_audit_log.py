@@ -31,10 +31,10 @@ from webapp import create_app, wiring_of
 from workflow.audit import Actor, record
 from workflow.clock import FixedClock
 from workflow.db import alembic_config, create_db_engine, current_revision, upgrade_schema
-from workflow.directory import import_organisation, person_by_email
+from workflow.organisation.directory import import_organisation, person_by_email
 from workflow.models import AuditEvent, Campaign, DeadlineExtension, Person, Task
-from workflow.organisation import parse_organisation
-from workflow.tokens import issue_token, revoke_tokens
+from workflow.organisation.org_file import parse_organisation
+from workflow.organisation.tokens import issue_token, revoke_tokens
 
 REFUSED = (sa_exc.IntegrityError, sa_exc.ProgrammingError)  # SQLite's RAISE(ABORT); PostgreSQL's exception
 TRIGGERS_REVISION = "0007"  # workflow/migrations/versions/0007_audit_events_append_only.py

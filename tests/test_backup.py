@@ -25,15 +25,15 @@ from sqlalchemy.pool import NullPool
 from conftest import scratch_postgres, shanghai
 from test_campaigns import OPERATOR
 from test_escalation import DEFINITION, actor, campaign, register, sweep  # noqa: F401 - campaign is a fixture
-from workflow.campaigns import start_campaign
+from workflow.campaigns.lifecycle import start_campaign
 from workflow.clock import FixedClock
 from workflow.db import create_db_engine, migrate, session_factory
-from workflow.definitions import parse_definition
-from workflow.hazards import HazardReport, register_hazard, submit_rectification, verify_rectification
+from workflow.definitions.reader import parse_definition
+from workflow.hazards.rectifications import HazardReport, register_hazard, submit_rectification, verify_rectification
 from workflow.models import AuditEvent, Campaign, Escalation, OutboxMail, Rectification, Task
-from workflow.tasks import complete_task
+from workflow.campaigns.tasks import complete_task
 
-PINGAN = [sys.executable, "-c", "from webapp.cli import main; main()"]
+PINGAN = [sys.executable, "-c", "from webapp.cli.main import main; main()"]
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def fresh_url(db_url: str, tmp_path: Path) -> Iterator[str]:
 
 def pingan_on(url: str, *args: str) -> Result:
     """Run a `pingan` command against the database at ``url``."""
-    from webapp.cli import cli
+    from webapp.cli.main import cli
 
     return CliRunner().invoke(cli, list(args), env={"PINGAN_DATABASE_URL": url}, catch_exceptions=False)
 

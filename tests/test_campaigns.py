@@ -9,14 +9,14 @@ from sqlalchemy import func, select
 
 from conftest import FIXTURES, shanghai
 from workflow.audit import Actor, trail
-from workflow.campaigns import advance_campaign, start_campaign
-from workflow.definitions import load_definition_file, parse_definition
-from workflow.directory import import_organisation, person_by_email
+from workflow.campaigns.lifecycle import advance_campaign, start_campaign
+from workflow.definitions.reader import load_definition_file, parse_definition
+from workflow.organisation.directory import import_organisation, person_by_email
 from workflow.errors import Conflict, Forbidden, NotFound, StartRefused, TransitionRefused
 from workflow.models import Base, Campaign, CampaignPhase, RoleBinding, Task, Unit
-from workflow.organisation import load_organisation_file, parse_organisation
-from workflow.status import campaign_status
-from workflow.tasks import complete_task, reject_task, verify_task
+from workflow.organisation.org_file import load_organisation_file, parse_organisation
+from workflow.views.progress import campaign_status
+from workflow.campaigns.tasks import complete_task, reject_task, verify_task
 
 OPERATOR = Actor.operator("cli:test")
 

@@ -140,7 +140,7 @@ def test_a_bad_pinned_clock_is_one_line(pingan, started, monkeypatch):
 
 def test_the_installed_command_runs_as_a_process(cli_env, files):
     """The console script itself (not click's test runner) starts, reads the environment and exits cleanly."""
-    pingan = [sys.executable, "-c", "from webapp.cli import main; main()"]
+    pingan = [sys.executable, "-c", "from webapp.cli.main import main; main()"]
     init = subprocess.run([*pingan, "init"], capture_output=True, text=True, timeout=60)
     assert init.returncode == 0, init.stderr
     bad = subprocess.run([*pingan, "advance", "12345"], capture_output=True, text=True, timeout=60)
@@ -149,7 +149,7 @@ def test_the_installed_command_runs_as_a_process(cli_env, files):
 
 @pytest.mark.slow
 def test_the_demo_builds_its_database_again_without_error(pingan, tmp_path, monkeypatch):
-    from workflow.directory import person_by_email
+    from workflow.organisation.directory import person_by_email
     from workflow.models import Escalation, Rectification, Task
 
     monkeypatch.setenv("PINGAN_INSTANCE_PATH", str(tmp_path / "demo-instance"))

@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from conftest import shanghai
 from test_campaigns import OPERATOR, railway, start, town  # noqa: F401 - fixtures
 from workflow.audit import trail
-from workflow.campaigns import start_campaign
+from workflow.campaigns.lifecycle import start_campaign
 from workflow.clock import FixedClock
-from workflow.definitions import parse_definition
-from workflow.directory import import_organisation
+from workflow.definitions.reader import parse_definition
+from workflow.organisation.directory import import_organisation
 from workflow.models import Escalation, OutboxMail, Task
-from workflow.organisation import parse_organisation
+from workflow.organisation.org_file import parse_organisation
 
 WORKER = Path(__file__).with_name("race_worker.py")
 PROCESSES, ROUNDS = 4, 60
@@ -63,7 +63,7 @@ def test_two_sweeps_at_once_escalate_and_mail_each_item_exactly_once(db_url, ses
         register(sessions, campaign_id, calendar, shanghai(2026, 9, 21, 10), deadline=date(2026, 9, 29),
                  description=f"隐患{n:03d}")
     monkeypatch.setenv("PINGAN_DATABASE_URL", db_url)
-    command = [sys.executable, "-c", "from webapp.cli import main; main()", "sweep", "--now", "2026-10-20T09:00"]
+    command = [sys.executable, "-c", "from webapp.cli.main import main; main()", "sweep", "--now", "2026-10-20T09:00"]
     sweeps = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
               for _ in range(2)]
     for process in sweeps:

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from workflow.definitions import (
+from workflow.definitions.reader import (
     DefinitionError,
     DefinitionNotFound,
     EscalationLevel,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from webapp.cli import cli
+from webapp.cli.main import cli
 
 ROOT = Path(__file__).parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))

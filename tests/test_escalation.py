@@ -11,12 +11,12 @@ from conftest import shanghai
 from test_campaigns import OPERATOR, row_counts
 from webapp.mail import mailer_from_env
 from workflow.audit import Actor, trail
-from workflow.campaigns import advance_campaign, start_campaign
+from workflow.campaigns.lifecycle import advance_campaign, start_campaign
 from workflow.clock import FixedClock
-from workflow.definitions import parse_definition
-from workflow.directory import import_organisation, person_by_email
+from workflow.definitions.reader import parse_definition
+from workflow.organisation.directory import import_organisation, person_by_email
 from workflow.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
-from workflow.hazards import (
+from workflow.hazards.rectifications import (
     HazardReport,
     decide_extension,
     register_hazard,
@@ -27,8 +27,8 @@ from workflow.hazards import (
     verify_rectification,
 )
 from workflow.models import Escalation, OutboxMail, Rectification
-from workflow.organisation import parse_organisation
-from workflow.sweep import run_sweep
+from workflow.organisation.org_file import parse_organisation
+from workflow.escalation.sweep import run_sweep
 
 BASE_URL = "http://pingan.test"
 

@@ -10,7 +10,7 @@ from test_campaigns import OPERATOR
 from test_escalation import actor, campaign, register, sweep  # noqa: F401 - campaign: the fixture, reused
 from workflow.clock import FixedClock
 from workflow.db import migrate
-from workflow.hazards import decide_extension, request_extension, submit_rectification
+from workflow.hazards.rectifications import decide_extension, request_extension, submit_rectification
 from workflow.models import Escalation, EscalationQueueEntry
 
 

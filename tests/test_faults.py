@@ -41,20 +41,20 @@ from webapp import wiring_of
 from webapp.mail import mailer_from_env
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.campaigns import start_campaign
+from workflow.campaigns.lifecycle import start_campaign
 from workflow.clock import FixedClock
 from workflow.db import create_db_engine, session_factory, upgrade_schema
-from workflow.definitions import parse_definition
-from workflow.directory import import_organisation
-from workflow.hazards import HazardReport, register_hazard
+from workflow.definitions.reader import parse_definition
+from workflow.organisation.directory import import_organisation
+from workflow.hazards.rectifications import HazardReport, register_hazard
 from workflow.models import Escalation, EvidenceFile, OutboxMail, Task
-from workflow.organisation import parse_organisation
-from workflow.outbox import BATCH_SIZE, backoff, deliver, enqueue, message_id
+from workflow.organisation.org_file import parse_organisation
+from workflow.mail.outbox import BATCH_SIZE, backoff, deliver, enqueue, message_id
 
 # the page fixtures (app over a started campaign, a signed-in browser), on SQLite and PostgreSQL
 site, visitor = test_web.site, test_web.visitor
 
-PINGAN = [sys.executable, "-c", "from webapp.cli import main; main()"]
+PINGAN = [sys.executable, "-c", "from webapp.cli.main import main; main()"]
 OPERATOR = Actor.operator("cli:fault-test")
 
 
@@ -428,9 +428,9 @@ def _populate_for_the_web(url: str) -> tuple[str, int]:
     from werkzeug.security import generate_password_hash
 
     from test_campaigns import start
-    from workflow.directory import person_by_email
+    from workflow.organisation.directory import person_by_email
     from workflow.models import Person
-    from workflow.tokens import issue_token
+    from workflow.organisation.tokens import issue_token
 
     engine = create_db_engine(url)
     upgrade_schema(engine)
@@ -534,7 +534,7 @@ def test_when_the_database_goes_away_the_app_answers_503_and_recovers_by_itself_
 
 VILLAGES = 60
 SWEEP_NOW = "2026-10-20T09:00"
-AFTER_THE_LEASE = "2026-10-20T09:15"  # workflow.outbox.LEASE (10 min) after SWEEP_NOW, and then some
+AFTER_THE_LEASE = "2026-10-20T09:15"  # workflow.mail.outbox.LEASE (10 min) after SWEEP_NOW, and then some
 SWEEP_DEFINITION = """
 id: fault-sweep
 version: 1
@@ -782,7 +782,7 @@ def test_a_sweep_killed_mid_transaction_and_mid_delivery_loses_and_doubles_nothi
     has its mails queued (same transaction). After the last run: the occurrences, the escalation steps and who was
     told of which item at which level are exactly those of the same campaign swept once without faults; every
     outbox mail was sent and reached the server. Each mail is marked sent in its own transaction right after the
-    server accepted it (workflow/outbox.py), so a mail handed to the server but not yet marked when the process
+    server accepted it (workflow/mail/outbox.py), so a mail handed to the server but not yet marked when the process
     died can only be the one in flight: it is sent again when the killed sender's lease on its batch runs out
     (the last runs sweep past it), and the Message-ID built from the outbox key makes the copy recognisable to
     the receiver. So: mails marked sent before kill 3 arrived exactly once; at most one mail arrived twice.

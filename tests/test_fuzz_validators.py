@@ -31,9 +31,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from webapp.cli import cli
-from workflow.definitions import Definition, DefinitionError, parse_definition
-from workflow.organisation import Organisation, OrganisationError, parse_organisation
+from webapp.cli.main import cli
+from workflow.definitions.reader import Definition, DefinitionError, parse_definition
+from workflow.organisation.org_file import Organisation, OrganisationError, parse_organisation
 from workflow.sourcefile import MAX_NESTING, SourceError
 
 ROOT = Path(__file__).resolve().parent.parent

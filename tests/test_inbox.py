@@ -11,17 +11,17 @@ from test_api import DEFINITION, ORG, register
 from conftest import shanghai
 from test_campaigns import OPERATOR, start
 from workflow.audit import Actor
-from workflow.campaigns import advance_campaign
+from workflow.campaigns.lifecycle import advance_campaign
 from workflow.clock import FixedClock
-from workflow.definitions import parse_definition
-from workflow.directory import import_organisation, person_by_email
+from workflow.definitions.reader import parse_definition
+from workflow.organisation.directory import import_organisation, person_by_email
 from workflow.errors import NotFound
-from workflow.inbox import done_items, inbox
+from workflow.views.inbox import done_items, inbox
 from workflow.models import Task
-from workflow.organisation import parse_organisation
-from workflow.standing import campaign_standing, escalated_to
-from workflow.sweep import run_sweep
-from workflow.tasks import complete_task
+from workflow.organisation.org_file import parse_organisation
+from workflow.views.standing import campaign_standing, escalated_to
+from workflow.escalation.sweep import run_sweep
+from workflow.campaigns.tasks import complete_task
 
 # the fixtures of the API tests (their `campaign` is this module's own, below)
 app, as_person = test_api.app, test_api.as_person

@@ -11,11 +11,11 @@ from report_scenario import BASE_URL, Scenario
 from webapp.mail import mailer_from_env
 from workflow.audit import trail
 from workflow.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
-from workflow.escalation import escalate_due
-from workflow.incidents import IncidentReport, list_incidents, record_incident
+from workflow.escalation.levels import escalate_due
+from workflow.assessment.incidents import IncidentReport, list_incidents, record_incident
 from workflow.models import AuditEvent, Escalation, Incident, OutboxMail, Petition
-from workflow.outbox import deliver
-from workflow.petitions import PetitionReport, process_petition, record_petition
+from workflow.mail.outbox import deliver
+from workflow.petitions.handling import PetitionReport, process_petition, record_petition
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def test_a_village_head_records_incidents_of_their_own_village_only(scenario):
 
 
 def test_pingan_incident_record_from_the_command_line(scenario, pingan):
-    import webapp.cli_reports  # noqa: F401 - registers the commands on the `pingan` group
+    import webapp.cli.reports  # noqa: F401 - registers the commands on the `pingan` group
 
     done = pingan("incident", "record", str(scenario.campaign), "--kind", "cattle", "--unit", "north", "--date",
                   "2026-05-10", "--description", "耕牛挡道", now="2026-05-12T10:00")

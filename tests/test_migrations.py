@@ -22,18 +22,18 @@ from test_campaigns import OPERATOR
 from test_escalation import BASE_URL, DEFINITION, ORG, register
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.campaigns import start_campaign
+from workflow.campaigns.lifecycle import start_campaign
 from workflow.clock import FixedClock
 from workflow.db import alembic_config, create_db_engine, current_revision, migrate, session_factory, upgrade_schema
-from workflow.definitions import parse_definition
-from workflow.directory import import_organisation, person_by_email
-from workflow.evidence import AcceptedUpload, attach_evidence
-from workflow.hazards import submit_rectification
+from workflow.definitions.reader import parse_definition
+from workflow.organisation.directory import import_organisation, person_by_email
+from workflow.hazards.evidence import AcceptedUpload, attach_evidence
+from workflow.hazards.rectifications import submit_rectification
 from workflow.models import Campaign, Task
-from workflow.organisation import parse_organisation
-from workflow.sweep import run_sweep
-from workflow.tasks import complete_task
-from workflow.tokens import issue_token
+from workflow.organisation.org_file import parse_organisation
+from workflow.escalation.sweep import run_sweep
+from workflow.campaigns.tasks import complete_task
+from workflow.organisation.tokens import issue_token
 
 Rows = dict[str, dict[tuple, dict[str, Any]]]
 
@@ -192,7 +192,7 @@ def test_pingan_init_upgrades_an_old_database_whose_rows_refer_to_each_other(new
     """A database left at 0002 (rectifications, one found during a task) is brought to head by `pingan init`."""
     from click.testing import CliRunner
 
-    from webapp.cli import cli
+    from webapp.cli.main import cli
 
     engine = create_db_engine(new_database)
     try:

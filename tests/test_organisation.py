@@ -8,7 +8,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from workflow.organisation import (
+from workflow.organisation.org_file import (
     OrganisationError,
     PersonSpec,
     SiteSpec,

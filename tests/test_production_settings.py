@@ -22,18 +22,18 @@ from sqlalchemy.exc import OperationalError
 
 from conftest import POSTGRES_URL, shanghai
 from webapp import create_app
-from webapp.cli import cli
+from webapp.cli.main import cli
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.campaigns import start_campaign
+from workflow.campaigns.lifecycle import start_campaign
 from workflow.clock import FixedClock
 from workflow.db import create_db_engine, session_factory, upgrade_schema
-from workflow.definitions import parse_definition
-from workflow.directory import import_organisation
+from workflow.definitions.reader import parse_definition
+from workflow.organisation.directory import import_organisation
 from workflow.errors import InvalidInput
 from workflow.models import Task
-from workflow.organisation import parse_organisation
-from workflow.tokens import issue_token
+from workflow.organisation.org_file import parse_organisation
+from workflow.organisation.tokens import issue_token
 
 ROOT = Path(__file__).parent.parent
 PASSWORD = "Village-Head-Passw0rd-7f3a"
@@ -218,7 +218,7 @@ def test_the_scheduler_logs_json_lines(tmp_path):
     database = tmp_path / "pingan.sqlite"
     environment = {**os.environ, "PINGAN_DATABASE_URL": f"sqlite:///{database}", "PINGAN_LOG_FORMAT": "json",
                    "PINGAN_INSTANCE_PATH": str(tmp_path), "PINGAN_NOW": "2026-05-01T09:00"}
-    command = [sys.executable, "-c", "from webapp.cli import main; main()"]
+    command = [sys.executable, "-c", "from webapp.cli.main import main; main()"]
     subprocess.run([*command, "init"], env=environment, check=True, capture_output=True, timeout=120)
     scheduler = subprocess.Popen([*command, "scheduler", "--interval", "0.5"], env=environment,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -240,7 +240,7 @@ def test_gunicorn_and_its_workers_log_json_lines_with_the_path_but_not_the_query
     environment = {**os.environ, "PINGAN_DATABASE_URL": f"sqlite:///{database}", "PINGAN_LOG_FORMAT": "json",
                    "PINGAN_INSTANCE_PATH": str(tmp_path), "PINGAN_SECRET_KEY": "test",
                    "GUNICORN_CMD_ARGS": _image_gunicorn_args()}
-    subprocess.run([sys.executable, "-c", "from webapp.cli import main; main()", "init"], env=environment,
+    subprocess.run([sys.executable, "-c", "from webapp.cli.main import main; main()", "init"], env=environment,
                    check=True, capture_output=True, timeout=120)
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",

@@ -29,12 +29,12 @@ from conftest import scratch_postgres
 from webapp.mail import mailer_from_env
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.campaigns import start_campaign
+from workflow.campaigns.lifecycle import start_campaign
 from workflow.clock import FixedClock, end_of_day
 from workflow.db import create_db_engine, session_factory, upgrade_schema
-from workflow.definitions import parse_definition
-from workflow.digest import send_digests
-from workflow.inbox import done_items, inbox
+from workflow.definitions.reader import parse_definition
+from workflow.escalation.digest import send_digests
+from workflow.views.inbox import done_items, inbox
 from workflow.models import (
     ApiToken,
     Campaign,
@@ -47,10 +47,10 @@ from workflow.models import (
     Task,
     Unit,
 )
-from workflow.report import build_report
-from workflow.sweep import run_sweep
-from workflow.tasks import complete_task
-from workflow.tokens import person_for_token, token_digest
+from workflow.views.report import build_report
+from workflow.escalation.sweep import run_sweep
+from workflow.campaigns.tasks import complete_task
+from workflow.organisation.tokens import person_for_token, token_digest
 
 VILLAGES, PEOPLE_PER_VILLAGE = 200, 10  # 2,000 assignees
 CAMPAIGNS, TASKS, RECTIFICATIONS, ESCALATIONS, SENT_MAILS, QUEUED = 100, 100_000, 20_000, 30_000, 50_000, 30_000

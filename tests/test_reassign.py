@@ -7,14 +7,14 @@ from test_api import DEFINITION, HAZARD, ORG
 
 from test_campaigns import OPERATOR, row_counts, start
 from workflow.audit import Actor, trail
-from workflow.definitions import parse_definition
-from workflow.directory import import_organisation, person_by_email
+from workflow.definitions.reader import parse_definition
+from workflow.organisation.directory import import_organisation, person_by_email
 from workflow.errors import Conflict, Forbidden, InvalidInput, NotFound
-from workflow.hazards import HazardReport, register_hazard
+from workflow.hazards.rectifications import HazardReport, register_hazard
 from workflow.models import OutboxMail, Rectification, RoleBinding, Task
-from workflow.organisation import parse_organisation
-from workflow.reassign import hand_over, reassign_rectification, reassign_task
-from workflow.tasks import complete_task
+from workflow.organisation.org_file import parse_organisation
+from workflow.campaigns.reassign import hand_over, reassign_rectification, reassign_task
+from workflow.campaigns.tasks import complete_task
 
 BASE_URL = "http://pingan.test"
 SUCCESSOR = """

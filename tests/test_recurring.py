@@ -9,14 +9,14 @@ from sqlalchemy import func, select
 from conftest import shanghai
 from test_campaigns import OPERATOR
 from workflow.audit import Actor
-from workflow.campaigns import advance_campaign, start_campaign
+from workflow.campaigns.lifecycle import advance_campaign, start_campaign
 from workflow.clock import FixedClock
-from workflow.definitions import parse_definition
-from workflow.directory import import_organisation, person_by_email
+from workflow.definitions.reader import parse_definition
+from workflow.organisation.directory import import_organisation, person_by_email
 from workflow.errors import StartRefused
 from workflow.models import OutboxMail, Task
-from workflow.organisation import parse_organisation
-from workflow.sweep import run_sweep
+from workflow.organisation.org_file import parse_organisation
+from workflow.escalation.sweep import run_sweep
 
 ORG = """
 units:
@@ -225,7 +225,7 @@ def test_the_weekly_duty_lands_on_the_federation_chair(sessions, campaign, calen
 
 
 def test_a_person_with_a_duty_is_an_actor_who_can_check_it_off(sessions, campaign, calendar):
-    from workflow.tasks import complete_task
+    from workflow.campaigns.tasks import complete_task
 
     advance(sessions, campaign, shanghai(2026, 6, 3, 10), calendar)
     sweep(sessions, shanghai(2026, 6, 3, 10, 30))
@@ -238,7 +238,7 @@ def test_a_person_with_a_duty_is_an_actor_who_can_check_it_off(sessions, campaig
 
 
 def test_the_daily_digest_goes_once_a_working_day_to_each_person_with_work_due(sessions, campaign, calendar):
-    from workflow.digest import send_digests
+    from workflow.escalation.digest import send_digests
 
     def digests(when):
         with sessions.begin() as session:

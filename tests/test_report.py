@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 
 from report_scenario import OPERATOR, Scenario
 from workflow.errors import NotFound
-from workflow.report import UNIT_COLUMNS, build_report
-from workflow.report_files import report_csv, report_xlsx
+from workflow.views.report import UNIT_COLUMNS, build_report
+from workflow.views.report_files import report_csv, report_xlsx
 
 # per unit: tasks, done, rectifications, closed, 整改率, 按期整改率, 逾期未整改数, escalations (levels ≥ 1)
 EXPECTED_UNITS = {
@@ -128,7 +128,7 @@ def test_the_report_is_for_the_leading_group_only(scenario):
 
 
 def test_pingan_report_writes_json_csv_and_xlsx(scenario, pingan, tmp_path):
-    import webapp.cli_reports  # noqa: F401 - registers the commands on the `pingan` group
+    import webapp.cli.reports  # noqa: F401 - registers the commands on the `pingan` group
 
     now = "2026-05-27T10:00"
     printed = pingan("report", str(scenario.campaign), now=now)

@@ -27,15 +27,15 @@ from sqlalchemy.orm import Session
 from conftest import POSTGRES_URL, shanghai
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.campaigns import start_campaign
+from workflow.campaigns.lifecycle import start_campaign
 from workflow.clock import FixedClock
 from workflow.db import create_db_engine, session_factory, upgrade_schema
-from workflow.definitions import parse_definition
-from workflow.directory import import_organisation
-from workflow.hazards import HazardReport, register_hazard
+from workflow.definitions.reader import parse_definition
+from workflow.organisation.directory import import_organisation
+from workflow.hazards.rectifications import HazardReport, register_hazard
 from workflow.models import AuditEvent, Escalation, OutboxMail, Person, Task
-from workflow.organisation import parse_organisation
-from workflow.tokens import issue_token
+from workflow.organisation.org_file import parse_organisation
+from workflow.organisation.tokens import issue_token
 
 UNITS, CLIENTS = 200, 20
 DEFINITION = """
@@ -126,7 +126,7 @@ def test_many_workers_and_two_schedulers_do_everything_exactly_once(pg_url, smtp
     web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "4", "--bind", f"127.0.0.1:{port}",
                             "--graceful-timeout", "5", "webapp.wsgi:app"], env=env, stdout=logs["web"],
                            stderr=subprocess.STDOUT)
-    scheduler = [sys.executable, "-c", "from webapp.cli import main; main()", "scheduler", "--interval", "1"]
+    scheduler = [sys.executable, "-c", "from webapp.cli.main import main; main()", "scheduler", "--interval", "1"]
     leader = subprocess.Popen(scheduler, env=env, stdout=logs["scheduler-a"], stderr=subprocess.STDOUT)
     time.sleep(2)
     standby = subprocess.Popen(scheduler, env=env, stdout=logs["scheduler-b"], stderr=subprocess.STDOUT)

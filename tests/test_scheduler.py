@@ -19,9 +19,9 @@ from sqlalchemy import create_engine, func, select, text
 from conftest import scratch_postgres, shanghai
 from test_escalation import campaign, register  # noqa: F401 - campaign is a fixture
 from workflow.models import Escalation, OutboxMail
-from workflow.scheduler import FileLeaderLock, run_scheduler
+from workflow.escalation.scheduler import FileLeaderLock, run_scheduler
 
-PINGAN = [sys.executable, "-c", "from webapp.cli import main; main()"]
+PINGAN = [sys.executable, "-c", "from webapp.cli.main import main; main()"]
 PINNED_NOW = "2026-10-20T09:00"  # every level of a hazard due on 2026-09-29 has come due
 INTERVAL = 1
 STARTUP = 20  # seconds for a process to start and report, generous: two shared cores, other test runs

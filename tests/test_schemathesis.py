@@ -33,9 +33,9 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import select
 from test_api import app, campaign, register  # noqa: F401 - the API tests' fixtures: a campaign for the town
 
-from workflow.directory import person_by_email
+from workflow.organisation.directory import person_by_email
 from workflow.models import Task
-from workflow.tokens import issue_token
+from workflow.organisation.tokens import issue_token
 
 # bounded: every operation × both modes × two kinds of ids × two databases must stay well under two minutes
 EXAMPLES = 12

@@ -13,13 +13,13 @@ from sqlalchemy import select
 
 from conftest import SHANGHAI
 from workflow.audit import Actor
-from workflow.campaigns import start_campaign
+from workflow.campaigns.lifecycle import start_campaign
 from workflow.clock import FixedClock
-from workflow.definitions import DefinitionError, load_definition_file, parse_definition
-from workflow.directory import import_organisation
+from workflow.definitions.reader import DefinitionError, load_definition_file, parse_definition
+from workflow.organisation.directory import import_organisation
 from workflow.models import Campaign, CampaignPhase, Task
-from workflow.organisation import load_organisation_file
-from workflow.recurring import period_starts
+from workflow.organisation.org_file import load_organisation_file
+from workflow.campaigns.recurring import period_starts
 
 SHIPPED = Path(__file__).parent.parent / "definitions"
 DEFINITIONS = sorted(SHIPPED.glob("*.yaml"))

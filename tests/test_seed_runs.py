@@ -10,15 +10,15 @@ from sqlalchemy import func, select
 
 from test_campaigns import OPERATOR
 from workflow.calendar import load_calendar
-from workflow.campaigns import advance_campaign, start_campaign
+from workflow.campaigns.lifecycle import advance_campaign, start_campaign
 from workflow.clock import FixedClock
-from workflow.definitions import load_definition_file
-from workflow.directory import import_organisation
+from workflow.definitions.reader import load_definition_file
+from workflow.organisation.directory import import_organisation
 from workflow.errors import TransitionRefused
 from workflow.models import Campaign, CampaignPhase, Task
-from workflow.organisation import load_organisation_file
-from workflow.sweep import run_sweep
-from workflow.tasks import complete_task
+from workflow.organisation.org_file import load_organisation_file
+from workflow.escalation.sweep import run_sweep
+from workflow.campaigns.tasks import complete_task
 
 SHIPPED = Path(__file__).parent.parent / "definitions"
 SEEDS = [

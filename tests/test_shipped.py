@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 import yaml
 
-from workflow.definitions import find_definition, load_definition_file
-from workflow.organisation import load_organisation_file
+from workflow.definitions.reader import find_definition, load_definition_file
+from workflow.organisation.org_file import load_organisation_file
 
 SHIPPED = Path(__file__).parent.parent / "definitions"
 DEFINITIONS = sorted(SHIPPED.glob("*.yaml"))

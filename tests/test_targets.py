@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 
 from report_scenario import DEFINITION, OPERATOR, Scenario
-from workflow.hazards import decide_extension, request_extension
-from workflow.targets import periods, target_status
+from workflow.hazards.rectifications import decide_extension, request_extension
+from workflow.assessment.targets import periods, target_status
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from test_campaigns import TOWN
-from workflow.directory import import_organisation, person_by_email
+from workflow.organisation.directory import import_organisation, person_by_email
 from workflow.errors import NotFound
 from workflow.models import ApiToken
-from workflow.organisation import parse_organisation
-from workflow.tokens import issue_token, person_for_token, revoke_tokens
+from workflow.organisation.org_file import parse_organisation
+from workflow.organisation.tokens import issue_token, person_for_token, revoke_tokens
 
 
 @pytest.fixture

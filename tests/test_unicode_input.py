@@ -28,14 +28,14 @@ from test_campaigns import start
 from webapp import create_app, wiring_of
 from workflow.calendar import WorkingCalendar
 from workflow.clock import FixedClock
-from workflow.definitions import DefinitionError, parse_definition
-from workflow.directory import import_organisation, person_by_email
-from workflow.evidence import clean_file_name
-from workflow.hazards import TEXT_LIMIT
+from workflow.definitions.reader import DefinitionError, parse_definition
+from workflow.organisation.directory import import_organisation, person_by_email
+from workflow.hazards.evidence import clean_file_name
+from workflow.hazards.rectifications import TEXT_LIMIT
 from workflow.models import AuditEvent, EvidenceFile, OutboxMail, Person, Rectification, Task
-from workflow.organisation import parse_organisation
-from workflow.tasks import NOTE_LIMIT
-from workflow.tokens import issue_token
+from workflow.organisation.org_file import parse_organisation
+from workflow.campaigns.tasks import NOTE_LIMIT
+from workflow.organisation.tokens import issue_token
 
 PASSWORD = "correct horse"
 BASE_URL = "http://pingan.test"

@@ -20,11 +20,11 @@ from test_campaigns import OPERATOR, start
 from webapp import create_app, wiring_of
 from workflow.calendar import WorkingCalendar
 from workflow.clock import FixedClock
-from workflow.definitions import parse_definition
-from workflow.directory import import_organisation, person_by_email
-from workflow.hazards import HazardReport, register_hazard
+from workflow.definitions.reader import parse_definition
+from workflow.organisation.directory import import_organisation, person_by_email
+from workflow.hazards.rectifications import HazardReport, register_hazard
 from workflow.models import EvidenceFile, Person, Task
-from workflow.organisation import parse_organisation
+from workflow.organisation.org_file import parse_organisation
 
 PASSWORD = "correct horse"
 BASE_URL = "http://pingan.test"

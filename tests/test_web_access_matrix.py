@@ -44,12 +44,12 @@ from werkzeug.routing import AnyConverter
 from werkzeug.security import generate_password_hash
 
 from test_campaigns import RAILWAY, start
-from workflow.definitions import parse_definition
-from workflow.directory import import_organisation, person_by_email
-from workflow.hazards import submit_rectification
+from workflow.definitions.reader import parse_definition
+from workflow.organisation.directory import import_organisation, person_by_email
+from workflow.hazards.rectifications import submit_rectification
 from workflow.models import Base, EvidenceFile, Person, Task
-from workflow.organisation import parse_organisation
-from workflow.tasks import complete_task
+from workflow.organisation.org_file import parse_organisation
+from workflow.campaigns.tasks import complete_task
 
 # the report pages' fixtures: report_scenario's campaign, served by the app on this test's database
 site, scenario = test_web_reports.site, test_web_reports.scenario

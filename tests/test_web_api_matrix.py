@@ -21,9 +21,9 @@ from test_web_access_matrix import print_past_capture, start_another_campaign
 from report_scenario import Scenario
 from test_campaigns import row_counts
 from webapp import create_app, wiring_of
-from workflow.directory import person_by_email
+from workflow.organisation.directory import person_by_email
 from workflow.models import Task
-from workflow.tokens import issue_token
+from workflow.organisation.tokens import issue_token
 
 # the fixtures of the API tests
 app, as_person, campaign = test_api.app, test_api.as_person, test_api.campaign

@@ -11,7 +11,7 @@ from conftest import shanghai
 from webapp import wiring_of
 from workflow.clock import FixedClock
 from workflow.models import AuditEvent, OutboxMail, Rectification, Task
-from workflow.sweep import run_sweep
+from workflow.escalation.sweep import run_sweep
 
 # the fixtures of the page tests
 db_url, site, visitor = test_web.db_url, test_web.site, test_web.visitor

@@ -36,10 +36,10 @@ from conftest import shanghai
 from webapp import create_app, wiring_of
 from webapp.mail import mailer_from_env
 from workflow.clock import FixedClock
-from workflow.directory import person_by_email
+from workflow.organisation.directory import person_by_email
 from workflow.models import Base, Campaign, EvidenceFile, OutboxMail, Rectification, Task
-from workflow.sweep import run_sweep
-from workflow.tokens import issue_token
+from workflow.escalation.sweep import run_sweep
+from workflow.organisation.tokens import issue_token
 
 SCRIPT = "<script>alert(1)</script>"
 ATTRIBUTE_BREAK = '"><img src=x onerror=alert(1)>'

@@ -17,7 +17,7 @@ from werkzeug.security import generate_password_hash
 
 from report_scenario import BASE_URL, DEFINITION, Scenario
 from webapp import create_app, wiring_of
-from workflow.assessment import ScoreSheet, enter_scores
+from workflow.assessment.scores import ScoreSheet, enter_scores
 from workflow.clock import FixedClock
 from workflow.models import AuditEvent, Incident, OutboxMail, Person, Petition, Score, Task
 

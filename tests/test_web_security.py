@@ -8,7 +8,8 @@ import test_web
 from sqlalchemy import select
 from test_web import PASSWORD, Visitor, task_id, text
 
-from webapp import create_app, signin, wiring_of
+from webapp import create_app, wiring_of
+from webapp.auth import signin
 from workflow.clock import FixedClock
 from workflow.models import LoginFailure, Task
 

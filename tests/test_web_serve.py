@@ -30,7 +30,7 @@ def test_serve_answers_over_http_with_waitress_and_stops_on_sigterm(db_url, tmp_
     port = free_port()
     env = {**os.environ, "PINGAN_DATABASE_URL": db_url, "PINGAN_SECRET_KEY": "serve-test",
            "PINGAN_INSTANCE_PATH": str(tmp_path / "instance")}
-    process = subprocess.Popen([sys.executable, "-c", "from webapp.cli import main; main()", "serve", "--port",
+    process = subprocess.Popen([sys.executable, "-c", "from webapp.cli.main import main; main()", "serve", "--port",
                                 str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline, answer = time.monotonic() + 30, None

@@ -49,37 +49,30 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["pingan"] = Wiring(engine=engine, sessions=session_factory(engine), clock=app.config["CLOCK"])
     Mail(app)  # reads MAIL_* once, so after the configuration above (PITFALLS.md)
 
-    from webapp import (
-        api,
-        api_reports,
-        auth,
+    from webapp import errors, health, i18n, security
+    from webapp.api import openapi, reports, routes
+    from webapp.auth import identity, signin
+    from webapp.pages import (
         campaigns,
-        errors,
-        hazard_pages,
-        health,
-        i18n,
+        hazards,
         inbox,
-        incident_pages,
+        incidents,
         items,
         leaders,
-        openapi,
-        petition_pages,
-        report_pages,
-        score_pages,
-        security,
-        signin,
+        petitions,
+        scores,
     )
+    from webapp.pages import reports as report_pages
 
-    auth.init_login(app)
+    identity.init_login(app)
     i18n.init_i18n(app)
     security.init_security(app)
     errors.init_errors(app)
-    app.register_blueprint(api.blueprint, url_prefix="/api/v1")
-    app.register_blueprint(api_reports.reports_api, url_prefix="/api/v1")
+    app.register_blueprint(routes.blueprint, url_prefix="/api/v1")
+    app.register_blueprint(reports.reports_api, url_prefix="/api/v1")
     app.register_blueprint(openapi.blueprint, url_prefix="/api/v1")
     app.register_blueprint(health.health)  # /healthz, /readyz for load balancers: no sign-in
-    for pages in (signin, inbox, items, campaigns, hazard_pages, leaders, report_pages, incident_pages, score_pages,
-                  petition_pages):
+    for pages in (signin, inbox, items, campaigns, hazards, leaders, report_pages, incidents, scores, petitions):
         app.register_blueprint(pages.blueprint)
     return app
 

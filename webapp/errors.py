@@ -104,7 +104,7 @@ def _database_unavailable(error: Exception) -> Response:
         response = error_response(503, "unavailable", "the database cannot be reached just now; try again shortly")
     else:
         # the page's header asks who is signed in, which needs the database that just failed
-        from webapp.auth import login_manager
+        from webapp.auth.identity import login_manager
 
         g._login_user = login_manager.anonymous_user()  # Flask-Login 0.6 keeps the request's user here
         body, status = _page(503, None)

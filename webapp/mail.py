@@ -1,4 +1,4 @@
-"""The Mailer of ``workflow.outbox`` implemented with Flask-Mail: one connection per batch, one recipient per message."""
+"""The Mailer of ``workflow.mail.outbox`` implemented with Flask-Mail: one connection per batch, one recipient per message."""
 from __future__ import annotations
 
 import socket
@@ -10,7 +10,7 @@ from typing import TextIO
 from flask import Flask
 from flask_mail import Connection, Mail, Message
 
-from workflow.outbox import OutgoingMail
+from workflow.mail.outbox import OutgoingMail
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 

@@ -34,7 +34,7 @@ class Wiring:
         """A new session for one transaction; ``readonly`` begins it now, so that it does not queue behind writers.
 
         ``transaction(session=…)`` ends it; the API opens it first to look its token up in, so that a request
-        checks out one connection and runs one transaction (``webapp/api.py``).
+        checks out one connection and runs one transaction (``webapp/api/routes.py``).
         """
         session = self.sessions()
         if readonly:

@@ -24,15 +24,15 @@ from werkzeug.security import generate_password_hash
 
 from test_campaigns import OPERATOR
 from workflow.calendar import WorkingCalendar
-from workflow.campaigns import start_campaign
+from workflow.campaigns.lifecycle import start_campaign
 from workflow.clock import FixedClock, parse_instant
 from workflow.db import create_db_engine, session_factory
-from workflow.definitions import parse_definition
-from workflow.directory import import_organisation
-from workflow.hazards import HazardReport, register_hazard
+from workflow.definitions.reader import parse_definition
+from workflow.organisation.directory import import_organisation
+from workflow.hazards.rectifications import HazardReport, register_hazard
 from workflow.models import Person
-from workflow.organisation import parse_organisation
-from workflow.sweep import run_sweep
+from workflow.organisation.org_file import parse_organisation
+from workflow.escalation.sweep import run_sweep
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -75,7 +75,7 @@ def serving(url: str, now: str, instance: Path) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "PINGAN_DATABASE_URL": url, "PINGAN_NOW": now, "PINGAN_SECRET_KEY": "browser-test-key",
            "PINGAN_INSTANCE_PATH": str(instance), "PINGAN_BASE_URL": f"http://127.0.0.1:{port}"}
-    command = [sys.executable, "-c", "from webapp.cli import main; main()", "serve", "--host", "127.0.0.1",
+    command = [sys.executable, "-c", "from webapp.cli.main import main; main()", "serve", "--host", "127.0.0.1",
                "--port", str(port), "--threads", "4"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

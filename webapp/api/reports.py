@@ -1,0 +1,265 @@
+"""The JSON API of incidents, letters and visits, scores and the report (``reports_api``, under ``/api/v1``).
+
+Same contract as ``webapp/api/routes.py``, whose helpers it uses: the shape of the
+input is checked here, one engine call runs in one transaction, errors take
+the API's error shape. ``OPENAPI_PATHS`` (and the ``OPERATIONS``, ``BODIES``,
+``SCHEMAS`` it is built from) describe these routes for ``webapp/api/openapi.py``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from webapp.api.routes import (
+    _base_url,
+    _body,
+    _by,
+    _calendar,
+    _clock,
+    _date,
+    _integer,
+    _text,
+    _transaction,
+    authenticate,
+    not_cached,
+)
+from webapp.api.description import Operation, PathSet, describe, operation_spec
+from workflow.assessment.scores import ScoreSheet, assess, enter_scores
+from workflow.errors import InvalidInput
+from workflow.assessment.incidents import IncidentReport, list_incidents, record_incident
+from workflow.models import Incident, Petition
+from workflow.petitions.handling import PetitionReport, process_petition, record_petition
+from workflow.views.report import CampaignReport, build_report
+from workflow.views.report_files import report_csv, report_xlsx
+
+reports_api = Blueprint("reports_api", __name__)
+reports_api.before_request(authenticate)
+reports_api.after_request(not_cached)
+
+FORMATS = {"json": None, "csv": "text/csv; charset=utf-8",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+INCIDENT_FIELDS = ("kind", "unit", "occurred_on", "description")
+PETITION_FIELDS = ("subject", "channel", "petitioner", "unit", "responsible", "received_on", "deadline",
+                   "deadline_working_days")
+
+
+@reports_api.get("/campaigns/<int:campaign_id>/report")
+def report(campaign_id: int) -> Response:
+    chosen = request.args.get("format", "json")
+    if chosen not in FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}; got {chosen!r}")
+    table = request.args.get("table", "units")
+    with _transaction(readonly=True) as session:
+        built = build_report(session, campaign_id, by=_by(), clock=_clock(),
+                             with_ledger=chosen != "csv" or table == "ledger")
+    if chosen == "json":
+        # not jsonify: its sorted keys and escaped Chinese cost a third more on a 14 MB report
+        return Response(json.dumps(built.to_dict(), ensure_ascii=False, separators=(",", ":")),
+                        content_type="application/json")
+    return report_file(built, chosen, table)
+
+
+def report_file(built: CampaignReport, chosen: str, table: str = "units") -> Response:
+    """The report as a download: one table as CSV, or the workbook as XLSX (for the API and the report page)."""
+    campaign_id = built.campaign["id"]
+    content = report_csv(built, table) if chosen == "csv" else report_xlsx(built)
+    name = f"campaign-{campaign_id}-{table}.csv" if chosen == "csv" else f"campaign-{campaign_id}-report.xlsx"
+    return Response(content, content_type=FORMATS[chosen],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@reports_api.post("/campaigns/<int:campaign_id>/incidents")
+def new_incident(campaign_id: int) -> tuple[Response, int]:
+    body = _body(*INCIDENT_FIELDS)
+    entry = IncidentReport(kind=_text(body, "kind") or "", unit=_text(body, "unit"),
+                           occurred_on=_date(body, "occurred_on"), description=_text(body, "description"))
+    with _transaction() as session:
+        incident = record_incident(session, campaign_id, entry, by=_by(), clock=_clock(), base_url=_base_url())
+        return jsonify(incident_json(incident)), 201
+
+
+@reports_api.get("/campaigns/<int:campaign_id>/incidents")
+def incidents(campaign_id: int) -> Response:
+    with _transaction(readonly=True) as session:
+        entries = list_incidents(session, campaign_id, by=_by(), kind=request.args.get("kind"),
+                                 unit=request.args.get("unit"))
+        return jsonify([{**asdict(entry), "occurred_on": entry.occurred_on.isoformat(),
+                         "notified": list(entry.notified)} for entry in entries])
+
+
+@reports_api.post("/campaigns/<int:campaign_id>/petitions")
+def new_petition(campaign_id: int) -> tuple[Response, int]:
+    body = _body(*PETITION_FIELDS)
+    entry = PetitionReport(subject=_text(body, "subject"), channel=_text(body, "channel") or "letter",
+                           petitioner=_text(body, "petitioner"), unit=_text(body, "unit"),
+                           responsible=_text(body, "responsible"), received_on=_date(body, "received_on"),
+                           deadline=_date(body, "deadline"),
+                           deadline_working_days=_integer(body, "deadline_working_days"))
+    with _transaction() as session:
+        petition = record_petition(session, campaign_id, entry, by=_by(), clock=_clock(),
+                                   calendar=_calendar(session), base_url=_base_url())
+        return jsonify(petition_json(petition)), 201
+
+
+@reports_api.post("/petitions/<int:petition_id>/process")
+def process(petition_id: int) -> Response:
+    body = _body("outcome")
+    with _transaction() as session:
+        return jsonify(petition_json(process_petition(session, petition_id, by=_by(), clock=_clock(),
+                                                      outcome=_text(body, "outcome"))))
+
+
+@reports_api.put("/campaigns/<int:campaign_id>/scores/<unit_code>")
+def scores(campaign_id: int, unit_code: str) -> Response:
+    body = _body("items", "vetoes", "criticisms")
+    sheet = ScoreSheet(items=_object(body, "items"), vetoes=_object(body, "vetoes"),
+                       criticisms=_object(body, "criticisms"))
+    with _transaction() as session:
+        result = enter_scores(session, campaign_id, unit_code, sheet, by=_by(), clock=_clock())
+        return jsonify({**asdict(result), "vetoed": result.vetoed})
+
+
+@reports_api.get("/campaigns/<int:campaign_id>/assessment")
+def assessment(campaign_id: int) -> Response:
+    with _transaction(readonly=True) as session:
+        return jsonify(assess(session, campaign_id, by=_by(), clock=_clock()).to_dict())
+
+
+# --- JSON shapes ---------------------------------------------------------------------------------------------------
+
+def incident_json(incident: Incident) -> dict[str, Any]:
+    return {"id": incident.id, "campaign_id": incident.campaign_id, "kind": incident.kind,
+            "unit": {"code": incident.unit.code, "name": incident.unit.name},
+            "occurred_on": incident.occurred_on.isoformat(), "description": incident.description,
+            "recorded_at": incident.recorded_at.isoformat()}
+
+
+def petition_json(petition: Petition) -> dict[str, Any]:
+    unit = petition.unit
+    return {"id": petition.id, "campaign_id": petition.campaign_id, "channel": petition.channel,
+            "petitioner": petition.petitioner, "subject": petition.subject, "state": petition.state,
+            "unit": {"code": unit.code, "name": unit.name} if unit else None,
+            "responsible": {"email": petition.responsible.email, "name": petition.responsible.name},
+            "received_on": petition.received_on.isoformat(), "deadline": petition.deadline.isoformat(),
+            "processed_at": petition.processed_at.isoformat() if petition.processed_at else None,
+            "outcome": petition.outcome}
+
+
+def _object(body: dict[str, Any], field: str) -> dict[str, Any]:
+    value = body.get(field)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{field} must be an object of id → value")
+    return value
+
+
+# --- the OpenAPI description, merged into /api/v1/openapi.json ---------------------------------------------------
+
+_DATE = {"type": ["string", "null"], "format": "date"}
+_TEXT = {"type": ["string", "null"]}
+_NAMED = {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}}
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("get", "/campaigns/{campaign_id}/report",
+              "The campaign's report (JSON); ?format=csv (one table, default units; ?table=…) or ?format=xlsx",
+              None, 200, "Report", (401, 404, 422)),
+    Operation("post", "/campaigns/{campaign_id}/incidents", "Record an incident; its notify roles are mailed at once",
+              "IncidentReport", 201, "Incident"),
+    Operation("get", "/campaigns/{campaign_id}/incidents", "The campaign's incidents, newest first (?kind, ?unit)",
+              None, 200, "IncidentList", (401, 404, 422)),
+    Operation("post", "/campaigns/{campaign_id}/petitions", "Record a letter or visit (信访) with its deadline",
+              "PetitionReport", 201, "Petition"),
+    Operation("post", "/petitions/{petition_id}/process", "Record how a letter or visit was processed (办结)",
+              "Outcome", 200, "Petition"),
+    Operation("put", "/campaigns/{campaign_id}/scores/{unit_code}",
+              "The inspecting group enters a unit's scores and findings (scoring phase only)", "ScoreSheet", 200,
+              "UnitResult"),
+    Operation("get", "/campaigns/{campaign_id}/assessment", "Scores, deductions, vetoes, grades and ranks", None,
+              200, "Assessment", (401, 404)),
+)
+
+BODIES: dict[str, dict[str, Any]] = {
+    "IncidentReport": {"type": "object", "additionalProperties": False,
+                       "required": ["kind", "unit", "occurred_on", "description"],
+                       "properties": {"kind": {"type": "string", "description": "an incident kind of the definition"},
+                                      "unit": {"type": "string", "description": "unit code"},
+                                      "occurred_on": {"type": "string", "format": "date"},
+                                      "description": {"type": "string"}}},
+    "PetitionReport": {"type": "object", "additionalProperties": False, "required": ["subject"],
+                       "properties": {"subject": {"type": "string"},
+                                      "channel": {"enum": ["letter", "visit"], "default": "letter"},
+                                      "petitioner": _TEXT, "unit": _TEXT,
+                                      "responsible": {"type": ["string", "null"], "format": "email"},
+                                      "received_on": _DATE, "deadline": _DATE,
+                                      "deadline_working_days": {"type": ["integer", "null"], "minimum": 1}},
+                       "description": "deadline or deadline_working_days or neither (60 days, 信访条例 art. 33)"},
+    "Outcome": {"type": "object", "additionalProperties": False, "required": ["outcome"],
+                "properties": {"outcome": {"type": "string"}}},
+    "ScoreSheet": {"type": "object", "additionalProperties": False, "properties": {
+        "items": {"type": "object", "additionalProperties": {"type": ["number", "null"], "minimum": 0},
+                  "description": "score item id → points (0 to the item's points); null clears"},
+        "vetoes": {"type": "object", "additionalProperties": {"type": ["string", "null"]},
+                   "description": "veto item id (one with neither incident nor target) → reason; null withdraws"},
+        "criticisms": {"type": "object", "additionalProperties": {"type": ["string", "null"]},
+                       "description": "criticism rule id → reason; null withdraws"}}},
+}
+
+_MARKS = {"type": "array", "items": {"type": "object", "properties": {
+    "rule": {"type": "string"}, "title": {"type": "string"}, "reason": {"type": "string"},
+    "accountability": {"type": "boolean"}}}}
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Report": {"type": "object", "description": "campaign, as_of, phases, units, rectifications (rates, ageing, "
+                                                "days to close), ledger, escalations, targets, assessment, "
+                                                "commended, criticised"},
+    "Incident": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "campaign_id": {"type": "integer"}, "kind": {"type": "string"}, "unit": _NAMED,
+        "occurred_on": {"type": "string", "format": "date"}, "description": {"type": "string"},
+        "recorded_at": {"type": "string", "format": "date-time"}}},
+    "IncidentList": {"type": "array", "items": {"type": "object"}},
+    "Petition": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "state": {"enum": ["open", "processed"]}, "channel": {"enum": ["letter", "visit"]},
+        "subject": {"type": "string"}, "unit": {"oneOf": [_NAMED, {"type": "null"}]},
+        "received_on": {"type": "string", "format": "date"}, "deadline": {"type": "string", "format": "date"},
+        "processed_at": {"type": ["string", "null"], "format": "date-time"}, "outcome": _TEXT}},
+    "UnitResult": {"type": "object", "properties": {
+        "code": {"type": "string"}, "name": {"type": "string"},
+        "items": {"type": "object", "additionalProperties": {"type": ["number", "null"]}},
+        "item_total": {"type": "number"}, "deductions": {"type": "array", "items": {"type": "object"}},
+        "deducted": {"type": "number"}, "score": {"type": "number"}, "vetoed": {"type": "boolean"},
+        "vetoes": _MARKS, "criticisms": _MARKS, "grade": {"enum": ["commended", "passed", "criticised", None]},
+        "rank": {"type": "integer"}}},
+    "Assessment": {"type": "object", "properties": {
+        "state": {"enum": ["none", "pending", "open", "frozen"]}, "scoring_phase": _TEXT,
+        "as_of": {"type": "string", "format": "date-time"}, "max_points": {"type": "number"},
+        "units": {"type": "array", "items": {"$ref": "#/components/schemas/UnitResult"}},
+        "commended": {"type": "array", "items": {"type": "string"}},
+        "criticised": {"type": "array", "items": {"type": "string"}}}},
+}
+
+
+def _paths() -> dict[str, dict[str, Any]]:
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in OPERATIONS:
+        spec = operation_spec(operation, body_required=bool(operation.body and BODIES[operation.body].get("required")))
+        for parameter in spec.get("parameters", []):
+            if parameter["name"] == "unit_code":
+                parameter["schema"] = {"type": "string"}
+        if operation.answer == "Report":
+            spec["parameters"] += [
+                {"name": "format", "in": "query", "schema": {"enum": list(FORMATS), "default": "json"}},
+                {"name": "table", "in": "query", "schema": {"type": "string", "default": "units"},
+                 "description": "with format=csv: units, phases, ledger, rectifications, escalations, targets, "
+                                "assessment, commended, criticised"}]
+            spec["responses"]["200"]["content"] |= {
+                "text/csv": {"schema": {"type": "string"}},
+                FORMATS["xlsx"]: {"schema": {"type": "string", "format": "binary"}}}
+        paths.setdefault(operation.path, {})[operation.method] = spec
+    return paths
+
+
+OPENAPI_PATHS: dict[str, dict[str, Any]] = _paths()
+describe(reports_api.name, PathSet(OPENAPI_PATHS, {**SCHEMAS, **BODIES}))

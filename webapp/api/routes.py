@@ -1,0 +1,344 @@
+"""The JSON API under ``/api/v1`` (DESIGN.md, HTTP API): parse, one engine call in one transaction, JSON.
+
+Authorisation lives in the engine; this module checks only the shape of what
+arrives (types, dates, unknown fields), so a malformed request is answered
+before the engine is called. A request uses one session: its token is looked
+up in the transaction its engine call then runs in (``_request_session``).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import BadRequest
+
+from webapp.api import shapes
+from webapp import wiring_of
+from webapp.auth.identity import SAFE_METHODS, api_actor
+from webapp.errors import MAX_DATABASE_ID
+from workflow.campaigns import tasks
+from workflow.hazards import rectifications as hazards
+from workflow.audit import Actor
+from workflow.calendar import WorkingCalendar, load_calendar
+from workflow.campaigns.lifecycle import advance_campaign
+from workflow.clock import Clock
+from workflow.errors import InvalidInput, NotFound
+from workflow.escalation.levels import campaign_escalations
+from workflow.views.inbox import GROUPS, inbox
+from workflow.models import (
+    Person,
+    PersonRole,
+    Rectification,
+)
+from workflow.views.progress import campaign_status
+
+blueprint = Blueprint("api", __name__)
+log = logging.getLogger("pingan.web")
+
+HAZARD_FIELDS = ("site", "unit", "location", "description", "severity", "responsible", "deadline",
+                 "deadline_working_days", "temporary_measures", "evidence", "task_id")
+NEW_DEADLINE_FIELDS = ("reason", "deadline", "deadline_working_days")
+DATE_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}")
+# the column's width (the page's form says the same): the engine limits only its free texts, to 5,000
+LOCATION_LIMIT: int = Rectification.__table__.c.location.type.length  # type: ignore[attr-defined]
+
+
+@blueprint.before_request
+def authenticate() -> None:
+    g.actor = api_actor(_request_session)
+
+
+@blueprint.teardown_app_request
+def end_request_session(_error: BaseException | None) -> None:
+    """Roll back and close the request's session when no route took it over (a 401, a malformed body, a 404)."""
+    opened = g.pop(_SESSION, None)
+    if opened is None:
+        return
+    try:
+        opened[0].close()  # nothing was written: closing rolls the transaction back
+    except SQLAlchemyError as error:
+        # the answer is made; a connection lost meanwhile is invalidated and the pool replaces it
+        log.warning("the request's database session did not close cleanly: %s", type(error).__name__)
+
+
+@blueprint.after_request
+def not_cached(response: Response) -> Response:
+    response.headers.setdefault("Cache-Control", "no-store")  # answers depend on who asks
+    return response
+
+
+# --- who I am ------------------------------------------------------------------------------------------------------
+
+@blueprint.get("/me")
+def me() -> Response:
+    with _transaction(readonly=True) as session:
+        person = session.get(Person, _by().person_id)
+        if person is None:
+            raise NotFound("no such person")
+        roles = sorted(session.scalars(select(PersonRole.role).where(PersonRole.person_id == person.id)))
+        return jsonify({"id": person.id, "email": person.email, "name": person.name, "title": person.title,
+                        "unit": {"code": person.unit.code, "name": person.unit.name}, "roles": roles})
+
+
+@blueprint.get("/inbox")
+def my_inbox() -> Response:
+    with _transaction(readonly=True) as session:
+        found = inbox(session, _by().person_id, clock=_clock(), calendar=_calendar(session))  # type: ignore[arg-type]
+        return jsonify({"counts": {group: len(getattr(found, group)) for group in GROUPS},
+                        "items": [shapes.inbox_item_json(item) for item in found.items()]})
+
+
+# --- tasks ---------------------------------------------------------------------------------------------------------
+
+@blueprint.post("/tasks/<int:task_id>/complete")
+def complete_task(task_id: int) -> Response:
+    body = _body("note")
+    with _transaction() as session:
+        task = tasks.complete_task(session, task_id, by=_by(), clock=_clock(), note=_text(body, "note"))
+        return jsonify(shapes.task_json(task))
+
+
+@blueprint.post("/tasks/<int:task_id>/reject")
+def reject_task(task_id: int) -> Response:
+    body = _body("note")
+    with _transaction() as session:
+        task = tasks.reject_task(session, task_id, by=_by(), clock=_clock(), note=_text(body, "note"))
+        return jsonify(shapes.task_json(task))
+
+
+# --- campaigns -----------------------------------------------------------------------------------------------------
+
+@blueprint.get("/campaigns/<int:campaign_id>")
+def campaign(campaign_id: int) -> Response:
+    with _transaction(readonly=True) as session:
+        return jsonify(campaign_status(session, campaign_id, clock=_clock(), by=_by()).to_dict())
+
+
+@blueprint.post("/campaigns/<int:campaign_id>/advance")
+def advance(campaign_id: int) -> Response:
+    _body()
+    with _transaction() as session:
+        move = advance_campaign(session, campaign_id, by=_by(), clock=_clock(), calendar=_calendar(session))
+        return jsonify({"campaign_id": move.campaign_id, "from": move.from_state, "to": move.to_state,
+                        "tasks_created": move.tasks_created})
+
+
+@blueprint.get("/campaigns/<int:campaign_id>/escalations")
+def escalations(campaign_id: int) -> Response:
+    with _transaction(readonly=True) as session:
+        rows = campaign_escalations(session, campaign_id, _by())
+        return jsonify([shapes.escalation_json(row) for row in rows])
+
+
+@blueprint.post("/campaigns/<int:campaign_id>/hazards")
+def register_hazard(campaign_id: int) -> tuple[Response, int]:
+    body = _body(*HAZARD_FIELDS)
+    report = hazards.HazardReport(
+        description=_text(body, "description"),  # type: ignore[arg-type]  # the engine says when it is missing
+        severity=_text(body, "severity") or "minor",
+        unit=_text(body, "unit"),
+        site=_text(body, "site"),
+        location=_text(body, "location", LOCATION_LIMIT),
+        responsible=_text(body, "responsible"),
+        deadline=_date(body, "deadline"),
+        deadline_working_days=_integer(body, "deadline_working_days"),
+        temporary_measures=_text(body, "temporary_measures"),
+        evidence=_text(body, "evidence"),
+        task_id=_integer(body, "task_id"),
+    )
+    with _transaction() as session:
+        rectification = hazards.register_hazard(session, campaign_id, report, by=_by(), clock=_clock(),
+                                                calendar=_calendar(session), base_url=_base_url())
+        return jsonify(shapes.rectification_json(rectification)), 201
+
+
+# --- rectifications ------------------------------------------------------------------------------------------------
+
+@blueprint.get("/rectifications/<int:rectification_id>")
+def rectification(rectification_id: int) -> Response:
+    with _transaction(readonly=True) as session:
+        return jsonify(shapes.rectification_json(hazards.get_rectification(session, rectification_id, _by())))
+
+
+@blueprint.post("/rectifications/<int:rectification_id>/submit")
+def submit_rectification(rectification_id: int) -> Response:
+    body = _body("note", "evidence")
+    with _transaction() as session:
+        moved = hazards.submit_rectification(session, rectification_id, by=_by(), clock=_clock(),
+                                             note=_text(body, "note"), evidence=_text(body, "evidence"))
+        return jsonify(shapes.rectification_json(moved))
+
+
+@blueprint.post("/rectifications/<int:rectification_id>/verify")
+def verify_rectification(rectification_id: int) -> Response:
+    body = _body("note")
+    with _transaction() as session:
+        moved = hazards.verify_rectification(session, rectification_id, by=_by(), clock=_clock(),
+                                             note=_text(body, "note"))
+        return jsonify(shapes.rectification_json(moved))
+
+
+@blueprint.post("/rectifications/<int:rectification_id>/reject")
+def reject_rectification(rectification_id: int) -> Response:
+    return _back_to_open(rectification_id, hazards.reject_rectification)
+
+
+@blueprint.post("/rectifications/<int:rectification_id>/reopen")
+def reopen_rectification(rectification_id: int) -> Response:
+    return _back_to_open(rectification_id, hazards.reopen_rectification)
+
+
+@blueprint.post("/rectifications/<int:rectification_id>/extensions")
+def request_extension(rectification_id: int) -> tuple[Response, int]:
+    body = _body("reason", "until")
+    with _transaction() as session:
+        extension = hazards.request_extension(session, rectification_id, by=_by(), clock=_clock(),
+                                              reason=_text(body, "reason"), until=_date(body, "until"))
+        return jsonify(shapes.extension_json(session, extension)), 201
+
+
+@blueprint.post("/extensions/<int:extension_id>/approve")
+def approve_extension(extension_id: int) -> Response:
+    return _decide(extension_id, approve=True)
+
+
+@blueprint.post("/extensions/<int:extension_id>/refuse")
+def refuse_extension(extension_id: int) -> Response:
+    return _decide(extension_id, approve=False)
+
+
+def _back_to_open(rectification_id: int, move: Callable[..., Rectification]) -> Response:
+    body = _body(*NEW_DEADLINE_FIELDS)
+    with _transaction() as session:
+        moved = move(session, rectification_id, by=_by(), clock=_clock(), calendar=_calendar(session),
+                     reason=_text(body, "reason"), deadline=_date(body, "deadline"),
+                     deadline_working_days=_integer(body, "deadline_working_days"))
+        return jsonify(shapes.rectification_json(moved))
+
+
+def _decide(extension_id: int, *, approve: bool) -> Response:
+    body = _body("note")
+    with _transaction() as session:
+        extension = hazards.decide_extension(session, extension_id, by=_by(), clock=_clock(),
+                                             calendar=_calendar(session), approve=approve, note=_text(body, "note"))
+        return jsonify(shapes.extension_json(session, extension))
+
+
+# --- JSON in -------------------------------------------------------------------------------------------------------
+
+def _body(*allowed: str) -> dict[str, Any]:
+    """The request's JSON object (empty when there is no body); 400 when malformed, 422 naming unknown fields."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:  # UnicodeDecodeError is a ValueError too
+        raise BadRequest("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        expected = ", ".join(allowed) or "none"
+        raise InvalidInput(f"unknown field(s): {', '.join(unknown)} (expected: {expected})")
+    return body
+
+
+def _text(body: dict[str, Any], field: str, limit: int | None = None) -> str | None:
+    value = body.get(field)
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput(f"{field} must be text; got {_shown(value)}")
+    if value is None:
+        return None
+    # NUL is dropped as the engine drops it from notes and descriptions; PostgreSQL cannot store it, and in a
+    # code or an e-mail it would make the lookup fail with a database error instead of "no such site"
+    value = value.replace("\x00", "")
+    if limit is not None and len(value.strip()) > limit:
+        raise InvalidInput(f"{field} is too long ({len(value.strip())} characters; at most {limit})")
+    return value
+
+
+def _integer(body: dict[str, Any], field: str) -> int | None:
+    value = body.get(field)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise InvalidInput(f"{field} must be a whole number; got {_shown(value)}")
+    if value is not None and abs(value) > MAX_DATABASE_ID:
+        # JSON numbers have no limit; compared with an id column, PostgreSQL refuses one past 2^31 - 1 (a 500)
+        raise InvalidInput(f"{field} is out of range; got {_shown(value)}")
+    return value
+
+
+def _date(body: dict[str, Any], field: str) -> date | None:
+    value = body.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not DATE_FORMAT.fullmatch(value):
+        raise InvalidInput(f"{field} must be a date written YYYY-MM-DD; got {_shown(value)}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{field} is not a calendar date: {value}") from None
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# --- the request's parts -------------------------------------------------------------------------------------------
+
+def _by() -> Actor:
+    return g.actor
+
+
+def _clock() -> Clock:
+    return wiring_of(current_app).clock
+
+
+def _base_url() -> str:
+    return current_app.config["BASE_URL"]
+
+
+def _calendar(session: Session) -> WorkingCalendar:
+    return load_calendar(session, shared=True)
+
+
+@contextmanager
+def _transaction(readonly: bool = False) -> Iterator[Session]:
+    """The route's one transaction: the one its token was looked up in (``_request_session``), if there was one."""
+    wiring = wiring_of(current_app)
+    session, began_readonly = g.pop(_SESSION, (None, readonly))
+    if session is not None and began_readonly and not readonly:
+        # begun deferred for a GET: on SQLite a write must not upgrade it (SQLITE_BUSY at once, PITFALLS.md),
+        # so the token's look-up ends here and the write begins its own transaction, as it always did
+        session.close()
+        session = None
+    with wiring.transaction(readonly=readonly, session=session) as session:
+        yield session
+
+
+# g's key of (the request's session, begun read-only)
+_SESSION = "api_session"
+
+
+def _request_session() -> Session:
+    """The request's session, opened at its first use (the token's look-up); ``_transaction`` carries it on.
+
+    One session per request means one connection checked out (one pre-ping) and one BEGIN and COMMIT instead
+    of two, with the token still looked up on every request. GET and HEAD begin it read-only, as their routes do.
+    """
+    opened = g.get(_SESSION)
+    if opened is None:
+        readonly = request.method in SAFE_METHODS
+        opened = (wiring_of(current_app).session(readonly=readonly), readonly)
+        setattr(g, _SESSION, opened)
+    return opened[0]

@@ -1,0 +1,64 @@
+"""`pingan serve`: the web app under waitress, a production WSGI server (never Flask's development server).
+
+It serves pages and the API only: the clock (reminders, escalations, mail)
+runs in `pingan scheduler`, so any number of `serve` processes can run side by
+side without sending a mail twice (PITFALLS.md, APScheduler).
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+import click
+
+from webapp.cli.main import cli, one_line_errors
+from webapp.wiring import wiring
+from workflow.errors import InvalidInput
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5000
+DEFAULT_THREADS = 8
+# the largest request the app accepts (evidence uploads); waitress refuses anything larger before the app sees it
+MAX_REQUEST_BODY = 32 * 1024 * 1024
+
+log = logging.getLogger("pingan.serve")
+
+
+@cli.command()
+@click.option("--host", default=None, metavar="HOST",
+              help=f"Address to listen on (default: $PINGAN_HOST, else {DEFAULT_HOST}).")
+@click.option("--port", type=int, default=None, metavar="PORT",
+              help=f"Port to listen on (default: $PINGAN_PORT, else {DEFAULT_PORT}).")
+@click.option("--threads", type=int, default=DEFAULT_THREADS, show_default=True, help="Worker threads.")
+@one_line_errors
+def serve(host: str | None, port: int | None, threads: int) -> None:
+    """Serve the web app and the JSON API with waitress; the scheduler runs separately (`pingan scheduler`)."""
+    import waitress
+
+    from webapp import create_app
+
+    host = host or os.environ.get("PINGAN_HOST", "").strip() or DEFAULT_HOST
+    port = port if port is not None else _port_from_env()
+    if not 0 < port < 65536:
+        raise InvalidInput(f"--port must be from 1 to 65535, not {port}")
+    if threads < 1:
+        raise InvalidInput(f"--threads must be at least 1, not {threads}")
+    wiring()  # a database without schema ends here, with one line
+    config = {} if os.environ.get("PINGAN_BASE_URL", "").strip() else {"BASE_URL": f"http://{host}:{port}"}
+    app = create_app(config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    click.echo(f"pingan: serving http://{host}:{port}/ with waitress ({threads} threads); Ctrl-C stops", err=True)
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="pingan",
+                       max_request_body_size=MAX_REQUEST_BODY, clear_untrusted_proxy_headers=True)
+    except OSError as error:
+        raise InvalidInput(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+
+
+def _port_from_env() -> int:
+    text = os.environ.get("PINGAN_PORT", "").strip()
+    if not text:
+        return DEFAULT_PORT
+    if not text.isdigit():
+        raise InvalidInput(f"PINGAN_PORT must be a port number, not {text!r}")
+    return int(text)

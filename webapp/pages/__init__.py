@@ -1,0 +1,15 @@
+"""The pages, one blueprint each; their templates are in ``templates/<blueprint>/``.
+
+- ``common``          what every page blueprint shares: sign-in, one transaction per engine call, refusals
+- ``forms``           the pages' forms (Flask-WTF, CSRF)
+- ``inbox``           every assignee's home page and their done list
+- ``items``           one task or rectification: its page and its moves
+- ``campaigns``       the campaign list, a campaign with its phase machine, the escalation log
+- ``hazards``         the hazard register (隐患台账) and the register form
+- ``leaders``         the leader's view
+- ``reports``         the report page (charts, A4 print) and its CSV/XLSX files
+- ``incidents``       the incident log and its form
+- ``scores``          the score sheets of the inspecting group
+- ``petitions``       one letter or visit (信访) and marking it processed
+- ``evidence_store``  evidence files on disk under the instance folder
+"""

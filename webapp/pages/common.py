@@ -1,0 +1,70 @@
+"""What every page blueprint shares: sign-in required, one transaction per engine call, refusals as messages."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Blueprint, current_app, flash, redirect
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response as BaseResponse
+
+from webapp import wiring_of
+from webapp.auth.identity import login_manager
+from webapp.security import safe_next
+from workflow.calendar import WorkingCalendar, load_calendar
+from workflow.clock import Clock
+from workflow.errors import Conflict, InvalidInput, PingAnError
+
+
+def page_blueprint(name: str) -> Blueprint:
+    """A blueprint whose every page needs a signed-in person (sign-in itself is the only exception)."""
+    blueprint = Blueprint(name, __name__)
+
+    @blueprint.before_request
+    def signed_in_only() -> BaseResponse | None:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return None
+
+    return blueprint
+
+
+@contextmanager
+def transaction(readonly: bool = False) -> Iterator[Session]:
+    with wiring_of(current_app).transaction(readonly=readonly) as session:
+        yield session
+
+
+def clock() -> Clock:
+    return wiring_of(current_app).clock
+
+
+def calendar(session: Session) -> WorkingCalendar:
+    """The working calendar with the operator's overrides, shared by requests while the overrides stay the same.
+
+    A WorkingCalendar memoises what it has looked up; a fresh one per request would walk
+    China's official calendar again for every overdue item of every inbox.
+    """
+    return load_calendar(session, shared=True)
+
+
+def base_url() -> str:
+    return current_app.config["BASE_URL"]
+
+
+def refusal(error: PingAnError) -> str:
+    """The engine's reason for a refused move, framed in the page's language."""
+    if isinstance(error, Conflict):
+        return _("Not possible now: %(reason)s", reason=error.message)
+    if isinstance(error, InvalidInput):
+        return _("Please correct this: %(reason)s", reason=error.message)
+    return error.message
+
+
+def back_with(message: str | None, next_path: str | None, default: str, category: str = "error") -> BaseResponse:
+    """Redirect to the page the form came from (never off-site), with a message to show there."""
+    if message:
+        flash(message, category)
+    return redirect(safe_next(next_path, default))

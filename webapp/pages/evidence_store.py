@@ -1,0 +1,98 @@
+"""Evidence files on disk: under the instance folder, each under the random name the engine gave it.
+
+The engine decides what is accepted and who may see it (``workflow.hazards.evidence``);
+this module only moves bytes. Files are written before the transaction that
+records them commits and removed again if it does not, so a refused move
+leaves no file behind. A disk (or quota) that fills up while a file is being
+written is the same: the partial file is removed, nothing is recorded, and the
+person is told the files could not be stored (:class:`StorageFull`).
+"""
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import Response, current_app, send_file
+from werkzeug.datastructures import FileStorage
+
+from webapp.security import EVIDENCE_POLICY
+from workflow.errors import Conflict
+from workflow.hazards.evidence import AcceptedUpload, Upload, accept_uploads
+from workflow.models import EvidenceFile
+
+INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+# the write failed for want of room, not because of the file: try again when an operator has made some
+NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+class StorageFull(Conflict):
+    """The evidence could not be written for want of disk space; nothing was recorded.
+
+    A Conflict, so the pages show it beside the form like any move that is not
+    possible now; the API's shape says 507 Insufficient Storage.
+    """
+
+    code = "insufficient_storage"
+    status = 507
+
+
+def accept(files: list[FileStorage] | None) -> list[tuple[AcceptedUpload, FileStorage]]:
+    """The uploaded files the engine accepts (InvalidInput naming the first it refuses)."""
+    present = [f for f in (files or []) if isinstance(f, FileStorage) and f.filename]
+    uploads = []
+    for storage in present:
+        stream = storage.stream
+        stream.seek(0, os.SEEK_END)
+        size = stream.tell()
+        stream.seek(0)
+        head = stream.read(16)
+        stream.seek(0)
+        uploads.append(Upload(storage.filename or "", head, size))
+    return list(zip(accept_uploads(uploads), present))
+
+
+@contextmanager
+def kept(files: list[tuple[AcceptedUpload, FileStorage]]) -> Iterator[list[AcceptedUpload]]:
+    """Write the files; remove them again if the block (the transaction recording them) fails."""
+    written: list[Path] = []
+    try:
+        folder = _folder()
+        for accepted, storage in files:
+            path = folder / accepted.stored_name
+            written.append(path)  # before the write: one that fails half-way leaves a partial file to remove
+            _save(storage, path)
+        yield [accepted for accepted, _ in files]
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def send(evidence: EvidenceFile) -> Response:
+    """The file of an evidence row (the caller has checked the viewer may see it)."""
+    path = _folder() / Path(evidence.stored_name).name
+    inline = evidence.content_type in INLINE_TYPES
+    response = send_file(path, mimetype=evidence.content_type, as_attachment=not inline,
+                         download_name=evidence.file_name, max_age=0, conditional=True)
+    response.headers["Content-Security-Policy"] = EVIDENCE_POLICY
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _save(storage: FileStorage, path: Path) -> None:
+    try:
+        storage.save(path)
+    except OSError as error:
+        if error.errno in NO_ROOM:
+            raise StorageFull("the evidence files could not be stored: the server has no disk space left. "
+                              "Nothing was changed; try again later or tell the administrator") from error
+        raise
+
+
+def _folder() -> Path:
+    folder = Path(current_app.config["EVIDENCE_FOLDER"])
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

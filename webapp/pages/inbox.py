@@ -1,0 +1,62 @@
+"""The inbox, every assignee's home page: what is overdue, due within 3 working days, later; the letters and visits
+to process; and what is done."""
+from __future__ import annotations
+
+from flask import render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from werkzeug.wrappers import Response as BaseResponse
+
+from webapp.auth.identity import web_actor
+from webapp.pages.forms import BulkCheckOffForm, CheckOffForm, ReportFixedForm, first_error
+from webapp.pages.common import back_with, calendar, clock, page_blueprint, refusal, transaction
+from workflow.views import inbox as engine_inbox
+from workflow.errors import Conflict, InvalidInput
+from workflow.petitions.reading import open_petitions
+from workflow.campaigns.tasks import complete_task
+
+blueprint = page_blueprint("inbox")
+
+MAX_SELECTED = 200
+
+
+@blueprint.get("/")
+def home() -> str:
+    by = web_actor()
+    with transaction(readonly=True) as session:
+        found = engine_inbox.inbox(session, by.person_id, clock=clock(), calendar=calendar(session))  # type: ignore[arg-type]
+        petitions = open_petitions(session, by.person_id, clock=clock())  # type: ignore[arg-type]
+    return render_template("inbox/inbox.html", inbox=found, petitions=petitions, check_off=CheckOffForm(),
+                           report_fixed=ReportFixedForm(), bulk=BulkCheckOffForm())
+
+
+@blueprint.get("/done")
+def done() -> str:
+    by = web_actor()
+    with transaction(readonly=True) as session:
+        items = engine_inbox.done_items(session, by.person_id)  # type: ignore[arg-type]
+    return render_template("inbox/done.html", items=items)
+
+
+@blueprint.post("/inbox/check-off")
+def check_off_selected() -> BaseResponse:
+    """Check several tasks off at once with one note: all of them, or none if any is refused."""
+    form = BulkCheckOffForm()
+    home_page = url_for("inbox.home")
+    if not form.validate_on_submit():
+        return back_with(first_error(form), None, home_page)
+    selected = request.form.getlist("task_id")
+    task_ids = sorted({int(value) for value in selected if value.isdigit()})
+    if not task_ids:
+        return back_with(_("Select the tasks to check off first."), None, home_page)
+    if len(task_ids) > MAX_SELECTED:
+        return back_with(_("Select at most %(count)d tasks at once.", count=MAX_SELECTED), None, home_page)
+    by = web_actor()
+    try:
+        with transaction() as session:
+            for task_id in task_ids:
+                complete_task(session, task_id, by=by, clock=clock(), note=form.note.data)
+    except (Conflict, InvalidInput) as error:
+        return back_with(refusal(error), None, home_page)
+    message = ngettext("%(num)d task checked off.", "%(num)d tasks checked off.", len(task_ids))
+    return back_with(message, None, home_page, category="success")

@@ -1,0 +1,22 @@
+"""The leader's view: what has been escalated to me, by level and age, and each campaign's units at a glance."""
+from __future__ import annotations
+
+from flask import render_template
+
+from webapp.auth.identity import web_actor
+from webapp.pages.common import calendar, clock, page_blueprint, transaction
+from workflow.views.standing import campaign_standing, campaigns_for, escalated_to
+
+blueprint = page_blueprint("leaders")
+
+
+@blueprint.get("/leader")
+def overview() -> str:
+    by = web_actor()
+    with transaction(readonly=True) as session:
+        days = calendar(session)
+        escalated = escalated_to(session, by.person_id, clock=clock(), calendar=days)  # type: ignore[arg-type]
+        standings = [campaign_standing(session, summary.id, by=by, clock=clock(), calendar=days)
+                     for summary in campaigns_for(session, by)
+                     if summary.access.leading_group and summary.state != "closed"]
+    return render_template("leaders/leader.html", escalated=escalated, standings=standings)

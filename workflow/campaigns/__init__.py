@@ -1,0 +1,10 @@
+"""A campaign's life: start it, advance it through its phases, and the work each phase creates.
+
+- ``lifecycle``      start a campaign, advance it (the phase machine and its blockers)
+- ``task_rows``      the rows a phase's tasks and duties become, and their escalation steps
+- ``fanout``         what a task or duty fans out over: the campaign, each unit, site or list entry
+- ``recurring``      recurring duties: each period's occurrence becomes a task, with catch-up
+- ``tasks``          a task's moves: check off, send back, verify, cancel
+- ``reassign``       give a task or rectification to someone else; hand over all open work
+- ``phase_windows``  a phase running past its planned end with required work open, reported once
+"""

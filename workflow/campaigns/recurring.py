@@ -1,0 +1,142 @@
+"""Recurring duties: each period's occurrence becomes a task while the campaign is in the duty's phase.
+
+The seeds run on them: the quarterly "three ones", monthly education and a
+quarterly return visit of each supervised person, quarterly hazard screening,
+the Wednesday reception duty. A cursor per (campaign, duty) records how far
+occurrences were created; a sweep creates every period that started since,
+once each, however long the clock was stopped (catch-up), and the occurrence
+key (campaign, duty, target, period) is unique, so two sweeps never make one
+twice. Leaving the phase stops the duty (its cursor no longer matches the
+campaign's state); open occurrences stay with their assignees.
+"""
+from __future__ import annotations
+
+import calendar as month_lengths
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from workflow.calendar import WorkingCalendar
+from workflow.definitions.catalogue import stored_definition
+from workflow.clock import as_utc
+from workflow.definitions.reader import PhaseSpec, RecurringSpec
+from workflow.campaigns.fanout import Scope
+from workflow.models import Campaign, RecurringCursor, Task
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# a cron duty firing every minute after a long stop would otherwise create without bound in one pass
+MAX_PERIODS_PER_PASS = 400
+
+
+def start_duties(session: Session, campaign: Campaign, phase: PhaseSpec, phase_start: date) -> None:
+    """Start the phase's recurring duties: occurrences from the phase's first day on are due to be created."""
+    before_start = datetime.combine(phase_start, time.min, tzinfo=ZoneInfo(campaign.timezone)) - timedelta(seconds=1)
+    for duty in phase.recurring:
+        session.add(RecurringCursor(campaign_id=campaign.id, phase_key=phase.id, duty_key=duty.id,
+                                    generated_until=as_utc(before_start)))
+
+
+def create_due_occurrences(session: Session, now: datetime, calendar: WorkingCalendar) -> int:
+    """Create the occurrences of every running duty whose period started by ``now``; return tasks created."""
+    from workflow.campaigns.lifecycle import queue_task_escalations, stored_scope, task_rows  # it starts duties: import late
+
+    cursors = session.execute(
+        select(RecurringCursor, Campaign).join(Campaign, Campaign.id == RecurringCursor.campaign_id)
+        .where(Campaign.state == RecurringCursor.phase_key, RecurringCursor.generated_until < now)
+        .order_by(RecurringCursor.id)
+        .with_for_update(of=RecurringCursor, skip_locked=True)
+    ).all()
+    created = 0
+    scopes: dict[int, Scope] = {}  # one fan-out scope per campaign and pass: sites, lists, bindings
+    for cursor, campaign in cursors:
+        definition = stored_definition(campaign.definition)
+        duty = next((d for d in definition.phase(cursor.phase_key).recurring if d.id == cursor.duty_key), None)
+        if duty is None:
+            continue
+        periods = list(period_starts(duty, campaign.timezone, cursor.generated_until, now))
+        if not periods:
+            continue
+        if campaign.id not in scopes:
+            scopes[campaign.id] = stored_scope(session, campaign)
+        scope = scopes[campaign.id]
+        rows = []
+        for period, starts_on, starts_at in periods:
+            rows += task_rows(campaign, definition, duty, scope, cursor.phase_key, starts_on, period, now, calendar)
+        created += _insert_new(session, rows)
+        queue_task_escalations(session, campaign, definition, rows, now, calendar)
+        cursor.generated_until = periods[-1][2]
+    session.flush()
+    return created
+
+
+def period_starts(duty: RecurringSpec, tz: str, after: datetime, until: datetime) -> Iterator[tuple[str, date, datetime]]:
+    """(period key, first day, start instant in UTC) of each period starting in (after, until], oldest first."""
+    zone = ZoneInfo(tz)
+    produced = 0
+    if duty.every in ("week", "month", "quarter", "year"):
+        day = as_utc(after).astimezone(zone).date()
+        while produced < MAX_PERIODS_PER_PASS:
+            key, starts_on = _calendar_period(duty, day)
+            starts_at = datetime.combine(starts_on, time.min, tzinfo=zone).astimezone(after.tzinfo)
+            if starts_at > until:
+                return
+            if starts_at > after:
+                produced += 1
+                yield key, starts_on, starts_at
+            day = _next_period_day(duty.every, starts_on)
+        return
+    trigger = CronTrigger.from_crontab(duty.every, timezone=zone)
+    fire = trigger.get_next_fire_time(None, as_utc(after).astimezone(zone) + timedelta(seconds=1))
+    while fire is not None and fire <= until and produced < MAX_PERIODS_PER_PASS:
+        produced += 1
+        yield fire.strftime("%Y-%m-%dT%H:%M"), fire.date(), as_utc(fire)
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+
+
+def _calendar_period(duty: RecurringSpec, day: date) -> tuple[str, date]:
+    """The period containing ``day`` and the day its occurrence starts (``on``: a weekday or a day of month)."""
+    if duty.every == "week":
+        monday = day - timedelta(days=day.weekday())
+        offset = WEEKDAYS.index(duty.on) if isinstance(duty.on, str) else 0
+        year, week, _ = monday.isocalendar()
+        return f"{year}-W{week:02d}", monday + timedelta(days=offset)
+    if duty.every == "month":
+        first = day.replace(day=1)
+        return f"{day.year}-{day.month:02d}", _day_of_month(first, duty.on)
+    if duty.every == "quarter":
+        quarter = (day.month - 1) // 3
+        first = date(day.year, quarter * 3 + 1, 1)
+        return f"{day.year}-Q{quarter + 1}", _day_of_month(first, duty.on)
+    first = date(day.year, 1, 1)
+    return f"{day.year}", _day_of_month(first, duty.on)
+
+
+def _next_period_day(every: str, starts_on: date) -> date:
+    """A day inside the period after the one that starts on ``starts_on``."""
+    if every == "week":
+        return starts_on + timedelta(days=7)
+    months = {"month": 1, "quarter": 3, "year": 12}[every]
+    month_index = starts_on.year * 12 + starts_on.month - 1 + months
+    return date(month_index // 12, month_index % 12 + 1, 1)
+
+
+def _day_of_month(first: date, on: str | int | None) -> date:
+    # `on: 31` in a 30-day month means its last day
+    wanted = on if isinstance(on, int) else 1
+    return first.replace(day=min(wanted, month_lengths.monthrange(first.year, first.month)[1]))
+
+
+def _insert_new(session: Session, rows: list[dict[str, object]]) -> int:
+    """Insert occurrences not there yet (a concurrent sweep may have made some); return how many were new."""
+    if not rows:
+        return 0
+    insert_for = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    # Core, not the ORM's bulk path: this runs thousands of rows per quarter, and rowcount
+    # already says how many were new (the unique occurrence key skips the rest)
+    result = session.connection().execute(insert_for(Task.__table__).on_conflict_do_nothing(), rows)
+    return result.rowcount if result.rowcount >= 0 else len(rows)

@@ -1,0 +1,612 @@
+"""Campaign definitions: read the YAML, report every problem by file, line and key, build the specs the engine runs.
+
+The format is DESIGN.md's "Definition file (contract)", published as the JSON
+schema ``definitions/schema.json`` (shipped as ``workflow.shipped``) so that
+editors check a file as it is typed. The schema catches the shape (unknown
+keys, types, durations, ids); the checks here catch what a schema cannot see
+(an assignee that is no declared role, an id used twice, a cron expression
+APScheduler rejects). All problems are collected before anything is refused.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import yaml
+
+from workflow.definitions.checks import RESPONSIBLE, cross_reference_problems
+from workflow.durations import Duration, parse_duration
+from workflow.sourcefile import (
+    Problem,
+    SourceError,
+    SourceLines,
+    read_document,
+    shipped_folder,
+    validated_document,
+)
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+# the leading group's usual officers coordinate unless the definition says otherwise
+DEFAULT_COORDINATORS = ("leader", "deputy", "office_director")
+# in an escalation's `notify`, the person an overdue item is assigned to, not a role
+DEFINITIONS_PATH_VARIABLE = "PINGAN_DEFINITIONS_PATH"
+
+Scope = Literal["group", "unit"]
+Per = Literal["campaign", "unit"]
+
+
+@dataclass(frozen=True)
+class Role:
+    """A role tasks land on: held in the campaign's unit (``group``) or in each sub-unit (``unit``)."""
+
+    id: str
+    title: str
+    scope: Scope
+    required: bool  # refuse to start when nobody holds it, even if no task names it
+    title_en: str | None
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A one-off task created when its phase is entered (one per sub-unit with ``per: unit``)."""
+
+    id: str
+    title: str
+    assignee: str
+    per: Per
+    due: Duration | None  # after the phase starts
+    required: bool  # blocks leaving the phase
+    title_en: str | None
+    description: str | None
+    list: str | None = None  # with per: list, the organisation's named list to fan out over
+
+
+@dataclass(frozen=True)
+class RecurringSpec:
+    """A duty that recurs while its phase lasts: ``every`` week/month/quarter/year or a cron expression."""
+
+    id: str
+    title: str
+    assignee: str
+    per: Per
+    every: str
+    on: str | int | None  # a weekday for `week`, a day of the month for month/quarter/year
+    due: Duration | None  # after each occurrence starts
+    required: bool
+    title_en: str | None
+    description: str | None
+    list: str | None = None
+
+
+@dataclass(frozen=True)
+class PhaseSpec:
+    """A phase: a state of the campaign's machine, with its tasks and recurring duties."""
+
+    id: str
+    title: str
+    duration: Duration | None
+    tasks: tuple[TaskSpec, ...]
+    recurring: tuple[RecurringSpec, ...]
+    title_en: str | None
+    description: str | None
+
+
+@dataclass(frozen=True)
+class EscalationLevel:
+    """Who is told once an item has been overdue for ``after``; ``responsible`` means its assignee."""
+
+    after: Duration
+    notify: tuple[str, ...]
+    colour: str | None
+
+
+@dataclass(frozen=True)
+class EscalationSpec:
+    """How overdue work escalates: default deadlines, the reminder, the levels in order."""
+
+    deadline_by_severity: Mapping[str, Duration]
+    remind_before: Duration | None
+    levels: tuple[EscalationLevel, ...]
+
+
+@dataclass(frozen=True)
+class IncidentKind:
+    """A kind of incident the campaign counts (案件, 事故, 事件); ``notify`` names the roles told at once."""
+
+    id: str
+    title: str
+    notify: tuple[str, ...] = ()
+    report_to: tuple[str, ...] = ()  # outside bodies as the text names them (铁路部门, 公安机关)
+    title_en: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """A goal: ``zero`` / ``reduce`` / ``max`` incidents of a kind, a ``rate`` of a measure, or ``judged``."""
+
+    id: str
+    title: str
+    kind: str  # zero | reduce | rate | max | judged
+    incident: str | None = None  # with zero, reduce, max
+    measure: str | None = None  # with rate
+    value: float | None = None  # rate: percent; max: the control number
+    baseline: int | None = None  # reduce: the count of the period before, when none is recorded
+    period: str = "campaign"  # campaign | year | quarter | month
+    per: str = "unit"  # unit | campaign
+    bundle: str | None = None  # e.g. 五个不发生
+    title_en: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class ScoreItem:
+    """One line of the assessment checklist, worth up to ``points``."""
+
+    id: str
+    title: str
+    points: float
+    title_en: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Deduction:
+    """Points taken off for ``each`` overdue task / overdue rectification / escalation / missed target / incident."""
+
+    each: str
+    points: float
+    level: int | None = None
+    target: str | None = None
+    incident: str | None = None
+    cap: float | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class VetoItem:
+    """一票否决: an incident of a kind, a missed target, or (neither) the inspecting group's finding fails the unit."""
+
+    id: str
+    title: str
+    incident: str | None = None
+    target: str | None = None
+    title_en: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class CriticismRule:
+    """通报批评: what puts a unit on the notice of criticism; ``accountability``: its leader is held to account."""
+
+    id: str
+    title: str
+    incident: str | None = None
+    target: str | None = None
+    accountability: bool = False
+    title_en: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Grades:
+    """Score thresholds: at least ``commended`` is commended, at least ``passed`` passes, below is criticised."""
+
+    commended: float
+    passed: float
+
+
+@dataclass(frozen=True)
+class AssessmentSpec:
+    """How sub-units are scored at the end (考核验收): items, deductions, veto, criticism, grades. Declarative."""
+
+    phase: str | None = None  # None: the phase with id inspection, else the last
+    scorers: tuple[str, ...] = ()  # empty: the coordinators
+    items: tuple[ScoreItem, ...] = ()
+    deductions: tuple[Deduction, ...] = ()
+    veto: tuple[VetoItem, ...] = ()
+    criticism: tuple[CriticismRule, ...] = ()
+    grades: Grades | None = None
+    description: str | None = None
+
+    def total_points(self) -> float:
+        """The most a unit can score: the sum of the items' points."""
+        return sum(item.points for item in self.items)
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A validated campaign definition, with the exact text it was read from and that text's hash."""
+
+    id: str
+    version: int
+    title: str
+    timezone: str
+    roles: tuple[Role, ...]
+    coordinators: tuple[str, ...]
+    phases: tuple[PhaseSpec, ...]
+    escalation: EscalationSpec | None
+    title_en: str | None
+    description: str | None
+    text: str
+    content_hash: str
+    source: str
+    # incidents, targets and assessment: acted on by workflow/assessment/incidents.py, targets.py and assessment.py
+    incidents: tuple[IncidentKind, ...] = ()
+    targets: tuple[TargetSpec, ...] = ()
+    assessment: AssessmentSpec | None = None
+
+    def role(self, role_id: str) -> Role:
+        """The declared role ``role_id`` (KeyError if there is none)."""
+        for role in self.roles:
+            if role.id == role_id:
+                return role
+        raise KeyError(f"definition '{self.id}' declares no role '{role_id}'")
+
+    def phase(self, phase_id: str) -> PhaseSpec:
+        """The phase ``phase_id`` (KeyError if there is none)."""
+        for phase in self.phases:
+            if phase.id == phase_id:
+                return phase
+        raise KeyError(f"definition '{self.id}' has no phase '{phase_id}'")
+
+    def phase_ids(self) -> tuple[str, ...]:
+        """The phase ids in order: the campaign's states between ``draft`` and ``closed``."""
+        return tuple(phase.id for phase in self.phases)
+
+    def incident(self, incident_id: str) -> IncidentKind:
+        """The declared incident kind ``incident_id`` (KeyError if there is none)."""
+        for kind in self.incidents:
+            if kind.id == incident_id:
+                return kind
+        raise KeyError(f"definition '{self.id}' declares no incident kind '{incident_id}'")
+
+    def target(self, target_id: str) -> TargetSpec:
+        """The declared target ``target_id`` (KeyError if there is none)."""
+        for target in self.targets:
+            if target.id == target_id:
+                return target
+        raise KeyError(f"definition '{self.id}' declares no target '{target_id}'")
+
+    def scoring_phase(self) -> str | None:
+        """The phase in which scores are entered: the assessment's ``phase``, else ``inspection``, else the last."""
+        if self.assessment is None:
+            return None
+        if self.assessment.phase is not None:
+            return self.assessment.phase
+        ids = self.phase_ids()
+        return "inspection" if "inspection" in ids else ids[-1]
+
+    def next_phase(self, phase_id: str) -> str | None:
+        """The phase after ``phase_id``, or None after the last one (the campaign closes)."""
+        ids = self.phase_ids()
+        position = ids.index(self.phase(phase_id).id)
+        return ids[position + 1] if position + 1 < len(ids) else None
+
+    def referenced_roles(self) -> set[str]:
+        """The roles some task, recurring duty or escalation level needs someone to hold."""
+        needed = {spec.assignee for phase in self.phases for spec in (*phase.tasks, *phase.recurring)}
+        if self.escalation is not None:
+            needed.update(role for level in self.escalation.levels for role in level.notify)
+        needed.discard(RESPONSIBLE)
+        return needed
+
+
+class DefinitionError(SourceError):
+    """A definition file that cannot be used; ``problems`` says where and why (file:line: key: message)."""
+
+
+class DefinitionNotFound(DefinitionError):
+    """No definition file for a reference (a path, or an id and perhaps a version)."""
+
+
+def parse_definition(text: str | bytes, source: str = "<definition>") -> Definition:
+    """Parse and validate a definition; raise :class:`DefinitionError` listing every problem found."""
+    text, data = validated_document(text, source, "schema.json", (cross_reference_problems, _declarative_problems),
+                                    DefinitionError)
+    return _definition(data, text, source)
+
+
+def load_definition_file(path: str | Path) -> Definition:
+    """Read and validate the definition file at ``path`` (problems name the path as given)."""
+    return parse_definition(read_document(path, DefinitionError), str(path))
+
+
+def find_definition(ref: str, version: int | None = None, search_path: Sequence[Path] | None = None) -> Path:
+    """The definition file ``ref`` names: a path to a file, or a definition id.
+
+    An id is looked up in ``search_path`` (default: the folders of
+    ``PINGAN_DEFINITIONS_PATH``, then the shipped definitions), among ``*.yaml``
+    files whose top-level ``id`` is ``ref``; the given ``version``, or the
+    highest. For a version found in two folders, the earlier folder wins.
+    """
+    if Path(ref).is_file():
+        return Path(ref)
+    folders = list(search_path) if search_path is not None else definition_folders()
+    versions: dict[int, Path] = {}
+    for path in _yaml_files(folders):
+        identity = _identity(path)
+        if identity is not None and identity[0] == ref:
+            versions.setdefault(identity[1], path)
+    if not versions:
+        where = ", ".join(str(folder) for folder in folders) or "no folders"
+        raise DefinitionNotFound([], f"no definition '{ref}': not a file, and no definition with that id in {where}")
+    if version is None:
+        return versions[max(versions)]
+    if version not in versions:
+        known = ", ".join(str(v) for v in sorted(versions))
+        raise DefinitionNotFound([], f"definition '{ref}' has no version {version} (versions found: {known})")
+    return versions[version]
+
+
+def definition_folders() -> list[Path]:
+    """Where definition ids are looked up: ``PINGAN_DEFINITIONS_PATH``'s folders, then the shipped ones."""
+    folders = [Path(entry) for entry in os.environ.get(DEFINITIONS_PATH_VARIABLE, "").split(os.pathsep) if entry]
+    shipped = shipped_folder()
+    if isinstance(shipped, Path):  # a package inside a zip file has no folder to search
+        folders.append(shipped)
+    return folders
+
+
+# --- building the specs from validated data ---------------------------------------------------------------------
+
+def _definition(data: dict[str, Any], text: str, source: str) -> Definition:
+    roles = tuple(
+        Role(r["id"], r["title"], r.get("scope", "group"), r.get("required", False), r.get("title_en"))
+        for r in data.get("roles", [])
+    )
+    declared = {role.id for role in roles}
+    coordinators = data.get("coordinators")
+    if coordinators is None:
+        coordinators = [role for role in DEFAULT_COORDINATORS if role in declared]
+    return Definition(
+        id=data["id"],
+        version=data["version"],
+        title=data["title"],
+        timezone=data.get("timezone", DEFAULT_TIMEZONE),
+        roles=roles,
+        coordinators=tuple(coordinators),
+        phases=tuple(_phase(phase) for phase in data["phases"]),
+        escalation=_escalation(data["escalation"]) if "escalation" in data else None,
+        title_en=data.get("title_en"),
+        description=data.get("description"),
+        text=text,
+        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        source=source,
+        incidents=tuple(_incident(kind) for kind in data.get("incidents", [])),
+        targets=tuple(_target(target) for target in data.get("targets", [])),
+        assessment=_assessment(data["assessment"]) if "assessment" in data else None,
+    )
+
+
+def _phase(data: dict[str, Any]) -> PhaseSpec:
+    return PhaseSpec(
+        id=data["id"],
+        title=data.get("title", data["id"]),  # DESIGN.md's example leaves most phases untitled
+        duration=_optional_duration(data.get("duration")),
+        tasks=tuple(_task(task) for task in data.get("tasks", [])),
+        recurring=tuple(_recurring(duty) for duty in data.get("recurring", [])),
+        title_en=data.get("title_en"),
+        description=data.get("description"),
+    )
+
+
+def _task(data: dict[str, Any]) -> TaskSpec:
+    return TaskSpec(
+        id=data["id"],
+        title=data["title"],
+        assignee=data["assignee"],
+        per=data.get("per", "campaign"),
+        due=_optional_duration(data.get("due")),
+        required=data.get("required", True),
+        title_en=data.get("title_en"),
+        description=data.get("description"),
+        list=data.get("list"),
+    )
+
+
+def _recurring(data: dict[str, Any]) -> RecurringSpec:
+    return RecurringSpec(
+        id=data["id"],
+        title=data["title"],
+        assignee=data["assignee"],
+        per=data.get("per", "campaign"),
+        every=data["every"],
+        on=data.get("on"),
+        due=_optional_duration(data.get("due")),
+        required=data.get("required", True),
+        title_en=data.get("title_en"),
+        description=data.get("description"),
+        list=data.get("list"),
+    )
+
+
+def _escalation(data: dict[str, Any]) -> EscalationSpec:
+    deadlines = {severity: parse_duration(text) for severity, text in data.get("deadline_by_severity", {}).items()}
+    return EscalationSpec(
+        deadline_by_severity=MappingProxyType(deadlines),
+        remind_before=_optional_duration(data.get("remind_before")),
+        levels=tuple(
+            EscalationLevel(parse_duration(level["after"]), tuple(level["notify"]), level.get("colour"))
+            for level in data.get("levels", [])
+        ),
+    )
+
+
+def _incident(data: dict[str, Any]) -> IncidentKind:
+    return IncidentKind(
+        id=data["id"],
+        title=data["title"],
+        notify=tuple(data.get("notify", [])),
+        report_to=tuple(data.get("report_to", [])),
+        title_en=data.get("title_en"),
+        description=data.get("description"),
+    )
+
+
+def _target(data: dict[str, Any]) -> TargetSpec:
+    return TargetSpec(
+        id=data["id"],
+        title=data["title"],
+        kind=data["kind"],
+        incident=data.get("incident"),
+        measure=data.get("measure"),
+        value=data.get("value"),
+        baseline=data.get("baseline"),
+        period=data.get("period", "campaign"),
+        per=data.get("per", "unit"),
+        bundle=data.get("bundle"),
+        title_en=data.get("title_en"),
+        description=data.get("description"),
+    )
+
+
+def _assessment(data: dict[str, Any]) -> AssessmentSpec:
+    grades = data.get("grades")
+    return AssessmentSpec(
+        phase=data.get("phase"),
+        scorers=tuple(data.get("scorers", [])),
+        items=tuple(ScoreItem(item["id"], item["title"], item["points"], item.get("title_en"), item.get("description"))
+                    for item in data.get("items", [])),
+        deductions=tuple(Deduction(d["each"], d["points"], d.get("level"), d.get("target"), d.get("incident"),
+                                   d.get("cap"), d.get("description"))
+                         for d in data.get("deductions", [])),
+        veto=tuple(VetoItem(v["id"], v["title"], v.get("incident"), v.get("target"), v.get("title_en"),
+                            v.get("description"))
+                   for v in data.get("veto", [])),
+        criticism=tuple(CriticismRule(c["id"], c["title"], c.get("incident"), c.get("target"),
+                                      c.get("accountability", False), c.get("title_en"), c.get("description"))
+                        for c in data.get("criticism", [])),
+        grades=Grades(grades["commended"], grades["passed"]) if grades is not None else None,
+        description=data.get("description"),
+    )
+
+
+def _optional_duration(text: str | None) -> Duration | None:
+    return parse_duration(text) if text is not None else None
+
+
+# --- checks of the declarative blocks (incidents, targets, assessment) ------------------------------------------
+
+def _declarative_problems(data: dict[str, Any], lines: SourceLines) -> list[Problem]:
+    """Cross-references of the incidents, targets and assessment blocks (the data may also break the schema)."""
+    problems: list[Problem] = []
+    roles = _ids(data.get("roles"))
+    phases = _ids(data.get("phases"))
+
+    def unique(items: object, path: tuple[str | int, ...], what: str) -> set[str]:
+        seen: dict[str, int] = {}
+        for index, item in _mappings(items):
+            item_id = item.get("id")
+            if not isinstance(item_id, str):
+                continue
+            if item_id in seen:
+                problems.append(lines.problem((*path, index, "id"),
+                                              f"duplicate {what} id '{item_id}' (first at line {seen[item_id]})"))
+            else:
+                seen[item_id] = lines.line_of((*path, index, "id"))
+        return set(seen)
+
+    def known(value: object, declared: set[str], path: tuple[str | int, ...], what: str, where: str) -> None:
+        if isinstance(value, str) and value not in declared:
+            listed = ", ".join(sorted(declared)) or "none"
+            problems.append(lines.problem(path, f"unknown {what} '{value}' ({where}: {listed})"))
+
+    incidents = unique(data.get("incidents"), ("incidents",), "incident kind")
+    for index, kind in _mappings(data.get("incidents")):
+        notify = kind.get("notify")
+        for position, role in enumerate(notify if isinstance(notify, list) else []):
+            known(role, roles, ("incidents", index, "notify", position), "role", "declared roles")
+
+    targets = unique(data.get("targets"), ("targets",), "target")
+    for index, target in _mappings(data.get("targets")):
+        known(target.get("incident"), incidents, ("targets", index, "incident"), "incident kind",
+              "declared under incidents")
+        if target.get("kind") in ("rate", "judged") and "incident" in target:
+            problems.append(lines.problem(("targets", index, "incident"),
+                                          f"a {target['kind']} target counts no incidents: remove 'incident'"))
+        if target.get("kind") != "rate" and "measure" in target:
+            problems.append(lines.problem(("targets", index, "measure"), "'measure' is only used with kind: rate"))
+
+    assessment = data.get("assessment")
+    if not isinstance(assessment, dict):
+        return problems
+    known(assessment.get("phase"), phases, ("assessment", "phase"), "phase", "phases")
+    scorers = assessment.get("scorers")
+    for position, role in enumerate(scorers if isinstance(scorers, list) else []):
+        known(role, roles, ("assessment", "scorers", position), "role", "declared roles")
+    unique(assessment.get("items"), ("assessment", "items"), "score item")
+    levels = (data.get("escalation") or {}).get("levels") if isinstance(data.get("escalation"), dict) else None
+    for index, deduction in _mappings(assessment.get("deductions")):
+        path = ("assessment", "deductions", index)
+        known(deduction.get("target"), targets, (*path, "target"), "target", "declared under targets")
+        known(deduction.get("incident"), incidents, (*path, "incident"), "incident kind", "declared under incidents")
+        each = deduction.get("each")
+        for key, wanted in (("target", "missed_target"), ("incident", "incident"), ("level", "escalation")):
+            if key in deduction and each != wanted:
+                problems.append(lines.problem((*path, key), f"'{key}' is only used with each: {wanted}"))
+        level = deduction.get("level")
+        if isinstance(level, int) and isinstance(levels, list) and level > len(levels):
+            problems.append(lines.problem((*path, "level"),
+                                          f"escalation level {level} does not exist (escalation has {len(levels)})"))
+    for block, what in (("veto", "veto item"), ("criticism", "criticism rule")):
+        unique(assessment.get(block), ("assessment", block), what)
+        for index, item in _mappings(assessment.get(block)):
+            known(item.get("target"), targets, ("assessment", block, index, "target"), "target",
+                  "declared under targets")
+            known(item.get("incident"), incidents, ("assessment", block, index, "incident"), "incident kind",
+                  "declared under incidents")
+    grades = assessment.get("grades")
+    if isinstance(grades, dict):
+        commended, passed = grades.get("commended"), grades.get("passed")
+        if _number(commended) and _number(passed) and commended < passed:
+            problems.append(lines.problem(("assessment", "grades", "commended"),
+                                          f"commended ({commended}) must be at least passed ({passed})"))
+        total = sum(item["points"] for _index, item in _mappings(assessment.get("items")) if _number(item.get("points")))
+        if total and _number(passed) and passed > total:
+            problems.append(lines.problem(("assessment", "grades", "passed"),
+                                          f"passed ({passed}) is more than the items' total points ({total:g})"))
+    return problems
+
+
+def _mappings(items: object) -> Iterator[tuple[int, dict[str, Any]]]:
+    if isinstance(items, list):
+        for index, item in enumerate(items):
+            if isinstance(item, dict):
+                yield index, item
+
+
+def _ids(items: object) -> set[str]:
+    return {item["id"] for _index, item in _mappings(items) if isinstance(item.get("id"), str)}
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# --- finding definitions by id -----------------------------------------------------------------------------------
+
+def _yaml_files(folders: Sequence[Path]) -> Iterator[Path]:
+    for folder in folders:
+        if folder.is_dir():
+            yield from sorted(folder.glob("*.yaml"))
+
+
+def _identity(path: Path) -> tuple[str, int] | None:
+    """A file's top-level ``id`` and ``version``, without building or validating the rest."""
+    try:
+        root = yaml.compose(path.read_bytes(), Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError, RecursionError):  # RecursionError: nesting deeper than PyYAML's stack
+        return None  # not ours to report here: `pingan validate` names what is wrong with it
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    head = {k.value: v.value for k, v in root.value if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)}
+    definition_id, version = head.get("id"), head.get("version", "")
+    if definition_id is None or not version.isdigit():
+        return None
+    return definition_id, int(version)

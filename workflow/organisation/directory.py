@@ -1,0 +1,126 @@
+"""The directory of units, key sites and people: import from the organisation file, look-ups."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from workflow.errors import NotFound
+from workflow.models import ListEntry, Person, PersonRole, Site, Unit
+from workflow.organisation.org_file import Organisation
+
+
+@dataclass
+class ImportSummary:
+    units_created: int = 0
+    units_updated: int = 0
+    people_created: int = 0
+    people_updated: int = 0
+    sites_created: int = 0
+    sites_updated: int = 0
+    entries_created: int = 0
+    entries_updated: int = 0
+
+    def __str__(self) -> str:
+        text = (
+            f"units: {self.units_created} created, {self.units_updated} updated; "
+            f"people: {self.people_created} created, {self.people_updated} updated; "
+            f"sites: {self.sites_created} created, {self.sites_updated} updated"
+        )
+        if self.entries_created or self.entries_updated:
+            text += f"; list entries: {self.entries_created} created, {self.entries_updated} updated"
+        return text
+
+
+def import_organisation(session: Session, organisation: Organisation) -> ImportSummary:
+    """Create or update units, people and sites; running it again changes nothing.
+
+    The file is the source of truth for names, units and roles. A password in the
+    file is an *initial* password: it is set only for a person who has none yet,
+    so re-importing never resets a password someone has since changed. People
+    missing from the file are left as they are (their open work stays theirs).
+    """
+    summary = ImportSummary()
+    units = {u.code: u for u in session.scalars(select(Unit))}
+    for spec in organisation.units:  # parents come before children
+        parent_id = units[spec.parent].id if spec.parent else None
+        unit = units.get(spec.id)
+        if unit is None:
+            unit = Unit(code=spec.id, name=spec.name, parent_id=parent_id)
+            session.add(unit)
+            session.flush()
+            units[spec.id] = unit
+            summary.units_created += 1
+        elif (unit.name, unit.parent_id) != (spec.name, parent_id):
+            unit.name, unit.parent_id = spec.name, parent_id
+            summary.units_updated += 1
+
+    people = {p.email: p for p in session.scalars(select(Person))}
+    roles_of: dict[int, set[str]] = {}
+    for person_id, role in session.execute(select(PersonRole.person_id, PersonRole.role)):
+        roles_of.setdefault(person_id, set()).add(role)
+    for spec in organisation.people:
+        unit_id = units[spec.unit].id
+        person = people.get(spec.email)
+        created = person is None
+        if person is None:
+            person = Person(email=spec.email, name=spec.name, title=spec.title, unit_id=unit_id, active=True)
+            session.add(person)
+            session.flush()
+            people[spec.email] = person
+            summary.people_created += 1
+        changed = (person.name, person.title, person.unit_id) != (spec.name, spec.title, unit_id)
+        person.name, person.title, person.unit_id = spec.name, spec.title, unit_id
+        if spec.password and not person.password_hash:
+            person.password_hash = generate_password_hash(spec.password)
+            changed = True
+        wanted = set(spec.roles)
+        if roles_of.get(person.id, set()) != wanted:
+            session.execute(delete(PersonRole).where(PersonRole.person_id == person.id))
+            session.add_all(PersonRole(person_id=person.id, role=role) for role in sorted(wanted))
+            changed = True
+        if changed and not created:
+            summary.people_updated += 1
+
+    sites = {s.code: s for s in session.scalars(select(Site))}
+    for unit_spec in organisation.units:
+        for site_spec in unit_spec.sites:
+            responsible_id = people[site_spec.responsible].id if site_spec.responsible else None
+            values = (site_spec.name, units[site_spec.unit].id, responsible_id)
+            site = sites.get(site_spec.id)
+            if site is None:
+                session.add(Site(code=site_spec.id, name=values[0], unit_id=values[1], responsible_id=values[2]))
+                summary.sites_created += 1
+            elif (site.name, site.unit_id, site.responsible_id) != values:
+                site.name, site.unit_id, site.responsible_id = values
+                summary.sites_updated += 1
+
+    entries = {(e.list_key, e.code): e for e in session.scalars(select(ListEntry))}
+    for spec in organisation.entries:
+        values = (spec.name, units[spec.unit].id, people[spec.responsible].id if spec.responsible else None, spec.note)
+        entry = entries.get((spec.list, spec.id))
+        if entry is None:
+            session.add(ListEntry(list_key=spec.list, code=spec.id, name=values[0], unit_id=values[1],
+                                  responsible_id=values[2], note=values[3]))
+            summary.entries_created += 1
+        elif (entry.name, entry.unit_id, entry.responsible_id, entry.note) != values:
+            entry.name, entry.unit_id, entry.responsible_id, entry.note = values
+            summary.entries_updated += 1
+    session.flush()
+    return summary
+
+
+def unit_by_code(session: Session, code: str) -> Unit:
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise NotFound(f"no unit '{code}' (import the organisation file first: pingan import-org FILE)")
+    return unit
+
+
+def person_by_email(session: Session, email: str) -> Person:
+    person = session.scalar(select(Person).where(Person.email == email.strip().lower()))
+    if person is None:
+        raise NotFound(f"no person with e-mail '{email}'")
+    return person

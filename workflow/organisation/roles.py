@@ -1,0 +1,99 @@
+"""Role → person resolution: 谁主管谁负责, whoever is in charge is responsible.
+
+A leading-group role (scope ``group``) resolves to the people holding it in the
+campaign's own unit; a role with ``scope: unit`` resolves, for each child unit,
+to the people holding it there. The first holder (in import order) is the
+responsible person a task lands on; every holder is bound, so escalations reach
+all of them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.audit import Actor
+from workflow.definitions.reader import Definition
+from workflow.errors import StartProblem
+from workflow.models import Person, PersonRole, RoleBinding, Unit
+
+
+@dataclass
+class Resolution:
+    """The outcome of resolving a definition's roles for a campaign unit."""
+
+    units: list[Unit]  # the participating child units, in name order
+    holders: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # (role, unit id) → person ids
+    missing: list[StartProblem] = field(default_factory=list)
+
+    def responsible(self, role: str, unit_id: int) -> int:
+        return self.holders[(role, unit_id)][0]
+
+
+def resolve_roles(session: Session, definition: Definition, unit: Unit) -> Resolution:
+    """Bind every role of ``definition`` for a campaign of ``unit``; list the required ones nobody holds."""
+    children = list(session.scalars(select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.name, Unit.code)))
+    resolution = Resolution(units=children)
+    unit_ids = [unit.id, *(child.id for child in children)]
+    rows = session.execute(
+        select(PersonRole.role, Person.unit_id, Person.id)
+        .join(Person, Person.id == PersonRole.person_id)
+        .where(Person.unit_id.in_(unit_ids), Person.active.is_(True))
+        .order_by(Person.id)
+    )
+    held: dict[tuple[str, int], list[int]] = {}
+    for role, unit_id, person_id in rows:
+        held.setdefault((role, unit_id), []).append(person_id)
+
+    needed = definition.referenced_roles() | {role.id for role in definition.roles if role.required}
+    for role in definition.roles:
+        scope_units = children if role.scope == "unit" else [unit]
+        for scope_unit in scope_units:
+            people = held.get((role.id, scope_unit.id), [])
+            if people:
+                resolution.holders[(role.id, scope_unit.id)] = people
+            elif role.id in needed:
+                resolution.missing.append(StartProblem(role.id, f"'{scope_unit.code}' ({scope_unit.name})"))
+        if role.scope == "unit" and role.id in needed and not children:
+            resolution.missing.append(StartProblem(role.id, f"'{unit.code}' ({unit.name}): it has no sub-units"))
+    return resolution
+
+
+def binding_rows(campaign_id: int, resolution: Resolution) -> list[dict[str, object]]:
+    """Rows for :class:`RoleBinding`, one per (role, unit, person)."""
+    return [
+        {"campaign_id": campaign_id, "role": role, "unit_id": unit_id, "person_id": person_id}
+        for (role, unit_id), people in resolution.holders.items()
+        for person_id in people
+    ]
+
+
+def roles_of(session: Session, campaign_id: int, person_id: int) -> set[str]:
+    """The roles a person holds in a campaign."""
+    return set(
+        session.scalars(
+            select(RoleBinding.role).where(RoleBinding.campaign_id == campaign_id, RoleBinding.person_id == person_id)
+        )
+    )
+
+
+def is_coordinator(session: Session, definition: Definition, campaign_id: int, person_id: int) -> bool:
+    """Whether the person holds one of the definition's coordinator roles in this campaign."""
+    return bool(roles_of(session, campaign_id, person_id) & set(definition.coordinators))
+
+
+def in_leading_group(session: Session, campaign_id: int, campaign_unit_id: int, actor: Actor) -> bool:
+    """Whether the actor holds a role bound to the campaign's own unit (they see its whole register)."""
+    if actor.is_operator:
+        return True
+    if actor.person_id is None:
+        return False
+    return session.scalar(select(RoleBinding.id).where(
+        RoleBinding.campaign_id == campaign_id, RoleBinding.person_id == actor.person_id,
+        RoleBinding.unit_id == campaign_unit_id).limit(1)) is not None
+
+
+def takes_part(session: Session, campaign_id: int, actor: Actor) -> bool:
+    """Whether the actor holds any role in the campaign."""
+    return actor.is_operator or (actor.person_id is not None and bool(roles_of(session, campaign_id, actor.person_id)))

@@ -1,33 +1,39 @@
-"""Fixtures: a fresh database per test on SQLite *and* PostgreSQL, a movable clock, the CLI."""
+"""Fixtures every folder uses: a fresh database per test on SQLite *and* PostgreSQL, a movable clock, the CLI, a
+real SMTP server, the campaigns most tests start from, and the app over them (the API's callers, the pages'
+signed-in visitors). A folder's own fixtures are in its conftest.py; helpers are in ``tests/support``."""
 from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.support.actions import BASE_URL, OPERATOR, start
+from tests.support.api import Caller
+from tests.support.clock import shanghai
+from tests.support.databases import POSTGRES_URL, scratch_postgres
+from tests.support.mail import SmtpSink
+from tests.support.scenarios import Scenario
+from tests.support.texts import RAILWAY_WITH_ESCALATION, SCREENING, TOWN_WITH_CROSSING, TOWN_WITH_KEEPER
+from tests.support.web import Visitor, started_site
+from webapp import create_app, wiring_of
 from workflow.calendar import WorkingCalendar
+from workflow.campaigns.lifecycle import start_campaign
 from workflow.clock import FixedClock
 from workflow.db import create_db_engine, session_factory, upgrade_schema
+from workflow.definitions.reader import parse_definition
 from workflow.models import Base
+from workflow.organisation.directory import import_organisation
+from workflow.organisation.org_file import parse_organisation
+from workflow.organisation.tokens import issue_token
 
-FIXTURES = Path(__file__).parent / "fixtures"
-POSTGRES_URL = os.environ.get("PINGAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def shanghai(*args: int) -> datetime:
-    """A Beijing-time instant, as people in the campaigns speak of time."""
-    return datetime(*args, tzinfo=SHANGHAI)  # type: ignore[misc]
+# --- databases -------------------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -60,29 +66,11 @@ def postgres_database() -> Iterator[str]:
         yield url
 
 
-@contextmanager
-def scratch_postgres(purpose: str) -> Iterator[str]:
-    """A new, empty database (no schema) on the test server, dropped afterwards: for a test that must not
-    disturb the database the other tests share (walking migrations, restoring a backup, a reference run)."""
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"pingan_{purpose}_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A freshly migrated, empty database: a SQLite file, or the PostgreSQL test database truncated."""
     if request.param == "sqlite":
-        path = tmp_path / "pingan.sqlite"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
+        return request.getfixturevalue("sqlite_url")
     url = request.getfixturevalue("postgres_database")
     engine = create_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
@@ -90,6 +78,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A freshly migrated SQLite file. A module whose subject does not depend on the database runs on SQLite only
+    by overriding ``db_url`` with it."""
+    path = tmp_path / "pingan.sqlite"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture
@@ -104,6 +101,9 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
     return session_factory(engine)
 
 
+# --- time ------------------------------------------------------------------------------------------------------------
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(shanghai(2026, 5, 1, 9, 0))
@@ -112,6 +112,9 @@ def clock() -> FixedClock:
 @pytest.fixture
 def calendar() -> WorkingCalendar:
     return WorkingCalendar()
+
+
+# --- the command line, mail ------------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -138,56 +141,9 @@ def pingan(cli_env: dict[str, str]):  # type: ignore[no-untyped-def]
     return run
 
 
-class SmtpSink:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what arrives; it can be stopped and restarted."""
-
-    def __init__(self) -> None:
-        import socket
-
-        with socket.socket() as probe:  # aiosmtpd's start() connects to itself: port 0 won't do
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.messages: list[dict[str, object]] = []
-        self.controller = None
-        self.reply: str | None = None  # e.g. "451 try again later" to refuse every message
-
-    def start(self) -> None:
-        from aiosmtpd.controller import Controller
-
-        sink = self
-
-        class Handler:
-            async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001 - aiosmtpd's hook name
-                if sink.reply:
-                    return sink.reply
-                import email
-
-                message = email.message_from_bytes(envelope.content)
-                sink.messages.append({"to": list(envelope.rcpt_tos), "subject": _decoded(message["Subject"]),
-                                      "message_id": message["Message-ID"],
-                                      "body": message.get_payload(decode=True).decode("utf-8")})
-                return "250 OK"
-
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    def to(self, address: str) -> list[dict[str, object]]:
-        return [m for m in self.messages if address in m["to"]]
-
-
-def _decoded(header: str | None) -> str:
-    from email.header import decode_header, make_header
-
-    return str(make_header(decode_header(header or "")))
-
-
 @pytest.fixture
 def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
+    """A real SMTP server the app and the commands send to (MAIL_* of the environment); ``smtp.messages``."""
     sink = SmtpSink()
     sink.start()
     monkeypatch.setenv("MAIL_SERVER", "127.0.0.1")
@@ -202,3 +158,74 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
 def no_daily_digest(monkeypatch: pytest.MonkeyPatch) -> None:
     """Commands and schedulers started by tests send no daily digest unless a test asks for one."""
     monkeypatch.setenv("PINGAN_DIGEST_HOUR", "off")
+
+
+# --- campaigns -------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def campaign(sessions, clock, calendar) -> int:  # type: ignore[no-untyped-def]
+    """The town's campaign (``TOWN_WITH_CROSSING``, ``RAILWAY_WITH_ESCALATION``) in its mobilization phase, started
+    2026-05-01 (the clock's day)."""
+    with sessions.begin() as session:
+        import_organisation(session, parse_organisation(TOWN_WITH_CROSSING, "org.yaml"))
+    return start(sessions, parse_definition(RAILWAY_WITH_ESCALATION, "def.yaml"), clock, calendar)
+
+
+@pytest.fixture
+def hazard_campaign(sessions, calendar) -> int:  # type: ignore[no-untyped-def]
+    """The town's screening campaign (``TOWN_WITH_KEEPER``, ``SCREENING``) in its implementation phase, started
+    2026-09-10: hazards at 3号道口 go to its keeper, and escalate in three levels."""
+    clock = FixedClock(shanghai(2026, 9, 10, 9, 0))
+    with sessions.begin() as session:
+        import_organisation(session, parse_organisation(TOWN_WITH_KEEPER, "org.yaml"))
+        return start_campaign(session, parse_definition(SCREENING, "def.yaml"), "town", date(2026, 9, 10),
+                              by=OPERATOR, clock=clock, calendar=calendar).id
+
+
+@pytest.fixture
+def scenario(sessions, calendar) -> Scenario:  # type: ignore[no-untyped-def]
+    """The assessed railway campaign, started 2026-05-04; a module moves it on by overriding this fixture."""
+    return Scenario(sessions, calendar)
+
+
+# --- the app: the API and the pages ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(db_url, clock):  # type: ignore[no-untyped-def]
+    """The app on this test's database and clock."""
+    app = create_app({"DATABASE_URL": db_url, "CLOCK": clock, "TESTING": True, "SECRET_KEY": "test",
+                      "BASE_URL": BASE_URL})
+    yield app
+    wiring_of(app).engine.dispose()
+
+
+@pytest.fixture
+def as_person(app, sessions, clock, campaign):  # type: ignore[no-untyped-def]
+    """An API caller with a fresh token of the given person, on ``campaign``."""
+    def caller(email: str) -> Caller:
+        with sessions.begin() as session:
+            return Caller(app.test_client(), issue_token(session, email, clock.now()))
+    return caller
+
+
+@pytest.fixture
+def site(db_url, sessions, clock, tmp_path):  # type: ignore[no-untyped-def]
+    """The app over the town's campaign (as ``campaign``), everyone with a password; the clock stands at
+    2026-05-12. ``site.campaign_id`` is the campaign's id."""
+    app = started_site(db_url, sessions, clock, tmp_path, RAILWAY_WITH_ESCALATION, opens_at=shanghai(2026, 5, 12, 9))
+    yield app
+    wiring_of(app).engine.dispose()
+
+
+@pytest.fixture
+def visitor(site):  # type: ignore[no-untyped-def]
+    """A browser of the given person, signed in through the sign-in form (nobody's with no e-mail)."""
+    def signed_in(email: str | None = None) -> Visitor:
+        person = Visitor(site.test_client())
+        if email:
+            answer = person.sign_in(email)
+            assert answer.status_code == 302, answer.get_data(as_text=True)
+        return person
+    return signed_in

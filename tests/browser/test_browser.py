@@ -6,55 +6,32 @@ saves screenshots under test-artifacts/ for a person to look at.
 """
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-from test_api import DEFINITION, ORG
-from werkzeug.security import generate_password_hash
 
-from test_campaigns import OPERATOR
+from tests.support.actions import OPERATOR
+from tests.support.browser import sign_in
+from tests.support.paths import ROOT
+from tests.support.processes import serving
+from tests.support.texts import RAILWAY_WITH_ESCALATION, TOWN_WITH_CROSSING
+from tests.support.web import give_everyone_a_password
 from workflow.calendar import WorkingCalendar
 from workflow.campaigns.lifecycle import start_campaign
 from workflow.clock import FixedClock, parse_instant
 from workflow.db import create_db_engine, session_factory
 from workflow.definitions.reader import parse_definition
-from workflow.organisation.directory import import_organisation
-from workflow.hazards.rectifications import HazardReport, register_hazard
-from workflow.models import Person
-from workflow.organisation.org_file import parse_organisation
 from workflow.escalation.sweep import run_sweep
+from workflow.hazards.rectifications import HazardReport, register_hazard
+from workflow.organisation.directory import import_organisation
+from workflow.organisation.org_file import parse_organisation
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PASSWORD = "browser-test"
+ARTIFACTS = ROOT / "test-artifacts"
 NOW = "2026-05-18T09:00"  # east's plan (due 5-15) is overdue; the campaign is in its mobilization phase
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("Debian's chromium is not installed (.ci/run installs it)")
-        pytest.skip("Debian's chromium is not installed: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -68,41 +45,11 @@ def server(tmp_path, sqlite_template) -> Iterator[str]:
         yield base_url
 
 
-@contextmanager
-def serving(url: str, now: str, instance: Path) -> Iterator[str]:
-    """`pingan serve` over ``url`` on a free port of 127.0.0.1 with the clock at ``now``; yields its base URL and
-    stops it afterwards."""
-    port = _free_port()
-    env = {**os.environ, "PINGAN_DATABASE_URL": url, "PINGAN_NOW": now, "PINGAN_SECRET_KEY": "browser-test-key",
-           "PINGAN_INSTANCE_PATH": str(instance), "PINGAN_BASE_URL": f"http://127.0.0.1:{port}"}
-    command = [sys.executable, "-c", "from webapp.cli.main import main; main()", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--threads", "4"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        _wait_for(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="zh-CN")
     yield context.new_page()
     context.close()
-
-
-def sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_load_state()
 
 
 def shot(page, name: str, full_page: bool = True) -> None:
@@ -216,10 +163,9 @@ def _seed(url: str) -> None:
     started = FixedClock(parse_instant("2026-05-01T09:00"))
     calendar = WorkingCalendar()
     with sessions.begin() as session:
-        import_organisation(session, parse_organisation(ORG, "org.yaml"))
-        for person in session.scalars(select(Person)):
-            person.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
-        campaign = start_campaign(session, parse_definition(DEFINITION, "def.yaml"), "town", date(2026, 5, 1),
+        import_organisation(session, parse_organisation(TOWN_WITH_CROSSING, "org.yaml"))
+        give_everyone_a_password(session)
+        campaign = start_campaign(session, parse_definition(RAILWAY_WITH_ESCALATION, "def.yaml"), "town", date(2026, 5, 1),
                                   by=OPERATOR, clock=started, calendar=calendar)
         register_hazard(session, campaign.id, HazardReport(description="道口护栏损坏，需更换", site="crossing-3",
                                                            deadline_working_days=3, temporary_measures="设置警示牌"),
@@ -229,21 +175,3 @@ def _seed(url: str) -> None:
         run_sweep(sessions, clock=FixedClock(parse_instant(day)), mailer=None, base_url="http://127.0.0.1")
     engine.dispose()
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for(port: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"pingan serve exited: {process.stdout.read().decode(errors='replace')}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("pingan serve did not start listening within 30 s")

@@ -8,14 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_browser import PASSWORD, browser, serving, sign_in  # noqa: F401 - browser is a fixture
-from test_web_reports import build_campaign_year
 
-from report_scenario import Scenario
+from tests.support.browser import sign_in
+from tests.support.processes import serving
+from tests.support.scenarios import Scenario, build_campaign_year
 from workflow.calendar import WorkingCalendar
 from workflow.db import create_db_engine, session_factory
 
-NOW = "2026-05-28T09:00"  # the campaign year of test_web_reports: in its inspection phase, every unit scored
+NOW = "2026-05-28T09:00"  # the campaign year (tests.support.scenarios): in its inspection phase, every unit scored
 CHARTS = ("chart-phases", "chart-units", "chart-ageing", "chart-escalations", "chart-scores")
 A4_PRINTABLE_WIDTH = 703
 SHOWN = {"page": Path("/tmp/report-page.png"), "print": Path("/tmp/report-print.png")}
@@ -48,14 +48,14 @@ def server(tmp_path, sqlite_template) -> Iterator[str]:
     shutil.copy(sqlite_template, database)
     url = f"sqlite:///{database}"
     engine = create_db_engine(url)
-    build_campaign_year(Scenario(session_factory(engine), WorkingCalendar()), password=PASSWORD)
+    build_campaign_year(Scenario(session_factory(engine), WorkingCalendar()))
     engine.dispose()
     with serving(url, NOW, tmp_path / "instance") as base_url:
         yield base_url
 
 
 @pytest.fixture
-def watched(browser):  # noqa: F811 - the fixture imported above
+def watched(browser):
     """A desktop page whose console messages, page errors and CSP violations are kept."""
     context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="zh-CN")
     context.add_init_script(WATCH_CSP)
@@ -106,7 +106,7 @@ def test_the_report_page_draws_its_charts_within_the_content_security_policy(ser
     assert watched.evaluate("() => window.__cspViolations") == []
 
 
-def test_the_report_fits_a_phone_without_sideways_scrolling(server, browser):  # noqa: F811
+def test_the_report_fits_a_phone_without_sideways_scrolling(server, browser):
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
                                   has_touch=True, locale="zh-CN")
     try:

@@ -1,0 +1,1 @@
+"""A real browser (Debian's chromium through Playwright) against `pingan serve`."""

@@ -1,0 +1,1 @@
+"""The `pingan` command as an operator uses it."""

@@ -1,43 +1,63 @@
 """The web application: ``create_app(config)`` wires database, clock, mail, sign-in, pages and the API together.
 
-Configuration is read from the environment here and nowhere else in the web
-app; a test passes its own values in ``config``. The app never starts a
+Configuration comes from ``webapp/config.py``'s Settings, read from the
+environment when ``create_app`` is called; a test passes its own values in
+``config``. The app never starts a
 scheduler: the clock runs in ``pingan scheduler`` (or ``pingan sweep``), so
 several web workers never run the same job twice.
+
+At this level, what every part of the app shares:
+
+- ``config``    the settings, the one module that reads the environment
+- ``wiring``    database, sessions, clock and calendar of a process
+- ``errors``    the API's error shape under ``/api/``, an error page elsewhere
+- ``i18n``      Chinese by default, English on request; dates as people there write them
+- ``logs``      logging for every process: readable lines, or JSON lines
+- ``mail``      the engine's Mailer implemented with Flask-Mail
+- ``security``  CSRF on every form, response headers, a ``next`` that never leaves the site
+- ``health``    ``/healthz`` and ``/readyz``
+- ``wsgi``      the WSGI entry point for gunicorn
+
+The areas, one folder each:
+
+- ``auth/``   who is asking, signing in and out, the sign-in throttle
+- ``pages/``  the pages, a blueprint each (templates in ``templates/<blueprint>/``)
+- ``api/``    the JSON API under ``/api/v1`` and its OpenAPI document
+- ``cli/``    the ``pingan`` command and its sub-commands
 """
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from webapp.config import DEFAULT_BASE_URL, Settings
+from webapp.wiring import wiring_of  # noqa: F401 - `from webapp import wiring_of`, as tests and benchmarks write it
+
 if TYPE_CHECKING:  # Flask is imported by create_app only: the `pingan` command imports this package too
     from flask import Flask
 
-    from webapp.wiring import Wiring
-
 log = logging.getLogger("pingan.web")
 
-DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 MAX_REQUEST_BYTES = 1024 * 1024
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """A configured Flask app; ``config`` overrides the environment (DATABASE_URL, SECRET_KEY, BASE_URL, CLOCK,
-    INSTANCE_PATH, MAIL_*, LOGIN_CLOCK …)."""
+def create_app(config: dict[str, Any] | None = None, *, settings: Settings | None = None) -> Flask:
+    """A configured Flask app; ``config`` overrides the settings (DATABASE_URL, SECRET_KEY, BASE_URL, CLOCK,
+    INSTANCE_PATH, MAIL_*, LOGIN_CLOCK …), which are read from the environment now unless given."""
     from flask import Flask
     from flask_mail import Mail
 
     from webapp.logs import init_logging
-    from webapp.wiring import Wiring
-    from workflow.db import create_db_engine, session_factory
+    from webapp.wiring import Wiring, engine_for
+    from workflow.db import session_factory
 
+    settings = settings or Settings.from_env()
     app = Flask(__name__)
-    init_logging(app)  # first: reading the settings below may already warn (no secret key)
-    app.config.update(_settings(config or {}))
+    init_logging(app, settings)  # first: reading the settings below may already warn (no secret key)
+    app.config.update(_flask_config(config or {}, settings))
     if app.config["PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -45,7 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         proxies = app.config["PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
 
-    engine = create_db_engine(app.config["DATABASE_URL"])
+    engine = engine_for(settings, app.config["DATABASE_URL"])
     app.extensions["pingan"] = Wiring(engine=engine, sessions=session_factory(engine), clock=app.config["CLOCK"])
     Mail(app)  # reads MAIL_* once, so after the configuration above (PITFALLS.md)
 
@@ -77,21 +97,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def wiring_of(app: Flask) -> Wiring:
-    """The database, sessions and clock of this app."""
-    return app.extensions["pingan"]
+def _flask_config(config: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Every setting of the web app: ``config`` first, then the settings (the environment), then defaults."""
+    from workflow.clock import SystemClock
 
-
-def _settings(config: dict[str, Any]) -> dict[str, Any]:
-    """Every setting of the web app: ``config`` first, then the environment, then defaults."""
-    from webapp.mail import mail_config_from_env
-    from workflow.clock import SystemClock, clock_from_env
-    from workflow.db import database_url, instance_path
-
-    settings: dict[str, Any] = dict(mail_config_from_env(dict(os.environ)))
-    base_url = (config.get("BASE_URL") or os.environ.get("PINGAN_BASE_URL", "").strip() or DEFAULT_BASE_URL).rstrip("/")
+    flask_config: dict[str, Any] = dict(settings.mail_config)
+    base_url = (config.get("BASE_URL") or settings.base_url or DEFAULT_BASE_URL).rstrip("/")
     https = base_url.startswith("https://")
-    settings.update({
+    flask_config.update({
         "BASE_URL": base_url,
         "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,  # upload routes raise it for themselves (security.py)
         # PITFALLS.md (Flask-Login): set the cookie flags; the remember cookie's defaults are unsafe
@@ -110,23 +123,23 @@ def _settings(config: dict[str, Any]) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,  # a village head may leave a form open through the working day
         "WTF_CSRF_SSL_STRICT": https,
         "BABEL_DEFAULT_LOCALE": "zh_CN",
-        "BABEL_DEFAULT_TIMEZONE": os.environ.get("PINGAN_TIMEZONE", "").strip() or "Asia/Shanghai",
-        "PROXIES": int(os.environ.get("PINGAN_PROXIES", "0") or 0),
+        "BABEL_DEFAULT_TIMEZONE": settings.timezone,
+        "PROXIES": settings.proxies,
         # sign-in throttle: real time even when PINGAN_NOW pins the campaign clock for a rehearsal
         "LOGIN_CLOCK": SystemClock(),
     })
-    settings.update(config)
-    settings["BASE_URL"] = base_url
+    flask_config.update(config)
+    flask_config["BASE_URL"] = base_url
     if "DATABASE_URL" not in config:
-        settings["DATABASE_URL"] = database_url()
+        flask_config["DATABASE_URL"] = settings.database_url
     if "CLOCK" not in config:
-        settings["CLOCK"] = clock_from_env()
-    if not settings.get("INSTANCE_PATH"):
-        settings["INSTANCE_PATH"] = str(instance_path())
-    settings.setdefault("EVIDENCE_FOLDER", str(Path(settings["INSTANCE_PATH"]) / "evidence"))
-    if not settings.get("SECRET_KEY"):
-        settings["SECRET_KEY"] = os.environ.get("PINGAN_SECRET_KEY", "").strip() or _random_secret_key()
-    return settings
+        flask_config["CLOCK"] = settings.clock()
+    if not flask_config.get("INSTANCE_PATH"):
+        flask_config["INSTANCE_PATH"] = str(settings.instance_path)
+    flask_config.setdefault("EVIDENCE_FOLDER", str(Path(flask_config["INSTANCE_PATH"]) / "evidence"))
+    if not flask_config.get("SECRET_KEY"):
+        flask_config["SECRET_KEY"] = settings.secret_key or _random_secret_key()
+    return flask_config
 
 
 def _random_secret_key() -> str:

@@ -21,7 +21,6 @@ behave like ``logging.basicConfig``: a host that configured logging already
 from __future__ import annotations
 
 import logging
-import os
 import re
 import sys
 import time
@@ -32,6 +31,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from pythonjsonlogger.json import JsonFormatter
+
+from webapp.config import Settings
 
 if TYPE_CHECKING:  # Flask only where the web app is set up: the `pingan` command imports this module too
     from flask import Flask, Response
@@ -52,21 +53,22 @@ log = logging.getLogger("pingan.logs")
 _request_id: ContextVar[str | None] = ContextVar("pingan_request_id", default=None)
 
 
-def log_format(environ: Mapping[str, str] | None = None) -> str:
+def log_format(settings: Settings) -> str:
     """``PINGAN_LOG_FORMAT``: ``json``, or ``text`` (the default, and what an unknown value falls back to)."""
-    env = os.environ if environ is None else environ
-    chosen = env.get("PINGAN_LOG_FORMAT", "").strip().lower()
+    chosen = settings.log_format.lower()
     return chosen if chosen in FORMATS else "text"
 
 
-def configure_logging(environ: Mapping[str, str] | None = None) -> str:
+def configure_logging(settings: Settings | Mapping[str, str]) -> str:
     """Send log records to stderr in the format ``PINGAN_LOG_FORMAT`` names; return that format.
 
+    ``settings``: the process's, or an environment of its own (a test's ``{}``: the defaults).
     Calling it again replaces what an earlier call installed (create_app runs once per test app).
     A misspelt format or level is logged as a warning, never a reason for a process not to start.
     """
-    env = os.environ if environ is None else environ
-    chosen = log_format(env)
+    if not isinstance(settings, Settings):
+        settings = Settings.from_env(settings)
+    chosen = log_format(settings)
     root = logging.getLogger()
     for handler in [handler for handler in root.handlers if isinstance(handler, _StderrHandler)]:
         root.removeHandler(handler)
@@ -76,12 +78,12 @@ def configure_logging(environ: Mapping[str, str] | None = None) -> str:
     handler.setFormatter(json_formatter() if chosen == "json" else logging.Formatter(TEXT_FORMAT, TEXT_DATE_FORMAT))
     handler.addFilter(_add_request_id)
     root.addHandler(handler)
-    level_text = env.get("PINGAN_LOG_LEVEL", "").strip().upper() or "INFO"
+    level_text = settings.log_level.upper() or "INFO"
     level = logging.getLevelName(level_text)
     root.setLevel(level if isinstance(level, int) else logging.INFO)
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
-    given_format = env.get("PINGAN_LOG_FORMAT", "").strip()
+    given_format = settings.log_format
     if given_format and given_format.lower() not in FORMATS:
         log.warning("PINGAN_LOG_FORMAT=%s is not one of %s: logging as text", given_format, ", ".join(FORMATS))
     if not isinstance(level, int):
@@ -89,9 +91,9 @@ def configure_logging(environ: Mapping[str, str] | None = None) -> str:
     return chosen
 
 
-def init_logging(app: Flask) -> None:
+def init_logging(app: Flask, settings: Settings) -> None:
     """Configure logging for a web app process, and in JSON mode write one access line per request."""
-    if configure_logging() != "json":
+    if configure_logging(settings) != "json":
         return  # the readable format leaves access lines to the server (gunicorn --access-logfile)
     # first of the app's hooks: a hook registered earlier could answer before ours starts the clock
     app.before_request_funcs.setdefault(None, []).insert(0, _start_request)
@@ -189,7 +191,8 @@ else:
 
         def setup(self, cfg: Any) -> None:
             super().setup(cfg)
-            self._json = log_format() == "json"
+            # gunicorn's master process: no app yet, so its settings are read here
+            self._json = log_format(Settings.from_env()) == "json"
             if self._json:
                 for handler in (*self.error_log.handlers, *self.access_log.handlers):
                     handler.setFormatter(json_formatter())

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
@@ -10,9 +10,8 @@ from typing import TextIO
 from flask import Flask
 from flask_mail import Connection, Mail, Message
 
+from webapp.config import DEFAULT_MAIL_TIMEOUT_SECONDS, Settings
 from workflow.mail.outbox import OutgoingMail
-
-DEFAULT_TIMEOUT_SECONDS = 30.0
 
 
 class FlaskMailer:
@@ -21,7 +20,7 @@ class FlaskMailer:
     def __init__(self, app: Flask, timeout: float | None = None) -> None:
         self.app = app
         self.mail: Mail = app.extensions.get("mail") or Mail(app)
-        self.timeout = timeout if timeout is not None else float(app.config.get("MAIL_TIMEOUT", DEFAULT_TIMEOUT_SECONDS))
+        self.timeout = timeout if timeout is not None else float(app.config.get("MAIL_TIMEOUT", DEFAULT_MAIL_TIMEOUT_SECONDS))
 
     @contextmanager
     def connect(self) -> Iterator[_Sender]:
@@ -48,26 +47,16 @@ class _Sender:
         self.connection.send(message)
 
 
-def mail_config_from_env(environ: dict[str, str]) -> dict[str, object]:
-    """Flask-Mail settings from the environment (DESIGN.md: MAIL_SERVER, MAIL_PORT, MAIL_DEFAULT_SENDER …)."""
-    config: dict[str, object] = {
-        "MAIL_SERVER": environ.get("MAIL_SERVER", "localhost"),
-        "MAIL_PORT": int(environ.get("MAIL_PORT", "25")),
-        "MAIL_DEFAULT_SENDER": environ.get("MAIL_DEFAULT_SENDER", "pingan@localhost"),
-        "MAIL_USE_TLS": environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes"),
-        "MAIL_USE_SSL": environ.get("MAIL_USE_SSL", "").lower() in ("1", "true", "yes"),
-        "MAIL_USERNAME": environ.get("MAIL_USERNAME") or None,
-        "MAIL_PASSWORD": environ.get("MAIL_PASSWORD") or None,
-        "MAIL_TIMEOUT": float(environ.get("MAIL_TIMEOUT", str(DEFAULT_TIMEOUT_SECONDS))),
-    }
-    return config
-
-
-def mailer_from_env(environ: dict[str, str]) -> FlaskMailer:
-    """A mailer for command-line processes (sweep, scheduler), configured like the web app."""
+def mailer_for(settings: Settings) -> FlaskMailer:
+    """A mailer for command-line processes (sweep, scheduler), configured like the web app (MAIL_*)."""
     app = Flask("pingan.mail")
-    app.config.update(mail_config_from_env(environ))
+    app.config.update(settings.mail_config)
     return FlaskMailer(app)
+
+
+def mailer_from_env(environ: Mapping[str, str]) -> FlaskMailer:
+    """A mailer configured from the MAIL_* variables of ``environ`` (tests and benchmarks hand their own)."""
+    return mailer_for(Settings.from_env(environ))
 
 
 class FileMailer:

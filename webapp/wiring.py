@@ -1,18 +1,29 @@
-"""Where the parts meet: database, clock and calendar, configured from the environment in one place."""
+"""Where the parts meet: database, clock and calendar, configured from the settings (webapp/config.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from webapp.config import Settings
 from workflow.calendar import WorkingCalendar, load_calendar
-from workflow.clock import Clock, clock_from_env
-from workflow.db import create_db_engine, current_revision, database_url, session_factory, upgrade_schema
+from workflow.clock import Clock
+from workflow.db import (
+    DEFAULT_STATEMENT_TIMEOUT_MS,
+    create_db_engine,
+    current_revision,
+    session_factory,
+    upgrade_schema,
+)
 from workflow.errors import PingAnError
+
+if TYPE_CHECKING:  # Flask only where the web app is set up: the `pingan` command imports this module too
+    from flask import Flask
 
 
 class SchemaMissing(PingAnError):
@@ -66,18 +77,36 @@ class Wiring:
         return upgrade_schema(self.engine)
 
 
-def wiring(require_schema: bool = True) -> Wiring:
-    """The parts for this process, from ``PINGAN_DATABASE_URL`` and ``PINGAN_NOW``."""
-    url = database_url()
-    engine = _engine(url)
+def wiring_for(settings: Settings, require_schema: bool = True) -> Wiring:
+    """The parts for this process, from its settings (``PINGAN_DATABASE_URL``, ``PINGAN_NOW`` …)."""
+    url = settings.database_url
+    engine = _engine(url, _statement_timeout(settings, url))
     if require_schema:
         revision = current_revision(engine)
         if revision is None:
             raise SchemaMissing(f"the database {engine.url.render_as_string(hide_password=True)} has no schema: "
                                 f"run `pingan init`")
-    return Wiring(engine=engine, sessions=session_factory(engine), clock=clock_from_env())
+    return Wiring(engine=engine, sessions=session_factory(engine), clock=settings.clock())
+
+
+def wiring_of(app: Flask) -> Wiring:
+    """The database, sessions and clock of this app."""
+    return app.extensions["pingan"]
+
+
+def engine_for(settings: Settings, url: str, **options: Any) -> Engine:
+    """A new engine for ``url`` with the statement timeout of the settings."""
+    return create_db_engine(url, statement_timeout_ms=_statement_timeout(settings, url), **options)
 
 
 @lru_cache(maxsize=8)
-def _engine(url: str) -> Engine:
-    return create_db_engine(url)
+def _engine(url: str, statement_timeout_ms: int) -> Engine:
+    return create_db_engine(url, statement_timeout_ms=statement_timeout_ms)
+
+
+def _statement_timeout(settings: Settings, url: str) -> int:
+    # read (and a bad value refused) on PostgreSQL only: SQLite has no statement timeout, so a laptop is
+    # never stopped by a setting that does nothing there
+    if url.startswith("sqlite") or make_url(url).get_backend_name() != "postgresql":
+        return DEFAULT_STATEMENT_TIMEOUT_MS
+    return settings.statement_timeout_ms

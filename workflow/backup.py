@@ -10,7 +10,9 @@ PostgreSQL: ``pg_dump --format=custom`` (one consistent snapshot of a running
 database) and ``pg_restore --clean --if-exists --single-transaction``: all of it
 or nothing. The connection comes from the same URL as the app's, turned into
 libpq's form; the password travels in ``PGPASSWORD``, never on a command line
-that ``ps`` shows.
+that ``ps`` shows. The programs run in the environment the caller hands over
+(``pingan backup``: its own, for PATH and libpq's PG* settings); nothing here
+reads the environment.
 
 A backup is written under a temporary name and renamed when complete, so a
 failed one never leaves a half file under the name asked for. A restore
@@ -23,6 +25,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,8 +56,11 @@ class BackupResult:
     kind: str  # "sqlite" or "pg_dump"
 
 
-def backup_database(url: str, target: Path) -> BackupResult:
-    """Write a consistent copy of the whole database at ``url`` to the file ``target`` (replaced if present)."""
+def backup_database(url: str, target: Path, *, environ: Mapping[str, str] | None = None) -> BackupResult:
+    """Write a consistent copy of the whole database at ``url`` to the file ``target`` (replaced if present).
+
+    ``environ``: the environment pg_dump runs in (default: none but the password).
+    """
     parsed = make_url(url)
     target = Path(target)
     if target.exists() and target.is_dir():
@@ -70,7 +76,8 @@ def backup_database(url: str, target: Path) -> BackupResult:
             _sqlite_backup(_sqlite_path(parsed), partial)
         elif parsed.get_backend_name() == "postgresql":
             kind = "pg_dump"
-            _run("pg_dump", ["--format=custom", f"--file={partial}", f"--dbname={_conninfo(parsed)}"], parsed)
+            _run("pg_dump", ["--format=custom", f"--file={partial}", f"--dbname={_conninfo(parsed)}"], parsed,
+                 environ)
         else:
             raise BackupError(f"cannot back up a {parsed.get_backend_name()} database")
         os.replace(partial, target)
@@ -81,10 +88,11 @@ def backup_database(url: str, target: Path) -> BackupResult:
     return BackupResult(target, target.stat().st_size, kind)
 
 
-def restore_database(engine: Engine, source: Path, *, force: bool = False) -> str:
+def restore_database(engine: Engine, source: Path, *, force: bool = False,
+                     environ: Mapping[str, str] | None = None) -> str:
     """Replace the database of ``engine`` by the backup in ``source``; return the kind of backup restored.
 
-    A database holding data is refused unless ``force``.
+    A database holding data is refused unless ``force``. ``environ``: the environment pg_restore runs in.
     """
     parsed = engine.url
     source = Path(source)
@@ -108,7 +116,7 @@ def restore_database(engine: Engine, source: Path, *, force: bool = False) -> st
         engine.dispose()  # our own pooled connections must not hold the database while it is replaced
         _sqlite_restore(source, _sqlite_path(parsed))
     else:
-        _pg_restore(engine, source)
+        _pg_restore(engine, source, environ)
     return kind
 
 
@@ -200,9 +208,9 @@ def _check_sqlite(connection: sqlite3.Connection, path: Path) -> None:
 
 # --- PostgreSQL -----------------------------------------------------------------------------------------------------
 
-def _pg_restore(engine: Engine, source: Path) -> None:
+def _pg_restore(engine: Engine, source: Path, environ: Mapping[str, str] | None) -> None:
     url = engine.url
-    listing = _run("pg_restore", ["--list", str(source)], url)  # also proves the archive readable before any change
+    listing = _run("pg_restore", ["--list", str(source)], url, environ)  # also proves the archive readable before any change
     tables = set(re.findall(r"^\d+; \d+ \d+ TABLE \S+ (\S+) ", listing, re.MULTILINE))
     if "alembic_version" not in tables:
         raise BackupError(f"{source} is a pg_dump archive but not a pingan backup (it has no schema revision)")
@@ -215,7 +223,7 @@ def _pg_restore(engine: Engine, source: Path) -> None:
                 connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}" CASCADE')
     engine.dispose()  # our own pooled connections must not hold the database while it is replaced
     _run("pg_restore", ["--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
-                        "--exit-on-error", f"--dbname={_conninfo(url)}", str(source)], url)
+                        "--exit-on-error", f"--dbname={_conninfo(url)}", str(source)], url, environ)
 
 
 def _conninfo(url: URL) -> str:
@@ -228,14 +236,15 @@ def _conninfo(url: URL) -> str:
     return make_conninfo("", **{key: value for key, value in params.items() if value is not None})
 
 
-def _run(program: str, arguments: list[str], url: URL) -> str:
-    """Run a PostgreSQL client program against ``url``; its standard output, or BackupError with one line."""
+def _run(program: str, arguments: list[str], url: URL, environ: Mapping[str, str] | None) -> str:
+    """Run a PostgreSQL client program against ``url`` in ``environ``; its standard output, or BackupError with one
+    line."""
     executable = _postgres_program(program)
-    environ = dict(os.environ)
+    child = dict(environ or {})
     if url.password is not None:
-        environ["PGPASSWORD"] = str(url.password)
+        child["PGPASSWORD"] = str(url.password)
     try:
-        result = subprocess.run([executable, *arguments], env=environ, capture_output=True, text=True)
+        result = subprocess.run([executable, *arguments], env=child, capture_output=True, text=True)
     except OSError as error:
         raise BackupError(f"cannot run {program}: {error.strerror or error}") from None
     if result.returncode != 0:

@@ -1,13 +1,13 @@
 """The one clock: every time-dependent function takes ``now`` from here.
 
-``PINGAN_NOW`` pins it for any command (rehearsals, demos, tests run a campaign
-year in minutes). Times are aware and in UTC; a naive ISO value is read in
-``PINGAN_TIMEZONE`` (default Asia/Shanghai), since that is how people here
-write a time.
+A pinned instant (``PINGAN_NOW``, which webapp/config.py reads and hands to
+:func:`clock_from_setting`) fixes it for any command: rehearsals, demos, tests
+run a campaign year in minutes. Times are aware and in UTC; a naive ISO value is
+read in the time zone given (``PINGAN_TIMEZONE``, default Asia/Shanghai), since
+that is how people here write a time. Nothing here reads the environment.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Protocol
@@ -48,7 +48,7 @@ class ClockError(ValueError):
 
 def parse_instant(text: str, default_timezone: str | None = None) -> datetime:
     """Read an ISO date or date-time; a naive value is in ``default_timezone``."""
-    zone = ZoneInfo(default_timezone or os.environ.get("PINGAN_TIMEZONE") or DEFAULT_TIMEZONE)
+    zone = ZoneInfo(default_timezone or DEFAULT_TIMEZONE)
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
@@ -58,12 +58,11 @@ def parse_instant(text: str, default_timezone: str | None = None) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-def clock_from_env(environ: dict[str, str] | None = None) -> Clock:
-    """A fixed clock when ``PINGAN_NOW`` is set, else the system clock."""
-    env = os.environ if environ is None else environ
-    pinned = env.get("PINGAN_NOW", "").strip()
-    if pinned:
-        return FixedClock(parse_instant(pinned, env.get("PINGAN_TIMEZONE")))
+def clock_from_setting(pinned: str, timezone: str | None = None) -> Clock:
+    """A clock fixed at ``pinned`` (an ISO date-time, a naive one in ``timezone``), or the system clock when it is
+    empty; ClockError when it cannot be read."""
+    if pinned.strip():
+        return FixedClock(parse_instant(pinned, timezone))
     return SystemClock()
 
 

@@ -7,8 +7,9 @@ SQLITE_BUSY at once despite the busy timeout (../shared/PITFALLS.md). We switch
 the driver's own handling off and begin every transaction IMMEDIATE, so writers
 queue on the busy timeout instead of failing or overwriting each other.
 
-PostgreSQL: every connection gets ``statement_timeout`` from
-``PINGAN_STATEMENT_TIMEOUT_MS`` (default 30 s, ``0`` for none). A query stuck
+PostgreSQL: every connection gets ``statement_timeout`` (the caller's
+``statement_timeout_ms``: ``PINGAN_STATEMENT_TIMEOUT_MS``, read by
+webapp/config.py; default 30 s, ``0`` for none). A query stuck
 behind a lock or gone wrong is cancelled by the server instead of holding a web
 worker (and its row locks) for ever; the caller sees an ``OperationalError``
 (the web app answers 503, a command one line) and the connection stays usable.
@@ -19,17 +20,14 @@ lock (10 s), and a slow query runs to its end.
 """
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, Table, create_engine, event, make_url
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
-
-from workflow.errors import InvalidInput
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # a web request waits no longer than this for any one statement; the scheduler's compose service sets
@@ -38,49 +36,25 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 
 
-def instance_path() -> Path:
-    """The instance folder (SQLite file, uploads): ``PINGAN_INSTANCE_PATH`` or ``<prefix>/var/pingan-instance``."""
-    configured = os.environ.get("PINGAN_INSTANCE_PATH", "").strip()
-    # Flask's convention for an installed package: the folder lives under the
-    # environment's prefix, so each virtual environment has its own database.
-    return Path(configured) if configured else Path(sys.prefix) / "var" / "pingan-instance"
-
-
-def database_url() -> str:
-    """``PINGAN_DATABASE_URL``, or a SQLite file in the instance folder."""
-    configured = os.environ.get("PINGAN_DATABASE_URL", "").strip()
-    if configured:
-        return configured
-    folder = instance_path()
-    folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'pingan.sqlite'}"
-
-
-def statement_timeout_from_env(environ: Mapping[str, str] | None = None) -> int:
-    """``PINGAN_STATEMENT_TIMEOUT_MS``: milliseconds a PostgreSQL statement may run (0: no limit; default 30 s)."""
-    env = os.environ if environ is None else environ
-    configured = env.get("PINGAN_STATEMENT_TIMEOUT_MS", "").strip()
-    if not configured:
-        return DEFAULT_STATEMENT_TIMEOUT_MS
-    if not configured.isdigit():
-        raise InvalidInput(f"PINGAN_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds (0: no limit), "
-                           f"not {configured!r}")
-    return int(configured)
-
-
-def create_db_engine(url: str | None = None, *, statement_timeout_ms: int | None = None, **options: Any) -> Engine:
-    """An engine for ``url`` (default :func:`database_url`), with the SQLite safety settings, or on PostgreSQL
-    the statement timeout (``statement_timeout_ms``, default :func:`statement_timeout_from_env`)."""
-    url = url or database_url()
+def create_db_engine(url: str, *, statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS, **options: Any) -> Engine:
+    """An engine for ``url``, with the SQLite safety settings, or on PostgreSQL the statement timeout
+    (``statement_timeout_ms``; 0: none)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, **options)
         _make_sqlite_safe(engine)
         return engine
     options.setdefault("pool_pre_ping", True)
     if make_url(url).get_backend_name() == "postgresql":
-        timeout = statement_timeout_from_env() if statement_timeout_ms is None else statement_timeout_ms
-        _add_statement_timeout(url, options, timeout)
+        engine = create_engine(url, **options)
+        _add_statement_timeout(engine, statement_timeout_ms)
+        return engine
     return create_engine(url, **options)
+
+
+def dialect_insert(session: Session, table: Table | type[Any]) -> Any:
+    """An ``INSERT`` that knows ``ON CONFLICT`` for the session's back end: PostgreSQL's or SQLite's."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert(table)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -159,16 +133,18 @@ def alembic_config() -> Any:
     return config
 
 
-def _add_statement_timeout(url: str, options: dict[str, Any], milliseconds: int) -> None:
+def _add_statement_timeout(engine: Engine, milliseconds: int) -> None:
     if milliseconds <= 0:
         return
-    # a startup option of the connection (libpq's "options"), not a SET after connecting: no extra
-    # round trip, and no pooled connection can be without it; options already in the URL are kept
-    connect_args = options["connect_args"] = dict(options.get("connect_args") or {})
-    given = connect_args.get("options") or make_url(url).query.get("options") or ""
-    if isinstance(given, tuple):
-        given = " ".join(given)
-    connect_args["options"] = f"{given} -c statement_timeout={milliseconds}".strip()
+
+    # SET on each new connection, committed so that the pool's rollback-on-return keeps it. Not a
+    # startup option (libpq's "options"): SQLAlchemy's first connect reads type information before
+    # any listener runs, and under a short timeout on a busy machine that read was itself cancelled.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {int(milliseconds)}")
+        dbapi_connection.commit()
 
 
 def _make_sqlite_safe(engine: Engine) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import BadRequest, Unauthorized
 
-from webapp import wiring_of
+from webapp.wiring import wiring_of
 from workflow.audit import Actor
 from workflow.models import Person
 from workflow.organisation.tokens import actor_for_token

@@ -16,12 +16,12 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response as BaseResponse
 
-from webapp import wiring_of
 from webapp.auth import throttle
 from webapp.auth.identity import SignedInPerson, end_all_sessions
-from webapp.pages.forms import ActionForm, LanguageForm, SignInForm, first_error
 from webapp.i18n import LANGUAGE_COOKIE, LANGUAGES
+from webapp.pages.forms import ActionForm, LanguageForm, SignInForm, first_error
 from webapp.security import safe_next
+from webapp.wiring import wiring_of
 from workflow.models import Person
 
 blueprint = Blueprint("signin", __name__)

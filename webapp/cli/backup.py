@@ -5,11 +5,10 @@ from pathlib import Path
 
 import click
 
-from webapp.cli.main import cli, one_line_errors
-from webapp.wiring import wiring
+from webapp.cli.common import one_line_errors, settings, wiring
 
 
-@cli.command()
+@click.command()
 @click.argument("file", metavar="FILE", type=click.Path(path_type=Path))
 @one_line_errors
 def backup(file: Path) -> None:
@@ -22,12 +21,13 @@ def backup(file: Path) -> None:
 
     env = wiring()  # a database without schema has nothing worth keeping: one line says so
     revision = current_revision(env.engine)
-    result = backup_database(env.engine.url.render_as_string(hide_password=False), file)
+    result = backup_database(env.engine.url.render_as_string(hide_password=False), file,
+                             environ=settings().child_environment)
     click.echo(f"backup of {env.safe_url} (schema revision {revision}) written to {result.path} "
                f"({result.size} bytes, {result.kind})")
 
 
-@cli.command()
+@click.command()
 @click.argument("file", metavar="FILE", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Replace a database that already holds data.")
 @one_line_errors
@@ -40,7 +40,7 @@ def restore(file: Path, force: bool) -> None:
     from workflow.db import alembic_config, current_revision
 
     env = wiring(require_schema=False)  # restoring into a fresh, empty database is the common case
-    restore_database(env.engine, file, force=force)
+    restore_database(env.engine, file, force=force, environ=settings().child_environment)
     revision = current_revision(env.engine)
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     later = "" if revision == head else f"; run `pingan init` to bring it to {head}"

@@ -7,27 +7,30 @@ then one sweep so reminders and escalation levels 1 and 2 have been reached.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from importlib.resources import files
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import click
 from sqlalchemy import select
 
+from webapp.cli.common import one_line_errors, settings
+from webapp.cli.serve import DEFAULT_THREADS, run_server
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.campaigns.lifecycle import advance_campaign, start_campaign
+from workflow.campaigns.tasks import complete_task
 from workflow.clock import Clock, FixedClock, local_date
 from workflow.db import create_db_engine, session_factory, upgrade_schema
 from workflow.definitions.reader import load_definition_file
-from workflow.organisation.directory import import_organisation
-from workflow.hazards.rectifications import HazardReport, register_hazard, submit_rectification, verify_rectification
-from workflow.models import CampaignUnit, Rectification, Site, Task, Unit
-from workflow.organisation.org_file import load_organisation_file
-from workflow.mail.outbox import Mailer
 from workflow.escalation.sweep import SweepSummary, run_sweep
-from workflow.campaigns.tasks import complete_task
+from workflow.hazards.rectifications import HazardReport, register_hazard, submit_rectification, verify_rectification
+from workflow.mail.outbox import Mailer
+from workflow.models import CampaignUnit, Rectification, Site, Task, Unit
+from workflow.organisation.directory import import_organisation
+from workflow.organisation.org_file import load_organisation_file
 
 SHIPPED = files("workflow.shipped")
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -49,6 +52,32 @@ class Demo:
     url: str
     campaign_ids: list[int]
     sweep: SweepSummary
+
+
+@click.command()
+@click.option("--no-serve", is_flag=True, help="Build the demo database and exit (for scripts and tests).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=5000, show_default=True)
+@one_line_errors
+def demo(no_serve: bool, host: str, port: int) -> None:
+    """Build a demo database (the seed campaigns under way, hazards escalated), then serve the web app."""
+    from webapp.mail import FileMailer, mailer_for
+
+    configured = settings()
+    folder = configured.instance_path
+    mailer = mailer_for(configured) if configured.mail_server else FileMailer(folder / "demo-mail.txt")
+    built = build_demo(folder, configured.clock(), mailer, base_url=f"http://{host}:{port}")
+    click.echo(f"demo database: {built.url}")
+    click.echo(f"campaigns: {', '.join(str(i) for i in built.campaign_ids)}; first sweep: {built.sweep}")
+    click.echo("mail: " + (f"to {configured.mail_server}" if configured.mail_server
+                           else f"written to {folder / 'demo-mail.txt'} (set MAIL_SERVER to send it)"))
+    click.echo(f"sign in at http://{host}:{port}/ with password {PASSWORD} as:")
+    click.echo(f"  coordinator  {COORDINATOR}")
+    click.echo(f"  assignee     {ASSIGNEE}")
+    click.echo(f"  leader       {LEADER}")
+    if no_serve:
+        return
+    run_server(replace(configured, database_url_text=built.url), host, port, DEFAULT_THREADS)
 
 
 def build_demo(folder: Path, clock: Clock, mailer: Mailer | None, base_url: str) -> Demo:

@@ -5,11 +5,10 @@ from datetime import date
 
 import click
 
-from webapp.cli.main import _actor, _date, as_option, base_url_from_env, cli, one_line_errors
-from webapp.wiring import wiring
+from webapp.cli.common import actor, as_option, base_url, one_line_errors, parse_date, wiring
 
 
-@cli.group()
+@click.group()
 def hazard() -> None:
     """Register hazards found in inspections."""
 
@@ -34,17 +33,17 @@ def register(campaign_id: int, description: str, severity: str, site: str | None
     from workflow.hazards.rectifications import HazardReport, register_hazard
 
     report = HazardReport(description=description, severity=severity, site=site, unit=unit, location=location,
-                          responsible=responsible, deadline=_date(deadline) if deadline else None,
+                          responsible=responsible, deadline=parse_date(deadline) if deadline else None,
                           deadline_working_days=working_days, temporary_measures=measures)
     env = wiring()
-    by = _actor(env, as_email)
+    by = actor(env, as_email)
     with env.transaction() as session:
         rectification = register_hazard(session, campaign_id, report, by=by, clock=env.clock,
-                                        calendar=env.calendar(session), base_url=base_url_from_env())
+                                        calendar=env.calendar(session), base_url=base_url())
     click.echo(f"rectification {rectification.id}: open, deadline {rectification.deadline.isoformat()}")
 
 
-@cli.group()
+@click.group()
 def rectification() -> None:
     """Move a rectification: submit, verify, reject, reopen, extend."""
 
@@ -88,7 +87,7 @@ def _back_to_open(name: str, doc: str) -> None:
         from workflow.hazards import rectifications as hazards
 
         move = getattr(hazards, f"{name}_rectification")
-        new_deadline: date | None = _date(deadline) if deadline else None
+        new_deadline: date | None = parse_date(deadline) if deadline else None
         _move(lambda session, env, by: move(session, rectification_id, by=by, clock=env.clock,
                                             calendar=env.calendar(session), reason=reason, deadline=new_deadline,
                                             deadline_working_days=working_days), as_email)
@@ -100,7 +99,7 @@ _back_to_open("reopen", "Look-back (回头看): reopen a closed rectification wi
 
 def _move(action, as_email: str | None) -> None:  # type: ignore[no-untyped-def]
     env = wiring()
-    by = _actor(env, as_email)
+    by = actor(env, as_email)
     with env.transaction() as session:
         moved = action(session, env, by)
     click.echo(f"rectification {moved.id}: {moved.state}, deadline {moved.deadline.isoformat()}")

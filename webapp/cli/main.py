@@ -1,32 +1,37 @@
-"""The ``pingan`` command: wires the engine, the database, the clock (and later web and mail) together.
+"""The ``pingan`` command: the group, the contract's commands, and the sub-command modules added to it.
 
 Every command exits non-zero with a one-line reason on bad input, never a
 traceback, and runs its change in one transaction, so a refused command
-leaves the database as it was.
+leaves the database as it was. The group reads the settings (webapp/config.py)
+once, before any command runs; what commands share lives in ``common``, which
+the sub-command modules import instead of this module.
 """
 from __future__ import annotations
 
-import functools
-import getpass
 import json
 import sys
-from collections.abc import Callable
-from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
 
 import click
-from sqlalchemy import exc as sa_exc
 
-from webapp.wiring import Wiring, wiring
-from workflow.audit import Actor
-from workflow.clock import ClockError
-from workflow.errors import InvalidInput, PingAnError, TransitionRefused
-from workflow.sourcefile import SourceError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-BLOCKERS_SHOWN = 20
+from webapp.cli.backup import backup, restore
+from webapp.cli.common import (
+    actor,
+    as_option,
+    base_url,
+    digest_settings,
+    fail,
+    one_line_errors,
+    parse_date,
+    settings,
+    wiring,
+)
+from webapp.cli.demo import demo
+from webapp.cli.hazards import hazard, rectification
+from webapp.cli.reports import incident, report
+from webapp.cli.scheduler import scheduler
+from webapp.cli.serve import serve
+from webapp.config import Settings
 
 
 def main() -> None:
@@ -35,66 +40,18 @@ def main() -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
+@click.pass_context
+def cli(context: click.Context) -> None:
     """pingan: phased public-safety campaigns (平安创建活动) — tasks, deadlines, escalation."""
     from webapp.logs import configure_logging
 
-    configure_logging()  # before any subcommand runs: the scheduler and the sweep log as the web app does
+    # read once, before any subcommand runs; the scheduler and the sweep then log as the web app does
+    context.obj = Settings.from_env()
+    configure_logging(context.obj)
 
 
-def one_line_errors(command: F) -> F:
-    """Turn the errors a user can cause into one line on stderr and exit status 1."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except TransitionRefused as refused:
-            lines = [b.describe() for b in refused.blockers[:BLOCKERS_SHOWN]]
-            if len(refused.blockers) > BLOCKERS_SHOWN:
-                lines.append(f"… and {len(refused.blockers) - BLOCKERS_SHOWN} more (pingan status --json lists them)")
-            _fail(refused.message, lines)
-        except (PingAnError, ClockError) as error:
-            _fail(str(error))
-        except SourceError as error:
-            _fail(str(error.problems[0]) if error.problems else str(error),
-                  [str(p) for p in error.problems[1:]])
-        except sa_exc.OperationalError as error:
-            _fail(f"database error: {_first_line(error.orig or error)}")
-        except sa_exc.DBAPIError as error:
-            _fail(f"database refused the change: {_first_line(error.orig or error)}")
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _fail(message: str, details: list[str] | None = None) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    for line in details or []:
-        click.echo(f"  {line}", err=True)
-    sys.exit(1)
-
-
-def _first_line(error: object) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-
-
-def _actor(env: Wiring, email: str | None) -> Actor:
-    if not email:
-        return Actor.operator(f"cli:{getpass.getuser()}")
-    from workflow.organisation.directory import person_by_email
-
-    with env.transaction() as session:
-        return Actor.person(person_by_email(session, email))
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"not a date: {value!r} (write YYYY-MM-DD)") from None
-
-
-as_option = click.option("--as", "as_email", metavar="EMAIL", help="Act as this person (default: operator).")
+for command in (backup, restore, demo, hazard, rectification, incident, report, scheduler, serve):
+    cli.add_command(command)
 
 
 @cli.command()
@@ -153,14 +110,15 @@ def start(definition_ref: str, unit_code: str, starts: str, version: int | None,
           as_email: str | None) -> None:
     """Start a campaign of DEF (a file, or a definition id) for a unit; print its id."""
     from workflow.campaigns.lifecycle import start_campaign
-    from workflow.definitions.reader import find_definition, load_definition_file
+    from workflow.definitions.reader import definition_folders, find_definition, load_definition_file
 
-    starts_on = _date(starts)
-    definition = load_definition_file(find_definition(definition_ref, version))
+    starts_on = parse_date(starts)
+    folders = definition_folders(settings().definitions_path)
+    definition = load_definition_file(find_definition(definition_ref, version, folders))
     if version is not None and definition.version != version:
-        _fail(f"{definition_ref} is version {definition.version}, not {version}")
+        fail(f"{definition_ref} is version {definition.version}, not {version}")
     env = wiring()
-    by = _actor(env, as_email)
+    by = actor(env, as_email)
     with env.transaction() as session:
         campaign = start_campaign(session, definition, unit_code, starts_on, by=by, clock=env.clock,
                                   calendar=env.calendar(session), title=title)
@@ -208,7 +166,7 @@ def advance(campaign_id: int, as_email: str | None) -> None:
     from workflow.campaigns.lifecycle import advance_campaign
 
     env = wiring()
-    by = _actor(env, as_email)
+    by = actor(env, as_email)
     with env.transaction() as session:
         move = advance_campaign(session, campaign_id, by=by, clock=env.clock, calendar=env.calendar(session))
     created = f", {move.tasks_created} task(s) created" if move.tasks_created else ""
@@ -220,16 +178,14 @@ def advance(campaign_id: int, as_email: str | None) -> None:
 @one_line_errors
 def sweep(now_text: str | None) -> None:
     """One pass of the clock: reminders, escalations, mail delivery. Running it twice changes nothing more."""
-    import os
-
-    from webapp.mail import mailer_from_env
+    from webapp.mail import mailer_for
     from workflow.clock import FixedClock, parse_instant
     from workflow.escalation.sweep import run_sweep
 
     env = wiring()
-    clock = FixedClock(parse_instant(now_text)) if now_text else env.clock
-    summary = run_sweep(env.sessions, clock=clock, mailer=mailer_from_env(dict(os.environ)),
-                        base_url=base_url_from_env(), **digest_settings_from_env())
+    clock = FixedClock(parse_instant(now_text, settings().timezone)) if now_text else env.clock
+    summary = run_sweep(env.sessions, clock=clock, mailer=mailer_for(settings()), base_url=base_url(),
+                        **digest_settings())
     click.echo(str(summary))
 
 
@@ -242,34 +198,12 @@ def token(email: str, revoke: bool) -> None:
     from workflow.organisation.tokens import issue_token, revoke_tokens
 
     env = wiring()
-    by = _actor(env, None)
+    by = actor(env, None)
     with env.transaction() as session:
         if revoke:
             click.echo(f"revoked {revoke_tokens(session, email, env.clock.now(), by=by)} token(s) of {email}")
             return
         click.echo(issue_token(session, email, env.clock.now(), by=by))
-
-
-def base_url_from_env() -> str:
-    import os
-
-    return os.environ.get("PINGAN_BASE_URL", "").strip() or "http://127.0.0.1:5000"
-
-
-def digest_settings_from_env() -> dict[str, Any]:
-    """The daily digest's hour (``PINGAN_DIGEST_HOUR``, default 8; ``off`` disables it) and time zone."""
-    import os
-
-    from workflow.clock import DEFAULT_TIMEZONE
-
-    hour_text = os.environ.get("PINGAN_DIGEST_HOUR", "8").strip().lower()
-    if hour_text in ("off", "none", ""):
-        hour = None
-    elif hour_text.isdigit() and 0 <= int(hour_text) <= 23:
-        hour = int(hour_text)
-    else:
-        raise InvalidInput(f"PINGAN_DIGEST_HOUR must be an hour 0-23 or 'off'; got {hour_text!r}")
-    return {"digest_hour": hour, "timezone": os.environ.get("PINGAN_TIMEZONE", "").strip() or DEFAULT_TIMEZONE}
 
 
 @cli.group()
@@ -287,7 +221,7 @@ def _task_command(name: str, doc: str) -> None:
         from workflow.campaigns import tasks
 
         env = wiring()
-        by = _actor(env, as_email)
+        by = actor(env, as_email)
         move = getattr(tasks, f"{name}_task")
         with env.transaction() as session:
             moved = move(session, task_id, by=by, clock=env.clock, note=note)
@@ -298,40 +232,3 @@ _task_command("complete", "Check a task off (open → done).")
 _task_command("reject", "Send a done task back (done → open); --note gives the reason.")
 _task_command("verify", "Confirm a done task (done → verified).")
 _task_command("cancel", "Withdraw an open task (open → cancelled).")
-
-
-@cli.command()
-@click.option("--no-serve", is_flag=True, help="Build the demo database and exit (for scripts and tests).")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=5000, show_default=True)
-@one_line_errors
-def demo(no_serve: bool, host: str, port: int) -> None:
-    """Build a demo database (the seed campaigns under way, hazards escalated), then serve the web app."""
-    import os
-
-    from webapp.cli.demo import ASSIGNEE, COORDINATOR, LEADER, PASSWORD, build_demo
-    from webapp.mail import FileMailer, mailer_from_env
-    from workflow.clock import clock_from_env
-    from workflow.db import instance_path
-
-    folder = instance_path()
-    mailer = mailer_from_env(dict(os.environ)) if os.environ.get("MAIL_SERVER") else FileMailer(folder / "demo-mail.txt")
-    built = build_demo(folder, clock_from_env(), mailer, base_url=f"http://{host}:{port}")
-    os.environ["PINGAN_DATABASE_URL"] = built.url
-    click.echo(f"demo database: {built.url}")
-    click.echo(f"campaigns: {', '.join(str(i) for i in built.campaign_ids)}; first sweep: {built.sweep}")
-    click.echo("mail: " + (f"to {os.environ['MAIL_SERVER']}" if os.environ.get("MAIL_SERVER")
-                           else f"written to {folder / 'demo-mail.txt'} (set MAIL_SERVER to send it)"))
-    click.echo(f"sign in at http://{host}:{port}/ with password {PASSWORD} as:")
-    click.echo(f"  coordinator  {COORDINATOR}")
-    click.echo(f"  assignee     {ASSIGNEE}")
-    click.echo(f"  leader       {LEADER}")
-    if no_serve:
-        return
-    from webapp.cli.serve import serve
-
-    serve.callback(host, port, 8)  # type: ignore[misc]
-
-
-# the hazard register's commands live in their own module; importing it registers them on `cli`
-from webapp.cli import backup, hazards, reports, scheduler, serve  # noqa: E402,F401

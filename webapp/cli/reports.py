@@ -6,11 +6,10 @@ from pathlib import Path
 
 import click
 
-from webapp.cli.main import _actor, _date, as_option, base_url_from_env, cli, one_line_errors
-from webapp.wiring import wiring
+from webapp.cli.common import actor, as_option, base_url, one_line_errors, parse_date, wiring
 
 
-@cli.group()
+@click.group()
 def incident() -> None:
     """Record incidents that targets, vetoes and criticism count."""
 
@@ -28,15 +27,15 @@ def record(campaign_id: int, kind: str, unit: str, occurred: str, description: s
     from workflow.assessment.incidents import IncidentReport, record_incident
 
     env = wiring()
-    by = _actor(env, as_email)
-    report = IncidentReport(kind=kind, unit=unit, occurred_on=_date(occurred), description=description)
+    by = actor(env, as_email)
+    report = IncidentReport(kind=kind, unit=unit, occurred_on=parse_date(occurred), description=description)
     with env.transaction() as session:
         recorded = record_incident(session, campaign_id, report, by=by, clock=env.clock,
-                                   base_url=base_url_from_env())
+                                   base_url=base_url())
     click.echo(f"incident {recorded.id}: {recorded.kind} in {unit} on {recorded.occurred_on.isoformat()}")
 
 
-@cli.command()
+@click.command()
 @click.argument("campaign_id", metavar="CAMPAIGN", type=int)
 @click.option("--format", "file_format", type=click.Choice(["json", "csv", "xlsx"]), default="json",
               show_default=True)
@@ -54,7 +53,7 @@ def report(campaign_id: int, file_format: str, table: str, output: Path | None, 
     if file_format == "xlsx" and output is None:
         raise InvalidInput("--format xlsx needs --output FILE")
     env = wiring()
-    by = _actor(env, as_email)
+    by = actor(env, as_email)
     with env.transaction(readonly=True) as session:
         built = build_report(session, campaign_id, by=by, clock=env.clock,
                              with_ledger=file_format != "csv" or table == "ledger")

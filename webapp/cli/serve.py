@@ -7,16 +7,14 @@ side without sending a mail twice (PITFALLS.md, APScheduler).
 from __future__ import annotations
 
 import logging
-import os
 
 import click
 
-from webapp.cli.main import cli, one_line_errors
-from webapp.wiring import wiring
+from webapp.cli.common import one_line_errors, settings
+from webapp.config import DEFAULT_HOST, DEFAULT_PORT, Settings
+from webapp.wiring import wiring_for
 from workflow.errors import InvalidInput
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 5000
 DEFAULT_THREADS = 8
 # the largest request the app accepts (evidence uploads); waitress refuses anything larger before the app sees it
 MAX_REQUEST_BODY = 32 * 1024 * 1024
@@ -24,7 +22,7 @@ MAX_REQUEST_BODY = 32 * 1024 * 1024
 log = logging.getLogger("pingan.serve")
 
 
-@cli.command()
+@click.command()
 @click.option("--host", default=None, metavar="HOST",
               help=f"Address to listen on (default: $PINGAN_HOST, else {DEFAULT_HOST}).")
 @click.option("--port", type=int, default=None, metavar="PORT",
@@ -33,19 +31,24 @@ log = logging.getLogger("pingan.serve")
 @one_line_errors
 def serve(host: str | None, port: int | None, threads: int) -> None:
     """Serve the web app and the JSON API with waitress; the scheduler runs separately (`pingan scheduler`)."""
+    run_server(settings(), host, port, threads)
+
+
+def run_server(configured: Settings, host: str | None, port: int | None, threads: int) -> None:
+    """Serve the app of these settings (``pingan demo`` hands its own database in) until stopped."""
     import waitress
 
     from webapp import create_app
 
-    host = host or os.environ.get("PINGAN_HOST", "").strip() or DEFAULT_HOST
-    port = port if port is not None else _port_from_env()
+    host = host or configured.host or DEFAULT_HOST
+    port = port if port is not None else configured.port
     if not 0 < port < 65536:
         raise InvalidInput(f"--port must be from 1 to 65535, not {port}")
     if threads < 1:
         raise InvalidInput(f"--threads must be at least 1, not {threads}")
-    wiring()  # a database without schema ends here, with one line
-    config = {} if os.environ.get("PINGAN_BASE_URL", "").strip() else {"BASE_URL": f"http://{host}:{port}"}
-    app = create_app(config)
+    wiring_for(configured)  # a database without schema ends here, with one line
+    config = {} if configured.base_url else {"BASE_URL": f"http://{host}:{port}"}
+    app = create_app(config, settings=configured)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo(f"pingan: serving http://{host}:{port}/ with waitress ({threads} threads); Ctrl-C stops", err=True)
     try:
@@ -53,12 +56,3 @@ def serve(host: str | None, port: int | None, threads: int) -> None:
                        max_request_body_size=MAX_REQUEST_BODY, clear_untrusted_proxy_headers=True)
     except OSError as error:
         raise InvalidInput(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-
-
-def _port_from_env() -> int:
-    text = os.environ.get("PINGAN_PORT", "").strip()
-    if not text:
-        return DEFAULT_PORT
-    if not text.isdigit():
-        raise InvalidInput(f"PINGAN_PORT must be a port number, not {text!r}")
-    return int(text)

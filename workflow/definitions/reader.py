@@ -10,7 +10,6 @@ APScheduler rejects). All problems are collected before anything is refused.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +32,6 @@ from workflow.sourcefile import (
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 # the leading group's usual officers coordinate unless the definition says otherwise
 DEFAULT_COORDINATORS = ("leader", "deputy", "office_director")
-# in an escalation's `notify`, the person an overdue item is assigned to, not a role
-DEFINITIONS_PATH_VARIABLE = "PINGAN_DEFINITIONS_PATH"
 
 Scope = Literal["group", "unit"]
 Per = Literal["campaign", "unit"]
@@ -320,8 +317,9 @@ def load_definition_file(path: str | Path) -> Definition:
 def find_definition(ref: str, version: int | None = None, search_path: Sequence[Path] | None = None) -> Path:
     """The definition file ``ref`` names: a path to a file, or a definition id.
 
-    An id is looked up in ``search_path`` (default: the folders of
-    ``PINGAN_DEFINITIONS_PATH``, then the shipped definitions), among ``*.yaml``
+    An id is looked up in ``search_path`` (default: the shipped definitions;
+    the ``pingan`` command puts ``PINGAN_DEFINITIONS_PATH``'s folders first,
+    through :func:`definition_folders`), among ``*.yaml``
     files whose top-level ``id`` is ``ref``; the given ``version``, or the
     highest. For a version found in two folders, the earlier folder wins.
     """
@@ -344,9 +342,10 @@ def find_definition(ref: str, version: int | None = None, search_path: Sequence[
     return versions[version]
 
 
-def definition_folders() -> list[Path]:
-    """Where definition ids are looked up: ``PINGAN_DEFINITIONS_PATH``'s folders, then the shipped ones."""
-    folders = [Path(entry) for entry in os.environ.get(DEFINITIONS_PATH_VARIABLE, "").split(os.pathsep) if entry]
+def definition_folders(extra: Sequence[Path] = ()) -> list[Path]:
+    """Where definition ids are looked up: the ``extra`` folders (``PINGAN_DEFINITIONS_PATH``'s), then the shipped
+    ones."""
+    folders = list(extra)
     shipped = shipped_folder()
     if isinstance(shipped, Path):  # a package inside a zip file has no folder to search
         folders.append(shipped)

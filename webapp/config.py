@@ -1,0 +1,171 @@
+"""The one module that reads the environment: ``Settings.from_env()``, built where a process or an app starts.
+
+The ``pingan`` command builds its Settings in the group's callback, ``create_app``
+when it is called (``webapp/wsgi.py`` for gunicorn), gunicorn's logger when it
+sets up; each hands the values on as arguments. ``workflow/`` never reads the
+environment: it is given a URL, a statement timeout, a pinned instant, folders.
+
+Reading never fails. A variable whose value may be wrong is kept as given (the
+``*_text`` fields) and turned into what a command needs by the property of the
+same name, which refuses a bad value with one line when that command runs:
+``PINGAN_PORT=eighty`` stops ``pingan serve``, not ``pingan validate``, as it
+always did. README (Deployment, the table of variables) lists every one.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from workflow.clock import DEFAULT_TIMEZONE, Clock, clock_from_setting
+from workflow.db import DEFAULT_STATEMENT_TIMEOUT_MS
+from workflow.errors import InvalidInput
+
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5000
+DEFAULT_DIGEST_HOUR = 8
+DEFAULT_SCHEDULER_INTERVAL_SECONDS = 60.0
+DEFAULT_MAIL_TIMEOUT_SECONDS = 30.0
+# Flask-Mail's names (DESIGN.md); listed one by one so that a search for a variable finds where it is read
+MAIL_VARIABLES = ("MAIL_SERVER", "MAIL_PORT", "MAIL_DEFAULT_SENDER", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME",
+                  "MAIL_PASSWORD", "MAIL_TIMEOUT")
+_YES = ("1", "true", "yes")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every environment setting of pingan, read once."""
+
+    instance_path: Path  # PINGAN_INSTANCE_PATH: the SQLite file, evidence uploads
+    database_url_text: str = field(repr=False)  # PINGAN_DATABASE_URL as given ("": the instance folder's file)
+    now: str  # PINGAN_NOW: an ISO date-time pinning the clock of any process; "": the system clock
+    timezone: str  # PINGAN_TIMEZONE: the zone of naive times, the web pages' dates and the daily digest
+    statement_timeout_text: str  # PINGAN_STATEMENT_TIMEOUT_MS
+    definitions_path: tuple[Path, ...]  # PINGAN_DEFINITIONS_PATH: folders searched for a definition id first
+    secret_key: str = field(repr=False)  # PINGAN_SECRET_KEY ("": a random key per process, with a warning)
+    base_url: str  # PINGAN_BASE_URL ("": the web app's DEFAULT_BASE_URL, or `pingan serve`'s own address)
+    proxies_text: str  # PINGAN_PROXIES
+    log_format: str  # PINGAN_LOG_FORMAT as given; webapp/logs.py falls back to text for an unknown one
+    log_level: str  # PINGAN_LOG_LEVEL as given
+    digest_hour_text: str  # PINGAN_DIGEST_HOUR
+    scheduler_interval_text: str  # PINGAN_SCHEDULER_INTERVAL
+    host: str  # PINGAN_HOST, for `pingan serve`
+    port_text: str  # PINGAN_PORT, for `pingan serve`
+    mail: Mapping[str, str] = field(repr=False)  # the MAIL_* variables that are set, as given
+    # the whole environment, for the PostgreSQL client programs `pingan backup` runs (PATH, PGSSLROOTCERT …)
+    child_environment: Mapping[str, str] = field(repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """The settings in ``environ`` (default: this process's environment); never fails."""
+
+        def text(name: str, default: str = "") -> str:
+            return environ.get(name, default).strip()
+
+        instance = text("PINGAN_INSTANCE_PATH")
+        return cls(
+            # Flask's convention for an installed package: the instance folder lives under the environment's
+            # prefix, so each virtual environment has its own database
+            instance_path=Path(instance) if instance else Path(sys.prefix) / "var" / "pingan-instance",
+            database_url_text=text("PINGAN_DATABASE_URL"),
+            now=text("PINGAN_NOW"),
+            timezone=text("PINGAN_TIMEZONE") or DEFAULT_TIMEZONE,
+            statement_timeout_text=text("PINGAN_STATEMENT_TIMEOUT_MS"),
+            definitions_path=tuple(Path(entry) for entry in environ.get("PINGAN_DEFINITIONS_PATH", "").split(os.pathsep)
+                                   if entry),
+            secret_key=text("PINGAN_SECRET_KEY"),
+            base_url=text("PINGAN_BASE_URL"),
+            proxies_text=text("PINGAN_PROXIES"),
+            log_format=text("PINGAN_LOG_FORMAT"),
+            log_level=text("PINGAN_LOG_LEVEL"),
+            # set but empty means off, like "off"; unset means the default hour
+            digest_hour_text=text("PINGAN_DIGEST_HOUR", str(DEFAULT_DIGEST_HOUR)),
+            scheduler_interval_text=text("PINGAN_SCHEDULER_INTERVAL"),
+            host=text("PINGAN_HOST"),
+            port_text=text("PINGAN_PORT"),
+            mail=MappingProxyType({name: environ[name] for name in MAIL_VARIABLES if name in environ}),
+            child_environment=MappingProxyType(dict(environ)),
+        )
+
+    @property
+    def database_url(self) -> str:
+        """``PINGAN_DATABASE_URL``, or a SQLite file in the instance folder (the folder is made then)."""
+        if self.database_url_text:
+            return self.database_url_text
+        self.instance_path.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.instance_path / 'pingan.sqlite'}"
+
+    def clock(self) -> Clock:
+        """The clock of this process: pinned at ``PINGAN_NOW``, else the system clock; ClockError if unreadable."""
+        return clock_from_setting(self.now, self.timezone)
+
+    @property
+    def statement_timeout_ms(self) -> int:
+        """Milliseconds a PostgreSQL statement may run (0: no limit; default 30 s)."""
+        configured = self.statement_timeout_text
+        if not configured:
+            return DEFAULT_STATEMENT_TIMEOUT_MS
+        if not configured.isdigit():
+            raise InvalidInput(f"PINGAN_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds (0: no limit), "
+                               f"not {configured!r}")
+        return int(configured)
+
+    @property
+    def proxies(self) -> int:
+        """How many reverse proxies stand in front of the web app (ValueError if not a number)."""
+        return int(self.proxies_text or 0)
+
+    @property
+    def digest_hour(self) -> int | None:
+        """The hour of the daily digest (default 8); None when ``off``."""
+        hour_text = self.digest_hour_text.lower()
+        if hour_text in ("off", "none", ""):
+            return None
+        if hour_text.isdigit() and 0 <= int(hour_text) <= 23:
+            return int(hour_text)
+        raise InvalidInput(f"PINGAN_DIGEST_HOUR must be an hour 0-23 or 'off'; got {hour_text!r}")
+
+    @property
+    def scheduler_interval(self) -> float:
+        """Seconds between two passes of `pingan scheduler` (default 60)."""
+        configured = self.scheduler_interval_text
+        if not configured:
+            return DEFAULT_SCHEDULER_INTERVAL_SECONDS
+        try:
+            return float(configured)
+        except ValueError:
+            raise InvalidInput(f"PINGAN_SCHEDULER_INTERVAL must be a number of seconds, not {configured!r}") from None
+
+    @property
+    def port(self) -> int:
+        """The port `pingan serve` listens on (default 5000)."""
+        if not self.port_text:
+            return DEFAULT_PORT
+        if not self.port_text.isdigit():
+            raise InvalidInput(f"PINGAN_PORT must be a port number, not {self.port_text!r}")
+        return int(self.port_text)
+
+    @property
+    def mail_server(self) -> str:
+        """``MAIL_SERVER`` as given, "" when unset (the demo then writes its mail to a file)."""
+        return self.mail.get("MAIL_SERVER", "")
+
+    @property
+    def mail_config(self) -> dict[str, object]:
+        """Flask-Mail's settings (DESIGN.md: MAIL_SERVER, MAIL_PORT, MAIL_DEFAULT_SENDER …); ValueError if a number
+        is not one."""
+        mail = self.mail
+        return {
+            "MAIL_SERVER": mail.get("MAIL_SERVER", "localhost"),
+            "MAIL_PORT": int(mail.get("MAIL_PORT", "25")),
+            "MAIL_DEFAULT_SENDER": mail.get("MAIL_DEFAULT_SENDER", "pingan@localhost"),
+            "MAIL_USE_TLS": mail.get("MAIL_USE_TLS", "").lower() in _YES,
+            "MAIL_USE_SSL": mail.get("MAIL_USE_SSL", "").lower() in _YES,
+            "MAIL_USERNAME": mail.get("MAIL_USERNAME") or None,
+            "MAIL_PASSWORD": mail.get("MAIL_PASSWORD") or None,
+            "MAIL_TIMEOUT": float(mail.get("MAIL_TIMEOUT", str(DEFAULT_MAIL_TIMEOUT_SECONDS))),
+        }

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from workflow.db import dialect_insert
 from workflow.models import LoginFailure
 
 ACCOUNT_LIMIT = 5
@@ -45,10 +45,8 @@ def throttled(session: Session, keys: dict[str, int], now: datetime) -> Throttle
 
 def record_failure(session: Session, keys: dict[str, int], now: datetime) -> None:
     """Count one failed attempt against every key; a count older than the lock period starts again at 1."""
-    dialect = session.get_bind().dialect.name
-    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for key in keys:
-        statement = insert_for(LoginFailure).values(key=key, failures=1, last_failed_at=now)
+        statement = dialect_insert(session, LoginFailure).values(key=key, failures=1, last_failed_at=now)
         # one statement, so two workers counting the same key at once both count
         statement = statement.on_conflict_do_update(
             index_elements=[LoginFailure.key],

@@ -10,17 +10,18 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.auth.identity import web_actor
-from webapp.pages.forms import ActionForm, HandOverForm, first_error, options
 from webapp.pages.common import back_with, base_url, calendar, clock, page_blueprint, refusal, transaction
+from webapp.pages.forms import ActionForm, HandOverForm, first_error, options
+from workflow.access import campaign_access, load_campaign
 from workflow.audit import Actor
-from workflow.campaigns.lifecycle import advance_campaign, get_campaign
-from workflow.errors import Conflict, InvalidInput, NotFound, TransitionRefused
-from workflow.escalation.levels import campaign_escalations
-from workflow.views.inbox import campaign_facts
-from workflow.hazards.ledger import register_choices
+from workflow.campaigns.lifecycle import advance_campaign
 from workflow.campaigns.reassign import hand_over
-from workflow.views.standing import campaign_access, campaign_standing, campaigns_for, item_titles
+from workflow.errors import Conflict, InvalidInput, TransitionRefused
+from workflow.escalation.levels import campaign_escalations
+from workflow.hazards.ledger import register_choices
+from workflow.views.inbox import campaign_facts
 from workflow.views.progress import campaign_status
+from workflow.views.standing import campaign_standing, campaigns_for, item_titles
 
 blueprint = page_blueprint("campaigns")
 
@@ -79,16 +80,14 @@ def escalation_log(campaign_id: int) -> str:
     with transaction(readonly=True) as session:
         rows = campaign_escalations(session, campaign_id, by)
         titles = item_titles(session, {(row.item_kind, row.item_id) for row in rows})
-        campaign = get_campaign(session, campaign_id)
+        campaign = load_campaign(session, campaign_id)
         return render_template("campaigns/escalations.html", campaign=campaign, escalations=rows, titles=titles)
 
 
 def _campaign_view(session: Session, campaign_id: int, by: Actor) -> dict[str, Any]:
     status = campaign_status(session, campaign_id, clock=clock(), by=by)  # NotFound unless they take part
-    campaign = get_campaign(session, campaign_id)
+    campaign = load_campaign(session, campaign_id)
     access = campaign_access(session, campaign, by)
-    if not access.takes_part:
-        raise NotFound(f"no campaign {campaign_id}")
     standing = (campaign_standing(session, campaign_id, by=by, clock=clock(), calendar=calendar(session))
                 if access.leading_group else None)
     hand_over_form = None

@@ -7,14 +7,13 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.auth.identity import web_actor
-from webapp.pages.forms import HazardForm, NoteForm, RegisterFilterForm, RejectRectificationForm, first_error, options
 from webapp.pages.common import back_with, base_url, calendar, clock, page_blueprint, refusal, transaction
-from workflow.campaigns.lifecycle import get_campaign
+from webapp.pages.forms import HazardForm, NoteForm, RegisterFilterForm, RejectRectificationForm, first_error, options
+from workflow.access import campaign_access, load_campaign
 from workflow.errors import Conflict, InvalidInput
-from workflow.hazards.rectifications import HazardReport, register_hazard
 from workflow.hazards.ledger import RegisterChoices, RegisterFilter, hazard_register, register_choices
+from workflow.hazards.rectifications import HazardReport, register_hazard
 from workflow.machines import RECTIFICATION_STATES
-from workflow.views.standing import campaign_access
 
 blueprint = page_blueprint("hazards")
 
@@ -30,7 +29,7 @@ def register_page(campaign_id: int) -> str:
     with transaction(readonly=True) as session:
         choices = register_choices(session, campaign_id, by=by)  # NotFound outside the leading group
         entries = hazard_register(session, campaign_id, filters, by=by, clock=clock(), calendar=calendar(session))
-        campaign = get_campaign(session, campaign_id)
+        campaign = load_campaign(session, campaign_id)
         access = campaign_access(session, campaign, by)
         _fill_filter_choices(filters_form, choices)
         return render_template("hazards/hazards.html", campaign=campaign, access=access, entries=entries,

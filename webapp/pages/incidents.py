@@ -12,13 +12,12 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.auth.identity import web_actor
-from webapp.pages.forms import IncidentForm, first_error, options
 from webapp.pages.common import back_with, base_url, clock, page_blueprint, refusal, transaction
-from workflow.campaigns.lifecycle import get_campaign
-from workflow.errors import Conflict, Forbidden, InvalidInput
+from webapp.pages.forms import IncidentForm, first_error, options
+from workflow.access import campaign_access, load_campaign
 from workflow.assessment.incidents import IncidentReport, incident_kinds, list_incidents, record_incident
+from workflow.errors import Conflict, Forbidden, InvalidInput
 from workflow.hazards.ledger import register_choices
-from workflow.views.standing import campaign_access
 
 blueprint = page_blueprint("incidents")
 
@@ -41,7 +40,7 @@ def record(campaign_id: int) -> BaseResponse | tuple[str, int]:
                                        base_url=base_url())
             day = incident.occurred_on
             # a village head may record one against their unit, but the log is the leading group's
-            sees_log = campaign_access(session, get_campaign(session, campaign_id), web_actor()).leading_group
+            sees_log = campaign_access(session, load_campaign(session, campaign_id), web_actor()).leading_group
     except (Conflict, Forbidden, InvalidInput) as error:
         return _log_page(campaign_id, form, refusal(error)), error.status
     after = (url_for("incidents.incident_log", campaign_id=campaign_id) if sees_log
@@ -56,7 +55,7 @@ def _log_page(campaign_id: int, form: IncidentForm, error: str | None = None) ->
         kinds = incident_kinds(session, campaign_id, by=by)  # NotFound outside the leading group
         entries = list_incidents(session, campaign_id, by=by)
         units = register_choices(session, campaign_id, by=by).units
-        campaign = get_campaign(session, campaign_id)
+        campaign = load_campaign(session, campaign_id)
         access = campaign_access(session, campaign, by)
         form.kind.choices = options([("", _("Choose"))] + [(kind.id, kind.title) for kind in kinds])
         form.unit.choices = options([("", _("Choose"))] + [(unit.code, unit.name) for unit in units])

@@ -6,8 +6,9 @@ from flask import render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from webapp.pages import evidence_store
 from webapp.auth.identity import web_actor
+from webapp.pages import evidence_store
+from webapp.pages.common import back_with, base_url, calendar, clock, page_blueprint, refusal, transaction
 from webapp.pages.forms import (
     CheckOffForm,
     NoteForm,
@@ -18,15 +19,14 @@ from webapp.pages.forms import (
     first_error,
     options,
 )
-from webapp.pages.common import back_with, base_url, calendar, clock, page_blueprint, refusal, transaction
 from webapp.security import accepts_uploads
+from workflow.access import campaign_access
 from workflow.campaigns import reassign, tasks
-from workflow.hazards import rectifications as hazards
 from workflow.errors import Conflict, InvalidInput
+from workflow.hazards import rectifications as hazards
 from workflow.hazards.evidence import attach_evidence, evidence_for_download, evidence_of, visible_task
-from workflow.views.inbox import campaign_facts
 from workflow.hazards.ledger import register_choices
-from workflow.views.standing import campaign_access
+from workflow.views.inbox import campaign_facts
 
 blueprint = page_blueprint("items")
 

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.assessment.targets import TargetResult, missed_by_unit
+from workflow.assessment.unit_counts import CampaignCounts, UnitCounts, UnitRef
 from workflow.definitions.reader import Definition
 from workflow.machines import CLOSED, DRAFT
 from workflow.models import AssessmentFinding, Campaign, Score
-from workflow.assessment.targets import TargetResult, missed_by_unit
-from workflow.assessment.unit_counts import CampaignCounts, UnitCounts, UnitRef
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from workflow.assessment.scores import assess, is_scorer
-from workflow.audit import Actor
-from workflow.definitions.catalogue import stored_definition
-from workflow.clock import Clock
+from workflow.access import is_scorer
 from workflow.assessment.grades import Mark
+from workflow.assessment.scores import assess
+from workflow.audit import Actor
+from workflow.clock import Clock
+from workflow.definitions.catalogue import stored_definition
 from workflow.models import Campaign
 
 

@@ -19,21 +19,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow import audit
-from workflow.organisation.roles import in_leading_group, roles_of, takes_part
-from workflow.audit import Actor
-from workflow.definitions.catalogue import stored_definition
-from workflow.clock import Clock
-from workflow.definitions.reader import Definition
-from workflow.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
+from workflow.access import Need, campaign_for, is_scorer, load_campaign, scorer_roles
 from workflow.assessment.grades import Assessment, UnitResult, compute_assessment, scoring_state
-from workflow.models import AssessmentFinding, Campaign, CampaignPhase, Score
 from workflow.assessment.targets import evaluate_targets, incident_rows
 from workflow.assessment.unit_counts import UnitRef, count_units, participating_units
-
-REASON_LIMIT = 2000
+from workflow.audit import Actor
+from workflow.clock import Clock
+from workflow.definitions.catalogue import stored_definition
+from workflow.definitions.reader import Definition
+from workflow.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
+from workflow.limits import NOTE_LIMIT
+from workflow.models import AssessmentFinding, Campaign, CampaignPhase, Score
 
 __all__ = ["Assessment", "ScoreSheet", "UnitResult", "assess", "assessment_as_of", "compute_assessment",
-           "enter_scores", "is_scorer", "scorer_roles", "scoring_state"]
+           "enter_scores", "scoring_state"]
 
 
 @dataclass(frozen=True)
@@ -49,10 +48,7 @@ def enter_scores(session: Session, campaign_id: int, unit_code: str, sheet: Scor
                  clock: Clock) -> UnitResult:
     """Enter (or clear) a unit's item scores and findings; audit-logged. Only the inspecting group, only during
     the scoring phase; anything out of range refuses the whole sheet."""
-    campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update()
-                              .execution_options(populate_existing=True))  # a score cannot race the phase leaving
-    if campaign is None or not takes_part(session, campaign_id, by):
-        raise NotFound(f"no campaign {campaign_id}")
+    campaign = campaign_for(session, campaign_id, by, lock=True)  # a score cannot race the phase leaving
     definition = stored_definition(campaign.definition)
     spec = definition.assessment
     if spec is None:
@@ -82,26 +78,16 @@ def enter_scores(session: Session, campaign_id: int, unit_code: str, sheet: Scor
 
 def assess(session: Session, campaign_id: int, *, by: Actor, clock: Clock, check_access: bool = True) -> Assessment:
     """Every unit's score, deductions, veto, grade and rank; for the leading group (others: not found)."""
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None or (check_access and not in_leading_group(session, campaign_id, campaign.unit_id, by)):
-        raise NotFound(f"no campaign {campaign_id}")
+    if check_access:
+        campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
+    else:
+        campaign = load_campaign(session, campaign_id)
     definition = stored_definition(campaign.definition)
     units = participating_units(session, campaign)
     as_of = assessment_as_of(session, definition, campaign, clock.now())
     counts = count_units(session, campaign, units, as_of)
     targets = evaluate_targets(definition, campaign, units, counts, incident_rows(session, campaign.id, as_of))
     return compute_assessment(session, definition, campaign, units, counts, targets)
-
-
-def scorer_roles(definition: Definition) -> set[str]:
-    """The roles of the inspecting group: the assessment's ``scorers``, else the coordinators."""
-    spec = definition.assessment
-    return set((spec.scorers if spec else ()) or definition.coordinators)
-
-
-def is_scorer(session: Session, definition: Definition, campaign_id: int, by: Actor) -> bool:
-    """Whether ``by`` is of the campaign's inspecting group (an operator always is)."""
-    return by.is_operator or bool(roles_of(session, campaign_id, by.person_id or 0) & scorer_roles(definition))
 
 
 def assessment_as_of(session: Session, definition: Definition, campaign: Campaign, now: datetime) -> datetime:
@@ -144,8 +130,8 @@ def _checked_findings(rules: tuple, entered: Mapping[str, Any], kind: str) -> li
         if reason is not None:
             if not isinstance(reason, str) or not reason.strip():
                 raise InvalidInput(f"{kind} {key!r} needs a reason (text)")
-            if len(reason) > REASON_LIMIT:
-                raise InvalidInput(f"{kind} {key!r}: the reason is too long (at most {REASON_LIMIT} characters)")
+            if len(reason) > NOTE_LIMIT:
+                raise InvalidInput(f"{kind} {key!r}: the reason is too long (at most {NOTE_LIMIT} characters)")
             reason = reason.strip()
         checked.append((key, reason))
     return checked

@@ -21,14 +21,20 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.organisation.roles import in_leading_group
+from workflow.access import Need, campaign_for
+from workflow.assessment.unit_counts import (
+    CampaignCounts,
+    UnitRef,
+    campaign_window,
+    count_units,
+    participating_units,
+    percent,
+)
 from workflow.audit import Actor
-from workflow.definitions.catalogue import stored_definition
 from workflow.clock import Clock
+from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition, TargetSpec
-from workflow.errors import NotFound
 from workflow.models import Campaign, Incident
-from workflow.assessment.unit_counts import CampaignCounts, UnitRef, campaign_window, count_units, participating_units, percent
 
 MONTHS_IN = {"year": 12, "quarter": 3, "month": 1}
 
@@ -60,9 +66,7 @@ IncidentRows = list[tuple[int, str, date]]  # (unit id, kind, occurred on)
 
 def target_status(session: Session, campaign_id: int, *, by: Actor, clock: Clock) -> list[TargetResult]:
     """Every target of the campaign for each unit held to it, as of now; for the leading group (others: not found)."""
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None or not in_leading_group(session, campaign_id, campaign.unit_id, by):
-        raise NotFound(f"no campaign {campaign_id}")
+    campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
     now = clock.now()
     units = participating_units(session, campaign)
     counts = count_units(session, campaign, units, now)

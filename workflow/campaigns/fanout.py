@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.organisation.roles import Resolution
 from workflow.definitions.checks import RESPONSIBLE
 from workflow.definitions.reader import Definition, RecurringSpec, TaskSpec
 from workflow.errors import StartProblem
 from workflow.models import ListEntry, Site, Unit
+from workflow.organisation.roles import Resolution
 
 
 @dataclass(frozen=True)

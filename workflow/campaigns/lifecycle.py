@@ -10,21 +10,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from workflow import audit
-from workflow.organisation.roles import Resolution, binding_rows, is_coordinator, resolve_roles, takes_part
+from workflow.access import Need, campaign_for
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.definitions.catalogue import register_definition, stored_definition
-from workflow.clock import Clock, end_of_day, local_date
-from workflow.definitions.reader import Definition, RecurringSpec, TaskSpec
-from workflow.organisation.directory import unit_by_code
-from workflow.errors import Blocker, Forbidden, NotFound, StartRefused, TransitionRefused
-from workflow.escalation.levels import first_step_at, steps_for
-from workflow.escalation.queue import schedule_selected
 from workflow.campaigns.fanout import Scope, load_scope, targets
+from workflow.campaigns.recurring import start_duties
+from workflow.campaigns.task_rows import queue_task_escalations, stored_scope, task_rows
+from workflow.clock import Clock, local_date
+from workflow.definitions.catalogue import register_definition, stored_definition
+from workflow.definitions.reader import Definition
+from workflow.errors import Blocker, Forbidden, StartRefused, TransitionRefused
 from workflow.machines import CLOSED, TASK_SETTLED_STATES, campaign_machine, fire
 from workflow.models import (
     Campaign,
@@ -35,9 +34,9 @@ from workflow.models import (
     RoleBinding,
     Task,
     Unit,
-    UTCDateTime,
 )
-from workflow.campaigns.recurring import start_duties
+from workflow.organisation.directory import unit_by_code
+from workflow.organisation.roles import binding_rows, resolve_roles
 
 
 @dataclass(frozen=True)
@@ -116,12 +115,10 @@ def advance_campaign(
     Refused with :class:`TransitionRefused` listing every blocking item otherwise.
     """
     now = clock.now()
-    campaign = _campaign_for_update(session, campaign_id)
+    # locked: two coordinators advancing at once on PostgreSQL queue here instead of both passing the
+    # guard (SQLite's BEGIN IMMEDIATE does the same)
+    campaign = campaign_for(session, campaign_id, by, Need.COORDINATOR, lock=True, doing="advance it")
     definition = stored_definition(campaign.definition)
-    if not takes_part(session, campaign.id, by):  # to anyone else the campaign does not exist
-        raise NotFound(f"no campaign {campaign_id}")
-    if not (by.is_operator or (by.person_id and is_coordinator(session, definition, campaign.id, by.person_id))):
-        raise Forbidden("only a coordinator of this campaign may advance it")
     if campaign.state == CLOSED:
         raise TransitionRefused(f"campaign {campaign.id} is closed")
     blockers = phase_blockers(session, campaign)
@@ -193,23 +190,6 @@ def _open_major_hazards(campaign: Campaign) -> tuple[Any, ...]:
             Rectification.state != "closed")
 
 
-def get_campaign(session: Session, campaign_id: int) -> Campaign:
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise NotFound(f"no campaign {campaign_id}")
-    return campaign
-
-
-def _campaign_for_update(session: Session, campaign_id: int) -> Campaign:
-    # FOR UPDATE: two coordinators advancing at once on PostgreSQL queue here
-    # instead of both passing the guard (SQLite's BEGIN IMMEDIATE does the same).
-    campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update()
-                             .execution_options(populate_existing=True))
-    if campaign is None:
-        raise NotFound(f"no campaign {campaign_id}")
-    return campaign
-
-
 def _planned_phases(
     campaign_id: int, definition: Definition, starts_on: date, calendar: WorkingCalendar
 ) -> list[dict[str, object]]:
@@ -221,22 +201,6 @@ def _planned_phases(
                      "planned_start": planned_start, "planned_end": planned_end})
         planned_start = planned_end
     return rows
-
-
-def stored_scope(session: Session, campaign: Campaign) -> Scope:
-    """What the campaign fans out over: the role bindings fixed when it started, today's sites and lists."""
-    units = list(session.scalars(
-        select(Unit).join(CampaignUnit, CampaignUnit.unit_id == Unit.id)
-        .where(CampaignUnit.campaign_id == campaign.id).order_by(Unit.name, Unit.code)
-    ))
-    resolution = Resolution(units=units)
-    rows = session.execute(
-        select(RoleBinding.role, RoleBinding.unit_id, RoleBinding.person_id)
-        .where(RoleBinding.campaign_id == campaign.id).order_by(RoleBinding.id)
-    )
-    for role, unit_id, person_id in rows:
-        resolution.holders.setdefault((role, unit_id), []).append(person_id)
-    return load_scope(session, campaign.unit, resolution)
 
 
 def _enter_phase(
@@ -265,60 +229,3 @@ def _enter_phase(
         queue_task_escalations(session, campaign, definition, rows, now, calendar)
     start_duties(session, campaign, phase, phase_start)
     return len(rows)
-
-
-def queue_task_escalations(session: Session, campaign: Campaign, definition: Definition,
-                           rows: list[dict[str, object]], now: datetime, calendar: WorkingCalendar) -> None:
-    """Queue the first reminder or level of the required tasks with a due date just created from ``rows``.
-
-    Overdue required tasks escalate like rectifications (DESIGN.md, escalation).
-    One INSERT … SELECT per (phase, due date), since thousands of tasks share a
-    few: the task rows go in by plain executemany, without RETURNING, which on
-    PostgreSQL costs three times the insert itself.
-    """
-    if definition.escalation is None:
-        return
-    groups = sorted({(row["phase_key"], row["due_on"]) for row in rows
-                     if row["required"] and row["due_on"] is not None})
-    for phase_key, due_on in groups:
-        first_at = first_step_at(steps_for(definition.escalation, due_on, campaign.timezone, calendar, now))
-        if first_at is None:
-            continue
-        created = select(literal(first_at, UTCDateTime()), literal("task"), Task.id, literal(0)).where(
-            Task.campaign_id == campaign.id, Task.phase_key == phase_key, Task.state == "open",
-            Task.due_on == due_on, Task.required.is_(True), Task.created_at == now)
-        schedule_selected(session, created)
-
-
-def task_rows(
-    campaign: Campaign,
-    definition: Definition,
-    spec: TaskSpec | RecurringSpec,
-    scope: Scope,
-    phase_key: str,
-    starts: date,
-    period: str | None,
-    now: datetime,
-    calendar: WorkingCalendar,
-) -> list[dict[str, object]]:
-    """Task rows for one spec (a one-off task, or one period of a recurring duty) over its fan-out."""
-    due_on = spec.due.after(starts, calendar) if spec.due else None
-    due_at = end_of_day(due_on, campaign.timezone) if due_on else None
-    found, _nobody = targets(spec, definition, scope)  # checked at start; a site added since without one is skipped
-    return [{
-        "campaign_id": campaign.id,
-        "phase_key": phase_key,
-        "spec_key": spec.id,
-        "occurrence_key": f"{phase_key}:{spec.id}:{target.key}" + (f":{period}" if period else ""),
-        "unit_id": target.unit_id,
-        "site_id": target.site_id,
-        "entry_id": target.entry_id,
-        "period": period,
-        "assignee_id": target.assignee_id,
-        "title": spec.title,
-        "required": spec.required,
-        "state": "open",
-        "due_on": due_on,
-        "due_at": due_at,
-        "created_at": now,
-    } for target in found]

@@ -7,10 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.campaigns.lifecycle import count_phase_blockers, phase_blockers
-from workflow.definitions.catalogue import stored_definition
 from workflow.clock import local_date
-from workflow.models import Campaign, CampaignPhase, Person, RoleBinding
+from workflow.definitions.catalogue import stored_definition
 from workflow.mail.outbox import enqueue
+from workflow.models import Campaign, CampaignPhase, Person, RoleBinding
 
 SHOWN = 30  # items listed in the mail; the count says how many there are
 REPORTED_ROLE = "office_director"  # 办公室主任 runs the day-to-day work (DOMAIN.md)

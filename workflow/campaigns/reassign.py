@@ -14,17 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow import audit
-from workflow.organisation.roles import in_leading_group, is_coordinator
+from workflow.access import in_leading_group, is_coordinator, load_campaign, require_coordinator
 from workflow.audit import Actor
-from workflow.definitions.catalogue import stored_definition
 from workflow.clock import Clock
-from workflow.organisation.directory import person_by_email
-from workflow.errors import Conflict, Forbidden, InvalidInput, NotFound
+from workflow.definitions.catalogue import stored_definition
+from workflow.errors import Conflict, InvalidInput, NotFound
+from workflow.limits import NOTE_LIMIT
+from workflow.machines import RECTIFICATION_MACHINE, TASK_MACHINE, can, states_allowing
+from workflow.mail.outbox import enqueue
 from workflow.mail.texts import item_link
 from workflow.models import Campaign, CampaignUnit, Person, Rectification, RoleBinding, Task
-from workflow.mail.outbox import enqueue
-
-NOTE_LIMIT = 2000
+from workflow.organisation.directory import person_by_email
 
 
 @dataclass
@@ -45,7 +45,7 @@ def reassign_task(session: Session, task_id: int, to_email: str, *, by: Actor, c
         raise NotFound(f"no task {task_id}")
     task, campaign = row
     _require_coordinator(session, campaign, by, seen=by.person_id == task.assignee_id, what=f"task {task_id}")
-    if task.state != "open":
+    if not can(TASK_MACHINE, task.state, "reassign"):
         raise Conflict(f"task {task.id} is {task.state}: only open tasks are reassigned")
     successor = _successor(session, to_email, task.assignee_id, campaign)
     before = task.assignee.email
@@ -67,7 +67,7 @@ def reassign_rectification(session: Session, rectification_id: int, to_email: st
     rectification, campaign = row
     _require_coordinator(session, campaign, by, seen=by.person_id == rectification.responsible_id,
                          what=f"rectification {rectification_id}")
-    if rectification.state == "closed":
+    if not can(RECTIFICATION_MACHINE, rectification.state, "reassign"):
         raise Conflict(f"rectification {rectification.id} is closed: reopen it first")
     successor = _successor(session, to_email, rectification.responsible_id, campaign)
     before = rectification.responsible.email
@@ -81,9 +81,7 @@ def reassign_rectification(session: Session, rectification_id: int, to_email: st
 def hand_over(session: Session, campaign_id: int, from_email: str, to_email: str, *, by: Actor, clock: Clock,
               base_url: str, note: str | None = None) -> HandOver:
     """Move all open work and the role bindings of one person in a campaign to their successor."""
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise NotFound(f"no campaign {campaign_id}")
+    campaign = load_campaign(session, campaign_id)
     _require_coordinator(session, campaign, by, seen=False, what=f"campaign {campaign_id}")
     try:
         leaving = person_by_email(session, from_email)
@@ -93,14 +91,16 @@ def hand_over(session: Session, campaign_id: int, from_email: str, to_email: str
     result = HandOver(campaign.id)
     moved: list[tuple[str, int, str]] = []
     for task in session.scalars(select(Task).where(Task.campaign_id == campaign.id, Task.assignee_id == leaving.id,
-                                                   Task.state == "open").order_by(Task.id).with_for_update()):
+                                                   Task.state.in_(states_allowing(TASK_MACHINE, "reassign")))
+                      .order_by(Task.id).with_for_update()):
         task.assignee_id = successor.id
         result.tasks.append(task.id)
         moved.append(("task", task.id, task.title))
     for rectification in session.scalars(
             select(Rectification).where(Rectification.campaign_id == campaign.id,
                                         Rectification.responsible_id == leaving.id,
-                                        Rectification.state != "closed").order_by(Rectification.id).with_for_update()):
+                                        Rectification.state.in_(states_allowing(RECTIFICATION_MACHINE, "reassign")))
+            .order_by(Rectification.id).with_for_update()):
         rectification.responsible_id = successor.id
         result.rectifications.append(rectification.id)
         moved.append(("rectification", rectification.id, rectification.description))
@@ -153,14 +153,10 @@ def handover_mail(recipient: Person, campaign_title: str, previous: str, by: str
 # --- helpers -------------------------------------------------------------------------------------------------------
 
 def _require_coordinator(session: Session, campaign: Campaign, by: Actor, *, seen: bool, what: str) -> None:
-    if by.is_operator:
-        return
-    definition = stored_definition(campaign.definition)
-    if by.person_id is not None and is_coordinator(session, definition, campaign.id, by.person_id):
-        return
-    if seen or in_leading_group(session, campaign.id, campaign.unit_id, by):
-        raise Forbidden(f"only a coordinator of the campaign may reassign {what}")
-    raise NotFound(f"no {what}")  # its existence is private
+    if not (seen or in_leading_group(session, campaign.id, campaign.unit_id, by)):
+        if not is_coordinator(session, stored_definition(campaign.definition), campaign.id, by):
+            raise NotFound(f"no {what}")  # its existence is private
+    require_coordinator(session, campaign, by, doing=f"reassign {what}")
 
 
 def _successor(session: Session, email: str, current_id: int, campaign: Campaign) -> Person:
@@ -197,7 +193,6 @@ def _record_and_tell(session: Session, campaign: Campaign, by: Actor, clock: Clo
 
 
 def _clean(note: str | None) -> str | None:
-    text = (note or "").replace("\x00", "").strip()
-    if len(text) > NOTE_LIMIT:
-        raise InvalidInput(f"the note is too long ({len(text)} characters; at most {NOTE_LIMIT})")
-    return text or None
+    if len(note or "") > NOTE_LIMIT:  # as given (workflow/limits.py): what the forms count
+        raise InvalidInput(f"the note is too long ({len(note or '')} characters; at most {NOTE_LIMIT})")
+    return (note or "").replace("\x00", "").strip() or None

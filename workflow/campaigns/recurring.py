@@ -18,14 +18,15 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from workflow.calendar import WorkingCalendar
-from workflow.definitions.catalogue import stored_definition
-from workflow.clock import as_utc
-from workflow.definitions.reader import PhaseSpec, RecurringSpec
 from workflow.campaigns.fanout import Scope
+from workflow.campaigns.task_rows import queue_task_escalations, stored_scope, task_rows
+from workflow.clock import as_utc
+from workflow.db import dialect_insert
+from workflow.definitions.catalogue import stored_definition
+from workflow.definitions.reader import PhaseSpec, RecurringSpec
 from workflow.models import Campaign, RecurringCursor, Task
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -43,8 +44,6 @@ def start_duties(session: Session, campaign: Campaign, phase: PhaseSpec, phase_s
 
 def create_due_occurrences(session: Session, now: datetime, calendar: WorkingCalendar) -> int:
     """Create the occurrences of every running duty whose period started by ``now``; return tasks created."""
-    from workflow.campaigns.lifecycle import queue_task_escalations, stored_scope, task_rows  # it starts duties: import late
-
     cursors = session.execute(
         select(RecurringCursor, Campaign).join(Campaign, Campaign.id == RecurringCursor.campaign_id)
         .where(Campaign.state == RecurringCursor.phase_key, RecurringCursor.generated_until < now)
@@ -135,8 +134,7 @@ def _insert_new(session: Session, rows: list[dict[str, object]]) -> int:
     """Insert occurrences not there yet (a concurrent sweep may have made some); return how many were new."""
     if not rows:
         return 0
-    insert_for = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     # Core, not the ORM's bulk path: this runs thousands of rows per quarter, and rowcount
     # already says how many were new (the unique occurrence key skips the rest)
-    result = session.connection().execute(insert_for(Task.__table__).on_conflict_do_nothing(), rows)
+    result = session.connection().execute(dialect_insert(session, Task.__table__).on_conflict_do_nothing(), rows)
     return result.rowcount if result.rowcount >= 0 else len(rows)

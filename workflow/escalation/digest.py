@@ -6,10 +6,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from workflow.calendar import WorkingCalendar
+from workflow.db import dialect_insert
 from workflow.mail.texts import item_link
 from workflow.models import Campaign, DigestDay, OutboxMail, Person, Rectification, Task
 
@@ -23,8 +23,7 @@ def send_digests(session: Session, now: datetime, calendar: WorkingCalendar, *, 
     today = local.date()
     if local.hour < hour or not calendar.is_workday(today):
         return 0
-    insert_for = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    claimed = session.execute(insert_for(DigestDay).values(day=today, written_at=now)
+    claimed = session.execute(dialect_insert(session, DigestDay).values(day=today, written_at=now)
                               .on_conflict_do_nothing().returning(DigestDay.day)).first()
     if claimed is None:
         return 0  # today's digests were written (in one transaction with this claim) by an earlier sweep
@@ -60,7 +59,7 @@ def send_digests(session: Session, now: datetime, calendar: WorkingCalendar, *, 
                      "next_attempt_at": now,
                      "subject": f"【每日待办】{len(items)} 项待办 / daily digest: {len(items)} item(s) — {today.isoformat()}"})
     # the day's claim makes it once a day; the key keeps a person's digest once even so
-    result = session.connection().execute(insert_for(OutboxMail.__table__).on_conflict_do_nothing(), rows)
+    result = session.connection().execute(dialect_insert(session, OutboxMail.__table__).on_conflict_do_nothing(), rows)
     return result.rowcount if result.rowcount >= 0 else len(rows)
 
 

@@ -20,18 +20,18 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from workflow.escalation import queue
-from workflow.mail import texts as mailtext
-from workflow.organisation.roles import in_leading_group
+from workflow.access import Need, campaign_for
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.definitions.catalogue import stored_definition
 from workflow.clock import end_of_day, local_date
+from workflow.db import dialect_insert
+from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition, EscalationSpec
-from workflow.errors import NotFound
+from workflow.escalation import queue
+from workflow.mail import texts as mailtext
+from workflow.mail.outbox import enqueue_many, mail_row
 from workflow.models import (
     Campaign,
     DefinitionRow,
@@ -45,7 +45,6 @@ from workflow.models import (
     Task,
     Unit,
 )
-from workflow.mail.outbox import enqueue_many, mail_row
 
 REMINDER = 0
 EVER_BEFORE = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -190,9 +189,7 @@ def escalate_due(session: Session, now: datetime, calendar: WorkingCalendar, *, 
 
 def campaign_escalations(session: Session, campaign_id: int, by: Actor) -> list[Escalation]:
     """What was escalated in a campaign, newest first; for its leading group only (others: not found)."""
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None or not in_leading_group(session, campaign.id, campaign.unit_id, by):
-        raise NotFound(f"no campaign {campaign_id}")
+    campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
     return list(session.scalars(select(Escalation).where(Escalation.campaign_id == campaign_id)
                                 .order_by(Escalation.reached_at.desc(), Escalation.id.desc())))
 
@@ -304,9 +301,8 @@ def _record(session: Session, reached: list[tuple[_Item, Step]], notified: dict[
              "recipients": ",".join(people[p].email for p in notified[(item.kind, item.id, step.level)])}
             for item, step in reached]
     table = Escalation.__table__
-    insert_for = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     # Core, not the ORM bulk path: ten thousand rows a sweep after a holiday
-    statement = insert_for(table).on_conflict_do_nothing().returning(table.c.item_kind, table.c.item_id,
+    statement = dialect_insert(session, table).on_conflict_do_nothing().returning(table.c.item_kind, table.c.item_id,
                                                                      table.c.level)
     return {(kind, item_id, level) for kind, item_id, level in session.connection().execute(statement, rows)}
 

@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, literal, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from workflow.db import dialect_insert
 from workflow.models import EscalationQueueEntry, UTCDateTime
 
 QUEUE = EscalationQueueEntry.__table__
@@ -34,15 +34,13 @@ def schedule_many(session: Session, entries: Iterable[tuple[datetime, str, int, 
             for due_at, kind, item_id, deadline_round in entries]
     if not rows:
         return
-    insert_for = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.connection().execute(insert_for(QUEUE).on_conflict_do_nothing(), rows)
+    session.connection().execute(dialect_insert(session, QUEUE).on_conflict_do_nothing(), rows)
 
 
 def schedule_selected(session: Session, entries: Select[Any]) -> None:
     """Queue the (due_at, item kind, item id, deadline round) rows a select yields, in one INSERT … SELECT."""
-    insert_for = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     columns = [QUEUE.c.due_at, QUEUE.c.item_kind, QUEUE.c.item_id, QUEUE.c.deadline_round]
-    session.connection().execute(insert_for(QUEUE).from_select(columns, entries).on_conflict_do_nothing())
+    session.connection().execute(dialect_insert(session, QUEUE).from_select(columns, entries).on_conflict_do_nothing())
 
 
 def take(session: Session, entries: list[tuple[datetime, str, int, int]]) -> None:

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.calendar import load_calendar
+from workflow.campaigns.phase_windows import report_late_phases
+from workflow.campaigns.recurring import create_due_occurrences
 from workflow.clock import DEFAULT_TIMEZONE, Clock
 from workflow.escalation.digest import send_digests
 from workflow.escalation.levels import EscalationSummary, escalate_due
 from workflow.mail.outbox import DeliveryReport, Mailer, deliver
-from workflow.campaigns.phase_windows import report_late_phases
-from workflow.campaigns.recurring import create_due_occurrences
 
 
 @dataclass

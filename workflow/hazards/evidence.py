@@ -15,14 +15,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.organisation.roles import in_leading_group
+from workflow.access import in_leading_group
 from workflow.audit import Actor
 from workflow.errors import InvalidInput, NotFound
 from workflow.hazards.rectifications import get_rectification
+from workflow.limits import MAX_FILE_BYTES, MAX_FILES
 from workflow.models import Campaign, EvidenceFile, Task
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_FILES = 5
 # Photos and scanned documents are what village heads hand in; each type is recognised by its first bytes.
 ACCEPTED = {
     "image/jpeg": ((b"\xff\xd8\xff",), (".jpg", ".jpeg")),

@@ -12,14 +12,14 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from workflow.organisation.roles import in_leading_group
+from workflow.access import Need, campaign_for
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.clock import Clock, local_date
-from workflow.errors import InvalidInput, NotFound
+from workflow.errors import InvalidInput
 from workflow.hazards.rectifications import SEVERITIES
 from workflow.machines import RECTIFICATION_STATES
-from workflow.models import Campaign, CampaignUnit, Person, Rectification, RoleBinding, Site, Unit
+from workflow.models import CampaignUnit, Person, Rectification, RoleBinding, Site, Unit
 
 REGISTER_LIMIT = 500
 
@@ -69,7 +69,7 @@ class RegisterChoices:
 def hazard_register(session: Session, campaign_id: int, filters: RegisterFilter, *, by: Actor, clock: Clock,
                     calendar: WorkingCalendar) -> list[RegisterEntry]:
     """The campaign's hazards matching ``filters``, soonest deadline first; for its leading group only."""
-    campaign = _campaign(session, campaign_id, by)
+    campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
     if filters.severity and filters.severity not in SEVERITIES:
         raise InvalidInput(f"severity must be one of {', '.join(SEVERITIES)}")
     if filters.state and filters.state not in RECTIFICATION_STATES:
@@ -109,7 +109,7 @@ def hazard_register(session: Session, campaign_id: int, filters: RegisterFilter,
 
 def register_choices(session: Session, campaign_id: int, *, by: Actor) -> RegisterChoices:
     """The units, key sites and people of a campaign, for the register's filters and forms."""
-    campaign = _campaign(session, campaign_id, by)
+    campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
     unit_ids = [campaign.unit_id, *session.scalars(
         select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign.id))]
     units = [Choice(code, name) for code, name in session.execute(
@@ -126,9 +126,3 @@ def register_choices(session: Session, campaign_id: int, *, by: Actor) -> Regist
     people.sort(key=lambda choice: choice.code not in bound)
     return RegisterChoices(units, sites, people)
 
-
-def _campaign(session: Session, campaign_id: int, by: Actor) -> Campaign:
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None or not in_leading_group(session, campaign.id, campaign.unit_id, by):
-        raise NotFound(f"no campaign {campaign_id}")  # its existence is private
-    return campaign

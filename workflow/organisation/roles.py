@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.audit import Actor
 from workflow.definitions.reader import Definition
 from workflow.errors import StartProblem
-from workflow.models import Person, PersonRole, RoleBinding, Unit
+from workflow.models import Person, PersonRole, Unit
 
 
 @dataclass
@@ -67,33 +66,3 @@ def binding_rows(campaign_id: int, resolution: Resolution) -> list[dict[str, obj
         for (role, unit_id), people in resolution.holders.items()
         for person_id in people
     ]
-
-
-def roles_of(session: Session, campaign_id: int, person_id: int) -> set[str]:
-    """The roles a person holds in a campaign."""
-    return set(
-        session.scalars(
-            select(RoleBinding.role).where(RoleBinding.campaign_id == campaign_id, RoleBinding.person_id == person_id)
-        )
-    )
-
-
-def is_coordinator(session: Session, definition: Definition, campaign_id: int, person_id: int) -> bool:
-    """Whether the person holds one of the definition's coordinator roles in this campaign."""
-    return bool(roles_of(session, campaign_id, person_id) & set(definition.coordinators))
-
-
-def in_leading_group(session: Session, campaign_id: int, campaign_unit_id: int, actor: Actor) -> bool:
-    """Whether the actor holds a role bound to the campaign's own unit (they see its whole register)."""
-    if actor.is_operator:
-        return True
-    if actor.person_id is None:
-        return False
-    return session.scalar(select(RoleBinding.id).where(
-        RoleBinding.campaign_id == campaign_id, RoleBinding.person_id == actor.person_id,
-        RoleBinding.unit_id == campaign_unit_id).limit(1)) is not None
-
-
-def takes_part(session: Session, campaign_id: int, actor: Actor) -> bool:
-    """Whether the actor holds any role in the campaign."""
-    return actor.is_operator or (actor.person_id is not None and bool(roles_of(session, campaign_id, actor.person_id)))

@@ -17,8 +17,8 @@ from sqlalchemy import CompoundSelect, Integer, Select, bindparam, literal_colum
 from sqlalchemy.orm import Session
 
 from workflow.calendar import WorkingCalendar
-from workflow.definitions.catalogue import stored_definition
 from workflow.clock import Clock, local_date
+from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition
 from workflow.machines import CLOSED
 from workflow.models import Campaign, DefinitionRow, Rectification, Site, Task, Unit

@@ -8,13 +8,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflow.organisation.roles import takes_part
+from workflow.access import campaign_for, load_campaign
 from workflow.audit import Actor
-from workflow.campaigns.lifecycle import count_phase_blockers, get_campaign
-from workflow.definitions.catalogue import stored_definition
+from workflow.campaigns.lifecycle import count_phase_blockers
 from workflow.clock import Clock, local_date
-from workflow.errors import NotFound
-from workflow.machines import CLOSED, DRAFT, campaign_machine
+from workflow.definitions.catalogue import stored_definition
+from workflow.machines import CLOSED, DRAFT, TASK_SETTLED_STATES, allowed_events, campaign_machine
 from workflow.models import CampaignPhase, Person, Task, Unit
 
 OVERDUE_LIST_LIMIT = 50
@@ -31,6 +30,11 @@ class PhaseProgress:
     ended_at: datetime | None
     late: bool
     tasks: dict[str, int] = field(default_factory=dict)  # state → count
+
+    @property
+    def settled(self) -> int:
+        """Tasks of the phase that no longer block it (not in the API's JSON: it has the counts per state)."""
+        return sum(count for state, count in self.tasks.items() if state in TASK_SETTLED_STATES)
 
 
 @dataclass
@@ -66,9 +70,7 @@ class CampaignStatus:
 def campaign_status(session: Session, campaign_id: int, *, clock: Clock, by: Actor | None = None) -> CampaignStatus:
     """The standing of one campaign as of the clock's now; ``by``, when given, must take part in it."""
     now = clock.now()
-    if by is not None and not takes_part(session, campaign_id, by):
-        raise NotFound(f"no campaign {campaign_id}")  # its existence is private
-    campaign = get_campaign(session, campaign_id)
+    campaign = load_campaign(session, campaign_id) if by is None else campaign_for(session, campaign_id, by)
     definition = stored_definition(campaign.definition)
     today = local_date(now, campaign.timezone)
 
@@ -109,7 +111,7 @@ def campaign_status(session: Session, campaign_id: int, *, clock: Clock, by: Act
     ]
     in_phase = campaign.state not in (DRAFT, CLOSED)
     blocking = count_phase_blockers(session, campaign) if in_phase else 0
-    moves = sorted(campaign_machine(order).get_triggers(campaign.state))
+    moves = allowed_events(campaign_machine(order), campaign.state)
     return CampaignStatus(
         id=campaign.id, title=campaign.title, definition=definition.id, version=definition.version,
         unit=campaign.unit.name, state=campaign.state,

@@ -22,15 +22,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from workflow.access import Need, campaign_for
 from workflow.assessment.scores import assessment_as_of, compute_assessment
-from workflow.organisation.roles import in_leading_group
-from workflow.audit import Actor
-from workflow.definitions.catalogue import stored_definition
-from workflow.clock import Clock, local_date
-from workflow.errors import NotFound
-from workflow.models import Campaign, CampaignPhase, Escalation, Person, Rectification, Site, Unit
 from workflow.assessment.targets import evaluate_targets, incident_rows, missed_by_unit
 from workflow.assessment.unit_counts import RECTIFICATION_FACTS, UnitCounts, count_units, participating_units, percent
+from workflow.audit import Actor
+from workflow.clock import Clock, local_date
+from workflow.definitions.catalogue import stored_definition
+from workflow.models import Campaign, CampaignPhase, Escalation, Person, Rectification, Site, Unit
 
 # open rectifications by days since they were registered
 AGEING_BUCKETS = ((0, 7, "0–7"), (8, 30, "8–30"), (31, 90, "31–90"), (91, None, "90+"))
@@ -80,9 +79,7 @@ def build_report(session: Session, campaign_id: int, *, by: Actor, clock: Clock,
 
     ``with_ledger=False`` leaves the ledger's rows out (the per-unit CSV needs none; 20,000 rows are half the work).
     """
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None or not in_leading_group(session, campaign_id, campaign.unit_id, by):
-        raise NotFound(f"no campaign {campaign_id}")  # its existence is private
+    campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
     now = clock.now()
     definition = stored_definition(campaign.definition)
     units = participating_units(session, campaign)

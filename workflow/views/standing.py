@@ -14,25 +14,14 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from workflow.organisation.roles import in_leading_group, is_coordinator, roles_of
+from workflow.access import CampaignAccess, Need, campaign_access, campaign_for
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.definitions.catalogue import stored_definition
 from workflow.clock import Clock, end_of_day, local_date
-from workflow.errors import NotFound
-from workflow.views.inbox import SOON_WORKING_DAYS, campaign_facts
 from workflow.models import Campaign, CampaignUnit, Escalation, Person, Rectification, RoleBinding, Task, Unit
+from workflow.views.inbox import SOON_WORKING_DAYS, campaign_facts
 
 COLOURS = ("red", "amber", "green")
-
-
-@dataclass(frozen=True)
-class CampaignAccess:
-    """What a person may do in a campaign, as the engine's rules say."""
-
-    takes_part: bool
-    leading_group: bool  # sees the whole register, the standing and the escalation log
-    coordinator: bool  # advances, registers hazards, verifies, reassigns
 
 
 @dataclass(frozen=True)
@@ -93,19 +82,6 @@ class EscalatedToMe:
         return sum(len(items) for items in self.levels.values())
 
 
-def campaign_access(session: Session, campaign: Campaign, by: Actor) -> CampaignAccess:
-    """What ``by`` may do in ``campaign``."""
-    if by.is_operator:
-        return CampaignAccess(True, True, True)
-    if by.person_id is None:
-        return CampaignAccess(False, False, False)
-    roles = roles_of(session, campaign.id, by.person_id)
-    coordinator = bool(roles) and is_coordinator(session, stored_definition(campaign.definition), campaign.id,
-                                                 by.person_id)
-    leading = bool(roles) and in_leading_group(session, campaign.id, campaign.unit_id, by)
-    return CampaignAccess(bool(roles), leading, coordinator)
-
-
 def campaigns_for(session: Session, by: Actor) -> list[CampaignSummary]:
     """The campaigns a person takes part in (every campaign for an operator), newest first."""
     query = select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id.desc())
@@ -125,9 +101,7 @@ def campaigns_for(session: Session, by: Actor) -> list[CampaignSummary]:
 def campaign_standing(session: Session, campaign_id: int, *, by: Actor, clock: Clock,
                       calendar: WorkingCalendar) -> CampaignStanding:
     """Each unit's colour and counts; for the campaign's leading group only (others: not found)."""
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None or not in_leading_group(session, campaign.id, campaign.unit_id, by):
-        raise NotFound(f"no campaign {campaign_id}")
+    campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
     now = clock.now()
     soon_until = end_of_day(calendar.add_working_days(local_date(now, campaign.timezone), SOON_WORKING_DAYS),
                             campaign.timezone)

@@ -1,0 +1,171 @@
+"""Who may see or change a campaign: the one place for that rule.
+
+A person's access to a campaign follows from the roles bound to them in it
+(``role_bindings``), at one of four levels:
+
+- ``Need.MEMBER``: any role in the campaign. To anyone else the campaign does
+  not exist (not found), so its existence is private.
+- ``Need.LEADING_GROUP``: a role bound to the campaign's own unit. They read the
+  whole register, the standing, the logs and the report; to the others, the
+  village heads included, those do not exist either (not found).
+- ``Need.COORDINATOR``: one of the definition's ``coordinators`` roles. They
+  advance, register hazards, verify, reassign. A member who is not one is told
+  so (forbidden); an outsider still finds nothing.
+- ``Need.SCORER``: one of the assessment's ``scorers`` (else the coordinators).
+
+An operator (the ``pingan`` command run on the server) passes every level.
+Item-level rules (the responsible person of a rectification, the assignee of a
+task) stay with their items, built from the predicates below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.audit import Actor
+from workflow.definitions.catalogue import stored_definition
+from workflow.definitions.reader import Definition
+from workflow.errors import Forbidden, NotFound
+from workflow.models import Campaign, RoleBinding
+
+
+class Need(Enum):
+    """The level of access a use case needs, from least to most."""
+
+    MEMBER = "member"
+    LEADING_GROUP = "leading group"
+    COORDINATOR = "coordinator"
+    SCORER = "scorer"
+
+
+@dataclass(frozen=True)
+class CampaignAccess:
+    """What a person may do in a campaign, as the engine's rules say."""
+
+    takes_part: bool
+    leading_group: bool  # sees the whole register, the standing and the escalation log
+    coordinator: bool  # advances, registers hazards, verifies, reassigns
+
+
+def campaign_for(
+    session: Session,
+    campaign_id: int,
+    by: Actor,
+    need: Need = Need.MEMBER,
+    *,
+    lock: bool = False,
+    doing: str = "do this",
+) -> Campaign:
+    """The campaign, if ``by`` has the access ``need`` names; else not found (or forbidden, see the module).
+
+    ``lock`` reads it FOR UPDATE (fresh from the database): a move that checks the
+    campaign's state queues behind another one on PostgreSQL instead of both
+    passing the check; ``doing`` completes the refusal "only a coordinator … may …".
+    """
+    campaign = load_campaign(session, campaign_id, lock=lock)
+    if by.is_operator:
+        return campaign
+    if need is Need.LEADING_GROUP:
+        sees = in_leading_group(session, campaign.id, campaign.unit_id, by)
+    else:
+        sees = takes_part(session, campaign.id, by)
+    if not sees:  # to anyone else the campaign (or this side of it) does not exist
+        raise NotFound(f"no campaign {campaign_id}")
+    if need is Need.COORDINATOR:
+        require_coordinator(session, campaign, by, doing=doing)
+    elif need is Need.SCORER:
+        wanted = scorer_roles(stored_definition(campaign.definition))
+        if not _roles(session, campaign.id, by) & wanted:
+            raise Forbidden(f"only the inspecting group ({', '.join(sorted(wanted))}) may {doing}")
+    return campaign
+
+
+def require_coordinator(session: Session, campaign: Campaign, by: Actor, *, doing: str = "do this") -> None:
+    """Refuse (forbidden) unless ``by`` coordinates ``campaign``: for moves on an item already shown to them."""
+    if not is_coordinator(session, stored_definition(campaign.definition), campaign.id, by):
+        raise Forbidden(f"only a coordinator of this campaign may {doing}")
+
+
+def load_campaign(session: Session, campaign_id: int, *, lock: bool = False) -> Campaign:
+    """The campaign whatever the person: for the operator's commands and for callers that check access next."""
+    if lock:
+        campaign = session.scalar(
+            select(Campaign)
+            .where(Campaign.id == campaign_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    else:
+        campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(f"no campaign {campaign_id}")
+    return campaign
+
+
+def campaign_access(session: Session, campaign: Campaign, by: Actor) -> CampaignAccess:
+    """What ``by`` may do in ``campaign``: what the pages show and offer."""
+    if by.is_operator:
+        return CampaignAccess(True, True, True)
+    roles = _roles(session, campaign.id, by)
+    if not roles:
+        return CampaignAccess(False, False, False)
+    coordinator = bool(roles & set(stored_definition(campaign.definition).coordinators))
+    leading = in_leading_group(session, campaign.id, campaign.unit_id, by)
+    return CampaignAccess(True, leading, coordinator)
+
+
+def roles_of(session: Session, campaign_id: int, person_id: int) -> set[str]:
+    """The roles a person holds in a campaign."""
+    return set(
+        session.scalars(
+            select(RoleBinding.role).where(
+                RoleBinding.campaign_id == campaign_id, RoleBinding.person_id == person_id
+            )
+        )
+    )
+
+
+def takes_part(session: Session, campaign_id: int, actor: Actor) -> bool:
+    """Whether the actor holds any role in the campaign."""
+    return actor.is_operator or bool(_roles(session, campaign_id, actor))
+
+
+def in_leading_group(session: Session, campaign_id: int, campaign_unit_id: int, actor: Actor) -> bool:
+    """Whether the actor holds a role bound to the campaign's own unit (they see its whole register)."""
+    if actor.is_operator:
+        return True
+    if actor.person_id is None:
+        return False
+    bound = select(RoleBinding.id).where(
+        RoleBinding.campaign_id == campaign_id,
+        RoleBinding.person_id == actor.person_id,
+        RoleBinding.unit_id == campaign_unit_id,
+    )
+    return session.scalar(bound.limit(1)) is not None
+
+
+def is_coordinator(session: Session, definition: Definition, campaign_id: int, actor: Actor) -> bool:
+    """Whether the actor holds one of the definition's coordinator roles in this campaign."""
+    return actor.is_operator or bool(_roles(session, campaign_id, actor) & set(definition.coordinators))
+
+
+def is_scorer(session: Session, definition: Definition, campaign_id: int, actor: Actor) -> bool:
+    """Whether the actor is of the campaign's inspecting group (an operator always is)."""
+    return actor.is_operator or bool(_roles(session, campaign_id, actor) & scorer_roles(definition))
+
+
+def scorer_roles(definition: Definition) -> set[str]:
+    """The roles of the inspecting group: the assessment's ``scorers``, else the coordinators."""
+    spec = definition.assessment
+    return set((spec.scorers if spec else ()) or definition.coordinators)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _roles(session: Session, campaign_id: int, actor: Actor) -> set[str]:
+    return set() if actor.person_id is None else roles_of(session, campaign_id, actor.person_id)

@@ -21,11 +21,11 @@ from scenario import definition_text, populate_town, postgres_database, sqlite_d
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.campaigns.lifecycle import start_campaign
+from workflow.campaigns.tasks import complete_task
 from workflow.clock import SystemClock
 from workflow.db import create_db_engine, session_factory
 from workflow.definitions.reader import parse_definition
 from workflow.models import Task
-from workflow.campaigns.tasks import complete_task
 
 
 def median_ms(url: str, units: int, tasks_per_unit: int, samples: int) -> float:

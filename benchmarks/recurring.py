@@ -19,11 +19,11 @@ from scenario import populate_town, postgres_database, sqlite_database
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.campaigns.lifecycle import start_campaign
+from workflow.campaigns.recurring import create_due_occurrences
 from workflow.clock import FixedClock
 from workflow.db import create_db_engine, session_factory
 from workflow.definitions.reader import parse_definition
 from workflow.models import Task
-from workflow.campaigns.recurring import create_due_occurrences
 
 DEFINITION = """id: bench-recurring
 version: 1

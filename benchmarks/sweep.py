@@ -44,7 +44,6 @@ from sqlalchemy.pool import NullPool
 
 from scenario import definition_text, populate_town, postgres_database, sqlite_database
 from webapp.mail import mailer_from_env
-from workflow.mail import texts as mailtext
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.campaigns.lifecycle import start_campaign
@@ -52,9 +51,10 @@ from workflow.clock import FixedClock, end_of_day
 from workflow.db import create_db_engine, session_factory
 from workflow.definitions.reader import Definition, parse_definition
 from workflow.escalation.levels import REMINDER, first_step_at, steps_for
-from workflow.models import Escalation, EscalationQueueEntry, OutboxMail, Person, PersonRole, Rectification, UTCDateTime
-from workflow.mail.outbox import deliver, enqueue
 from workflow.escalation.sweep import run_sweep
+from workflow.mail import texts as mailtext
+from workflow.mail.outbox import deliver, enqueue
+from workflow.models import Escalation, EscalationQueueEntry, OutboxMail, Person, PersonRole, Rectification, UTCDateTime
 
 TZ = "Asia/Shanghai"
 SHANGHAI = ZoneInfo(TZ)
@@ -336,7 +336,7 @@ class Copies:
 # --- mail -----------------------------------------------------------------------------------------------------------
 
 class SmtpSink:
-    """An aiosmtpd server on 127.0.0.1 that counts what arrives (the approach of tests/conftest.py)."""
+    """An aiosmtpd server on 127.0.0.1 that counts what arrives (the approach of tests/support/mail.py)."""
 
     def __init__(self) -> None:
         with socket.socket() as probe:  # aiosmtpd's start() connects to itself: port 0 won't do

@@ -24,13 +24,13 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import IntegerConverter
 
 from workflow.errors import PingAnError, TransitionRefused
+from workflow.limits import MAX_DATABASE_ID
 
 API_PREFIX = "/api/"
 # seconds a client should wait before trying again while the database is away (a restart takes a few)
 DATABASE_RETRY_AFTER = 5
 
 log = logging.getLogger("pingan.web")
-MAX_DATABASE_ID = 2**31 - 1  # the ids are PostgreSQL integer columns (SQLite's go to 2^63 - 1)
 
 # Werkzeug's names, as codes a client can switch on; 422 matches the engine's InvalidInput
 HTTP_CODES = {

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, request, url_for
 from flask_wtf.csrf import CSRFProtect
 
+from workflow.limits import MAX_FILE_BYTES, MAX_FILES
+
 csrf = CSRFProtect()
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -23,8 +25,8 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
 EVIDENCE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 API_BLUEPRINTS = frozenset({"api", "reports_api", "openapi"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# a form with evidence files: up to MAX_FILES files of MAX_FILE_BYTES, plus the note
-UPLOAD_REQUEST_BYTES = 5 * 5 * 1024 * 1024 + 256 * 1024
+# a form with evidence files: up to MAX_FILES files of MAX_FILE_BYTES, plus the note and the form's other fields
+UPLOAD_REQUEST_BYTES = MAX_FILES * MAX_FILE_BYTES + 256 * 1024
 
 
 def init_security(app: Flask) -> None:

@@ -6,6 +6,13 @@ A ``Machine`` per row is slow and heavy (3.3 s and 170 MB for 10,000 rows,
 The machines only decide whether a move is allowed and set ``row.state``;
 guards that need the database (a phase's exit guard) are evaluated by the use
 cases, which also write the audit event in the same transaction.
+
+Every row that has states moves through one of these: campaigns, tasks,
+rectifications, their deadline extension requests, letters and visits. A move
+that keeps the state (reassigning, asking for more time) is an internal
+transition (``dest: None``), so the machine alone says where it is allowed.
+Pages and templates ask :func:`can` (a Jinja global) instead of comparing
+state strings.
 """
 from __future__ import annotations
 
@@ -25,6 +32,7 @@ TASK_TRANSITIONS = [
     {"trigger": "verify", "source": "done", "dest": "verified"},
     {"trigger": "reject", "source": "done", "dest": "open"},
     {"trigger": "cancel", "source": "open", "dest": "cancelled"},
+    {"trigger": "reassign", "source": "open", "dest": None},  # done work stays with whoever did it
 ]
 # a task in one of these states no longer blocks its phase
 TASK_SETTLED_STATES = ("done", "verified", "cancelled")
@@ -35,7 +43,7 @@ def _machine(states: list[str], transitions: list[dict[str, Any]]) -> Machine:
         model=None,
         states=states,
         transitions=transitions,
-        initial=None,
+        initial=states[0],  # the state a new row is created in (the machine holds no row to set it on)
         auto_transitions=False,  # no to_<state> shortcuts that bypass the rules
         send_event=True,
     )
@@ -49,8 +57,31 @@ RECTIFICATION_TRANSITIONS = [
     {"trigger": "verify", "source": "submitted", "dest": "closed"},  # a coordinator: 销号
     {"trigger": "reject", "source": "submitted", "dest": "open"},  # not fixed: reason and new deadline
     {"trigger": "reopen", "source": "closed", "dest": "open"},  # look-back (回头看)
+    {"trigger": "request_extension", "source": "open", "dest": None},  # the responsible person asks for more time
+    {"trigger": "reassign", "source": ["open", "submitted"], "dest": None},  # a closed one is reopened first
 ]
 RECTIFICATION_MACHINE = _machine(list(RECTIFICATION_STATES), RECTIFICATION_TRANSITIONS)
+
+# a request to move a rectification's deadline, decided once by a coordinator
+EXTENSION_STATES = ("requested", "approved", "refused")
+EXTENSION_TRANSITIONS = [
+    {"trigger": "approve", "source": "requested", "dest": "approved"},
+    {"trigger": "refuse", "source": "requested", "dest": "refused"},
+]
+EXTENSION_MACHINE = _machine(list(EXTENSION_STATES), EXTENSION_TRANSITIONS)
+
+# a letter or visit (信访): processed once (办结), by its responsible person or a coordinator
+PETITION_STATES = ("open", "processed")
+PETITION_TRANSITIONS = [{"trigger": "process", "source": "open", "dest": "processed"}]
+PETITION_MACHINE = _machine(list(PETITION_STATES), PETITION_TRANSITIONS)
+
+# the machines of the rows whose kind is the same for every campaign; a campaign's depends on its definition
+MACHINES: dict[str, Machine] = {
+    "task": TASK_MACHINE,
+    "rectification": RECTIFICATION_MACHINE,
+    "extension": EXTENSION_MACHINE,
+    "petition": PETITION_MACHINE,
+}
 
 
 @lru_cache(maxsize=256)
@@ -63,16 +94,43 @@ def campaign_machine(phase_ids: tuple[str, ...]) -> Machine:
     return _machine(states, transitions)
 
 
-def fire(machine: Machine, event: str, row: Any, what: str) -> tuple[str, str]:
-    """Apply ``event`` to ``row``; return (from, to) or raise :class:`TransitionRefused`."""
+def fire(machine: Machine, event: str, row: Any, what: str, *, refused: str | None = None) -> tuple[str, str]:
+    """Apply ``event`` to ``row``; return (from, to) or raise :class:`TransitionRefused`.
+
+    The refusal says ``cannot EVENT WHAT: it is STATE`` unless the use case words it itself (``refused``).
+    """
     before = row.state
     try:
         machine.events[event].trigger(row)
     except (MachineError, KeyError):
-        raise TransitionRefused(f"cannot {event} {what}: it is {before}") from None
+        raise TransitionRefused(refused or f"cannot {event} {what}: it is {before}") from None
     return before, row.state
 
 
-def allowed_events(machine: Machine, state: str) -> list[str]:
-    """Moves the machine allows from ``state`` (guards not evaluated: the caller does that)."""
-    return sorted(machine.get_triggers(state))
+def can(machine: Machine | str, state: str, event: str) -> bool:
+    """Whether the machine (or the machine of a kind: ``"task"``, ``"petition"`` …) allows ``event`` from ``state``.
+
+    Guards are not evaluated, nor who asks: a page shows a move's form when this holds and the person's role
+    allows it, and the use case decides when it is sent.
+    """
+    found = _machine_of(machine).events.get(event)
+    return found is not None and state in found.transitions
+
+
+def allowed_events(machine: Machine | str, state: str) -> list[str]:
+    """Moves the machine (or the machine of a kind) allows from ``state`` (guards not evaluated: the caller does)."""
+    return sorted(_machine_of(machine).get_triggers(state))
+
+
+def states_allowing(machine: Machine | str, event: str) -> tuple[str, ...]:
+    """The states from which the machine allows ``event``: what a query selects to find the rows it may apply to."""
+    return tuple(state for state in _machine_of(machine).states if can(machine, state, event))
+
+
+def _machine_of(machine: Machine | str) -> Machine:
+    if isinstance(machine, Machine):
+        return machine
+    try:
+        return MACHINES[machine]
+    except KeyError:
+        raise ValueError(f"no state machine for {machine!r}; one of {', '.join(MACHINES)}") from None

@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from workflow.limits import EMAIL_LIMIT, LOCATION_LIMIT
+
 # Stable constraint names so Alembic migrations (batch mode on SQLite) can
 # refer to them.
 NAMING_CONVENTION = {
@@ -116,7 +118,7 @@ class Person(Base):
     __tablename__ = "people"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_LIMIT), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str | None] = mapped_column(String(200))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
@@ -309,7 +311,7 @@ class AuditEvent(Base):
     from_state: Mapped[str | None] = mapped_column(String(64))
     to_state: Mapped[str | None] = mapped_column(String(64))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    actor: Mapped[str] = mapped_column(String(254))
+    actor: Mapped[str] = mapped_column(String(EMAIL_LIMIT))
     note: Mapped[str | None] = mapped_column(Text)
 
 
@@ -334,7 +336,7 @@ class Rectification(Base):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     # the inspection task during which it was found, if any
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
-    location: Mapped[str | None] = mapped_column(String(300))
+    location: Mapped[str | None] = mapped_column(String(LOCATION_LIMIT))
     description: Mapped[str] = mapped_column(Text)
     severity: Mapped[str] = mapped_column(String(16))  # minor | major
     responsible_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
@@ -433,7 +435,7 @@ class OutboxMail(Base):
     # stable: the Message-ID is built from it, so a resend after a crash is recognisable
     key: Mapped[str] = mapped_column(String(200))
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
-    recipient: Mapped[str] = mapped_column(String(254))
+    recipient: Mapped[str] = mapped_column(String(EMAIL_LIMIT))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

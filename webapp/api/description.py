@@ -1,87 +1,113 @@
-"""How an API blueprint describes its routes for the OpenAPI document: operations, and a registry of path sets.
+"""How an API route describes itself for the OpenAPI document: an :class:`Operation` right under its rule.
 
-A blueprint module other than the core API (``api_reports``) builds a
-:class:`PathSet` from its table of :class:`Operation` and registers it under
-its blueprint's name with :func:`describe`; ``webapp/api/openapi.py`` merges the
-path sets of the blueprints the app actually serves. So the API modules never
-import ``openapi.py`` (which would import them back to merge them), and the
-document describes the routes that are wired, no more and no fewer.
+::
+
+    @blueprint.post("/tasks/<int:task_id>/complete")
+    @described(Operation("Check a task off", answer="Task", body="Note"))
+    def complete_task(task_id: int) -> Response: ...
+
+The method and the path are the rule's own, never written twice. Each API
+module registers the component schemas its operations name (answers and
+bodies) with :func:`describe_schemas`; ``webapp/api/openapi.py`` walks the
+app's rules and assembles the document from these, so it describes the routes
+that are wired, no more and no fewer, and the API modules never import it.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+from workflow.limits import MAX_DATABASE_ID
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
 class Operation:
-    method: str
-    path: str  # OpenAPI style: /tasks/{task_id}/complete
+    """What the document says of one route; its method and path come from the route's rule."""
+
     summary: str
-    body: str | None  # a schema name of the request body
-    status: int  # on success
     answer: str  # a schema name of the answer
+    body: str | None = None  # a schema name of the request body
+    body_required: bool = False
+    status: int = 200  # on success
     errors: tuple[int, ...] = (400, 401, 403, 404, 409, 422)
-    public: bool = False
+    public: bool = False  # no token needed
+    query: tuple[dict[str, Any], ...] = ()  # query parameters, as OpenAPI parameter objects
+    downloads: tuple[tuple[str, dict[str, Any]], ...] = ()  # (content type, schema) answered besides JSON
 
 
-@dataclass(frozen=True)
-class PathSet:
-    """The routes of one API blueprint as OpenAPI paths, with the schemas (answers and bodies) they refer to."""
-
-    paths: dict[str, dict[str, Any]]
-    schemas: dict[str, dict[str, Any]]
+_SCHEMAS: dict[str, dict[str, dict[str, Any]]] = {}
 
 
-_PATH_SETS: dict[str, PathSet] = {}
+def described(operation: Operation) -> Callable[[F], F]:
+    """Describe the route whose rule is written above (``@blueprint.post(...)``) for the OpenAPI document."""
+
+    def describe(view: F) -> F:
+        view.openapi_operation = operation  # type: ignore[attr-defined]
+        return view
+
+    return describe
 
 
-def describe(blueprint_name: str, path_set: PathSet) -> None:
-    """Register the description of an API blueprint's routes; the document includes it wherever that blueprint is
-    registered in the app."""
-    _PATH_SETS[blueprint_name] = path_set
+def description_of(view: Callable[..., Any] | None) -> Operation | None:
+    """The operation a view was described with, if it was."""
+    return getattr(view, "openapi_operation", None)
 
 
-def described(blueprint_names: Iterable[str]) -> list[PathSet]:
-    """The path sets of the named blueprints that have one, in the order named."""
-    return [_PATH_SETS[name] for name in blueprint_names if name in _PATH_SETS]
+def describe_schemas(blueprint_name: str, schemas: dict[str, dict[str, Any]]) -> None:
+    """Register the component schemas the operations of a blueprint name; the document includes them wherever that
+    blueprint is registered in the app."""
+    _SCHEMAS[blueprint_name] = schemas
 
 
-def operation_spec(operation: Operation, *, body_required: bool = False) -> dict[str, Any]:
-    """The OpenAPI operation object of one route: summary, id, path parameters (integers), body and answers."""
+def described_schemas(blueprint_names: Iterable[str]) -> list[dict[str, dict[str, Any]]]:
+    """The schemas of the named blueprints that registered some, in the order named."""
+    return [_SCHEMAS[name] for name in blueprint_names if name in _SCHEMAS]
+
+
+def openapi_path(rule: str) -> str:
+    """A Flask rule as an OpenAPI path: ``/tasks/<int:task_id>/complete`` → ``/tasks/{task_id}/complete``."""
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)
+
+
+def operation_spec(method: str, path: str, operation: Operation) -> dict[str, Any]:
+    """The OpenAPI operation object of one route: summary, id, parameters, body and answers."""
+    answer: dict[str, Any] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{operation.answer}"}}}
+    answer.update(dict(operation.downloads))
     spec: dict[str, Any] = {
         "summary": operation.summary,
-        "operationId": operation_id(operation),
+        "operationId": operation_id(method, path),
         "responses": {
-            str(operation.status): {"description": "OK", "content": {
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{operation.answer}"}}}},
+            str(operation.status): {"description": "OK", "content": answer},
             **{str(status): {"$ref": f"#/components/responses/{status}"} for status in operation.errors},
         },
     }
     parameters = [{"name": name, "in": "path", "required": True, "schema": _path_schema(name)}
-                  for name in re.findall(r"{(\w+)}", operation.path)]
+                  for name in re.findall(r"{(\w+)}", path)]
+    parameters += operation.query
     if parameters:
         spec["parameters"] = parameters
     if operation.body:
-        spec["requestBody"] = {"required": body_required, "content": {"application/json": {
+        spec["requestBody"] = {"required": operation.body_required, "content": {"application/json": {
             "schema": {"$ref": f"#/components/schemas/{operation.body}"}}}}
     if operation.public:
         spec["security"] = []
     return spec
 
 
-def operation_id(operation: Operation) -> str:
+def operation_id(method: str, path: str) -> str:
     """``get_campaigns_escalations``: the method and the path's words (ids left out); unique per route."""
-    words = [part for part in re.split(r"[/{}.]+", operation.path) if part and not part.endswith("_id")]
-    return "_".join([operation.method, *words])
+    words = [part for part in re.split(r"[/{}.]+", path) if part and not part.endswith("_id")]
+    return "_".join([method, *words])
 
 
-# ids are the database's integer keys: Flask's int converter and the column both stop at 2**31 - 1
-ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+# ids are the database's integer keys: the int converter (webapp/errors.py) and the columns both stop there
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_DATABASE_ID}
 
 
 def _path_schema(name: str) -> dict[str, Any]:
     """``…_id`` path parameters are ids; anything else (a unit's code) is text."""
-    return dict(ID_SCHEMA) if name.endswith("_id") else {"type": "string", "minLength": 1, "maxLength": 64}
+    return dict(ID_SCHEMA) if name.endswith("_id") else {"type": "string"}

@@ -2,8 +2,8 @@
 
 Same contract as ``webapp/api/routes.py``, whose helpers it uses: the shape of the
 input is checked here, one engine call runs in one transaction, errors take
-the API's error shape. ``OPENAPI_PATHS`` (and the ``OPERATIONS``, ``BODIES``,
-``SCHEMAS`` it is built from) describe these routes for ``webapp/api/openapi.py``.
+the API's error shape. Each route is described for the OpenAPI document right
+under its rule, as there; the ``BODIES`` and ``SCHEMAS`` it names are at the end.
 """
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from webapp.api.description import Operation, describe_schemas, described
 from webapp.api.routes import (
     _base_url,
     _body,
     _by,
     _calendar,
     _clock,
+    _code,
     _date,
     _integer,
     _text,
@@ -26,10 +28,11 @@ from webapp.api.routes import (
     authenticate,
     not_cached,
 )
-from webapp.api.description import Operation, PathSet, describe, operation_spec
+from workflow.assessment.incidents import IncidentReport, list_incidents, record_incident
 from workflow.assessment.scores import ScoreSheet, assess, enter_scores
 from workflow.errors import InvalidInput
-from workflow.assessment.incidents import IncidentReport, list_incidents, record_incident
+from workflow.limits import MAX_WORKING_DAYS, NOTE_LIMIT, TEXT_LIMIT
+from workflow.machines import PETITION_STATES
 from workflow.models import Incident, Petition
 from workflow.petitions.handling import PetitionReport, process_petition, record_petition
 from workflow.views.report import CampaignReport, build_report
@@ -44,9 +47,19 @@ FORMATS = {"json": None, "csv": "text/csv; charset=utf-8",
 INCIDENT_FIELDS = ("kind", "unit", "occurred_on", "description")
 PETITION_FIELDS = ("subject", "channel", "petitioner", "unit", "responsible", "received_on", "deadline",
                    "deadline_working_days")
+REPORT_QUERY = (
+    {"name": "format", "in": "query", "schema": {"enum": list(FORMATS), "default": "json"}},
+    {"name": "table", "in": "query", "schema": {"type": "string", "default": "units"},
+     "description": "with format=csv: units, phases, ledger, rectifications, escalations, targets, assessment, "
+                    "commended, criticised"},
+)
+REPORT_DOWNLOADS = (("text/csv", {"schema": {"type": "string"}}),
+                    (FORMATS["xlsx"], {"schema": {"type": "string", "format": "binary"}}))
 
 
 @reports_api.get("/campaigns/<int:campaign_id>/report")
+@described(Operation("The campaign's report (JSON); ?format=csv (one table, default units; ?table=…) or ?format=xlsx",
+                     answer="Report", errors=(401, 404, 422), query=REPORT_QUERY, downloads=REPORT_DOWNLOADS))
 def report(campaign_id: int) -> Response:
     chosen = request.args.get("format", "json")
     if chosen not in FORMATS:
@@ -72,9 +85,11 @@ def report_file(built: CampaignReport, chosen: str, table: str = "units") -> Res
 
 
 @reports_api.post("/campaigns/<int:campaign_id>/incidents")
+@described(Operation("Record an incident; its notify roles are mailed at once", answer="Incident",
+                     body="IncidentReport", body_required=True, status=201))
 def new_incident(campaign_id: int) -> tuple[Response, int]:
     body = _body(*INCIDENT_FIELDS)
-    entry = IncidentReport(kind=_text(body, "kind") or "", unit=_text(body, "unit"),
+    entry = IncidentReport(kind=_code(body, "kind") or "", unit=_code(body, "unit"),
                            occurred_on=_date(body, "occurred_on"), description=_text(body, "description"))
     with _transaction() as session:
         incident = record_incident(session, campaign_id, entry, by=_by(), clock=_clock(), base_url=_base_url())
@@ -82,6 +97,8 @@ def new_incident(campaign_id: int) -> tuple[Response, int]:
 
 
 @reports_api.get("/campaigns/<int:campaign_id>/incidents")
+@described(Operation("The campaign's incidents, newest first (?kind, ?unit)", answer="IncidentList",
+                     errors=(401, 404, 422)))
 def incidents(campaign_id: int) -> Response:
     with _transaction(readonly=True) as session:
         entries = list_incidents(session, campaign_id, by=_by(), kind=request.args.get("kind"),
@@ -91,11 +108,13 @@ def incidents(campaign_id: int) -> Response:
 
 
 @reports_api.post("/campaigns/<int:campaign_id>/petitions")
+@described(Operation("Record a letter or visit (信访) with its deadline", answer="Petition", body="PetitionReport",
+                     body_required=True, status=201))
 def new_petition(campaign_id: int) -> tuple[Response, int]:
     body = _body(*PETITION_FIELDS)
-    entry = PetitionReport(subject=_text(body, "subject"), channel=_text(body, "channel") or "letter",
-                           petitioner=_text(body, "petitioner"), unit=_text(body, "unit"),
-                           responsible=_text(body, "responsible"), received_on=_date(body, "received_on"),
+    entry = PetitionReport(subject=_text(body, "subject"), channel=_code(body, "channel") or "letter",
+                           petitioner=_text(body, "petitioner"), unit=_code(body, "unit"),
+                           responsible=_code(body, "responsible"), received_on=_date(body, "received_on"),
                            deadline=_date(body, "deadline"),
                            deadline_working_days=_integer(body, "deadline_working_days"))
     with _transaction() as session:
@@ -105,6 +124,8 @@ def new_petition(campaign_id: int) -> tuple[Response, int]:
 
 
 @reports_api.post("/petitions/<int:petition_id>/process")
+@described(Operation("Record how a letter or visit was processed (办结)", answer="Petition", body="Outcome",
+                     body_required=True))
 def process(petition_id: int) -> Response:
     body = _body("outcome")
     with _transaction() as session:
@@ -113,6 +134,8 @@ def process(petition_id: int) -> Response:
 
 
 @reports_api.put("/campaigns/<int:campaign_id>/scores/<unit_code>")
+@described(Operation("The inspecting group enters a unit's scores and findings (scoring phase only)",
+                     answer="UnitResult", body="ScoreSheet"))
 def scores(campaign_id: int, unit_code: str) -> Response:
     body = _body("items", "vetoes", "criticisms")
     sheet = ScoreSheet(items=_object(body, "items"), vetoes=_object(body, "vetoes"),
@@ -123,6 +146,7 @@ def scores(campaign_id: int, unit_code: str) -> Response:
 
 
 @reports_api.get("/campaigns/<int:campaign_id>/assessment")
+@described(Operation("Scores, deductions, vetoes, grades and ranks", answer="Assessment", errors=(401, 404)))
 def assessment(campaign_id: int) -> Response:
     with _transaction(readonly=True) as session:
         return jsonify(assess(session, campaign_id, by=_by(), clock=_clock()).to_dict())
@@ -157,30 +181,13 @@ def _object(body: dict[str, Any], field: str) -> dict[str, Any]:
     return value
 
 
-# --- the OpenAPI description, merged into /api/v1/openapi.json ---------------------------------------------------
+# --- the schemas the routes' descriptions name (webapp/api/description.py) ----------------------------------------
 
 _DATE = {"type": ["string", "null"], "format": "date"}
 _TEXT = {"type": ["string", "null"]}
+_LONG_TEXT = {"type": "string", "maxLength": TEXT_LIMIT}
+_REASON = {"type": ["string", "null"], "maxLength": NOTE_LIMIT}
 _NAMED = {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}}
-
-OPERATIONS: tuple[Operation, ...] = (
-    Operation("get", "/campaigns/{campaign_id}/report",
-              "The campaign's report (JSON); ?format=csv (one table, default units; ?table=…) or ?format=xlsx",
-              None, 200, "Report", (401, 404, 422)),
-    Operation("post", "/campaigns/{campaign_id}/incidents", "Record an incident; its notify roles are mailed at once",
-              "IncidentReport", 201, "Incident"),
-    Operation("get", "/campaigns/{campaign_id}/incidents", "The campaign's incidents, newest first (?kind, ?unit)",
-              None, 200, "IncidentList", (401, 404, 422)),
-    Operation("post", "/campaigns/{campaign_id}/petitions", "Record a letter or visit (信访) with its deadline",
-              "PetitionReport", 201, "Petition"),
-    Operation("post", "/petitions/{petition_id}/process", "Record how a letter or visit was processed (办结)",
-              "Outcome", 200, "Petition"),
-    Operation("put", "/campaigns/{campaign_id}/scores/{unit_code}",
-              "The inspecting group enters a unit's scores and findings (scoring phase only)", "ScoreSheet", 200,
-              "UnitResult"),
-    Operation("get", "/campaigns/{campaign_id}/assessment", "Scores, deductions, vetoes, grades and ranks", None,
-              200, "Assessment", (401, 404)),
-)
 
 BODIES: dict[str, dict[str, Any]] = {
     "IncidentReport": {"type": "object", "additionalProperties": False,
@@ -188,23 +195,24 @@ BODIES: dict[str, dict[str, Any]] = {
                        "properties": {"kind": {"type": "string", "description": "an incident kind of the definition"},
                                       "unit": {"type": "string", "description": "unit code"},
                                       "occurred_on": {"type": "string", "format": "date"},
-                                      "description": {"type": "string"}}},
+                                      "description": _LONG_TEXT}},
     "PetitionReport": {"type": "object", "additionalProperties": False, "required": ["subject"],
-                       "properties": {"subject": {"type": "string"},
+                       "properties": {"subject": {"type": "string", "maxLength": TEXT_LIMIT},
                                       "channel": {"enum": ["letter", "visit"], "default": "letter"},
                                       "petitioner": _TEXT, "unit": _TEXT,
                                       "responsible": {"type": ["string", "null"], "format": "email"},
                                       "received_on": _DATE, "deadline": _DATE,
-                                      "deadline_working_days": {"type": ["integer", "null"], "minimum": 1}},
+                                      "deadline_working_days": {"type": ["integer", "null"], "minimum": 1,
+                                                                "maximum": MAX_WORKING_DAYS}},
                        "description": "deadline or deadline_working_days or neither (60 days, 信访条例 art. 33)"},
     "Outcome": {"type": "object", "additionalProperties": False, "required": ["outcome"],
-                "properties": {"outcome": {"type": "string"}}},
+                "properties": {"outcome": {"type": "string", "maxLength": TEXT_LIMIT}}},
     "ScoreSheet": {"type": "object", "additionalProperties": False, "properties": {
         "items": {"type": "object", "additionalProperties": {"type": ["number", "null"], "minimum": 0},
                   "description": "score item id → points (0 to the item's points); null clears"},
-        "vetoes": {"type": "object", "additionalProperties": {"type": ["string", "null"]},
+        "vetoes": {"type": "object", "additionalProperties": _REASON,
                    "description": "veto item id (one with neither incident nor target) → reason; null withdraws"},
-        "criticisms": {"type": "object", "additionalProperties": {"type": ["string", "null"]},
+        "criticisms": {"type": "object", "additionalProperties": _REASON,
                        "description": "criticism rule id → reason; null withdraws"}}},
 }
 
@@ -221,7 +229,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "recorded_at": {"type": "string", "format": "date-time"}}},
     "IncidentList": {"type": "array", "items": {"type": "object"}},
     "Petition": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "state": {"enum": ["open", "processed"]}, "channel": {"enum": ["letter", "visit"]},
+        "id": {"type": "integer"}, "state": {"enum": list(PETITION_STATES)}, "channel": {"enum": ["letter", "visit"]},
         "subject": {"type": "string"}, "unit": {"oneOf": [_NAMED, {"type": "null"}]},
         "received_on": {"type": "string", "format": "date"}, "deadline": {"type": "string", "format": "date"},
         "processed_at": {"type": ["string", "null"], "format": "date-time"}, "outcome": _TEXT}},
@@ -241,25 +249,4 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
-def _paths() -> dict[str, dict[str, Any]]:
-    paths: dict[str, dict[str, Any]] = {}
-    for operation in OPERATIONS:
-        spec = operation_spec(operation, body_required=bool(operation.body and BODIES[operation.body].get("required")))
-        for parameter in spec.get("parameters", []):
-            if parameter["name"] == "unit_code":
-                parameter["schema"] = {"type": "string"}
-        if operation.answer == "Report":
-            spec["parameters"] += [
-                {"name": "format", "in": "query", "schema": {"enum": list(FORMATS), "default": "json"}},
-                {"name": "table", "in": "query", "schema": {"type": "string", "default": "units"},
-                 "description": "with format=csv: units, phases, ledger, rectifications, escalations, targets, "
-                                "assessment, commended, criticised"}]
-            spec["responses"]["200"]["content"] |= {
-                "text/csv": {"schema": {"type": "string"}},
-                FORMATS["xlsx"]: {"schema": {"type": "string", "format": "binary"}}}
-        paths.setdefault(operation.path, {})[operation.method] = spec
-    return paths
-
-
-OPENAPI_PATHS: dict[str, dict[str, Any]] = _paths()
-describe(reports_api.name, PathSet(OPENAPI_PATHS, {**SCHEMAS, **BODIES}))
+describe_schemas(reports_api.name, {**SCHEMAS, **BODIES})

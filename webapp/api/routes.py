@@ -4,6 +4,8 @@ Authorisation lives in the engine; this module checks only the shape of what
 arrives (types, dates, unknown fields), so a malformed request is answered
 before the engine is called. A request uses one session: its token is looked
 up in the transaction its engine call then runs in (``_request_session``).
+Each route is described for the OpenAPI document right under its rule
+(``@described``); the schemas it names are in ``shapes``.
 """
 from __future__ import annotations
 
@@ -22,23 +24,24 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest
 
 from webapp.api import shapes
-from webapp import wiring_of
+from webapp.api.description import Operation, describe_schemas, described
 from webapp.auth.identity import SAFE_METHODS, api_actor
-from webapp.errors import MAX_DATABASE_ID
-from workflow.campaigns import tasks
-from workflow.hazards import rectifications as hazards
+from webapp.wiring import wiring_of
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar, load_calendar
+from workflow.campaigns import tasks
 from workflow.campaigns.lifecycle import advance_campaign
 from workflow.clock import Clock
 from workflow.errors import InvalidInput, NotFound
 from workflow.escalation.levels import campaign_escalations
-from workflow.views.inbox import GROUPS, inbox
+from workflow.hazards import rectifications as hazards
+from workflow.limits import MAX_DATABASE_ID
 from workflow.models import (
     Person,
     PersonRole,
     Rectification,
 )
+from workflow.views.inbox import GROUPS, inbox
 from workflow.views.progress import campaign_status
 
 blueprint = Blueprint("api", __name__)
@@ -48,8 +51,7 @@ HAZARD_FIELDS = ("site", "unit", "location", "description", "severity", "respons
                  "deadline_working_days", "temporary_measures", "evidence", "task_id")
 NEW_DEADLINE_FIELDS = ("reason", "deadline", "deadline_working_days")
 DATE_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}")
-# the column's width (the page's form says the same): the engine limits only its free texts, to 5,000
-LOCATION_LIMIT: int = Rectification.__table__.c.location.type.length  # type: ignore[attr-defined]
+describe_schemas(blueprint.name, {**shapes.SCHEMAS, **shapes.BODIES})
 
 
 @blueprint.before_request
@@ -79,6 +81,7 @@ def not_cached(response: Response) -> Response:
 # --- who I am ------------------------------------------------------------------------------------------------------
 
 @blueprint.get("/me")
+@described(Operation("Who I am, my roles", answer="Me", errors=(401,)))
 def me() -> Response:
     with _transaction(readonly=True) as session:
         person = session.get(Person, _by().person_id)
@@ -90,6 +93,7 @@ def me() -> Response:
 
 
 @blueprint.get("/inbox")
+@described(Operation("My open tasks and rectifications, soonest due first", answer="Inbox", errors=(401,)))
 def my_inbox() -> Response:
     with _transaction(readonly=True) as session:
         found = inbox(session, _by().person_id, clock=_clock(), calendar=_calendar(session))  # type: ignore[arg-type]
@@ -100,6 +104,7 @@ def my_inbox() -> Response:
 # --- tasks ---------------------------------------------------------------------------------------------------------
 
 @blueprint.post("/tasks/<int:task_id>/complete")
+@described(Operation("Check a task off", answer="Task", body="Note"))
 def complete_task(task_id: int) -> Response:
     body = _body("note")
     with _transaction() as session:
@@ -108,6 +113,7 @@ def complete_task(task_id: int) -> Response:
 
 
 @blueprint.post("/tasks/<int:task_id>/reject")
+@described(Operation("A coordinator sends a done task back (note required)", answer="Task", body="Note"))
 def reject_task(task_id: int) -> Response:
     body = _body("note")
     with _transaction() as session:
@@ -118,12 +124,15 @@ def reject_task(task_id: int) -> Response:
 # --- campaigns -----------------------------------------------------------------------------------------------------
 
 @blueprint.get("/campaigns/<int:campaign_id>")
+@described(Operation("Phase, allowed moves, progress, overdue items", answer="CampaignStatus",
+                     errors=(401, 404)))
 def campaign(campaign_id: int) -> Response:
     with _transaction(readonly=True) as session:
         return jsonify(campaign_status(session, campaign_id, clock=_clock(), by=_by()).to_dict())
 
 
 @blueprint.post("/campaigns/<int:campaign_id>/advance")
+@described(Operation("Next phase; 409 with the blocking items", answer="PhaseMove"))
 def advance(campaign_id: int) -> Response:
     _body()
     with _transaction() as session:
@@ -133,6 +142,8 @@ def advance(campaign_id: int) -> Response:
 
 
 @blueprint.get("/campaigns/<int:campaign_id>/escalations")
+@described(Operation("What was escalated to whom, when (newest first)", answer="EscalationList",
+                     errors=(401, 404)))
 def escalations(campaign_id: int) -> Response:
     with _transaction(readonly=True) as session:
         rows = campaign_escalations(session, campaign_id, _by())
@@ -140,15 +151,17 @@ def escalations(campaign_id: int) -> Response:
 
 
 @blueprint.post("/campaigns/<int:campaign_id>/hazards")
+@described(Operation("Register a hazard; returns its rectification", answer="Rectification", body="HazardReport",
+                     status=201, body_required=True))
 def register_hazard(campaign_id: int) -> tuple[Response, int]:
     body = _body(*HAZARD_FIELDS)
     report = hazards.HazardReport(
         description=_text(body, "description"),  # type: ignore[arg-type]  # the engine says when it is missing
-        severity=_text(body, "severity") or "minor",
-        unit=_text(body, "unit"),
-        site=_text(body, "site"),
-        location=_text(body, "location", LOCATION_LIMIT),
-        responsible=_text(body, "responsible"),
+        severity=_code(body, "severity") or "minor",
+        unit=_code(body, "unit"),
+        site=_code(body, "site"),
+        location=_text(body, "location"),
+        responsible=_code(body, "responsible"),
         deadline=_date(body, "deadline"),
         deadline_working_days=_integer(body, "deadline_working_days"),
         temporary_measures=_text(body, "temporary_measures"),
@@ -164,12 +177,14 @@ def register_hazard(campaign_id: int) -> tuple[Response, int]:
 # --- rectifications ------------------------------------------------------------------------------------------------
 
 @blueprint.get("/rectifications/<int:rectification_id>")
+@described(Operation("A rectification", answer="Rectification", errors=(401, 404)))
 def rectification(rectification_id: int) -> Response:
     with _transaction(readonly=True) as session:
         return jsonify(shapes.rectification_json(hazards.get_rectification(session, rectification_id, _by())))
 
 
 @blueprint.post("/rectifications/<int:rectification_id>/submit")
+@described(Operation("The responsible person reports it fixed", answer="Rectification", body="Submission"))
 def submit_rectification(rectification_id: int) -> Response:
     body = _body("note", "evidence")
     with _transaction() as session:
@@ -179,6 +194,7 @@ def submit_rectification(rectification_id: int) -> Response:
 
 
 @blueprint.post("/rectifications/<int:rectification_id>/verify")
+@described(Operation("A coordinator verifies and closes it (销号)", answer="Rectification", body="Note"))
 def verify_rectification(rectification_id: int) -> Response:
     body = _body("note")
     with _transaction() as session:
@@ -188,16 +204,22 @@ def verify_rectification(rectification_id: int) -> Response:
 
 
 @blueprint.post("/rectifications/<int:rectification_id>/reject")
+@described(Operation("Not fixed: back to open with a new deadline", answer="Rectification", body="NewDeadline",
+                     body_required=True))
 def reject_rectification(rectification_id: int) -> Response:
     return _back_to_open(rectification_id, hazards.reject_rectification)
 
 
 @blueprint.post("/rectifications/<int:rectification_id>/reopen")
+@described(Operation("A look-back finds it back: reopen", answer="Rectification", body="NewDeadline",
+                     body_required=True))
 def reopen_rectification(rectification_id: int) -> Response:
     return _back_to_open(rectification_id, hazards.reopen_rectification)
 
 
 @blueprint.post("/rectifications/<int:rectification_id>/extensions")
+@described(Operation("The responsible person asks for more time", answer="Extension", body="ExtensionRequest",
+                     status=201, body_required=True))
 def request_extension(rectification_id: int) -> tuple[Response, int]:
     body = _body("reason", "until")
     with _transaction() as session:
@@ -207,11 +229,13 @@ def request_extension(rectification_id: int) -> tuple[Response, int]:
 
 
 @blueprint.post("/extensions/<int:extension_id>/approve")
+@described(Operation("A coordinator approves an extension", answer="Extension", body="Note"))
 def approve_extension(extension_id: int) -> Response:
     return _decide(extension_id, approve=True)
 
 
 @blueprint.post("/extensions/<int:extension_id>/refuse")
+@described(Operation("A coordinator refuses an extension", answer="Extension", body="Note"))
 def refuse_extension(extension_id: int) -> Response:
     return _decide(extension_id, approve=False)
 
@@ -253,18 +277,20 @@ def _body(*allowed: str) -> dict[str, Any]:
     return body
 
 
-def _text(body: dict[str, Any], field: str, limit: int | None = None) -> str | None:
+def _text(body: dict[str, Any], field: str) -> str | None:
+    """A text as sent: the engine measures it (workflow/limits.py, as the document's maxLength counts), then drops
+    its NUL characters and trims it."""
     value = body.get(field)
     if value is not None and not isinstance(value, str):
         raise InvalidInput(f"{field} must be text; got {_shown(value)}")
-    if value is None:
-        return None
-    # NUL is dropped as the engine drops it from notes and descriptions; PostgreSQL cannot store it, and in a
-    # code or an e-mail it would make the lookup fail with a database error instead of "no such site"
-    value = value.replace("\x00", "")
-    if limit is not None and len(value.strip()) > limit:
-        raise InvalidInput(f"{field} is too long ({len(value.strip())} characters; at most {limit})")
     return value
+
+
+def _code(body: dict[str, Any], field: str) -> str | None:
+    """A code or an e-mail to look up, NUL dropped as the engine drops it from texts: PostgreSQL cannot store it,
+    and in a lookup it would fail with a database error instead of "no such site"."""
+    value = _text(body, field)
+    return value.replace("\x00", "") if value is not None else None
 
 
 def _integer(body: dict[str, Any], field: str) -> int | None:

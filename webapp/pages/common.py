@@ -1,4 +1,5 @@
-"""What every page blueprint shares: sign-in required, one transaction per engine call, refusals as messages."""
+"""What every page blueprint shares: sign-in required, one transaction per engine call, refusals as messages, and
+what the templates ask the engine (``can``: which moves a state allows; ``limits``: what a form takes)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -10,17 +11,24 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
-from webapp import wiring_of
 from webapp.auth.identity import login_manager
 from webapp.security import safe_next
+from webapp.wiring import wiring_of
+from workflow import limits
 from workflow.calendar import WorkingCalendar, load_calendar
 from workflow.clock import Clock
 from workflow.errors import Conflict, InvalidInput, PingAnError
+from workflow.machines import can
+
+# the templates' view of the engine's rules: {% if can('task', task.state, 'complete') %}, {{ limits.NOTE_LIMIT }}
+TEMPLATE_GLOBALS = {"can": can, "limits": limits}
 
 
 def page_blueprint(name: str) -> Blueprint:
     """A blueprint whose every page needs a signed-in person (sign-in itself is the only exception)."""
     blueprint = Blueprint(name, __name__)
+    # the same globals from every page blueprint: a template may be rendered by any of them
+    blueprint.record_once(lambda state: state.app.jinja_env.globals.update(TEMPLATE_GLOBALS))
 
     @blueprint.before_request
     def signed_in_only() -> BaseResponse | None:

@@ -8,16 +8,15 @@ from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.auth.identity import web_actor
-from webapp.pages.forms import BulkCheckOffForm, CheckOffForm, ReportFixedForm, first_error
 from webapp.pages.common import back_with, calendar, clock, page_blueprint, refusal, transaction
-from workflow.views import inbox as engine_inbox
-from workflow.errors import Conflict, InvalidInput
-from workflow.petitions.reading import open_petitions
+from webapp.pages.forms import BulkCheckOffForm, CheckOffForm, ReportFixedForm, first_error
 from workflow.campaigns.tasks import complete_task
+from workflow.errors import Conflict, InvalidInput
+from workflow.limits import MAX_SELECTED_TASKS
+from workflow.petitions.reading import open_petitions
+from workflow.views import inbox as engine_inbox
 
 blueprint = page_blueprint("inbox")
-
-MAX_SELECTED = 200
 
 
 @blueprint.get("/")
@@ -49,8 +48,8 @@ def check_off_selected() -> BaseResponse:
     task_ids = sorted({int(value) for value in selected if value.isdigit()})
     if not task_ids:
         return back_with(_("Select the tasks to check off first."), None, home_page)
-    if len(task_ids) > MAX_SELECTED:
-        return back_with(_("Select at most %(count)d tasks at once.", count=MAX_SELECTED), None, home_page)
+    if len(task_ids) > MAX_SELECTED_TASKS:
+        return back_with(_("Select at most %(count)d tasks at once.", count=MAX_SELECTED_TASKS), None, home_page)
     by = web_actor()
     try:
         with transaction() as session:

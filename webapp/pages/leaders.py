@@ -5,6 +5,7 @@ from flask import render_template
 
 from webapp.auth.identity import web_actor
 from webapp.pages.common import calendar, clock, page_blueprint, transaction
+from workflow.machines import CLOSED
 from workflow.views.standing import campaign_standing, campaigns_for, escalated_to
 
 blueprint = page_blueprint("leaders")
@@ -18,5 +19,5 @@ def overview() -> str:
         escalated = escalated_to(session, by.person_id, clock=clock(), calendar=days)  # type: ignore[arg-type]
         standings = [campaign_standing(session, summary.id, by=by, clock=clock(), calendar=days)
                      for summary in campaigns_for(session, by)
-                     if summary.access.leading_group and summary.state != "closed"]
+                     if summary.access.leading_group and summary.state != CLOSED]
     return render_template("leaders/leader.html", escalated=escalated, standings=standings)

@@ -11,11 +11,11 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.auth.identity import web_actor
-from webapp.pages.forms import ProcessPetitionForm, first_error
 from webapp.pages.common import back_with, clock, page_blueprint, refusal, transaction
+from webapp.pages.forms import ProcessPetitionForm, first_error
 from workflow.errors import Conflict, Forbidden, InvalidInput
-from workflow.petitions.reading import petition_page as petition_view
 from workflow.petitions.handling import process_petition
+from workflow.petitions.reading import petition_page as petition_view
 
 blueprint = page_blueprint("petitions")
 

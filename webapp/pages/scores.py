@@ -18,11 +18,11 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.auth.identity import web_actor
-from webapp.pages.forms import ActionForm
 from webapp.pages.common import back_with, clock, page_blueprint, refusal, transaction
+from webapp.pages.forms import ActionForm
+from workflow.assessment.score_sheets import score_sheets
 from workflow.assessment.scores import ScoreSheet, enter_scores
 from workflow.errors import Conflict, Forbidden, InvalidInput
-from workflow.assessment.score_sheets import score_sheets
 
 blueprint = page_blueprint("scores")
 

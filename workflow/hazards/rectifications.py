@@ -15,19 +15,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow import audit
-from workflow.mail import texts as mailtext
-from workflow.escalation import queue
-from workflow.organisation.roles import in_leading_group, is_coordinator, takes_part
+from workflow.access import Need, campaign_for, in_leading_group, require_coordinator
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.definitions.catalogue import stored_definition
 from workflow.clock import Clock, end_of_day, local_date
+from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition
-from workflow.organisation.directory import person_by_email
 from workflow.durations import Duration, parse_duration
 from workflow.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
+from workflow.escalation import queue
 from workflow.escalation.levels import first_step_at, steps_for
-from workflow.machines import CLOSED, DRAFT, RECTIFICATION_MACHINE, fire
+from workflow.limits import LOCATION_LIMIT, MAX_WORKING_DAYS, NOTE_LIMIT, TEXT_LIMIT
+from workflow.machines import CLOSED, DRAFT, EXTENSION_MACHINE, RECTIFICATION_MACHINE, fire
+from workflow.mail import texts as mailtext
+from workflow.mail.outbox import enqueue
 from workflow.models import (
     Campaign,
     CampaignUnit,
@@ -39,15 +40,11 @@ from workflow.models import (
     Task,
     Unit,
 )
-from workflow.mail.outbox import enqueue
+from workflow.organisation.directory import person_by_email
 
 SEVERITIES = ("minor", "major")
 # when a definition has no escalation block (corrective-action tools derive due days from severity)
 DEFAULT_DEADLINES = {"major": parse_duration("5wd"), "minor": parse_duration("15wd")}
-# the column's own length: PostgreSQL would refuse a longer one with an error, SQLite would store it
-LOCATION_LIMIT: int = Rectification.__table__.c.location.type.length  # type: ignore[attr-defined]
-TEXT_LIMIT = 5000
-MAX_WORKING_DAYS = 366
 
 
 @dataclass
@@ -71,11 +68,8 @@ def register_hazard(session: Session, campaign_id: int, report: HazardReport, *,
                     calendar: WorkingCalendar, base_url: str) -> Rectification:
     """Register a hazard and open its rectification; the responsible person is mailed at once."""
     now = clock.now()
-    campaign = _campaign(session, campaign_id)
-    if not takes_part(session, campaign.id, by):  # to anyone else the campaign does not exist
-        raise NotFound(f"no campaign {campaign_id}")
+    campaign = campaign_for(session, campaign_id, by, Need.COORDINATOR, doing="register hazards")
     definition = stored_definition(campaign.definition)
-    _require_coordinator(session, definition, campaign, by)
     if campaign.state in (DRAFT, CLOSED):
         raise TransitionRefused(f"campaign {campaign.id} is {campaign.state}: hazards cannot be registered")
     description = _text(report.description, "description", required=True)
@@ -96,7 +90,8 @@ def register_hazard(session: Session, campaign_id: int, report: HazardReport, *,
         site_id=site.id if site else None, task_id=report.task_id, location=_text(report.location, "location", limit=LOCATION_LIMIT),
         description=description, severity=report.severity, responsible_id=responsible.id,
         temporary_measures=_text(report.temporary_measures, "temporary_measures"),
-        evidence=_text(report.evidence, "evidence"), state="open", original_deadline=deadline, deadline=deadline,
+        evidence=_text(report.evidence, "evidence"), state=RECTIFICATION_MACHINE.initial, original_deadline=deadline,
+        deadline=deadline,
         deadline_at=end_of_day(deadline, campaign.timezone), deadline_round=0, extensions=0,
         registered_at=now, registered_by_id=by.person_id,
     )
@@ -105,7 +100,7 @@ def register_hazard(session: Session, campaign_id: int, report: HazardReport, *,
     queue.schedule(session, "rectification", rectification.id, 0,
                    first_step_at(steps_for(definition.escalation, deadline, campaign.timezone, calendar, now)))
     audit.record(session, at=now, by=by, entity="rectification", entity_id=rectification.id, event="register",
-                 from_state=None, to_state="open", campaign_id=campaign.id,
+                 from_state=None, to_state=rectification.state, campaign_id=campaign.id,
                  note=f"{report.severity}; deadline {deadline.isoformat()}; responsible {responsible.email}")
     subject, body = mailtext.hazard_registered_mail(
         recipient=responsible, item=_line(rectification, site, unit, responsible), campaign_title=campaign.title,
@@ -121,7 +116,7 @@ def submit_rectification(session: Session, rectification_id: int, *, by: Actor, 
     rectification, campaign, definition = _load(session, rectification_id, by)
     if not (by.is_operator or by.person_id == rectification.responsible_id):
         raise Forbidden("only the responsible person reports a rectification done")
-    text = _text(note, "note", required=True)
+    text = _text(note, "note", required=True, limit=NOTE_LIMIT)
     now = clock.now()
     before, after = fire(RECTIFICATION_MACHINE, "submit", rectification, f"rectification {rectification.id}")
     rectification.submitted_at, rectification.submission_note = now, text
@@ -135,11 +130,11 @@ def verify_rectification(session: Session, rectification_id: int, *, by: Actor, 
                          note: str | None = None) -> Rectification:
     """A coordinator verifies the rectification and closes it (销号: submitted → closed)."""
     rectification, campaign, definition = _load(session, rectification_id, by)
-    _require_coordinator(session, definition, campaign, by)
+    require_coordinator(session, campaign, by)
     now = clock.now()
     before, after = fire(RECTIFICATION_MACHINE, "verify", rectification, f"rectification {rectification.id}")
     rectification.closed_at, rectification.closed_by_id = now, by.person_id
-    _audit(session, rectification, by, now, "verify", before, after, _text(note, "note"))
+    _audit(session, rectification, by, now, "verify", before, after, _text(note, "note", limit=NOTE_LIMIT))
     return rectification
 
 
@@ -165,9 +160,9 @@ def request_extension(session: Session, rectification_id: int, *, by: Actor, clo
     rectification, campaign, definition = _load(session, rectification_id, by)
     if not (by.is_operator or by.person_id == rectification.responsible_id):
         raise Forbidden("only the responsible person asks for an extension")
-    text = _text(reason, "reason", required=True)
-    if rectification.state != "open":
-        raise TransitionRefused(f"rectification {rectification.id} is {rectification.state}: nothing to extend")
+    text = _text(reason, "reason", required=True, limit=NOTE_LIMIT)
+    before, after = fire(RECTIFICATION_MACHINE, "request_extension", rectification, f"rectification {rectification.id}",
+                         refused=f"rectification {rectification.id} is {rectification.state}: nothing to extend")
     if until is None:
         raise InvalidInput("until is required: the deadline asked for (YYYY-MM-DD)")
     if until <= rectification.deadline:
@@ -178,11 +173,10 @@ def request_extension(session: Session, rectification_id: int, *, by: Actor, clo
         raise TransitionRefused(f"extension request {pending} is still waiting for a decision")
     now = clock.now()
     extension = DeadlineExtension(rectification_id=rectification.id, requested_by_id=by.person_id, requested_at=now,
-                                  reason=text, requested_deadline=until, state="requested")
+                                  reason=text, requested_deadline=until, state=EXTENSION_MACHINE.initial)
     session.add(extension)
     session.flush()
-    _audit(session, rectification, by, now, "request_extension", rectification.state, rectification.state,
-           f"until {until.isoformat()}: {text}")
+    _audit(session, rectification, by, now, "request_extension", before, after, f"until {until.isoformat()}: {text}")
     return extension
 
 
@@ -197,13 +191,12 @@ def decide_extension(session: Session, extension_id: int, *, by: Actor, clock: C
     except NotFound:
         # the same answer whether it does not exist or is not theirs to see
         raise NotFound(f"no extension request {extension_id}") from None
-    _require_coordinator(session, definition, campaign, by)
-    if extension.state != "requested":
-        raise TransitionRefused(f"extension request {extension.id} was already {extension.state}")
+    require_coordinator(session, campaign, by)
+    fire(EXTENSION_MACHINE, "approve" if approve else "refuse", extension, f"extension request {extension.id}",
+         refused=f"extension request {extension.id} was already {extension.state}")
     now = clock.now()
-    extension.state = "approved" if approve else "refused"
     extension.decided_by_id, extension.decided_at = by.person_id, now
-    extension.decision_note = _text(note, "note")
+    extension.decision_note = _text(note, "note", limit=NOTE_LIMIT)
     if approve:
         rectification.extensions += 1
         _move_deadline(session, rectification, campaign, definition, extension.requested_deadline, now, calendar)
@@ -229,8 +222,8 @@ def _back_to_open(session: Session, rectification_id: int, event: str, *, by: Ac
                   calendar: WorkingCalendar, reason: str | None, deadline: date | None,
                   deadline_working_days: int | None) -> Rectification:
     rectification, campaign, definition = _load(session, rectification_id, by)
-    _require_coordinator(session, definition, campaign, by)
-    text = _text(reason, "reason", required=True)
+    require_coordinator(session, campaign, by)
+    text = _text(reason, "reason", required=True, limit=NOTE_LIMIT)
     if deadline is None and deadline_working_days is None:
         raise InvalidInput("a new deadline is required (deadline or deadline_working_days)")
     now = clock.now()
@@ -267,19 +260,6 @@ def _load(session: Session, rectification_id: int, by: Actor,
     if not (by.person_id == rectification.responsible_id or in_leading_group(session, campaign.id, campaign.unit_id, by)):
         raise NotFound(f"no rectification {rectification_id}")  # its existence is private
     return rectification, campaign, stored_definition(campaign.definition)
-
-
-def _campaign(session: Session, campaign_id: int) -> Campaign:
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise NotFound(f"no campaign {campaign_id}")
-    return campaign
-
-
-def _require_coordinator(session: Session, definition: Definition, campaign: Campaign, by: Actor) -> None:
-    if by.is_operator or (by.person_id is not None and is_coordinator(session, definition, campaign.id, by.person_id)):
-        return
-    raise Forbidden("only a coordinator of the campaign may do this")
 
 
 def _place(session: Session, campaign: Campaign, report: HazardReport) -> tuple[Site | None, Unit | None]:
@@ -347,8 +327,8 @@ def _text(value: str | None, field: str, *, required: bool = False, limit: int =
     cleaned = (value or "").replace("\x00", "").strip()
     if required and not cleaned:
         raise InvalidInput(f"{field} is required")
-    if len(cleaned) > limit:
-        raise InvalidInput(f"{field} is too long ({len(cleaned)} characters; at most {limit})")
+    if len(value or "") > limit:  # as given (workflow/limits.py): what the forms and the API document count
+        raise InvalidInput(f"{field} is too long ({len(value or '')} characters; at most {limit})")
     return cleaned or None
 
 

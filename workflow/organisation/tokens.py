@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from workflow import audit
 from workflow.audit import Actor
-from workflow.organisation.directory import person_by_email
 from workflow.errors import InvalidInput
 from workflow.models import ApiToken, Person
+from workflow.organisation.directory import person_by_email
 
 # who issues and revokes tokens: the operator at the server's command line (`pingan token`)
 TOKEN_ISSUER = Actor.operator("operator")

@@ -14,11 +14,12 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from workflow.organisation.roles import in_leading_group, is_coordinator
+from workflow.access import in_leading_group, is_coordinator
 from workflow.audit import Actor
-from workflow.definitions.catalogue import stored_definition
 from workflow.clock import Clock, local_date
+from workflow.definitions.catalogue import stored_definition
 from workflow.errors import NotFound
+from workflow.machines import PETITION_MACHINE, can
 from workflow.models import Campaign, Person, Petition, Unit
 
 
@@ -41,7 +42,7 @@ class PetitionPage:
     outcome: str | None
     is_responsible: bool
     leading_group: bool  # sees the campaign's pages
-    may_process: bool  # open, and this person is responsible for it or a coordinator
+    may_process: bool  # the machine allows "process", and this person is responsible for it or a coordinator
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,7 @@ def petition_page(session: Session, petition_id: int, *, by: Actor, clock: Clock
     leading = in_leading_group(session, campaign.id, campaign.unit_id, by)
     if not (responsible or leading):
         raise NotFound(f"no petition {petition_id}")  # its existence is private, like a rectification's
-    coordinator = by.is_operator or is_coordinator(session, stored_definition(campaign.definition), campaign.id,
-                                                   by.person_id or 0)
+    coordinator = is_coordinator(session, stored_definition(campaign.definition), campaign.id, by)
     today = local_date(clock.now(), campaign.timezone)
     processor = session.get(Person, petition.processed_by_id) if petition.processed_by_id else None
     return PetitionPage(
@@ -74,7 +74,7 @@ def petition_page(session: Session, petition_id: int, *, by: Actor, clock: Clock
         petition.unit.name if petition.unit else None, petition.responsible.name, petition.received_on,
         petition.deadline, petition.state, _days_overdue(petition.state, petition.deadline, today),
         petition.processed_at, processor.name if processor else None, petition.outcome, responsible, leading,
-        petition.state == "open" and (responsible or coordinator))
+        can(PETITION_MACHINE, petition.state, "process") and (responsible or coordinator))
 
 
 def open_petitions(session: Session, person_id: int, *, clock: Clock) -> list[OpenPetition]:

@@ -7,6 +7,7 @@ the campaign; median under 5 ms on SQLite).
 
     .venv/bin/python benchmarks/complete_task.py [--samples 400] [--tasks 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,15 @@ def median_ms(url: str, units: int, tasks_per_unit: int, samples: int) -> float:
     sessions = session_factory(engine)
     clock, by = SystemClock(), Actor.operator("bench")
     with sessions.begin() as session:
-        campaign_id = start_campaign(session, definition, code, date(2026, 5, 1), by=by, clock=clock,
-                                     calendar=WorkingCalendar()).id
+        campaign_id = start_campaign(
+            session,
+            definition,
+            code,
+            date(2026, 5, 1),
+            by=by,
+            clock=clock,
+            calendar=WorkingCalendar(),
+        ).id
     with sessions() as session:
         ids = list(session.scalars(select(Task.id).where(Task.campaign_id == campaign_id)))
     random.Random(units).shuffle(ids)
@@ -48,7 +56,7 @@ def median_ms(url: str, units: int, tasks_per_unit: int, samples: int) -> float:
             complete_task(session, task_id, by=by, clock=clock, note="完成")
         timings.append(time.perf_counter() - began)
     engine.dispose()
-    return statistics.median(timings[samples // 10:]) * 1000  # the first tenth warms caches
+    return statistics.median(timings[samples // 10 :]) * 1000  # the first tenth warms caches
 
 
 def main() -> None:
@@ -63,8 +71,11 @@ def main() -> None:
         else:
             small = median_ms(pg_url, 1000, args.tasks, args.samples)
             large = median_ms(pg_url, 10000, args.tasks, args.samples)
-            print(f"postgresql: median {small:.2f} ms (1,000 units) vs {large:.2f} ms (10,000 units); "
-                  f"ratio {large / small:.2f}")
+            print(
+                f"postgresql: median {small:.2f} ms (1,000 units) vs {large:.2f} ms (10,000 "
+                "units); "
+                f"ratio {large / small:.2f}"
+            )
     with sqlite_database() as url:
         small = median_ms(url, 1000, args.tasks, args.samples)
         large = median_ms(url, 10000, args.tasks, args.samples)

@@ -1,4 +1,5 @@
-"""One sweep that creates the quarterly occurrences of 3 recurring duties for 2,000 units (6,000 tasks).
+"""One sweep that creates the quarterly occurrences of 3 recurring duties for 2,000 units (6,000
+tasks).
 
 Prints the seconds of `create_due_occurrences` (cursors, fan-out, due dates,
 escalation schedule, insert-or-skip, commit) and of the floor: one SQLAlchemy
@@ -7,6 +8,7 @@ same run. The last line is the SQLite ratio (target ≤ 2).
 
     .venv/bin/python benchmarks/recurring.py [--units 2000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,9 +38,12 @@ phases:
   - id: implementation
     title: 组织实施阶段
     recurring:
-      - {id: meeting, title: 召开一次安全工作会议, assignee: village_head, per: unit, every: quarter, due: 15d}
-      - {id: education, title: 开展一次安全教育, assignee: village_head, per: unit, every: quarter, due: 20d}
-      - {id: inspection, title: 进行一次安全检查, assignee: village_head, per: unit, every: quarter, due: 10wd}
+      - {id: meeting, title: 召开一次安全工作会议, assignee: village_head,
+         per: unit, every: quarter, due: 15d}
+      - {id: education, title: 开展一次安全教育, assignee: village_head,
+         per: unit, every: quarter, due: 20d}
+      - {id: inspection, title: 进行一次安全检查, assignee: village_head,
+         per: unit, every: quarter, due: 10wd}
 escalation:
   remind_before: 2wd
   levels:
@@ -53,10 +58,17 @@ def measure(url: str, units: int) -> tuple[float, float, int]:
     sessions = session_factory(engine)
     definition = parse_definition(DEFINITION, "bench.yaml")
     with sessions.begin() as session:
-        campaign = start_campaign(session, definition, "town", date(2026, 6, 15), by=Actor.operator("bench"),
-                                  clock=FixedClock(datetime(2026, 6, 15, 1, tzinfo=timezone.utc)),
-                                  calendar=WorkingCalendar())
-    quarter_day = datetime(2026, 7, 1, 1, tzinfo=timezone.utc)  # 09:00 Beijing time on the first day of Q3
+        campaign = start_campaign(
+            session,
+            definition,
+            "town",
+            date(2026, 6, 15),
+            by=Actor.operator("bench"),
+            clock=FixedClock(datetime(2026, 6, 15, 1, tzinfo=timezone.utc)),
+            calendar=WorkingCalendar(),
+        )
+    # 09:00 Beijing time on the first day of Q3
+    quarter_day = datetime(2026, 7, 1, 1, tzinfo=timezone.utc)
     began = time.perf_counter()
     with sessions.begin() as session:
         created = create_due_occurrences(session, quarter_day, WorkingCalendar())
@@ -64,7 +76,10 @@ def measure(url: str, units: int) -> tuple[float, float, int]:
 
     columns = [c for c in Task.__table__.columns if c.name != "id"]
     with engine.begin() as connection:
-        rows = [dict(r._mapping) for r in connection.execute(select(*columns).where(Task.campaign_id == campaign.id))]
+        rows = [
+            dict(r._mapping)
+            for r in connection.execute(select(*columns).where(Task.campaign_id == campaign.id))
+        ]
         connection.execute(delete(Task.__table__).where(Task.campaign_id == campaign.id))
     began = time.perf_counter()
     with engine.begin() as connection:
@@ -85,12 +100,17 @@ def main() -> None:
             print("postgresql: skipped")
         else:
             seconds, floor, rows = measure(pg_url, args.units)
-            print(f"postgresql: sweep created {rows} occurrences in {seconds:.3f} s; core insert {floor:.3f} s; "
-                  f"ratio {seconds / floor:.2f}")
+            print(
+                f"postgresql: sweep created {rows} occurrences in {seconds:.3f} s; core insert "
+                f"{floor:.3f} s; "
+                f"ratio {seconds / floor:.2f}"
+            )
     with sqlite_database() as url:
         seconds, floor, rows = measure(url, args.units)
-    print(f"sqlite: sweep created {rows} occurrences in {seconds:.3f} s; core insert {floor:.3f} s; "
-          f"ratio {seconds / floor:.2f}")
+    print(
+        f"sqlite: sweep created {rows} occurrences in {seconds:.3f} s; core insert {floor:.3f} s; "
+        f"ratio {seconds / floor:.2f}"
+    )
     print(f"ratio={seconds / floor:.2f}")
 
 

@@ -1,4 +1,5 @@
 """Shared set-up for the benchmarks: a town with N villages and a definition with per-unit tasks."""
+
 from __future__ import annotations
 
 import os
@@ -14,7 +15,9 @@ from sqlalchemy import Engine, create_engine, insert, text
 from workflow.db import create_db_engine, upgrade_schema
 from workflow.models import Person, PersonRole, Unit
 
-POSTGRES_URL = os.environ.get("PINGAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "PINGAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def definition_text(tasks_per_unit: int, slug: str = "bench") -> str:
@@ -41,22 +44,53 @@ phases:
 
 
 def populate_town(engine: Engine, villages: int, code: str = "town") -> None:
-    """A town, its leader and office director, and ``villages`` villages each with a head (bulk, fast)."""
+    """A town, its leader and office director, and ``villages`` villages each with a head (bulk,
+    fast)."""
     with engine.begin() as connection:
-        town_id = connection.execute(insert(Unit).returning(Unit.id), {"code": code, "name": "基准镇"}).scalar_one()
-        connection.execute(insert(Unit), [{"code": f"{code}-v{i:05d}", "name": f"村{i:05d}", "parent_id": town_id}
-                                          for i in range(villages)])
+        town_id = connection.execute(
+            insert(Unit).returning(Unit.id), {"code": code, "name": "基准镇"}
+        ).scalar_one()
+        connection.execute(
+            insert(Unit),
+            [
+                {"code": f"{code}-v{i:05d}", "name": f"村{i:05d}", "parent_id": town_id}
+                for i in range(villages)
+            ],
+        )
         unit_ids = dict(connection.execute(text("select code, id from units")).all())
-        people = [{"email": f"leader@{code}.example.org", "name": "组长", "unit_id": town_id, "active": True},
-                  {"email": f"office@{code}.example.org", "name": "主任", "unit_id": town_id, "active": True}]
-        people += [{"email": f"head{i:05d}@{code}.example.org", "name": f"村长{i:05d}",
-                    "unit_id": unit_ids[f"{code}-v{i:05d}"], "active": True} for i in range(villages)]
+        people = [
+            {
+                "email": f"leader@{code}.example.org",
+                "name": "组长",
+                "unit_id": town_id,
+                "active": True,
+            },
+            {
+                "email": f"office@{code}.example.org",
+                "name": "主任",
+                "unit_id": town_id,
+                "active": True,
+            },
+        ]
+        people += [
+            {
+                "email": f"head{i:05d}@{code}.example.org",
+                "name": f"村长{i:05d}",
+                "unit_id": unit_ids[f"{code}-v{i:05d}"],
+                "active": True,
+            }
+            for i in range(villages)
+        ]
         connection.execute(insert(Person), people)
         ids = dict(connection.execute(text("select email, id from people")).all())
-        roles = [{"person_id": ids[f"leader@{code}.example.org"], "role": "leader"},
-                 {"person_id": ids[f"office@{code}.example.org"], "role": "office_director"}]
-        roles += [{"person_id": ids[f"head{i:05d}@{code}.example.org"], "role": "village_head"}
-                  for i in range(villages)]
+        roles = [
+            {"person_id": ids[f"leader@{code}.example.org"], "role": "leader"},
+            {"person_id": ids[f"office@{code}.example.org"], "role": "office_director"},
+        ]
+        roles += [
+            {"person_id": ids[f"head{i:05d}@{code}.example.org"], "role": "village_head"}
+            for i in range(villages)
+        ]
         connection.execute(insert(PersonRole), roles)
 
 

@@ -1,4 +1,5 @@
-"""Start a campaign over 2,000 villages × 25 per-unit tasks (50,000 tasks); compare with a Core insert.
+"""Start a campaign over 2,000 villages × 25 per-unit tasks (50,000 tasks); compare with a Core
+insert.
 
 Prints the seconds of `start_campaign` (role resolution, phases, bindings, tasks,
 audit, commit) and of the floor: one SQLAlchemy Core ``insert()`` of the same
@@ -9,6 +10,7 @@ reminder is queued too (the floor stays the bare task insert).
 
     .venv/bin/python benchmarks/start_campaign.py [--units 2000] [--tasks 25] [--escalation]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,7 +36,9 @@ ESCALATION = """escalation:
 """
 
 
-def measure(url: str, units: int, tasks_per_unit: int, escalation: bool) -> tuple[float, float, int]:
+def measure(
+    url: str, units: int, tasks_per_unit: int, escalation: bool
+) -> tuple[float, float, int]:
     engine = create_db_engine(url)
     populate_town(engine, units)
     text = definition_text(tasks_per_unit) + (ESCALATION if escalation else "")
@@ -43,15 +47,24 @@ def measure(url: str, units: int, tasks_per_unit: int, escalation: bool) -> tupl
 
     began = time.perf_counter()
     with sessions.begin() as session:
-        campaign = start_campaign(session, definition, "town", date(2026, 5, 1), by=Actor.operator("bench"),
-                                  clock=SystemClock(), calendar=WorkingCalendar())
+        campaign = start_campaign(
+            session,
+            definition,
+            "town",
+            date(2026, 5, 1),
+            by=Actor.operator("bench"),
+            clock=SystemClock(),
+            calendar=WorkingCalendar(),
+        )
     engine_seconds = time.perf_counter() - began
 
     # the floor: the same rows, one Core insert, one commit
     columns = [c for c in Task.__table__.columns if c.name != "id"]
     with engine.begin() as connection:
-        rows = [dict(row._mapping) for row in connection.execute(
-            select(*columns).where(Task.campaign_id == campaign.id))]
+        rows = [
+            dict(row._mapping)
+            for row in connection.execute(select(*columns).where(Task.campaign_id == campaign.id))
+        ]
         connection.execute(delete(Task.__table__).where(Task.campaign_id == campaign.id))
     began = time.perf_counter()
     with engine.begin() as connection:
@@ -65,21 +78,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=2000)
     parser.add_argument("--tasks", type=int, default=25)
-    parser.add_argument("--escalation", action="store_true", help="queue each task's first reminder too")
+    parser.add_argument(
+        "--escalation", action="store_true", help="queue each task's first reminder too"
+    )
     args = parser.parse_args()
 
     with sqlite_database() as url:
         seconds, floor, rows = measure(url, args.units, args.tasks, args.escalation)
-    print(f"sqlite: start_campaign {rows} tasks {seconds:.3f} s; core insert {floor:.3f} s; "
-          f"ratio {seconds / floor:.2f}")
+    print(
+        f"sqlite: start_campaign {rows} tasks {seconds:.3f} s; core insert {floor:.3f} s; "
+        f"ratio {seconds / floor:.2f}"
+    )
     print(f"peak memory of the process after the SQLite run: {peak_rss_mb():.0f} MB")
     with postgres_database() as pg_url:
         if pg_url is None:
             print("postgresql: not reachable, skipped")
         else:
             pg_seconds, pg_floor, pg_rows = measure(pg_url, args.units, args.tasks, args.escalation)
-            print(f"postgresql: start_campaign {pg_rows} tasks {pg_seconds:.3f} s; core insert {pg_floor:.3f} s; "
-                  f"ratio {pg_seconds / pg_floor:.2f}")
+            print(
+                f"postgresql: start_campaign {pg_rows} tasks {pg_seconds:.3f} s; core insert "
+                f"{pg_floor:.3f} s; "
+                f"ratio {pg_seconds / pg_floor:.2f}"
+            )
     print(f"ratio={seconds / floor:.2f}")
 
 

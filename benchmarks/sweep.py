@@ -1,4 +1,5 @@
-"""Sweep 10,000 newly overdue rectifications among 1,000,000; compare with a plain select + Core insert.
+"""Sweep 10,000 newly overdue rectifications among 1,000,000; compare with a plain select + Core
+insert.
 
 The database holds a town of 1,000 villages, one campaign whose definition has
 an ``escalation:`` block (reminder 2wd before; levels 0d → responsible and
@@ -23,8 +24,10 @@ Each figure is the best of ``--trials`` runs, each on a fresh copy of the set-up
 database (a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL),
 so that a busy machine does not decide the ratio.
 
-    .venv/bin/python benchmarks/sweep.py [--rows 1000000] [--due 10000] [--trials 3] [--skip-postgres]
+    .venv/bin/python benchmarks/sweep.py [--rows 1000000] [--due 10000] [--trials 3]
+    [--skip-postgres]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +42,19 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Engine, Integer, bindparam, create_engine, delete, func, insert, make_url, select, text
+from sqlalchemy import (
+    Date,
+    Engine,
+    Integer,
+    bindparam,
+    create_engine,
+    delete,
+    func,
+    insert,
+    make_url,
+    select,
+    text,
+)
 from sqlalchemy.pool import NullPool
 
 from scenario import definition_text, populate_town, postgres_database, sqlite_database
@@ -54,14 +69,24 @@ from workflow.escalation.levels import REMINDER, first_step_at, steps_for
 from workflow.escalation.sweep import run_sweep
 from workflow.mail import texts as mailtext
 from workflow.mail.outbox import deliver, enqueue
-from workflow.models import Escalation, EscalationQueueEntry, OutboxMail, Person, PersonRole, Rectification, UTCDateTime
+from workflow.models import (
+    Escalation,
+    EscalationQueueEntry,
+    OutboxMail,
+    Person,
+    PersonRole,
+    Rectification,
+    UTCDateTime,
+)
 
 TZ = "Asia/Shanghai"
 SHANGHAI = ZoneInfo(TZ)
-# half a minute after midnight on a Wednesday: the levels that came due at midnight are found by this sweep
+# half a minute after midnight on a Wednesday: the levels that came due at midnight are found by
+# this sweep
 NOW = datetime(2026, 6, 10, 0, 0, 30, tzinfo=SHANGHAI).astimezone(timezone.utc)
 PREVIOUS_SWEEP = NOW - timedelta(minutes=1)
-# its first phase (30 days) is not yet past its planned end at NOW: no late-phase report in the figures
+# its first phase (30 days) is not yet past its planned end at NOW: no late-phase report in the
+# figures
 CAMPAIGN_START = date(2026, 5, 15)
 VILLAGES = 1000
 CHUNK = 20_000
@@ -79,19 +104,31 @@ ESCALATION = """escalation:
 
 
 def sweep_definition_text() -> str:
-    """The scenario's definition with a deputy and an escalation block; its one per-village task is due long after now."""
+    """The scenario's definition with a deputy and an escalation block; its one per-village task is
+    due long after now."""
     base = definition_text(1, slug="sweep-bench").replace("due: 7d", "due: 120d")
-    base = base.replace("  - {id: office_director", "  - {id: deputy, title: 副组长}\n  - {id: office_director", 1)
+    base = base.replace(
+        "  - {id: office_director", "  - {id: deputy, title: 副组长}\n  - {id: office_director", 1
+    )
     return base + ESCALATION
 
 
-# --- set-up -------------------------------------------------------------------------------------------------------
+# --- set-up -------------------------------------------------------------------------------------
+
 
 class RowMaker:
-    """The rectification rows: ``due`` spread evenly through the id range, the others open-later or closed."""
+    """The rectification rows: ``due`` spread evenly through the id range, the others open-later or
+    closed."""
 
-    def __init__(self, definition: Definition, campaign_id: int, heads: list[tuple[int, int, str]], office_id: int,
-                 rows: int, due: int) -> None:
+    def __init__(
+        self,
+        definition: Definition,
+        campaign_id: int,
+        heads: list[tuple[int, int, str]],
+        office_id: int,
+        rows: int,
+        due: int,
+    ) -> None:
         self.spec = definition.escalation
         self.calendar = WorkingCalendar()
         self.campaign_id = campaign_id
@@ -101,11 +138,14 @@ class RowMaker:
         self.due = due
         self.stride = max(rows // due, 1)
         self._steps: dict[date, list] = {}
-        self.random = random.Random(20260610)  # villages and levels drawn independently, the same each run
-        self.levels: dict[tuple[str, int], int] = {}  # (item kind, level) → due rows, as the sweep should record
+        # villages and levels drawn independently, the same each run
+        self.random = random.Random(20260610)
+        # (item kind, level) → due rows, as the sweep should record
+        self.levels: dict[tuple[str, int], int] = {}
         today = NOW.astimezone(SHANGHAI).date()
         self.today = today
-        # deadlines a few days back whose next level came due between the previous sweep and now: exactly one each
+        # deadlines a few days back whose next level came due between the previous sweep and now:
+        # exactly one each
         self.due_choices: list[tuple[date, datetime, int]] = []
         for back in range(1, 15):
             deadline = today - timedelta(days=back)
@@ -116,14 +156,18 @@ class RowMaker:
             raise SystemExit("no deadline has a level due between the previous sweep and now")
 
     def registered_at(self, deadline: date) -> datetime:
-        """Ten days before the deadline, at ten in the morning, and never after the previous sweep."""
-        registered = datetime.combine(deadline - timedelta(days=10), datetime.min.time().replace(hour=10),
-                                      tzinfo=SHANGHAI).astimezone(timezone.utc)
+        """Ten days before the deadline, at ten in the morning, and never after the previous
+        sweep."""
+        registered = datetime.combine(
+            deadline - timedelta(days=10), datetime.min.time().replace(hour=10), tzinfo=SHANGHAI
+        ).astimezone(timezone.utc)
         return min(registered, PREVIOUS_SWEEP - timedelta(hours=1))
 
     def steps(self, deadline: date) -> list:
         if deadline not in self._steps:
-            self._steps[deadline] = steps_for(self.spec, deadline, TZ, self.calendar, self.registered_at(deadline))
+            self._steps[deadline] = steps_for(
+                self.spec, deadline, TZ, self.calendar, self.registered_at(deadline)
+            )
         return self._steps[deadline]
 
     def is_due(self, i: int) -> bool:
@@ -139,7 +183,9 @@ class RowMaker:
         unit_id, head_id, village = self.heads[self.random.randrange(len(self.heads))]
         closed_at = None
         if self.is_due(i):
-            deadline, next_at, level = self.due_choices[self.random.randrange(len(self.due_choices))]
+            deadline, next_at, level = self.due_choices[
+                self.random.randrange(len(self.due_choices))
+            ]
             self.levels[("rectification", level)] = self.levels.get(("rectification", level), 0) + 1
             state = "open"
         elif (i * 7) % 10 < 6:  # open, its next step (the reminder) weeks ahead
@@ -152,17 +198,36 @@ class RowMaker:
             state = "closed"
             closed_at = self.registered_at(deadline) + timedelta(days=5)
         row = {
-            "id": i + 1, "campaign_id": self.campaign_id, "phase_key": "mobilization", "unit_id": unit_id,
-            "location": f"{village}第{i % 17 + 1}组", "description": f"隐患{i}：消防通道堆放杂物，电线私拉乱接",
-            "severity": "major" if i % 5 == 0 else "minor", "responsible_id": head_id,
+            "id": i + 1,
+            "campaign_id": self.campaign_id,
+            "phase_key": "mobilization",
+            "unit_id": unit_id,
+            "location": f"{village}第{i % 17 + 1}组",
+            "description": f"隐患{i}：消防通道堆放杂物，电线私拉乱接",
+            "severity": "major" if i % 5 == 0 else "minor",
+            "responsible_id": head_id,
             "temporary_measures": "设置警示标志，专人看守" if i % 3 == 0 else None,
-            "state": state, "original_deadline": deadline, "deadline": deadline,
-            "deadline_at": end_of_day(deadline, TZ), "deadline_round": 0,
-            "extensions": 0, "registered_at": self.registered_at(deadline), "registered_by_id": self.office_id,
-            "closed_at": closed_at, "closed_by_id": self.office_id if closed_at else None,
+            "state": state,
+            "original_deadline": deadline,
+            "deadline": deadline,
+            "deadline_at": end_of_day(deadline, TZ),
+            "deadline_round": 0,
+            "extensions": 0,
+            "registered_at": self.registered_at(deadline),
+            "registered_by_id": self.office_id,
+            "closed_at": closed_at,
+            "closed_by_id": self.office_id if closed_at else None,
         }
-        entry = (None if next_at is None else
-                 {"due_at": next_at, "item_kind": "rectification", "item_id": i + 1, "deadline_round": 0})
+        entry = (
+            None
+            if next_at is None
+            else {
+                "due_at": next_at,
+                "item_kind": "rectification",
+                "item_id": i + 1,
+                "deadline_round": 0,
+            }
+        )
         return row, entry
 
 
@@ -170,29 +235,54 @@ def set_up(engine: Engine, rows: int, due: int) -> tuple[int, RowMaker]:
     populate_town(engine, VILLAGES)
     with engine.begin() as connection:
         town_id = connection.execute(text("select id from units where code = 'town'")).scalar_one()
-        deputy_id = connection.execute(insert(Person).returning(Person.id), {
-            "email": "deputy@town.example.org", "name": "副组长", "unit_id": town_id, "active": True}).scalar_one()
+        deputy_id = connection.execute(
+            insert(Person).returning(Person.id),
+            {
+                "email": "deputy@town.example.org",
+                "name": "副组长",
+                "unit_id": town_id,
+                "active": True,
+            },
+        ).scalar_one()
         connection.execute(insert(PersonRole), {"person_id": deputy_id, "role": "deputy"})
         office_id = connection.execute(
-            text("select id from people where email = 'office@town.example.org'")).scalar_one()
-        heads = [(u, p, n) for u, p, n in connection.execute(text(
-            "select p.unit_id, p.id, u.name from people p join person_roles r on r.person_id = p.id "
-            "join units u on u.id = p.unit_id where r.role = 'village_head' order by u.code"))]
+            text("select id from people where email = 'office@town.example.org'")
+        ).scalar_one()
+        heads = [
+            (u, p, n)
+            for u, p, n in connection.execute(
+                text(
+                    "select p.unit_id, p.id, u.name from people p join person_roles r on "
+                    "r.person_id = p.id "
+                    "join units u on u.id = p.unit_id where r.role = 'village_head' order by u.code"
+                )
+            )
+        ]
     definition = parse_definition(sweep_definition_text(), "sweep-bench.yaml")
     sessions = session_factory(engine)
     started = datetime.combine(CAMPAIGN_START, datetime.min.time().replace(hour=9), tzinfo=SHANGHAI)
     with sessions.begin() as session:
-        campaign_id = start_campaign(session, definition, "town", CAMPAIGN_START, by=Actor.operator("bench"),
-                                     clock=FixedClock(started), calendar=WorkingCalendar()).id
+        campaign_id = start_campaign(
+            session,
+            definition,
+            "town",
+            CAMPAIGN_START,
+            by=Actor.operator("bench"),
+            clock=FixedClock(started),
+            calendar=WorkingCalendar(),
+        ).id
     maker = RowMaker(definition, campaign_id, heads, office_id, rows, due)
     for rows, entries in maker.chunks():
         with engine.begin() as connection:
             connection.execute(insert(Rectification.__table__), rows)
             connection.execute(insert(EscalationQueueEntry.__table__), entries)
-    # a database in service has statistics (and PostgreSQL's autovacuum would otherwise run during the figures)
+    # a database in service has statistics (and PostgreSQL's autovacuum would otherwise run during
+    # the figures)
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:  # the ids were given: move the sequence past them
-            connection.execute(text("SELECT setval('rectifications_id_seq', (SELECT max(id) FROM rectifications))"))
+            connection.execute(
+                text("SELECT setval('rectifications_id_seq', (SELECT max(id) FROM rectifications))")
+            )
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))
     else:
@@ -201,28 +291,44 @@ def set_up(engine: Engine, rows: int, due: int) -> tuple[int, RowMaker]:
     return campaign_id, maker
 
 
-# --- the figures ----------------------------------------------------------------------------------------------------
+# --- the figures --------------------------------------------------------------------------------
 
 FLOOR_SELECT = (
-    text("SELECT r.id, r.campaign_id, r.deadline, q.due_at FROM escalation_queue q "
-         "JOIN rectifications r ON r.id = q.item_id "
-         "WHERE q.item_kind = 'rectification' AND q.due_at <= :now AND r.state = 'open'")
+    text(
+        "SELECT r.id, r.campaign_id, r.deadline, q.due_at FROM escalation_queue q "
+        "JOIN rectifications r ON r.id = q.item_id "
+        "WHERE q.item_kind = 'rectification' AND q.due_at <= :now AND r.state = 'open'"
+    )
     .bindparams(bindparam("now", type_=UTCDateTime()))
     .columns(id=Integer, campaign_id=Integer, deadline=Date, due_at=UTCDateTime())
 )
 
 
 def floor(engine: Engine) -> tuple[float, int]:
-    """One plain select of the due ids through the sweep's index, one Core insert of their escalation rows."""
+    """One plain select of the due ids through the sweep's index, one Core insert of their
+    escalation rows."""
     began = time.perf_counter()
     with engine.begin() as connection:
         found = connection.execute(FLOOR_SELECT, {"now": NOW}).all()
         if found:  # an empty list would insert one row of defaults
-            connection.execute(insert(Escalation.__table__), [
-                {"campaign_id": campaign_id, "item_kind": "rectification", "item_id": item_id, "deadline_round": 0,
-                 "level": 1, "colour": "yellow", "deadline": deadline, "due_at": due_at, "reached_at": NOW,
-                 "recipients": "head@town.example.org,office@town.example.org"}
-                for item_id, campaign_id, deadline, due_at in found])
+            connection.execute(
+                insert(Escalation.__table__),
+                [
+                    {
+                        "campaign_id": campaign_id,
+                        "item_kind": "rectification",
+                        "item_id": item_id,
+                        "deadline_round": 0,
+                        "level": 1,
+                        "colour": "yellow",
+                        "deadline": deadline,
+                        "due_at": due_at,
+                        "reached_at": NOW,
+                        "recipients": "head@town.example.org,office@town.example.org",
+                    }
+                    for item_id, campaign_id, deadline, due_at in found
+                ],
+            )
     seconds = time.perf_counter() - began
     with engine.begin() as connection:  # not timed: the engine's sweep starts clean
         connection.execute(delete(Escalation.__table__))
@@ -231,35 +337,54 @@ def floor(engine: Engine) -> tuple[float, int]:
 
 def escalation_counts(engine: Engine) -> dict[tuple[str, int], int]:
     with engine.connect() as connection:
-        return {(kind, level): count for kind, level, count in connection.execute(
-            select(Escalation.item_kind, Escalation.level, func.count()).group_by(Escalation.item_kind,
-                                                                                   Escalation.level))}
+        return {
+            (kind, level): count
+            for kind, level, count in connection.execute(
+                select(Escalation.item_kind, Escalation.level, func.count()).group_by(
+                    Escalation.item_kind, Escalation.level
+                )
+            )
+        }
 
 
-def measure(label: str, url: str, rows: int, due: int, trials: int, began: float,
-            failures: list[str]) -> tuple[float, float]:
-    """Set the database up once, then per trial: a fresh copy, the floor, the sweep, a second sweep; the best of each."""
+def measure(
+    label: str, url: str, rows: int, due: int, trials: int, began: float, failures: list[str]
+) -> tuple[float, float]:
+    """Set the database up once, then per trial: a fresh copy, the floor, the sweep, a second sweep;
+    the best of each."""
     engine = create_db_engine(url)
     _campaign_id, maker = set_up(engine, rows, due)
     engine.dispose()
-    print(f"{label}: set-up {rows} rectifications ({due} due, over {len(maker.due_choices)} deadlines) "
-          f"{time.perf_counter() - began:.1f} s (not a figure)")
+    print(
+        f"{label}: set-up {rows} rectifications ({due} due, over {len(maker.due_choices)} "
+        "deadlines) "
+        f"{time.perf_counter() - began:.1f} s (not a figure)"
+    )
     floors, sweeps = [], []
     with Copies(url) as copies:
         for trial in range(1, trials + 1):
-            floor_seconds, sweep_seconds = one_trial(f"{label} #{trial}", copies.fresh(), due, maker, failures)
+            floor_seconds, sweep_seconds = one_trial(
+                f"{label} #{trial}", copies.fresh(), due, maker, failures
+            )
             floors.append(floor_seconds)
             sweeps.append(sweep_seconds)
     floor_best, sweep_best = min(floors), min(sweeps)
-    print(f"{label}: best of {trials}: floor {floor_best:.3f} s, sweep {sweep_best:.3f} s, "
-          f"ratio sweep / floor {sweep_best / floor_best:.2f}")
+    print(
+        f"{label}: best of {trials}: floor {floor_best:.3f} s, sweep {sweep_best:.3f} s, "
+        f"ratio sweep / floor {sweep_best / floor_best:.2f}"
+    )
     return sweep_best, floor_best
 
 
-def one_trial(label: str, url: str, due: int, maker: RowMaker, failures: list[str]) -> tuple[float, float]:
+def one_trial(
+    label: str, url: str, due: int, maker: RowMaker, failures: list[str]
+) -> tuple[float, float]:
     engine = create_db_engine(url)
     floor_seconds, floor_rows = floor(engine)
-    print(f"{label}: floor (plain select + Core insert of {floor_rows} escalation rows) {floor_seconds:.3f} s")
+    print(
+        f"{label}: floor (plain select + Core insert of {floor_rows} escalation rows) "
+        f"{floor_seconds:.3f} s"
+    )
     if floor_rows != due:
         failures.append(f"{label}: the floor select found {floor_rows} due rows, expected {due}")
 
@@ -272,11 +397,16 @@ def one_trial(label: str, url: str, due: int, maker: RowMaker, failures: list[st
     recorded = sum(counts.values())
     print(f"{label}: sweep {sweep_seconds:.3f} s — {summary.escalation.items} items; {summary}")
     if recorded != due or counts != maker.levels:
-        failures.append(f"{label}: {recorded} escalation rows {dict(counts)}, expected {due} {maker.levels}")
+        failures.append(
+            f"{label}: {recorded} escalation rows {dict(counts)}, expected {due} {maker.levels}"
+        )
     with engine.connect() as connection:
         entry = EscalationQueueEntry
-        still_due = connection.scalar(select(func.count()).select_from(entry).where(
-            entry.due_at <= NOW, entry.item_kind == "rectification"))
+        still_due = connection.scalar(
+            select(func.count())
+            .select_from(entry)
+            .where(entry.due_at <= NOW, entry.item_kind == "rectification")
+        )
         queued = connection.scalar(select(func.count()).select_from(OutboxMail))
     if still_due:
         failures.append(f"{label}: after the sweep {still_due} rectifications are still due")
@@ -293,7 +423,8 @@ def one_trial(label: str, url: str, due: int, maker: RowMaker, failures: list[st
 
 
 class Copies:
-    """Fresh copies of the set-up database, one per trial: a file copy on SQLite, a template database on PostgreSQL."""
+    """Fresh copies of the set-up database, one per trial: a file copy on SQLite, a template
+    database on PostgreSQL."""
 
     def __init__(self, url: str) -> None:
         self.url = make_url(url)
@@ -306,7 +437,8 @@ class Copies:
         number = len(self.made) + 1
         if self.url.get_backend_name() == "sqlite":
             source = Path(self.url.database or "")
-            with sqlite3.connect(source) as connection:  # fold the WAL into the file before copying it
+            # fold the WAL into the file before copying it
+            with sqlite3.connect(source) as connection:
                 connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             target = source.with_name(f"{source.stem}-{number}{source.suffix}")
             shutil.copyfile(source, target)
@@ -333,10 +465,12 @@ class Copies:
         admin.dispose()
 
 
-# --- mail -----------------------------------------------------------------------------------------------------------
+# --- mail ---------------------------------------------------------------------------------------
+
 
 class SmtpSink:
-    """An aiosmtpd server on 127.0.0.1 that counts what arrives (the approach of tests/support/mail.py)."""
+    """An aiosmtpd server on 127.0.0.1 that counts what arrives (the approach of
+    tests/support/mail.py)."""
 
     def __init__(self) -> None:
         with socket.socket() as probe:  # aiosmtpd's start() connects to itself: port 0 won't do
@@ -374,31 +508,63 @@ def mail_throughput(failures: list[str]) -> float:
             engine = create_db_engine(url)
             sessions = session_factory(engine)
             clock = FixedClock(NOW)
-            items = [mailtext.ItemLine(kind="rectification", id=n, title=f"隐患{n}：消防通道堆放杂物", site=None,
-                                       unit="村00001", deadline=date(2026, 6, 9), severity="minor",
-                                       overdue_working_days=1, responsible="村长00001",
-                                       temporary_measures="设置警示标志") for n in range(3)]
+            items = [
+                mailtext.ItemLine(
+                    kind="rectification",
+                    id=n,
+                    title=f"隐患{n}：消防通道堆放杂物",
+                    site=None,
+                    unit="村00001",
+                    deadline=date(2026, 6, 9),
+                    severity="minor",
+                    overdue_working_days=1,
+                    responsible="村长00001",
+                    temporary_measures="设置警示标志",
+                )
+                for n in range(3)
+            ]
             with sessions.begin() as session:
                 for n in range(MAILS):
                     recipient = Person(email=f"head{n:05d}@town.example.org", name=f"村长{n:05d}")
-                    subject, body = mailtext.escalation_mail(level=1, colour="yellow", recipient=recipient,
-                                                             items=items, campaign_title="基准测试创建活动",
-                                                             base_url=BASE_URL)
-                    enqueue(session, key=f"bench-{n}", recipient=recipient.email, subject=subject, body=body,
-                            now=NOW)
-            mailer = mailer_from_env({"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(sink.port),
-                                      "MAIL_DEFAULT_SENDER": "pingan@example.org"})
+                    subject, body = mailtext.escalation_mail(
+                        level=1,
+                        colour="yellow",
+                        recipient=recipient,
+                        items=items,
+                        campaign_title="基准测试创建活动",
+                        base_url=BASE_URL,
+                    )
+                    enqueue(
+                        session,
+                        key=f"bench-{n}",
+                        recipient=recipient.email,
+                        subject=subject,
+                        body=body,
+                        now=NOW,
+                    )
+            mailer = mailer_from_env(
+                {
+                    "MAIL_SERVER": "127.0.0.1",
+                    "MAIL_PORT": str(sink.port),
+                    "MAIL_DEFAULT_SENDER": "pingan@example.org",
+                }
+            )
             began = time.perf_counter()
             report = deliver(sessions, mailer, clock)
             seconds = time.perf_counter() - began
             engine.dispose()
     finally:
         sink.stop()
-    print(f"sqlite: mail delivery {report.sent} sent, {report.failed} failed, {report.waiting} waiting "
-          f"in {seconds:.3f} s; server received {sink.received}; {report.sent / seconds:.0f} mails/s")
+    print(
+        f"sqlite: mail delivery {report.sent} sent, {report.failed} failed, {report.waiting} "
+        "waiting "
+        f"in {seconds:.3f} s; server received {sink.received}; {report.sent / seconds:.0f} mails/s"
+    )
     if sink.received != MAILS or report.sent != MAILS or len(sink.recipients) != MAILS:
-        failures.append(f"mail: the server received {sink.received} ({len(sink.recipients)} recipients), "
-                        f"deliver reported {report.sent} sent; expected {MAILS}")
+        failures.append(
+            f"mail: the server received {sink.received} ({len(sink.recipients)} recipients), "
+            f"deliver reported {report.sent} sent; expected {MAILS}"
+        )
     return report.sent / seconds
 
 
@@ -406,7 +572,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=10_000)
-    parser.add_argument("--trials", type=int, default=3, help="fresh copies swept; the best of each figure counts")
+    parser.add_argument(
+        "--trials", type=int, default=3, help="fresh copies swept; the best of each figure counts"
+    )
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
     if not 0 < args.due <= args.rows:
@@ -415,7 +583,9 @@ def main() -> None:
     failures: list[str] = []
     began = time.perf_counter()
     with sqlite_database() as url:
-        sweep_seconds, floor_seconds = measure("sqlite", url, args.rows, args.due, args.trials, began, failures)
+        sweep_seconds, floor_seconds = measure(
+            "sqlite", url, args.rows, args.due, args.trials, began, failures
+        )
     if args.skip_postgres:
         print("postgresql: skipped (--skip-postgres)")
     else:

@@ -1,6 +1,7 @@
 """Fixtures every folder uses: a fresh database per test on SQLite *and* PostgreSQL, a movable clock, the CLI, a
 real SMTP server, the campaigns most tests start from, and the app over them (the API's callers, the pages'
 signed-in visitors). A folder's own fixtures are in its conftest.py; helpers are in ``tests/support``."""
+
 from __future__ import annotations
 
 import os
@@ -20,7 +21,12 @@ from tests.support.clock import shanghai
 from tests.support.databases import POSTGRES_URL, scratch_postgres
 from tests.support.mail import SmtpSink
 from tests.support.scenarios import Scenario
-from tests.support.texts import RAILWAY_WITH_ESCALATION, SCREENING, TOWN_WITH_CROSSING, TOWN_WITH_KEEPER
+from tests.support.texts import (
+    RAILWAY_WITH_ESCALATION,
+    SCREENING,
+    TOWN_WITH_CROSSING,
+    TOWN_WITH_KEEPER,
+)
 from tests.support.web import Visitor, started_site
 from webapp import create_app, wiring_of
 from workflow.calendar import WorkingCalendar
@@ -33,7 +39,7 @@ from workflow.organisation.directory import import_organisation
 from workflow.organisation.org_file import parse_organisation
 from workflow.organisation.tokens import issue_token
 
-# --- databases -------------------------------------------------------------------------------------------------------
+# --- databases -----------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +107,7 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
     return session_factory(engine)
 
 
-# --- time ------------------------------------------------------------------------------------------------------------
+# --- time ---------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -114,7 +120,7 @@ def calendar() -> WorkingCalendar:
     return WorkingCalendar()
 
 
-# --- the command line, mail ------------------------------------------------------------------------------------------
+# --- the command line, mail ---------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -160,7 +166,7 @@ def no_daily_digest(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PINGAN_DIGEST_HOUR", "off")
 
 
-# --- campaigns -------------------------------------------------------------------------------------------------------
+# --- campaigns ----------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -179,8 +185,15 @@ def hazard_campaign(sessions, calendar) -> int:  # type: ignore[no-untyped-def]
     clock = FixedClock(shanghai(2026, 9, 10, 9, 0))
     with sessions.begin() as session:
         import_organisation(session, parse_organisation(TOWN_WITH_KEEPER, "org.yaml"))
-        return start_campaign(session, parse_definition(SCREENING, "def.yaml"), "town", date(2026, 9, 10),
-                              by=OPERATOR, clock=clock, calendar=calendar).id
+        return start_campaign(
+            session,
+            parse_definition(SCREENING, "def.yaml"),
+            "town",
+            date(2026, 9, 10),
+            by=OPERATOR,
+            clock=clock,
+            calendar=calendar,
+        ).id
 
 
 @pytest.fixture
@@ -189,14 +202,21 @@ def scenario(sessions, calendar) -> Scenario:  # type: ignore[no-untyped-def]
     return Scenario(sessions, calendar)
 
 
-# --- the app: the API and the pages ----------------------------------------------------------------------------------
+# --- the app: the API and the pages -------------------------------------------------------------
 
 
 @pytest.fixture
 def app(db_url, clock):  # type: ignore[no-untyped-def]
     """The app on this test's database and clock."""
-    app = create_app({"DATABASE_URL": db_url, "CLOCK": clock, "TESTING": True, "SECRET_KEY": "test",
-                      "BASE_URL": BASE_URL})
+    app = create_app(
+        {
+            "DATABASE_URL": db_url,
+            "CLOCK": clock,
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "BASE_URL": BASE_URL,
+        }
+    )
     yield app
     wiring_of(app).engine.dispose()
 
@@ -204,9 +224,11 @@ def app(db_url, clock):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def as_person(app, sessions, clock, campaign):  # type: ignore[no-untyped-def]
     """An API caller with a fresh token of the given person, on ``campaign``."""
+
     def caller(email: str) -> Caller:
         with sessions.begin() as session:
             return Caller(app.test_client(), issue_token(session, email, clock.now()))
+
     return caller
 
 
@@ -214,7 +236,14 @@ def as_person(app, sessions, clock, campaign):  # type: ignore[no-untyped-def]
 def site(db_url, sessions, clock, tmp_path):  # type: ignore[no-untyped-def]
     """The app over the town's campaign (as ``campaign``), everyone with a password; the clock stands at
     2026-05-12. ``site.campaign_id`` is the campaign's id."""
-    app = started_site(db_url, sessions, clock, tmp_path, RAILWAY_WITH_ESCALATION, opens_at=shanghai(2026, 5, 12, 9))
+    app = started_site(
+        db_url,
+        sessions,
+        clock,
+        tmp_path,
+        RAILWAY_WITH_ESCALATION,
+        opens_at=shanghai(2026, 5, 12, 9),
+    )
     yield app
     wiring_of(app).engine.dispose()
 
@@ -222,10 +251,12 @@ def site(db_url, sessions, clock, tmp_path):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def visitor(site):  # type: ignore[no-untyped-def]
     """A browser of the given person, signed in through the sign-in form (nobody's with no e-mail)."""
+
     def signed_in(email: str | None = None) -> Visitor:
         person = Visitor(site.test_client())
         if email:
             answer = person.sign_in(email)
             assert answer.status_code == 302, answer.get_data(as_text=True)
         return person
+
     return signed_in

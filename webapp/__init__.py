@@ -1,4 +1,5 @@
-"""The web application: ``create_app(config)`` wires database, clock, mail, sign-in, pages and the API together.
+"""The web application: ``create_app(config)`` wires database, clock, mail, sign-in, pages and the
+API together.
 
 Configuration comes from ``webapp/config.py``'s Settings, read from the
 environment when ``create_app`` is called; a test passes its own values in
@@ -25,6 +26,7 @@ The areas, one folder each:
 - ``api/``    the JSON API under ``/api/v1`` and its OpenAPI document
 - ``cli/``    the ``pingan`` command and its sub-commands
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,7 +38,8 @@ from typing import TYPE_CHECKING, Any
 from webapp.config import DEFAULT_BASE_URL, Settings
 from webapp.wiring import wiring_of  # noqa: F401 - `from webapp import wiring_of`, as tests and benchmarks write it
 
-if TYPE_CHECKING:  # Flask is imported by create_app only: the `pingan` command imports this package too
+# Flask is imported by create_app only: the `pingan` command imports this package too
+if TYPE_CHECKING:
     from flask import Flask
 
 log = logging.getLogger("pingan.web")
@@ -45,8 +48,9 @@ MAX_REQUEST_BYTES = 1024 * 1024
 
 
 def create_app(config: dict[str, Any] | None = None, *, settings: Settings | None = None) -> Flask:
-    """A configured Flask app; ``config`` overrides the settings (DATABASE_URL, SECRET_KEY, BASE_URL, CLOCK,
-    INSTANCE_PATH, MAIL_*, LOGIN_CLOCK …), which are read from the environment now unless given."""
+    """A configured Flask app; ``config`` overrides the settings (DATABASE_URL, SECRET_KEY,
+    BASE_URL, CLOCK, INSTANCE_PATH, MAIL_*, LOGIN_CLOCK …), which are read from the environment now
+    unless given."""
     from flask import Flask
     from flask_mail import Mail
 
@@ -56,17 +60,21 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
-    init_logging(app, settings)  # first: reading the settings below may already warn (no secret key)
+    # first: reading the settings below may already warn (no secret key)
+    init_logging(app, settings)
     app.config.update(_flask_config(config or {}, settings))
     if app.config["PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        # behind a reverse proxy the client's address (sign-in throttle, session protection) is in X-Forwarded-For
+        # behind a reverse proxy the client's address (sign-in throttle, session protection) is in
+        # X-Forwarded-For
         proxies = app.config["PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
 
     engine = engine_for(settings, app.config["DATABASE_URL"])
-    app.extensions["pingan"] = Wiring(engine=engine, sessions=session_factory(engine), clock=app.config["CLOCK"])
+    app.extensions["pingan"] = Wiring(
+        engine=engine, sessions=session_factory(engine), clock=app.config["CLOCK"]
+    )
     Mail(app)  # reads MAIL_* once, so after the configuration above (PITFALLS.md)
 
     from webapp import errors, health, i18n, security
@@ -92,42 +100,60 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     app.register_blueprint(reports.reports_api, url_prefix="/api/v1")
     app.register_blueprint(openapi.blueprint, url_prefix="/api/v1")
     app.register_blueprint(health.health)  # /healthz, /readyz for load balancers: no sign-in
-    for pages in (signin, inbox, items, campaigns, hazards, leaders, report_pages, incidents, scores, petitions):
+    for pages in (
+        signin,
+        inbox,
+        items,
+        campaigns,
+        hazards,
+        leaders,
+        report_pages,
+        incidents,
+        scores,
+        petitions,
+    ):
         app.register_blueprint(pages.blueprint)
     return app
 
 
 def _flask_config(config: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """Every setting of the web app: ``config`` first, then the settings (the environment), then defaults."""
+    """Every setting of the web app: ``config`` first, then the settings (the environment), then
+    defaults."""
     from workflow.clock import SystemClock
 
     flask_config: dict[str, Any] = dict(settings.mail_config)
     base_url = (config.get("BASE_URL") or settings.base_url or DEFAULT_BASE_URL).rstrip("/")
     https = base_url.startswith("https://")
-    flask_config.update({
-        "BASE_URL": base_url,
-        "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,  # upload routes raise it for themselves (security.py)
-        # PITFALLS.md (Flask-Login): set the cookie flags; the remember cookie's defaults are unsafe
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": https,
-        "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": https,
-        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
-        "SESSION_PROTECTION": "strong",
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
-        "PREFERRED_URL_SCHEME": "https" if https else "http",
-        # CSRF is checked for every form of the pages (security.py), never for the JSON API
-        "WTF_CSRF_CHECK_DEFAULT": False,
-        "WTF_CSRF_TIME_LIMIT": 8 * 3600,  # a village head may leave a form open through the working day
-        "WTF_CSRF_SSL_STRICT": https,
-        "BABEL_DEFAULT_LOCALE": "zh_CN",
-        "BABEL_DEFAULT_TIMEZONE": settings.timezone,
-        "PROXIES": settings.proxies,
-        # sign-in throttle: real time even when PINGAN_NOW pins the campaign clock for a rehearsal
-        "LOGIN_CLOCK": SystemClock(),
-    })
+    flask_config.update(
+        {
+            "BASE_URL": base_url,
+            # upload routes raise it for themselves (security.py)
+            "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,
+            # PITFALLS.md (Flask-Login): set the cookie flags; the remember cookie's defaults are
+            # unsafe
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": https,
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_SECURE": https,
+            "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+            "SESSION_PROTECTION": "strong",
+            "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+            "PREFERRED_URL_SCHEME": "https" if https else "http",
+            # CSRF is checked for every form of the pages (security.py), never for the JSON API
+            "WTF_CSRF_CHECK_DEFAULT": False,
+            "WTF_CSRF_TIME_LIMIT": 8
+            * 3600,  # a village head may leave a form open through the working day
+            "WTF_CSRF_SSL_STRICT": https,
+            "BABEL_DEFAULT_LOCALE": "zh_CN",
+            "BABEL_DEFAULT_TIMEZONE": settings.timezone,
+            "PROXIES": settings.proxies,
+            # sign-in throttle: real time even when PINGAN_NOW pins the campaign clock for a
+            # rehearsal
+            "LOGIN_CLOCK": SystemClock(),
+        }
+    )
     flask_config.update(config)
     flask_config["BASE_URL"] = base_url
     if "DATABASE_URL" not in config:
@@ -136,13 +162,17 @@ def _flask_config(config: dict[str, Any], settings: Settings) -> dict[str, Any]:
         flask_config["CLOCK"] = settings.clock()
     if not flask_config.get("INSTANCE_PATH"):
         flask_config["INSTANCE_PATH"] = str(settings.instance_path)
-    flask_config.setdefault("EVIDENCE_FOLDER", str(Path(flask_config["INSTANCE_PATH"]) / "evidence"))
+    flask_config.setdefault(
+        "EVIDENCE_FOLDER", str(Path(flask_config["INSTANCE_PATH"]) / "evidence")
+    )
     if not flask_config.get("SECRET_KEY"):
         flask_config["SECRET_KEY"] = settings.secret_key or _random_secret_key()
     return flask_config
 
 
 def _random_secret_key() -> str:
-    log.warning("PINGAN_SECRET_KEY is not set: using a random secret key; sign-ins end when the process "
-                "restarts and do not carry across several web workers")
+    log.warning(
+        "PINGAN_SECRET_KEY is not set: using a random secret key; sign-ins end when the process "
+        "restarts and do not carry across several web workers"
+    )
     return secrets.token_hex(32)

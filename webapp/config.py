@@ -1,4 +1,5 @@
-"""The one module that reads the environment: ``Settings.from_env()``, built where a process or an app starts.
+"""The one module that reads the environment: ``Settings.from_env()``, built where a process or an
+app starts.
 
 The ``pingan`` command builds its Settings in the group's callback, ``create_app``
 when it is called (``webapp/wsgi.py`` for gunicorn), gunicorn's logger when it
@@ -11,6 +12,7 @@ same name, which refuses a bad value with one line when that command runs:
 ``PINGAN_PORT=eighty`` stops ``pingan serve``, not ``pingan validate``, as it
 always did. README (Deployment, the table of variables) lists every one.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,9 +32,18 @@ DEFAULT_PORT = 5000
 DEFAULT_DIGEST_HOUR = 8
 DEFAULT_SCHEDULER_INTERVAL_SECONDS = 60.0
 DEFAULT_MAIL_TIMEOUT_SECONDS = 30.0
-# Flask-Mail's names (DESIGN.md); listed one by one so that a search for a variable finds where it is read
-MAIL_VARIABLES = ("MAIL_SERVER", "MAIL_PORT", "MAIL_DEFAULT_SENDER", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME",
-                  "MAIL_PASSWORD", "MAIL_TIMEOUT")
+# Flask-Mail's names (DESIGN.md); listed one by one so that a search for a variable finds where it
+# is read
+MAIL_VARIABLES = (
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_DEFAULT_SENDER",
+    "MAIL_USE_TLS",
+    "MAIL_USE_SSL",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_TIMEOUT",
+)
 _YES = ("1", "true", "yes")
 
 
@@ -41,22 +52,29 @@ class Settings:
     """Every environment setting of pingan, read once."""
 
     instance_path: Path  # PINGAN_INSTANCE_PATH: the SQLite file, evidence uploads
-    database_url_text: str = field(repr=False)  # PINGAN_DATABASE_URL as given ("": the instance folder's file)
+    # PINGAN_DATABASE_URL as given ("": the instance folder's file)
+    database_url_text: str = field(repr=False)
     now: str  # PINGAN_NOW: an ISO date-time pinning the clock of any process; "": the system clock
-    timezone: str  # PINGAN_TIMEZONE: the zone of naive times, the web pages' dates and the daily digest
+    # PINGAN_TIMEZONE: the zone of naive times, the web pages' dates and the daily digest
+    timezone: str
     statement_timeout_text: str  # PINGAN_STATEMENT_TIMEOUT_MS
-    definitions_path: tuple[Path, ...]  # PINGAN_DEFINITIONS_PATH: folders searched for a definition id first
-    secret_key: str = field(repr=False)  # PINGAN_SECRET_KEY ("": a random key per process, with a warning)
-    base_url: str  # PINGAN_BASE_URL ("": the web app's DEFAULT_BASE_URL, or `pingan serve`'s own address)
+    # PINGAN_DEFINITIONS_PATH: folders searched for a definition id first
+    definitions_path: tuple[Path, ...]
+    # PINGAN_SECRET_KEY ("": a random key per process, with a warning)
+    secret_key: str = field(repr=False)
+    # PINGAN_BASE_URL ("": the web app's DEFAULT_BASE_URL, or `pingan serve`'s own address)
+    base_url: str
     proxies_text: str  # PINGAN_PROXIES
-    log_format: str  # PINGAN_LOG_FORMAT as given; webapp/logs.py falls back to text for an unknown one
+    # PINGAN_LOG_FORMAT as given; webapp/logs.py falls back to text for an unknown one
+    log_format: str
     log_level: str  # PINGAN_LOG_LEVEL as given
     digest_hour_text: str  # PINGAN_DIGEST_HOUR
     scheduler_interval_text: str  # PINGAN_SCHEDULER_INTERVAL
     host: str  # PINGAN_HOST, for `pingan serve`
     port_text: str  # PINGAN_PORT, for `pingan serve`
     mail: Mapping[str, str] = field(repr=False)  # the MAIL_* variables that are set, as given
-    # the whole environment, for the PostgreSQL client programs `pingan backup` runs (PATH, PGSSLROOTCERT …)
+    # the whole environment, for the PostgreSQL client programs `pingan backup` runs (PATH,
+    # PGSSLROOTCERT …)
     child_environment: Mapping[str, str] = field(repr=False)
 
     @classmethod
@@ -68,15 +86,20 @@ class Settings:
 
         instance = text("PINGAN_INSTANCE_PATH")
         return cls(
-            # Flask's convention for an installed package: the instance folder lives under the environment's
-            # prefix, so each virtual environment has its own database
-            instance_path=Path(instance) if instance else Path(sys.prefix) / "var" / "pingan-instance",
+            # Flask's convention for an installed package: the instance folder lives under the
+            # environment's prefix, so each virtual environment has its own database
+            instance_path=Path(instance)
+            if instance
+            else Path(sys.prefix) / "var" / "pingan-instance",
             database_url_text=text("PINGAN_DATABASE_URL"),
             now=text("PINGAN_NOW"),
             timezone=text("PINGAN_TIMEZONE") or DEFAULT_TIMEZONE,
             statement_timeout_text=text("PINGAN_STATEMENT_TIMEOUT_MS"),
-            definitions_path=tuple(Path(entry) for entry in environ.get("PINGAN_DEFINITIONS_PATH", "").split(os.pathsep)
-                                   if entry),
+            definitions_path=tuple(
+                Path(entry)
+                for entry in environ.get("PINGAN_DEFINITIONS_PATH", "").split(os.pathsep)
+                if entry
+            ),
             secret_key=text("PINGAN_SECRET_KEY"),
             base_url=text("PINGAN_BASE_URL"),
             proxies_text=text("PINGAN_PROXIES"),
@@ -87,20 +110,24 @@ class Settings:
             scheduler_interval_text=text("PINGAN_SCHEDULER_INTERVAL"),
             host=text("PINGAN_HOST"),
             port_text=text("PINGAN_PORT"),
-            mail=MappingProxyType({name: environ[name] for name in MAIL_VARIABLES if name in environ}),
+            mail=MappingProxyType(
+                {name: environ[name] for name in MAIL_VARIABLES if name in environ}
+            ),
             child_environment=MappingProxyType(dict(environ)),
         )
 
     @property
     def database_url(self) -> str:
-        """``PINGAN_DATABASE_URL``, or a SQLite file in the instance folder (the folder is made then)."""
+        """``PINGAN_DATABASE_URL``, or a SQLite file in the instance folder (the folder is made
+        then)."""
         if self.database_url_text:
             return self.database_url_text
         self.instance_path.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{self.instance_path / 'pingan.sqlite'}"
 
     def clock(self) -> Clock:
-        """The clock of this process: pinned at ``PINGAN_NOW``, else the system clock; ClockError if unreadable."""
+        """The clock of this process: pinned at ``PINGAN_NOW``, else the system clock; ClockError if
+        unreadable."""
         return clock_from_setting(self.now, self.timezone)
 
     @property
@@ -110,8 +137,11 @@ class Settings:
         if not configured:
             return DEFAULT_STATEMENT_TIMEOUT_MS
         if not configured.isdigit():
-            raise InvalidInput(f"PINGAN_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds (0: no limit), "
-                               f"not {configured!r}")
+            raise InvalidInput(
+                "PINGAN_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds (0: no "
+                "limit), "
+                f"not {configured!r}"
+            )
         return int(configured)
 
     @property
@@ -138,7 +168,9 @@ class Settings:
         try:
             return float(configured)
         except ValueError:
-            raise InvalidInput(f"PINGAN_SCHEDULER_INTERVAL must be a number of seconds, not {configured!r}") from None
+            raise InvalidInput(
+                f"PINGAN_SCHEDULER_INTERVAL must be a number of seconds, not {configured!r}"
+            ) from None
 
     @property
     def port(self) -> int:
@@ -156,16 +188,21 @@ class Settings:
 
     @property
     def mail_config(self) -> dict[str, object]:
-        """Flask-Mail's settings (DESIGN.md: MAIL_SERVER, MAIL_PORT, MAIL_DEFAULT_SENDER …); ValueError if a number
-        is not one."""
+        """Flask-Mail's settings (DESIGN.md: MAIL_SERVER, MAIL_PORT, MAIL_DEFAULT_SENDER …); a
+        number that is not one refuses with one line."""
         mail = self.mail
+        try:
+            port = int(mail.get("MAIL_PORT", "25"))
+            timeout = float(mail.get("MAIL_TIMEOUT", str(DEFAULT_MAIL_TIMEOUT_SECONDS)))
+        except ValueError as error:
+            raise InvalidInput(f"mail settings (MAIL_*): {error}") from None
         return {
             "MAIL_SERVER": mail.get("MAIL_SERVER", "localhost"),
-            "MAIL_PORT": int(mail.get("MAIL_PORT", "25")),
+            "MAIL_PORT": port,
             "MAIL_DEFAULT_SENDER": mail.get("MAIL_DEFAULT_SENDER", "pingan@localhost"),
             "MAIL_USE_TLS": mail.get("MAIL_USE_TLS", "").lower() in _YES,
             "MAIL_USE_SSL": mail.get("MAIL_USE_SSL", "").lower() in _YES,
             "MAIL_USERNAME": mail.get("MAIL_USERNAME") or None,
             "MAIL_PASSWORD": mail.get("MAIL_PASSWORD") or None,
-            "MAIL_TIMEOUT": float(mail.get("MAIL_TIMEOUT", str(DEFAULT_MAIL_TIMEOUT_SECONDS))),
+            "MAIL_TIMEOUT": timeout,
         }

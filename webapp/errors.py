@@ -1,4 +1,5 @@
-"""Errors: the API's shape ``{"error": CODE, "message": TEXT}`` under ``/api/``, a page everywhere else.
+"""Errors: the API's shape ``{"error": CODE, "message": TEXT}`` under ``/api/``, a page everywhere
+else.
 
 Engine errors keep their own code and status (``PingAnError``); HTTP errors
 raised by Flask or Werkzeug (no such route, wrong method, malformed body) get
@@ -11,6 +12,7 @@ is not a bug of the request: it is answered 503 with ``Retry-After``, in the
 JSON shape or as a page, and the pool reconnects by itself when the database is
 back (``pool_pre_ping``), so no restart of the app is needed.
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,7 +29,8 @@ from workflow.errors import PingAnError, TransitionRefused
 from workflow.limits import MAX_DATABASE_ID
 
 API_PREFIX = "/api/"
-# seconds a client should wait before trying again while the database is away (a restart takes a few)
+# seconds a client should wait before trying again while the database is away (a restart takes a
+# few)
 DATABASE_RETRY_AFTER = 5
 
 log = logging.getLogger("pingan.web")
@@ -49,11 +52,13 @@ HTTP_CODES = {
 
 
 class DatabaseId(IntegerConverter):
-    """``<int:…>`` in a route: an id larger than a database integer is no id of ours, so 404 like any unknown id.
+    """``<int:…>`` in a route: an id larger than a database integer is no id of ours, so 404 like
+    any unknown id.
 
-    Werkzeug's converter takes any number of digits: ``/campaigns/2147483648`` was a 500, PostgreSQL's
-    "integer out of range" (and past 2^63 - 1 SQLite's driver raised an OverflowError). Werkzeug's own
-    ``max`` would make the rule not match, which it answers 405 where another method's rule matches.
+    Werkzeug's converter takes any number of digits: ``/campaigns/2147483648`` was a 500,
+    PostgreSQL's "integer out of range" (and past 2^63 - 1 SQLite's driver raised an OverflowError).
+    Werkzeug's own ``max`` would make the rule not match, which it answers 405 where another
+    method's rule matches.
     """
 
     def to_python(self, value: str) -> int:
@@ -67,12 +72,14 @@ def init_errors(app: Flask) -> None:
     """Answer errors under ``/api/`` in the JSON error shape; other paths keep Flask's own pages."""
     app.register_error_handler(PingAnError, _engine_error)
     app.register_error_handler(HTTPException, _http_error)
-    # OperationalError: cannot connect, connection lost, server shutting down, lock or statement timeout;
-    # InterfaceError: the driver's connection is already closed; DisconnectionError: the pool gave up
+    # OperationalError: cannot connect, connection lost, server shutting down, lock or statement
+    # timeout; InterfaceError: the driver's connection is already closed; DisconnectionError: the
+    # pool gave up
     for lost in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError):
         app.register_error_handler(lost, _database_unavailable)
-    # a value the database cannot store (a NUL character, text longer than its column, a number out of
-    # range) is the request's fault, not the server's: answered 422, and the transaction is rolled back
+    # a value the database cannot store (a NUL character, text longer than its column, a number out
+    # of range) is the request's fault, not the server's: answered 422, and the transaction is
+    # rolled back
     app.register_error_handler(sa_exc.DataError, _data_refused)
     # before any blueprint is registered: routes take the converter in force when they are added
     app.url_map.converters["int"] = DatabaseId
@@ -96,17 +103,26 @@ def _engine_error(error: PingAnError) -> Response | tuple[str, int]:
 
 
 def _database_unavailable(error: Exception) -> Response:
-    """503 with Retry-After: the database is away for now; nothing of the driver's text reaches the client."""
+    """503 with Retry-After: the database is away for now; nothing of the driver's text reaches the
+    client."""
     orig = getattr(error, "orig", None) or error
-    log.warning("database unavailable for %s %s: %s: %s", request.method, request.path, type(orig).__name__,
-                (str(orig).strip().splitlines() or [""])[0])
+    log.warning(
+        "database unavailable for %s %s: %s: %s",
+        request.method,
+        request.path,
+        type(orig).__name__,
+        (str(orig).strip().splitlines() or [""])[0],
+    )
     if _is_api():
-        response = error_response(503, "unavailable", "the database cannot be reached just now; try again shortly")
+        response = error_response(
+            503, "unavailable", "the database cannot be reached just now; try again shortly"
+        )
     else:
         # the page's header asks who is signed in, which needs the database that just failed
         from webapp.auth.identity import login_manager
 
-        g._login_user = login_manager.anonymous_user()  # Flask-Login 0.6 keeps the request's user here
+        # Flask-Login 0.6 keeps the request's user here
+        g._login_user = login_manager.anonymous_user()
         body, status = _page(503, None)
         response = Response(body, status=status, mimetype="text/html")
     response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
@@ -114,12 +130,20 @@ def _database_unavailable(error: Exception) -> Response:
 
 
 def _data_refused(error: sa_exc.DataError) -> Response | tuple[str, int]:
-    """422: the database refused a value of the request; logged, since the engine should have caught it first."""
-    log.warning("the database refused a value of %s %s: %s", request.method, request.path,
-                (str(error.orig).strip().splitlines() or [""])[0])
+    """422: the database refused a value of the request; logged, since the engine should have caught
+    it first."""
+    log.warning(
+        "the database refused a value of %s %s: %s",
+        request.method,
+        request.path,
+        (str(error.orig).strip().splitlines() or [""])[0],
+    )
     if _is_api():
-        return error_response(422, "invalid", "a value cannot be stored: too long, out of range, or containing "
-                                              "a NUL character")
+        return error_response(
+            422,
+            "invalid",
+            "a value cannot be stored: too long, out of range, or containing a NUL character",
+        )
     return _page(422, None)
 
 
@@ -132,9 +156,14 @@ def _http_error(error: HTTPException) -> Response | HTTPException | tuple[str, i
         return _page(error.code, None)
     status = error.code or 500
     if status >= 500:
-        return error_response(status, HTTP_CODES.get(status, "internal"),
-                              "internal error" if status == 500 else (error.description or "unavailable"))
-    response = error_response(status, HTTP_CODES.get(status) or _snake(error.name), error.description or error.name)
+        return error_response(
+            status,
+            HTTP_CODES.get(status, "internal"),
+            "internal error" if status == 500 else (error.description or "unavailable"),
+        )
+    response = error_response(
+        status, HTTP_CODES.get(status) or _snake(error.name), error.description or error.name
+    )
     for name, value in error.get_headers():
         if name.lower() != "content-type":  # WWW-Authenticate on 401, Allow on 405
             response.headers.add(name, value)

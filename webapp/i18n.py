@@ -1,4 +1,5 @@
-"""Language: Chinese (zh_CN) by default, English on request; dates written as people there write them.
+"""Language: Chinese (zh_CN) by default, English on request; dates written as people there write
+them.
 
 The choice is a cookie set by the switch in every page's header, so it holds
 before sign-in too. Every string of the pages is in the message catalogues
@@ -7,6 +8,7 @@ where the definition gives ``title_en``. The Chinese catalogue lives in
 ``translations/zh_Hans_CN``: Babel names the locale zh_CN by its CLDR name, and
 gettext looks for that folder (then ``zh``), never for ``zh_CN``.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -33,7 +35,9 @@ def init_i18n(app: Flask) -> None:
     # the pages take it once per request instead (benchmarks/inbox.py)
     app.jinja_env.install_gettext_callables(page_gettext, page_ngettext, newstyle=True)  # type: ignore[attr-defined]
     app.jinja_env.filters.update(day=written_date, when=written_instant)
-    app.jinja_env.globals.update(localized=localized, LANGUAGES=LANGUAGES, language=current_language)
+    app.jinja_env.globals.update(
+        localized=localized, LANGUAGES=LANGUAGES, language=current_language
+    )
 
 
 def page_gettext(string: str, **variables: object) -> str:
@@ -67,7 +71,8 @@ def localized(text: str | None, text_en: str | None) -> str:
 
 
 def written_date(value: date | datetime | None) -> str:
-    """A date as people write it: 2026年5月8日 / 8 May 2026 (a date-time in Beijing time, BABEL_DEFAULT_TIMEZONE)."""
+    """A date as people write it: 2026年5月8日 / 8 May 2026 (a date-time in Beijing time,
+    BABEL_DEFAULT_TIMEZONE)."""
     if value is None:
         return ""
     return format_date(_local(value), DATE_FORMATS[_family()], locale=_locale())

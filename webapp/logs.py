@@ -1,4 +1,5 @@
-"""Logging for every process, configured here and nowhere else: readable lines by default, JSON lines on request.
+"""Logging for every process, configured here and nowhere else: readable lines by default, JSON
+lines on request.
 
 ``PINGAN_LOG_FORMAT=json`` makes the web app, every ``pingan`` command (the
 scheduler and the sweep included) and gunicorn's own master log one JSON object
@@ -18,6 +19,7 @@ names the path only.
 behave like ``logging.basicConfig``: a host that configured logging already
 (pytest, an embedding application) keeps its own set-up.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,7 +36,8 @@ from pythonjsonlogger.json import JsonFormatter
 
 from webapp.config import Settings
 
-if TYPE_CHECKING:  # Flask only where the web app is set up: the `pingan` command imports this module too
+# Flask only where the web app is set up: the `pingan` command imports this module too
+if TYPE_CHECKING:
     from flask import Flask, Response
 
 FORMATS = ("text", "json")
@@ -42,11 +45,12 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
 TEXT_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 ACCESS_LOGGER = "pingan.access"
 REQUEST_ID_HEADER = "X-Request-ID"
-# a request id handed in by a proxy is kept only if it is short and plain: it goes into every line of the request
+# a request id handed in by a proxy is kept only if it is short and plain: it goes into every line
+# of the request
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # libraries whose INFO lines are noise for an operator: alembic's "Context impl …" on every command,
-# APScheduler's line per job run (`pingan init` prints the revision reached itself), transitions' lines for
-# every state entered (the audit trail records each move, with who made it)
+# APScheduler's line per job run (`pingan init` prints the revision reached itself), transitions'
+# lines for every state entered (the audit trail records each move, with who made it)
 _QUIET_LOGGERS = ("alembic", "apscheduler", "transitions")
 
 log = logging.getLogger("pingan.logs")
@@ -54,7 +58,8 @@ _request_id: ContextVar[str | None] = ContextVar("pingan_request_id", default=No
 
 
 def log_format(settings: Settings) -> str:
-    """``PINGAN_LOG_FORMAT``: ``json``, or ``text`` (the default, and what an unknown value falls back to)."""
+    """``PINGAN_LOG_FORMAT``: ``json``, or ``text`` (the default, and what an unknown value falls
+    back to)."""
     chosen = settings.log_format.lower()
     return chosen if chosen in FORMATS else "text"
 
@@ -75,7 +80,9 @@ def configure_logging(settings: Settings | Mapping[str, str]) -> str:
     if chosen == "text" and root.handlers:
         return chosen  # logging.basicConfig's rule: the host configured logging, keep it
     handler = _StderrHandler()
-    handler.setFormatter(json_formatter() if chosen == "json" else logging.Formatter(TEXT_FORMAT, TEXT_DATE_FORMAT))
+    handler.setFormatter(
+        json_formatter() if chosen == "json" else logging.Formatter(TEXT_FORMAT, TEXT_DATE_FORMAT)
+    )
     handler.addFilter(_add_request_id)
     root.addHandler(handler)
     level_text = settings.log_level.upper() or "INFO"
@@ -85,14 +92,22 @@ def configure_logging(settings: Settings | Mapping[str, str]) -> str:
         logging.getLogger(name).setLevel(logging.WARNING)
     given_format = settings.log_format
     if given_format and given_format.lower() not in FORMATS:
-        log.warning("PINGAN_LOG_FORMAT=%s is not one of %s: logging as text", given_format, ", ".join(FORMATS))
+        log.warning(
+            "PINGAN_LOG_FORMAT=%s is not one of %s: logging as text",
+            given_format,
+            ", ".join(FORMATS),
+        )
     if not isinstance(level, int):
-        log.warning("PINGAN_LOG_LEVEL=%s is not a level (DEBUG, INFO, WARNING, ERROR): logging at INFO", level_text)
+        log.warning(
+            "PINGAN_LOG_LEVEL=%s is not a level (DEBUG, INFO, WARNING, ERROR): logging at INFO",
+            level_text,
+        )
     return chosen
 
 
 def init_logging(app: Flask, settings: Settings) -> None:
-    """Configure logging for a web app process, and in JSON mode write one access line per request."""
+    """Configure logging for a web app process, and in JSON mode write one access line per
+    request."""
     if configure_logging(settings) != "json":
         return  # the readable format leaves access lines to the server (gunicorn --access-logfile)
     # first of the app's hooks: a hook registered earlier could answer before ours starts the clock
@@ -102,19 +117,26 @@ def init_logging(app: Flask, settings: Settings) -> None:
 
 
 def json_formatter() -> logging.Formatter:
-    """One JSON object per record: timestamp (UTC, ISO 8601), level, logger, message, process, and any extra field."""
-    return _JsonLines("%(asctime)s %(levelname)s %(name)s %(message)s %(process)s",
-                      rename_fields={"asctime": "timestamp", "levelname": "level", "name": "logger"},
-                      json_ensure_ascii=False)
+    """One JSON object per record: timestamp (UTC, ISO 8601), level, logger, message, process, and
+    any extra field."""
+    return _JsonLines(
+        "%(asctime)s %(levelname)s %(name)s %(message)s %(process)s",
+        rename_fields={"asctime": "timestamp", "levelname": "level", "name": "logger"},
+        json_ensure_ascii=False,
+    )
 
 
 class _JsonLines(JsonFormatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's name
-        # UTC with milliseconds, like the times stored in the database: lines of several hosts sort as text
-        return datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds")
+        # UTC with milliseconds, like the times stored in the database: lines of several hosts sort
+        # as text
+        return datetime.fromtimestamp(record.created, timezone.utc).isoformat(
+            timespec="milliseconds"
+        )
 
 
-# --- the request's id and access line -------------------------------------------------------------------------------
+# --- the request's id and access line -----------------------------------------------------------
+
 
 def _start_request() -> None:
     from flask import g, request
@@ -131,15 +153,21 @@ def _access_line(response: Response) -> Response:
     started = g.get("pingan_request_started")
     if started is None:  # the request never reached our first hook (a routing failure before it)
         return response
-    # duration: until the response is ready; a streamed body (an evidence download) is sent after this line
-    fields: dict[str, Any] = {"method": request.method, "path": request.path, "status": response.status_code,
-                              "duration_ms": round((time.perf_counter() - started) * 1000, 2)}
+    # duration: until the response is ready; a streamed body (an evidence download) is sent after
+    # this line
+    fields: dict[str, Any] = {
+        "method": request.method,
+        "path": request.path,
+        "status": response.status_code,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
     campaign_id = (request.view_args or {}).get("campaign_id")
     if campaign_id is not None:
         fields["campaign_id"] = campaign_id
     # the path only: a query string may carry a token someone pasted into a link
-    logging.getLogger(ACCESS_LOGGER).info("%s %s %s", request.method, request.path, response.status_code,
-                                          extra=fields)
+    logging.getLogger(ACCESS_LOGGER).info(
+        "%s %s %s", request.method, request.path, response.status_code, extra=fields
+    )
     response.headers.setdefault(REQUEST_ID_HEADER, g.pingan_request_id)
     return response
 
@@ -160,7 +188,8 @@ def _add_request_id(record: logging.LogRecord) -> bool:
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever ``sys.stderr`` is at the time (a test runner or click's CliRunner swaps it)."""
+    """Writes to whatever ``sys.stderr`` is at the time (a test runner or click's CliRunner swaps
+    it)."""
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
@@ -174,13 +203,14 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-# --- gunicorn -------------------------------------------------------------------------------------------------------
+# --- gunicorn -----------------------------------------------------------------------------------
 
 try:
     from gunicorn.glogging import Logger as _GunicornLogger
 except ImportError:  # gunicorn is the "server" extra; the laptop install serves with waitress
     pass
 else:
+
     class GunicornLogger(_GunicornLogger):
         """gunicorn's own lines (start-up, worker boot and exit) in ``PINGAN_LOG_FORMAT``.
 

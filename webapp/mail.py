@@ -1,4 +1,6 @@
-"""The Mailer of ``workflow.mail.outbox`` implemented with Flask-Mail: one connection per batch, one recipient per message."""
+"""The Mailer of ``workflow.mail.outbox`` implemented with Flask-Mail: one connection per batch, one
+recipient per message."""
+
 from __future__ import annotations
 
 import socket
@@ -20,7 +22,11 @@ class FlaskMailer:
     def __init__(self, app: Flask, timeout: float | None = None) -> None:
         self.app = app
         self.mail: Mail = app.extensions.get("mail") or Mail(app)
-        self.timeout = timeout if timeout is not None else float(app.config.get("MAIL_TIMEOUT", DEFAULT_MAIL_TIMEOUT_SECONDS))
+        self.timeout = (
+            timeout
+            if timeout is not None
+            else float(app.config.get("MAIL_TIMEOUT", DEFAULT_MAIL_TIMEOUT_SECONDS))
+        )
 
     @contextmanager
     def connect(self) -> Iterator[_Sender]:
@@ -31,36 +37,30 @@ class FlaskMailer:
             socket.setdefaulttimeout(self.timeout)
             try:
                 with self.mail.connect() as connection:
-                    yield _Sender(connection, self.app.config.get("MAIL_DEFAULT_SENDER") or "pingan@localhost")
+                    yield _Sender(
+                        connection, self.app.config.get("MAIL_DEFAULT_SENDER") or "pingan@localhost"
+                    )
             finally:
                 socket.setdefaulttimeout(previous)
 
 
-class _Sender:
-    def __init__(self, connection: Connection, sender: str) -> None:
-        self.connection = connection
-        self.sender = sender
-
-    def send(self, mail: OutgoingMail) -> None:
-        message = Message(subject=mail.subject, recipients=[mail.recipient], body=mail.body, sender=self.sender)
-        message.msgId = mail.message_id  # stable: a resend after a crash is recognisable as the same message
-        self.connection.send(message)
-
-
 def mailer_for(settings: Settings) -> FlaskMailer:
-    """A mailer for command-line processes (sweep, scheduler), configured like the web app (MAIL_*)."""
+    """A mailer for command-line processes (sweep, scheduler), configured like the web app
+    (MAIL_*)."""
     app = Flask("pingan.mail")
     app.config.update(settings.mail_config)
     return FlaskMailer(app)
 
 
 def mailer_from_env(environ: Mapping[str, str]) -> FlaskMailer:
-    """A mailer configured from the MAIL_* variables of ``environ`` (tests and benchmarks hand their own)."""
+    """A mailer configured from the MAIL_* variables of ``environ`` (tests and benchmarks hand their
+    own)."""
     return mailer_for(Settings.from_env(environ))
 
 
 class FileMailer:
-    """A Mailer that appends each message to a text file: the demo's mail when no MAIL_SERVER is set."""
+    """A Mailer that appends each message to a text file: the demo's mail when no MAIL_SERVER is
+    set."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -72,10 +72,26 @@ class FileMailer:
             yield _FileSender(handle)
 
 
+class _Sender:
+    def __init__(self, connection: Connection, sender: str) -> None:
+        self.connection = connection
+        self.sender = sender
+
+    def send(self, mail: OutgoingMail) -> None:
+        message = Message(
+            subject=mail.subject, recipients=[mail.recipient], body=mail.body, sender=self.sender
+        )
+        # stable: a resend after a crash is recognisable as the same message
+        message.msgId = mail.message_id
+        self.connection.send(message)
+
+
 class _FileSender:
     def __init__(self, handle: TextIO) -> None:
         self.handle = handle
 
     def send(self, mail: OutgoingMail) -> None:
-        self.handle.write(f"Message-ID: {mail.message_id}\nTo: {mail.recipient}\nSubject: {mail.subject}\n\n"
-                          f"{mail.body}\n\n{'=' * 72}\n")
+        self.handle.write(
+            f"Message-ID: {mail.message_id}\nTo: {mail.recipient}\nSubject: {mail.subject}\n\n"
+            f"{mail.body}\n\n{'=' * 72}\n"
+        )

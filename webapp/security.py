@@ -1,9 +1,11 @@
-"""Browser-facing protections: CSRF on every page form, response headers, and a ``next`` that never leaves the site.
+"""Browser-facing protections: CSRF on every page form, response headers, and a ``next`` that never
+leaves the site.
 
 The Content-Security-Policy allows scripts, styles and images from this site
 only, and no inline script at all: everything the pages use is served from
 ``/static`` (no CDN: many of our users sit behind networks that block them).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -19,13 +21,16 @@ csrf = CSRFProtect()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                           "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 # evidence files are shown as they are: nothing in them may run
 EVIDENCE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 API_BLUEPRINTS = frozenset({"api", "reports_api", "openapi"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# a form with evidence files: up to MAX_FILES files of MAX_FILE_BYTES, plus the note and the form's other fields
+# a form with evidence files: up to MAX_FILES files of MAX_FILE_BYTES, plus the note and the form's
+# other fields
 UPLOAD_REQUEST_BYTES = MAX_FILES * MAX_FILE_BYTES + 256 * 1024
 
 
@@ -37,7 +42,8 @@ def init_security(app: Flask) -> None:
 
 
 def accepts_uploads(view: F) -> F:
-    """Mark a view whose form carries evidence files: its requests may be larger than the default limit."""
+    """Mark a view whose form carries evidence files: its requests may be larger than the default
+    limit."""
     view.accepts_uploads = True  # type: ignore[attr-defined]
     return view
 
@@ -61,8 +67,13 @@ def safe_next(target: str | None, default: str | None = None) -> str:
 
 
 def _check_form_posts() -> None:
-    # the pages are blueprints; the JSON API takes only application/json from a session (auth.api_actor)
-    if request.method not in UNSAFE_METHODS or request.blueprint is None or request.blueprint in API_BLUEPRINTS:
+    # the pages are blueprints; the JSON API takes only application/json from a session
+    # (auth.api_actor)
+    if (
+        request.method not in UNSAFE_METHODS
+        or request.blueprint is None
+        or request.blueprint in API_BLUEPRINTS
+    ):
         return
     view = current_app.view_functions.get(request.endpoint)
     if getattr(view, "accepts_uploads", False):

@@ -1,4 +1,6 @@
-"""Where the parts meet: database, clock and calendar, configured from the settings (webapp/config.py)."""
+"""Where the parts meet: database, clock and calendar, configured from the settings
+(webapp/config.py)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -22,7 +24,8 @@ from workflow.db import (
 )
 from workflow.errors import PingAnError
 
-if TYPE_CHECKING:  # Flask only where the web app is set up: the `pingan` command imports this module too
+# Flask only where the web app is set up: the `pingan` command imports this module too
+if TYPE_CHECKING:
     from flask import Flask
 
 
@@ -42,10 +45,11 @@ class Wiring:
         return self.engine.url.render_as_string(hide_password=True)
 
     def session(self, readonly: bool = False) -> Session:
-        """A new session for one transaction; ``readonly`` begins it now, so that it does not queue behind writers.
+        """A new session for one transaction; ``readonly`` begins it now, so that it does not queue
+        behind writers.
 
-        ``transaction(session=…)`` ends it; the API opens it first to look its token up in, so that a request
-        checks out one connection and runs one transaction (``webapp/api/routes.py``).
+        ``transaction(session=…)`` ends it; the API opens it first to look its token up in, so that
+        a request checks out one connection and runs one transaction (``webapp/api/routes.py``).
         """
         session = self.sessions()
         if readonly:
@@ -57,12 +61,16 @@ class Wiring:
         return session
 
     @contextmanager
-    def transaction(self, readonly: bool = False, session: Session | None = None) -> Iterator[Session]:
-        """One session in one transaction; rolled back on any error. ``readonly`` does not queue behind writers.
+    def transaction(
+        self, readonly: bool = False, session: Session | None = None
+    ) -> Iterator[Session]:
+        """One session in one transaction; rolled back on any error. ``readonly`` does not queue
+        behind writers.
 
-        ``session``: one from :meth:`session` to carry on with (its transaction may have begun) and end here.
+        ``session``: one from :meth:`session` to carry on with (its transaction may have begun) and
+        end here.
         """
-        with (session or self.session(readonly)) as session:
+        with session or self.session(readonly) as session:
             try:
                 yield session
                 session.commit()
@@ -84,8 +92,10 @@ def wiring_for(settings: Settings, require_schema: bool = True) -> Wiring:
     if require_schema:
         revision = current_revision(engine)
         if revision is None:
-            raise SchemaMissing(f"the database {engine.url.render_as_string(hide_password=True)} has no schema: "
-                                f"run `pingan init`")
+            raise SchemaMissing(
+                f"the database {engine.url.render_as_string(hide_password=True)} has no schema: "
+                f"run `pingan init`"
+            )
     return Wiring(engine=engine, sessions=session_factory(engine), clock=settings.clock())
 
 
@@ -105,8 +115,8 @@ def _engine(url: str, statement_timeout_ms: int) -> Engine:
 
 
 def _statement_timeout(settings: Settings, url: str) -> int:
-    # read (and a bad value refused) on PostgreSQL only: SQLite has no statement timeout, so a laptop is
-    # never stopped by a setting that does nothing there
+    # read (and a bad value refused) on PostgreSQL only: SQLite has no statement timeout, so a
+    # laptop is never stopped by a setting that does nothing there
     if url.startswith("sqlite") or make_url(url).get_backend_name() != "postgresql":
         return DEFAULT_STATEMENT_TIMEOUT_MS
     return settings.statement_timeout_ms

@@ -7,7 +7,8 @@ The foundation, at this level:
 
 - ``errors``      errors a user can cause: one taxonomy, shown as a CLI line or the JSON error shape
 - ``clock``       the one clock every time-dependent function takes ``now`` from
-- ``calendar``    China's working-day calendar: holidays, 调休, operator overrides, estimate beyond the data
+- ``calendar``    China's working-day calendar: holidays, 调休, operator overrides, estimate beyond
+the data
 - ``durations``   ``30d`` / ``5wd`` as written in definitions
 - ``limits``      text lengths, date ranges and other bounds, defined once for forms, API and engine
 - ``machines``    the state machines (transitions), built once and applied to rows

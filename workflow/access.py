@@ -60,7 +60,8 @@ def campaign_for(
     lock: bool = False,
     doing: str = "do this",
 ) -> Campaign:
-    """The campaign, if ``by`` has the access ``need`` names; else not found (or forbidden, see the module).
+    """The campaign, if ``by`` has the access ``need`` names; else not found (or forbidden, see the
+    module).
 
     ``lock`` reads it FOR UPDATE (fresh from the database): a move that checks the
     campaign's state queues behind another one on PostgreSQL instead of both
@@ -84,14 +85,18 @@ def campaign_for(
     return campaign
 
 
-def require_coordinator(session: Session, campaign: Campaign, by: Actor, *, doing: str = "do this") -> None:
-    """Refuse (forbidden) unless ``by`` coordinates ``campaign``: for moves on an item already shown to them."""
+def require_coordinator(
+    session: Session, campaign: Campaign, by: Actor, *, doing: str = "do this"
+) -> None:
+    """Refuse (forbidden) unless ``by`` coordinates ``campaign``: for moves on an item already shown
+    to them."""
     if not is_coordinator(session, stored_definition(campaign.definition), campaign.id, by):
         raise Forbidden(f"only a coordinator of this campaign may {doing}")
 
 
 def load_campaign(session: Session, campaign_id: int, *, lock: bool = False) -> Campaign:
-    """The campaign whatever the person: for the operator's commands and for callers that check access next."""
+    """The campaign whatever the person: for the operator's commands and for callers that check
+    access next."""
     if lock:
         campaign = session.scalar(
             select(Campaign)
@@ -134,8 +139,11 @@ def takes_part(session: Session, campaign_id: int, actor: Actor) -> bool:
     return actor.is_operator or bool(_roles(session, campaign_id, actor))
 
 
-def in_leading_group(session: Session, campaign_id: int, campaign_unit_id: int, actor: Actor) -> bool:
-    """Whether the actor holds a role bound to the campaign's own unit (they see its whole register)."""
+def in_leading_group(
+    session: Session, campaign_id: int, campaign_unit_id: int, actor: Actor
+) -> bool:
+    """Whether the actor holds a role bound to the campaign's own unit (they see its whole
+    register)."""
     if actor.is_operator:
         return True
     if actor.person_id is None:
@@ -148,9 +156,13 @@ def in_leading_group(session: Session, campaign_id: int, campaign_unit_id: int, 
     return session.scalar(bound.limit(1)) is not None
 
 
-def is_coordinator(session: Session, definition: Definition, campaign_id: int, actor: Actor) -> bool:
+def is_coordinator(
+    session: Session, definition: Definition, campaign_id: int, actor: Actor
+) -> bool:
     """Whether the actor holds one of the definition's coordinator roles in this campaign."""
-    return actor.is_operator or bool(_roles(session, campaign_id, actor) & set(definition.coordinators))
+    return actor.is_operator or bool(
+        _roles(session, campaign_id, actor) & set(definition.coordinators)
+    )
 
 
 def is_scorer(session: Session, definition: Definition, campaign_id: int, actor: Actor) -> bool:

@@ -1,4 +1,5 @@
 """The audit trail: every state change, with who did it, written in the change's own transaction."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -61,7 +62,9 @@ def record(
     return audit_event
 
 
-def trail(session: Session, campaign_id: int, entity: str | None = None, entity_id: int | None = None) -> list[AuditEvent]:
+def trail(
+    session: Session, campaign_id: int, entity: str | None = None, entity_id: int | None = None
+) -> list[AuditEvent]:
     """The audit events of a campaign (optionally of one entity), oldest first."""
     query = select(AuditEvent).where(AuditEvent.campaign_id == campaign_id)
     if entity is not None:

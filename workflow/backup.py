@@ -1,4 +1,5 @@
-"""Backups of the whole database and restoring one: SQLite's online backup API, PostgreSQL's pg_dump/pg_restore.
+"""Backups of the whole database and restoring one: SQLite's online backup API, PostgreSQL's
+pg_dump/pg_restore.
 
 SQLite: ``sqlite3.Connection.backup`` copies every page in one step, inside one
 read transaction, so the copy is a consistent snapshot even while the web app
@@ -18,6 +19,7 @@ A backup is written under a temporary name and renamed when complete, so a
 failed one never leaves a half file under the name asked for. A restore
 replaces everything: it refuses a database that holds data unless forced.
 """
+
 from __future__ import annotations
 
 import os
@@ -56,8 +58,11 @@ class BackupResult:
     kind: str  # "sqlite" or "pg_dump"
 
 
-def backup_database(url: str, target: Path, *, environ: Mapping[str, str] | None = None) -> BackupResult:
-    """Write a consistent copy of the whole database at ``url`` to the file ``target`` (replaced if present).
+def backup_database(
+    url: str, target: Path, *, environ: Mapping[str, str] | None = None
+) -> BackupResult:
+    """Write a consistent copy of the whole database at ``url`` to the file ``target`` (replaced if
+    present).
 
     ``environ``: the environment pg_dump runs in (default: none but the password).
     """
@@ -72,12 +77,18 @@ def backup_database(url: str, target: Path, *, environ: Mapping[str, str] | None
         if parsed.get_backend_name() == "sqlite":
             kind = "sqlite"
             if _same_file(target, _sqlite_path(parsed)):
-                raise BackupError(f"{target} is the database itself: name another file for the backup")
+                raise BackupError(
+                    f"{target} is the database itself: name another file for the backup"
+                )
             _sqlite_backup(_sqlite_path(parsed), partial)
         elif parsed.get_backend_name() == "postgresql":
             kind = "pg_dump"
-            _run("pg_dump", ["--format=custom", f"--file={partial}", f"--dbname={_conninfo(parsed)}"], parsed,
-                 environ)
+            _run(
+                "pg_dump",
+                ["--format=custom", f"--file={partial}", f"--dbname={_conninfo(parsed)}"],
+                parsed,
+                environ,
+            )
         else:
             raise BackupError(f"cannot back up a {parsed.get_backend_name()} database")
         os.replace(partial, target)
@@ -88,32 +99,42 @@ def backup_database(url: str, target: Path, *, environ: Mapping[str, str] | None
     return BackupResult(target, target.stat().st_size, kind)
 
 
-def restore_database(engine: Engine, source: Path, *, force: bool = False,
-                     environ: Mapping[str, str] | None = None) -> str:
-    """Replace the database of ``engine`` by the backup in ``source``; return the kind of backup restored.
+def restore_database(
+    engine: Engine, source: Path, *, force: bool = False, environ: Mapping[str, str] | None = None
+) -> str:
+    """Replace the database of ``engine`` by the backup in ``source``; return the kind of backup
+    restored.
 
-    A database holding data is refused unless ``force``. ``environ``: the environment pg_restore runs in.
+    A database holding data is refused unless ``force``. ``environ``: the environment pg_restore
+    runs in.
     """
     parsed = engine.url
     source = Path(source)
     kind = backup_kind(source)
     backend = parsed.get_backend_name()
     if kind is None:
-        raise BackupError(f"{source} is not a pingan backup (neither a SQLite database nor a pg_dump archive)")
+        raise BackupError(
+            f"{source} is not a pingan backup (neither a SQLite database nor a pg_dump archive)"
+        )
     if (kind, backend) not in (("sqlite", "sqlite"), ("pg_dump", "postgresql")):
         made_by = "SQLite" if kind == "sqlite" else "PostgreSQL (pg_dump)"
-        raise BackupError(f"{source} is a {made_by} backup; the database is {backend}: restore it into the "
-                          f"kind of database it came from")
+        raise BackupError(
+            f"{source} is a {made_by} backup; the database is {backend}: restore it into the "
+            f"kind of database it came from"
+        )
     if not force:
         holding = tables_holding_data(engine)
         if holding:
-            raise BackupError(f"the database already holds data ({', '.join(holding[:3])}"
-                              f"{' …' if len(holding) > 3 else ''}): restoring replaces all of it; "
-                              f"add --force to do so")
+            raise BackupError(
+                f"the database already holds data ({', '.join(holding[:3])}"
+                f"{' …' if len(holding) > 3 else ''}): restoring replaces all of it; "
+                f"add --force to do so"
+            )
     if kind == "sqlite":
         if _same_file(source, _sqlite_path(parsed)):
             raise BackupError(f"{source} is the database itself, not a backup of it")
-        engine.dispose()  # our own pooled connections must not hold the database while it is replaced
+        # our own pooled connections must not hold the database while it is replaced
+        engine.dispose()
         _sqlite_restore(source, _sqlite_path(parsed))
     else:
         _pg_restore(engine, source, environ)
@@ -121,7 +142,8 @@ def restore_database(engine: Engine, source: Path, *, force: bool = False,
 
 
 def backup_kind(path: Path) -> str | None:
-    """``sqlite``, ``pg_dump`` or None, from the file's first bytes; BackupError if it cannot be read."""
+    """``sqlite``, ``pg_dump`` or None, from the file's first bytes; BackupError if it cannot be
+    read."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(len(SQLITE_MAGIC))
@@ -139,12 +161,18 @@ def backup_kind(path: Path) -> str | None:
 def tables_holding_data(engine: Engine) -> list[str]:
     """The tables of the database that hold at least one row (schema bookkeeping aside)."""
     with engine.connect() as connection:
-        names = [name for name in inspect(connection).get_table_names() if name not in BOOKKEEPING_TABLES]
-        return [name for name in sorted(names)
-                if connection.execute(select(1).select_from(table(name)).limit(1)).first() is not None]
+        names = [
+            name for name in inspect(connection).get_table_names() if name not in BOOKKEEPING_TABLES
+        ]
+        return [
+            name
+            for name in sorted(names)
+            if connection.execute(select(1).select_from(table(name)).limit(1)).first() is not None
+        ]
 
 
-# --- SQLite ---------------------------------------------------------------------------------------------------------
+# --- SQLite -------------------------------------------------------------------------------------
+
 
 def _sqlite_path(url: URL) -> Path:
     if not url.database or url.database == ":memory:":
@@ -162,8 +190,9 @@ def _sqlite_backup(database: Path, target: Path) -> None:
     source = sqlite3.connect(database, timeout=SQLITE_BUSY_SECONDS)
     copy = sqlite3.connect(target)
     try:
-        # pages=-1 (the default): every page in one step, under one read transaction, hence a consistent
-        # snapshot; a copy made in several steps would restart whenever the app wrote meanwhile
+        # pages=-1 (the default): every page in one step, under one read transaction, hence a
+        # consistent snapshot; a copy made in several steps would restart whenever the app wrote
+        # meanwhile
         source.backup(copy)
         copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
         _check_sqlite(copy, target)
@@ -181,15 +210,24 @@ def _sqlite_restore(backup: Path, database: Path) -> None:
         raise BackupError(f"cannot open {backup}: {error}") from None
     try:
         _check_sqlite(source, backup)
-        if source.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'").fetchone() \
-                is None:
-            raise BackupError(f"{backup} is a SQLite database but not a pingan backup (it has no schema revision)")
+        if (
+            source.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+            ).fetchone()
+            is None
+        ):
+            raise BackupError(
+                f"{backup} is a SQLite database but not a pingan backup (it has no schema revision)"
+            )
         if not database.parent.is_dir():
-            raise BackupError(f"cannot restore into {database}: the folder {database.parent} does not exist")
+            raise BackupError(
+                f"cannot restore into {database}: the folder {database.parent} does not exist"
+            )
         target = sqlite3.connect(database, timeout=SQLITE_BUSY_SECONDS)
         try:
-            # the backup API writes every page of the live database in one write transaction: processes that
-            # have it open see the restored content at their next transaction, never a half-copied file
+            # the backup API writes every page of the live database in one write transaction:
+            # processes that have it open see the restored content at their next transaction, never
+            # a half-copied file
             source.backup(target)
             target.execute("PRAGMA journal_mode = WAL")  # the app's mode (workflow/db.py)
         finally:
@@ -206,39 +244,65 @@ def _check_sqlite(connection: sqlite3.Connection, path: Path) -> None:
         raise BackupError(f"{path} is damaged: {verdict}")
 
 
-# --- PostgreSQL -----------------------------------------------------------------------------------------------------
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
 
 def _pg_restore(engine: Engine, source: Path, environ: Mapping[str, str] | None) -> None:
     url = engine.url
-    listing = _run("pg_restore", ["--list", str(source)], url, environ)  # also proves the archive readable before any change
+    # also proves the archive readable before any change
+    listing = _run("pg_restore", ["--list", str(source)], url, environ)
     tables = set(re.findall(r"^\d+; \d+ \d+ TABLE \S+ (\S+) ", listing, re.MULTILINE))
     if "alembic_version" not in tables:
-        raise BackupError(f"{source} is a pg_dump archive but not a pingan backup (it has no schema revision)")
-    # --clean drops only what the archive holds: a table of a newer schema (`pingan init` run on the target
-    # first) would stay behind and make the next `pingan init` fail. Reaching here, such tables are empty or
-    # the operator forced the restore: either way they go.
+        raise BackupError(
+            f"{source} is a pg_dump archive but not a pingan backup (it has no schema revision)"
+        )
+    # --clean drops only what the archive holds: a table of a newer schema (`pingan init` run on the
+    # target first) would stay behind and make the next `pingan init` fail. Reaching here, such
+    # tables are empty or the operator forced the restore: either way they go.
     with engine.begin() as connection:
         for name in inspect(connection).get_table_names():
             if name not in tables:
                 connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}" CASCADE')
     engine.dispose()  # our own pooled connections must not hold the database while it is replaced
-    _run("pg_restore", ["--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
-                        "--exit-on-error", f"--dbname={_conninfo(url)}", str(source)], url, environ)
+    _run(
+        "pg_restore",
+        [
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            "--exit-on-error",
+            f"--dbname={_conninfo(url)}",
+            str(source),
+        ],
+        url,
+        environ,
+    )
 
 
 def _conninfo(url: URL) -> str:
     """The URL in libpq's keyword form (without the password, which goes through PGPASSWORD)."""
     from psycopg.conninfo import make_conninfo
 
-    params: dict[str, Any] = {"host": url.host, "port": url.port, "dbname": url.database, "user": url.username}
-    for key, value in url.query.items():  # sslmode, options, application_name …: libpq's own keywords
+    params: dict[str, Any] = {
+        "host": url.host,
+        "port": url.port,
+        "dbname": url.database,
+        "user": url.username,
+    }
+    # sslmode, options, application_name …: libpq's own keywords
+    for (
+        key,
+        value,
+    ) in url.query.items():
         params[key] = value[-1] if isinstance(value, tuple) else value
     return make_conninfo("", **{key: value for key, value in params.items() if value is not None})
 
 
 def _run(program: str, arguments: list[str], url: URL, environ: Mapping[str, str] | None) -> str:
-    """Run a PostgreSQL client program against ``url`` in ``environ``; its standard output, or BackupError with one
-    line."""
+    """Run a PostgreSQL client program against ``url`` in ``environ``; its standard output, or
+    BackupError with one line."""
     executable = _postgres_program(program)
     child = dict(environ or {})
     if url.password is not None:
@@ -249,7 +313,9 @@ def _run(program: str, arguments: list[str], url: URL, environ: Mapping[str, str
         raise BackupError(f"cannot run {program}: {error.strerror or error}") from None
     if result.returncode != 0:
         lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
-        reason = next((line for line in lines if "error" in line.lower()), lines[0] if lines else "")
+        reason = next(
+            (line for line in lines if "error" in line.lower()), lines[0] if lines else ""
+        )
         raise BackupError(f"{program} failed (exit {result.returncode}): {reason or 'no message'}")
     return result.stdout
 
@@ -259,8 +325,12 @@ def _postgres_program(program: str) -> str:
     found = shutil.which(program)
     if found:
         return found
-    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{program}"),
-                        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob(f"*/bin/{program}"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
     if not candidates:
-        raise BackupError(f"{program} is not installed (PostgreSQL client tools, e.g. Debian's postgresql-client)")
+        raise BackupError(
+            f"{program} is not installed (PostgreSQL client tools, e.g. Debian's postgresql-client)"
+        )
     return str(candidates[-1])

@@ -1,4 +1,5 @@
-"""China's working-day calendar: official holidays and 调休, operator overrides, and an estimate beyond the data.
+"""China's working-day calendar: official holidays and 调休, operator overrides, and an estimate
+beyond the data.
 
 Answers come from three sources, in this order:
 
@@ -11,6 +12,7 @@ Answers come from three sources, in this order:
    :meth:`WorkingCalendar.is_estimated` and logged once per year, so deadlines
    keep working (approximately) instead of raising when the data runs out.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,19 +36,6 @@ logger = logging.getLogger("pingan.calendar")
 COVERAGE_HORIZON_DAYS = 60
 
 _ONE_DAY = timedelta(days=1)
-
-
-def _as_date(day: date) -> date:
-    # datetime is a subclass of date; normalise so it hashes to the same memo
-    # and override key as the plain date.
-    return day.date() if isinstance(day, datetime) else day
-
-
-def _official_years() -> tuple[int, int]:
-    # Derived from the library's own tables (the same ones its range check
-    # uses), so upgrading chinesecalendar extends coverage with no code change.
-    years = [d.year for d in _cc_data.holidays] + [d.year for d in _cc_data.workdays]
-    return min(years), max(years)
 
 
 class WorkingCalendar:
@@ -102,11 +91,13 @@ class WorkingCalendar:
         return self._lookup(day)[0]
 
     def is_estimated(self, day: date) -> bool:
-        """True when the answer for ``day`` is the Mon–Fri estimate (no override, no official data)."""
+        """True when the answer for ``day`` is the Mon–Fri estimate (no override, no official
+        data)."""
         return self._lookup(day)[1]
 
     def add_working_days(self, start: date, n: int) -> date:
-        """The ``n``-th working day strictly after ``start`` (before it if ``n`` < 0); ``start`` if ``n`` == 0."""
+        """The ``n``-th working day strictly after ``start`` (before it if ``n`` < 0); ``start`` if
+        ``n`` == 0."""
         key = (_as_date(start), n)
         if key not in self._added:
             self._added[key] = self._walk(key[0], n)
@@ -126,7 +117,8 @@ class WorkingCalendar:
         return day
 
     def working_days_between(self, start: date, end: date) -> int:
-        """The number of working days d with start < d <= end; negative of the reverse count if end < start."""
+        """The number of working days d with start < d <= end; negative of the reverse count if end
+        < start."""
         start, end = _as_date(start), _as_date(end)
         if end < start:
             return -self.working_days_between(end, start)
@@ -145,11 +137,13 @@ class WorkingCalendar:
         return count
 
     def data_ends(self) -> date:
-        """The last date covered by chinese_calendar's official data (31 December of its last year)."""
+        """The last date covered by chinese_calendar's official data (31 December of its last
+        year)."""
         return date(self._last_year, 12, 31)
 
     def coverage_warning(self, today: date) -> str | None:
-        """A one-line warning when the official data ends less than 60 days after ``today``, else None."""
+        """A one-line warning when the official data ends less than 60 days after ``today``, else
+        None."""
         ends = self.data_ends()
         days_left = (ends - _as_date(today)).days
         if days_left >= COVERAGE_HORIZON_DAYS:
@@ -168,18 +162,20 @@ class WorkingCalendar:
 def load_calendar(session: Session, *, shared: bool = False) -> WorkingCalendar:
     """The working calendar with the operator's overrides from the database applied.
 
-    ``shared`` (web requests): the calendar this process built from the same database's overrides, with all it
-    has memoised (a fresh one would walk China's official calendar again for every overdue item of every
-    inbox), re-read at most every ``SHARED_FRESH_SECONDS``. Overrides are a new year's holiday schedule,
-    entered once a year by an operator in any process: a page may show them half a minute late, and the
-    inbox saves a round trip to the database on every request. The sweep never shares: it reads them afresh.
+    ``shared`` (web requests): the calendar this process built from the same database's overrides,
+    with all it has memoised (a fresh one would walk China's official calendar again for every
+    overdue item of every inbox), re-read at most every ``SHARED_FRESH_SECONDS``. Overrides are a
+    new year's holiday schedule, entered once a year by an operator in any process: a page may show
+    them half a minute late, and the inbox saves a round trip to the database on every request. The
+    sweep never shares: it reads them afresh.
     """
     if shared:
         database = session.get_bind().url.render_as_string(hide_password=True)
         checked = _CHECKED.get(database)
         if checked is not None and time.monotonic() - checked[0] < SHARED_FRESH_SECONDS:
             return checked[1]
-    session.flush()  # a Core statement skips the ORM's autoflush: overrides the caller has pending count too
+    # a Core statement skips the ORM's autoflush: overrides the caller has pending count too
+    session.flush()
     overrides = tuple(session.connection().execute(_OVERRIDES))
     if not shared:
         return WorkingCalendar(dict(overrides))  # type: ignore[arg-type]
@@ -190,11 +186,29 @@ def load_calendar(session: Session, *, shared: bool = False) -> WorkingCalendar:
         calendar = _SHARED[overrides] = WorkingCalendar(dict(overrides))  # type: ignore[arg-type]
     if len(_CHECKED) >= _SHARED_LIMIT:  # a test run's many databases
         _CHECKED.clear()
-    _CHECKED[database] = (time.monotonic(), calendar)  # one assignment: threads see the old pair or the new
+    # one assignment: threads see the old pair or the new
+    _CHECKED[database] = (
+        time.monotonic(),
+        calendar,
+    )
     return calendar
 
 
-# built once: a Core statement on the session's connection, compiled once and cached (no ORM objects)
+def _as_date(day: date) -> date:
+    # datetime is a subclass of date; normalise so it hashes to the same memo
+    # and override key as the plain date.
+    return day.date() if isinstance(day, datetime) else day
+
+
+def _official_years() -> tuple[int, int]:
+    # Derived from the library's own tables (the same ones its range check
+    # uses), so upgrading chinesecalendar extends coverage with no code change.
+    years = [d.year for d in _cc_data.holidays] + [d.year for d in _cc_data.workdays]
+    return min(years), max(years)
+
+
+# built once: a Core statement on the session's connection, compiled once and cached (no ORM
+# objects)
 _DAYS = CalendarDay.__table__
 _OVERRIDES: Select[Any] = select(_DAYS.c.day, _DAYS.c.workday).order_by(_DAYS.c.day)
 SHARED_FRESH_SECONDS = 30.0

@@ -6,6 +6,7 @@ run a campaign year in minutes. Times are aware and in UTC; a naive ISO value is
 read in the time zone given (``PINGAN_TIMEZONE``, default Asia/Shanghai), since
 that is how people here write a time. Nothing here reads the environment.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -59,8 +60,8 @@ def parse_instant(text: str, default_timezone: str | None = None) -> datetime:
 
 
 def clock_from_setting(pinned: str, timezone: str | None = None) -> Clock:
-    """A clock fixed at ``pinned`` (an ISO date-time, a naive one in ``timezone``), or the system clock when it is
-    empty; ClockError when it cannot be read."""
+    """A clock fixed at ``pinned`` (an ISO date-time, a naive one in ``timezone``), or the system
+    clock when it is empty; ClockError when it cannot be read."""
     if pinned.strip():
         return FixedClock(parse_instant(pinned, timezone))
     return SystemClock()
@@ -80,4 +81,6 @@ def local_date(instant: datetime, tz: str) -> date:
 
 def end_of_day(day: date, tz: str) -> datetime:
     """The first instant after ``day`` in ``tz``, in UTC: a deadline date means the whole day."""
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(tz)).astimezone(
+        timezone.utc
+    )

@@ -18,6 +18,7 @@ on a large table may take minutes and must not be cut off half-way. SQLite has
 no statement timeout; there only the busy timeout bounds the wait for the write
 lock (10 s), and a slow query runs to its end.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -30,15 +31,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-# a web request waits no longer than this for any one statement; the scheduler's compose service sets
-# more (docker-compose.yml): a sweep that always timed out would stop every escalation, where a web
-# request that times out fails for one person once
+# a web request waits no longer than this for any one statement; the scheduler's compose service
+# sets more (docker-compose.yml): a sweep that always timed out would stop every escalation, where a
+# web request that times out fails for one person once
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 
 
-def create_db_engine(url: str, *, statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS, **options: Any) -> Engine:
-    """An engine for ``url``, with the SQLite safety settings, or on PostgreSQL the statement timeout
-    (``statement_timeout_ms``; 0: none)."""
+def create_db_engine(
+    url: str, *, statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS, **options: Any
+) -> Engine:
+    """An engine for ``url``, with the SQLite safety settings, or on PostgreSQL the statement
+    timeout (``statement_timeout_ms``; 0: none)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, **options)
         _make_sqlite_safe(engine)
@@ -52,7 +55,8 @@ def create_db_engine(url: str, *, statement_timeout_ms: int = DEFAULT_STATEMENT_
 
 
 def dialect_insert(session: Session, table: Table | type[Any]) -> Any:
-    """An ``INSERT`` that knows ``ON CONFLICT`` for the session's back end: PostgreSQL's or SQLite's."""
+    """An ``INSERT`` that knows ``ON CONFLICT`` for the session's back end: PostgreSQL's or
+    SQLite's."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     return insert(table)
 
@@ -109,8 +113,10 @@ def migrate(engine: Engine, action: str, target: str) -> None:
                 if sqlite:
                     dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if dangling:  # raising rolls the whole migration back
-                        raise InvalidInput(f"{action} to {target} would leave rows referring to nothing: "
-                                           f"{dangling[:5]}")
+                        raise InvalidInput(
+                            f"{action} to {target} would leave rows referring to nothing: "
+                            f"{dangling[:5]}"
+                        )
         finally:
             if sqlite:
                 connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
@@ -157,7 +163,8 @@ def _make_sqlite_safe(engine: Engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
-            # 32 MiB of page cache per connection instead of 2: a sweep touches thousands of scattered rows
+            # 32 MiB of page cache per connection instead of 2: a sweep touches thousands of
+            # scattered rows
             cursor.execute("PRAGMA cache_size = -32768")
         cursor.close()
 

@@ -1,4 +1,5 @@
 """Durations as written in definitions: ``30d`` (calendar days) or ``5wd`` (working days)."""
+
 from __future__ import annotations
 
 import re

@@ -1,11 +1,13 @@
 """Errors a user can cause; the CLI turns them into one line, the API into the JSON error shape."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 
 class PingAnError(Exception):
-    """Base of the engine's own errors. ``code`` is the API's error code, ``status`` its HTTP status."""
+    """Base of the engine's own errors. ``code`` is the API's error code, ``status`` its HTTP
+    status."""
 
     code = "invalid"
     status = 422
@@ -53,7 +55,8 @@ class Blocker:
 
 
 class TransitionRefused(Conflict):
-    """A move the state machine or a guard does not allow; ``blockers`` says which items block it."""
+    """A move the state machine or a guard does not allow; ``blockers`` says which items block
+    it."""
 
     def __init__(self, message: str, blockers: list[Blocker] | None = None) -> None:
         super().__init__(message)
@@ -64,14 +67,16 @@ class TransitionRefused(Conflict):
 class StartProblem:
     role: str
     unit: str
-    text: str | None = None  # when not a role held by nobody, e.g. a key site without its responsible person
+    # when not a role held by nobody, e.g. a key site without its responsible person
+    text: str | None = None
 
     def __str__(self) -> str:
         return self.text or f"role '{self.role}' has nobody in unit {self.unit}"
 
 
 class StartRefused(InvalidInput):
-    """A campaign that cannot start (e.g. a required role resolves to nobody); nothing is written."""
+    """A campaign that cannot start (e.g. a required role resolves to nobody); nothing is
+    written."""
 
     def __init__(self, problems: list[StartProblem]) -> None:
         shown = "; ".join(str(p) for p in problems[:5])

@@ -14,6 +14,7 @@ transition (``dest: None``), so the machine alone says where it is allowed.
 Pages and templates ask :func:`can` (a Jinja global) instead of comparing
 state strings.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -38,29 +39,46 @@ TASK_TRANSITIONS = [
 TASK_SETTLED_STATES = ("done", "verified", "cancelled")
 
 
-def _machine(states: list[str], transitions: list[dict[str, Any]]) -> Machine:
+def build_machine(states: list[str], transitions: list[dict[str, Any]]) -> Machine:
+    """One machine with no models, to be triggered with the row as the model (see above)."""
     return Machine(
         model=None,
         states=states,
         transitions=transitions,
-        initial=states[0],  # the state a new row is created in (the machine holds no row to set it on)
+        # the state a new row is created in (the machine holds no row to set it on)
+        initial=states[0],
         auto_transitions=False,  # no to_<state> shortcuts that bypass the rules
         send_event=True,
     )
 
 
-TASK_MACHINE = _machine(list(TASK_STATES), TASK_TRANSITIONS)
+TASK_MACHINE = build_machine(list(TASK_STATES), TASK_TRANSITIONS)
 
 RECTIFICATION_STATES = ("open", "submitted", "closed")
 RECTIFICATION_TRANSITIONS = [
     {"trigger": "submit", "source": "open", "dest": "submitted"},  # the responsible person: fixed
     {"trigger": "verify", "source": "submitted", "dest": "closed"},  # a coordinator: 销号
-    {"trigger": "reject", "source": "submitted", "dest": "open"},  # not fixed: reason and new deadline
+    # not fixed: reason and new deadline
+    {
+        "trigger": "reject",
+        "source": "submitted",
+        "dest": "open",
+    },
     {"trigger": "reopen", "source": "closed", "dest": "open"},  # look-back (回头看)
-    {"trigger": "request_extension", "source": "open", "dest": None},  # the responsible person asks for more time
-    {"trigger": "reassign", "source": ["open", "submitted"], "dest": None},  # a closed one is reopened first
+    # the responsible person asks for more time
+    {
+        "trigger": "request_extension",
+        "source": "open",
+        "dest": None,
+    },
+    # a closed one is reopened first
+    {
+        "trigger": "reassign",
+        "source": ["open", "submitted"],
+        "dest": None,
+    },
 ]
-RECTIFICATION_MACHINE = _machine(list(RECTIFICATION_STATES), RECTIFICATION_TRANSITIONS)
+RECTIFICATION_MACHINE = build_machine(list(RECTIFICATION_STATES), RECTIFICATION_TRANSITIONS)
 
 # a request to move a rectification's deadline, decided once by a coordinator
 EXTENSION_STATES = ("requested", "approved", "refused")
@@ -68,14 +86,15 @@ EXTENSION_TRANSITIONS = [
     {"trigger": "approve", "source": "requested", "dest": "approved"},
     {"trigger": "refuse", "source": "requested", "dest": "refused"},
 ]
-EXTENSION_MACHINE = _machine(list(EXTENSION_STATES), EXTENSION_TRANSITIONS)
+EXTENSION_MACHINE = build_machine(list(EXTENSION_STATES), EXTENSION_TRANSITIONS)
 
 # a letter or visit (信访): processed once (办结), by its responsible person or a coordinator
 PETITION_STATES = ("open", "processed")
 PETITION_TRANSITIONS = [{"trigger": "process", "source": "open", "dest": "processed"}]
-PETITION_MACHINE = _machine(list(PETITION_STATES), PETITION_TRANSITIONS)
+PETITION_MACHINE = build_machine(list(PETITION_STATES), PETITION_TRANSITIONS)
 
-# the machines of the rows whose kind is the same for every campaign; a campaign's depends on its definition
+# the machines of the rows whose kind is the same for every campaign; a campaign's depends on its
+# definition
 MACHINES: dict[str, Machine] = {
     "task": TASK_MACHINE,
     "rectification": RECTIFICATION_MACHINE,
@@ -91,13 +110,16 @@ def campaign_machine(phase_ids: tuple[str, ...]) -> Machine:
     transitions = [{"trigger": "start", "source": DRAFT, "dest": phase_ids[0]}]
     for here, there in zip(phase_ids, [*phase_ids[1:], CLOSED]):
         transitions.append({"trigger": "advance", "source": here, "dest": there})
-    return _machine(states, transitions)
+    return build_machine(states, transitions)
 
 
-def fire(machine: Machine, event: str, row: Any, what: str, *, refused: str | None = None) -> tuple[str, str]:
+def fire(
+    machine: Machine, event: str, row: Any, what: str, *, refused: str | None = None
+) -> tuple[str, str]:
     """Apply ``event`` to ``row``; return (from, to) or raise :class:`TransitionRefused`.
 
-    The refusal says ``cannot EVENT WHAT: it is STATE`` unless the use case words it itself (``refused``).
+    The refusal says ``cannot EVENT WHAT: it is STATE`` unless the use case words it itself
+    (``refused``).
     """
     before = row.state
     try:
@@ -108,22 +130,25 @@ def fire(machine: Machine, event: str, row: Any, what: str, *, refused: str | No
 
 
 def can(machine: Machine | str, state: str, event: str) -> bool:
-    """Whether the machine (or the machine of a kind: ``"task"``, ``"petition"`` …) allows ``event`` from ``state``.
+    """Whether the machine (or the machine of a kind: ``"task"``, ``"petition"`` …) allows ``event``
+    from ``state``.
 
-    Guards are not evaluated, nor who asks: a page shows a move's form when this holds and the person's role
-    allows it, and the use case decides when it is sent.
+    Guards are not evaluated, nor who asks: a page shows a move's form when this holds and the
+    person's role allows it, and the use case decides when it is sent.
     """
     found = _machine_of(machine).events.get(event)
     return found is not None and state in found.transitions
 
 
 def allowed_events(machine: Machine | str, state: str) -> list[str]:
-    """Moves the machine (or the machine of a kind) allows from ``state`` (guards not evaluated: the caller does)."""
+    """Moves the machine (or the machine of a kind) allows from ``state`` (guards not evaluated: the
+    caller does)."""
     return sorted(_machine_of(machine).get_triggers(state))
 
 
 def states_allowing(machine: Machine | str, event: str) -> tuple[str, ...]:
-    """The states from which the machine allows ``event``: what a query selects to find the rows it may apply to."""
+    """The states from which the machine allows ``event``: what a query selects to find the rows it
+    may apply to."""
     return tuple(state for state in _machine_of(machine).states if can(machine, state, event))
 
 
@@ -133,4 +158,6 @@ def _machine_of(machine: Machine | str) -> Machine:
     try:
         return MACHINES[machine]
     except KeyError:
-        raise ValueError(f"no state machine for {machine!r}; one of {', '.join(MACHINES)}") from None
+        raise ValueError(
+            f"no state machine for {machine!r}; one of {', '.join(MACHINES)}"
+        ) from None

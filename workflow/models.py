@@ -4,6 +4,7 @@ States are plain strings; the state machines in ``machines.py`` decide which
 moves are allowed and are applied to these rows at trigger time. Times are
 stored as naive UTC and come back aware (``UTCDateTime``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -136,7 +137,9 @@ class PersonRole(Base):
 
     __tablename__ = "person_roles"
 
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
     role: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
@@ -168,7 +171,8 @@ class ListEntry(Base):
 
 
 class CalendarDay(Base):
-    """An operator's override of China's official calendar (a year published late, a local holiday)."""
+    """An operator's override of China's official calendar (a year published late, a local
+    holiday)."""
 
     __tablename__ = "calendar_days"
 
@@ -215,7 +219,8 @@ class CampaignPhase(Base):
 
 
 class RecurringCursor(Base):
-    """How far a recurring duty of a campaign has been generated: the start of its last occurrence."""
+    """How far a recurring duty of a campaign has been generated: the start of its last
+    occurrence."""
 
     __tablename__ = "recurring_cursors"
     __table_args__ = (UniqueConstraint("campaign_id", "duty_key"),)
@@ -233,7 +238,9 @@ class CampaignUnit(Base):
 
     __tablename__ = "campaign_units"
 
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
 
 
@@ -260,7 +267,8 @@ class Task(Base):
         UniqueConstraint("campaign_id", "occurrence_key"),
         Index("ix_tasks_inbox", "assignee_id", "state", "due_at"),
         Index("ix_tasks_phase", "campaign_id", "phase_key", "state"),
-        Index("ix_tasks_open_due", "state", "due_on"),  # the daily digest: open work due soon, every campaign
+        # the daily digest: open work due soon, every campaign
+        Index("ix_tasks_open_due", "state", "due_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -271,7 +279,8 @@ class Task(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("list_entries.id"))
-    # the period of a recurring duty's occurrence (2026-Q3, 2026-W23, 2026-06 …); None for one-off tasks
+    # the period of a recurring duty's occurrence (2026-Q3, 2026-W23, 2026-06 …); None for one-off
+    # tasks
     period: Mapped[str | None] = mapped_column(String(32))
     assignee_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     title: Mapped[str] = mapped_column(String(300))
@@ -346,7 +355,8 @@ class Rectification(Base):
     state: Mapped[str] = mapped_column(String(16), default="open")
     original_deadline: Mapped[date] = mapped_column(Date)
     deadline: Mapped[date] = mapped_column(Date)
-    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)  # end of ``deadline`` in the campaign's zone
+    # end of ``deadline`` in the campaign's zone
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # bumped whenever the deadline moves (rejection, extension, look-back): escalation starts over
     deadline_round: Mapped[int] = mapped_column(Integer, default=0)
     extensions: Mapped[int] = mapped_column(Integer, default=0)
@@ -369,7 +379,9 @@ class DeadlineExtension(Base):
     __tablename__ = "deadline_extensions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    rectification_id: Mapped[int] = mapped_column(ForeignKey("rectifications.id", ondelete="CASCADE"), index=True)
+    rectification_id: Mapped[int] = mapped_column(
+        ForeignKey("rectifications.id", ondelete="CASCADE"), index=True
+    )
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(Text)
@@ -382,7 +394,8 @@ class DeadlineExtension(Base):
 
 
 class Escalation(Base):
-    """A level (0 = the reminder) reached by an overdue item: once per item, deadline round and level."""
+    """A level (0 = the reminder) reached by an overdue item: once per item, deadline round and
+    level."""
 
     __tablename__ = "escalations"
     __table_args__ = (
@@ -404,7 +417,8 @@ class Escalation(Base):
 
 
 class EscalationQueueEntry(Base):
-    """When an item's next reminder or escalation level comes due: the sweep's work list, in order of time.
+    """When an item's next reminder or escalation level comes due: the sweep's work list, in order
+    of time.
 
     Kept apart from the items so that a sweep rewrites a few pages of this
     narrow table, clustered by time, instead of ten thousand scattered item rows
@@ -417,7 +431,8 @@ class EscalationQueueEntry(Base):
     __table_args__ = {"sqlite_with_rowid": False}
 
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
-    item_kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # rectification | task | petition
+    # rectification | task | petition
+    item_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     item_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     deadline_round: Mapped[int] = mapped_column(Integer, primary_key=True)
 
@@ -446,7 +461,8 @@ class OutboxMail(Base):
 
 
 class DigestDay(Base):
-    """A day whose daily digests were written: claimed once, by whichever sweep comes first after the hour."""
+    """A day whose daily digests were written: claimed once, by whichever sweep comes first after
+    the hour."""
 
     __tablename__ = "digest_days"
 
@@ -467,7 +483,8 @@ class ApiToken(Base):
 
 
 class LoginFailure(Base):
-    """Failed sign-ins counted per account and per address, in the database so every web worker sees them."""
+    """Failed sign-ins counted per account and per address, in the database so every web worker sees
+    them."""
 
     __tablename__ = "login_failures"
 
@@ -478,7 +495,8 @@ class LoginFailure(Base):
 
 
 class EvidenceFile(Base):
-    """A file handed in as evidence for a task or a rectification; the bytes live in the instance folder."""
+    """A file handed in as evidence for a task or a rectification; the bytes live in the instance
+    folder."""
 
     __tablename__ = "evidence_files"
     __table_args__ = (Index("ix_evidence_files_item", "item_kind", "item_id"),)
@@ -487,7 +505,8 @@ class EvidenceFile(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     item_kind: Mapped[str] = mapped_column(String(16))  # task | rectification
     item_id: Mapped[int] = mapped_column(Integer)
-    file_name: Mapped[str] = mapped_column(String(255))  # as uploaded, cleaned; shown, never used as a path
+    # as uploaded, cleaned; shown, never used as a path
+    file_name: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)  # random; the name on disk
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
@@ -496,14 +515,16 @@ class EvidenceFile(Base):
 
 
 class Incident(Base):
-    """An incident of a kind the definition counts (案件, 事故, 事件), recorded against a unit: targets count these."""
+    """An incident of a kind the definition counts (案件, 事故, 事件), recorded against a unit:
+    targets count these."""
 
     __tablename__ = "incidents"
     __table_args__ = (Index("ix_incidents_campaign", "campaign_id", "kind", "occurred_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(64))  # an incident kind id of the campaign's definition
+    # an incident kind id of the campaign's definition
+    kind: Mapped[str] = mapped_column(String(64))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     # the day it happened, which may be before the campaign (last year's count, for a reduce target)
     occurred_on: Mapped[date] = mapped_column(Date)
@@ -515,12 +536,14 @@ class Incident(Base):
 
 
 class Petition(Base):
-    """A letter or visit (信访) to be processed by a deadline; reminded and escalated like a rectification."""
+    """A letter or visit (信访) to be processed by a deadline; reminded and escalated like a
+    rectification."""
 
     __tablename__ = "petitions"
     __table_args__ = (
         Index("ix_petitions_campaign", "campaign_id", "state"),
-        Index("ix_petitions_responsible", "responsible_id", "state"),  # the inbox's open letters and visits
+        # the inbox's open letters and visits
+        Index("ix_petitions_responsible", "responsible_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -534,7 +557,8 @@ class Petition(Base):
     # open | processed
     state: Mapped[str] = mapped_column(String(16), default="open")
     deadline: Mapped[date] = mapped_column(Date)
-    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)  # end of ``deadline`` in the campaign's zone
+    # end of ``deadline`` in the campaign's zone
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -561,7 +585,8 @@ class Score(Base):
 
 
 class AssessmentFinding(Base):
-    """The inspecting group's finding that a veto item (一票否决) or a criticism rule applies to a unit, with why."""
+    """The inspecting group's finding that a veto item (一票否决) or a criticism rule applies to a
+    unit, with why."""
 
     __tablename__ = "assessment_findings"
     __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "rule_kind", "rule_key"),)

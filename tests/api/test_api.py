@@ -1,4 +1,5 @@
 """The JSON API under /api/v1 through Flask's test client, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import re
@@ -28,7 +29,8 @@ def rectification_row(sessions, rectification_id):
         return row.state, row.deadline
 
 
-# --- who is asking ------------------------------------------------------------------------------------------------
+# --- who is asking ------------------------------------------------------------------------------
+
 
 def test_a_request_without_a_token_is_refused_with_401_in_the_json_error_shape(app, campaign):
     answer = app.test_client().get("/api/v1/me")
@@ -36,7 +38,9 @@ def test_a_request_without_a_token_is_refused_with_401_in_the_json_error_shape(a
     assert answer.headers["WWW-Authenticate"].lower().startswith("bearer")
 
 
-@pytest.mark.parametrize("header", ["Bearer", "Bearer not-a-token", "Basic ZWFzdDpjaGFuZ2UtbWU=", "Token abc"])
+@pytest.mark.parametrize(
+    "header", ["Bearer", "Bearer not-a-token", "Basic ZWFzdDpjaGFuZ2UtbWU=", "Token abc"]
+)
 def test_a_malformed_or_unknown_credential_is_refused_with_401(app, campaign, header):
     answer = app.test_client().get("/api/v1/me", headers={"Authorization": header})
     assert_error(answer, 401, "unauthorized")
@@ -45,8 +49,14 @@ def test_a_malformed_or_unknown_credential_is_refused_with_401(app, campaign, he
 def test_me_says_who_i_am_and_my_roles(as_person):
     answer = as_person("east@example.org").get("/me")
     assert answer.status_code == 200
-    assert answer.json | {"id": 0} == {"id": 0, "email": "east@example.org", "name": "李村长", "title": None,
-                                       "unit": {"code": "east-village", "name": "东村"}, "roles": ["village_head"]}
+    assert answer.json | {"id": 0} == {
+        "id": 0,
+        "email": "east@example.org",
+        "name": "李村长",
+        "title": None,
+        "unit": {"code": "east-village", "name": "东村"},
+        "roles": ["village_head"],
+    }
     assert answer.headers["Cache-Control"] == "no-store"
 
 
@@ -58,7 +68,9 @@ def test_a_revoked_token_is_refused_on_the_very_next_request(as_person, sessions
     assert_error(east.get("/me"), 401, "unauthorized")
 
 
-def test_the_browser_session_signs_in_as_well_and_its_cookie_is_http_only_and_same_site(app, sessions, campaign):
+def test_the_browser_session_signs_in_as_well_and_its_cookie_is_http_only_and_same_site(
+    app, sessions, campaign
+):
     sign_in_route(app)
     client = app.test_client()
     with sessions() as session:
@@ -70,7 +82,9 @@ def test_the_browser_session_signs_in_as_well_and_its_cookie_is_http_only_and_sa
 
     assert client.get("/api/v1/me").json["email"] == "east@example.org"
     # a cross-site form can post text/plain with the cookie; only JSON is taken from a session
-    form_post = client.post("/api/v1/tasks/1/complete", data='{"note": "x"}', content_type="text/plain")
+    form_post = client.post(
+        "/api/v1/tasks/1/complete", data='{"note": "x"}', content_type="text/plain"
+    )
     assert_error(form_post, 400, "bad_request")
 
 
@@ -97,9 +111,12 @@ def test_changing_the_password_ends_the_browser_session(app, sessions, campaign)
     assert_error(client.get("/api/v1/me"), 401, "unauthorized")
 
 
-# --- hazards and their rectification ------------------------------------------------------------------------------
+# --- hazards and their rectification ------------------------------------------------------------
 
-def test_a_coordinator_registers_a_hazard_with_a_working_day_deadline(as_person, campaign, sessions):
+
+def test_a_coordinator_registers_a_hazard_with_a_working_day_deadline(
+    as_person, campaign, sessions
+):
     rect = register(as_person, campaign)
 
     # 2026-05-01..05 is the Labour Day holiday: three working days after 5-01 end on 5-08
@@ -111,7 +128,9 @@ def test_a_coordinator_registers_a_hazard_with_a_working_day_deadline(as_person,
     assert rect["responsible"] == {"email": "east@example.org", "name": "李村长"}
     assert rect["temporary_measures"] == "设置警示牌"
     assert rect["link"] == f"{BASE_URL}/rectifications/{rect['id']}"
-    assert rect["registered_at"] == "2026-05-01T01:00:00+00:00", "09:00 in Beijing, stored and shown in UTC"
+    assert rect["registered_at"] == "2026-05-01T01:00:00+00:00", (
+        "09:00 in Beijing, stored and shown in UTC"
+    )
     assert rectification_row(sessions, rect["id"]) == ("open", date(2026, 5, 8))
 
 
@@ -123,11 +142,15 @@ def test_a_village_head_may_not_register_a_hazard(as_person, campaign, sessions)
     assert row_counts(sessions) == before
 
 
-def test_the_responsible_person_submits_and_a_coordinator_verifies_it_closed(as_person, campaign, sessions):
+def test_the_responsible_person_submits_and_a_coordinator_verifies_it_closed(
+    as_person, campaign, sessions
+):
     rect = register(as_person, campaign)
     east, office = as_person("east@example.org"), as_person("office@example.org")
 
-    submitted = east.post(f"/rectifications/{rect['id']}/submit", {"note": "护栏已修复", "evidence": "photo-1.jpg"})
+    submitted = east.post(
+        f"/rectifications/{rect['id']}/submit", {"note": "护栏已修复", "evidence": "photo-1.jpg"}
+    )
     assert submitted.status_code == 200, submitted.json
     assert submitted.json["state"] == "submitted" and submitted.json["submitted_at"]
     assert submitted.json["evidence"] == "photo-1.jpg"
@@ -143,14 +166,18 @@ def test_another_village_head_gets_404_on_a_rectification_not_theirs(as_person, 
     rect = register(as_person, campaign)
     west = as_person("west@example.org")
 
-    for answer in (west.get(f"/rectifications/{rect['id']}"),
-                   west.post(f"/rectifications/{rect['id']}/submit", {"note": "我来报"})):
+    for answer in (
+        west.get(f"/rectifications/{rect['id']}"),
+        west.post(f"/rectifications/{rect['id']}/submit", {"note": "我来报"}),
+    ):
         assert_error(answer, 404, "not_found")
         assert "道口" not in answer.json["message"], "nothing of the item leaks"
     assert rectification_row(sessions, rect["id"])[0] == "open"
 
 
-def test_verifying_an_open_rectification_is_refused_and_changes_nothing(as_person, campaign, sessions):
+def test_verifying_an_open_rectification_is_refused_and_changes_nothing(
+    as_person, campaign, sessions
+):
     rect = register(as_person, campaign)
     office = as_person("office@example.org")
     before = row_counts(sessions)
@@ -174,10 +201,15 @@ def test_rejecting_a_submission_needs_a_new_deadline(as_person, campaign, sessio
     assert "deadline" in refused.json["message"]
     assert rectification_row(sessions, rect["id"])[0] == "submitted"
 
-    rejected = office.post(f"/rectifications/{rect['id']}/reject", {"reason": "护栏仍松动", "deadline": "2026-05-20"})
+    rejected = office.post(
+        f"/rectifications/{rect['id']}/reject", {"reason": "护栏仍松动", "deadline": "2026-05-20"}
+    )
     assert rejected.status_code == 200, rejected.json
-    assert (rejected.json["state"], rejected.json["deadline"], rejected.json["original_deadline"]) == \
-        ("open", "2026-05-20", "2026-05-08")
+    assert (
+        rejected.json["state"],
+        rejected.json["deadline"],
+        rejected.json["original_deadline"],
+    ) == ("open", "2026-05-20", "2026-05-08")
 
 
 def test_a_closed_rectification_is_reopened_after_a_look_back(as_person, campaign):
@@ -186,45 +218,88 @@ def test_a_closed_rectification_is_reopened_after_a_look_back(as_person, campaig
     as_person("east@example.org").post(f"/rectifications/{rect['id']}/submit", {"note": "已修复"})
     office.post(f"/rectifications/{rect['id']}/verify")
 
-    reopened = office.post(f"/rectifications/{rect['id']}/reopen", {"reason": "回头看发现反弹",
-                                                                    "deadline_working_days": 3})
+    reopened = office.post(
+        f"/rectifications/{rect['id']}/reopen",
+        {"reason": "回头看发现反弹", "deadline_working_days": 3},
+    )
     assert reopened.status_code == 200, reopened.json
     assert (reopened.json["state"], reopened.json["closed_at"]) == ("open", None)
 
 
-def test_an_approved_extension_moves_the_deadline_and_keeps_the_original(as_person, campaign, sessions):
+def test_an_approved_extension_moves_the_deadline_and_keeps_the_original(
+    as_person, campaign, sessions
+):
     rect = register(as_person, campaign)
     east, office = as_person("east@example.org"), as_person("office@example.org")
 
-    asked = east.post(f"/rectifications/{rect['id']}/extensions", {"reason": "材料未到", "until": "2026-05-29"})
+    asked = east.post(
+        f"/rectifications/{rect['id']}/extensions", {"reason": "材料未到", "until": "2026-05-29"}
+    )
     assert asked.status_code == 201, asked.json
     assert (asked.json["state"], asked.json["requested_deadline"]) == ("requested", "2026-05-29")
-    assert_error(office.post(f"/rectifications/{rect['id']}/extensions", {"reason": "x", "until": "2026-06-01"}),
-                 403, "forbidden")
+    assert_error(
+        office.post(
+            f"/rectifications/{rect['id']}/extensions", {"reason": "x", "until": "2026-06-01"}
+        ),
+        403,
+        "forbidden",
+    )
 
     approved = office.post(f"/extensions/{asked.json['id']}/approve", {"note": "同意"})
     assert approved.status_code == 200, approved.json
     assert approved.json["state"] == "approved"
     moved = approved.json["rectification"]
-    assert (moved["deadline"], moved["original_deadline"], moved["extensions"]) == ("2026-05-29", "2026-05-08", 1)
+    assert (moved["deadline"], moved["original_deadline"], moved["extensions"]) == (
+        "2026-05-29",
+        "2026-05-08",
+        1,
+    )
     assert_error(office.post(f"/extensions/{asked.json['id']}/refuse"), 409, "conflict")
 
 
-@pytest.mark.parametrize("body, fragment", [
-    ({k: v for k, v in HAZARD.items() if k != "description"}, "description is required"),
-    ({**HAZARD, "description": "   "}, "description is required"),
-    ({**{k: v for k, v in HAZARD.items() if k != "deadline_working_days"}, "deadline": "next week"},
-     "deadline must be a date written YYYY-MM-DD"),
-    ({**{k: v for k, v in HAZARD.items() if k != "deadline_working_days"}, "deadline": "2026-02-30"},
-     "not a calendar date"),
-    ({**HAZARD, "deadline_working_days": "3"}, "deadline_working_days must be a whole number"),
-    ({**HAZARD, "responsible": "nobody@example.org"}, "no person with e-mail 'nobody@example.org'"),
-    ({**HAZARD, "colour": "red", "priority": 1}, "unknown field(s): colour, priority"),
-    ({**HAZARD, "severity": "huge"}, "severity must be one of minor, major"),
-    ({**HAZARD, "site": "crossing-99"}, "no key site 'crossing-99'"),
-], ids=["missing-description", "blank-description", "next-week", "no-such-day", "days-as-text",
-        "unknown-responsible", "unknown-fields", "unknown-severity", "unknown-site"])
-def test_bad_hazard_input_is_refused_with_422_and_writes_nothing(as_person, campaign, sessions, body, fragment):
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ({k: v for k, v in HAZARD.items() if k != "description"}, "description is required"),
+        ({**HAZARD, "description": "   "}, "description is required"),
+        (
+            {
+                **{k: v for k, v in HAZARD.items() if k != "deadline_working_days"},
+                "deadline": "next week",
+            },
+            "deadline must be a date written YYYY-MM-DD",
+        ),
+        (
+            {
+                **{k: v for k, v in HAZARD.items() if k != "deadline_working_days"},
+                "deadline": "2026-02-30",
+            },
+            "not a calendar date",
+        ),
+        ({**HAZARD, "deadline_working_days": "3"}, "deadline_working_days must be a whole number"),
+        (
+            {**HAZARD, "responsible": "nobody@example.org"},
+            "no person with e-mail 'nobody@example.org'",
+        ),
+        ({**HAZARD, "colour": "red", "priority": 1}, "unknown field(s): colour, priority"),
+        ({**HAZARD, "severity": "huge"}, "severity must be one of minor, major"),
+        ({**HAZARD, "site": "crossing-99"}, "no key site 'crossing-99'"),
+    ],
+    ids=[
+        "missing-description",
+        "blank-description",
+        "next-week",
+        "no-such-day",
+        "days-as-text",
+        "unknown-responsible",
+        "unknown-fields",
+        "unknown-severity",
+        "unknown-site",
+    ],
+)
+def test_bad_hazard_input_is_refused_with_422_and_writes_nothing(
+    as_person, campaign, sessions, body, fragment
+):
     office = as_person("office@example.org")
     before = row_counts(sessions)
     answer = office.post(f"/campaigns/{campaign}/hazards", body)
@@ -234,7 +309,9 @@ def test_bad_hazard_input_is_refused_with_422_and_writes_nothing(as_person, camp
 
 
 @pytest.mark.parametrize("raw", ['{"description": "道口', "[1, 2]", '"text"', b"\xff\xfe"])
-def test_a_malformed_or_non_object_body_is_a_400_and_writes_nothing(as_person, campaign, sessions, raw):
+def test_a_malformed_or_non_object_body_is_a_400_and_writes_nothing(
+    as_person, campaign, sessions, raw
+):
     office = as_person("office@example.org")
     before = row_counts(sessions)
     answer = office.post(f"/campaigns/{campaign}/hazards", raw=raw)
@@ -242,22 +319,38 @@ def test_a_malformed_or_non_object_body_is_a_400_and_writes_nothing(as_person, c
     assert row_counts(sessions) == before
 
 
-# --- tasks and campaigns ------------------------------------------------------------------------------------------
+# --- tasks and campaigns ------------------------------------------------------------------------
 
-def test_an_assignee_checks_a_task_off_and_a_coordinator_sends_it_back(as_person, campaign, sessions):
+
+def test_an_assignee_checks_a_task_off_and_a_coordinator_sends_it_back(
+    as_person, campaign, sessions
+):
     with sessions() as session:
         east_id = person_by_email(session, "east@example.org").id
-        task_id = session.scalar(select(Task.id).where(Task.assignee_id == east_id, Task.spec_key == "plan"))
+        task_id = session.scalar(
+            select(Task.id).where(Task.assignee_id == east_id, Task.spec_key == "plan")
+        )
     east = as_person("east@example.org")
 
     done = east.post(f"/tasks/{task_id}/complete", {"note": "计划已制定"})
     assert done.status_code == 200, done.json
-    assert (done.json["state"], done.json["note"], done.json["assignee"]["email"]) == \
-        ("done", "计划已制定", "east@example.org")
-    assert_error(as_person("west@example.org").post(f"/tasks/{task_id}/reject", {"note": "x"}), 404, "not_found")
-    assert_error(as_person("office@example.org").post(f"/tasks/{task_id}/reject", {}), 422, "invalid")
+    assert (done.json["state"], done.json["note"], done.json["assignee"]["email"]) == (
+        "done",
+        "计划已制定",
+        "east@example.org",
+    )
+    assert_error(
+        as_person("west@example.org").post(f"/tasks/{task_id}/reject", {"note": "x"}),
+        404,
+        "not_found",
+    )
+    assert_error(
+        as_person("office@example.org").post(f"/tasks/{task_id}/reject", {}), 422, "invalid"
+    )
 
-    sent_back = as_person("office@example.org").post(f"/tasks/{task_id}/reject", {"note": "缺少责任分工"})
+    sent_back = as_person("office@example.org").post(
+        f"/tasks/{task_id}/reject", {"note": "缺少责任分工"}
+    )
     assert sent_back.status_code == 200 and sent_back.json["state"] == "open"
 
 
@@ -268,7 +361,9 @@ def test_advance_is_refused_with_409_listing_the_blockers(as_person, campaign, s
 
     assert_error(answer, 409, "conflict")
     blockers = answer.json["blockers"]
-    assert sorted((b["kind"], b["title"], b["unit"], b["assignee"], b["state"]) for b in blockers) == [
+    assert sorted(
+        (b["kind"], b["title"], b["unit"], b["assignee"], b["state"]) for b in blockers
+    ) == [
         ("task", "制定创建活动计划", "东村", "李村长", "open"),
         ("task", "制定创建活动计划", "西村", "周村长", "open"),
         ("task", "召开动员大会", None, "赵主任", "open"),
@@ -279,7 +374,9 @@ def test_advance_is_refused_with_409_listing_the_blockers(as_person, campaign, s
 
 def test_advance_moves_to_the_next_phase_once_the_work_is_done(as_person, campaign, sessions):
     with sessions() as session:
-        task_ids = session.scalars(select(Task.id).where(Task.campaign_id == campaign, Task.required.is_(True))).all()
+        task_ids = session.scalars(
+            select(Task.id).where(Task.campaign_id == campaign, Task.required.is_(True))
+        ).all()
     office = as_person("office@example.org")
     for task_id in task_ids:
         assert office.post(f"/tasks/{task_id}/complete").status_code == 200
@@ -287,25 +384,38 @@ def test_advance_moves_to_the_next_phase_once_the_work_is_done(as_person, campai
     answer = office.post(f"/campaigns/{campaign}/advance")
 
     assert answer.status_code == 200, answer.json
-    assert answer.json == {"campaign_id": campaign, "from": "mobilization", "to": "implementation",
-                           "tasks_created": 2}
+    assert answer.json == {
+        "campaign_id": campaign,
+        "from": "mobilization",
+        "to": "implementation",
+        "tasks_created": 2,
+    }
 
 
 def test_a_village_head_may_not_advance_the_campaign(as_person, campaign):
-    assert_error(as_person("east@example.org").post(f"/campaigns/{campaign}/advance"), 403, "forbidden")
+    assert_error(
+        as_person("east@example.org").post(f"/campaigns/{campaign}/advance"), 403, "forbidden"
+    )
 
 
 def test_the_campaign_status_is_shown_only_to_people_bound_to_it(as_person, campaign):
     status = as_person("east@example.org").get(f"/campaigns/{campaign}")
     assert status.status_code == 200
-    assert (status.json["state"], status.json["allowed_moves"], status.json["blocking"]) == \
-        ("mobilization", ["advance"], 3)
+    assert (status.json["state"], status.json["allowed_moves"], status.json["blocking"]) == (
+        "mobilization",
+        ["advance"],
+        3,
+    )
 
     assert_error(as_person("keeper@example.org").get(f"/campaigns/{campaign}"), 404, "not_found")
-    assert_error(as_person("office@example.org").get(f"/campaigns/{campaign + 1000}"), 404, "not_found")
+    assert_error(
+        as_person("office@example.org").get(f"/campaigns/{campaign + 1000}"), 404, "not_found"
+    )
 
 
-def test_escalations_are_listed_newest_first_to_the_leading_group_only(as_person, campaign, sessions):
+def test_escalations_are_listed_newest_first_to_the_leading_group_only(
+    as_person, campaign, sessions
+):
     rect = register(as_person, campaign)
     # deadline 5-08: level 1 once it is over; level 2 three working days on (5-09 is a 调休 Saturday workday)
     for when in (shanghai(2026, 5, 9, 9, 0), shanghai(2026, 5, 13, 9, 0)):
@@ -316,16 +426,22 @@ def test_escalations_are_listed_newest_first_to_the_leading_group_only(as_person
     assert answer.status_code == 200
     reached = [row["reached_at"] for row in answer.json]
     assert reached == sorted(reached, reverse=True)
-    of_hazard = [(row["level"], row["colour"], row["deadline"], row["recipients"])
-                 for row in answer.json if (row["item_kind"], row["item_id"]) == ("rectification", rect["id"])]
+    of_hazard = [
+        (row["level"], row["colour"], row["deadline"], row["recipients"])
+        for row in answer.json
+        if (row["item_kind"], row["item_id"]) == ("rectification", rect["id"])
+    ]
     assert of_hazard == [
         (2, "red", "2026-05-08", ["deputy@example.org"]),
         (1, "yellow", "2026-05-08", ["east@example.org", "office@example.org"]),
     ]
-    assert_error(as_person("east@example.org").get(f"/campaigns/{campaign}/escalations"), 404, "not_found")
+    assert_error(
+        as_person("east@example.org").get(f"/campaigns/{campaign}/escalations"), 404, "not_found"
+    )
 
 
-# --- the error shape and the document -----------------------------------------------------------------------------
+# --- the error shape and the document -----------------------------------------------------------
+
 
 def test_unknown_routes_and_wrong_methods_answer_in_the_json_error_shape(as_person):
     office = as_person("office@example.org")
@@ -370,10 +486,12 @@ def test_the_openapi_document_covers_every_route(app):
     assert len(operation_ids) == len(set(operation_ids))
 
 
-# --- helpers ------------------------------------------------------------------------------------------------------
+# --- helpers ------------------------------------------------------------------------------------
+
 
 def sign_in_route(app: Flask) -> None:
     """A stand-in for the web UI's sign-in form (a later issue): signs a person in by id."""
+
     def sign_in(person_id):
         with wiring_of(app).transaction(readonly=True) as session:
             person = session.get(Person, person_id)

@@ -7,6 +7,7 @@ railway campaign of ``tests.support.scenarios``, whose leading group has an insp
 Among the people is ``outsider``, the office director of another campaign (``tests/web/test_web_access_matrix.py``): a
 coordinator there, nobody here: every route of this campaign answers them 404, and nothing answered to them names
 anything of it. The number of cells checked is printed at the end of the run."""
+
 from __future__ import annotations
 
 import re
@@ -27,7 +28,9 @@ PEOPLE = ("leader", "deputy", "office", "east", "west", "keeper", "outsider")
 # what the outsider must never be told: this campaign's title, units, task and hazard
 SECRETS = ("平安铁路创建活动", "铁路镇", "东村", "西村", "北村", "道口", "制定创建活动计划")
 # someone who takes no part in a campaign: its page is 404 to them, so a move on it should be 404 too
-CELLS_CHECKED: Counter[str] = Counter()  # per database: the route × person cells asserted in this run
+CELLS_CHECKED: Counter[str] = (
+    Counter()
+)  # per database: the route × person cells asserted in this run
 
 
 class World:
@@ -40,8 +43,14 @@ class World:
         assert created.status_code == 201, created.json
         with sessions() as session:
             east = person_by_email(session, "east@example.org").id
-            plan = session.scalar(select(Task.id).where(Task.assignee_id == east, Task.spec_key == "plan"))
-        self.ids = {"campaign_id": campaign_id, "rectification_id": created.json["id"], "task_id": plan}
+            plan = session.scalar(
+                select(Task.id).where(Task.assignee_id == east, Task.spec_key == "plan")
+            )
+        self.ids = {
+            "campaign_id": campaign_id,
+            "rectification_id": created.json["id"],
+            "task_id": plan,
+        }
 
     def ok(self, who, method, path, body=None, status=200):
         answer = self.call[who].get(path) if method == "GET" else self.call[who].post(path, body)
@@ -51,46 +60,136 @@ class World:
 
 # How each route is brought into a state where its move is possible: (who, method, path, body) calls.
 SUBMIT = ("east", "POST", "/rectifications/{rectification_id}/submit", {"note": "已整改"})
-ASK = ("east", "POST", "/rectifications/{rectification_id}/extensions", {"reason": "材料未到", "until": "2026-06-30"})
+ASK = (
+    "east",
+    "POST",
+    "/rectifications/{rectification_id}/extensions",
+    {"reason": "材料未到", "until": "2026-06-30"},
+)
 
-COORDINATORS = {"office": 200, "leader": 200, "deputy": 200}  # the railway definition's default coordinators
+COORDINATORS = {
+    "office": 200,
+    "leader": 200,
+    "deputy": 200,
+}  # the railway definition's default coordinators
 
 # method, path, body, the people it is for (and the status they get), preparation, what everyone else gets
 MATRIX = [
     ("GET", "/me", None, {who: 200 for who in PEOPLE}, [], {}),
     ("GET", "/inbox", None, {who: 200 for who in PEOPLE}, [], {}),
     ("GET", "/openapi.json", None, {who: 200 for who in PEOPLE}, [], {}),
-    ("GET", "/campaigns/{campaign_id}", None, {w: 200 for w in ("leader", "deputy", "office", "east", "west")}, [],
-     {"keeper": 404, "outsider": 404}),
-    ("GET", "/campaigns/{campaign_id}/escalations", None, {w: 200 for w in ("leader", "deputy", "office")}, [],
-     {"east": 404, "west": 404, "keeper": 404, "outsider": 404}),
-    ("GET", "/rectifications/{rectification_id}", None, {w: 200 for w in ("leader", "deputy", "office", "east")}, [],
-     {"west": 404, "keeper": 404, "outsider": 404}),
-    ("POST", "/campaigns/{campaign_id}/hazards", {**HAZARD, "description": "另一处隐患"}, {"office": 201, "leader": 201, "deputy": 201},
-     [], {"east": 403, "west": 403, "keeper": 404, "outsider": 404}),
-    ("POST", "/campaigns/{campaign_id}/advance", None, {"office": 409, "deputy": 409, "leader": 409}, [],
-     {"east": 403, "west": 403, "keeper": 404, "outsider": 404}),
-    ("POST", "/tasks/{task_id}/complete", {"note": "done"}, {"east": 200, **COORDINATORS}, [],
-     {"west": 404, "keeper": 404, "outsider": 404}),
-    ("POST", "/tasks/{task_id}/reject", {"note": "缺少分工"}, COORDINATORS,
-     [("east", "POST", "/tasks/{task_id}/complete", {"note": "done"})],
-     {"east": 403, "west": 404, "keeper": 404, "outsider": 404}),
-    ("POST", "/rectifications/{rectification_id}/submit", {"note": "已整改"}, {"east": 200}, [],
-     {"office": 403, "leader": 403, "deputy": 403, "west": 404, "keeper": 404, "outsider": 404}),
-    ("POST", "/rectifications/{rectification_id}/verify", {"note": "合格"}, COORDINATORS, [SUBMIT],
-     {"east": 403, "west": 404, "keeper": 404, "outsider": 404}),
-    ("POST", "/rectifications/{rectification_id}/reject", {"reason": "仍松动", "deadline_working_days": 3},
-     {"deputy": 200, "office": 200, "leader": 200}, [SUBMIT],
-     {"east": 403, "west": 404, "keeper": 404, "outsider": 404}),
-    ("POST", "/rectifications/{rectification_id}/reopen", {"reason": "回头看", "deadline_working_days": 3},
-     {"leader": 200, "office": 200, "deputy": 200}, [SUBMIT, ("office", "POST", "/rectifications/{rectification_id}/verify", None)],
-     {"east": 403, "west": 404, "keeper": 404, "outsider": 404}),
-    ("POST", "/rectifications/{rectification_id}/extensions", {"reason": "材料未到", "until": "2026-06-30"},
-     {"east": 201}, [], {"office": 403, "leader": 403, "deputy": 403, "west": 404, "keeper": 404, "outsider": 404}),
-    ("POST", "/extensions/{extension_id}/approve", {"note": "同意"}, COORDINATORS, [ASK],
-     {"east": 403, "west": 404, "keeper": 404, "outsider": 404}),
-    ("POST", "/extensions/{extension_id}/refuse", {"note": "不同意"}, {"deputy": 200, "office": 200, "leader": 200}, [ASK],
-     {"east": 403, "west": 404, "keeper": 404, "outsider": 404}),
+    (
+        "GET",
+        "/campaigns/{campaign_id}",
+        None,
+        {w: 200 for w in ("leader", "deputy", "office", "east", "west")},
+        [],
+        {"keeper": 404, "outsider": 404},
+    ),
+    (
+        "GET",
+        "/campaigns/{campaign_id}/escalations",
+        None,
+        {w: 200 for w in ("leader", "deputy", "office")},
+        [],
+        {"east": 404, "west": 404, "keeper": 404, "outsider": 404},
+    ),
+    (
+        "GET",
+        "/rectifications/{rectification_id}",
+        None,
+        {w: 200 for w in ("leader", "deputy", "office", "east")},
+        [],
+        {"west": 404, "keeper": 404, "outsider": 404},
+    ),
+    (
+        "POST",
+        "/campaigns/{campaign_id}/hazards",
+        {**HAZARD, "description": "另一处隐患"},
+        {"office": 201, "leader": 201, "deputy": 201},
+        [],
+        {"east": 403, "west": 403, "keeper": 404, "outsider": 404},
+    ),
+    (
+        "POST",
+        "/campaigns/{campaign_id}/advance",
+        None,
+        {"office": 409, "deputy": 409, "leader": 409},
+        [],
+        {"east": 403, "west": 403, "keeper": 404, "outsider": 404},
+    ),
+    (
+        "POST",
+        "/tasks/{task_id}/complete",
+        {"note": "done"},
+        {"east": 200, **COORDINATORS},
+        [],
+        {"west": 404, "keeper": 404, "outsider": 404},
+    ),
+    (
+        "POST",
+        "/tasks/{task_id}/reject",
+        {"note": "缺少分工"},
+        COORDINATORS,
+        [("east", "POST", "/tasks/{task_id}/complete", {"note": "done"})],
+        {"east": 403, "west": 404, "keeper": 404, "outsider": 404},
+    ),
+    (
+        "POST",
+        "/rectifications/{rectification_id}/submit",
+        {"note": "已整改"},
+        {"east": 200},
+        [],
+        {"office": 403, "leader": 403, "deputy": 403, "west": 404, "keeper": 404, "outsider": 404},
+    ),
+    (
+        "POST",
+        "/rectifications/{rectification_id}/verify",
+        {"note": "合格"},
+        COORDINATORS,
+        [SUBMIT],
+        {"east": 403, "west": 404, "keeper": 404, "outsider": 404},
+    ),
+    (
+        "POST",
+        "/rectifications/{rectification_id}/reject",
+        {"reason": "仍松动", "deadline_working_days": 3},
+        {"deputy": 200, "office": 200, "leader": 200},
+        [SUBMIT],
+        {"east": 403, "west": 404, "keeper": 404, "outsider": 404},
+    ),
+    (
+        "POST",
+        "/rectifications/{rectification_id}/reopen",
+        {"reason": "回头看", "deadline_working_days": 3},
+        {"leader": 200, "office": 200, "deputy": 200},
+        [SUBMIT, ("office", "POST", "/rectifications/{rectification_id}/verify", None)],
+        {"east": 403, "west": 404, "keeper": 404, "outsider": 404},
+    ),
+    (
+        "POST",
+        "/rectifications/{rectification_id}/extensions",
+        {"reason": "材料未到", "until": "2026-06-30"},
+        {"east": 201},
+        [],
+        {"office": 403, "leader": 403, "deputy": 403, "west": 404, "keeper": 404, "outsider": 404},
+    ),
+    (
+        "POST",
+        "/extensions/{extension_id}/approve",
+        {"note": "同意"},
+        COORDINATORS,
+        [ASK],
+        {"east": 403, "west": 404, "keeper": 404, "outsider": 404},
+    ),
+    (
+        "POST",
+        "/extensions/{extension_id}/refuse",
+        {"note": "不同意"},
+        {"deputy": 200, "office": 200, "leader": 200},
+        [ASK],
+        {"east": 403, "west": 404, "keeper": 404, "outsider": 404},
+    ),
 ]
 
 
@@ -105,8 +204,13 @@ def cells_report(request):
     """After the module's last test: how many route × person cells were checked (the issue's closing note quotes it)."""
     yield
     routes, people = len(MATRIX) + len(REPORT_MATRIX), f"{len(PEOPLE)} or {len(REPORT_PEOPLE)}"
-    print_past_capture(request, [f"api: {routes} routes × {people} people; cells checked on {database}: {count}"
-                                 for database, count in sorted(CELLS_CHECKED.items())])
+    print_past_capture(
+        request,
+        [
+            f"api: {routes} routes × {people} people; cells checked on {database}: {count}"
+            for database, count in sorted(CELLS_CHECKED.items())
+        ],
+    )
 
 
 def database(db_url):
@@ -121,24 +225,45 @@ def assert_tells_the_outsider_nothing(who, answer, where):
 
 def prepared(world, preparation):
     for who, step_method, step_path, step_body in preparation:
-        answer = world.ok(who, step_method, step_path.format(**world.ids), step_body,
-                          status=201 if step_path.endswith("extensions") else 200)
+        answer = world.ok(
+            who,
+            step_method,
+            step_path.format(**world.ids),
+            step_body,
+            status=201 if step_path.endswith("extensions") else 200,
+        )
         if step_path.endswith("extensions"):
             world.ids["extension_id"] = answer["id"]
     return world
 
 
-@pytest.mark.parametrize("method, path, body, allowed, preparation, refused", MATRIX,
-                         ids=[f"{m} {p}" for m, p, *_ in MATRIX])
-def test_each_route_is_for_the_roles_it_covers(as_person, sessions, campaign, another_campaign, db_url, method, path,
-                                               body, allowed, preparation, refused):
+@pytest.mark.parametrize(
+    "method, path, body, allowed, preparation, refused",
+    MATRIX,
+    ids=[f"{m} {p}" for m, p, *_ in MATRIX],
+)
+def test_each_route_is_for_the_roles_it_covers(
+    as_person,
+    sessions,
+    campaign,
+    another_campaign,
+    db_url,
+    method,
+    path,
+    body,
+    allowed,
+    preparation,
+    refused,
+):
     world = prepared(World(as_person, sessions, campaign), preparation)
     target = path.format(**world.ids)
     assert sorted([*allowed, *refused]) == sorted(PEOPLE), "every person is accounted for, once"
 
     before = row_counts(sessions)
     for who, status in refused.items():
-        answer = world.call[who].get(target) if method == "GET" else world.call[who].post(target, body)
+        answer = (
+            world.call[who].get(target) if method == "GET" else world.call[who].post(target, body)
+        )
         assert answer.status_code == status, (who, answer.json)
         assert answer.json["error"] in ("forbidden", "not_found")
         assert "道口" not in answer.json["message"], "nothing of the item leaks"
@@ -147,20 +272,38 @@ def test_each_route_is_for_the_roles_it_covers(as_person, sessions, campaign, an
     assert row_counts(sessions) == before, "a refused call changes nothing"
 
     # GETs: everyone allowed reads; a move happens once: the first allowed person makes it
-    for who, status in (allowed.items() if method == "GET" else list(allowed.items())[:1]):
-        answer = world.call[who].get(target) if method == "GET" else world.call[who].post(target, body)
+    for who, status in allowed.items() if method == "GET" else list(allowed.items())[:1]:
+        answer = (
+            world.call[who].get(target) if method == "GET" else world.call[who].post(target, body)
+        )
         assert answer.status_code == status, (who, method, target, answer.json)
         assert_tells_the_outsider_nothing(who, answer, (method, path))
         CELLS_CHECKED[database(db_url)] += 1
 
 
-# --- reports_api ---------------------------------------------------------------------------------------------------
+# --- reports_api --------------------------------------------------------------------------------
 
-REPORT_PEOPLE = ("leader", "deputy", "office", "member", "rail", "police", "east", "west", "north", "outsider")
+REPORT_PEOPLE = (
+    "leader",
+    "deputy",
+    "office",
+    "member",
+    "rail",
+    "police",
+    "east",
+    "west",
+    "north",
+    "outsider",
+)
 LEADING_GROUP = ("leader", "deputy", "office", "member", "rail", "police")
 OUTSIDE_THE_GROUP_NOT_FOUND = {"east": 404, "west": 404, "north": 404, "outsider": 404}
 SCENARIO_COORDINATORS = {"office": 201, "leader": 201, "deputy": 201}
-INCIDENT = {"kind": "cattle", "unit": "east", "occurred_on": "2026-05-11", "description": "耕牛在道口附近挡道"}
+INCIDENT = {
+    "kind": "cattle",
+    "unit": "east",
+    "occurred_on": "2026-05-11",
+    "description": "耕牛在道口附近挡道",
+}
 LETTER = {"subject": "反映道口无人看守", "unit": "west"}
 
 
@@ -173,20 +316,66 @@ def a_letter_for_west(world):
 
 
 REPORT_MATRIX = [
-    ("GET", "/campaigns/{campaign_id}/report", None, {w: 200 for w in LEADING_GROUP}, [], OUTSIDE_THE_GROUP_NOT_FOUND),
-    ("GET", "/campaigns/{campaign_id}/assessment", None, {w: 200 for w in LEADING_GROUP}, [], OUTSIDE_THE_GROUP_NOT_FOUND),
-    ("GET", "/campaigns/{campaign_id}/incidents", None, {w: 200 for w in LEADING_GROUP}, [], OUTSIDE_THE_GROUP_NOT_FOUND),
+    (
+        "GET",
+        "/campaigns/{campaign_id}/report",
+        None,
+        {w: 200 for w in LEADING_GROUP},
+        [],
+        OUTSIDE_THE_GROUP_NOT_FOUND,
+    ),
+    (
+        "GET",
+        "/campaigns/{campaign_id}/assessment",
+        None,
+        {w: 200 for w in LEADING_GROUP},
+        [],
+        OUTSIDE_THE_GROUP_NOT_FOUND,
+    ),
+    (
+        "GET",
+        "/campaigns/{campaign_id}/incidents",
+        None,
+        {w: 200 for w in LEADING_GROUP},
+        [],
+        OUTSIDE_THE_GROUP_NOT_FOUND,
+    ),
     # the leading group records against any unit, a unit's own people against theirs
-    ("POST", "/campaigns/{campaign_id}/incidents", INCIDENT, {**{w: 201 for w in LEADING_GROUP}, "east": 201}, [],
-     {"west": 403, "north": 403, "outsider": 404}),
-    ("POST", "/campaigns/{campaign_id}/petitions", LETTER, SCENARIO_COORDINATORS, [],
-     {**{w: 403 for w in ("member", "rail", "police", "east", "west", "north")}, "outsider": 404}),
-    ("POST", "/petitions/{petition_id}/process", {"outcome": "已安排专人看守"},
-     {"west": 200, "office": 200, "leader": 200, "deputy": 200}, [a_letter_for_west],
-     {**{w: 403 for w in ("member", "rail", "police", "east", "north")}, "outsider": 404}),
-    ("PUT", "/campaigns/{campaign_id}/scores/{unit_code}", {"items": {"meetings": 36}},
-     {"member": 200, "leader": 200, "deputy": 200, "office": 200}, [into_inspection],
-     {**{w: 403 for w in ("rail", "police", "east", "west", "north")}, "outsider": 404}),
+    (
+        "POST",
+        "/campaigns/{campaign_id}/incidents",
+        INCIDENT,
+        {**{w: 201 for w in LEADING_GROUP}, "east": 201},
+        [],
+        {"west": 403, "north": 403, "outsider": 404},
+    ),
+    (
+        "POST",
+        "/campaigns/{campaign_id}/petitions",
+        LETTER,
+        SCENARIO_COORDINATORS,
+        [],
+        {
+            **{w: 403 for w in ("member", "rail", "police", "east", "west", "north")},
+            "outsider": 404,
+        },
+    ),
+    (
+        "POST",
+        "/petitions/{petition_id}/process",
+        {"outcome": "已安排专人看守"},
+        {"west": 200, "office": 200, "leader": 200, "deputy": 200},
+        [a_letter_for_west],
+        {**{w: 403 for w in ("member", "rail", "police", "east", "north")}, "outsider": 404},
+    ),
+    (
+        "PUT",
+        "/campaigns/{campaign_id}/scores/{unit_code}",
+        {"items": {"meetings": 36}},
+        {"member": 200, "leader": 200, "deputy": 200, "office": 200},
+        [into_inspection],
+        {**{w: 403 for w in ("rail", "police", "east", "west", "north")}, "outsider": 404},
+    ),
 ]
 
 
@@ -197,13 +386,22 @@ class ReportWorld:
         self.scenario = scenario
         client = app.test_client()
         with scenario.sessions.begin() as session:
-            tokens = {who: issue_token(session, f"{who}@example.org", scenario.clock.now()) for who in REPORT_PEOPLE}
+            tokens = {
+                who: issue_token(session, f"{who}@example.org", scenario.clock.now())
+                for who in REPORT_PEOPLE
+            }
 
         def caller(token):
             def call(method, path, body=None):
-                return client.open(f"/api/v1{path}", method=method, json=body,
-                                   headers={"Authorization": f"Bearer {token}"})
+                return client.open(
+                    f"/api/v1{path}",
+                    method=method,
+                    json=body,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+
             return call
+
         self.call = {who: caller(token) for who, token in tokens.items()}
         self.ids = {"campaign_id": scenario.campaign, "unit_code": "east"}
 
@@ -215,15 +413,21 @@ def scenario(scenario, sessions, calendar):
     return scenario
 
 
-@pytest.mark.parametrize("method, path, body, allowed, preparation, refused", REPORT_MATRIX,
-                         ids=[f"{m} {p}" for m, p, *_ in REPORT_MATRIX])
-def test_each_report_route_is_for_the_roles_it_covers(report_app, scenario, db_url, method, path, body, allowed,
-                                                      preparation, refused):
+@pytest.mark.parametrize(
+    "method, path, body, allowed, preparation, refused",
+    REPORT_MATRIX,
+    ids=[f"{m} {p}" for m, p, *_ in REPORT_MATRIX],
+)
+def test_each_report_route_is_for_the_roles_it_covers(
+    report_app, scenario, db_url, method, path, body, allowed, preparation, refused
+):
     world = ReportWorld(report_app, scenario)
     for prepare in preparation:
         prepare(world)
     target = path.format(**world.ids)
-    assert sorted([*allowed, *refused]) == sorted(REPORT_PEOPLE), "every person is accounted for, once"
+    assert sorted([*allowed, *refused]) == sorted(REPORT_PEOPLE), (
+        "every person is accounted for, once"
+    )
 
     before = row_counts(scenario.sessions)
     for who, status in refused.items():
@@ -235,7 +439,7 @@ def test_each_report_route_is_for_the_roles_it_covers(report_app, scenario, db_u
         CELLS_CHECKED[database(db_url)] += 1
     assert row_counts(scenario.sessions) == before, "a refused call changes nothing"
 
-    for who, status in (allowed.items() if method == "GET" else list(allowed.items())[:1]):
+    for who, status in allowed.items() if method == "GET" else list(allowed.items())[:1]:
         answer = world.call[who](method, target, body)
         assert answer.status_code == status, (who, method, target, answer.json)
         CELLS_CHECKED[database(db_url)] += 1

@@ -1,4 +1,5 @@
 """Fixtures of the browser tests: one chromium per module (Debian's, driven by Playwright)."""
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,9 @@ def browser():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         yield launched
         launched.close()

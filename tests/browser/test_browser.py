@@ -4,6 +4,7 @@ Each test starts the real server (waitress) on a free port over a fresh SQLite
 database with the campaign clock pinned (PINGAN_NOW), stops it at the end, and
 saves screenshots under test-artifacts/ for a person to look at.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -122,14 +123,21 @@ def test_the_language_switch_shows_english(server, page):
 
 def test_the_inbox_fits_a_phone_without_horizontal_scrolling(server, browser):
     def phone_as(email):
-        context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                      has_touch=True, locale="zh-CN")
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="zh-CN",
+        )
         phone = context.new_page()
         sign_in(phone, server, email)
         return context, phone
 
     def widths(phone):
-        return phone.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        return phone.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
 
     context, phone = phone_as("east@example.org")
     try:
@@ -145,8 +153,14 @@ def test_the_inbox_fits_a_phone_without_horizontal_scrolling(server, browser):
 
     context, phone = phone_as("office@example.org")
     try:
-        for path in ("/", "/campaigns/1", "/campaigns/1/hazards", "/leader", "/campaigns/1/escalations",
-                     "/rectifications/1"):
+        for path in (
+            "/",
+            "/campaigns/1",
+            "/campaigns/1/hazards",
+            "/leader",
+            "/campaigns/1/escalations",
+            "/rectifications/1",
+        ):
             phone.goto(server + path)
             scroll, client = widths(phone)
             assert scroll <= client, (path, scroll, client)
@@ -155,7 +169,8 @@ def test_the_inbox_fits_a_phone_without_horizontal_scrolling(server, browser):
         context.close()
 
 
-# --- helpers ------------------------------------------------------------------------------------------------------
+# --- helpers ------------------------------------------------------------------------------------
+
 
 def _seed(url: str) -> None:
     engine = create_db_engine(url)
@@ -165,13 +180,32 @@ def _seed(url: str) -> None:
     with sessions.begin() as session:
         import_organisation(session, parse_organisation(TOWN_WITH_CROSSING, "org.yaml"))
         give_everyone_a_password(session)
-        campaign = start_campaign(session, parse_definition(RAILWAY_WITH_ESCALATION, "def.yaml"), "town", date(2026, 5, 1),
-                                  by=OPERATOR, clock=started, calendar=calendar)
-        register_hazard(session, campaign.id, HazardReport(description="道口护栏损坏，需更换", site="crossing-3",
-                                                           deadline_working_days=3, temporary_measures="设置警示牌"),
-                        by=OPERATOR, clock=started, calendar=calendar, base_url="http://127.0.0.1")
+        campaign = start_campaign(
+            session,
+            parse_definition(RAILWAY_WITH_ESCALATION, "def.yaml"),
+            "town",
+            date(2026, 5, 1),
+            by=OPERATOR,
+            clock=started,
+            calendar=calendar,
+        )
+        register_hazard(
+            session,
+            campaign.id,
+            HazardReport(
+                description="道口护栏损坏，需更换",
+                site="crossing-3",
+                deadline_working_days=3,
+                temporary_measures="设置警示牌",
+            ),
+            by=OPERATOR,
+            clock=started,
+            calendar=calendar,
+            base_url="http://127.0.0.1",
+        )
     # the clock's passes so far: the hazard (due 5-08) and the meeting (due 5-08) reached levels 1 and 2
     for day in ("2026-05-09T09:00", "2026-05-14T09:00"):
-        run_sweep(sessions, clock=FixedClock(parse_instant(day)), mailer=None, base_url="http://127.0.0.1")
+        run_sweep(
+            sessions, clock=FixedClock(parse_instant(day)), mailer=None, base_url="http://127.0.0.1"
+        )
     engine.dispose()
-

@@ -1,6 +1,7 @@
 """The report page in a real browser (Debian's chromium through Playwright) against `pingan serve`: the charts are
 drawn, nothing breaks the Content-Security-Policy, the print stylesheet gives clean pages, a phone needs no sideways
 scrolling. Screenshots go to the test's tmp dir, and a copy to /tmp/report-page.png and /tmp/report-print.png."""
+
 from __future__ import annotations
 
 import shutil
@@ -20,9 +21,11 @@ CHARTS = ("chart-phases", "chart-units", "chart-ageing", "chart-escalations", "c
 A4_PRINTABLE_WIDTH = 703
 SHOWN = {"page": Path("/tmp/report-page.png"), "print": Path("/tmp/report-print.png")}
 # a listener on the page before any of its own scripts: every CSP violation, whatever the console says
-WATCH_CSP = ("window.__cspViolations = [];"
-             "document.addEventListener('securitypolicyviolation', function (e) {"
-             "  window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI); });")
+WATCH_CSP = (
+    "window.__cspViolations = [];"
+    "document.addEventListener('securitypolicyviolation', function (e) {"
+    "  window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI); });"
+)
 # each chart's instance, and how many of its canvas' pixels are drawn on
 DRAWN = """() => {
   const drawn = {};
@@ -63,12 +66,16 @@ def watched(browser):
     page.console_messages, page.page_errors, page.missing = [], [], []
     page.on("console", lambda message: page.console_messages.append((message.type, message.text)))
     page.on("pageerror", lambda error: page.page_errors.append(str(error)))
-    page.on("response", lambda answer: page.missing.append(answer.url) if answer.status >= 400 else None)
+    page.on(
+        "response", lambda answer: page.missing.append(answer.url) if answer.status >= 400 else None
+    )
     yield page
     context.close()
 
 
-def test_the_report_page_draws_its_charts_within_the_content_security_policy(server, watched, tmp_path):
+def test_the_report_page_draws_its_charts_within_the_content_security_policy(
+    server, watched, tmp_path
+):
     sign_in(watched, server, "leader@example.org")
     watched.goto(f"{server}/campaigns/1/report")
     watched.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length === 5")
@@ -80,42 +87,66 @@ def test_the_report_page_draws_its_charts_within_the_content_security_policy(ser
     assert sorted(state["drawn"]) == sorted(CHARTS)
     for chart, drawn in state["drawn"].items():
         assert drawn["chart"] and drawn["fits"] and drawn["width"] > 200, (chart, drawn)
-        assert drawn["inked"] > 2000 and drawn["share"] > 0.01, (chart, drawn)  # bars, axes and labels
+        assert drawn["inked"] > 2000 and drawn["share"] > 0.01, (
+            chart,
+            drawn,
+        )  # bars, axes and labels
     violations = watched.evaluate("() => window.__cspViolations")
     assert violations == []
-    assert [text for kind, text in watched.console_messages if "Content Security Policy" in text] == []
+    assert [
+        text for kind, text in watched.console_messages if "Content Security Policy" in text
+    ] == []
     assert watched.missing == [], "every script, style and page loads"
     # the one "Failed to load resource" left is chromium's own /favicon.ico (no page of the app has one)
-    assert [text for kind, text in watched.console_messages
-            if kind == "error" and not text.startswith("Failed to load resource")] == []
+    assert [
+        text
+        for kind, text in watched.console_messages
+        if kind == "error" and not text.startswith("Failed to load resource")
+    ] == []
     assert watched.page_errors == []
     shot(watched, tmp_path, "page")
 
     # print media on a viewport as wide as an A4 page's printable width (210 mm less 2 × 12 mm: 703 CSS px)
     watched.emulate_media(media="print")
     watched.set_viewport_size({"width": A4_PRINTABLE_WIDTH, "height": 1000})
-    watched.wait_for_timeout(500)  # the charts redraw at their print sizes (ResizeObserver, a frame later)
+    watched.wait_for_timeout(
+        500
+    )  # the charts redraw at their print sizes (ResizeObserver, a frame later)
     for hidden in ("header.top", ".report-links", ".crumbs"):
         assert watched.locator(hidden).is_hidden(), hidden
     assert watched.locator("#ledger table").is_visible()
     printed = watched.evaluate(DRAWN)
     for chart, drawn in printed["drawn"].items():
-        assert drawn["inked"] > 2000 and drawn["fits"] and drawn["width"] < A4_PRINTABLE_WIDTH, (chart, drawn)
+        assert drawn["inked"] > 2000 and drawn["fits"] and drawn["width"] < A4_PRINTABLE_WIDTH, (
+            chart,
+            drawn,
+        )
     assert watched.evaluate("() => document.documentElement.scrollWidth") <= A4_PRINTABLE_WIDTH
     shot(watched, tmp_path, "print")
     assert watched.evaluate("() => window.__cspViolations") == []
 
 
 def test_the_report_fits_a_phone_without_sideways_scrolling(server, browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True, locale="zh-CN")
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+    )
     try:
         phone = context.new_page()
         sign_in(phone, server, "member@example.org")
-        for path in ("/campaigns/1/report", "/campaigns/1/scores", "/campaigns/1/incidents", "/petitions/1"):
+        for path in (
+            "/campaigns/1/report",
+            "/campaigns/1/scores",
+            "/campaigns/1/incidents",
+            "/petitions/1",
+        ):
             phone.goto(server + path)
             scroll, client = phone.evaluate(
-                "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+                "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+            )
             assert scroll <= client, (path, scroll, client)
     finally:
         context.close()

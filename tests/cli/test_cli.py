@@ -1,4 +1,5 @@
 """The `pingan` command as an operator uses it: one-line errors, non-zero exits, nothing half-done."""
+
 from __future__ import annotations
 
 import json
@@ -31,7 +32,10 @@ def started(pingan, files):
 def counts(db_url):
     engine = create_engine(db_url)
     with engine.connect() as connection:
-        result = {t.name: connection.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
+        result = {
+            t.name: connection.scalar(select(func.count()).select_from(t))
+            for t in Base.metadata.sorted_tables
+        }
     engine.dispose()
     return result
 
@@ -58,14 +62,20 @@ def test_a_command_on_a_database_without_schema_says_to_run_init(pingan, monkeyp
 
 def test_validate_prints_each_problem_with_file_line_and_key(pingan, tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(RAILWAY.replace("assignee: office_director, due: 7d", "assignee: office_chief, due: 7d"),
-                   encoding="utf-8")
+    bad.write_text(
+        RAILWAY.replace("assignee: office_director, due: 7d", "assignee: office_chief, due: 7d"),
+        encoding="utf-8",
+    )
     good = tmp_path / "good.yaml"
     good.write_text(RAILWAY, encoding="utf-8")
     result = pingan("validate", str(good), str(bad))
     assert result.exit_code == 1
-    line = next(n for n, text in enumerate(RAILWAY.splitlines(), 1) if "office_director, due: 7d" in text)
-    assert f"{bad}:{line}: phases[0].tasks[1].assignee: unknown role 'office_chief'" in result.stderr
+    line = next(
+        n for n, text in enumerate(RAILWAY.splitlines(), 1) if "office_director, due: 7d" in text
+    )
+    assert (
+        f"{bad}:{line}: phases[0].tasks[1].assignee: unknown role 'office_chief'" in result.stderr
+    )
     assert f"{good}: ok (safe-railway-test v1, 3 phases)" in result.stdout
 
 
@@ -91,7 +101,10 @@ def test_a_campaign_is_started_advanced_and_reported(pingan, started):
         pingan("task", "complete", str(task), "--note", "已完成")
     moved = pingan("advance", str(started), now="2026-06-01T09:00")
     assert moved.exit_code == 0, moved.output
-    assert moved.stdout.strip() == f"campaign {started}: mobilization → implementation, 3 task(s) created"
+    assert (
+        moved.stdout.strip()
+        == f"campaign {started}: mobilization → implementation, 3 task(s) created"
+    )
     text = pingan("status", str(started)).stdout
     assert "phase: implementation (全面实施阶段)" in text
 
@@ -105,23 +118,39 @@ def test_an_assignee_acting_on_someone_elses_task_is_refused_in_one_line(pingan,
 
 
 def test_a_missing_role_refuses_start_with_one_line_and_writes_nothing(pingan, files, db_url):
-    (files / "town.yaml").write_text(TOWN.replace("roles: [office_director]", "roles: []"), encoding="utf-8")
+    (files / "town.yaml").write_text(
+        TOWN.replace("roles: [office_director]", "roles: []"), encoding="utf-8"
+    )
     pingan("import-org", str(files / "town.yaml"))
     before = counts(db_url)
     result = pingan("start", str(files / "railway.yaml"), "--org", "town", "--starts", "2026-05-01")
     assert result.exit_code == 1
-    assert result.stderr.strip() == "error: cannot start: role 'office_director' has nobody in unit 'town' (铁路镇)"
+    assert (
+        result.stderr.strip()
+        == "error: cannot start: role 'office_director' has nobody in unit 'town' (铁路镇)"
+    )
     assert counts(db_url) == before
 
 
-@pytest.mark.parametrize("args, message", [
-    (("start", "railway.yaml", "--org", "town", "--starts", "May 1st"), "not a date: 'May 1st'"),
-    (("start", "no-such-definition", "--org", "town", "--starts", "2026-05-01"), "no-such-definition"),
-    (("status", "999"), "no campaign 999"),
-    (("advance", "999"), "no campaign 999"),
-    (("import-org", "missing.yaml"), "missing.yaml"),
-])
-def test_bad_input_is_one_line_on_stderr_and_a_non_zero_exit(pingan, files, monkeypatch, args, message):
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ("start", "railway.yaml", "--org", "town", "--starts", "May 1st"),
+            "not a date: 'May 1st'",
+        ),
+        (
+            ("start", "no-such-definition", "--org", "town", "--starts", "2026-05-01"),
+            "no-such-definition",
+        ),
+        (("status", "999"), "no campaign 999"),
+        (("advance", "999"), "no campaign 999"),
+        (("import-org", "missing.yaml"), "missing.yaml"),
+    ],
+)
+def test_bad_input_is_one_line_on_stderr_and_a_non_zero_exit(
+    pingan, files, monkeypatch, args, message
+):
     monkeypatch.chdir(files)
     pingan("import-org", "town.yaml")
     result = pingan(*args)
@@ -135,7 +164,19 @@ def test_a_bad_pinned_clock_is_one_line(pingan, started, monkeypatch):
     monkeypatch.setenv("PINGAN_NOW", "yesterday")
     result = pingan("status", str(started))
     assert result.exit_code == 1
-    assert result.stderr.strip() == "error: not an ISO date-time: 'yesterday' (e.g. 2026-10-09T09:00)"
+    assert (
+        result.stderr.strip() == "error: not an ISO date-time: 'yesterday' (e.g. 2026-10-09T09:00)"
+    )
+
+
+@pytest.mark.parametrize("command", [["sweep"], ["scheduler", "--interval", "1"]])
+def test_a_mail_port_that_is_no_number_is_one_line(pingan, started, monkeypatch, command):
+    monkeypatch.setenv("MAIL_PORT", "twenty-five")
+    result = pingan(*command)
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: mail settings (MAIL_*): invalid literal for int() with base 10: 'twenty-five'"
+    ]
 
 
 def test_the_installed_command_runs_as_a_process(cli_env, files):
@@ -158,12 +199,19 @@ def test_the_demo_builds_its_database_again_without_error(pingan, tmp_path, monk
     second = pingan("demo", "--no-serve", now="2026-11-30T09:00")
     assert first.exit_code == second.exit_code == 0, second.output
     assert "assignee     dongguan@hexi.example.org" in second.stdout
-    url = next(line.split(": ", 1)[1] for line in second.stdout.splitlines() if line.startswith("demo database"))
+    url = next(
+        line.split(": ", 1)[1]
+        for line in second.stdout.splitlines()
+        if line.startswith("demo database")
+    )
     engine = create_engine(url)
     with Session(engine) as session:
         assignee = person_by_email(session, "dongguan@hexi.example.org").id
-        open_tasks = session.scalar(select(func.count()).select_from(Task).where(
-            Task.assignee_id == assignee, Task.state == "open"))
+        open_tasks = session.scalar(
+            select(func.count())
+            .select_from(Task)
+            .where(Task.assignee_id == assignee, Task.state == "open")
+        )
         levels = set(session.scalars(select(Escalation.level)))
         campaigns = set(session.scalars(select(Task.phase_key).distinct()))
         hazards = session.scalar(select(func.count()).select_from(Rectification))
@@ -172,31 +220,61 @@ def test_the_demo_builds_its_database_again_without_error(pingan, tmp_path, monk
     assert {1, 2} <= levels, "hazards escalated to levels 1 and 2"
     assert {"mobilization", "implementation"} <= campaigns, "campaigns in different phases"
     assert hazards == 8
-    assert (tmp_path / "demo-instance" / "demo-mail.txt").read_text(encoding="utf-8").count("Message-ID:") > 0
+    assert (tmp_path / "demo-instance" / "demo-mail.txt").read_text(encoding="utf-8").count(
+        "Message-ID:"
+    ) > 0
 
 
 def test_hazards_are_registered_moved_and_escalated_from_the_command_line(pingan, files, smtp):
     (files / "org.yaml").write_text(TOWN_WITH_KEEPER, encoding="utf-8")
     (files / "def.yaml").write_text(SCREENING, encoding="utf-8")
     pingan("import-org", str(files / "org.yaml"))
-    campaign = pingan("start", str(files / "def.yaml"), "--org", "town", "--starts", "2026-09-10").stdout.strip()
-    registered = pingan("hazard", "register", campaign, "--description", "道口护栏损坏", "--site", "crossing-3",
-                        "--deadline", "2026-09-29", "--measures", "设置警示牌", now="2026-09-21T10:00")
+    campaign = pingan(
+        "start", str(files / "def.yaml"), "--org", "town", "--starts", "2026-09-10"
+    ).stdout.strip()
+    registered = pingan(
+        "hazard",
+        "register",
+        campaign,
+        "--description",
+        "道口护栏损坏",
+        "--site",
+        "crossing-3",
+        "--deadline",
+        "2026-09-29",
+        "--measures",
+        "设置警示牌",
+        now="2026-09-21T10:00",
+    )
     assert registered.stdout == "rectification 1: open, deadline 2026-09-29\n", registered.output
 
     bad = pingan("hazard", "register", campaign, "--description", "x", "--deadline", "next week")
     assert (bad.exit_code, bad.stderr) == (1, "error: not a date: 'next week' (write YYYY-MM-DD)\n")
     refused = pingan("rectification", "verify", "1", now="2026-09-22T10:00")
-    assert (refused.exit_code, refused.stderr) == (1, "error: cannot verify rectification 1: it is open\n")
+    assert (refused.exit_code, refused.stderr) == (
+        1,
+        "error: cannot verify rectification 1: it is open\n",
+    )
 
     first = pingan("sweep", "--now", "2026-10-09T09:00")
     second = pingan("sweep", "--now", "2026-10-09T09:00")
-    assert first.stdout.startswith("occurrences 0; reminders 0; escalations L1 1, L2 1; escalation mails queued 3; mails sent 4")
-    assert second.stdout == "occurrences 0; reminders 0; escalations none; escalation mails queued 0; mails sent 0, failed 0, waiting 0\n"
+    assert first.stdout.startswith(
+        "occurrences 0; reminders 0; escalations L1 1, L2 1; escalation mails queued 3; mails sent 4"
+    )
+    assert (
+        second.stdout
+        == "occurrences 0; reminders 0; escalations none; escalation mails queued 0; mails sent 0, failed 0, waiting 0\n"
+    )
     assert sorted(r for m in smtp.messages for r in m["to"]) == [
-        "deputy@example.org", "keeper@example.org", "keeper@example.org", "office@example.org"]
+        "deputy@example.org",
+        "keeper@example.org",
+        "keeper@example.org",
+        "office@example.org",
+    ]
 
     fixed = pingan("rectification", "submit", "1", "--note", "已修复", "--as", "keeper@example.org")
     closed = pingan("rectification", "verify", "1", "--as", "office@example.org")
-    assert (fixed.stdout, closed.stdout) == ("rectification 1: submitted, deadline 2026-09-29\n",
-                                             "rectification 1: closed, deadline 2026-09-29\n")
+    assert (fixed.stdout, closed.stdout) == (
+        "rectification 1: submitted, deadline 2026-09-29\n",
+        "rectification 1: closed, deadline 2026-09-29\n",
+    )

@@ -1,4 +1,5 @@
 """Fixtures of the engine's tests: the town's organisation and the railway definition (``tests/support/texts.py``)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The assessment: the scoring arithmetic, the one-vote veto, grades and ranks, the freeze, and refused input."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -34,7 +35,9 @@ def inspecting(scenario):
 def score(scenario, unit, by="member@example.org", **sheet):
     actor = scenario.actor(by)
     with scenario.sessions.begin() as session:
-        return enter_scores(session, scenario.campaign, unit, ScoreSheet(**sheet), by=actor, clock=scenario.clock)
+        return enter_scores(
+            session, scenario.campaign, unit, ScoreSheet(**sheet), by=actor, clock=scenario.clock
+        )
 
 
 def results(scenario):
@@ -45,9 +48,13 @@ def results(scenario):
 
 def stored(sessions):
     with sessions() as session:
-        return (session.scalar(select(func.count()).select_from(Score)),
-                session.scalar(select(func.count()).select_from(AssessmentFinding)),
-                session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.entity == "score")))
+        return (
+            session.scalar(select(func.count()).select_from(Score)),
+            session.scalar(select(func.count()).select_from(AssessmentFinding)),
+            session.scalar(
+                select(func.count()).select_from(AuditEvent).where(AuditEvent.entity == "score")
+            ),
+        )
 
 
 def test_a_units_score_is_its_items_less_the_capped_deductions(scenario):
@@ -67,7 +74,9 @@ def test_a_units_score_is_its_items_less_the_capped_deductions(scenario):
         ("missed_target", 1, 5),  # cattle-control
     ]
     assert (west.deducted, west.score, west.grade, west.vetoed) == (11, 84, "passed", False)
-    assert [m.rule for m in west.criticisms] == ["cattle-over"], "over a control target: criticised, not failed"
+    assert [m.rule for m in west.criticisms] == ["cattle-over"], (
+        "over a control target: criticised, not failed"
+    )
     north = score(scenario, "north", items={"meetings": 5})
     assert (north.item_total, north.deductions, north.score) == (5, [], 5)
     table, _ = results(scenario)
@@ -78,13 +87,21 @@ def test_a_veto_fails_a_unit_whatever_its_score_and_ranks_it_last(inspecting):
     inspecting.incident("train-accident", "east", date(2026, 5, 30))
     for unit in ("east", "west"):
         score(inspecting, unit, items=FULL)
-    score(inspecting, "north", items={"meetings": 40, "measures": 30, "hazards": 20},
-          vetoes={"dereliction-veto": "值班人员脱岗，致使耕牛上道未能及时发现"})
+    score(
+        inspecting,
+        "north",
+        items={"meetings": 40, "measures": 30, "hazards": 20},
+        vetoes={"dereliction-veto": "值班人员脱岗，致使耕牛上道未能及时发现"},
+    )
     table, by_code = results(inspecting)
     assert [(row.code, row.score, row.rank, row.grade) for row in table.units] == [
-        ("west", 100, 1, "commended"), ("east", 100, 2, "criticised"), ("north", 90, 3, "criticised")]
+        ("west", 100, 1, "commended"),
+        ("east", 100, 2, "criticised"),
+        ("north", 90, 3, "criticised"),
+    ]
     assert [(m.rule, m.reason) for m in by_code["east"].vetoes] == [
-        ("train-accident-veto", "1 × 因治安问题导致的铁路行车重大事故")]
+        ("train-accident-veto", "1 × 因治安问题导致的铁路行车重大事故")
+    ]
     assert by_code["north"].vetoes[0].reason == "值班人员脱岗，致使耕牛上道未能及时发现"
     assert [r.code for r in table.commended] == ["west"]
     assert [r.code for r in table.criticised] == ["east", "north"]
@@ -93,11 +110,17 @@ def test_a_veto_fails_a_unit_whatever_its_score_and_ranks_it_last(inspecting):
 
 
 def test_grades_follow_the_thresholds_and_equal_scores_share_a_rank(inspecting):
-    score(inspecting, "east", items={"meetings": 40, "measures": 30, "hazards": 20})  # 90: commended from 90
+    score(
+        inspecting, "east", items={"meetings": 40, "measures": 30, "hazards": 20}
+    )  # 90: commended from 90
     score(inspecting, "west", items={"meetings": 30, "measures": 30})  # 60: passed from 60
     score(inspecting, "north", items={"meetings": 29.5, "measures": 30})  # 59.5
     grades = {code: (row.score, row.grade) for code, row in results(inspecting)[1].items()}
-    assert grades == {"east": (90, "commended"), "west": (60, "passed"), "north": (59.5, "criticised")}
+    assert grades == {
+        "east": (90, "commended"),
+        "west": (60, "passed"),
+        "north": (59.5, "criticised"),
+    }
     score(inspecting, "east", items={"hazards": 19.5})
     score(inspecting, "north", items={"meetings": 30})
     table, by_code = results(inspecting)
@@ -109,7 +132,9 @@ def test_scores_are_entered_only_during_the_inspection_phase_and_frozen_after(sc
     with pytest.raises(TransitionRefused, match="not open yet"):
         score(scenario, "east", items=FULL)
     pending, _ = results(scenario)
-    assert (pending.state, pending.commended, pending.criticised) == ("pending", [], []), "nobody listed unscored"
+    assert (pending.state, pending.commended, pending.criticised) == ("pending", [], []), (
+        "nobody listed unscored"
+    )
     scenario.at(2026, 6, 1, 9).advance()
     score(scenario, "east", items=FULL)
     scenario.at(2026, 6, 20, 9).advance()
@@ -120,17 +145,21 @@ def test_scores_are_entered_only_during_the_inspection_phase_and_frozen_after(sc
     scenario.at(2026, 6, 22, 9).incident("train-accident", "east", date(2026, 6, 21))
     table, by_code = results(scenario)
     assert table.state == "frozen"
-    assert (by_code["east"].score, by_code["east"].vetoed) == (100, False), \
+    assert (by_code["east"].score, by_code["east"].vetoed) == (100, False), (
         "counted as of the end of the inspection phase: a later incident does not move a published result"
+    )
 
 
-@pytest.mark.parametrize("items, message", [
-    ({"meetings": 41}, "outside 0–40"),
-    ({"measures": -1}, "outside 0–30"),
-    ({"meetings": "forty"}, "must be a number"),
-    ({"meetings": True}, "must be a number"),
-    ({"meetings": 40, "speeches": 5}, "unknown score item 'speeches'"),
-])
+@pytest.mark.parametrize(
+    "items, message",
+    [
+        ({"meetings": 41}, "outside 0–40"),
+        ({"measures": -1}, "outside 0–30"),
+        ({"meetings": "forty"}, "must be a number"),
+        ({"meetings": True}, "must be a number"),
+        ({"meetings": 40, "speeches": 5}, "unknown score item 'speeches'"),
+    ],
+)
 def test_a_score_outside_its_item_is_refused_and_nothing_changes(inspecting, items, message):
     before = stored(inspecting.sessions)
     with pytest.raises(InvalidInput, match=message):
@@ -160,8 +189,13 @@ def test_every_score_change_is_audit_logged_with_before_and_after(inspecting):
     score(inspecting, "west", by="office@example.org", items={"meetings": 35})
     score(inspecting, "west", items={"meetings": None})
     with inspecting.sessions() as session:
-        events = [(e.actor, e.from_state, e.to_state, e.note) for e in trail(session, inspecting.campaign, "score")]
-    assert events == [("member@example.org", None, "40", "west: meetings"),
-                      ("office@example.org", "40", "35", "west: meetings"),
-                      ("member@example.org", "35", None, "west: meetings")]
+        events = [
+            (e.actor, e.from_state, e.to_state, e.note)
+            for e in trail(session, inspecting.campaign, "score")
+        ]
+    assert events == [
+        ("member@example.org", None, "40", "west: meetings"),
+        ("office@example.org", "40", "35", "west: meetings"),
+        ("member@example.org", "35", None, "west: meetings"),
+    ]
     assert stored(inspecting.sessions)[0] == 0

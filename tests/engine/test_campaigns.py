@@ -1,4 +1,5 @@
 """Campaigns through the engine's use cases, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import logging
@@ -27,11 +28,15 @@ def tasks_of(sessions, campaign_id, phase=None):
         query = select(Task).where(Task.campaign_id == campaign_id).order_by(Task.id)
         if phase:
             query = query.where(Task.phase_key == phase)
-        return [(t.spec_key, t.unit.code if t.unit else None, t.assignee.email, t.state, t.due_on)
-                for t in session.scalars(query)]
+        return [
+            (t.spec_key, t.unit.code if t.unit else None, t.assignee.email, t.state, t.due_on)
+            for t in session.scalars(query)
+        ]
 
 
-def test_start_creates_one_plan_task_per_village_assigned_to_its_head(sessions, town, railway, clock, calendar):
+def test_start_creates_one_plan_task_per_village_assigned_to_its_head(
+    sessions, town, railway, clock, calendar
+):
     campaign_id = start(sessions, railway, clock, calendar)
 
     tasks = tasks_of(sessions, campaign_id, "mobilization")
@@ -44,16 +49,23 @@ def test_start_creates_one_plan_task_per_village_assigned_to_its_head(sessions, 
     meeting = [(unit, who, due) for spec, unit, who, _, due in tasks if spec == "meeting"]
     assert meeting == [(None, "office@example.org", date(2026, 5, 8))]
     assert len(tasks) == 3 + 1 + 3
-    assert not tasks_of(sessions, campaign_id, "implementation"), "later phases' tasks wait for their phase"
+    assert not tasks_of(sessions, campaign_id, "implementation"), (
+        "later phases' tasks wait for their phase"
+    )
     with sessions() as session:
         assert session.get(Campaign, campaign_id).state == "mobilization"
 
 
-def test_phases_are_planned_back_to_back_from_the_start_date(sessions, town, railway, clock, calendar):
+def test_phases_are_planned_back_to_back_from_the_start_date(
+    sessions, town, railway, clock, calendar
+):
     campaign_id = start(sessions, railway, clock, calendar)
     with sessions() as session:
-        phases = session.scalars(select(CampaignPhase).where(CampaignPhase.campaign_id == campaign_id)
-                                 .order_by(CampaignPhase.position)).all()
+        phases = session.scalars(
+            select(CampaignPhase)
+            .where(CampaignPhase.campaign_id == campaign_id)
+            .order_by(CampaignPhase.position)
+        ).all()
         windows = [(p.phase_key, p.planned_start, p.planned_end) for p in phases]
     assert windows == [
         ("mobilization", date(2026, 5, 1), date(2026, 5, 31)),
@@ -62,7 +74,9 @@ def test_phases_are_planned_back_to_back_from_the_start_date(sessions, town, rai
     ]
 
 
-def test_a_role_nobody_holds_refuses_the_start_and_writes_nothing(sessions, railway, clock, calendar):
+def test_a_role_nobody_holds_refuses_the_start_and_writes_nothing(
+    sessions, railway, clock, calendar
+):
     org = TOWN.replace("roles: [village_head]}\n  - {email: north", "roles: []}\n  - {email: north")
     with sessions.begin() as session:
         import_organisation(session, parse_organisation(org, "town.yaml"))
@@ -80,7 +94,9 @@ def test_a_unit_that_does_not_exist_is_named(sessions, town, railway, clock, cal
         start(sessions, railway, clock, calendar, unit="nowhere")
 
 
-def test_advance_is_refused_while_required_tasks_are_open_and_lists_them(sessions, town, railway, clock, calendar):
+def test_advance_is_refused_while_required_tasks_are_open_and_lists_them(
+    sessions, town, railway, clock, calendar
+):
     campaign_id = start(sessions, railway, clock, calendar)
 
     with pytest.raises(TransitionRefused) as refused, sessions.begin() as session:
@@ -97,7 +113,9 @@ def test_advance_is_refused_while_required_tasks_are_open_and_lists_them(session
         assert session.get(Campaign, campaign_id).state == "mobilization"
 
 
-def test_advance_is_allowed_once_the_required_work_is_done(sessions, town, railway, clock, calendar):
+def test_advance_is_allowed_once_the_required_work_is_done(
+    sessions, town, railway, clock, calendar
+):
     campaign_id = start(sessions, railway, clock, calendar)
     complete_required(sessions, campaign_id, "mobilization", clock)
     clock.instant = shanghai(2026, 9, 29, 10, 0).astimezone(clock.instant.tzinfo)
@@ -105,7 +123,11 @@ def test_advance_is_allowed_once_the_required_work_is_done(sessions, town, railw
     with sessions.begin() as session:
         move = advance_campaign(session, campaign_id, by=OPERATOR, clock=clock, calendar=calendar)
 
-    assert (move.from_state, move.to_state, move.tasks_created) == ("mobilization", "implementation", 3)
+    assert (move.from_state, move.to_state, move.tasks_created) == (
+        "mobilization",
+        "implementation",
+        3,
+    )
     # 3 working days after 2026-09-29 skips China's National Day holiday
     due = {due for spec, _, _, _, due in tasks_of(sessions, campaign_id, "implementation")}
     assert due == {date(2026, 10, 9)}
@@ -119,7 +141,11 @@ def test_a_campaign_runs_from_its_first_phase_to_closed(sessions, town, railway,
             phase = session.get(Campaign, campaign_id).state
         complete_required(sessions, campaign_id, phase, clock)
         with sessions.begin() as session:
-            visited.append(advance_campaign(session, campaign_id, by=OPERATOR, clock=clock, calendar=calendar).to_state)
+            visited.append(
+                advance_campaign(
+                    session, campaign_id, by=OPERATOR, clock=clock, calendar=calendar
+                ).to_state
+            )
     assert visited == ["mobilization", "implementation", "inspection", "closed"]
     with pytest.raises(TransitionRefused, match="closed"), sessions.begin() as session:
         advance_campaign(session, campaign_id, by=OPERATOR, clock=clock, calendar=calendar)
@@ -130,14 +156,19 @@ def test_every_state_change_is_in_the_audit_trail(sessions, town, railway, clock
     with sessions() as session:
         east = Actor.person(person_by_email(session, "east@example.org"))
         office = Actor.person(person_by_email(session, "office@example.org"))
-        task_id = session.scalar(select(Task.id).where(Task.assignee_id == east.person_id, Task.spec_key == "plan"))
+        task_id = session.scalar(
+            select(Task.id).where(Task.assignee_id == east.person_id, Task.spec_key == "plan")
+        )
     with sessions.begin() as session:
         complete_task(session, task_id, by=east, clock=clock, note="计划已制定")
     with sessions.begin() as session:
         reject_task(session, task_id, by=office, clock=clock, note="缺少责任分工")
 
     with sessions() as session:
-        events = [(e.entity, e.event, e.from_state, e.to_state, e.actor, e.note) for e in trail(session, campaign_id)]
+        events = [
+            (e.entity, e.event, e.from_state, e.to_state, e.actor, e.note)
+            for e in trail(session, campaign_id)
+        ]
         at = {e.at for e in trail(session, campaign_id)}
     assert events == [
         ("campaign", "start", "draft", "mobilization", "cli:test", events[0][5]),
@@ -153,7 +184,9 @@ def test_an_assignee_checks_off_only_their_own_task(sessions, town, railway, clo
     with sessions() as session:
         west = Actor.person(person_by_email(session, "west@example.org"))
         east_id = person_by_email(session, "east@example.org").id
-        task_id = session.scalar(select(Task.id).where(Task.assignee_id == east_id, Task.spec_key == "plan"))
+        task_id = session.scalar(
+            select(Task.id).where(Task.assignee_id == east_id, Task.spec_key == "plan")
+        )
     with pytest.raises(NotFound), sessions.begin() as session:
         complete_task(session, task_id, by=west, clock=clock)
     assert tasks_of(sessions, campaign_id)[0][3] == "open"
@@ -164,7 +197,9 @@ def test_only_a_coordinator_rejects_or_verifies(sessions, town, railway, clock, 
     with sessions() as session:
         east = Actor.person(person_by_email(session, "east@example.org"))
         leader = Actor.person(person_by_email(session, "leader@example.org"))
-        task_id = session.scalar(select(Task.id).where(Task.assignee_id == east.person_id, Task.spec_key == "plan"))
+        task_id = session.scalar(
+            select(Task.id).where(Task.assignee_id == east.person_id, Task.spec_key == "plan")
+        )
     with sessions.begin() as session:
         complete_task(session, task_id, by=east, clock=clock)
     with pytest.raises(Forbidden), sessions.begin() as session:
@@ -173,10 +208,15 @@ def test_only_a_coordinator_rejects_or_verifies(sessions, town, railway, clock, 
         assert verify_task(session, task_id, by=leader, clock=clock).state == "verified"
 
 
-def test_a_move_the_task_machine_does_not_allow_is_refused(sessions, town, railway, clock, calendar):
+def test_a_move_the_task_machine_does_not_allow_is_refused(
+    sessions, town, railway, clock, calendar
+):
     campaign_id = start(sessions, railway, clock, calendar)
     task_id = first_task_id(sessions, campaign_id)
-    with pytest.raises(TransitionRefused, match="cannot verify task .*: it is open"), sessions.begin() as session:
+    with (
+        pytest.raises(TransitionRefused, match="cannot verify task .*: it is open"),
+        sessions.begin() as session,
+    ):
         verify_task(session, task_id, by=OPERATOR, clock=clock)
     with sessions() as session:
         assert session.get(Task, task_id).state == "open"
@@ -192,8 +232,12 @@ def test_a_rejection_needs_a_reason(sessions, town, railway, clock, calendar):
         reject_task(session, task_id, by=OPERATOR, clock=clock, note="  ")
 
 
-def test_working_days_beyond_the_calendar_data_fall_back_to_weekdays(sessions, town, clock, calendar, caplog):
-    definition = parse_definition(RAILWAY.replace("due: 14d", "due: 3wd").replace("-test", "-2027"), "r.yaml")
+def test_working_days_beyond_the_calendar_data_fall_back_to_weekdays(
+    sessions, town, clock, calendar, caplog
+):
+    definition = parse_definition(
+        RAILWAY.replace("due: 14d", "due: 3wd").replace("-test", "-2027"), "r.yaml"
+    )
     with caplog.at_level(logging.WARNING, logger="pingan.calendar"):
         campaign_id = start(sessions, definition, clock, calendar, starts=date(2027, 9, 29))
     plan_due = {due for spec, _, _, _, due in tasks_of(sessions, campaign_id) if spec == "plan"}
@@ -208,9 +252,14 @@ def test_different_text_under_the_same_version_is_refused(sessions, town, railwa
         start(sessions, changed, clock, calendar)
 
 
-def test_a_running_campaign_stays_on_the_version_it_started_with(sessions, town, railway, clock, calendar):
+def test_a_running_campaign_stays_on_the_version_it_started_with(
+    sessions, town, railway, clock, calendar
+):
     first = start(sessions, railway, clock, calendar)
-    v2 = parse_definition(RAILWAY.replace("version: 1", "version: 2").replace("制定巡防方案", "制定巡防方案（新）"), "r.yaml")
+    v2 = parse_definition(
+        RAILWAY.replace("version: 1", "version: 2").replace("制定巡防方案", "制定巡防方案（新）"),
+        "r.yaml",
+    )
     second = start(sessions, v2, clock, calendar)
     for campaign_id in (first, second):
         complete_required(sessions, campaign_id, "mobilization", clock)
@@ -219,19 +268,34 @@ def test_a_running_campaign_stays_on_the_version_it_started_with(sessions, town,
     titles = {}
     with sessions() as session:
         for campaign_id in (first, second):
-            titles[campaign_id] = set(session.scalars(select(Task.title).where(
-                Task.campaign_id == campaign_id, Task.phase_key == "implementation")))
+            titles[campaign_id] = set(
+                session.scalars(
+                    select(Task.title).where(
+                        Task.campaign_id == campaign_id, Task.phase_key == "implementation"
+                    )
+                )
+            )
     assert titles == {first: {"制定巡防方案"}, second: {"制定巡防方案（新）"}}
 
 
 def test_bindings_record_every_holder_of_each_role(sessions, town, railway, clock, calendar):
     campaign_id = start(sessions, railway, clock, calendar)
     with sessions() as session:
-        rows = session.execute(select(RoleBinding.role, Unit.code).join(Unit, Unit.id == RoleBinding.unit_id)
-                               .where(RoleBinding.campaign_id == campaign_id)).all()
-    assert sorted(rows) == sorted([("leader", "town"), ("deputy", "town"), ("office_director", "town"),
-                                   ("village_head", "east-village"), ("village_head", "west-village"),
-                                   ("village_head", "north-village")])
+        rows = session.execute(
+            select(RoleBinding.role, Unit.code)
+            .join(Unit, Unit.id == RoleBinding.unit_id)
+            .where(RoleBinding.campaign_id == campaign_id)
+        ).all()
+    assert sorted(rows) == sorted(
+        [
+            ("leader", "town"),
+            ("deputy", "town"),
+            ("office_director", "town"),
+            ("village_head", "east-village"),
+            ("village_head", "west-village"),
+            ("village_head", "north-village"),
+        ]
+    )
 
 
 def test_status_counts_progress_and_lists_overdue_tasks(sessions, town, railway, clock, calendar):
@@ -246,7 +310,11 @@ def test_status_counts_progress_and_lists_overdue_tasks(sessions, town, railway,
     assert report.phases[0].tasks == {"open": 6, "done": 1}
     assert report.blocking == 3
     overdue = sorted((item.title, item.unit, item.days_overdue) for item in report.overdue)
-    assert overdue == [("制定创建活动计划", "北村", 6), ("制定创建活动计划", "西村", 6), ("召开动员大会", None, 13)]
+    assert overdue == [
+        ("制定创建活动计划", "北村", 6),
+        ("制定创建活动计划", "西村", 6),
+        ("召开动员大会", None, 13),
+    ]
     assert report.overdue_count == 3
 
 
@@ -257,8 +325,9 @@ def test_importing_the_organisation_twice_changes_nothing(sessions):
     with sessions.begin() as session:
         second = import_organisation(session, parse_organisation(TOWN, "town.yaml"))
     assert (first.units_created, first.people_created) == (4, 6)
-    assert str(second) == ("units: 0 created, 0 updated; people: 0 created, 0 updated; "
-                           "sites: 0 created, 0 updated")
+    assert str(second) == (
+        "units: 0 created, 0 updated; people: 0 created, 0 updated; sites: 0 created, 0 updated"
+    )
     assert row_counts(sessions) == before
 
 
@@ -269,7 +338,8 @@ def test_reimporting_updates_names_and_roles_and_keeps_a_changed_password(sessio
         person_by_email(session, "east@example.org").password_hash = "changed-by-its-owner"
     renamed = TOWN.replace("李村长", "李新村长").replace(
         "{email: west@example.org, name: 周村长, unit: west-village, roles: [village_head]}",
-        "{email: west@example.org, name: 周村长, unit: west-village, roles: [village_head, deputy]}")
+        "{email: west@example.org, name: 周村长, unit: west-village, roles: [village_head, deputy]}",
+    )
     with sessions.begin() as session:
         summary = import_organisation(session, parse_organisation(renamed, "town.yaml"))
     assert summary.people_updated == 2 and summary.people_created == 0
@@ -281,10 +351,19 @@ def test_reimporting_updates_names_and_roles_and_keeps_a_changed_password(sessio
 def test_passwords_are_stored_only_as_salted_hashes(sessions):
     with sessions.begin() as session:
         import_organisation(session, parse_organisation(TOWN, "town.yaml"))
-        import_organisation(session, parse_organisation(TOWN.replace("east@", "east2@").replace(
-            "{email: leader", "{email: leader2@example.org, name: x, unit: town, roles: [], password: change-me}\n"
-            "  - {email: leader"), "town2.yaml"))
+        import_organisation(
+            session,
+            parse_organisation(
+                TOWN.replace("east@", "east2@").replace(
+                    "{email: leader",
+                    "{email: leader2@example.org, name: x, unit: town, roles: [], password: change-me}\n"
+                    "  - {email: leader",
+                ),
+                "town2.yaml",
+            ),
+        )
     from werkzeug.security import check_password_hash
+
     with sessions() as session:
         first = person_by_email(session, "east@example.org").password_hash
         second = person_by_email(session, "leader2@example.org").password_hash
@@ -298,18 +377,34 @@ def test_the_shipped_fixture_files_load(sessions, clock, calendar):
     definition = load_definition_file(RAILWAY_FILE)
     with sessions.begin() as session:
         import_organisation(session, organisation)
-        campaign = start_campaign(session, definition, organisation.units[0].id, date(2026, 5, 1),
-                                  by=OPERATOR, clock=clock, calendar=calendar)
-        assert session.scalar(select(func.count()).select_from(Task).where(Task.campaign_id == campaign.id)) == \
-            len(organisation.units) - 1
+        campaign = start_campaign(
+            session,
+            definition,
+            organisation.units[0].id,
+            date(2026, 5, 1),
+            by=OPERATOR,
+            clock=clock,
+            calendar=calendar,
+        )
+        assert (
+            session.scalar(
+                select(func.count()).select_from(Task).where(Task.campaign_id == campaign.id)
+            )
+            == len(organisation.units) - 1
+        )
 
 
-# --- helpers -------------------------------------------------------------------------------------------------
+# --- helpers ------------------------------------------------------------------------------------
+
 
 def complete_required(sessions, campaign_id, phase, clock, only_unit=None):
     with sessions.begin() as session:
-        query = select(Task).where(Task.campaign_id == campaign_id, Task.phase_key == phase,
-                                   Task.required.is_(True), Task.state == "open")
+        query = select(Task).where(
+            Task.campaign_id == campaign_id,
+            Task.phase_key == phase,
+            Task.required.is_(True),
+            Task.state == "open",
+        )
         for task in session.scalars(query).all():
             if only_unit and (task.unit is None or task.unit.code != only_unit):
                 continue
@@ -319,4 +414,3 @@ def complete_required(sessions, campaign_id, phase, clock, only_unit=None):
 def first_task_id(sessions, campaign_id):
     with sessions() as session:
         return session.scalar(select(func.min(Task.id)).where(Task.campaign_id == campaign_id))
-

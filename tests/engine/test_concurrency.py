@@ -1,4 +1,5 @@
 """Several processes writing at once lose nothing (SQLite: BEGIN IMMEDIATE; PostgreSQL: row locks)."""
+
 from __future__ import annotations
 
 import json
@@ -21,14 +22,22 @@ PROCESSES, ROUNDS = 4, 60
 
 
 @pytest.mark.slow
-def test_four_processes_moving_one_task_lose_no_update(db_url, sessions, town, railway, clock, calendar):
+def test_four_processes_moving_one_task_lose_no_update(
+    db_url, sessions, town, railway, clock, calendar
+):
     campaign_id = start(sessions, railway, clock, calendar)
     with sessions() as session:
         task_id = session.scalar(select(func.min(Task.id)).where(Task.campaign_id == campaign_id))
 
-    workers = [subprocess.Popen([sys.executable, str(WORKER), db_url, str(task_id), str(ROUNDS), f"w{n}"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for n in range(PROCESSES)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(WORKER), db_url, str(task_id), str(ROUNDS), f"w{n}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(PROCESSES)
+    ]
     results = []
     for worker in workers:
         out, err = worker.communicate(timeout=240)
@@ -48,18 +57,36 @@ def test_four_processes_moving_one_task_lose_no_update(db_url, sessions, town, r
 
 
 @pytest.mark.slow
-def test_two_sweeps_at_once_escalate_and_mail_each_item_exactly_once(db_url, sessions, hazard_campaign, calendar,
-                                                                     smtp, monkeypatch):
+def test_two_sweeps_at_once_escalate_and_mail_each_item_exactly_once(
+    db_url, sessions, hazard_campaign, calendar, smtp, monkeypatch
+):
     import re
 
     campaign_id = hazard_campaign
     for n in range(150):
-        register(sessions, campaign_id, calendar, shanghai(2026, 9, 21, 10), deadline=date(2026, 9, 29),
-                 description=f"隐患{n:03d}")
+        register(
+            sessions,
+            campaign_id,
+            calendar,
+            shanghai(2026, 9, 21, 10),
+            deadline=date(2026, 9, 29),
+            description=f"隐患{n:03d}",
+        )
     monkeypatch.setenv("PINGAN_DATABASE_URL", db_url)
-    command = [sys.executable, "-c", "from webapp.cli.main import main; main()", "sweep", "--now", "2026-10-20T09:00"]
-    sweeps = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
-              for _ in range(2)]
+    command = [
+        sys.executable,
+        "-c",
+        "from webapp.cli.main import main; main()",
+        "sweep",
+        "--now",
+        "2026-10-20T09:00",
+    ]
+    sweeps = [
+        subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ)
+        )
+        for _ in range(2)
+    ]
     for process in sweeps:
         out, err = process.communicate(timeout=240)
         assert process.returncode == 0, err
@@ -67,13 +94,18 @@ def test_two_sweeps_at_once_escalate_and_mail_each_item_exactly_once(db_url, ses
     with sessions() as session:
         levels = session.execute(select(Escalation.item_id, Escalation.level)).all()
         outbox = session.scalar(select(func.count()).select_from(OutboxMail))
-        unsent = session.scalar(select(func.count()).select_from(OutboxMail).where(OutboxMail.sent_at.is_(None)))
+        unsent = session.scalar(
+            select(func.count()).select_from(OutboxMail).where(OutboxMail.sent_at.is_(None))
+        )
     assert len(levels) == len(set(levels)) == 150 * 3
     assert unsent == 0 and len(smtp.messages) == outbox
     assert len({m["message_id"] for m in smtp.messages}) == outbox, "no message delivered twice"
     # every item appears once per level in what each recipient of that level received
     for address, level_mark in (("deputy@example.org", "第2级"), ("leader@example.org", "第3级")):
-        links = [link for m in smtp.to(address) if level_mark in m["subject"]
-                 for link in re.findall(r"/rectifications/(\d+)", m["body"])]
+        links = [
+            link
+            for m in smtp.to(address)
+            if level_mark in m["subject"]
+            for link in re.findall(r"/rectifications/(\d+)", m["body"])
+        ]
         assert sorted(map(int, links)) == list(range(1, 151)), address
-

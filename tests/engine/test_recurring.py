@@ -1,4 +1,5 @@
 """Recurring duties through a campaign year, with the clock moved by the sweep."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -84,8 +85,15 @@ escalation:
 def campaign(sessions, calendar):
     with sessions.begin() as session:
         import_organisation(session, parse_organisation(ORG, "org.yaml"))
-        campaign = start_campaign(session, parse_definition(DEFINITION, "def.yaml"), "town", date(2026, 5, 1),
-                                  by=OPERATOR, clock=FixedClock(shanghai(2026, 5, 1, 9)), calendar=calendar)
+        campaign = start_campaign(
+            session,
+            parse_definition(DEFINITION, "def.yaml"),
+            "town",
+            date(2026, 5, 1),
+            by=OPERATOR,
+            clock=FixedClock(shanghai(2026, 5, 1, 9)),
+            calendar=calendar,
+        )
         return campaign.id
 
 
@@ -95,17 +103,23 @@ def sweep(sessions, when):
 
 def advance(sessions, campaign, when, calendar):
     with sessions.begin() as session:
-        for task in session.scalars(select(Task).where(Task.campaign_id == campaign, Task.state == "open")):
+        for task in session.scalars(
+            select(Task).where(Task.campaign_id == campaign, Task.state == "open")
+        ):
             task.state = "done"
     with sessions.begin() as session:
-        return advance_campaign(session, campaign, by=OPERATOR, clock=FixedClock(when), calendar=calendar)
+        return advance_campaign(
+            session, campaign, by=OPERATOR, clock=FixedClock(when), calendar=calendar
+        )
 
 
 def occurrences(sessions, campaign, duty):
     with sessions() as session:
-        rows = session.execute(select(Task.period, Task.created_at, Task.due_on, Task.assignee_id)
-                               .where(Task.campaign_id == campaign, Task.spec_key == duty)
-                               .order_by(Task.period, Task.assignee_id)).all()
+        rows = session.execute(
+            select(Task.period, Task.created_at, Task.due_on, Task.assignee_id)
+            .where(Task.campaign_id == campaign, Task.spec_key == duty)
+            .order_by(Task.period, Task.assignee_id)
+        ).all()
     return rows
 
 
@@ -114,11 +128,15 @@ def test_nothing_recurs_outside_its_phase(sessions, campaign, calendar):
         summary = sweep(sessions, shanghai(2026, 5, day, 12))
         assert summary.occurrences == 0
     with sessions() as session:
-        assert set(session.scalars(select(Task.spec_key).where(Task.campaign_id == campaign))) == {"plan"}
+        assert set(session.scalars(select(Task.spec_key).where(Task.campaign_id == campaign))) == {
+            "plan"
+        }
 
 
 def test_a_campaign_year_of_sweeps_makes_each_period_once_on_its_day(sessions, campaign, calendar):
-    advance(sessions, campaign, shanghai(2026, 6, 3, 10), calendar)  # implementation from Wed 2026-06-03
+    advance(
+        sessions, campaign, shanghai(2026, 6, 3, 10), calendar
+    )  # implementation from Wed 2026-06-03
     day = date(2026, 6, 3)
     while day <= date(2026, 12, 31):  # a sweep each evening, Beijing time, and a second one at once
         sweep(sessions, shanghai(day.year, day.month, day.day, 20))
@@ -126,8 +144,12 @@ def test_a_campaign_year_of_sweeps_makes_each_period_once_on_its_day(sessions, c
         day += timedelta(days=1)
 
     screening = occurrences(sessions, campaign, "screening")
-    assert sorted({(p, c.astimezone(shanghai(2026, 1, 1).tzinfo).date()) for p, c, _, _ in screening}) == [
-        ("2026-Q3", date(2026, 7, 1)), ("2026-Q4", date(2026, 10, 1))]  # Q2 began before the phase
+    assert sorted(
+        {(p, c.astimezone(shanghai(2026, 1, 1).tzinfo).date()) for p, c, _, _ in screening}
+    ) == [
+        ("2026-Q3", date(2026, 7, 1)),
+        ("2026-Q4", date(2026, 10, 1)),
+    ]  # Q2 began before the phase
     assert len(screening) == 2 * 2, "one per village per quarter"
     assert {due for _, _, due, _ in screening} == {date(2026, 7, 11), date(2026, 10, 11)}
 
@@ -138,29 +160,54 @@ def test_a_campaign_year_of_sweeps_makes_each_period_once_on_its_day(sessions, c
     assert len(starts) == len(set(starts)) == 31
 
     education = occurrences(sessions, campaign, "education")
-    assert [p for p, _, _, _ in education][::2] == ["2026-07", "2026-08", "2026-09", "2026-10", "2026-11", "2026-12"]
+    assert [p for p, _, _, _ in education][::2] == [
+        "2026-07",
+        "2026-08",
+        "2026-09",
+        "2026-10",
+        "2026-11",
+        "2026-12",
+    ]
     with sessions() as session:
         helper = person_by_email(session, "helper-wang@example.org").id
-    assert {a for _, _, _, a in education} == {helper}, "the supervised persons' help-and-education leader"
+    assert {a for _, _, _, a in education} == {helper}, (
+        "the supervised persons' help-and-education leader"
+    )
 
     patrol = occurrences(sessions, campaign, "patrol")
-    assert len(patrol) == 2 * 13, "cron: on the 1st and 15th, per responsibility section (6-15, then 7-01 … 12-15)"
+    assert len(patrol) == 2 * 13, (
+        "cron: on the 1st and 15th, per responsibility section (6-15, then 7-01 … 12-15)"
+    )
 
 
-def test_after_three_months_of_downtime_each_missed_period_is_made_once(sessions, campaign, calendar):
+def test_after_three_months_of_downtime_each_missed_period_is_made_once(
+    sessions, campaign, calendar
+):
     advance(sessions, campaign, shanghai(2026, 6, 3, 10), calendar)
     sweep(sessions, shanghai(2026, 6, 3, 11))
-    before = {duty: len(occurrences(sessions, campaign, duty)) for duty in ("screening", "reception", "education")}
-    summary = sweep(sessions, shanghai(2026, 9, 3, 11))  # nothing ran from June 3rd to September 3rd
-    after = {duty: len(occurrences(sessions, campaign, duty)) for duty in ("screening", "reception", "education")}
+    before = {
+        duty: len(occurrences(sessions, campaign, duty))
+        for duty in ("screening", "reception", "education")
+    }
+    summary = sweep(
+        sessions, shanghai(2026, 9, 3, 11)
+    )  # nothing ran from June 3rd to September 3rd
+    after = {
+        duty: len(occurrences(sessions, campaign, duty))
+        for duty in ("screening", "reception", "education")
+    }
     assert (after["screening"] - before["screening"]) == 2, "Q3 once per village"
     assert (after["reception"] - before["reception"]) == 13, "every missed Wednesday once"
-    assert (after["education"] - before["education"]) == 3 * 2, "July, August, September for two persons"
+    assert (after["education"] - before["education"]) == 3 * 2, (
+        "July, August, September for two persons"
+    )
     assert sweep(sessions, shanghai(2026, 9, 3, 11)).occurrences == 0
     assert summary.escalation.levels[1] > 0, "what came due meanwhile is escalated, once, late"
 
 
-def test_leaving_the_phase_stops_its_duties_and_keeps_open_occurrences(sessions, campaign, calendar):
+def test_leaving_the_phase_stops_its_duties_and_keeps_open_occurrences(
+    sessions, campaign, calendar
+):
     advance(sessions, campaign, shanghai(2026, 6, 3, 10), calendar)
     sweep(sessions, shanghai(2026, 6, 10, 8))
     with sessions.begin() as session:
@@ -168,16 +215,33 @@ def test_leaving_the_phase_stops_its_duties_and_keeps_open_occurrences(sessions,
         for task in open_reception:
             task.required = False  # so the phase can be left with them open
     with sessions() as session:
-        kept = {t.id for t in session.scalars(select(Task).where(Task.spec_key == "reception", Task.state == "open"))}
+        kept = {
+            t.id
+            for t in session.scalars(
+                select(Task).where(Task.spec_key == "reception", Task.state == "open")
+            )
+        }
     with sessions.begin() as session:
-        for task in session.scalars(select(Task).where(Task.state == "open", Task.spec_key != "reception")):
+        for task in session.scalars(
+            select(Task).where(Task.state == "open", Task.spec_key != "reception")
+        ):
             task.state = "done"
     with sessions.begin() as session:
-        advance_campaign(session, campaign, by=OPERATOR, clock=FixedClock(shanghai(2026, 6, 11, 9)), calendar=calendar)
+        advance_campaign(
+            session,
+            campaign,
+            by=OPERATOR,
+            clock=FixedClock(shanghai(2026, 6, 11, 9)),
+            calendar=calendar,
+        )
     assert sweep(sessions, shanghai(2026, 12, 1, 9)).occurrences == 0
     with sessions() as session:
-        still_open = {t.id for t in session.scalars(select(Task).where(Task.spec_key == "reception",
-                                                                       Task.state == "open"))}
+        still_open = {
+            t.id
+            for t in session.scalars(
+                select(Task).where(Task.spec_key == "reception", Task.state == "open")
+            )
+        }
         phases = set(session.scalars(select(Task.phase_key).where(Task.id.in_(kept))))
     assert kept and still_open == kept and phases == {"implementation"}
 
@@ -185,20 +249,38 @@ def test_leaving_the_phase_stops_its_duties_and_keeps_open_occurrences(sessions,
 def test_one_off_tasks_fan_out_per_key_site_to_its_responsible_person(sessions, campaign, calendar):
     advance(sessions, campaign, shanghai(2026, 6, 3, 10), calendar)
     with sessions() as session:
-        letters = session.execute(select(Task.site_id, Task.assignee_id).where(Task.spec_key == "letter")).all()
-        keepers = {person_by_email(session, f"patrol-{side}@example.org").id for side in ("east", "west")}
+        letters = session.execute(
+            select(Task.site_id, Task.assignee_id).where(Task.spec_key == "letter")
+        ).all()
+        keepers = {
+            person_by_email(session, f"patrol-{side}@example.org").id for side in ("east", "west")
+        }
     assert len(letters) == 2 and {a for _, a in letters} == keepers
 
 
 def test_a_key_site_without_a_responsible_person_refuses_the_start(sessions, calendar):
-    org = ORG.replace("{id: section-west, name: 西段责任区段, responsible: patrol-west@example.org}",
-                      "{id: section-west, name: 西段责任区段}")
+    org = ORG.replace(
+        "{id: section-west, name: 西段责任区段, responsible: patrol-west@example.org}",
+        "{id: section-west, name: 西段责任区段}",
+    )
     with sessions.begin() as session:
         import_organisation(session, parse_organisation(org, "org.yaml"))
-    with pytest.raises(StartRefused, match=r"cannot start: key site 'section-west' \(西段责任区段\) has no responsible person"), \
-            sessions.begin() as session:
-        start_campaign(session, parse_definition(DEFINITION, "def.yaml"), "town", date(2026, 5, 1),
-                       by=OPERATOR, clock=FixedClock(shanghai(2026, 5, 1, 9)), calendar=calendar)
+    with (
+        pytest.raises(
+            StartRefused,
+            match=r"cannot start: key site 'section-west' \(西段责任区段\) has no responsible person",
+        ),
+        sessions.begin() as session,
+    ):
+        start_campaign(
+            session,
+            parse_definition(DEFINITION, "def.yaml"),
+            "town",
+            date(2026, 5, 1),
+            by=OPERATOR,
+            clock=FixedClock(shanghai(2026, 5, 1, 9)),
+            calendar=calendar,
+        )
 
 
 def test_a_phase_past_its_planned_end_with_work_open_is_reported_once(sessions, campaign, calendar):
@@ -208,8 +290,11 @@ def test_a_phase_past_its_planned_end_with_work_open_is_reported_once(sessions, 
     again = sweep(sessions, shanghai(2026, 6, 2, 9))
     assert (late.late_phases, again.late_phases) == (1, 0)
     with sessions() as session:
-        mails = session.execute(select(OutboxMail.recipient, OutboxMail.subject)
-                                .where(OutboxMail.key.like("late-phase-%"))).all()
+        mails = session.execute(
+            select(OutboxMail.recipient, OutboxMail.subject).where(
+                OutboxMail.key.like("late-phase-%")
+            )
+        ).all()
     assert [r for r, _ in mails] == ["office@example.org"]
     assert "宣传发动阶段" in mails[0][1]
 
@@ -219,8 +304,11 @@ def test_the_weekly_duty_lands_on_the_federation_chair(sessions, campaign, calen
     sweep(sessions, shanghai(2026, 6, 17, 8))
     with sessions() as session:
         chair = person_by_email(session, "federation@example.org").id
-        count = session.scalar(select(func.count()).select_from(Task).where(
-            Task.spec_key == "reception", Task.assignee_id == chair))
+        count = session.scalar(
+            select(func.count())
+            .select_from(Task)
+            .where(Task.spec_key == "reception", Task.assignee_id == chair)
+        )
     assert count == 3  # 6-03, 6-10, 6-17
 
 
@@ -233,16 +321,28 @@ def test_a_person_with_a_duty_is_an_actor_who_can_check_it_off(sessions, campaig
         chair = Actor.person(person_by_email(session, "federation@example.org"))
         task_id = session.scalar(select(Task.id).where(Task.spec_key == "reception"))
     with sessions.begin() as session:
-        assert complete_task(session, task_id, by=chair, clock=FixedClock(shanghai(2026, 6, 3, 17)),
-                             note="接待来访群众2人").state == "done"
+        assert (
+            complete_task(
+                session,
+                task_id,
+                by=chair,
+                clock=FixedClock(shanghai(2026, 6, 3, 17)),
+                note="接待来访群众2人",
+            ).state
+            == "done"
+        )
 
 
-def test_the_daily_digest_goes_once_a_working_day_to_each_person_with_work_due(sessions, campaign, calendar):
+def test_the_daily_digest_goes_once_a_working_day_to_each_person_with_work_due(
+    sessions, campaign, calendar
+):
     from workflow.escalation.digest import send_digests
 
     def digests(when):
         with sessions.begin() as session:
-            return send_digests(session, when, calendar, tz="Asia/Shanghai", hour=8, base_url="http://pingan.test")
+            return send_digests(
+                session, when, calendar, tz="Asia/Shanghai", hour=8, base_url="http://pingan.test"
+            )
 
     # the village plans are due 2026-05-15 (a Friday): within 3 working days from Tuesday 5-12
     assert digests(shanghai(2026, 5, 12, 7, 59)) == 0, "before the hour"
@@ -251,6 +351,10 @@ def test_the_daily_digest_goes_once_a_working_day_to_each_person_with_work_due(s
     assert digests(shanghai(2026, 5, 16, 9, 0)) == 0, "Saturday is not a working day"
     assert digests(shanghai(2026, 5, 18, 9, 0)) == 2, "overdue on Monday"
     with sessions() as session:
-        body = session.scalar(select(OutboxMail.body).where(OutboxMail.recipient == "east@example.org",
-                                                             OutboxMail.key.like("digest-2026-05-18-%")))
+        body = session.scalar(
+            select(OutboxMail.body).where(
+                OutboxMail.recipient == "east@example.org",
+                OutboxMail.key.like("digest-2026-05-18-%"),
+            )
+        )
     assert "制定方案" in body and "已逾期 3 天 / 3 day(s) overdue" in body

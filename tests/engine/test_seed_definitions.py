@@ -1,4 +1,5 @@
 """The five seed campaigns as shipped definitions, each starting on its sample organisation (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 import json
@@ -42,26 +43,51 @@ def definition(definition_id: str):
 def start_seed(sessions, calendar, definition_id: str) -> int:
     """Import the seed's sample organisation and start the seed campaign on it; return the campaign id."""
     org, unit, starts = SEEDS[definition_id]
-    clock = FixedClock(datetime.combine(starts, datetime.min.time(), tzinfo=SHANGHAI) + timedelta(hours=9))
+    clock = FixedClock(
+        datetime.combine(starts, datetime.min.time(), tzinfo=SHANGHAI) + timedelta(hours=9)
+    )
     with sessions.begin() as session:
         import_organisation(session, load_organisation_file(SHIPPED / "org" / org))
     with sessions.begin() as session:
-        return start_campaign(session, definition(definition_id), unit, starts, by=OPERATOR, clock=clock,
-                              calendar=calendar).id
+        return start_campaign(
+            session,
+            definition(definition_id),
+            unit,
+            starts,
+            by=OPERATOR,
+            clock=clock,
+            calendar=calendar,
+        ).id
 
 
-def tasks_of(sessions, campaign_id: int) -> list[tuple[str, str | None, str | None, str | None, str, date | None]]:
+def tasks_of(
+    sessions, campaign_id: int
+) -> list[tuple[str, str | None, str | None, str | None, str, date | None]]:
     """(spec, unit, site, list entry, assignee e-mail, due date) of every task of the campaign."""
     with sessions() as session:
-        tasks = session.scalars(select(Task).where(Task.campaign_id == campaign_id).order_by(Task.id))
-        return [(t.spec_key, t.unit.code if t.unit else None, t.site.code if t.site else None,
-                 t.entry.code if t.entry else None, t.assignee.email, t.due_on) for t in tasks]
+        tasks = session.scalars(
+            select(Task).where(Task.campaign_id == campaign_id).order_by(Task.id)
+        )
+        return [
+            (
+                t.spec_key,
+                t.unit.code if t.unit else None,
+                t.site.code if t.site else None,
+                t.entry.code if t.entry else None,
+                t.assignee.email,
+                t.due_on,
+            )
+            for t in tasks
+        ]
 
 
 def planned_phases(sessions, campaign_id: int) -> list[tuple[str, date, date]]:
     with sessions() as session:
-        rows = session.scalars(select(CampaignPhase).where(CampaignPhase.campaign_id == campaign_id)
-                               .order_by(CampaignPhase.position))
+        rows = session.scalars(
+            select(CampaignPhase)
+            .where(CampaignPhase.campaign_id == campaign_id)
+            .order_by(CampaignPhase.position)
+        )
         return [(row.phase_key, row.planned_start, row.planned_end) for row in rows]
 
 
@@ -69,16 +95,21 @@ def of_spec(tasks, spec: str):
     return [task for task in tasks if task[0] == spec]
 
 
-# --- every shipped file is valid ---------------------------------------------------------------------------------
+# --- every shipped file is valid ----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("path", DEFINITIONS, ids=lambda p: p.name)
 def test_every_shipped_definition_validates_and_matches_the_json_schema(path):
     loaded = load_definition_file(path)
     schema = json.loads((SHIPPED / "schema.json").read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator(schema).validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    jsonschema.Draft202012Validator(schema).validate(
+        yaml.safe_load(path.read_text(encoding="utf-8"))
+    )
     assert path.name == f"{loaded.id}.yaml"
     assert loaded.version == 1
-    assert path.read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=./schema.json\n")
+    assert path.read_text(encoding="utf-8").startswith(
+        "# yaml-language-server: $schema=./schema.json\n"
+    )
 
 
 @pytest.mark.parametrize("path", ORGANISATIONS, ids=lambda p: p.name)
@@ -110,13 +141,20 @@ def test_the_sample_organisations_import_side_by_side(sessions):
         for path in ORGANISATIONS:
             import_organisation(session, load_organisation_file(path))
     with sessions.begin() as session:  # and again: importing is idempotent
-        again = [import_organisation(session, load_organisation_file(path)) for path in ORGANISATIONS]
-    assert all(str(summary).startswith("units: 0 created, 0 updated; people: 0 created, 0 updated; "
-                                       "sites: 0 created, 0 updated") for summary in again)
+        again = [
+            import_organisation(session, load_organisation_file(path)) for path in ORGANISATIONS
+        ]
+    assert all(
+        str(summary).startswith(
+            "units: 0 created, 0 updated; people: 0 created, 0 updated; sites: 0 created, 0 updated"
+        )
+        for summary in again
+    )
     assert not any(summary.entries_created or summary.entries_updated for summary in again)
 
 
-# --- what the format now says beyond tasks: targets, incidents, assessment ---------------------------------------
+# --- what the format now says beyond tasks: targets, incidents, assessment ----------------------
+
 
 def test_a_definition_without_the_new_blocks_has_no_targets_and_no_assessment():
     standard = definition("standard")
@@ -130,20 +168,32 @@ def test_the_railway_control_targets_are_declared_with_their_criticism():
     assert kinds == {"zero": 6, "reduce": 2, "max": 3, "judged": 2}
     criticised = {rule.target for rule in railway.assessment.criticism if rule.target}
     assert criticised == {t.id for t in railway.targets if t.kind == "max"}
-    assert {veto.incident for veto in railway.assessment.veto} == {"train-accident", "mass-incident"}
+    assert {veto.incident for veto in railway.assessment.veto} == {
+        "train-accident",
+        "mass-incident",
+    }
     gathering = railway.incident("petitioners-gathering")
     assert {"railway_liaison", "police_liaison"} <= set(gathering.notify)
     assert gathering.report_to == ("铁路部门", "公安机关")
     assert railway.assessment.total_points() == 100
     assert railway.scoring_phase() == "inspection"
     assert [item.title for item in railway.assessment.items[:5]] == [
-        "会议必须强调", "责任必须明确", "措施必须落实", "重点地段必须检查", "隐患问题必须督促整改"]
+        "会议必须强调",
+        "责任必须明确",
+        "措施必须落实",
+        "重点地段必须检查",
+        "隐患问题必须督促整改",
+    ]
 
 
 def test_the_lingtai_targets_are_the_three_named_bundles():
     lingtai = definition("safe-unit-lingtai")
     bundles = Counter((target.bundle, target.kind) for target in lingtai.targets)
-    assert bundles == {("六个提高", "judged"): 6, ("五个遏制", "reduce"): 5, ("五个不发生", "zero"): 5}
+    assert bundles == {
+        ("六个提高", "judged"): 6,
+        ("五个遏制", "reduce"): 5,
+        ("五个不发生", "zero"): 5,
+    }
     assert lingtai.target("no-signal-accident").incident == "signal-accident"
 
 
@@ -156,7 +206,12 @@ def test_the_district_bureau_vetoes_a_unit_for_a_major_problem_caused_by_derelic
 
 def test_the_family_campaign_processes_every_letter_and_visit():
     target = definition("safe-family").target("petitions-processed")
-    assert (target.kind, target.measure, target.value, target.per) == ("rate", "petitions_processed", 100, "campaign")
+    assert (target.kind, target.measure, target.value, target.per) == (
+        "rate",
+        "petitions_processed",
+        100,
+        "campaign",
+    )
 
 
 def test_the_tobacco_assessment_is_made_in_the_summary_phase_and_criticises_a_security_failure():
@@ -213,13 +268,22 @@ assessment:
     ]
 
 
-# --- the phases follow the dates of the texts --------------------------------------------------------------------
+# --- the phases follow the dates of the texts ---------------------------------------------------
+
 
 def test_the_railway_phases_follow_the_dates_of_the_text(sessions, calendar):
     campaign_id = start_seed(sessions, calendar, "safe-railway")
     assert planned_phases(sessions, campaign_id) == [
-        ("mobilization", date(2012, 5, 20), date(2012, 6, 1)),  # 宣传发动: until 30 May (31 May is a spare day)
-        ("implementation", date(2012, 6, 1), date(2012, 10, 1)),  # 全面实施: 1 June to the end of September
+        (
+            "mobilization",
+            date(2012, 5, 20),
+            date(2012, 6, 1),
+        ),  # 宣传发动: until 30 May (31 May is a spare day)
+        (
+            "implementation",
+            date(2012, 6, 1),
+            date(2012, 10, 1),
+        ),  # 全面实施: 1 June to the end of September
         ("inspection", date(2012, 10, 1), date(2012, 10, 31)),  # 检查评比: 1 to 30 October
     ]
 
@@ -234,9 +298,12 @@ def test_the_tobacco_phases_follow_the_dates_of_the_text(sessions, calendar):
     ]
 
 
-# --- each seed starts on its sample organisation and its first tasks land on the right people -------------------
+# --- each seed starts on its sample organisation and its first tasks land on the right people ---
 
-def test_the_railway_campaign_gives_each_village_head_its_plan_and_each_section_its_letter(sessions, calendar):
+
+def test_the_railway_campaign_gives_each_village_head_its_plan_and_each_section_its_letter(
+    sessions, calendar
+):
     campaign_id = start_seed(sessions, calendar, "safe-railway")
     tasks = tasks_of(sessions, campaign_id)
 
@@ -252,9 +319,17 @@ def test_the_railway_campaign_gives_each_village_head_its_plan_and_each_section_
     assert sum(letters.values()) == 8, "one responsibility letter per section"
     assert letters["qianying-security@liuhe.example.org"] == 2
     assert letters["daokou-keeper@liuhe.example.org"] == 1
-    assert ("section-letter", "liuhe-daokou", "lh-crossing-3", None, "daokou-keeper@liuhe.example.org",
-            date(2012, 5, 30)) in tasks
-    groups = sorted((entry, who) for _, _, _, entry, who, _ in of_spec(tasks, "help-education-group"))
+    assert (
+        "section-letter",
+        "liuhe-daokou",
+        "lh-crossing-3",
+        None,
+        "daokou-keeper@liuhe.example.org",
+        date(2012, 5, 30),
+    ) in tasks
+    groups = sorted(
+        (entry, who) for _, _, _, entry, who, _ in of_spec(tasks, "help-education-group")
+    )
     assert groups == [
         ("sup-daokou-1", "daokou-security@liuhe.example.org"),
         ("sup-qianying-1", "qianying-security@liuhe.example.org"),
@@ -262,12 +337,17 @@ def test_the_railway_campaign_gives_each_village_head_its_plan_and_each_section_
         ("sup-zhanbei-2", "zhanbei-women@liuhe.example.org"),
     ]
     assert of_spec(tasks, "town-leading-group") == [
-        ("town-leading-group", None, None, None, "office@liuhe.example.org", date(2012, 5, 25))]
+        ("town-leading-group", None, None, None, "office@liuhe.example.org", date(2012, 5, 25))
+    ]
     assert len(tasks) == 1 + 4 * 5 + 8 + 4
-    assert {spec for spec, *_ in tasks} == {task.id for task in definition("safe-railway").phases[0].tasks}
+    assert {spec for spec, *_ in tasks} == {
+        task.id for task in definition("safe-railway").phases[0].tasks
+    }
 
 
-def test_the_lingtai_campaign_asks_each_of_the_six_key_sites_for_its_group_and_letter(sessions, calendar):
+def test_the_lingtai_campaign_asks_each_of_the_six_key_sites_for_its_group_and_letter(
+    sessions, calendar
+):
     campaign_id = start_seed(sessions, calendar, "safe-unit-lingtai")
     tasks = tasks_of(sessions, campaign_id)
 
@@ -283,12 +363,16 @@ def test_the_lingtai_campaign_asks_each_of_the_six_key_sites_for_its_group_and_l
     assert {due for *_, due in of_spec(tasks, "site-letter")} == {date(2006, 6, 22)}
     assert len(of_spec(tasks, "site-group")) == 6
     assert sorted(who for *_, who, _ in of_spec(tasks, "unit-measures")) == [
-        "film@lingtai-rftv.example.org", "tv@lingtai-rftv.example.org"]
+        "film@lingtai-rftv.example.org",
+        "tv@lingtai-rftv.example.org",
+    ]
     assert of_spec(tasks, "leading-group")[0][4] == "office@lingtai-rftv.example.org"
     assert len(tasks) == 1 + 2 + 6 + 6
 
 
-def test_the_tobacco_campaign_starts_with_the_office_setting_up_the_group_and_the_plan(sessions, calendar):
+def test_the_tobacco_campaign_starts_with_the_office_setting_up_the_group_and_the_plan(
+    sessions, calendar
+):
     campaign_id = start_seed(sessions, calendar, "safe-tobacco")
     tasks = tasks_of(sessions, campaign_id)
 
@@ -303,24 +387,33 @@ def test_the_tobacco_campaign_starts_with_the_office_setting_up_the_group_and_th
 def test_the_tobacco_key_sites_are_the_warehouse_and_the_archive_room():
     organisation = load_organisation_file(SHIPPED / "org" / "dingxi-branch.yaml")
     sites = {site.name: site.responsible for unit in organisation.units for site in unit.sites}
-    assert sites == {"卷烟仓库": "warehouse@dingxi-tobacco.example.org", "档案室": "archive@dingxi-tobacco.example.org"}
+    assert sites == {
+        "卷烟仓库": "warehouse@dingxi-tobacco.example.org",
+        "档案室": "archive@dingxi-tobacco.example.org",
+    }
 
 
 def test_the_district_campaign_lands_on_every_department_head(sessions, calendar):
     campaign_id = start_seed(sessions, calendar, "safe-unit-district")
     tasks = tasks_of(sessions, campaign_id)
 
-    responsibility = sorted((unit, who) for _, unit, _, _, who, _ in of_spec(tasks, "department-responsibility"))
+    responsibility = sorted(
+        (unit, who) for _, unit, _, _, who, _ in of_spec(tasks, "department-responsibility")
+    )
     assert len(responsibility) == 6
     assert ("cg-grassroots", "grassroots@cg-justice.example.org") in responsibility
     assert ("cg-dongcheng", "dongcheng@cg-justice.example.org") in responsibility
     assert {due for *_, due in of_spec(tasks, "responsibility-letter")} == {date(2011, 4, 14)}
     funding = of_spec(tasks, "funding")
-    assert [(who, due) for *_, who, due in funding] == [("office@cg-justice.example.org", date(2011, 4, 14))]
+    assert [(who, due) for *_, who, due in funding] == [
+        ("office@cg-justice.example.org", date(2011, 4, 14))
+    ]
     assert len(tasks) == 1 + 6 + 6 + 1
 
 
-def test_the_family_campaign_splits_the_work_between_party_branch_and_womens_congress(sessions, calendar):
+def test_the_family_campaign_splits_the_work_between_party_branch_and_womens_congress(
+    sessions, calendar
+):
     campaign_id = start_seed(sessions, calendar, "safe-family")
     tasks = tasks_of(sessions, campaign_id)
 
@@ -331,34 +424,55 @@ def test_the_family_campaign_splits_the_work_between_party_branch_and_womens_con
     assert organisation["xz-community"] == "community-women@xinzhong.example.org"
     assert len(agenda) == len(organisation) == 5
     assert of_spec(tasks, "leading-group") == [
-        ("leading-group", None, None, None, "office@xinzhong.example.org", date(2011, 2, 8))]
+        ("leading-group", None, None, None, "office@xinzhong.example.org", date(2011, 2, 8))
+    ]
     assert len(tasks) == 1 + 4 * 5
 
 
-# --- the recurring duties fall on the days the texts name --------------------------------------------------------
+# --- the recurring duties fall on the days the texts name ---------------------------------------
 
-def occurrences(definition_id: str, duty_id: str, phase_starts: date, phase_ends: date) -> list[date]:
+
+def occurrences(
+    definition_id: str, duty_id: str, phase_starts: date, phase_ends: date
+) -> list[date]:
     """The days a duty's occurrences start on while its phase runs from ``phase_starts`` to before ``phase_ends``."""
     loaded = definition(definition_id)
     duty = next(d for phase in loaded.phases for d in phase.recurring if d.id == duty_id)
-    after = datetime.combine(phase_starts, datetime.min.time(), tzinfo=SHANGHAI) - timedelta(seconds=1)
-    until = datetime.combine(phase_ends, datetime.min.time(), tzinfo=SHANGHAI) - timedelta(seconds=1)
+    after = datetime.combine(phase_starts, datetime.min.time(), tzinfo=SHANGHAI) - timedelta(
+        seconds=1
+    )
+    until = datetime.combine(phase_ends, datetime.min.time(), tzinfo=SHANGHAI) - timedelta(
+        seconds=1
+    )
     return [day for _key, day, _at in period_starts(duty, loaded.timezone, after, until)]
 
 
 def test_the_chair_receives_letters_and_visits_every_wednesday():
     days = occurrences("safe-family", "chair-reception", date(2011, 3, 1), date(2011, 4, 1))
-    assert days == [date(2011, 3, 2), date(2011, 3, 9), date(2011, 3, 16), date(2011, 3, 23), date(2011, 3, 30)]
-    assert occurrences("safe-family", "rights-week", date(2011, 3, 1), date(2011, 11, 1)) == [date(2011, 3, 1)]
+    assert days == [
+        date(2011, 3, 2),
+        date(2011, 3, 9),
+        date(2011, 3, 16),
+        date(2011, 3, 23),
+        date(2011, 3, 30),
+    ]
+    assert occurrences("safe-family", "rights-week", date(2011, 3, 1), date(2011, 11, 1)) == [
+        date(2011, 3, 1)
+    ]
 
 
 def test_the_railway_screens_each_quarter_and_educates_supervised_persons_each_month_of_the_implementation():
     assert occurrences("safe-railway", "hazard-screening", date(2012, 6, 1), date(2012, 10, 1)) == [
-        date(2012, 6, 1), date(2012, 9, 1)]
+        date(2012, 6, 1),
+        date(2012, 9, 1),
+    ]
     assert occurrences("safe-railway", "supervised-visit", date(2012, 6, 1), date(2012, 10, 1)) == [
-        date(2012, 6, 1), date(2012, 9, 1)]
-    assert occurrences("safe-railway", "supervised-education", date(2012, 6, 1), date(2012, 10, 1)) == [
-        date(2012, 6, 1), date(2012, 7, 1), date(2012, 8, 1), date(2012, 9, 1)]
+        date(2012, 6, 1),
+        date(2012, 9, 1),
+    ]
+    assert occurrences(
+        "safe-railway", "supervised-education", date(2012, 6, 1), date(2012, 10, 1)
+    ) == [date(2012, 6, 1), date(2012, 7, 1), date(2012, 8, 1), date(2012, 9, 1)]
 
 
 def test_lingtai_holds_the_three_ones_every_quarter():
@@ -369,4 +483,6 @@ def test_lingtai_holds_the_three_ones_every_quarter():
 
 def test_the_tobacco_branch_summarises_each_year_of_the_implementation():
     assert occurrences("safe-tobacco", "interim-summary", date(2006, 6, 1), date(2008, 10, 1)) == [
-        date(2007, 1, 1), date(2008, 1, 1)]
+        date(2007, 1, 1),
+        date(2008, 1, 1),
+    ]

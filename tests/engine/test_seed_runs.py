@@ -1,4 +1,5 @@
 """Each seed campaign run from start to closed, with the clock moved through its phases by the sweep."""
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -32,53 +33,87 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 
 @pytest.mark.slow
 @pytest.mark.parametrize("slug, org_file, unit, starts", SEEDS, ids=[s[0] for s in SEEDS])
-def test_a_seed_campaign_runs_from_its_first_phase_to_closed(sessions, slug, org_file, unit, starts):
+def test_a_seed_campaign_runs_from_its_first_phase_to_closed(
+    sessions, slug, org_file, unit, starts
+):
     from datetime import date
 
     definition = load_definition_file(SHIPPED / f"{slug}.yaml")
     with sessions.begin() as session:
         import_organisation(session, load_organisation_file(SHIPPED / "org" / org_file))
         calendar = load_calendar(session)
-        campaign_id = start_campaign(session, definition, unit, date.fromisoformat(starts), by=OPERATOR,
-                                     clock=FixedClock(_at(date.fromisoformat(starts))), calendar=calendar).id
+        campaign_id = start_campaign(
+            session,
+            definition,
+            unit,
+            date.fromisoformat(starts),
+            by=OPERATOR,
+            clock=FixedClock(_at(date.fromisoformat(starts))),
+            calendar=calendar,
+        ).id
 
     visited = []
     for phase in definition.phases:
         with sessions() as session:
             campaign = session.get(Campaign, campaign_id)
             assert campaign.state == phase.id
-            window = session.scalar(select(CampaignPhase).where(CampaignPhase.campaign_id == campaign_id,
-                                                                CampaignPhase.phase_key == phase.id))
+            window = session.scalar(
+                select(CampaignPhase).where(
+                    CampaignPhase.campaign_id == campaign_id, CampaignPhase.phase_key == phase.id
+                )
+            )
             end = window.planned_end or window.started_on + timedelta(days=30)
         # the clock runs to the phase's planned end, a sweep every week: duties appear as their periods start
         day = window.started_on
         while day < end:
-            run_sweep(sessions, clock=FixedClock(_at(day)), mailer=None, base_url="http://pingan.test")
+            run_sweep(
+                sessions, clock=FixedClock(_at(day)), mailer=None, base_url="http://pingan.test"
+            )
             day += timedelta(days=7)
         when = _at(end)
         run_sweep(sessions, clock=FixedClock(when), mailer=None, base_url="http://pingan.test")
 
         with sessions() as session:
-            open_required = session.scalar(select(func.count()).select_from(Task).where(
-                Task.campaign_id == campaign_id, Task.phase_key == phase.id, Task.required.is_(True),
-                Task.state == "open"))
-            made = set(session.scalars(select(Task.spec_key).where(Task.campaign_id == campaign_id,
-                                                                   Task.phase_key == phase.id)))
+            open_required = session.scalar(
+                select(func.count())
+                .select_from(Task)
+                .where(
+                    Task.campaign_id == campaign_id,
+                    Task.phase_key == phase.id,
+                    Task.required.is_(True),
+                    Task.state == "open",
+                )
+            )
+            made = set(
+                session.scalars(
+                    select(Task.spec_key).where(
+                        Task.campaign_id == campaign_id, Task.phase_key == phase.id
+                    )
+                )
+            )
         assert made >= {t.id for t in phase.tasks}, "every one-off task of the phase was created"
-        assert made >= {d.id for d in phase.recurring}, "every recurring duty ran at least once in its phase"
+        assert made >= {d.id for d in phase.recurring}, (
+            "every recurring duty ran at least once in its phase"
+        )
         if open_required:
             with pytest.raises(TransitionRefused) as refused, sessions.begin() as session:
-                advance_campaign(session, campaign_id, by=OPERATOR, clock=FixedClock(when), calendar=calendar)
+                advance_campaign(
+                    session, campaign_id, by=OPERATOR, clock=FixedClock(when), calendar=calendar
+                )
             assert len(refused.value.blockers) == open_required
 
         # each assignee checks their work off, then the coordinator advances
         with sessions.begin() as session:
-            for task in session.scalars(select(Task).where(Task.campaign_id == campaign_id,
-                                                           Task.state == "open")).all():
+            for task in session.scalars(
+                select(Task).where(Task.campaign_id == campaign_id, Task.state == "open")
+            ).all():
                 complete_task(session, task.id, by=OPERATOR, clock=FixedClock(when), note="已完成")
         with sessions.begin() as session:
-            visited.append(advance_campaign(session, campaign_id, by=OPERATOR, clock=FixedClock(when),
-                                            calendar=calendar).to_state)
+            visited.append(
+                advance_campaign(
+                    session, campaign_id, by=OPERATOR, clock=FixedClock(when), calendar=calendar
+                ).to_state
+            )
 
     assert visited == [*definition.phase_ids()[1:], "closed"]
     with sessions() as session:

@@ -1,4 +1,5 @@
 """Target status (zero, reduce, max, rate, judged) on incidents, petitions and rectifications made through the engine."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -15,21 +16,37 @@ def status(scenario, target):
     codes = scenario.unit_codes()
     with scenario.sessions() as session:
         results = target_status(session, scenario.campaign, by=OPERATOR, clock=scenario.clock)
-    return {codes.get(r.unit_id): (r.met, r.actual, r.detail) for r in results if r.target == target}
+    return {
+        codes.get(r.unit_id): (r.met, r.actual, r.detail) for r in results if r.target == target
+    }
 
 
 def test_a_zero_target_is_missed_only_by_the_unit_where_the_incident_happened(scenario):
     assert {unit: met for unit, (met, _, _) in status(scenario, "no-train-accident").items()} == {
-        "east": True, "west": True, "north": True}
+        "east": True,
+        "west": True,
+        "north": True,
+    }
     scenario.at(2026, 5, 12, 10).incident("train-accident", "east", date(2026, 5, 11))
     assert status(scenario, "no-train-accident") == {
-        "east": (False, 1, "1 incident(s)"), "west": (True, 0, "0 incident(s)"), "north": (True, 0, "0 incident(s)")}
+        "east": (False, 1, "1 incident(s)"),
+        "west": (True, 0, "0 incident(s)"),
+        "north": (True, 0, "0 incident(s)"),
+    }
 
 
 def test_a_reduce_target_compares_this_year_with_last_years_back_dated_incidents(scenario):
     scenario.at(2026, 6, 1, 10)
-    for day in (date(2025, 3, 1), date(2025, 7, 9), date(2025, 12, 30), date(2026, 1, 5), date(2026, 5, 20)):
-        scenario.incident("endangering", "west", day)  # 3 last year, 2 this year (one before the campaign began)
+    for day in (
+        date(2025, 3, 1),
+        date(2025, 7, 9),
+        date(2025, 12, 30),
+        date(2026, 1, 5),
+        date(2026, 5, 20),
+    ):
+        scenario.incident(
+            "endangering", "west", day
+        )  # 3 last year, 2 this year (one before the campaign began)
     for day in (date(2025, 8, 1), date(2026, 5, 21)):
         scenario.incident("endangering", "east", day)  # 1 and 1: not fewer
     result = status(scenario, "fewer-endangering")
@@ -41,12 +58,15 @@ def test_a_reduce_target_compares_this_year_with_last_years_back_dated_incidents
 def test_a_reduce_target_with_a_baseline_compares_the_campaign_with_it(sessions, calendar):
     text = ASSESSED_RAILWAY.replace(
         "kind: reduce, incident: endangering, period: year}",
-        "kind: reduce, incident: endangering, baseline: 2}")
+        "kind: reduce, incident: endangering, baseline: 2}",
+    )
     scenario = Scenario(sessions, calendar, text).at(2026, 6, 1, 10)
     scenario.incident("endangering", "west", date(2026, 5, 20))
     scenario.incident("endangering", "east", date(2026, 5, 20))
     scenario.incident("endangering", "east", date(2026, 5, 22))
-    scenario.incident("endangering", "east", date(2025, 5, 22))  # before the campaign: the baseline stands for it
+    scenario.incident(
+        "endangering", "east", date(2025, 5, 22)
+    )  # before the campaign: the baseline stands for it
     result = status(scenario, "fewer-endangering")
     assert result["west"][:2] == (True, 1)
     assert result["east"] == (False, 2, "campaign: 2 (before: 2)")
@@ -54,7 +74,9 @@ def test_a_reduce_target_with_a_baseline_compares_the_campaign_with_it(sessions,
 
 def test_a_max_target_allows_the_control_number_in_each_year(scenario):
     scenario.at(2026, 6, 1, 10)
-    scenario.incident("cattle", "west", date(2025, 11, 2))  # last year's does not count against this year
+    scenario.incident(
+        "cattle", "west", date(2025, 11, 2)
+    )  # last year's does not count against this year
     scenario.incident("cattle", "west", date(2026, 5, 10))
     scenario.incident("cattle", "east", date(2026, 5, 10))
     scenario.incident("cattle", "east", date(2026, 5, 28))
@@ -65,7 +87,9 @@ def test_a_max_target_allows_the_control_number_in_each_year(scenario):
 
 
 def test_the_petitions_rate_counts_letters_and_visits_processed(scenario):
-    assert status(scenario, "petitions-processed") == {None: (True, None, "0/0")}, "nothing to count: met"
+    assert status(scenario, "petitions-processed") == {None: (True, None, "0/0")}, (
+        "nothing to count: met"
+    )
     scenario.at(2026, 5, 6, 10)
     first, second = scenario.petition("east"), scenario.petition("west", channel="visit")
     scenario.process(first, by="east@example.org")
@@ -76,18 +100,37 @@ def test_the_petitions_rate_counts_letters_and_visits_processed(scenario):
 
 def test_the_on_time_rate_counts_against_the_original_deadline_whatever_the_extension(scenario):
     scenario.at(2026, 5, 6, 10)
-    extended, prompt = scenario.hazard("east", date(2026, 5, 20)), scenario.hazard("west", date(2026, 5, 20))
+    extended, prompt = (
+        scenario.hazard("east", date(2026, 5, 20)),
+        scenario.hazard("west", date(2026, 5, 20)),
+    )
     head, office = scenario.actor("east@example.org"), scenario.actor("office@example.org")
     scenario.at(2026, 5, 18, 10)
     with scenario.sessions.begin() as session:
-        extension = request_extension(session, extended, by=head, clock=scenario.clock, reason="材料未到",
-                                      until=date(2026, 5, 29))
-        decide_extension(session, extension.id, by=office, clock=scenario.clock, calendar=scenario.calendar,
-                         approve=True)
+        extension = request_extension(
+            session,
+            extended,
+            by=head,
+            clock=scenario.clock,
+            reason="材料未到",
+            until=date(2026, 5, 29),
+        )
+        decide_extension(
+            session,
+            extension.id,
+            by=office,
+            clock=scenario.clock,
+            calendar=scenario.calendar,
+            approve=True,
+        )
     scenario.fix(prompt)
     scenario.at(2026, 5, 25, 10).fix(extended)  # within the new deadline, after the original one
     result = status(scenario, "rectified-on-time")
-    assert result == {"east": (False, 0.0, "0/1"), "west": (True, 100.0, "1/1"), "north": (True, None, "0/0")}
+    assert result == {
+        "east": (False, 0.0, "0/1"),
+        "west": (True, 100.0, "1/1"),
+        "north": (True, None, "0/0"),
+    }
 
 
 def test_a_judged_target_has_no_computed_status(scenario):

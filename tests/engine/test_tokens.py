@@ -1,4 +1,5 @@
 """API tokens: issued once, stored only as a digest, refused at once when revoked; SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import hashlib
@@ -32,7 +33,9 @@ def test_a_token_finds_the_person_it_was_issued_to(sessions, town, clock):
 def test_only_the_digest_of_a_token_is_stored(sessions, town, clock):
     token = issue(sessions, clock)
     with sessions() as session:
-        rows = session.execute(select(ApiToken.digest, ApiToken.created_at, ApiToken.revoked_at)).all()
+        rows = session.execute(
+            select(ApiToken.digest, ApiToken.created_at, ApiToken.revoked_at)
+        ).all()
     assert rows == [(hashlib.sha256(token.encode()).hexdigest(), clock.now(), None)]
     assert all(token not in str(value) for row in rows for value in row)
 

@@ -1,4 +1,5 @@
 """The container deployment, checked without a Docker engine: every command exists, every variable is read."""
+
 from __future__ import annotations
 
 import re
@@ -10,8 +11,11 @@ from tests.support.paths import ROOT
 from webapp.cli.main import cli
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
-APP_SOURCES = "\n".join(p.read_text(encoding="utf-8") for folder in ("workflow", "webapp")
-                        for p in (ROOT / folder).rglob("*.py"))
+APP_SOURCES = "\n".join(
+    p.read_text(encoding="utf-8")
+    for folder in ("workflow", "webapp")
+    for p in (ROOT / folder).rglob("*.py")
+)
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 
@@ -38,16 +42,24 @@ def test_every_command_the_compose_file_runs_exists_in_the_package():
             assert args[0] in cli.commands, f"{name}: pingan {args[0]} is not a command"
         else:
             assert program == "gunicorn", name
-            assert any(dep.startswith("gunicorn") for dep in PYPROJECT["project"]["optional-dependencies"]["server"])
+            assert any(
+                dep.startswith("gunicorn")
+                for dep in PYPROJECT["project"]["optional-dependencies"]["server"]
+            )
             module, attribute = args[-1].split(":")
             assert (ROOT / (module.replace(".", "/") + ".py")).is_file(), args[-1]
-            assert f"{attribute} = create_app()" in (ROOT / (module.replace(".", "/") + ".py")).read_text()
+            assert (
+                f"{attribute} = create_app()"
+                in (ROOT / (module.replace(".", "/") + ".py")).read_text()
+            )
 
 
 def test_every_variable_the_compose_file_sets_is_read_by_the_app():
     for name, service in app_services().items():
         for variable in service["environment"]:
-            assert re.search(rf"[\"']{variable}[\"']", APP_SOURCES), f"{name}: {variable} is set but never read"
+            assert re.search(rf"[\"']{variable}[\"']", APP_SOURCES), (
+                f"{name}: {variable} is set but never read"
+            )
 
 
 def test_the_image_runs_as_a_non_root_user_without_build_tools():

@@ -5,6 +5,7 @@ not drop (its tables, their remaining columns) is still there, row for row, both
 back at head; head's schema is then the same as a freshly migrated database's; and the engine carries on.
 The walk follows whatever revisions exist in workflow/migrations/versions.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -57,21 +58,50 @@ def populate(url: str) -> None:
     calendar = WorkingCalendar()
     with sessions.begin() as session:
         import_organisation(session, parse_organisation(TOWN_WITH_KEEPER, "org.yaml"))
-        campaign = start_campaign(session, parse_definition(SCREENING, "def.yaml"), "town", date(2026, 9, 10),
-                                  by=OPERATOR, clock=FixedClock(shanghai(2026, 9, 10, 9)), calendar=calendar).id
+        campaign = start_campaign(
+            session,
+            parse_definition(SCREENING, "def.yaml"),
+            "town",
+            date(2026, 9, 10),
+            by=OPERATOR,
+            clock=FixedClock(shanghai(2026, 9, 10, 9)),
+            calendar=calendar,
+        ).id
         issue_token(session, "east@example.org", shanghai(2026, 9, 10, 9))
     with sessions() as session:
         east = Actor.person(person_by_email(session, "east@example.org"))
-        task = session.scalar(select(Task.id).where(Task.campaign_id == campaign, Task.assignee_id == east.person_id))
+        task = session.scalar(
+            select(Task.id).where(Task.campaign_id == campaign, Task.assignee_id == east.person_id)
+        )
     # one hazard found during the screening task: the rectification refers to the task
-    hazards = [register(sessions, campaign, calendar, shanghai(2026, 9, 21, 10), deadline=date(2026, 9, 29),
-                        description=f"隐患{n}", task_id=task if n == 1 else None) for n in range(4)]
+    hazards = [
+        register(
+            sessions,
+            campaign,
+            calendar,
+            shanghai(2026, 9, 21, 10),
+            deadline=date(2026, 9, 29),
+            description=f"隐患{n}",
+            task_id=task if n == 1 else None,
+        )
+        for n in range(4)
+    ]
     with sessions.begin() as session:
         keeper = Actor.person(person_by_email(session, "keeper@example.org"))
-        submit_rectification(session, hazards[0], by=keeper, clock=FixedClock(shanghai(2026, 9, 22)), note="已修复")
-        complete_task(session, task, by=east, clock=FixedClock(shanghai(2026, 9, 24)), note="已排查")
-        attach_evidence(session, "task", task, [AcceptedUpload("照片.png", "image/png", "0" * 32 + ".png", 200)],
-                        by=east, now=shanghai(2026, 9, 24))
+        submit_rectification(
+            session, hazards[0], by=keeper, clock=FixedClock(shanghai(2026, 9, 22)), note="已修复"
+        )
+        complete_task(
+            session, task, by=east, clock=FixedClock(shanghai(2026, 9, 24)), note="已排查"
+        )
+        attach_evidence(
+            session,
+            "task",
+            task,
+            [AcceptedUpload("照片.png", "image/png", "0" * 32 + ".png", 200)],
+            by=east,
+            now=shanghai(2026, 9, 24),
+        )
     run_sweep(sessions, clock=FixedClock(shanghai(2026, 10, 20, 9)), mailer=None, base_url=BASE_URL)
     engine.dispose()
 
@@ -87,8 +117,10 @@ def rows_of(url: str) -> Rows:
             if name == "alembic_version":
                 continue
             key = list(table.primary_key.columns) or list(table.columns)
-            found[name] = {tuple(row._mapping[c.name] for c in key): dict(row._mapping)
-                           for row in connection.execute(table.select())}
+            found[name] = {
+                tuple(row._mapping[c.name] for c in key): dict(row._mapping)
+                for row in connection.execute(table.select())
+            }
     engine.dispose()
     return found
 
@@ -97,7 +129,10 @@ def columns_of(url: str) -> dict[str, set[str]]:
     engine = create_engine(url, poolclass=NullPool)
     with engine.connect() as connection:
         inspector = inspect(connection)
-        columns = {name: {c["name"] for c in inspector.get_columns(name)} for name in inspector.get_table_names()}
+        columns = {
+            name: {c["name"] for c in inspector.get_columns(name)}
+            for name in inspector.get_table_names()
+        }
     engine.dispose()
     columns.pop("alembic_version", None)
     return columns
@@ -111,12 +146,24 @@ def schema_of(url: str) -> dict[str, Any]:
         schema = {}
         for name in sorted(inspector.get_table_names()):
             schema[name] = {
-                "columns": {c["name"]: (str(c["type"]), c["nullable"]) for c in inspector.get_columns(name)},
-                "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]))
-                                  for i in inspector.get_indexes(name)),
-                "unique": sorted(tuple(u["column_names"]) for u in inspector.get_unique_constraints(name)),
-                "foreign_keys": sorted((tuple(f["constrained_columns"]), f["referred_table"],
-                                        tuple(f["referred_columns"])) for f in inspector.get_foreign_keys(name)),
+                "columns": {
+                    c["name"]: (str(c["type"]), c["nullable"]) for c in inspector.get_columns(name)
+                },
+                "indexes": sorted(
+                    (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                    for i in inspector.get_indexes(name)
+                ),
+                "unique": sorted(
+                    tuple(u["column_names"]) for u in inspector.get_unique_constraints(name)
+                ),
+                "foreign_keys": sorted(
+                    (
+                        tuple(f["constrained_columns"]),
+                        f["referred_table"],
+                        tuple(f["referred_columns"]),
+                    )
+                    for f in inspector.get_foreign_keys(name)
+                ),
             }
     engine.dispose()
     return schema
@@ -136,7 +183,9 @@ def assert_kept(expected: Rows, found: Rows, columns: dict[str, set[str]], where
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_each_downgrade_and_the_upgrade_back_keep_the_data_of_every_table_they_do_not_drop(new_database):
+def test_each_downgrade_and_the_upgrade_back_keep_the_data_of_every_table_they_do_not_drop(
+    new_database,
+):
     walk = revisions()
     assert len(walk) >= 5 and walk[0] == "0001"
     engine = create_db_engine(new_database)
@@ -146,8 +195,17 @@ def test_each_downgrade_and_the_upgrade_back_keep_the_data_of_every_table_they_d
         populate(new_database)
         at_head = rows_of(new_database)
         filled = sorted(table for table, rows in at_head.items() if rows)
-        for table in ("campaigns", "tasks", "rectifications", "escalations", "outbox", "audit_events",
-                      "evidence_files", "api_tokens", "people"):
+        for table in (
+            "campaigns",
+            "tasks",
+            "rectifications",
+            "escalations",
+            "outbox",
+            "audit_events",
+            "evidence_files",
+            "api_tokens",
+            "people",
+        ):
             assert table in filled, f"{table} holds rows before the walk"
 
         # each older revision in turn: down there, check, and back up to head, check again
@@ -159,15 +217,25 @@ def test_each_downgrade_and_the_upgrade_back_keep_the_data_of_every_table_they_d
             migrate(engine, "upgrade", "head")
             assert current_revision(engine) == walk[-1]
             assert_kept(at_head, rows_of(new_database), kept, f"back at head from {target}")
-        assert schema_of(new_database) == fresh_schema, "head after the walk is the same schema as a fresh head"
+        assert schema_of(new_database) == fresh_schema, (
+            "head after the walk is the same schema as a fresh head"
+        )
 
         # the engine carries on with the data that came through: a new hazard, a sweep that escalates it
         sessions = session_factory(engine)
         with sessions() as session:
             campaign = session.scalar(select(Campaign.id))
-        register(sessions, campaign, WorkingCalendar(), shanghai(2026, 10, 21, 10), deadline=date(2026, 10, 23),
-                 description="迁移之后登记")
-        swept = run_sweep(sessions, clock=FixedClock(shanghai(2026, 11, 20, 9)), mailer=None, base_url=BASE_URL)
+        register(
+            sessions,
+            campaign,
+            WorkingCalendar(),
+            shanghai(2026, 10, 21, 10),
+            deadline=date(2026, 10, 23),
+            description="迁移之后登记",
+        )
+        swept = run_sweep(
+            sessions, clock=FixedClock(shanghai(2026, 11, 20, 9)), mailer=None, base_url=BASE_URL
+        )
         assert swept.escalation.levels, "the new hazard escalated"
 
         # down to base: nothing of ours is left; up again: a working, empty schema

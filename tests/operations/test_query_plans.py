@@ -9,6 +9,7 @@ database for the plan of each with the same parameters, and checks that the
 big tables are reached through the expected index. The plans are printed (run
 with ``-s``) and are in every failure message.
 """
+
 from __future__ import annotations
 
 import os
@@ -53,12 +54,28 @@ from workflow.views.inbox import done_items, inbox
 from workflow.views.report import build_report
 
 VILLAGES, PEOPLE_PER_VILLAGE = 200, 10  # 2,000 assignees
-CAMPAIGNS, TASKS, RECTIFICATIONS, ESCALATIONS, SENT_MAILS, QUEUED = 100, 100_000, 20_000, 30_000, 50_000, 30_000
+CAMPAIGNS, TASKS, RECTIFICATIONS, ESCALATIONS, SENT_MAILS, QUEUED = (
+    100,
+    100_000,
+    20_000,
+    30_000,
+    50_000,
+    30_000,
+)
 NOW = datetime(2026, 6, 15, 1, 0, tzinfo=timezone.utc)  # 09:00 in Beijing
 TZ = "Asia/Shanghai"
 # the tables that grow with every campaign: reading one of them whole is what must not happen
-BIG_TABLES = frozenset({"tasks", "rectifications", "escalations", "outbox", "escalation_queue", "audit_events",
-                        "api_tokens"})
+BIG_TABLES = frozenset(
+    {
+        "tasks",
+        "rectifications",
+        "escalations",
+        "outbox",
+        "escalation_queue",
+        "audit_events",
+        "api_tokens",
+    }
+)
 DEFINITION = """
 id: plans
 version: 1
@@ -96,14 +113,18 @@ class Scenario:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def scenario(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+def scenario(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Scenario]:
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("plans") / "plans.sqlite"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         with _built(f"sqlite:///{path}") as built:
             yield built
         return
-    request.getfixturevalue("postgres_database")  # skips when there is no server (fails when CI requires one)
+    request.getfixturevalue(
+        "postgres_database"
+    )  # skips when there is no server (fails when CI requires one)
     with scratch_postgres("plans") as url:
         engine = create_db_engine(url)
         upgrade_schema(engine)
@@ -112,13 +133,18 @@ def scenario(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
             yield built
 
 
-# --- the tests ------------------------------------------------------------------------------------------------------
+# --- the tests ----------------------------------------------------------------------------------
+
 
 def test_the_inbox_reads_one_persons_rows_through_their_indexes(scenario):
-    plans = _plans(scenario, lambda session: (
-        person_for_token(session, scenario.token),
-        inbox(session, scenario.person_id, clock=FixedClock(NOW), calendar=WorkingCalendar()),
-        done_items(session, scenario.person_id)))
+    plans = _plans(
+        scenario,
+        lambda session: (
+            person_for_token(session, scenario.token),
+            inbox(session, scenario.person_id, clock=FixedClock(NOW), calendar=WorkingCalendar()),
+            done_items(session, scenario.person_id),
+        ),
+    )
     _assert_no_full_scan(plans)
     _assert_uses(plans, "tasks", "ix_tasks_inbox")
     _assert_uses(plans, "rectifications", "ix_rectifications_responsible")
@@ -128,7 +154,13 @@ def test_the_inbox_reads_one_persons_rows_through_their_indexes(scenario):
 def test_checking_a_task_off_reads_it_by_its_key(scenario):
     def complete(session: Session) -> None:
         person = session.get(Person, scenario.person_id)
-        complete_task(session, scenario.open_task_id, by=Actor.person(person), clock=FixedClock(NOW), note="完成")
+        complete_task(
+            session,
+            scenario.open_task_id,
+            by=Actor.person(person),
+            clock=FixedClock(NOW),
+            note="完成",
+        )
 
     plans = _plans(scenario, complete)
     _assert_no_full_scan(plans)
@@ -151,33 +183,50 @@ def test_the_reports_escalation_counts_read_only_the_campaigns_items(scenario):
 
 
 def test_a_sweep_reaches_due_work_through_the_queue_and_the_outbox_index(scenario, smtp):
-    plans = _plans(scenario, lambda _session: run_sweep(
-        session_factory(scenario.engine), clock=FixedClock(NOW), base_url="http://pingan.test",
-        mailer=mailer_from_env(dict(os.environ))))
+    plans = _plans(
+        scenario,
+        lambda _session: run_sweep(
+            session_factory(scenario.engine),
+            clock=FixedClock(NOW),
+            base_url="http://pingan.test",
+            mailer=mailer_from_env(dict(os.environ)),
+        ),
+    )
     _assert_no_full_scan(plans)
     _assert_uses(plans, "escalation_queue", "pk_escalation_queue")
     _assert_uses(plans, "outbox", "ix_outbox_pending")
-    _assert_uses(plans, "tasks", "pk_tasks")  # the items the queue names, and recurring occurrences' look-ups
+    _assert_uses(
+        plans, "tasks", "pk_tasks"
+    )  # the items the queue names, and recurring occurrences' look-ups
     assert smtp.messages, "the sweep did its work: escalation mails were sent"
 
 
 def test_the_daily_digest_reads_only_open_items_due_soon(scenario):
-    plans = _plans(scenario, lambda session: send_digests(session, NOW, WorkingCalendar(), tz=TZ, hour=8,
-                                                          base_url="http://pingan.test"))
+    plans = _plans(
+        scenario,
+        lambda session: send_digests(
+            session, NOW, WorkingCalendar(), tz=TZ, hour=8, base_url="http://pingan.test"
+        ),
+    )
     _assert_no_full_scan(plans)
 
 
 def _report(scenario: Scenario) -> Callable[[Session], Any]:
-    return lambda session: build_report(session, scenario.campaign_id, by=Actor.operator("test"),
-                                        clock=FixedClock(NOW))
+    return lambda session: build_report(
+        session, scenario.campaign_id, by=Actor.operator("test"), clock=FixedClock(NOW)
+    )
 
 
 def _escalation_count(plan: Plan) -> bool:
     """The report's escalations per unit: escalations joined to their items (tasks, rectifications, petitions)."""
-    return re.search(r"FROM escalations JOIN (tasks|rectifications|petitions) ON", plan.statement) is not None
+    return (
+        re.search(r"FROM escalations JOIN (tasks|rectifications|petitions) ON", plan.statement)
+        is not None
+    )
 
 
-# --- capturing and explaining ----------------------------------------------------------------------------------------
+# --- capturing and explaining -------------------------------------------------------------------
+
 
 @dataclass
 class Plan:
@@ -196,7 +245,9 @@ def _plans(scenario: Scenario, use_case: Callable[[Session], Any]) -> list[Plan]
     captured: list[tuple[str, Any]] = []
 
     def capture(_conn, _cursor, statement, parameters, _context, executemany):  # type: ignore[no-untyped-def]
-        if not executemany and re.match(r"\s*(SELECT|UPDATE|DELETE|WITH)\b", statement, re.IGNORECASE):
+        if not executemany and re.match(
+            r"\s*(SELECT|UPDATE|DELETE|WITH)\b", statement, re.IGNORECASE
+        ):
             captured.append((statement, parameters))
 
     event.listen(scenario.engine, "before_cursor_execute", capture)
@@ -208,7 +259,9 @@ def _plans(scenario: Scenario, use_case: Callable[[Session], Any]) -> list[Plan]
         event.remove(scenario.engine, "before_cursor_execute", capture)
     assert captured, "the use case sent statements"
     plans = [_explain(scenario.engine, statement, parameters) for statement, parameters in captured]
-    print(f"\n=== {os.environ.get('PYTEST_CURRENT_TEST', '').split(' ')[0]}: {len(plans)} statements ===")
+    print(
+        f"\n=== {os.environ.get('PYTEST_CURRENT_TEST', '').split(' ')[0]}: {len(plans)} statements ==="
+    )
     for plan in plans:
         print(plan)
     return plans
@@ -218,15 +271,20 @@ def _explain(engine: Engine, statement: str, parameters: Any) -> Plan:
     # a reader's transaction: on SQLite it must not queue for the write lock (db.py begins IMMEDIATE by default)
     with engine.connect().execution_options(sqlite_deferred=True) as connection:
         if engine.dialect.name == "postgresql":
-            lines = [row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)]
+            lines = [
+                row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+            ]
             full, indexes = _postgres_reads(connection, lines)
         else:
             rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
             lines = [row[3] for row in rows]
             full, indexes = set(), {}
             for line in lines:
-                found = re.match(r"(SCAN|SEARCH) (\w+)(?: USING (?:COVERING )?(INDEX (\w+)|INTEGER PRIMARY KEY"
-                                 r"|PRIMARY KEY))?", line)
+                found = re.match(
+                    r"(SCAN|SEARCH) (\w+)(?: USING (?:COVERING )?(INDEX (\w+)|INTEGER PRIMARY KEY"
+                    r"|PRIMARY KEY))?",
+                    line,
+                )
                 if not found:
                     continue
                 verb, table, how, index = found.groups()
@@ -236,7 +294,9 @@ def _explain(engine: Engine, statement: str, parameters: Any) -> Plan:
                 elif how and "PRIMARY KEY" in how:
                     indexes.setdefault(table, set()).add(f"pk_{table}")
                 elif index:
-                    indexes.setdefault(table, set()).add(_sqlite_index_name(connection, table, index))
+                    indexes.setdefault(table, set()).add(
+                        _sqlite_index_name(connection, table, index)
+                    )
     return Plan(statement, lines, full & BIG_TABLES, indexes)
 
 
@@ -249,7 +309,7 @@ def _postgres_reads(connection: Any, lines: list[str]) -> tuple[set[str], dict[s
     indexes: dict[str, set[str]] = {}
     for number, line in enumerate(lines):
         details = []
-        for following in lines[number + 1:]:
+        for following in lines[number + 1 :]:
             if "->" in following:
                 break
             details.append(following)
@@ -262,7 +322,9 @@ def _postgres_reads(connection: Any, lines: list[str]) -> tuple[set[str], dict[s
             else:
                 full.add(found.group(2))
         elif found := re.search(r"Bitmap Index Scan on (\w+)", line):
-            indexes.setdefault(_table_of_index(connection, found.group(1)), set()).add(found.group(1))
+            indexes.setdefault(_table_of_index(connection, found.group(1)), set()).add(
+                found.group(1)
+            )
     return full, indexes
 
 
@@ -272,12 +334,15 @@ def _assert_no_full_scan(plans: list[Plan]) -> None:
 
 
 def _assert_uses(plans: list[Plan], table: str, index: str) -> None:
-    assert any(index in plan.indexes.get(table, set()) for plan in plans), \
+    assert any(index in plan.indexes.get(table, set()) for plan in plans), (
         f"{table} never read through {index}:\n" + "\n".join(str(plan) for plan in plans)
+    )
 
 
 def _table_of_index(connection: Any, index: str) -> str:
-    return connection.execute(text("SELECT tablename FROM pg_indexes WHERE indexname = :i"), {"i": index}).scalar()
+    return connection.execute(
+        text("SELECT tablename FROM pg_indexes WHERE indexname = :i"), {"i": index}
+    ).scalar()
 
 
 def _sqlite_index_name(connection: Any, table: str, index: str) -> str:
@@ -293,7 +358,8 @@ def _short(statement: str) -> str:
     return flat if len(flat) <= 300 else flat[:297] + "..."
 
 
-# --- the database ----------------------------------------------------------------------------------------------------
+# --- the database -------------------------------------------------------------------------------
+
 
 class _built:
     """The scenario's rows: a town of 200 villages, one campaign started through the engine, history in bulk."""
@@ -307,28 +373,55 @@ class _built:
         people = _people(engine)
         sessions = session_factory(engine)
         with sessions.begin() as session:
-            campaign = start_campaign(session, parse_definition(DEFINITION, "plans.yaml"), "town", date(2026, 6, 1),
-                                      by=Actor.operator("test"), clock=FixedClock(NOW - timedelta(days=14)),
-                                      calendar=WorkingCalendar())
+            campaign = start_campaign(
+                session,
+                parse_definition(DEFINITION, "plans.yaml"),
+                "town",
+                date(2026, 6, 1),
+                by=Actor.operator("test"),
+                clock=FixedClock(NOW - timedelta(days=14)),
+                calendar=WorkingCalendar(),
+            )
             campaign_id = campaign.id
         with engine.begin() as connection:
-            template = connection.execute(select(Campaign.definition_id, Campaign.unit_id)
-                                          .where(Campaign.id == campaign_id)).one()
-            history = [{"definition_id": template[0], "unit_id": template[1], "title": f"往年活动{i}",
-                        "state": "closed", "timezone": TZ, "starts_on": date(2020 + i % 6, 3, 1),
-                        "created_at": NOW - timedelta(days=400), "closed_at": NOW - timedelta(days=30)}
-                       for i in range(CAMPAIGNS - 1)]
-            campaign_ids = [campaign_id, *connection.execute(insert(Campaign).returning(Campaign.id), history).scalars()]
+            template = connection.execute(
+                select(Campaign.definition_id, Campaign.unit_id).where(Campaign.id == campaign_id)
+            ).one()
+            history = [
+                {
+                    "definition_id": template[0],
+                    "unit_id": template[1],
+                    "title": f"往年活动{i}",
+                    "state": "closed",
+                    "timezone": TZ,
+                    "starts_on": date(2020 + i % 6, 3, 1),
+                    "created_at": NOW - timedelta(days=400),
+                    "closed_at": NOW - timedelta(days=30),
+                }
+                for i in range(CAMPAIGNS - 1)
+            ]
+            campaign_ids = [
+                campaign_id,
+                *connection.execute(insert(Campaign).returning(Campaign.id), history).scalars(),
+            ]
             _history(connection, campaign_ids, people)
             person_id, unit_id = people[7]
-            open_task_id = connection.execute(select(Task.id).where(Task.assignee_id == person_id,
-                                                                    Task.state == "open").limit(1)).scalar_one()
+            open_task_id = connection.execute(
+                select(Task.id).where(Task.assignee_id == person_id, Task.state == "open").limit(1)
+            ).scalar_one()
             token = f"plans-token-{uuid.uuid4().hex}"
-            connection.execute(insert(ApiToken), [{"person_id": p, "digest": token_digest(f"{token}-{p}"),
-                                                   "created_at": NOW} for p, _ in people])
+            connection.execute(
+                insert(ApiToken),
+                [
+                    {"person_id": p, "digest": token_digest(f"{token}-{p}"), "created_at": NOW}
+                    for p, _ in people
+                ],
+            )
         with engine.begin() as connection:
             connection.exec_driver_sql("ANALYZE")  # the planners decide on these statistics
-        return Scenario(self.url, engine, campaign_id, person_id, f"{token}-{person_id}", open_task_id)
+        return Scenario(
+            self.url, engine, campaign_id, person_id, f"{token}-{person_id}", open_task_id
+        )
 
     def __exit__(self, *_exc: object) -> None:
         self.engine.dispose()
@@ -337,20 +430,49 @@ class _built:
 def _people(engine: Engine) -> list[tuple[int, int]]:
     """The town, its villages, a leader and office director, and 10 people per village (the first is its head)."""
     with engine.begin() as connection:
-        town = connection.execute(insert(Unit).returning(Unit.id), {"code": "town", "name": "平安镇"}).scalar_one()
-        villages = list(connection.execute(insert(Unit).returning(Unit.id), [
-            {"code": f"v{i:03d}", "name": f"村{i:03d}", "parent_id": town} for i in range(VILLAGES)]).scalars())
-        rows = [{"email": "leader@example.org", "name": "组长", "unit_id": town, "active": True},
-                {"email": "office@example.org", "name": "主任", "unit_id": town, "active": True}]
-        rows += [{"email": f"p{v:03d}-{n}@example.org", "name": f"村民{v}-{n}", "unit_id": unit, "active": True}
-                 for v, unit in enumerate(villages) for n in range(PEOPLE_PER_VILLAGE)]
-        ids = dict(connection.execute(insert(Person).returning(Person.email, Person.id), rows).all())
-        roles = [{"person_id": ids["leader@example.org"], "role": "leader"},
-                 {"person_id": ids["office@example.org"], "role": "office_director"}]
-        roles += [{"person_id": ids[f"p{v:03d}-0@example.org"], "role": "village_head"} for v in range(VILLAGES)]
+        town = connection.execute(
+            insert(Unit).returning(Unit.id), {"code": "town", "name": "平安镇"}
+        ).scalar_one()
+        villages = list(
+            connection.execute(
+                insert(Unit).returning(Unit.id),
+                [
+                    {"code": f"v{i:03d}", "name": f"村{i:03d}", "parent_id": town}
+                    for i in range(VILLAGES)
+                ],
+            ).scalars()
+        )
+        rows = [
+            {"email": "leader@example.org", "name": "组长", "unit_id": town, "active": True},
+            {"email": "office@example.org", "name": "主任", "unit_id": town, "active": True},
+        ]
+        rows += [
+            {
+                "email": f"p{v:03d}-{n}@example.org",
+                "name": f"村民{v}-{n}",
+                "unit_id": unit,
+                "active": True,
+            }
+            for v, unit in enumerate(villages)
+            for n in range(PEOPLE_PER_VILLAGE)
+        ]
+        ids = dict(
+            connection.execute(insert(Person).returning(Person.email, Person.id), rows).all()
+        )
+        roles = [
+            {"person_id": ids["leader@example.org"], "role": "leader"},
+            {"person_id": ids["office@example.org"], "role": "office_director"},
+        ]
+        roles += [
+            {"person_id": ids[f"p{v:03d}-0@example.org"], "role": "village_head"}
+            for v in range(VILLAGES)
+        ]
         connection.execute(insert(PersonRole), roles)
-        return [(ids[f"p{v:03d}-{n}@example.org"], unit) for v, unit in enumerate(villages)
-                for n in range(PEOPLE_PER_VILLAGE)]
+        return [
+            (ids[f"p{v:03d}-{n}@example.org"], unit)
+            for v, unit in enumerate(villages)
+            for n in range(PEOPLE_PER_VILLAGE)
+        ]
 
 
 def _history(connection: Any, campaign_ids: list[int], people: list[tuple[int, int]]) -> None:
@@ -360,18 +482,30 @@ def _history(connection: Any, campaign_ids: list[int], people: list[tuple[int, i
 
     def chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         for start in range(0, len(rows), 10_000):
-            yield rows[start:start + 10_000]
+            yield rows[start : start + 10_000]
 
     tasks = []
     for i in range(TASKS):
         person, unit = people[rng.randrange(len(people))]
         due_on = NOW.date() + timedelta(days=rng.randrange(-90, 60))
         state = rng.choices(("done", "open", "cancelled"), (70, 25, 5))[0]
-        tasks.append({"campaign_id": campaign_ids[i * len(campaign_ids) // TASKS], "phase_key": "implementation",
-                      "spec_key": "history", "occurrence_key": f"history:{i}", "unit_id": unit,
-                      "assignee_id": person, "title": f"检查任务{i % 97}", "required": True, "state": state,
-                      "due_on": due_on, "due_at": end_of_day(due_on, TZ), "created_at": created,
-                      "completed_at": created + timedelta(days=3) if state == "done" else None})
+        tasks.append(
+            {
+                "campaign_id": campaign_ids[i * len(campaign_ids) // TASKS],
+                "phase_key": "implementation",
+                "spec_key": "history",
+                "occurrence_key": f"history:{i}",
+                "unit_id": unit,
+                "assignee_id": person,
+                "title": f"检查任务{i % 97}",
+                "required": True,
+                "state": state,
+                "due_on": due_on,
+                "due_at": end_of_day(due_on, TZ),
+                "created_at": created,
+                "completed_at": created + timedelta(days=3) if state == "done" else None,
+            }
+        )
     for rows in chunks(tasks):
         connection.execute(insert(Task), rows)
     rectifications = []
@@ -379,32 +513,79 @@ def _history(connection: Any, campaign_ids: list[int], people: list[tuple[int, i
         person, unit = people[rng.randrange(len(people))]
         deadline = NOW.date() + timedelta(days=rng.randrange(-60, 30))
         state = rng.choices(("closed", "submitted", "open"), (70, 10, 20))[0]
-        rectifications.append({
-            "campaign_id": campaign_ids[i * len(campaign_ids) // RECTIFICATIONS], "phase_key": "implementation",
-            "unit_id": unit, "description": f"隐患{i}", "severity": "major" if i % 10 == 0 else "minor",
-            "responsible_id": person, "state": state, "original_deadline": deadline, "deadline": deadline,
-            "deadline_at": end_of_day(deadline, TZ), "deadline_round": 0, "extensions": 0,
-            "registered_at": created, "submitted_at": created + timedelta(days=5) if state != "open" else None,
-            "closed_at": created + timedelta(days=6) if state == "closed" else None})
+        rectifications.append(
+            {
+                "campaign_id": campaign_ids[i * len(campaign_ids) // RECTIFICATIONS],
+                "phase_key": "implementation",
+                "unit_id": unit,
+                "description": f"隐患{i}",
+                "severity": "major" if i % 10 == 0 else "minor",
+                "responsible_id": person,
+                "state": state,
+                "original_deadline": deadline,
+                "deadline": deadline,
+                "deadline_at": end_of_day(deadline, TZ),
+                "deadline_round": 0,
+                "extensions": 0,
+                "registered_at": created,
+                "submitted_at": created + timedelta(days=5) if state != "open" else None,
+                "closed_at": created + timedelta(days=6) if state == "closed" else None,
+            }
+        )
     for rows in chunks(rectifications):
         connection.execute(insert(Rectification), rows)
-    first_rectification = connection.execute(select(Rectification.id).order_by(Rectification.id).limit(1)).scalar()
+    first_rectification = connection.execute(
+        select(Rectification.id).order_by(Rectification.id).limit(1)
+    ).scalar()
     # each escalation of a hazard of its own campaign (hazards were inserted campaign after campaign)
-    escalations = [{"campaign_id": campaign_ids[(i % RECTIFICATIONS) * len(campaign_ids) // RECTIFICATIONS],
-                    "item_kind": "rectification", "item_id": first_rectification + i % RECTIFICATIONS,
-                    "deadline_round": i // RECTIFICATIONS,
-                    "level": 1, "colour": "yellow", "deadline": NOW.date(), "due_at": created, "reached_at": created,
-                    "recipients": "leader@example.org"} for i in range(ESCALATIONS)]
+    escalations = [
+        {
+            "campaign_id": campaign_ids[(i % RECTIFICATIONS) * len(campaign_ids) // RECTIFICATIONS],
+            "item_kind": "rectification",
+            "item_id": first_rectification + i % RECTIFICATIONS,
+            "deadline_round": i // RECTIFICATIONS,
+            "level": 1,
+            "colour": "yellow",
+            "deadline": NOW.date(),
+            "due_at": created,
+            "reached_at": created,
+            "recipients": "leader@example.org",
+        }
+        for i in range(ESCALATIONS)
+    ]
     for rows in chunks(escalations):
         connection.execute(insert(Escalation), rows)
-    mails = [{"key": f"history-{i}", "campaign_id": campaign_ids[i % len(campaign_ids)], "recipient": "x@example.org",
-              "subject": "督办", "body": "……", "created_at": created, "attempts": 1, "next_attempt_at": created,
-              "sent_at": created} for i in range(SENT_MAILS)]
+    mails = [
+        {
+            "key": f"history-{i}",
+            "campaign_id": campaign_ids[i % len(campaign_ids)],
+            "recipient": "x@example.org",
+            "subject": "督办",
+            "body": "……",
+            "created_at": created,
+            "attempts": 1,
+            "next_attempt_at": created,
+            "sent_at": created,
+        }
+        for i in range(SENT_MAILS)
+    ]
     for rows in chunks(mails):
         connection.execute(insert(OutboxMail), rows)
     # pending steps of open items: most come due over the next two months, a hundred are due now
-    open_tasks = connection.execute(select(Task.id).where(Task.state == "open").limit(QUEUED)).scalars().all()
-    queued = [{"due_at": NOW + timedelta(minutes=rng.randrange(-600, 0) if n < 100 else rng.randrange(60, 86_400)),
-               "item_kind": "task", "item_id": task_id, "deadline_round": 0} for n, task_id in enumerate(open_tasks)]
+    open_tasks = (
+        connection.execute(select(Task.id).where(Task.state == "open").limit(QUEUED))
+        .scalars()
+        .all()
+    )
+    queued = [
+        {
+            "due_at": NOW
+            + timedelta(minutes=rng.randrange(-600, 0) if n < 100 else rng.randrange(60, 86_400)),
+            "item_kind": "task",
+            "item_id": task_id,
+            "deadline_round": 0,
+        }
+        for n, task_id in enumerate(open_tasks)
+    ]
     for rows in chunks(queued):
         connection.execute(insert(EscalationQueueEntry), rows)

@@ -1,4 +1,5 @@
 """`pingan serve`: the app under waitress on 127.0.0.1, and its one-line refusals."""
+
 from __future__ import annotations
 
 import os
@@ -23,10 +24,25 @@ def db_url(tmp_path, sqlite_template):
 
 def test_serve_answers_over_http_with_waitress_and_stops_on_sigterm(db_url, tmp_path):
     port = free_port()
-    env = {**os.environ, "PINGAN_DATABASE_URL": db_url, "PINGAN_SECRET_KEY": "serve-test",
-           "PINGAN_INSTANCE_PATH": str(tmp_path / "instance")}
-    process = subprocess.Popen([sys.executable, "-c", "from webapp.cli.main import main; main()", "serve", "--port",
-                                str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "PINGAN_DATABASE_URL": db_url,
+        "PINGAN_SECRET_KEY": "serve-test",
+        "PINGAN_INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from webapp.cli.main import main; main()",
+            "serve",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline, answer = time.monotonic() + 30, None
         while time.monotonic() < deadline and answer is None:
@@ -45,7 +61,9 @@ def test_serve_answers_over_http_with_waitress_and_stops_on_sigterm(db_url, tmp_
         process.wait(timeout=10)
     output = process.stdout.read().decode()
     assert f"serving http://127.0.0.1:{port}/ with waitress" in output
-    assert "Serving on" in output and "Debugger" not in output and "development server" not in output
+    assert (
+        "Serving on" in output and "Debugger" not in output and "development server" not in output
+    )
 
 
 def test_serve_refuses_a_database_without_schema_in_one_line(pingan, monkeypatch, tmp_path):
@@ -55,8 +73,13 @@ def test_serve_refuses_a_database_without_schema_in_one_line(pingan, monkeypatch
     assert result.stderr.strip().splitlines()[-1].endswith("run `pingan init`")
 
 
-@pytest.mark.parametrize("args, message", [(["--port", "70000"], "--port must be from 1 to 65535"),
-                                           (["--threads", "0"], "--threads must be at least 1")])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--port", "70000"], "--port must be from 1 to 65535"),
+        (["--threads", "0"], "--threads must be at least 1"),
+    ],
+)
 def test_serve_refuses_bad_options_in_one_line(pingan, args, message):
     result = pingan("serve", *args)
     assert result.exit_code == 1 and message in result.stderr

@@ -1,10 +1,17 @@
 """The JSON API as a client with a token calls it: ``Caller``, the hazard the API tests register, the error shape."""
+
 from __future__ import annotations
 
 from typing import Any
 
-HAZARD = {"site": "crossing-3", "description": "道口护栏损坏", "severity": "minor",
-          "responsible": "east@example.org", "deadline_working_days": 3, "temporary_measures": "设置警示牌"}
+HAZARD = {
+    "site": "crossing-3",
+    "description": "道口护栏损坏",
+    "severity": "minor",
+    "responsible": "east@example.org",
+    "deadline_working_days": 3,
+    "temporary_measures": "设置警示牌",
+}
 
 
 class Caller:
@@ -18,14 +25,17 @@ class Caller:
 
     def post(self, path: str, body: Any = None, *, raw: str | bytes | None = None):  # type: ignore[no-untyped-def]
         if raw is not None:
-            return self.client.post(f"/api/v1{path}", data=raw, headers=self.headers,
-                                    content_type="application/json")
+            return self.client.post(
+                f"/api/v1{path}", data=raw, headers=self.headers, content_type="application/json"
+            )
         return self.client.post(f"/api/v1{path}", json=body, headers=self.headers)
 
 
 def register(as_person, campaign: int, **changes: Any) -> dict:  # type: ignore[no-untyped-def]
     """``HAZARD`` (with ``changes``) registered by the office director through the API; the answer's JSON."""
-    answer = as_person("office@example.org").post(f"/campaigns/{campaign}/hazards", {**HAZARD, **changes})
+    answer = as_person("office@example.org").post(
+        f"/campaigns/{campaign}/hazards", {**HAZARD, **changes}
+    )
     assert answer.status_code == 201, answer.json
     return answer.json
 

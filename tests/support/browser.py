@@ -1,4 +1,5 @@
 """A real browser: Debian's chromium (driven by Playwright, never `playwright install`), and signing in on its page."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Beijing time, as the people of the campaigns speak of it: ``shanghai(2026, 5, 1, 9)``."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """The test databases: the PostgreSQL server's address, scratch databases of a test's own, counting rows."""
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from workflow.db import alembic_config
 from workflow.models import Base
 
-POSTGRES_URL = os.environ.get("PINGAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "PINGAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 @contextmanager
@@ -35,8 +38,10 @@ def scratch_postgres(purpose: str) -> Iterator[str]:
 def row_counts(sessions: sessionmaker[Session]) -> dict[str, int]:
     """The number of rows of every table: equal before and after, a refused move changed nothing."""
     with sessions() as session:
-        return {table.name: session.scalar(select(func.count()).select_from(table))
-                for table in Base.metadata.sorted_tables}
+        return {
+            table.name: session.scalar(select(func.count()).select_from(table))
+            for table in Base.metadata.sorted_tables
+        }
 
 
 def revisions() -> list[str]:

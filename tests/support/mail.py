@@ -1,4 +1,5 @@
 """A real SMTP server for the tests to read mail from (the ``smtp`` fixture of ``tests/conftest.py``)."""
+
 from __future__ import annotations
 
 import socket
@@ -27,9 +28,14 @@ class SmtpSink:
                 import email
 
                 message = email.message_from_bytes(envelope.content)
-                sink.messages.append({"to": list(envelope.rcpt_tos), "subject": _decoded(message["Subject"]),
-                                      "message_id": message["Message-ID"],
-                                      "body": message.get_payload(decode=True).decode("utf-8")})
+                sink.messages.append(
+                    {
+                        "to": list(envelope.rcpt_tos),
+                        "subject": _decoded(message["Subject"]),
+                        "message_id": message["Message-ID"],
+                        "body": message.get_payload(decode=True).decode("utf-8"),
+                    }
+                )
                 return "250 OK"
 
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)

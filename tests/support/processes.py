@@ -1,4 +1,5 @@
 """Processes the tests start: the `pingan` command, a free port, and `pingan serve` running on it."""
+
 from __future__ import annotations
 
 import os
@@ -10,7 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-PINGAN = [sys.executable, "-c", "from webapp.cli.main import main; main()"]  # `pingan`, wherever it is installed
+PINGAN = [
+    sys.executable,
+    "-c",
+    "from webapp.cli.main import main; main()",
+]  # `pingan`, wherever it is installed
 
 
 def free_port() -> int:
@@ -25,8 +30,14 @@ def serving(url: str, now: str, instance: Path) -> Iterator[str]:
     """`pingan serve` over ``url`` on a free port of 127.0.0.1 with the clock at ``now``; yields its base URL and
     stops it afterwards."""
     port = free_port()
-    env = {**os.environ, "PINGAN_DATABASE_URL": url, "PINGAN_NOW": now, "PINGAN_SECRET_KEY": "browser-test-key",
-           "PINGAN_INSTANCE_PATH": str(instance), "PINGAN_BASE_URL": f"http://127.0.0.1:{port}"}
+    env = {
+        **os.environ,
+        "PINGAN_DATABASE_URL": url,
+        "PINGAN_NOW": now,
+        "PINGAN_SECRET_KEY": "browser-test-key",
+        "PINGAN_INSTANCE_PATH": str(instance),
+        "PINGAN_BASE_URL": f"http://127.0.0.1:{port}",
+    }
     command = [*PINGAN, "serve", "--host", "127.0.0.1", "--port", str(port), "--threads", "4"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -45,7 +56,9 @@ def _wait_for(port: int, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"pingan serve exited: {process.stdout.read().decode(errors='replace')}")
+            raise RuntimeError(
+                f"pingan serve exited: {process.stdout.read().decode(errors='replace')}"
+            )
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return

@@ -1,5 +1,6 @@
 """A process that moves one task back and forth as fast as it can (run as a script by
 engine/test_concurrency.py: ``python race_worker.py URL TASK_ID ROUNDS LABEL``)."""
+
 from __future__ import annotations
 
 import json

@@ -6,6 +6,7 @@ petitions, targets, the assessment and the report, the report pages, the access 
 page: three villages, a leading group with an inspecting member, two liaisons who must be told of some incidents at
 once, and a clock the tests move.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -39,20 +40,33 @@ from workflow.organisation.org_file import parse_organisation
 from workflow.petitions.handling import PetitionReport, process_petition, record_petition
 
 START = date(2026, 5, 4)  # a Monday
-SCORES = {"east": (38.5, 30, 28), "west": (35, 25, 20), "north": (40, 30, 30)}  # the campaign year's score sheets
+SCORES = {
+    "east": (38.5, 30, 28),
+    "west": (35, 25, 20),
+    "north": (40, 30, 30),
+}  # the campaign year's score sheets
 
 
 class Scenario:
     """The campaign, its clock, and the engine's use cases called as the people of the campaign would."""
 
-    def __init__(self, sessions, calendar: WorkingCalendar, definition: str = ASSESSED_RAILWAY) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self, sessions, calendar: WorkingCalendar, definition: str = ASSESSED_RAILWAY
+    ) -> None:  # type: ignore[no-untyped-def]
         self.sessions, self.calendar = sessions, calendar
         self.clock = FixedClock(shanghai(2026, 5, 4, 9, 0))
         self.definition = parse_definition(definition, "assessed.yaml")
         with sessions.begin() as session:
             import_organisation(session, parse_organisation(ASSESSED_TOWN, "org.yaml"))
-            self.campaign = start_campaign(session, self.definition, "town", START, by=OPERATOR, clock=self.clock,
-                                           calendar=calendar).id
+            self.campaign = start_campaign(
+                session,
+                self.definition,
+                "town",
+                START,
+                by=OPERATOR,
+                clock=self.clock,
+                calendar=calendar,
+            ).id
 
     def at(self, *when: int) -> Scenario:
         self.clock.instant = shanghai(*when).astimezone(self.clock.instant.tzinfo)
@@ -64,32 +78,59 @@ class Scenario:
         with self.sessions() as session:
             return Actor.person(person_by_email(session, email))
 
-    def hazard(self, unit: str, deadline: date, description: str = "道口护栏损坏", by: str | None = None) -> int:
-        actor = self.actor(by)  # looked up first: SQLite has one writer, and that is the transaction below
+    def hazard(
+        self, unit: str, deadline: date, description: str = "道口护栏损坏", by: str | None = None
+    ) -> int:
+        actor = self.actor(
+            by
+        )  # looked up first: SQLite has one writer, and that is the transaction below
         with self.sessions.begin() as session:
-            return register_hazard(session, self.campaign, HazardReport(description=description, unit=unit,
-                                                                         deadline=deadline),
-                                   by=actor, clock=self.clock, calendar=self.calendar, base_url=BASE_URL).id
+            return register_hazard(
+                session,
+                self.campaign,
+                HazardReport(description=description, unit=unit, deadline=deadline),
+                by=actor,
+                clock=self.clock,
+                calendar=self.calendar,
+                base_url=BASE_URL,
+            ).id
 
     def fix(self, rectification_id: int) -> None:
         """The responsible person reports it fixed; the office verifies it at the same instant."""
         office = self.actor("office@example.org")
         with self.sessions.begin() as session:
-            submit_rectification(session, rectification_id, by=OPERATOR, clock=self.clock, note="已整改")
+            submit_rectification(
+                session, rectification_id, by=OPERATOR, clock=self.clock, note="已整改"
+            )
             verify_rectification(session, rectification_id, by=office, clock=self.clock)
 
     def incident(self, kind: str, unit: str, day: date, by: str | None = None) -> int:
         actor = self.actor(by)
         with self.sessions.begin() as session:
-            return record_incident(session, self.campaign, IncidentReport(kind, unit, day, f"{kind} 于 {day}"),
-                                   by=actor, clock=self.clock, base_url=BASE_URL).id
+            return record_incident(
+                session,
+                self.campaign,
+                IncidentReport(kind, unit, day, f"{kind} 于 {day}"),
+                by=actor,
+                clock=self.clock,
+                base_url=BASE_URL,
+            ).id
 
     def petition(self, unit: str, **fields: object) -> int:
         office = self.actor("office@example.org")
-        report = PetitionReport(subject=str(fields.pop("subject", "反映道口无人看守")), unit=unit, **fields)  # type: ignore[arg-type]
+        report = PetitionReport(
+            subject=str(fields.pop("subject", "反映道口无人看守")), unit=unit, **fields
+        )  # type: ignore[arg-type]
         with self.sessions.begin() as session:
-            return record_petition(session, self.campaign, report, by=office, clock=self.clock,
-                                   calendar=self.calendar, base_url=BASE_URL).id
+            return record_petition(
+                session,
+                self.campaign,
+                report,
+                by=office,
+                clock=self.clock,
+                calendar=self.calendar,
+                base_url=BASE_URL,
+            ).id
 
     def process(self, petition_id: int, by: str | None = None) -> None:
         actor = self.actor(by)
@@ -110,10 +151,22 @@ class Scenario:
         head, office = self.actor("east@example.org"), self.actor("office@example.org")
         self.at(2026, 5, 19, 10)
         with self.sessions.begin() as session:
-            extension = request_extension(session, east, by=head, clock=self.clock, reason="护栏材料未到货",
-                                          until=date(2026, 5, 29))
-            decide_extension(session, extension.id, by=office, clock=self.clock, calendar=self.calendar,
-                             approve=True)
+            extension = request_extension(
+                session,
+                east,
+                by=head,
+                clock=self.clock,
+                reason="护栏材料未到货",
+                until=date(2026, 5, 29),
+            )
+            decide_extension(
+                session,
+                extension.id,
+                by=office,
+                clock=self.clock,
+                calendar=self.calendar,
+                approve=True,
+            )
         self.at(2026, 5, 25, 10).fix(east)
         return self.at(2026, 5, 27, 10)
 
@@ -121,15 +174,20 @@ class Scenario:
         """Every open task of the current phase checked off by its assignee, now."""
         with self.sessions.begin() as session:
             state = session.get(Campaign, self.campaign).state
-            ids = session.scalars(select(Task.id).where(Task.campaign_id == self.campaign, Task.phase_key == state,
-                                                        Task.state == "open")).all()
+            ids = session.scalars(
+                select(Task.id).where(
+                    Task.campaign_id == self.campaign, Task.phase_key == state, Task.state == "open"
+                )
+            ).all()
             for task_id in ids:
                 complete_task(session, task_id, by=OPERATOR, clock=self.clock, note="完成")
 
     def advance(self) -> None:
         self.finish_tasks()
         with self.sessions.begin() as session:
-            advance_campaign(session, self.campaign, by=OPERATOR, clock=self.clock, calendar=self.calendar)
+            advance_campaign(
+                session, self.campaign, by=OPERATOR, clock=self.clock, calendar=self.calendar
+            )
 
     def state(self) -> str:
         with self.sessions() as session:
@@ -152,16 +210,23 @@ def build_campaign_year(scenario: Scenario, password: str = PASSWORD) -> dict[st
     scenario.incident("cattle", "west", date(2026, 5, 20), by="office@example.org")
     scenario.incident("cattle", "west", date(2026, 5, 22), by="office@example.org")
     scenario.incident("train-accident", "north", date(2026, 5, 26), by="office@example.org")
-    overdue_letter = scenario.petition("east", received_on=date(2026, 5, 11), deadline_working_days=5)
+    overdue_letter = scenario.petition(
+        "east", received_on=date(2026, 5, 11), deadline_working_days=5
+    )
     processed_letter = scenario.petition("west", subject="反映道口照明不足")
     scenario.process(processed_letter, by="west@example.org")
     scenario.at(2026, 5, 27, 11).advance()  # into the inspection phase: scores are entered now
     member = scenario.actor("member@example.org")
     with sessions.begin() as session:
         for unit, points in SCORES.items():
-            enter_scores(session, scenario.campaign, unit,
-                         ScoreSheet(items=dict(zip(("meetings", "measures", "hazards"), points))), by=member,
-                         clock=scenario.clock)
+            enter_scores(
+                session,
+                scenario.campaign,
+                unit,
+                ScoreSheet(items=dict(zip(("meetings", "measures", "hazards"), points))),
+                by=member,
+                clock=scenario.clock,
+            )
         give_everyone_a_password(session, password)
     scenario.at(2026, 5, 28, 9)
     return {"overdue_letter": overdue_letter, "processed_letter": processed_letter}
@@ -175,4 +240,6 @@ def start_another_campaign(sessions, clock, calendar) -> int:  # type: ignore[no
     """
     with sessions.begin() as session:
         import_organisation(session, parse_organisation(RIVER_TOWN, "river.yaml"))
-    return start(sessions, parse_definition(RIVER, "river.yaml"), clock, calendar, unit="river-town")
+    return start(
+        sessions, parse_definition(RIVER, "river.yaml"), clock, calendar, unit="river-town"
+    )

@@ -1,4 +1,5 @@
 """Printing to the terminal past pytest's capture: the counts some tests report at the end of their run."""
+
 from __future__ import annotations
 
 import pytest

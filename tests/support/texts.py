@@ -23,6 +23,7 @@ Definitions (all titled 平安铁路创建活动 but the last):
 - ``ASSESSED_RAILWAY``: incidents, targets and an assessment with deductions, a veto and grades.
 - ``RIVER``: ``RAILWAY`` under titles of its own (平安河道创建活动), so its pages can be told from ours.
 """
+
 from __future__ import annotations
 
 from tests.support.paths import FILES
@@ -30,7 +31,7 @@ from tests.support.paths import FILES
 TOWN_FILE = FILES / "org-town.yaml"
 RAILWAY_FILE = FILES / "railway.yaml"  # DESIGN.md's example, verbatim
 
-# --- organisations ---------------------------------------------------------------------------------------------
+# --- organisations -------------------------------------------------------------------------------
 
 TOWN = """
 units:
@@ -120,7 +121,7 @@ people:
   - {email: ferry@example.org, name: 韩村长, unit: ferry-village, roles: [village_head]}
 """
 
-# --- definitions -----------------------------------------------------------------------------------------------
+# --- definitions ---------------------------------------------------------------------------------
 
 RAILWAY = """
 id: safe-railway-test
@@ -149,7 +150,9 @@ phases:
     duration: 30d
 """
 
-RAILWAY_WITH_ESCALATION = RAILWAY.replace("id: safe-railway-test", "id: safe-railway-api") + """
+RAILWAY_WITH_ESCALATION = (
+    RAILWAY.replace("id: safe-railway-test", "id: safe-railway-api")
+    + """
 escalation:
   deadline_by_severity: {major: 5wd, minor: 15wd}
   remind_before: 2wd
@@ -158,6 +161,7 @@ escalation:
     - {after: 3wd, notify: [deputy]}
     - {after: 7wd, notify: [leader]}
 """
+)
 
 SCREENING = """
 id: safe-railway-escalation
@@ -249,5 +253,8 @@ assessment:
 """
 
 # titles of its own, so that a page of this campaign can be told from a page of ours
-RIVER = (RAILWAY.replace("id: safe-railway-test", "id: safe-river")
-         .replace("平安铁路创建活动", "平安河道创建活动").replace("制定创建活动计划", "制定护河计划"))
+RIVER = (
+    RAILWAY.replace("id: safe-railway-test", "id: safe-river")
+    .replace("平安铁路创建活动", "平安河道创建活动")
+    .replace("制定创建活动计划", "制定护河计划")
+)

@@ -1,5 +1,6 @@
 """The pages as a person in a browser meets them: the app over a started campaign, a signed-in ``Visitor``
 (Flask's test client, the sign-in form, CSRF tokens), and a page's text as a reader sees it."""
+
 from __future__ import annotations
 
 import re
@@ -27,7 +28,9 @@ from workflow.organisation.directory import import_organisation, person_by_email
 from workflow.organisation.org_file import parse_organisation
 
 PASSWORD = "correct horse"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200  # a photo by its first bytes, as the evidence upload checks
+PNG = (
+    b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+)  # a photo by its first bytes, as the evidence upload checks
 
 
 def give_everyone_a_password(session: Session, password: str = PASSWORD) -> None:
@@ -38,18 +41,34 @@ def give_everyone_a_password(session: Session, password: str = PASSWORD) -> None
         person.password_hash = cheap
 
 
-def started_site(db_url: str, sessions: sessionmaker[Session], clock: FixedClock, tmp_path: Path,
-                 definition_text: str, opens_at: datetime | None = None) -> Flask:
+def started_site(
+    db_url: str,
+    sessions: sessionmaker[Session],
+    clock: FixedClock,
+    tmp_path: Path,
+    definition_text: str,
+    opens_at: datetime | None = None,
+) -> Flask:
     """The app over the town's campaign of ``definition_text`` (``TOWN_WITH_CROSSING``), started on the clock's day;
     everyone can sign in with ``PASSWORD``. With ``opens_at``, the clock is moved there before the app opens."""
     with sessions.begin() as session:
         import_organisation(session, parse_organisation(TOWN_WITH_CROSSING, "org.yaml"))
         give_everyone_a_password(session)
-    campaign_id = start(sessions, parse_definition(definition_text, "definition.yaml"), clock, WorkingCalendar())
+    campaign_id = start(
+        sessions, parse_definition(definition_text, "definition.yaml"), clock, WorkingCalendar()
+    )
     if opens_at is not None:
         clock.instant = opens_at
-    app = create_app({"DATABASE_URL": db_url, "CLOCK": clock, "SECRET_KEY": "test", "BASE_URL": BASE_URL,
-                      "INSTANCE_PATH": str(tmp_path / "instance"), "LOGIN_CLOCK": FixedClock(clock.now())})
+    app = create_app(
+        {
+            "DATABASE_URL": db_url,
+            "CLOCK": clock,
+            "SECRET_KEY": "test",
+            "BASE_URL": BASE_URL,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "LOGIN_CLOCK": FixedClock(clock.now()),
+        }
+    )
     app.campaign_id = campaign_id  # type: ignore[attr-defined]
     return app
 
@@ -73,7 +92,9 @@ class Visitor:
         return self.client.get(path)
 
     def post(self, path: str, data: dict | None = None, **options):
-        return self.client.post(path, data={"csrf_token": self.csrf_token("/"), **(data or {})}, **options)
+        return self.client.post(
+            path, data={"csrf_token": self.csrf_token("/"), **(data or {})}, **options
+        )
 
     def page(self, path: str) -> str:
         answer = self.client.get(path)
@@ -92,17 +113,31 @@ def task_id(site: Flask, email: str, spec: str) -> int:
     """The id of the task ``spec`` assigned to ``email`` in the site's database."""
     with wiring_of(site).transaction(readonly=True) as session:
         person = person_by_email(session, email).id
-        return session.scalar(select(Task.id).where(Task.assignee_id == person, Task.spec_key == spec))
+        return session.scalar(
+            select(Task.id).where(Task.assignee_id == person, Task.spec_key == spec)
+        )
 
 
 def register(site: Flask, description: str = "道口护栏损坏", **changes: object) -> int:
     """A hazard at 3号道口 for east's head, due in 3 working days, registered by the operator on 2026-05-01."""
-    report = HazardReport(description=description, site="crossing-3", responsible="east@example.org",
-                          deadline_working_days=3, **changes)  # type: ignore[arg-type]
+    report = HazardReport(
+        description=description,
+        site="crossing-3",
+        responsible="east@example.org",
+        deadline_working_days=3,
+        **changes,
+    )  # type: ignore[arg-type]
     clock = FixedClock(shanghai(2026, 5, 1, 10))
     with wiring_of(site).transaction() as session:
-        return register_hazard(session, site.campaign_id, report, by=OPERATOR, clock=clock,  # type: ignore[attr-defined]
-                               calendar=WorkingCalendar(), base_url=BASE_URL).id
+        return register_hazard(
+            session,
+            site.campaign_id,
+            report,
+            by=OPERATOR,
+            clock=clock,  # type: ignore[attr-defined]
+            calendar=WorkingCalendar(),
+            base_url=BASE_URL,
+        ).id
 
 
 def url_for_rule(rule: Any, ids: dict[str, Any]) -> str:
@@ -148,4 +183,3 @@ class _TextReader(HTMLParser):
     def handle_data(self, data):
         if self.depth:
             self.parts.append(data + " ")
-

@@ -1,4 +1,5 @@
 """China's working-day calendar: holidays, 调休, overrides, estimates beyond the data."""
+
 from __future__ import annotations
 
 import logging
@@ -29,7 +30,9 @@ def estimate_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecor
     return [
         r
         for r in caplog.records
-        if r.name == "pingan.calendar" and r.levelno == logging.WARNING and "estimated" in r.getMessage()
+        if r.name == "pingan.calendar"
+        and r.levelno == logging.WARNING
+        and "estimated" in r.getMessage()
     ]
 
 
@@ -41,7 +44,9 @@ def test_three_working_days_after_29_september_2026_is_9_october(cal: WorkingCal
 
 
 @pytest.mark.parametrize("day", ADJUSTED_WORKDAYS_2026, ids=str)
-def test_2026_weekend_days_made_workdays_by_adjustment_are_workdays(cal: WorkingCalendar, day: date) -> None:
+def test_2026_weekend_days_made_workdays_by_adjustment_are_workdays(
+    cal: WorkingCalendar, day: date
+) -> None:
     assert day.weekday() >= 5, "the adjusted workdays are Saturdays or Sundays"
     assert cal.is_workday(day)
     assert not cal.is_estimated(day)
@@ -52,7 +57,9 @@ def test_national_day_2026_is_not_a_workday(cal: WorkingCalendar) -> None:
     assert not cal.is_estimated(date(2026, 10, 1))
 
 
-def test_an_ordinary_weekday_and_weekend_in_2026_follow_the_official_data(cal: WorkingCalendar) -> None:
+def test_an_ordinary_weekday_and_weekend_in_2026_follow_the_official_data(
+    cal: WorkingCalendar,
+) -> None:
     assert cal.is_workday(date(2026, 6, 3))  # Wednesday
     assert not cal.is_workday(date(2026, 6, 6))  # Saturday
 
@@ -120,7 +127,9 @@ def test_official_2026_dates_log_no_estimate_warning(
     assert estimate_warnings(caplog) == []
 
 
-def test_working_days_can_be_counted_from_the_official_data_into_the_estimate(cal: WorkingCalendar) -> None:
+def test_working_days_can_be_counted_from_the_official_data_into_the_estimate(
+    cal: WorkingCalendar,
+) -> None:
     # 2026-12-31 is a Thursday; 2027 is estimated Mon–Fri: Fri 1 Jan, then Mon 4 Jan.
     assert cal.add_working_days(date(2026, 12, 31), 2) == date(2027, 1, 4)
 
@@ -140,7 +149,9 @@ def test_an_override_can_make_an_official_workday_a_day_off() -> None:
     assert not cal.is_workday(date(2026, 6, 3))
 
 
-def test_overrides_for_a_newly_published_year_are_not_estimates(caplog: pytest.LogCaptureFixture) -> None:
+def test_overrides_for_a_newly_published_year_are_not_estimates(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.WARNING, logger="pingan.calendar")
     cal = WorkingCalendar({date(2027, 10, 1): False, date(2027, 10, 9): True})
     assert not cal.is_workday(date(2027, 10, 1))  # a Friday, entered as a holiday
@@ -183,7 +194,9 @@ def test_working_days_before_count_an_adjusted_sunday(cal: WorkingCalendar) -> N
     assert cal.add_working_days(date(2026, 9, 21), -1) == date(2026, 9, 20)
 
 
-def test_adding_then_subtracting_working_days_returns_to_a_working_day(cal: WorkingCalendar) -> None:
+def test_adding_then_subtracting_working_days_returns_to_a_working_day(
+    cal: WorkingCalendar,
+) -> None:
     start = date(2026, 9, 30)
     assert cal.add_working_days(cal.add_working_days(start, 7), -7) == start
 

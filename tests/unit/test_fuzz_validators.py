@@ -14,6 +14,7 @@ with one located line per problem on stderr.
 The number of inputs tried is printed at the end of the module (pytest's
 terminal summary), e.g. ``timeout 900 .venv/bin/python -m pytest tests/unit/test_fuzz_validators.py``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -48,8 +49,11 @@ TRIED: Counter[str] = Counter()
 # bounded so the module runs in well under two minutes on a shared two-core machine
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SOME = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-CLI_RUNS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+CLI_RUNS = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -67,10 +71,15 @@ def report_inputs_tried(request: pytest.FixtureRequest) -> Iterator[None]:
         print(f"\n{line}")
 
 
-# --- what every answer must look like ------------------------------------------------------------------------------
+# --- what every answer must look like -----------------------------------------------------------
 
-def checked(parse: Callable[[str | bytes, str], Any], error_type: type[SourceError], payload: str | bytes,
-            kind: str) -> SourceError | Definition | Organisation:
+
+def checked(
+    parse: Callable[[str | bytes, str], Any],
+    error_type: type[SourceError],
+    payload: str | bytes,
+    kind: str,
+) -> SourceError | Definition | Organisation:
     """Run a validator on ``payload``: a result, or its own error whose every problem names file and line.
 
     Any other exception escapes and fails the test: that is the crash we look for.
@@ -86,7 +95,9 @@ def checked(parse: Callable[[str | bytes, str], Any], error_type: type[SourceErr
             assert 1 <= problem.line <= last_line, (problem, last_line)
             shown = str(problem)
             assert shown.startswith(f"{SOURCE}:{problem.line}: "), shown
-            assert "\n" not in shown and "\r" not in shown, f"a problem must print as one line: {shown!r}"
+            assert "\n" not in shown and "\r" not in shown, (
+                f"a problem must print as one line: {shown!r}"
+            )
             assert "Traceback" not in shown
             shown.encode("utf-8")  # printable: no half of a character in it
         assert str(error).startswith(f"{SOURCE}:"), str(error)
@@ -113,21 +124,25 @@ def _line_count(payload: str | bytes) -> int:
     return payload.count(b"\n" if isinstance(payload, bytes) else "\n") + 1
 
 
-def check_definition(payload: str | bytes, kind: str = "definition") -> DefinitionError | Definition:
+def check_definition(
+    payload: str | bytes, kind: str = "definition"
+) -> DefinitionError | Definition:
     result = checked(parse_definition, DefinitionError, payload, kind)
     assert isinstance(result, (DefinitionError, Definition))
     assert_storable(result)
     return result
 
 
-def check_organisation(payload: str | bytes, kind: str = "organisation") -> OrganisationError | Organisation:
+def check_organisation(
+    payload: str | bytes, kind: str = "organisation"
+) -> OrganisationError | Organisation:
     result = checked(parse_organisation, OrganisationError, payload, kind)
     assert isinstance(result, (OrganisationError, Organisation))
     assert_storable(result)
     return result
 
 
-# --- how inputs are broken -----------------------------------------------------------------------------------------
+# --- how inputs are broken ----------------------------------------------------------------------
 
 # a number too long for Python to print (CVE-2020-10735): YAML holds it as text, so it is spliced in after dumping
 HUGE = "HUGENUMBERMARKER"
@@ -136,20 +151,93 @@ HUGE = "HUGENUMBERMARKER"
 SURROGATES = "SURROGATEMARKER"
 ESCAPED_HALVES = ['"\\ud83d\\ude84"', '"\\ud83d"', '"a\\udc00b"', '"\\ude84\\ud83d"']
 WRONG_VALUES = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.integers(min_value=2**63), st.floats(),
-    st.text(max_size=40), st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=10),
-    st.sampled_from(["平安铁路", "🚂🔥", "\u202eevil\u202c", "\u200f\u05e9\u05dc\u05d5\u05dd", "a\x00b", "\x1b[31m",
-                     "x" * 100_000, "-1d", "0wd", "99999wd", "* * * * *", "61 * * * *", "Asia", "../../etc/passwd",
-                     "responsible", "", " ", "null", "~", "yes", "on", "0x1F", "1_000", "2026-02-30", HUGE,
-                     SURROGATES]),
-    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=6), st.integers(), max_size=3),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=2**63),
+    st.floats(),
+    st.text(max_size=40),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=10),
+    st.sampled_from(
+        [
+            "平安铁路",
+            "🚂🔥",
+            "\u202eevil\u202c",
+            "\u200f\u05e9\u05dc\u05d5\u05dd",
+            "a\x00b",
+            "\x1b[31m",
+            "x" * 100_000,
+            "-1d",
+            "0wd",
+            "99999wd",
+            "* * * * *",
+            "61 * * * *",
+            "Asia",
+            "../../etc/passwd",
+            "responsible",
+            "",
+            " ",
+            "null",
+            "~",
+            "yes",
+            "on",
+            "0x1F",
+            "1_000",
+            "2026-02-30",
+            HUGE,
+            SURROGATES,
+        ]
+    ),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=6), st.integers(), max_size=3),
 )
-SYNTAX_BREAKERS = st.sampled_from([
-    ":", ": ", "- ", "[", "]", "{", "}", ",", "&anchor ", "*anchor", "*missing", "!!python/object:os.system ",
-    "!!binary ", "!local ", "\t", '"', "'", "|", ">", "%YAML 1.1\n", "@", "`", "#", "\n  ", "\n- ", "? ", "<<: ",
-    "---\n", "...\n", "\x00", "\ufeff", "\u202e", "\x1b", "\x85", "\u2028", "\r", "\\", "&a [*a]", "<<: *a",
-    *(f" {halves}" for halves in ESCAPED_HALVES), '"\\x', '"\\U0010FFFF"', '"\\U00110000"',
-])
+SYNTAX_BREAKERS = st.sampled_from(
+    [
+        ":",
+        ": ",
+        "- ",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        "&anchor ",
+        "*anchor",
+        "*missing",
+        "!!python/object:os.system ",
+        "!!binary ",
+        "!local ",
+        "\t",
+        '"',
+        "'",
+        "|",
+        ">",
+        "%YAML 1.1\n",
+        "@",
+        "`",
+        "#",
+        "\n  ",
+        "\n- ",
+        "? ",
+        "<<: ",
+        "---\n",
+        "...\n",
+        "\x00",
+        "\ufeff",
+        "\u202e",
+        "\x1b",
+        "\x85",
+        "\u2028",
+        "\r",
+        "\\",
+        "&a [*a]",
+        "<<: *a",
+        *(f" {halves}" for halves in ESCAPED_HALVES),
+        '"\\x',
+        '"\\U0010FFFF"',
+        '"\\U00110000"',
+    ]
+)
 
 
 def _paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -196,7 +284,9 @@ def changed_data(draw: st.DrawFn, data: Any) -> Any:
     """The document's data with one thing broken: a key deleted, a wrong value, an id repeated, deep nesting."""
     data = copy.deepcopy(data)
     paths = list(_paths(data))
-    change = draw(st.sampled_from(["delete", "replace", "replace", "duplicate-id", "nest", "unicode"]))
+    change = draw(
+        st.sampled_from(["delete", "replace", "replace", "duplicate-id", "nest", "unicode"])
+    )
     if change == "duplicate-id" and _id_lists(data):
         items = draw(st.sampled_from(_id_lists(data)))
         if len(items) > 1 and draw(st.booleans()):
@@ -224,12 +314,16 @@ def changed_text(draw: st.DrawFn, text: str) -> str:
     """The text with its YAML broken: a character inserted, a slice cut, a line repeated or re-indented."""
     if not text:
         return draw(SYNTAX_BREAKERS)
-    change = draw(st.sampled_from(["insert", "insert", "cut", "repeat-line", "indent", "truncate", "key-repeat"]))
+    change = draw(
+        st.sampled_from(
+            ["insert", "insert", "cut", "repeat-line", "indent", "truncate", "key-repeat"]
+        )
+    )
     at = draw(st.integers(0, len(text)))
     if change == "insert":
         return text[:at] + draw(SYNTAX_BREAKERS | st.text(max_size=4)) + text[at:]
     if change == "cut":
-        return text[:at] + text[at + draw(st.integers(1, 40)):]
+        return text[:at] + text[at + draw(st.integers(1, 40)) :]
     if change == "truncate":
         return text[:at]
     lines = text.splitlines(keepends=True)
@@ -283,7 +377,10 @@ def laughs(draw: st.DrawFn, texts: list[str]) -> str:
     lines = ["lol0: &lol0 " + ("{ha: ha}" if merge else "[" + ", ".join(["ha"] * fanout) + "]")]
     for level in range(1, depth + 1):
         aliases = ", ".join([f"*lol{level - 1}"] * fanout)
-        lines.append(f"lol{level}: &lol{level} " + (f"{{<<: [{aliases}], x{level}: 1}}" if merge else f"[{aliases}]"))
+        lines.append(
+            f"lol{level}: &lol{level} "
+            + (f"{{<<: [{aliases}], x{level}: 1}}" if merge else f"[{aliases}]")
+        )
     text = draw(st.sampled_from(texts))
     target = draw(st.sampled_from(["top", "description", "roles", "people", "units"]))
     bomb = "\n".join(lines) + "\n"
@@ -293,7 +390,8 @@ def laughs(draw: st.DrawFn, texts: list[str]) -> str:
     return bomb + re.sub(rf"(?m)^{target}:.*$", f"{target}: *lol{depth}", text, count=1)
 
 
-# --- the shipped files are the valid starting point ----------------------------------------------------------------
+# --- the shipped files are the valid starting point ---------------------------------------------
+
 
 @pytest.mark.parametrize("path", SHIPPED_DEFINITIONS, ids=lambda p: p.name)
 def test_every_shipped_definition_is_valid_as_the_fuzzing_starts_from_it(path):
@@ -305,7 +403,8 @@ def test_every_shipped_organisation_file_is_valid_as_the_fuzzing_starts_from_it(
     assert isinstance(check_organisation(path.read_text(encoding="utf-8"), "shipped"), Organisation)
 
 
-# --- the parsers ---------------------------------------------------------------------------------------------------
+# --- the parsers --------------------------------------------------------------------------------
+
 
 @FAST
 @given(broken_documents(DEFINITION_TEXTS))
@@ -329,7 +428,10 @@ def test_any_bytes_or_text_at_all_are_refused_with_a_located_problem(payload):
 @SOME
 @given(st.data())
 def test_aliases_of_aliases_are_refused_at_once_instead_of_filling_the_memory(data):
-    for texts, check in ((DEFINITION_TEXTS, check_definition), (ORGANISATION_TEXTS, check_organisation)):
+    for texts, check in (
+        (DEFINITION_TEXTS, check_definition),
+        (ORGANISATION_TEXTS, check_organisation),
+    ):
         bomb = data.draw(laughs(texts))
         started = time.perf_counter()
         result = check(bomb, "laughs")
@@ -342,13 +444,23 @@ def test_aliases_of_aliases_are_refused_at_once_instead_of_filling_the_memory(da
 @given(st.integers(MAX_NESTING + 1, 20_000), st.sampled_from(["[", "{a: ", "- ", "a:\n"]))
 def test_nesting_deeper_than_any_real_file_is_refused_where_it_goes_too_deep(depth, opener):
     if opener == "- ":
-        nested = "".join("  " * level + "-\n" for level in range(min(depth, 400))) + "  " * min(depth, 400) + "x\n"
+        nested = (
+            "".join("  " * level + "-\n" for level in range(min(depth, 400)))
+            + "  " * min(depth, 400)
+            + "x\n"
+        )
     elif opener == "a:\n":
-        nested = "".join("  " * level + "a:\n" for level in range(min(depth, 400))) + "  " * min(depth, 400) + "x\n"
+        nested = (
+            "".join("  " * level + "a:\n" for level in range(min(depth, 400)))
+            + "  " * min(depth, 400)
+            + "x\n"
+        )
     else:
         nested = opener * depth + "x" + ("]" if opener == "[" else "}") * depth + "\n"
     for check in (check_definition, check_organisation):
-        problem = check("id: deep\nvalue: " + nested if opener in ("[", "{a: ") else nested, "nesting")
+        problem = check(
+            "id: deep\nvalue: " + nested if opener in ("[", "{a: ") else nested, "nesting"
+        )
         assert isinstance(problem, SourceError)
         assert f"nested more than {MAX_NESTING} levels deep" in str(problem)
 
@@ -368,26 +480,50 @@ def test_a_unit_tree_as_deep_as_a_real_administration_is_still_read():
     assert [unit.id for unit in organisation.units][-1] == "u19"
 
 
-# --- the problems found so far, kept as examples -------------------------------------------------------------------
+# --- the problems found so far, kept as examples ------------------------------------------------
 
-@pytest.mark.parametrize("payload, expected", [
-    ("id: x\nversion: " + "9" * 5000 + "\n", "fuzzed.yaml:2: version: unsupported YAML: a number of 5000 characters"),
-    ("id: x\nversion: 1\ntitle: t\ntimezone: Asia\nphases: [{id: a}]\n",
-     "fuzzed.yaml:4: timezone: unknown timezone 'Asia'"),
-    ("id: x\nversion: 1\ntitle: t\ntimezone: " + "A" * 300 + "\nphases: [{id: a}]\n",
-     "fuzzed.yaml:4: timezone: unknown timezone"),
-    ("a: &a {<<: *a, b: 1}\n", "fuzzed.yaml:1: a: unsupported YAML: '<<' merges a mapping that contains it"),
-    ("a: " + "[" * 5000 + "]" * 5000 + "\n", f"fuzzed.yaml:1: unsupported YAML: nested more than {MAX_NESTING} levels"),
-    ('id: x\ntitle: "\\U00110000"\n', "fuzzed.yaml:2: YAML syntax error: an escape names no character"),
-    ('id: x\ntitle: "a\\ud83db"\n', "fuzzed.yaml:2: title: unsupported YAML: a \\u escape names half of a character"),
-])
+
+@pytest.mark.parametrize(
+    "payload, expected",
+    [
+        (
+            "id: x\nversion: " + "9" * 5000 + "\n",
+            "fuzzed.yaml:2: version: unsupported YAML: a number of 5000 characters",
+        ),
+        (
+            "id: x\nversion: 1\ntitle: t\ntimezone: Asia\nphases: [{id: a}]\n",
+            "fuzzed.yaml:4: timezone: unknown timezone 'Asia'",
+        ),
+        (
+            "id: x\nversion: 1\ntitle: t\ntimezone: " + "A" * 300 + "\nphases: [{id: a}]\n",
+            "fuzzed.yaml:4: timezone: unknown timezone",
+        ),
+        (
+            "a: &a {<<: *a, b: 1}\n",
+            "fuzzed.yaml:1: a: unsupported YAML: '<<' merges a mapping that contains it",
+        ),
+        (
+            "a: " + "[" * 5000 + "]" * 5000 + "\n",
+            f"fuzzed.yaml:1: unsupported YAML: nested more than {MAX_NESTING} levels",
+        ),
+        (
+            'id: x\ntitle: "\\U00110000"\n',
+            "fuzzed.yaml:2: YAML syntax error: an escape names no character",
+        ),
+        (
+            'id: x\ntitle: "a\\ud83db"\n',
+            "fuzzed.yaml:2: title: unsupported YAML: a \\u escape names half of a character",
+        ),
+    ],
+)
 def test_inputs_that_used_to_crash_the_validator_are_named_by_line(payload, expected):
     error = check_definition(payload, "regression")
     assert isinstance(error, DefinitionError)
     assert any(str(problem).startswith(expected) for problem in error.problems), error.problems
 
 
-# --- the command line ----------------------------------------------------------------------------------------------
+# --- the command line ---------------------------------------------------------------------------
+
 
 @CLI_RUNS
 @given(broken_documents(DEFINITION_TEXTS))
@@ -409,7 +545,9 @@ def test_pingan_validate_exits_1_with_one_located_line_per_problem(tmp_path, pay
 
 @CLI_RUNS
 @given(broken_documents(ORGANISATION_TEXTS))
-def test_pingan_import_org_refuses_a_broken_file_with_a_located_first_line(tmp_path, monkeypatch, payload):
+def test_pingan_import_org_refuses_a_broken_file_with_a_located_first_line(
+    tmp_path, monkeypatch, payload
+):
     path = tmp_path / "fuzzed-org.yaml"
     path.write_bytes(payload if isinstance(payload, bytes) else payload.encode("utf-8"))
     expected = check_organisation(path.read_bytes(), "cli import-org")

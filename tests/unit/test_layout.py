@@ -41,7 +41,9 @@ def test_each_package_docstring_maps_every_module_it_holds():
         missing += [
             d.name
             for d in folder.iterdir()
-            if (d / "__init__.py").exists() and d.name != "migrations" and f"``{d.name}/``" not in docstring
+            if (d / "__init__.py").exists()
+            and d.name != "migrations"
+            and f"``{d.name}/``" not in docstring
         ]
         if missing:
             unmapped[str(folder.relative_to(ROOT))] = missing
@@ -58,6 +60,19 @@ def test_the_cycle_finder_finds_a_circle(tmp_path):
     # the walk above must be able to fail: two modules importing each other are one component
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert sorted(sorted(c) for c in _strongly_connected(graph) if len(c) > 1) == [["a", "b", "c"]]
+
+
+def test_public_functions_and_classes_come_before_the_helpers():
+    # a module reads top-down: what it offers first, its private helpers below
+    late = {}
+    for name, path in _modules().items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        defined = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+        first_private = next((i for i, n in enumerate(defined) if n.startswith("_")), len(defined))
+        public_after = [n for n in defined[first_private:] if not n.startswith("_")]
+        if public_after:
+            late[name] = public_after
+    assert late == {}
 
 
 def test_only_the_settings_module_reads_the_environment():
@@ -82,7 +97,9 @@ def test_campaign_existence_is_decided_in_the_access_module_only():
 
 def test_the_engine_imports_no_flask():
     flask_users = sorted(
-        module for module, imported in _import_names("workflow").items() if imported & {"flask", "flask_mail"}
+        module
+        for module, imported in _import_names("workflow").items()
+        if imported & {"flask", "flask_mail"}
     )
     assert flask_users == []
 
@@ -108,7 +125,9 @@ def test_test_modules_have_unique_basenames():
     assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}
 
 
-@pytest.mark.parametrize("command", [["format", "--check", "."], ["check", "."]], ids=["format", "lint"])
+@pytest.mark.parametrize(
+    "command", [["format", "--check", "."], ["check", "."]], ids=["format", "lint"]
+)
 def test_ruff_is_clean(command):
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     assert ruff, "ruff is in the test extras (pip install -e '.[test]')"
@@ -175,7 +194,10 @@ def _import_graph() -> dict[str, set[str]]:
 
 def _import_names(package: str) -> dict[str, set[str]]:
     return {
-        name: {module.split(".")[0] for module, _ in _imported(ast.parse(path.read_text(encoding="utf-8")))}
+        name: {
+            module.split(".")[0]
+            for module, _ in _imported(ast.parse(path.read_text(encoding="utf-8")))
+        }
         for name, path in _modules().items()
         if name.split(".")[0] == package
     }

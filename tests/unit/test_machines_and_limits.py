@@ -1,5 +1,6 @@
 """The state machines answer which moves a state allows, for every kind of row that has states; the limits are
 defined once in the engine and the OpenAPI document takes its bounds from there."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -22,29 +23,32 @@ from workflow.machines import (
 )
 
 
-@pytest.mark.parametrize("kind, state, event, allowed", [
-    ("task", "open", "complete", True),
-    ("task", "open", "reassign", True),
-    ("task", "done", "complete", False),
-    ("task", "done", "verify", True),
-    ("task", "done", "reject", True),
-    ("task", "done", "reassign", False),
-    ("task", "verified", "reject", False),
-    ("rectification", "open", "submit", True),
-    ("rectification", "open", "request_extension", True),
-    ("rectification", "submitted", "verify", True),
-    ("rectification", "submitted", "request_extension", False),
-    ("rectification", "submitted", "reassign", True),
-    ("rectification", "closed", "reassign", False),
-    ("rectification", "closed", "reopen", True),
-    ("extension", "requested", "approve", True),
-    ("extension", "requested", "refuse", True),
-    ("extension", "approved", "refuse", False),
-    ("petition", "open", "process", True),
-    ("petition", "processed", "process", False),
-    ("petition", "open", "no such move", False),
-    ("petition", "no such state", "process", False),
-])
+@pytest.mark.parametrize(
+    "kind, state, event, allowed",
+    [
+        ("task", "open", "complete", True),
+        ("task", "open", "reassign", True),
+        ("task", "done", "complete", False),
+        ("task", "done", "verify", True),
+        ("task", "done", "reject", True),
+        ("task", "done", "reassign", False),
+        ("task", "verified", "reject", False),
+        ("rectification", "open", "submit", True),
+        ("rectification", "open", "request_extension", True),
+        ("rectification", "submitted", "verify", True),
+        ("rectification", "submitted", "request_extension", False),
+        ("rectification", "submitted", "reassign", True),
+        ("rectification", "closed", "reassign", False),
+        ("rectification", "closed", "reopen", True),
+        ("extension", "requested", "approve", True),
+        ("extension", "requested", "refuse", True),
+        ("extension", "approved", "refuse", False),
+        ("petition", "open", "process", True),
+        ("petition", "processed", "process", False),
+        ("petition", "open", "no such move", False),
+        ("petition", "no such state", "process", False),
+    ],
+)
 def test_can_answers_for_every_kind(kind, state, event, allowed):
     assert can(kind, state, event) is allowed
     assert can(MACHINES[kind], state, event) is allowed, "a machine answers as its kind does"
@@ -76,7 +80,13 @@ def test_the_petition_machine_processes_once_and_a_use_case_may_word_the_refusal
     petition = SimpleNamespace(state=PETITION_MACHINE.initial)
     assert fire(PETITION_MACHINE, "process", petition, "petition 3") == ("open", "processed")
     with pytest.raises(TransitionRefused, match="^petition 3 is already processed$"):
-        fire(PETITION_MACHINE, "process", petition, "petition 3", refused="petition 3 is already processed")
+        fire(
+            PETITION_MACHINE,
+            "process",
+            petition,
+            "petition 3",
+            refused="petition 3 is already processed",
+        )
     assert petition.state == "processed"
 
 
@@ -85,6 +95,8 @@ def test_the_api_bodies_take_their_bounds_from_the_engine_s_limits():
     assert BODIES["Submission"]["properties"]["note"]["maxLength"] == limits.NOTE_LIMIT
     assert BODIES["NewDeadline"]["properties"]["reason"]["maxLength"] == limits.NOTE_LIMIT
     hazard = BODIES["HazardReport"]["properties"]
-    assert (hazard["description"]["maxLength"], hazard["location"]["maxLength"]) == \
-        (limits.TEXT_LIMIT, limits.LOCATION_LIMIT)
+    assert (hazard["description"]["maxLength"], hazard["location"]["maxLength"]) == (
+        limits.TEXT_LIMIT,
+        limits.LOCATION_LIMIT,
+    )
     assert hazard["deadline_working_days"]["maximum"] == limits.MAX_WORKING_DAYS

@@ -1,4 +1,5 @@
 """Organisation files: units, key sites and people, and how every mistake is named by file, line and key."""
+
 from __future__ import annotations
 
 import json
@@ -51,18 +52,29 @@ def changed(old: str, new: str) -> str:
     return VALID.replace(old, new, 1)
 
 
-# --- a valid organisation ----------------------------------------------------------------------------------------
+# --- a valid organisation -----------------------------------------------------------------------
+
 
 def test_the_sample_town_has_three_villages_each_with_a_head():
     town = load_organisation_file(TOWN_FILE)
 
     assert [(u.id, u.parent) for u in town.units] == [
-        ("town", None), ("east-village", "town"), ("west-village", "town"), ("north-village", "town"),
+        ("town", None),
+        ("east-village", "town"),
+        ("west-village", "town"),
+        ("north-village", "town"),
     ]
     heads = {p.unit: p.email for p in town.people if "village_head" in p.roles}
-    assert heads == {"east-village": "east@example.org", "west-village": "west@example.org",
-                     "north-village": "north@example.org"}
-    assert {p.roles[0] for p in town.people if p.unit == "town"} == {"leader", "deputy", "office_director"}
+    assert heads == {
+        "east-village": "east@example.org",
+        "west-village": "west@example.org",
+        "north-village": "north@example.org",
+    }
+    assert {p.roles[0] for p in town.people if p.unit == "town"} == {
+        "leader",
+        "deputy",
+        "office_director",
+    }
     assert [p.email for p in town.people if p.password] == ["east@example.org"]
     assert town.source == str(TOWN_FILE)
 
@@ -72,26 +84,40 @@ def test_units_are_flattened_parents_first_with_their_sites():
 
     assert organisation.units == (
         UnitSpec("town", "铁路镇", None, ()),
-        UnitSpec("east-village", "东村", "town", (SiteSpec("crossing-3", "3号道口", "east-village", "east@example.org"),)),
+        UnitSpec(
+            "east-village",
+            "东村",
+            "town",
+            (SiteSpec("crossing-3", "3号道口", "east-village", "east@example.org"),),
+        ),
         UnitSpec("west-village", "西村", "town", ()),
     )
 
 
 def test_grandchildren_come_after_their_parents():
-    text = changed("      - {id: west-village, name: 西村}\n",
-                   "      - id: west-village\n        name: 西村\n        children:\n"
-                   "          - {id: west-school, name: 西村小学}\n")
+    text = changed(
+        "      - {id: west-village, name: 西村}\n",
+        "      - id: west-village\n        name: 西村\n        children:\n"
+        "          - {id: west-school, name: 西村小学}\n",
+    )
     organisation = parse_organisation(text, "town.yaml")
     assert [(u.id, u.parent) for u in organisation.units] == [
-        ("town", None), ("east-village", "town"), ("west-village", "town"), ("west-school", "west-village"),
+        ("town", None),
+        ("east-village", "town"),
+        ("west-village", "town"),
+        ("west-school", "west-village"),
     ]
 
 
 def test_people_are_known_by_their_lower_case_e_mail():
     people = parse_organisation(VALID, "town.yaml").people
 
-    assert people[1] == PersonSpec("east@example.org", "李村长", "east-village", ("village_head",), "change-me", None)
-    assert people[2] == PersonSpec("west@example.org", "周村长", "west-village", ("village_head", "deputy"), None, "村支书")
+    assert people[1] == PersonSpec(
+        "east@example.org", "李村长", "east-village", ("village_head",), "change-me", None
+    )
+    assert people[2] == PersonSpec(
+        "west@example.org", "周村长", "west-village", ("village_head", "deputy"), None, "村支书"
+    )
 
 
 def test_people_and_their_roles_may_be_left_out():
@@ -100,7 +126,8 @@ def test_people_and_their_roles_may_be_left_out():
     assert parse_organisation(changed("roles: [leader]}", "}"), "town.yaml").people[0].roles == ()
 
 
-# --- every mistake named by file, line and key -------------------------------------------------------------------
+# --- every mistake named by file, line and key --------------------------------------------------
+
 
 def test_an_unknown_key_is_named_at_its_line():
     assert problems(changed("    name: 铁路镇\n", "    name: 铁路镇\n    nmae: x\n")) == [
@@ -108,14 +135,24 @@ def test_an_unknown_key_is_named_at_its_line():
     ]
 
 
-@pytest.mark.parametrize("old, new, expected", [
-    ("    name: 铁路镇\n", "", "bad.yaml:2: units[0]: missing 'name'"),
-    ("{id: west-village, name: 西村}", "{name: 西村}",
-     "bad.yaml:9: units[0].children[1]: missing 'id'\nbad.yaml:13: people[2].unit: unknown unit 'west-village'"),
-    ("{id: crossing-3, name: 3号道口,", "{id: crossing-3,", "bad.yaml:8: units[0].children[0].sites[0]: missing 'name'"),
-    ("name: 张组长, unit: town,", "name: 张组长,", "bad.yaml:11: people[0]: missing 'unit'"),
-    ("{email: leader@example.org, ", "{", "bad.yaml:11: people[0]: missing 'email'"),
-])
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        ("    name: 铁路镇\n", "", "bad.yaml:2: units[0]: missing 'name'"),
+        (
+            "{id: west-village, name: 西村}",
+            "{name: 西村}",
+            "bad.yaml:9: units[0].children[1]: missing 'id'\nbad.yaml:13: people[2].unit: unknown unit 'west-village'",
+        ),
+        (
+            "{id: crossing-3, name: 3号道口,",
+            "{id: crossing-3,",
+            "bad.yaml:8: units[0].children[0].sites[0]: missing 'name'",
+        ),
+        ("name: 张组长, unit: town,", "name: 张组长,", "bad.yaml:11: people[0]: missing 'unit'"),
+        ("{email: leader@example.org, ", "{", "bad.yaml:11: people[0]: missing 'email'"),
+    ],
+)
 def test_a_missing_field_is_named_at_its_mapping(old, new, expected):
     assert problems(changed(old, new)) == expected.splitlines()
 
@@ -125,12 +162,20 @@ def test_a_file_without_units_is_refused():
 
 
 def test_a_unit_id_is_unique_anywhere_in_the_tree():
-    text = changed("{id: west-village, name: 西村}", "{id: west-village, name: 西村, children: [{id: town, name: 镇}]}")
-    assert problems(text) == ["bad.yaml:9: units[0].children[1].children[0].id: duplicate unit id 'town' (first at line 2)"]
+    text = changed(
+        "{id: west-village, name: 西村}",
+        "{id: west-village, name: 西村, children: [{id: town, name: 镇}]}",
+    )
+    assert problems(text) == [
+        "bad.yaml:9: units[0].children[1].children[0].id: duplicate unit id 'town' (first at line 2)"
+    ]
 
 
 def test_a_site_id_is_unique_in_the_file():
-    text = changed("{id: west-village, name: 西村}", "{id: west-village, name: 西村, sites: [{id: crossing-3, name: 道口}]}")
+    text = changed(
+        "{id: west-village, name: 西村}",
+        "{id: west-village, name: 西村, sites: [{id: crossing-3, name: 道口}]}",
+    )
     assert problems(text) == [
         "bad.yaml:9: units[0].children[1].sites[0].id: duplicate site id 'crossing-3' (first at line 8)",
     ]
@@ -149,12 +194,16 @@ def test_a_person_in_a_unit_that_does_not_exist_is_named():
 
 
 def test_a_site_whose_responsible_person_is_not_listed_is_named():
-    assert problems(changed("responsible: East@Example.org", "responsible: nobody@example.org")) == [
+    assert problems(
+        changed("responsible: East@Example.org", "responsible: nobody@example.org")
+    ) == [
         "bad.yaml:8: units[0].children[0].sites[0].responsible: no person with e-mail 'nobody@example.org' under people",
     ]
 
 
-@pytest.mark.parametrize("email", ["leader", "leader@", "leader@example", "le ader@example.org", "a@b@example.org"])
+@pytest.mark.parametrize(
+    "email", ["leader", "leader@", "leader@example", "le ader@example.org", "a@b@example.org"]
+)
 def test_a_malformed_e_mail_is_refused(email):
     assert problems(changed("email: leader@example.org", f"email: '{email}'")) == [
         f"bad.yaml:11: people[0].email: bad e-mail address '{email}': write it as name@example.org",
@@ -184,26 +233,39 @@ def test_a_duplicate_mapping_key_points_at_the_first():
 
 
 def test_several_problems_are_reported_together_by_line():
-    text = changed("unit: west-village, roles", "unit: nowhere, roles").replace(
-        "email: leader@example.org", "email: leader").replace("    name: 铁路镇\n", "    name: 铁路镇\n    extra: 1\n")
+    text = (
+        changed("unit: west-village, roles", "unit: nowhere, roles")
+        .replace("email: leader@example.org", "email: leader")
+        .replace("    name: 铁路镇\n", "    name: 铁路镇\n    extra: 1\n")
+    )
     with pytest.raises(OrganisationError) as raised:
         parse_organisation(text, "bad.yaml")
 
     assert [(p.line, p.key) for p in raised.value.problems] == [
-        (4, "units[0].extra"), (12, "people[0].email"), (14, "people[2].unit"),
+        (4, "units[0].extra"),
+        (12, "people[0].email"),
+        (14, "people[2].unit"),
     ]
     assert str(raised.value).endswith("(and 2 more)")
     assert isinstance(raised.value, SourceError)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("", "bad.yaml:1: the file is empty"),
-    ("units: [\n", "bad.yaml:2: YAML syntax error: while parsing a flow node, expected the node content, "
-                   "but found '<stream end>'"),
-    ("- town\n", "bad.yaml:1: expected a mapping of keys at the top of the file, found a list"),
-    (b"units:\n  - {id: town, name: \xd5\xf2}\n",
-     "bad.yaml:2: not UTF-8 text (byte 0xd5 at offset 28): save the file as UTF-8"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("", "bad.yaml:1: the file is empty"),
+        (
+            "units: [\n",
+            "bad.yaml:2: YAML syntax error: while parsing a flow node, expected the node content, "
+            "but found '<stream end>'",
+        ),
+        ("- town\n", "bad.yaml:1: expected a mapping of keys at the top of the file, found a list"),
+        (
+            b"units:\n  - {id: town, name: \xd5\xf2}\n",
+            "bad.yaml:2: not UTF-8 text (byte 0xd5 at offset 28): save the file as UTF-8",
+        ),
+    ],
+)
 def test_what_is_no_organisation_file_at_all_is_one_located_problem(text, expected):
     assert problems(text) == [expected]
 
@@ -215,7 +277,8 @@ def test_an_unreadable_file_is_an_organisation_error_naming_it(tmp_path):
     assert str(raised.value) == f"{missing}: cannot read the file: No such file or directory"
 
 
-# --- the JSON schema editors use ---------------------------------------------------------------------------------
+# --- the JSON schema editors use ----------------------------------------------------------------
+
 
 def test_the_organisation_schema_is_valid_and_accepts_the_sample_town():
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))

@@ -1,4 +1,5 @@
 """Every shipped definition and sample organisation is valid and matches the published schema."""
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,9 @@ DEFINITIONS = sorted(SHIPPED.glob("*.yaml"))
 def test_each_shipped_definition_validates_and_matches_the_schema(path):
     definition = load_definition_file(path)
     schema = json.loads((SHIPPED / "schema.json").read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator(schema).validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    jsonschema.Draft202012Validator(schema).validate(
+        yaml.safe_load(path.read_text(encoding="utf-8"))
+    )
     assert find_definition(definition.id) == path
 
 

@@ -1,5 +1,6 @@
 """What the pages and the API offer is what the engine allows: forms show a move only where the state machine
 allows it, and a form's bounds are the engine's limits (workflow/limits.py), on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import re
@@ -26,15 +27,22 @@ def maxlength(page: str, element_id: str) -> int:
     return int(re.search(r'maxlength="(\d+)"', found.group(0)).group(1))
 
 
-def test_a_note_one_character_over_the_limit_is_refused_by_the_api_and_by_the_page(site, sessions, clock, visitor):
+def test_a_note_one_character_over_the_limit_is_refused_by_the_api_and_by_the_page(
+    site, sessions, clock, visitor
+):
     plan = task_id(site, "east@example.org", "plan")
-    east_api, east_page = caller(site, sessions, clock, "east@example.org"), visitor("east@example.org")
+    east_api, east_page = (
+        caller(site, sessions, clock, "east@example.org"),
+        visitor("east@example.org"),
+    )
 
     refused = east_api.post(f"/tasks/{plan}/complete", {"note": "注" * (NOTE_LIMIT + 1)})
     assert refused.status_code == 422 and f"at most {NOTE_LIMIT}" in refused.json["message"]
     page = east_page.page(f"/tasks/{plan}")
     assert maxlength(page, "note") == NOTE_LIMIT, "the browser stops where the engine would"
-    answer = east_page.post(f"/tasks/{plan}/complete", {"note": "注" * (NOTE_LIMIT + 1), "next": f"/tasks/{plan}"})
+    answer = east_page.post(
+        f"/tasks/{plan}/complete", {"note": "注" * (NOTE_LIMIT + 1), "next": f"/tasks/{plan}"}
+    )
     assert answer.status_code == 302
     assert str(NOTE_LIMIT) in text(east_page.page(f"/tasks/{plan}")), "the form says which limit"
     with sessions() as session:
@@ -48,7 +56,9 @@ def test_the_openapi_document_states_the_engine_s_limits(site):
     schemas = site.test_client().get("/api/v1/openapi.json").json["components"]["schemas"]
     assert schemas["Note"]["properties"]["note"]["maxLength"] == NOTE_LIMIT
     assert schemas["HazardReport"]["properties"]["description"]["maxLength"] == TEXT_LIMIT
-    assert schemas["NewDeadline"]["properties"]["deadline_working_days"]["maximum"] == MAX_WORKING_DAYS
+    assert (
+        schemas["NewDeadline"]["properties"]["deadline_working_days"]["maximum"] == MAX_WORKING_DAYS
+    )
 
 
 def test_a_task_page_offers_the_moves_its_state_allows(site, sessions, clock, visitor):
@@ -58,7 +68,12 @@ def test_a_task_page_offers_the_moves_its_state_allows(site, sessions, clock, vi
     assert f"/tasks/{plan}/complete" in before and f"/tasks/{plan}/verify" not in before
     assert f"/tasks/{plan}/reassign" in before
 
-    assert caller(site, sessions, clock, "east@example.org").post(f"/tasks/{plan}/complete", {}).status_code == 200
+    assert (
+        caller(site, sessions, clock, "east@example.org")
+        .post(f"/tasks/{plan}/complete", {})
+        .status_code
+        == 200
+    )
     after = office.page(f"/tasks/{plan}")
     assert f"/tasks/{plan}/complete" not in after, "done: nothing to check off"
     assert f"/tasks/{plan}/verify" in after and f"/tasks/{plan}/reject" in after
@@ -72,6 +87,12 @@ def test_a_letter_is_processed_once_and_the_second_time_is_refused_as_before(sce
     with pytest.raises(TransitionRefused, match=rf"^petition {petition} is already processed$"):
         scenario.process(petition)
     with sessions() as session:
-        moves = session.execute(select(AuditEvent.event, AuditEvent.from_state, AuditEvent.to_state).where(
-            AuditEvent.entity == "petition", AuditEvent.entity_id == petition).order_by(AuditEvent.id)).all()
-    assert [tuple(move) for move in moves] == [("record", None, "open"), ("process", "open", "processed")]
+        moves = session.execute(
+            select(AuditEvent.event, AuditEvent.from_state, AuditEvent.to_state)
+            .where(AuditEvent.entity == "petition", AuditEvent.entity_id == petition)
+            .order_by(AuditEvent.id)
+        ).all()
+    assert [tuple(move) for move in moves] == [
+        ("record", None, "open"),
+        ("process", "open", "processed"),
+    ]

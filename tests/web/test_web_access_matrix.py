@@ -26,6 +26,7 @@ or letter.
 The number of cells checked is printed at the end of the run:
 ``timeout 900 .venv/bin/python -m pytest tests/web/test_web_access_matrix.py``.
 """
+
 from __future__ import annotations
 
 import io
@@ -52,12 +53,18 @@ from workflow.organisation.directory import person_by_email
 # the other campaign's (``start_another_campaign``): its title, its village, a task of it
 ANOTHER_TITLE, ANOTHER_VILLAGE, ANOTHER_MEETING = "平安河道创建活动", "渡口村", "召开动员大会"
 
-# --- the people and what they must not learn -----------------------------------------------------------------------
+# --- the people and what they must not learn -----------------------------------------------------
 
 ROLES = ("assignee", "other_head", "office", "deputy", "leader", "outsider", "anonymous")
-EMAILS = {"assignee": "east@example.org", "other_head": "west@example.org", "office": "office@example.org",
-          "deputy": "deputy@example.org", "leader": "leader@example.org", "outsider": "outsider@example.org",
-          "anonymous": None}
+EMAILS = {
+    "assignee": "east@example.org",
+    "other_head": "west@example.org",
+    "office": "office@example.org",
+    "deputy": "deputy@example.org",
+    "leader": "leader@example.org",
+    "outsider": "outsider@example.org",
+    "anonymous": None,
+}
 
 TITLE, PLAN = "平安铁路创建活动", "制定创建活动计划"
 HAZARD = "K128道口护栏断裂"
@@ -73,7 +80,8 @@ PAGE, DONE, HOME, SIGN_IN = "page", "done", "home", "sign-in"
 REFUSED = (401, 403, 404, SIGN_IN)
 
 
-# --- the world each cell is tried in --------------------------------------------------------------------------------
+# --- the world each cell is tried in ------------------------------------------------------------
+
 
 class World:
     """Our campaign on 2026-05-12 with east's plan task, east's hazard and east's letter; the other campaign;
@@ -83,7 +91,9 @@ class World:
         self.site, self.scenario, self.sessions = site, scenario, sessions
         start_another_campaign(sessions, scenario.clock, calendar)
         scenario.at(2026, 5, 12, 10)
-        cheap = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")  # these tests sign in often
+        cheap = generate_password_hash(
+            PASSWORD, method="pbkdf2:sha256:1000"
+        )  # these tests sign in often
         with sessions.begin() as session:
             for person in session.scalars(select(Person)):
                 person.password_hash = cheap
@@ -91,9 +101,17 @@ class World:
         letter = scenario.petition("east", subject=LETTER)
         with sessions() as session:
             east = person_by_email(session, "east@example.org").id
-            plan = session.scalar(select(Task.id).where(Task.assignee_id == east, Task.spec_key == "plan"))
-        self.ids = {"campaign_id": scenario.campaign, "task_id": plan, "rectification_id": rectification,
-                    "petition_id": letter, "unit_code": "east", "evidence_id": 0}
+            plan = session.scalar(
+                select(Task.id).where(Task.assignee_id == east, Task.spec_key == "plan")
+            )
+        self.ids = {
+            "campaign_id": scenario.campaign,
+            "task_id": plan,
+            "rectification_id": rectification,
+            "petition_id": letter,
+            "unit_code": "east",
+            "evidence_id": 0,
+        }
 
     def visitor(self, role: str) -> Visitor:
         """A browser of the person in ``role``, signed in through the sign-in form (anonymous: not signed in)."""
@@ -113,29 +131,47 @@ def snapshot(sessions) -> dict[str, list[tuple[Any, ...]]]:  # type: ignore[no-u
     Not the sign-in throttle's rows: a refused sign-in is counted there by design.
     """
     with sessions() as session:
-        return {table.name: [tuple(row) for row in session.execute(
-                    select(table).order_by(*table.primary_key.columns))]
-                for table in Base.metadata.sorted_tables if table.name != "login_failures"}
+        return {
+            table.name: [
+                tuple(row)
+                for row in session.execute(select(table).order_by(*table.primary_key.columns))
+            ]
+            for table in Base.metadata.sorted_tables
+            if table.name != "login_failures"
+        }
 
 
 # preparations: the state in which the route's move is possible, made through the engine as its people would
 
+
 def east_checked_the_plan_off(world: World) -> None:
     with world.sessions.begin() as session:
-        complete_task(session, world.ids["task_id"], by=world.actor("assignee"), clock=world.scenario.clock,
-                      note="计划已上报")
+        complete_task(
+            session,
+            world.ids["task_id"],
+            by=world.actor("assignee"),
+            clock=world.scenario.clock,
+            note="计划已上报",
+        )
 
 
 def east_reported_the_hazard_fixed(world: World) -> None:
     with world.sessions.begin() as session:
-        submit_rectification(session, world.ids["rectification_id"], by=world.actor("assignee"),
-                             clock=world.scenario.clock, note="护栏已更换")
+        submit_rectification(
+            session,
+            world.ids["rectification_id"],
+            by=world.actor("assignee"),
+            clock=world.scenario.clock,
+            note="护栏已更换",
+        )
 
 
 def east_reported_it_fixed_with_a_photo(world: World) -> None:
-    answer = world.visitor("assignee").post(f"/rectifications/{world.ids['rectification_id']}/submit",
-                                            {"note": "护栏已更换", "evidence": (io.BytesIO(PNG), PHOTO)},
-                                            content_type="multipart/form-data")
+    answer = world.visitor("assignee").post(
+        f"/rectifications/{world.ids['rectification_id']}/submit",
+        {"note": "护栏已更换", "evidence": (io.BytesIO(PNG), PHOTO)},
+        content_type="multipart/form-data",
+    )
     assert answer.status_code == 302
     with world.sessions() as session:
         world.ids["evidence_id"] = session.scalar(select(EvidenceFile.id))
@@ -149,7 +185,8 @@ def scoring_is_open(world: World) -> None:
     world.scenario.advance()  # into the inspection phase, where the inspecting group enters scores
 
 
-# --- what an allowed form must have done -----------------------------------------------------------------------------
+# --- what an allowed form must have done --------------------------------------------------------
+
 
 def says_it_was_done(world: World, visitor: Visitor, answer: Any) -> None:
     """The form leads back to a page that reports the move done (the flash of a successful form)."""
@@ -161,8 +198,9 @@ def says_it_was_done(world: World, visitor: Visitor, answer: Any) -> None:
 
 def reads_in_english(world: World, visitor: Visitor, answer: Any) -> None:
     assert answer.status_code == 302
-    assert '<html lang="en">' in visitor.client.get(answer.headers["Location"], follow_redirects=True).get_data(
-        as_text=True)
+    assert '<html lang="en">' in visitor.client.get(
+        answer.headers["Location"], follow_redirects=True
+    ).get_data(as_text=True)
 
 
 def is_signed_in(world: World, visitor: Visitor, answer: Any) -> None:
@@ -172,7 +210,9 @@ def is_signed_in(world: World, visitor: Visitor, answer: Any) -> None:
 
 def is_signed_out(world: World, visitor: Visitor, answer: Any) -> None:
     assert answer.status_code == 302 and answer.headers["Location"].startswith("/login")
-    assert visitor.get("/").headers["Location"].startswith("/login"), "signed out: the inbox asks to sign in"
+    assert visitor.get("/").headers["Location"].startswith("/login"), (
+        "signed out: the inbox asks to sign in"
+    )
 
 
 @dataclass(frozen=True)
@@ -209,72 +249,261 @@ LETTER_PAGE = "/petitions/{petition_id}"
 # a village head of the same campaign; outsider: the other campaign's office director.
 #                                                 assignee other_head office deputy leader outsider anonymous
 MATRIX = [
-    row("GET /",                                     PAGE, PAGE, PAGE, PAGE, PAGE, PAGE, SIGN_IN,
-        shows={"assignee": HAZARD, "other_head": PLAN, "outsider": ANOTHER_MEETING}),
-    row("GET /done",                                 PAGE, PAGE, PAGE, PAGE, PAGE, PAGE, SIGN_IN),
-    row("POST /inbox/check-off",                     DONE, 404, DONE, DONE, DONE, 404, SIGN_IN,
-        form={"task_id": ["{task_id}"], "note": "统一上报"}),
-    row(f"GET {TASK}",                               PAGE, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=PLAN),
-    row(f"POST {TASK}/complete",                     DONE, 404, DONE, DONE, DONE, 404, SIGN_IN,
-        form={"note": "计划已上报"}),
-    row(f"POST {TASK}/verify",                       403, 404, DONE, DONE, DONE, 404, SIGN_IN,
-        form={"note": "合格"}, preparation=(east_checked_the_plan_off,)),
-    row(f"POST {TASK}/reject",                       403, 404, DONE, DONE, DONE, 404, SIGN_IN,
-        form={"note": "缺少分工"}, preparation=(east_checked_the_plan_off,)),
-    row(f"POST {TASK}/reassign",                     403, 404, DONE, DONE, DONE, 404, SIGN_IN,
-        form={"to": "north@example.org", "note": "临时代办"}),
-    row(f"GET {RECT}",                               PAGE, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=HAZARD),
-    row(f"POST {RECT}/submit",                       DONE, 404, 403, 403, 403, 404, SIGN_IN,
-        form={"note": "护栏已更换"}),
-    row(f"POST {RECT}/verify",                       403, 404, DONE, DONE, DONE, 404, SIGN_IN,
-        form={"note": "合格"}, preparation=(east_reported_the_hazard_fixed,)),
-    row(f"POST {RECT}/reject",                       403, 404, DONE, DONE, DONE, 404, SIGN_IN,
-        form={"reason": "仍松动", "working_days": "3"}, preparation=(east_reported_the_hazard_fixed,)),
-    row(f"POST {RECT}/reassign",                     403, 404, DONE, DONE, DONE, 404, SIGN_IN,
-        form={"to": "north@example.org", "note": "临时代办"}),
-    row("GET /evidence/{evidence_id}",               PAGE, 404, PAGE, PAGE, PAGE, 404, SIGN_IN,
-        preparation=(east_reported_it_fixed_with_a_photo,)),
-    row("GET /campaigns",                            PAGE, PAGE, PAGE, PAGE, PAGE, PAGE, SIGN_IN,
-        shows={**dict.fromkeys(("assignee", "other_head", "office", "deputy", "leader"), TITLE),
-               "outsider": ANOTHER_TITLE}),
-    row(f"GET {CAMPAIGN}",                           PAGE, PAGE, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=TITLE),
-    row(f"POST {CAMPAIGN}/advance",                  403, 403, DONE, DONE, DONE, 404, SIGN_IN,
-        preparation=(the_phase_s_work_is_done,)),
-    row(f"POST {CAMPAIGN}/hand-over",                404, 404, DONE, DONE, DONE, 404, SIGN_IN,
-        form={"leaving": "east@example.org", "successor": "north@example.org", "note": "调岗"}),
-    row(f"GET {CAMPAIGN}/escalations",               404, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=TITLE),
-    row(f"GET {CAMPAIGN}/hazards",                   404, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=HAZARD),
-    row(f"POST {CAMPAIGN}/hazards",                  403, 403, DONE, DONE, DONE, 404, SIGN_IN,
-        form={"description": "线路旁堆放杂物", "severity": "minor", "unit": "west", "site": "", "responsible": "",
-              "working_days": "5"}),
-    row(f"GET {CAMPAIGN}/incidents",                 404, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=TITLE),
+    row(
+        "GET /",
+        PAGE,
+        PAGE,
+        PAGE,
+        PAGE,
+        PAGE,
+        PAGE,
+        SIGN_IN,
+        shows={"assignee": HAZARD, "other_head": PLAN, "outsider": ANOTHER_MEETING},
+    ),
+    row("GET /done", PAGE, PAGE, PAGE, PAGE, PAGE, PAGE, SIGN_IN),
+    row(
+        "POST /inbox/check-off",
+        DONE,
+        404,
+        DONE,
+        DONE,
+        DONE,
+        404,
+        SIGN_IN,
+        form={"task_id": ["{task_id}"], "note": "统一上报"},
+    ),
+    row(f"GET {TASK}", PAGE, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=PLAN),
+    row(
+        f"POST {TASK}/complete",
+        DONE,
+        404,
+        DONE,
+        DONE,
+        DONE,
+        404,
+        SIGN_IN,
+        form={"note": "计划已上报"},
+    ),
+    row(
+        f"POST {TASK}/verify",
+        403,
+        404,
+        DONE,
+        DONE,
+        DONE,
+        404,
+        SIGN_IN,
+        form={"note": "合格"},
+        preparation=(east_checked_the_plan_off,),
+    ),
+    row(
+        f"POST {TASK}/reject",
+        403,
+        404,
+        DONE,
+        DONE,
+        DONE,
+        404,
+        SIGN_IN,
+        form={"note": "缺少分工"},
+        preparation=(east_checked_the_plan_off,),
+    ),
+    row(
+        f"POST {TASK}/reassign",
+        403,
+        404,
+        DONE,
+        DONE,
+        DONE,
+        404,
+        SIGN_IN,
+        form={"to": "north@example.org", "note": "临时代办"},
+    ),
+    row(f"GET {RECT}", PAGE, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=HAZARD),
+    row(f"POST {RECT}/submit", DONE, 404, 403, 403, 403, 404, SIGN_IN, form={"note": "护栏已更换"}),
+    row(
+        f"POST {RECT}/verify",
+        403,
+        404,
+        DONE,
+        DONE,
+        DONE,
+        404,
+        SIGN_IN,
+        form={"note": "合格"},
+        preparation=(east_reported_the_hazard_fixed,),
+    ),
+    row(
+        f"POST {RECT}/reject",
+        403,
+        404,
+        DONE,
+        DONE,
+        DONE,
+        404,
+        SIGN_IN,
+        form={"reason": "仍松动", "working_days": "3"},
+        preparation=(east_reported_the_hazard_fixed,),
+    ),
+    row(
+        f"POST {RECT}/reassign",
+        403,
+        404,
+        DONE,
+        DONE,
+        DONE,
+        404,
+        SIGN_IN,
+        form={"to": "north@example.org", "note": "临时代办"},
+    ),
+    row(
+        "GET /evidence/{evidence_id}",
+        PAGE,
+        404,
+        PAGE,
+        PAGE,
+        PAGE,
+        404,
+        SIGN_IN,
+        preparation=(east_reported_it_fixed_with_a_photo,),
+    ),
+    row(
+        "GET /campaigns",
+        PAGE,
+        PAGE,
+        PAGE,
+        PAGE,
+        PAGE,
+        PAGE,
+        SIGN_IN,
+        shows={
+            **dict.fromkeys(("assignee", "other_head", "office", "deputy", "leader"), TITLE),
+            "outsider": ANOTHER_TITLE,
+        },
+    ),
+    row(f"GET {CAMPAIGN}", PAGE, PAGE, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=TITLE),
+    row(
+        f"POST {CAMPAIGN}/advance",
+        403,
+        403,
+        DONE,
+        DONE,
+        DONE,
+        404,
+        SIGN_IN,
+        preparation=(the_phase_s_work_is_done,),
+    ),
+    row(
+        f"POST {CAMPAIGN}/hand-over",
+        404,
+        404,
+        DONE,
+        DONE,
+        DONE,
+        404,
+        SIGN_IN,
+        form={"leaving": "east@example.org", "successor": "north@example.org", "note": "调岗"},
+    ),
+    row(f"GET {CAMPAIGN}/escalations", 404, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=TITLE),
+    row(f"GET {CAMPAIGN}/hazards", 404, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=HAZARD),
+    row(
+        f"POST {CAMPAIGN}/hazards",
+        403,
+        403,
+        DONE,
+        DONE,
+        DONE,
+        404,
+        SIGN_IN,
+        form={
+            "description": "线路旁堆放杂物",
+            "severity": "minor",
+            "unit": "west",
+            "site": "",
+            "responsible": "",
+            "working_days": "5",
+        },
+    ),
+    row(f"GET {CAMPAIGN}/incidents", 404, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=TITLE),
     # a unit's own people record incidents against their unit (the engine's rule, as the API has it)
-    row(f"POST {CAMPAIGN}/incidents",                DONE, 404, DONE, DONE, DONE, 404, SIGN_IN,
-        form={"kind": "cattle", "unit": "east", "occurred_on": "2026-05-11", "description": "耕牛在道口附近挡道"}),
-    row(f"GET {CAMPAIGN}/report",                    404, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=TITLE),
-    row(f"GET {CAMPAIGN}/report.csv",                404, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows="东村"),
-    row(f"GET {CAMPAIGN}/report.xlsx",               404, 404, PAGE, PAGE, PAGE, 404, SIGN_IN),
-    row(f"GET {CAMPAIGN}/scores",                    404, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows="东村"),
-    row(f"POST {CAMPAIGN}/scores/{{unit_code}}",     404, 404, DONE, DONE, DONE, 404, SIGN_IN,
-        form={"item:meetings": "36"}, preparation=(scoring_is_open,)),
-    row("GET /leader",                               PAGE, PAGE, PAGE, PAGE, PAGE, PAGE, SIGN_IN,
-        shows={"leader": "东村", "outsider": ANOTHER_VILLAGE}),
-    row(f"GET {LETTER_PAGE}",                        PAGE, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=LETTER),
-    row(f"POST {LETTER_PAGE}/process",               DONE, 404, DONE, DONE, DONE, 404, SIGN_IN,
-        form={"outcome": "已安排专人看守"}),
-    row("POST /language",                            DONE, DONE, DONE, DONE, DONE, DONE, DONE,
-        form={"language": "en", "next": "/login"}, succeeded=reads_in_english),
-    row("GET /login",                                HOME, HOME, HOME, HOME, HOME, HOME, PAGE),
+    row(
+        f"POST {CAMPAIGN}/incidents",
+        DONE,
+        404,
+        DONE,
+        DONE,
+        DONE,
+        404,
+        SIGN_IN,
+        form={
+            "kind": "cattle",
+            "unit": "east",
+            "occurred_on": "2026-05-11",
+            "description": "耕牛在道口附近挡道",
+        },
+    ),
+    row(f"GET {CAMPAIGN}/report", 404, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=TITLE),
+    row(f"GET {CAMPAIGN}/report.csv", 404, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows="东村"),
+    row(f"GET {CAMPAIGN}/report.xlsx", 404, 404, PAGE, PAGE, PAGE, 404, SIGN_IN),
+    row(f"GET {CAMPAIGN}/scores", 404, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows="东村"),
+    row(
+        f"POST {CAMPAIGN}/scores/{{unit_code}}",
+        404,
+        404,
+        DONE,
+        DONE,
+        DONE,
+        404,
+        SIGN_IN,
+        form={"item:meetings": "36"},
+        preparation=(scoring_is_open,),
+    ),
+    row(
+        "GET /leader",
+        PAGE,
+        PAGE,
+        PAGE,
+        PAGE,
+        PAGE,
+        PAGE,
+        SIGN_IN,
+        shows={"leader": "东村", "outsider": ANOTHER_VILLAGE},
+    ),
+    row(f"GET {LETTER_PAGE}", PAGE, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=LETTER),
+    row(
+        f"POST {LETTER_PAGE}/process",
+        DONE,
+        404,
+        DONE,
+        DONE,
+        DONE,
+        404,
+        SIGN_IN,
+        form={"outcome": "已安排专人看守"},
+    ),
+    row(
+        "POST /language",
+        DONE,
+        DONE,
+        DONE,
+        DONE,
+        DONE,
+        DONE,
+        DONE,
+        form={"language": "en", "next": "/login"},
+        succeeded=reads_in_english,
+    ),
+    row("GET /login", HOME, HOME, HOME, HOME, HOME, HOME, PAGE),
     # each person posts their own e-mail and password; "anonymous" posts an e-mail nobody has
-    row("POST /login",                               DONE, DONE, DONE, DONE, DONE, DONE, 401, succeeded=is_signed_in),
-    row("POST /logout",                              DONE, DONE, DONE, DONE, DONE, DONE, SIGN_IN,
-        succeeded=is_signed_out),
+    row("POST /login", DONE, DONE, DONE, DONE, DONE, DONE, 401, succeeded=is_signed_in),
+    row("POST /logout", DONE, DONE, DONE, DONE, DONE, DONE, SIGN_IN, succeeded=is_signed_out),
 ]
 
 CELLS_CHECKED: Counter[str] = Counter()  # per database: the route × role cells asserted in this run
 
 
-# --- the tests -------------------------------------------------------------------------------------------------------
+# --- the tests ----------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def world(report_site, scenario, sessions, calendar):  # type: ignore[no-untyped-def]
@@ -285,8 +514,14 @@ def world(report_site, scenario, sessions, calendar):  # type: ignore[no-untyped
 def cells_report(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     """After the module's last test: how many route × role cells were checked (the issue's closing note quotes it)."""
     yield
-    print_past_capture(request, [f"pages: {len(MATRIX)} routes × {len(ROLES)} roles; cells checked on {database}: "
-                                 f"{count}" for database, count in sorted(CELLS_CHECKED.items())])
+    print_past_capture(
+        request,
+        [
+            f"pages: {len(MATRIX)} routes × {len(ROLES)} roles; cells checked on {database}: "
+            f"{count}"
+            for database, count in sorted(CELLS_CHECKED.items())
+        ],
+    )
 
 
 def is_a_move(outcome: Any) -> bool:
@@ -294,7 +529,9 @@ def is_a_move(outcome: Any) -> bool:
 
 
 @pytest.mark.parametrize("route", MATRIX, ids=[route.name for route in MATRIX])
-def test_each_person_gets_what_the_table_says_and_a_refusal_reveals_and_changes_nothing(world, route, db_url):
+def test_each_person_gets_what_the_table_says_and_a_refusal_reveals_and_changes_nothing(
+    world, route, db_url
+):
     """The refusals and the pages, tried in one world: none of them may change anything."""
     for prepare in route.preparation:
         prepare(world)
@@ -305,20 +542,30 @@ def test_each_person_gets_what_the_table_says_and_a_refusal_reveals_and_changes_
     for role, outcome in cells.items():
         answer = _send(visitors[role], route, path, world.ids, role)
         assert_outcome(world, route, role, outcome, visitors[role], answer)
-        assert snapshot(world.sessions) == before, f"{(route.name, role)}: the answer changed the database"
+        assert snapshot(world.sessions) == before, (
+            f"{(route.name, role)}: the answer changed the database"
+        )
         CELLS_CHECKED[_database(db_url)] += 1
 
 
-ALLOWED_FORMS = [(route, role) for route in MATRIX for role, outcome in route.outcomes().items()
-                 if is_a_move(outcome)]
+ALLOWED_FORMS = [
+    (route, role)
+    for route in MATRIX
+    for role, outcome in route.outcomes().items()
+    if is_a_move(outcome)
+]
 
 
-@pytest.mark.parametrize("route, role", ALLOWED_FORMS, ids=[f"{route.name} as {role}" for route, role in ALLOWED_FORMS])
+@pytest.mark.parametrize(
+    "route, role", ALLOWED_FORMS, ids=[f"{route.name} as {role}" for route, role in ALLOWED_FORMS]
+)
 def test_each_person_allowed_a_form_can_use_it(world, route, role, db_url):
     """An allowed form, each in a world of its own: the move happens once, for whoever makes it first."""
     for prepare in route.preparation:
         prepare(world)
-    visitor = world.visitor("anonymous" if route.path == "/login" else role)  # signing in is the move
+    visitor = world.visitor(
+        "anonymous" if route.path == "/login" else role
+    )  # signing in is the move
     before = snapshot(world.sessions)
     answer = _send(visitor, route, route.path.format(**world.ids), world.ids, role)
     assert_outcome(world, route, role, route.outcomes()[role], visitor, answer)
@@ -332,7 +579,11 @@ def test_the_matrix_covers_every_page_route(report_site):
     covered = {(route.method, _shape(route.path)) for route in MATRIX}
     routes = set()
     for rule in report_site.url_map.iter_rules():
-        if rule.rule.startswith("/api/") or rule.endpoint in ("static", "health.healthz", "health.readyz"):
+        if rule.rule.startswith("/api/") or rule.endpoint in (
+            "static",
+            "health.healthz",
+            "health.readyz",
+        ):
             continue
         for path in _concrete_paths(rule):
             routes |= {(method, _shape(path)) for method in rule.methods - {"HEAD", "OPTIONS"}}
@@ -341,9 +592,12 @@ def test_the_matrix_covers_every_page_route(report_site):
     assert len(MATRIX) == len(covered), "one row per route"
 
 
-# --- helpers ---------------------------------------------------------------------------------------------------------
+# --- helpers ------------------------------------------------------------------------------------
 
-def assert_outcome(world: World, route: Route, role: str, outcome: Any, visitor: Visitor, answer: Any) -> None:
+
+def assert_outcome(
+    world: World, route: Route, role: str, outcome: Any, visitor: Visitor, answer: Any
+) -> None:
     """The answer is what ``outcome`` says; a refused one names nothing of the campaign, and nobody is shown what
     is not theirs (the outsider nothing of this campaign, the other village head nothing of east's)."""
     where = (route.name, role)
@@ -362,7 +616,9 @@ def assert_outcome(world: World, route: Route, role: str, outcome: Any, visitor:
     body = answer.get_data().decode("utf-8", "replace")  # the evidence photo and the XLSX are bytes
     if outcome in REFUSED:
         assert_names_nothing(body, SECRETS, where)
-    assert_names_nothing(body, {"outsider": SECRETS, "other_head": EAST_SECRETS}.get(role, ()), where)
+    assert_names_nothing(
+        body, {"outsider": SECRETS, "other_head": EAST_SECRETS}.get(role, ()), where
+    )
 
 
 def assert_names_nothing(body: str, secrets: tuple[str, ...], where: tuple[str, str]) -> None:
@@ -376,8 +632,10 @@ def _send(visitor: Visitor, route: Route, path: str, ids: dict[str, Any], role: 
     if route.path == "/login":
         # the sign-in form itself: each person's own e-mail and password; nobody's for the anonymous visitor
         return visitor.sign_in(EMAILS[role] or "nobody@example.org")
-    form = {name: ([v.format(**ids) for v in value] if isinstance(value, list) else value.format(**ids))
-            for name, value in (route.form or {}).items()}
+    form = {
+        name: ([v.format(**ids) for v in value] if isinstance(value, list) else value.format(**ids))
+        for name, value in (route.form or {}).items()
+    }
     token = visitor.csrf_token("/" if EMAILS[role] else "/login")
     return visitor.client.post(path, data={"csrf_token": token, **form})
 
@@ -397,7 +655,9 @@ def _concrete_paths(rule: Any) -> list[str]:
         converter = rule._converters[name]
         pattern = rf"<(?:[^:<>]+:)?{name}>"
         if isinstance(converter, AnyConverter):
-            paths = [re.sub(pattern, item, path) for path in paths for item in sorted(converter.items)]
+            paths = [
+                re.sub(pattern, item, path) for path in paths for item in sorted(converter.items)
+            ]
         else:
             paths = [re.sub(pattern, "{}", path) for path in paths]
     return paths

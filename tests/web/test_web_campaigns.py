@@ -1,4 +1,5 @@
 """The coordinator's pages and the leader's view through Flask's test client (SQLite)."""
+
 from __future__ import annotations
 
 import re
@@ -22,7 +23,10 @@ def db_url(sqlite_url):
 
 def outbox_to(site, email):
     with wiring_of(site).transaction(readonly=True) as session:
-        return [m.subject for m in session.scalars(select(OutboxMail).where(OutboxMail.recipient == email))]
+        return [
+            m.subject
+            for m in session.scalars(select(OutboxMail).where(OutboxMail.recipient == email))
+        ]
 
 
 def test_the_campaign_list_shows_each_person_the_campaigns_they_take_part_in(site, visitor):
@@ -35,12 +39,22 @@ def test_the_campaign_list_shows_each_person_the_campaigns_they_take_part_in(sit
 
 def test_the_campaign_page_draws_the_phases_with_the_current_one_marked_and_dates(site, visitor):
     html = visitor("office@example.org").page(f"/campaigns/{site.campaign_id}")
-    phases = text(html, "phases-heading") and re.search(r'<ol class="machine">.*?</ol>', html, re.S).group(0)
+    phases = text(html, "phases-heading") and re.search(
+        r'<ol class="machine">.*?</ol>', html, re.S
+    ).group(0)
     nodes = re.findall(r'<li class="node ([^"]*)"[^>]*>(.*?)</li>', phases, re.S)
-    assert [classes.split()[0] for classes, _ in nodes] == ["terminal", "current", "pending", "pending", "terminal"]
+    assert [classes.split()[0] for classes, _ in nodes] == [
+        "terminal",
+        "current",
+        "pending",
+        "pending",
+        "terminal",
+    ]
     current = text(nodes[1][1])
     assert "宣传发动阶段" in current and "当前阶段" in current
-    assert "计划: 2026年5月1日 – 2026年5月31日" in current and "实际: 2026年5月1日 – 至今" in current
+    assert (
+        "计划: 2026年5月1日 – 2026年5月31日" in current and "实际: 2026年5月1日 – 至今" in current
+    )
     assert "任务完成 0 / 5" in current
     assert 'aria-current="step"' in phases
 
@@ -61,7 +75,9 @@ def test_advance_is_refused_with_the_blockers_listed_as_links_then_succeeds(site
     assert "暂不能进入下一阶段：还有 3 项未完成。" in text(html)
     blockers = re.search(r'<ul class="blockers">(.*?)</ul>', html, re.S).group(1)
     links = re.findall(r'<a href="/tasks/(\d+)">([^<]+)</a>', blockers)
-    assert sorted(title for _, title in links) == sorted(["召开动员大会", "制定创建活动计划", "制定创建活动计划"])
+    assert sorted(title for _, title in links) == sorted(
+        ["召开动员大会", "制定创建活动计划", "制定创建活动计划"]
+    )
     assert "东村" in text(blockers) and "李村长" in text(blockers)
 
     for blocker_id, _ in links:
@@ -81,13 +97,24 @@ def test_a_village_head_sees_the_campaign_but_cannot_advance_it(site, visitor):
 
 def test_the_units_are_coloured_with_the_counts_behind_the_colour(site, visitor):
     register(site)  # east's hazard, overdue since 5-08
-    units = text(visitor("leader@example.org").page(f"/campaigns/{site.campaign_id}"), "units-heading")
+    units = text(
+        visitor("leader@example.org").page(f"/campaigns/{site.campaign_id}"), "units-heading"
+    )
     html = visitor("leader@example.org").page(f"/campaigns/{site.campaign_id}")
     standing = re.search(r'<ul class="standing">(.*?)</ul>', html, re.S).group(1)
-    rows = {text(name): (colour, text(rest)) for colour, name, rest in
-            re.findall(r'<li class="unit colour-(\w+)">.*?<span class="unit-name">(.*?)</span>(.*?)</li>', standing, re.S)}
+    rows = {
+        text(name): (colour, text(rest))
+        for colour, name, rest in re.findall(
+            r'<li class="unit colour-(\w+)">.*?<span class="unit-name">(.*?)</span>(.*?)</li>',
+            standing,
+            re.S,
+        )
+    }
     assert units == "各单位情况"
-    assert rows["东村"][0] == "red" and "逾期 1 · 3个工作日内到期 1 · 未完成 3 · 已完成 0" in rows["东村"][1]
+    assert (
+        rows["东村"][0] == "red"
+        and "逾期 1 · 3个工作日内到期 1 · 未完成 3 · 已完成 0" in rows["东村"][1]
+    )
     assert rows["西村"][0] == "amber" and "红色" not in rows["西村"][1]
     assert rows["铁路镇"][0] == "red"
 
@@ -115,14 +142,29 @@ def test_the_register_filters_by_unit_site_severity_state_and_overdue(site, visi
 
 def test_a_coordinator_registers_a_hazard_and_its_responsible_person_is_told(site, visitor):
     office = visitor("office@example.org")
-    answer = office.post(f"/campaigns/{site.campaign_id}/hazards", {
-        "description": "围墙破损", "severity": "minor", "unit": "west-village", "site": "", "responsible": "",
-        "location": "村口", "working_days": "5", "temporary_measures": "拉警戒线"})
+    answer = office.post(
+        f"/campaigns/{site.campaign_id}/hazards",
+        {
+            "description": "围墙破损",
+            "severity": "minor",
+            "unit": "west-village",
+            "site": "",
+            "responsible": "",
+            "location": "村口",
+            "working_days": "5",
+            "temporary_measures": "拉警戒线",
+        },
+    )
     assert answer.status_code == 302
     register_page = text(office.page(f"/campaigns/{site.campaign_id}/hazards"))
-    assert "隐患已登记：由 周村长 于 2026-05-19 前整改。" in register_page and "围墙破损" in register_page
+    assert (
+        "隐患已登记：由 周村长 于 2026-05-19 前整改。" in register_page
+        and "围墙破损" in register_page
+    )
     assert any("隐患整改通知" in subject for subject in outbox_to(site, "west@example.org"))
-    assert visitor("east@example.org").get(f"/campaigns/{site.campaign_id}/hazards").status_code == 404
+    assert (
+        visitor("east@example.org").get(f"/campaigns/{site.campaign_id}/hazards").status_code == 404
+    )
 
 
 def test_a_submitted_rectification_is_verified_or_sent_back_from_the_register(site, visitor):
@@ -134,7 +176,10 @@ def test_a_submitted_rectification_is_verified_or_sent_back_from_the_register(si
     assert "验收销号" in text(office.page(base))
 
     office.post(f"/rectifications/{first}/verify", {"next": base})
-    office.post(f"/rectifications/{second}/reject", {"reason": "仍有隐患", "working_days": "3", "next": base})
+    office.post(
+        f"/rectifications/{second}/reject",
+        {"reason": "仍有隐患", "working_days": "3", "next": base},
+    )
 
     with wiring_of(site).transaction(readonly=True) as session:
         assert session.get(Rectification, first).state == "closed"
@@ -145,11 +190,18 @@ def test_a_submitted_rectification_is_verified_or_sent_back_from_the_register(si
 
 def test_the_escalation_log_lists_what_was_escalated_to_whom(site, visitor):
     register(site)
-    run_sweep(wiring_of(site).sessions, clock=FixedClock(shanghai(2026, 5, 9, 9)), mailer=None,
-              base_url="http://pingan.test")
+    run_sweep(
+        wiring_of(site).sessions,
+        clock=FixedClock(shanghai(2026, 5, 9, 9)),
+        mailer=None,
+        base_url="http://pingan.test",
+    )
     log = text(visitor("leader@example.org").page(f"/campaigns/{site.campaign_id}/escalations"))
     assert "第 1 级督办" in log and "office@example.org" in log and "2026年5月8日" in log
-    assert visitor("east@example.org").get(f"/campaigns/{site.campaign_id}/escalations").status_code == 404
+    assert (
+        visitor("east@example.org").get(f"/campaigns/{site.campaign_id}/escalations").status_code
+        == 404
+    )
 
 
 def test_a_coordinator_reassigns_a_task_and_the_new_assignee_sees_it(site, visitor):
@@ -163,29 +215,54 @@ def test_a_coordinator_reassigns_a_task_and_the_new_assignee_sees_it(site, visit
     assert visitor("east@example.org").get(f"/tasks/{plan}").status_code == 404
     assert any("转交给您" in subject for subject in outbox_to(site, "keeper@example.org"))
     with wiring_of(site).transaction(readonly=True) as session:
-        assert session.scalar(select(AuditEvent.note).where(AuditEvent.event == "reassign")) == \
-            "east@example.org → keeper@example.org: 临时代办"
-    assert visitor("east@example.org").post(f"/tasks/{plan}/reassign", {"to": "east@example.org"}).status_code == 404
+        assert (
+            session.scalar(select(AuditEvent.note).where(AuditEvent.event == "reassign"))
+            == "east@example.org → keeper@example.org: 临时代办"
+        )
+    assert (
+        visitor("east@example.org")
+        .post(f"/tasks/{plan}/reassign", {"to": "east@example.org"})
+        .status_code
+        == 404
+    )
 
 
 def test_a_hand_over_moves_all_open_work_of_a_person_who_leaves(site, visitor):
     register(site)
     office = visitor("office@example.org")
-    answer = office.post(f"/campaigns/{site.campaign_id}/hand-over",
-                         {"leaving": "east@example.org", "successor": "keeper@example.org", "note": "调岗"})
+    answer = office.post(
+        f"/campaigns/{site.campaign_id}/hand-over",
+        {"leaving": "east@example.org", "successor": "keeper@example.org", "note": "调岗"},
+    )
     assert answer.status_code == 302
-    assert "已移交：任务 2 项、整改 1 项，并已邮件通知接任者。" in text(office.page(f"/campaigns/{site.campaign_id}"))
+    assert "已移交：任务 2 项、整改 1 项，并已邮件通知接任者。" in text(
+        office.page(f"/campaigns/{site.campaign_id}")
+    )
     keeper = text(visitor("keeper@example.org").page("/"))
     assert "道口护栏损坏" in keeper and "制定创建活动计划" in keeper
     assert "暂无待办" in text(visitor("east@example.org").page("/"))
     with wiring_of(site).transaction(readonly=True) as session:
-        assert session.scalars(select(Task).where(Task.state == "open", Task.assignee.has(email="east@example.org"))).all() == []
+        assert (
+            session.scalars(
+                select(Task).where(
+                    Task.state == "open", Task.assignee.has(email="east@example.org")
+                )
+            ).all()
+            == []
+        )
 
 
-def test_the_leader_sees_what_was_escalated_to_them_and_each_campaign_s_standing(site, visitor, clock):
+def test_the_leader_sees_what_was_escalated_to_them_and_each_campaign_s_standing(
+    site, visitor, clock
+):
     register(site)
     for when in (shanghai(2026, 5, 9, 9), shanghai(2026, 5, 13, 9)):
-        run_sweep(wiring_of(site).sessions, clock=FixedClock(when), mailer=None, base_url="http://pingan.test")
+        run_sweep(
+            wiring_of(site).sessions,
+            clock=FixedClock(when),
+            mailer=None,
+            base_url="http://pingan.test",
+        )
     clock.instant = shanghai(2026, 5, 15, 9)
 
     html = visitor("deputy@example.org").page("/leader")
@@ -195,7 +272,9 @@ def test_the_leader_sees_what_was_escalated_to_them_and_each_campaign_s_standing
     assert "第 2 级督办" in page and "道口护栏损坏" in page and "2026年5月8日" in page
     # 5-09 (a Saturday made a workday), 5-11 … 5-15: six working days late; level 2 reached on 5-13
     assert "已逾期 6 个工作日" in page and "2026年5月13日 · 2 天前" in page
-    assert "红色 2 个" in page and "黄色 1 个" in page and "绿色 0 个" in page, "the plans are due today, 5-15"
+    assert "红色 2 个" in page and "黄色 1 个" in page and "绿色 0 个" in page, (
+        "the plans are due today, 5-15"
+    )
 
     east = text(visitor("east@example.org").page("/leader"))
     assert "第 1 级督办 道口护栏损坏" in east, "the responsible person is told at level 1"

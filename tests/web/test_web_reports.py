@@ -1,5 +1,6 @@
 """The report page, its downloads, the incident log, the score sheets and a letter's page, through Flask's test client
 on SQLite and PostgreSQL, over a campaign built by the engine's own use cases (``tests.support.scenarios``)."""
+
 from __future__ import annotations
 
 import csv
@@ -36,6 +37,7 @@ def visitor(report_site):
         answer = person.sign_in(f"{who}@example.org")
         assert answer.status_code == 302, answer.get_data(as_text=True)
         return person
+
     return signed_in
 
 
@@ -50,17 +52,27 @@ def form_error(page: str) -> str:
     return html.unescape(found.group(1)) if found else ""
 
 
-# --- the report page -------------------------------------------------------------------------------------------------
+# --- the report page ----------------------------------------------------------------------------
+
 
 def test_the_report_page_shows_every_section_with_the_engine_s_numbers(scenario, year, visitor):
     page = visitor("leader").page(f"/campaigns/{scenario.campaign}/report")
 
     figures = text(page, "key-figures")
-    for figure in ("66.7% 整改率", "33.3% 按期整改率（以原定期限计）", "1 逾期未整改数", "3 隐患总数",
-                   "12.5 平均整改天数", "19 90分位整改天数"):
+    for figure in (
+        "66.7% 整改率",
+        "33.3% 按期整改率（以原定期限计）",
+        "1 逾期未整改数",
+        "3 隐患总数",
+        "12.5 平均整改天数",
+        "19 90分位整改天数",
+    ):
         assert figure in figures, figure
     phases = text(page, "phases")
-    assert re.search(r"全面实施阶段 2026年5月4日 – 2026年7月3日 2026年5月4日 – 2026年5月27日 已结束 0 3 / 3 100%", phases)
+    assert re.search(
+        r"全面实施阶段 2026年5月4日 – 2026年7月3日 2026年5月4日 – 2026年5月27日 已结束 0 3 / 3 100%",
+        phases,
+    )
     assert "检查评比阶段" in phases and "2026年5月27日 – 至今 当前阶段" in phases
     assert "总结阶段 2026年8月2日 – 2026年9月1日 — 未开始" in phases
     # per unit: tasks, completion, overdue tasks, hazards closed, 整改率, 按期, 逾期未整改, letters, incidents, 督办, targets
@@ -93,14 +105,25 @@ def test_the_report_page_shows_every_section_with_the_engine_s_numbers(scenario,
     assert ledger.count("逾期未整改 overdue") == 1 and ledger.count("验收合格 accepted") == 2
     assert "道口护栏损坏 一般 2026年5月6日 李村长 2026年5月20日 2026年5月29日 （已延期）" in ledger
 
-    charts = json.loads(re.search(r'<script type="application/json" id="report-charts">(.*?)</script>', page,
-                                  re.S).group(1))
+    charts = json.loads(
+        re.search(
+            r'<script type="application/json" id="report-charts">(.*?)</script>', page, re.S
+        ).group(1)
+    )
     assert charts["units"]["labels"] == ["东村", "北村", "西村"]
     assert charts["units"]["rectification_rate"] == [100.0, 100.0, 0.0]
     assert charts["ageing"]["counts"] == [0, 1, 0, 0]
-    assert (charts["escalations"]["counts"], charts["escalations"]["colours"]) == ([1, 1], ["blue", "yellow"])
-    assert (charts["scores"]["scores"], charts["scores"]["vetoed"]) == ([94.5, 72.0, 100.0], [False, False, True])
-    assert charts["phases"]["actual"][1] == ["2026-05-27", "2026-05-28"], "the current phase runs to today"
+    assert (charts["escalations"]["counts"], charts["escalations"]["colours"]) == (
+        [1, 1],
+        ["blue", "yellow"],
+    )
+    assert (charts["scores"]["scores"], charts["scores"]["vetoed"]) == (
+        [94.5, 72.0, 100.0],
+        [False, False, True],
+    )
+    assert charts["phases"]["actual"][1] == ["2026-05-27", "2026-05-28"], (
+        "the current phase runs to today"
+    )
 
 
 def test_the_report_reads_in_english_with_the_charts_words_too(scenario, year, visitor):
@@ -112,7 +135,10 @@ def test_the_report_reads_in_english_with_the_charts_words_too(scenario, year, v
     assert text(page, "assessed-north") == "3 北村 40 30 30 0 100 Failed Vetoed"
     assert "As of 28 May 2026 09:00" in page
     charts = json.loads(re.search(r'id="report-charts">(.*?)</script>', page, re.S).group(1))
-    assert charts["language"] == "en" and charts["phases"]["words"] == {"planned": "Planned", "actual": "Actual"}
+    assert charts["language"] == "en" and charts["phases"]["words"] == {
+        "planned": "Planned",
+        "actual": "Actual",
+    }
 
 
 def test_the_report_page_keeps_to_the_content_security_policy(scenario, year, visitor):
@@ -121,28 +147,41 @@ def test_the_report_page_keeps_to_the_content_security_policy(scenario, year, vi
     page = answer.get_data(as_text=True)
     assert " style=" not in page and "<style" not in page and " on" + "click=" not in page
     scripts = re.findall(r"<script([^>]*)>", page)
-    assert scripts and all('src="/static/' in attrs or attrs == ' type="application/json" id="report-charts"'
-                           for attrs in scripts), scripts
+    assert scripts and all(
+        'src="/static/' in attrs or attrs == ' type="application/json" id="report-charts"'
+        for attrs in scripts
+    ), scripts
     assert 'src="/static/vendor/chart.umd.min.js"' in page
 
 
 def test_the_report_downloads_as_csv_and_xlsx_from_the_page(scenario, year, visitor):
     leader = visitor("leader")
     page = leader.page(f"/campaigns/{scenario.campaign}/report")
-    links = dict((label, href) for href, label in re.findall(r'<a href="([^"]+)" download>([^<]+)</a>', page))
+    links = dict(
+        (label, href) for href, label in re.findall(r'<a href="([^"]+)" download>([^<]+)</a>', page)
+    )
     assert set(links) == {"下载完整报告（XLSX）", "各单位情况（CSV）", "隐患台账（CSV）"}
 
     units = leader.get(links["各单位情况（CSV）"].replace("&amp;", "&"))
     assert units.status_code == 200 and units.content_type == "text/csv; charset=utf-8"
-    assert units.headers["Content-Disposition"] == f'attachment; filename="campaign-{scenario.campaign}-units.csv"'
+    assert (
+        units.headers["Content-Disposition"]
+        == f'attachment; filename="campaign-{scenario.campaign}-units.csv"'
+    )
     body = list(csv.reader(io.StringIO(units.data.decode("utf-8-sig"))))
     assert units.data.startswith("\ufeff".encode()) and len(body) == 1 + 3
-    assert sorted((row[0], row[8]) for row in body[1:]) == [("east", "100.0"), ("north", "100.0"), ("west", "0.0")]
+    assert sorted((row[0], row[8]) for row in body[1:]) == [
+        ("east", "100.0"),
+        ("north", "100.0"),
+        ("west", "0.0"),
+    ]
     ledger = leader.get(links["隐患台账（CSV）"].replace("&amp;", "&"))
     assert len(list(csv.reader(io.StringIO(ledger.data.decode("utf-8-sig"))))) == 1 + 3
 
     workbook = leader.get(links["下载完整报告（XLSX）"])
-    assert workbook.status_code == 200 and workbook.content_type.startswith("application/vnd.openxmlformats")
+    assert workbook.status_code == 200 and workbook.content_type.startswith(
+        "application/vnd.openxmlformats"
+    )
     book = load_workbook(io.BytesIO(workbook.data))
     assert book["单位 units"].max_row == 1 + 3 and book["考核 assessment"].max_row == 1 + 3
 
@@ -150,13 +189,17 @@ def test_the_report_downloads_as_csv_and_xlsx_from_the_page(scenario, year, visi
     assert unknown.status_code == 422 and "unknown table" in unknown.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("path", ["/report", "/report.csv", "/report.csv?table=ledger", "/report.xlsx",
-                                  "/incidents", "/scores"])
+@pytest.mark.parametrize(
+    "path",
+    ["/report", "/report.csv", "/report.csv?table=ledger", "/report.xlsx", "/incidents", "/scores"],
+)
 def test_a_village_head_gets_no_report_and_learns_no_title(scenario, year, visitor, path):
     answer = visitor("east").get(f"/campaigns/{scenario.campaign}{path}")
     assert answer.status_code == 404
     assert answer.content_type.startswith("text/html")
-    assert TITLE not in answer.get_data(as_text=True) and "东村" not in answer.get_data(as_text=True)
+    assert TITLE not in answer.get_data(as_text=True) and "东村" not in answer.get_data(
+        as_text=True
+    )
 
 
 def test_the_campaign_page_links_the_report_for_the_leading_group_only(scenario, year, visitor):
@@ -170,7 +213,8 @@ def test_the_summary_phase_s_task_links_the_report(db_url, sessions, calendar, t
     definition = ASSESSED_RAILWAY.replace(
         "  - id: summary\n    title: 总结阶段\n    duration: 30d\n",
         "  - id: summary\n    title: 总结阶段\n    duration: 30d\n    tasks:\n"
-        "      - {id: summary-report, title: 撰写活动总结报告, assignee: office_director, due: 20d}\n")
+        "      - {id: summary-report, title: 撰写活动总结报告, assignee: office_director, due: 20d}\n",
+    )
     scenario = Scenario(sessions, calendar, definition)
     with sessions.begin() as session:
         for person in session.scalars(select(Person)):
@@ -181,20 +225,31 @@ def test_the_summary_phase_s_task_links_the_report(db_url, sessions, calendar, t
     scenario.at(2026, 6, 20, 9).advance()
     with sessions() as session:
         summary = session.scalar(select(Task.id).where(Task.spec_key == "summary-report"))
-    app = create_app({"DATABASE_URL": db_url, "CLOCK": scenario.clock, "SECRET_KEY": "test", "BASE_URL": BASE_URL,
-                      "INSTANCE_PATH": str(tmp_path / "instance"), "LOGIN_CLOCK": FixedClock(scenario.clock.now())})
+    app = create_app(
+        {
+            "DATABASE_URL": db_url,
+            "CLOCK": scenario.clock,
+            "SECRET_KEY": "test",
+            "BASE_URL": BASE_URL,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "LOGIN_CLOCK": FixedClock(scenario.clock.now()),
+        }
+    )
     try:
         office = Visitor(app.test_client())
         assert office.sign_in("office@example.org").status_code == 302
         summary_page = office.page(f"/tasks/{summary}")
         assert "撰写活动总结报告" in summary_page
         assert f'<a href="/campaigns/{scenario.campaign}/report">打开活动报告</a>' in summary_page
-        assert 'id="report-link"' not in office.page(f"/tasks/{plan}"), "an earlier phase's task does not"
+        assert 'id="report-link"' not in office.page(f"/tasks/{plan}"), (
+            "an earlier phase's task does not"
+        )
     finally:
         wiring_of(app).engine.dispose()
 
 
-# --- the incident log --------------------------------------------------------------------------------------------
+# --- the incident log ---------------------------------------------------------------------------
+
 
 def test_a_coordinator_records_an_incident_and_who_must_know_is_told(scenario, year, visitor):
     office = visitor("office")
@@ -204,25 +259,45 @@ def test_a_coordinator_records_an_incident_and_who_must_know_is_told(scenario, y
     assert '<option value="north">北村</option>' in page
     before = rows(scenario.sessions, Incident, OutboxMail)
 
-    answer = office.post(log, {"kind": "train-accident", "unit": "east", "occurred_on": "2026-05-27",
-                               "description": "列车撞击道口护栏"})
+    answer = office.post(
+        log,
+        {
+            "kind": "train-accident",
+            "unit": "east",
+            "occurred_on": "2026-05-27",
+            "description": "列车撞击道口护栏",
+        },
+    )
     assert answer.status_code == 302
     page = office.page(log)
     assert "已登记 2026-05-27 的事件" in page
     assert "列车撞击道口护栏" in text(page, "incidents") and "立即报告" in text(page, "incidents")
     incidents, mails = rows(scenario.sessions, Incident, OutboxMail)
-    assert (incidents, mails) == (before[0] + 1, before[1] + 3), "the leader and both liaisons are told at once"
+    assert (incidents, mails) == (before[0] + 1, before[1] + 3), (
+        "the leader and both liaisons are told at once"
+    )
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"kind": "flood"}, "unknown incident kind 'flood'"),
-    ({"unit": "nowhere"}, "no unit 'nowhere' in this campaign"),
-    ({"occurred_on": "2026-06-30"}, "is in the future"),
-    ({"description": " "}, "请说明事件经过。"),
-])
-def test_a_bad_incident_is_refused_on_the_form_and_nothing_is_recorded(scenario, year, visitor, fields, message):
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"kind": "flood"}, "unknown incident kind 'flood'"),
+        ({"unit": "nowhere"}, "no unit 'nowhere' in this campaign"),
+        ({"occurred_on": "2026-06-30"}, "is in the future"),
+        ({"description": " "}, "请说明事件经过。"),
+    ],
+)
+def test_a_bad_incident_is_refused_on_the_form_and_nothing_is_recorded(
+    scenario, year, visitor, fields, message
+):
     before = rows(scenario.sessions, Incident, OutboxMail, AuditEvent)
-    typed = {"kind": "cattle", "unit": "east", "occurred_on": "2026-05-27", "description": "耕牛闯入线路", **fields}
+    typed = {
+        "kind": "cattle",
+        "unit": "east",
+        "occurred_on": "2026-05-27",
+        "description": "耕牛闯入线路",
+        **fields,
+    }
     answer = visitor("office").post(f"/campaigns/{scenario.campaign}/incidents", typed)
     assert answer.status_code == 422
     page = answer.get_data(as_text=True)
@@ -232,39 +307,55 @@ def test_a_bad_incident_is_refused_on_the_form_and_nothing_is_recorded(scenario,
     assert rows(scenario.sessions, Incident, OutboxMail, AuditEvent) == before
 
 
-# --- the score sheets --------------------------------------------------------------------------------------------
+# --- the score sheets ---------------------------------------------------------------------------
+
 
 def test_the_inspecting_group_enters_a_unit_s_scores_on_its_sheet(scenario, year, visitor):
     member = visitor("member")
     sheets = f"/campaigns/{scenario.campaign}/scores"
     page = member.page(sheets)
     assert 'name="item:meetings"' in page and 'value="38.5"' in page
-    assert 'name="veto:dereliction-veto"' in page and 'name="veto:train-accident-veto"' not in page, \
-        "a veto that follows from the incident log is not entered"
+    assert (
+        'name="veto:dereliction-veto"' in page and 'name="veto:train-accident-veto"' not in page
+    ), "a veto that follows from the incident log is not entered"
 
-    answer = member.post(f"{sheets}/east", {"item:meetings": "40", "item:measures": "30", "item:hazards": "",
-                                            "veto:dereliction-veto": ""})
+    answer = member.post(
+        f"{sheets}/east",
+        {
+            "item:meetings": "40",
+            "item:measures": "30",
+            "item:hazards": "",
+            "veto:dereliction-veto": "",
+        },
+    )
     assert answer.status_code == 302 and answer.headers["Location"].endswith("#sheet-east")
     page = member.page(sheets)
     assert "已保存：东村 现得 68 分。" in page
     east = {code: unit_id for unit_id, code in scenario.unit_codes().items()}["east"]
     with scenario.sessions() as session:
-        assert sorted(session.execute(select(Score.item_key, Score.points).where(Score.unit_id == east)).all()) == [
-            ("measures", 30.0), ("meetings", 40.0)]
+        assert sorted(
+            session.execute(select(Score.item_key, Score.points).where(Score.unit_id == east)).all()
+        ) == [("measures", 30.0), ("meetings", 40.0)]
 
 
-@pytest.mark.parametrize("who, fields, status, message", [
-    ("member", {"item:meetings": "41"}, 422, "outside 0–40"),
-    ("member", {"item:meetings": "-1"}, 422, "outside 0–40"),
-    ("member", {"item:meetings": "很好"}, 422, "points must be a number"),
-    ("member", {"item:punctuality": "3"}, 422, "unknown score item 'punctuality'"),
-    ("member", {"veto:train-accident-veto": "事故"}, 422, "follows from the incident log"),
-    ("rail", {"item:meetings": "40"}, 403, "only the inspecting group"),
-])
-def test_a_bad_score_sheet_is_refused_on_the_sheet_and_nothing_changes(scenario, year, visitor, who, fields, status,
-                                                                      message):
+@pytest.mark.parametrize(
+    "who, fields, status, message",
+    [
+        ("member", {"item:meetings": "41"}, 422, "outside 0–40"),
+        ("member", {"item:meetings": "-1"}, 422, "outside 0–40"),
+        ("member", {"item:meetings": "很好"}, 422, "points must be a number"),
+        ("member", {"item:punctuality": "3"}, 422, "unknown score item 'punctuality'"),
+        ("member", {"veto:train-accident-veto": "事故"}, 422, "follows from the incident log"),
+        ("rail", {"item:meetings": "40"}, 403, "only the inspecting group"),
+    ],
+)
+def test_a_bad_score_sheet_is_refused_on_the_sheet_and_nothing_changes(
+    scenario, year, visitor, who, fields, status, message
+):
     before = rows(scenario.sessions, Score, AuditEvent)
-    answer = visitor(who).post(f"/campaigns/{scenario.campaign}/scores/east", {"item:measures": "12", **fields})
+    answer = visitor(who).post(
+        f"/campaigns/{scenario.campaign}/scores/east", {"item:measures": "12", **fields}
+    )
     assert answer.status_code == status
     page = answer.get_data(as_text=True)
     assert message in form_error(page), form_error(page)
@@ -274,14 +365,20 @@ def test_a_bad_score_sheet_is_refused_on_the_sheet_and_nothing_changes(scenario,
     assert rows(scenario.sessions, Score, AuditEvent) == before
 
 
-def test_someone_outside_the_inspecting_group_reads_the_sheets_without_a_form(scenario, year, visitor):
+def test_someone_outside_the_inspecting_group_reads_the_sheets_without_a_form(
+    scenario, year, visitor
+):
     page = visitor("rail").page(f"/campaigns/{scenario.campaign}/scores")
     assert "只有检查组录入评分" in text(page, "sheet-state")
     assert "<input" not in re.sub(r'<input type="hidden"[^>]*>', "", page.split("<main>")[1])
     assert "会议必须强调 38.5 / 40" in text(page, "sheet-east")
     before = rows(scenario.sessions, Score, AuditEvent)
-    assert visitor("east").post(f"/campaigns/{scenario.campaign}/scores/east",
-                                {"item:meetings": "40"}).status_code == 404
+    assert (
+        visitor("east")
+        .post(f"/campaigns/{scenario.campaign}/scores/east", {"item:meetings": "40"})
+        .status_code
+        == 404
+    )
     assert rows(scenario.sessions, Score, AuditEvent) == before
 
 
@@ -295,12 +392,17 @@ def test_scores_are_frozen_once_the_inspection_phase_is_left(scenario, year, vis
     answer = member.post(f"/campaigns/{scenario.campaign}/scores/east", {"item:meetings": "40"})
     assert answer.status_code == 409 and "frozen" in form_error(answer.get_data(as_text=True))
     assert rows(scenario.sessions, Score, AuditEvent) == before
-    assert "评分已于检查评比阶段结束时冻结" in visitor("leader").page(f"/campaigns/{scenario.campaign}/report")
+    assert "评分已于检查评比阶段结束时冻结" in visitor("leader").page(
+        f"/campaigns/{scenario.campaign}/report"
+    )
 
 
-# --- letters and visits --------------------------------------------------------------------------------------------
+# --- letters and visits -------------------------------------------------------------------------
 
-def test_the_responsible_person_sees_an_overdue_letter_in_the_inbox_and_marks_it_processed(scenario, year, visitor):
+
+def test_the_responsible_person_sees_an_overdue_letter_in_the_inbox_and_marks_it_processed(
+    scenario, year, visitor
+):
     letter = year["overdue_letter"]
     east = visitor("east")
     inbox = east.page("/")
@@ -311,27 +413,41 @@ def test_the_responsible_person_sees_an_overdue_letter_in_the_inbox_and_marks_it
     assert "反映道口无人看守" in page and "逾期 10 天" in text(page, "petition-facts")
 
     refused = east.post(f"/petitions/{letter}/process", {"outcome": "  "})
-    assert refused.status_code == 422 and form_error(refused.get_data(as_text=True)) == "请说明办理结果。"
+    assert (
+        refused.status_code == 422
+        and form_error(refused.get_data(as_text=True)) == "请说明办理结果。"
+    )
     with scenario.sessions() as session:
         assert session.get(Petition, letter).state == "open"
 
-    assert east.post(f"/petitions/{letter}/process", {"outcome": "已安排专人看守并答复来信人"}).status_code == 302
+    assert (
+        east.post(
+            f"/petitions/{letter}/process", {"outcome": "已安排专人看守并答复来信人"}
+        ).status_code
+        == 302
+    )
     page = east.page(f"/petitions/{letter}")
     assert "已办结" in text(page, "petition-facts") and "已安排专人看守并答复来信人" in page
     assert 'id="process"' not in page
     assert 'id="petitions"' not in east.page("/"), "nothing left to process"
     again = east.post(f"/petitions/{letter}/process", {"outcome": "再次办结"})
-    assert again.status_code == 409 and "already processed" in form_error(again.get_data(as_text=True))
+    assert again.status_code == 409 and "already processed" in form_error(
+        again.get_data(as_text=True)
+    )
 
 
 def test_a_letter_is_for_its_responsible_person_and_the_leading_group_only(scenario, year, visitor):
     letter = year["overdue_letter"]
-    assert 'id="process"' in visitor("office").page(f"/petitions/{letter}"), "a coordinator may process it"
+    assert 'id="process"' in visitor("office").page(f"/petitions/{letter}"), (
+        "a coordinator may process it"
+    )
     rail = visitor("rail").page(f"/petitions/{letter}")
     assert "反映道口无人看守" in rail and 'id="process"' not in rail, "the leading group reads it"
     for who in ("west", "north"):
         answer = visitor(who).get(f"/petitions/{letter}")
         assert answer.status_code == 404 and "反映道口无人看守" not in answer.get_data(as_text=True)
-        assert visitor(who).post(f"/petitions/{letter}/process", {"outcome": "x"}).status_code == 404
+        assert (
+            visitor(who).post(f"/petitions/{letter}/process", {"outcome": "x"}).status_code == 404
+        )
     with scenario.sessions() as session:
         assert session.get(Petition, letter).state == "open"

@@ -1,4 +1,5 @@
 """Signing in and out, the throttle, CSRF, cookies, ``next`` and the security headers (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -21,8 +22,14 @@ def test_signing_in_leads_home_with_a_cookie_that_scripts_cannot_read(site, visi
 
 
 def test_over_https_the_cookies_are_secure_and_the_remember_cookie_is_safe_too(site):
-    app = create_app({**site.config, "BASE_URL": "https://pingan.example.org", "SESSION_COOKIE_SECURE": True,
-                      "REMEMBER_COOKIE_SECURE": True})
+    app = create_app(
+        {
+            **site.config,
+            "BASE_URL": "https://pingan.example.org",
+            "SESSION_COOKIE_SECURE": True,
+            "REMEMBER_COOKIE_SECURE": True,
+        }
+    )
     person = Visitor(app.test_client())
     answer = person.sign_in("east@example.org", remember="y")
     cookies = answer.headers.getlist("Set-Cookie")
@@ -38,23 +45,44 @@ def test_pages_need_sign_in_and_come_back_after_it(site, visitor):
     person = visitor()
     answer = person.get("/campaigns")
     assert (answer.status_code, answer.headers["Location"]) == (302, "/login?next=%2Fcampaigns")
-    assert person.sign_in("office@example.org", next_path="/campaigns").headers["Location"] == "/campaigns"
+    assert (
+        person.sign_in("office@example.org", next_path="/campaigns").headers["Location"]
+        == "/campaigns"
+    )
 
 
-@pytest.mark.parametrize("target", ["https://evil.example", "//evil.example", "/\\evil.example", "\\\\evil.example",
-                                    "/\\/evil.example", "javascript:alert(1)", "http:/evil.example",
-                                    "/%0d%0aSet-Cookie:x", " //evil.example", "/\tevil"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "/\\/evil.example",
+        "javascript:alert(1)",
+        "http:/evil.example",
+        "/%0d%0aSet-Cookie:x",
+        " //evil.example",
+        "/\tevil",
+    ],
+)
 def test_next_never_leads_off_the_site(site, visitor, target):
     answer = visitor().sign_in("east@example.org", next_path=target)
     assert answer.status_code == 302
     location = answer.headers["Location"]
-    assert location.startswith("/") and not location.startswith("//") and "evil" not in location.split("?")[0][:2]
+    assert (
+        location.startswith("/")
+        and not location.startswith("//")
+        and "evil" not in location.split("?")[0][:2]
+    )
     assert "\\" not in location and "\n" not in location
     if target in ("https://evil.example", "//evil.example", "/\\evil.example", "\\\\evil.example"):
         assert location == "/"
 
 
-def test_a_wrong_password_and_an_unknown_person_get_the_same_answer_at_the_same_cost(site, visitor, monkeypatch):
+def test_a_wrong_password_and_an_unknown_person_get_the_same_answer_at_the_same_cost(
+    site, visitor, monkeypatch
+):
     checked = []
     real = signin.check_password_hash
     monkeypatch.setattr(signin, "check_password_hash", lambda h, p: checked.append(h) or real(h, p))
@@ -63,8 +91,12 @@ def test_a_wrong_password_and_an_unknown_person_get_the_same_answer_at_the_same_
     unknown = visitor().sign_in("nobody@example.org", password="guess")
 
     for answer in (wrong, unknown):
-        assert answer.status_code == 401 and "电子邮箱或密码错误。" in text(answer.get_data(as_text=True))
-    assert len(checked) == 2 and checked[1] == signin._dummy_hash(), "an unknown person is checked against a dummy"
+        assert answer.status_code == 401 and "电子邮箱或密码错误。" in text(
+            answer.get_data(as_text=True)
+        )
+    assert len(checked) == 2 and checked[1] == signin._dummy_hash(), (
+        "an unknown person is checked against a dummy"
+    )
 
 
 def test_five_wrong_passwords_in_a_row_lock_the_account_for_every_worker(site, visitor):
@@ -84,8 +116,12 @@ def test_five_wrong_passwords_in_a_row_lock_the_account_for_every_worker(site, v
         assert row.failures == 5
     wiring_of(other_worker).engine.dispose()
 
-    site.config["LOGIN_CLOCK"] = FixedClock(site.config["LOGIN_CLOCK"].now() + timedelta(minutes=16))
-    assert visitor().sign_in("east@example.org").status_code == 302, "the lock ends after a quarter of an hour"
+    site.config["LOGIN_CLOCK"] = FixedClock(
+        site.config["LOGIN_CLOCK"].now() + timedelta(minutes=16)
+    )
+    assert visitor().sign_in("east@example.org").status_code == 302, (
+        "the lock ends after a quarter of an hour"
+    )
     with wiring_of(site).transaction(readonly=True) as session:
         assert session.get(LoginFailure, "account:east@example.org") is None
 
@@ -96,7 +132,9 @@ def test_failures_of_others_do_not_lock_an_account(site, visitor):
     assert visitor().sign_in("east@example.org").status_code == 302
 
 
-def test_a_form_without_its_csrf_token_or_with_a_forged_one_is_refused_and_changes_nothing(site, visitor):
+def test_a_form_without_its_csrf_token_or_with_a_forged_one_is_refused_and_changes_nothing(
+    site, visitor
+):
     east = visitor("east@example.org")
     plan = task_id(site, "east@example.org", "plan")
     for token in (None, "forged", east.csrf_token("/")[:-3] + "abc"):
@@ -107,7 +145,9 @@ def test_a_form_without_its_csrf_token_or_with_a_forged_one_is_refused_and_chang
     with wiring_of(site).transaction(readonly=True) as session:
         assert session.get(Task, plan).state == "open"
 
-    no_token = visitor().client.post("/login", data={"email": "east@example.org", "password": PASSWORD})
+    no_token = visitor().client.post(
+        "/login", data={"email": "east@example.org", "password": PASSWORD}
+    )
     assert no_token.status_code == 400 and "remember_token" not in str(no_token.headers)
 
 
@@ -126,9 +166,17 @@ def test_signing_out_ends_every_copy_of_the_session(site, visitor):
 
 def test_every_response_carries_the_security_headers(site, visitor):
     east = visitor("east@example.org")
-    for answer in (east.get("/"), east.get("/login"), east.get("/api/v1/me"), east.get("/no-such-page")):
+    for answer in (
+        east.get("/"),
+        east.get("/login"),
+        east.get("/api/v1/me"),
+        east.get("/no-such-page"),
+    ):
         policy = answer.headers["Content-Security-Policy"]
-        assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+        assert (
+            "script-src 'self'" in policy
+            and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+        )
         assert "frame-ancestors 'none'" in policy
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
         assert answer.headers["Referrer-Policy"] == "same-origin"

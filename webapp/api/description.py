@@ -1,4 +1,5 @@
-"""How an API route describes itself for the OpenAPI document: an :class:`Operation` right under its rule.
+"""How an API route describes itself for the OpenAPI document: an :class:`Operation` right under its
+rule.
 
 ::
 
@@ -12,6 +13,7 @@ bodies) with :func:`describe_schemas`; ``webapp/api/openapi.py`` walks the
 app's rules and assembles the document from these, so it describes the routes
 that are wired, no more and no fewer, and the API modules never import it.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,14 +38,16 @@ class Operation:
     errors: tuple[int, ...] = (400, 401, 403, 404, 409, 422)
     public: bool = False  # no token needed
     query: tuple[dict[str, Any], ...] = ()  # query parameters, as OpenAPI parameter objects
-    downloads: tuple[tuple[str, dict[str, Any]], ...] = ()  # (content type, schema) answered besides JSON
+    # (content type, schema) answered besides JSON
+    downloads: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
 _SCHEMAS: dict[str, dict[str, dict[str, Any]]] = {}
 
 
 def described(operation: Operation) -> Callable[[F], F]:
-    """Describe the route whose rule is written above (``@blueprint.post(...)``) for the OpenAPI document."""
+    """Describe the route whose rule is written above (``@blueprint.post(...)``) for the OpenAPI
+    document."""
 
     def describe(view: F) -> F:
         view.openapi_operation = operation  # type: ignore[attr-defined]
@@ -58,8 +62,8 @@ def description_of(view: Callable[..., Any] | None) -> Operation | None:
 
 
 def describe_schemas(blueprint_name: str, schemas: dict[str, dict[str, Any]]) -> None:
-    """Register the component schemas the operations of a blueprint name; the document includes them wherever that
-    blueprint is registered in the app."""
+    """Register the component schemas the operations of a blueprint name; the document includes them
+    wherever that blueprint is registered in the app."""
     _SCHEMAS[blueprint_name] = schemas
 
 
@@ -69,42 +73,56 @@ def described_schemas(blueprint_names: Iterable[str]) -> list[dict[str, dict[str
 
 
 def openapi_path(rule: str) -> str:
-    """A Flask rule as an OpenAPI path: ``/tasks/<int:task_id>/complete`` → ``/tasks/{task_id}/complete``."""
+    """A Flask rule as an OpenAPI path: ``/tasks/<int:task_id>/complete`` →
+    ``/tasks/{task_id}/complete``."""
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)
 
 
 def operation_spec(method: str, path: str, operation: Operation) -> dict[str, Any]:
     """The OpenAPI operation object of one route: summary, id, parameters, body and answers."""
-    answer: dict[str, Any] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{operation.answer}"}}}
+    answer: dict[str, Any] = {
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{operation.answer}"}}
+    }
     answer.update(dict(operation.downloads))
     spec: dict[str, Any] = {
         "summary": operation.summary,
         "operationId": operation_id(method, path),
         "responses": {
             str(operation.status): {"description": "OK", "content": answer},
-            **{str(status): {"$ref": f"#/components/responses/{status}"} for status in operation.errors},
+            **{
+                str(status): {"$ref": f"#/components/responses/{status}"}
+                for status in operation.errors
+            },
         },
     }
-    parameters = [{"name": name, "in": "path", "required": True, "schema": _path_schema(name)}
-                  for name in re.findall(r"{(\w+)}", path)]
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(name)}
+        for name in re.findall(r"{(\w+)}", path)
+    ]
     parameters += operation.query
     if parameters:
         spec["parameters"] = parameters
     if operation.body:
-        spec["requestBody"] = {"required": operation.body_required, "content": {"application/json": {
-            "schema": {"$ref": f"#/components/schemas/{operation.body}"}}}}
+        spec["requestBody"] = {
+            "required": operation.body_required,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{operation.body}"}}
+            },
+        }
     if operation.public:
         spec["security"] = []
     return spec
 
 
 def operation_id(method: str, path: str) -> str:
-    """``get_campaigns_escalations``: the method and the path's words (ids left out); unique per route."""
+    """``get_campaigns_escalations``: the method and the path's words (ids left out); unique per
+    route."""
     words = [part for part in re.split(r"[/{}.]+", path) if part and not part.endswith("_id")]
     return "_".join([method, *words])
 
 
-# ids are the database's integer keys: the int converter (webapp/errors.py) and the columns both stop there
+# ids are the database's integer keys: the int converter (webapp/errors.py) and the columns both
+# stop there
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_DATABASE_ID}
 
 

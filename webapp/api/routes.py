@@ -1,4 +1,5 @@
-"""The JSON API under ``/api/v1`` (DESIGN.md, HTTP API): parse, one engine call in one transaction, JSON.
+"""The JSON API under ``/api/v1`` (DESIGN.md, HTTP API): parse, one engine call in one transaction,
+JSON.
 
 Authorisation lives in the engine; this module checks only the shape of what
 arrives (types, dates, unknown fields), so a malformed request is answered
@@ -7,6 +8,7 @@ up in the transaction its engine call then runs in (``_request_session``).
 Each route is described for the OpenAPI document right under its rule
 (``@described``); the schemas it names are in ``shapes``.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,8 +49,19 @@ from workflow.views.progress import campaign_status
 blueprint = Blueprint("api", __name__)
 log = logging.getLogger("pingan.web")
 
-HAZARD_FIELDS = ("site", "unit", "location", "description", "severity", "responsible", "deadline",
-                 "deadline_working_days", "temporary_measures", "evidence", "task_id")
+HAZARD_FIELDS = (
+    "site",
+    "unit",
+    "location",
+    "description",
+    "severity",
+    "responsible",
+    "deadline",
+    "deadline_working_days",
+    "temporary_measures",
+    "evidence",
+    "task_id",
+)
 NEW_DEADLINE_FIELDS = ("reason", "deadline", "deadline_working_days")
 DATE_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}")
 describe_schemas(blueprint.name, {**shapes.SCHEMAS, **shapes.BODIES})
@@ -61,7 +74,8 @@ def authenticate() -> None:
 
 @blueprint.teardown_app_request
 def end_request_session(_error: BaseException | None) -> None:
-    """Roll back and close the request's session when no route took it over (a 401, a malformed body, a 404)."""
+    """Roll back and close the request's session when no route took it over (a 401, a malformed
+    body, a 404)."""
     opened = g.pop(_SESSION, None)
     if opened is None:
         return
@@ -69,7 +83,9 @@ def end_request_session(_error: BaseException | None) -> None:
         opened[0].close()  # nothing was written: closing rolls the transaction back
     except SQLAlchemyError as error:
         # the answer is made; a connection lost meanwhile is invalidated and the pool replaces it
-        log.warning("the request's database session did not close cleanly: %s", type(error).__name__)
+        log.warning(
+            "the request's database session did not close cleanly: %s", type(error).__name__
+        )
 
 
 @blueprint.after_request
@@ -78,7 +94,8 @@ def not_cached(response: Response) -> Response:
     return response
 
 
-# --- who I am ------------------------------------------------------------------------------------------------------
+# --- who I am -----------------------------------------------------------------------------------
+
 
 @blueprint.get("/me")
 @described(Operation("Who I am, my roles", answer="Me", errors=(401,)))
@@ -87,45 +104,72 @@ def me() -> Response:
         person = session.get(Person, _by().person_id)
         if person is None:
             raise NotFound("no such person")
-        roles = sorted(session.scalars(select(PersonRole.role).where(PersonRole.person_id == person.id)))
-        return jsonify({"id": person.id, "email": person.email, "name": person.name, "title": person.title,
-                        "unit": {"code": person.unit.code, "name": person.unit.name}, "roles": roles})
+        roles = sorted(
+            session.scalars(select(PersonRole.role).where(PersonRole.person_id == person.id))
+        )
+        return jsonify(
+            {
+                "id": person.id,
+                "email": person.email,
+                "name": person.name,
+                "title": person.title,
+                "unit": {"code": person.unit.code, "name": person.unit.name},
+                "roles": roles,
+            }
+        )
 
 
 @blueprint.get("/inbox")
-@described(Operation("My open tasks and rectifications, soonest due first", answer="Inbox", errors=(401,)))
+@described(
+    Operation("My open tasks and rectifications, soonest due first", answer="Inbox", errors=(401,))
+)
 def my_inbox() -> Response:
     with _transaction(readonly=True) as session:
         found = inbox(session, _by().person_id, clock=_clock(), calendar=_calendar(session))  # type: ignore[arg-type]
-        return jsonify({"counts": {group: len(getattr(found, group)) for group in GROUPS},
-                        "items": [shapes.inbox_item_json(item) for item in found.items()]})
+        return jsonify(
+            {
+                "counts": {group: len(getattr(found, group)) for group in GROUPS},
+                "items": [shapes.inbox_item_json(item) for item in found.items()],
+            }
+        )
 
 
-# --- tasks ---------------------------------------------------------------------------------------------------------
+# --- tasks --------------------------------------------------------------------------------------
+
 
 @blueprint.post("/tasks/<int:task_id>/complete")
 @described(Operation("Check a task off", answer="Task", body="Note"))
 def complete_task(task_id: int) -> Response:
     body = _body("note")
     with _transaction() as session:
-        task = tasks.complete_task(session, task_id, by=_by(), clock=_clock(), note=_text(body, "note"))
+        task = tasks.complete_task(
+            session, task_id, by=_by(), clock=_clock(), note=_text(body, "note")
+        )
         return jsonify(shapes.task_json(task))
 
 
 @blueprint.post("/tasks/<int:task_id>/reject")
-@described(Operation("A coordinator sends a done task back (note required)", answer="Task", body="Note"))
+@described(
+    Operation("A coordinator sends a done task back (note required)", answer="Task", body="Note")
+)
 def reject_task(task_id: int) -> Response:
     body = _body("note")
     with _transaction() as session:
-        task = tasks.reject_task(session, task_id, by=_by(), clock=_clock(), note=_text(body, "note"))
+        task = tasks.reject_task(
+            session, task_id, by=_by(), clock=_clock(), note=_text(body, "note")
+        )
         return jsonify(shapes.task_json(task))
 
 
-# --- campaigns -----------------------------------------------------------------------------------------------------
+# --- campaigns ----------------------------------------------------------------------------------
+
 
 @blueprint.get("/campaigns/<int:campaign_id>")
-@described(Operation("Phase, allowed moves, progress, overdue items", answer="CampaignStatus",
-                     errors=(401, 404)))
+@described(
+    Operation(
+        "Phase, allowed moves, progress, overdue items", answer="CampaignStatus", errors=(401, 404)
+    )
+)
 def campaign(campaign_id: int) -> Response:
     with _transaction(readonly=True) as session:
         return jsonify(campaign_status(session, campaign_id, clock=_clock(), by=_by()).to_dict())
@@ -136,14 +180,27 @@ def campaign(campaign_id: int) -> Response:
 def advance(campaign_id: int) -> Response:
     _body()
     with _transaction() as session:
-        move = advance_campaign(session, campaign_id, by=_by(), clock=_clock(), calendar=_calendar(session))
-        return jsonify({"campaign_id": move.campaign_id, "from": move.from_state, "to": move.to_state,
-                        "tasks_created": move.tasks_created})
+        move = advance_campaign(
+            session, campaign_id, by=_by(), clock=_clock(), calendar=_calendar(session)
+        )
+        return jsonify(
+            {
+                "campaign_id": move.campaign_id,
+                "from": move.from_state,
+                "to": move.to_state,
+                "tasks_created": move.tasks_created,
+            }
+        )
 
 
 @blueprint.get("/campaigns/<int:campaign_id>/escalations")
-@described(Operation("What was escalated to whom, when (newest first)", answer="EscalationList",
-                     errors=(401, 404)))
+@described(
+    Operation(
+        "What was escalated to whom, when (newest first)",
+        answer="EscalationList",
+        errors=(401, 404),
+    )
+)
 def escalations(campaign_id: int) -> Response:
     with _transaction(readonly=True) as session:
         rows = campaign_escalations(session, campaign_id, _by())
@@ -151,8 +208,15 @@ def escalations(campaign_id: int) -> Response:
 
 
 @blueprint.post("/campaigns/<int:campaign_id>/hazards")
-@described(Operation("Register a hazard; returns its rectification", answer="Rectification", body="HazardReport",
-                     status=201, body_required=True))
+@described(
+    Operation(
+        "Register a hazard; returns its rectification",
+        answer="Rectification",
+        body="HazardReport",
+        status=201,
+        body_required=True,
+    )
+)
 def register_hazard(campaign_id: int) -> tuple[Response, int]:
     body = _body(*HAZARD_FIELDS)
     report = hazards.HazardReport(
@@ -169,62 +233,108 @@ def register_hazard(campaign_id: int) -> tuple[Response, int]:
         task_id=_integer(body, "task_id"),
     )
     with _transaction() as session:
-        rectification = hazards.register_hazard(session, campaign_id, report, by=_by(), clock=_clock(),
-                                                calendar=_calendar(session), base_url=_base_url())
+        rectification = hazards.register_hazard(
+            session,
+            campaign_id,
+            report,
+            by=_by(),
+            clock=_clock(),
+            calendar=_calendar(session),
+            base_url=_base_url(),
+        )
         return jsonify(shapes.rectification_json(rectification)), 201
 
 
-# --- rectifications ------------------------------------------------------------------------------------------------
+# --- rectifications -----------------------------------------------------------------------------
+
 
 @blueprint.get("/rectifications/<int:rectification_id>")
 @described(Operation("A rectification", answer="Rectification", errors=(401, 404)))
 def rectification(rectification_id: int) -> Response:
     with _transaction(readonly=True) as session:
-        return jsonify(shapes.rectification_json(hazards.get_rectification(session, rectification_id, _by())))
+        return jsonify(
+            shapes.rectification_json(hazards.get_rectification(session, rectification_id, _by()))
+        )
 
 
 @blueprint.post("/rectifications/<int:rectification_id>/submit")
-@described(Operation("The responsible person reports it fixed", answer="Rectification", body="Submission"))
+@described(
+    Operation("The responsible person reports it fixed", answer="Rectification", body="Submission")
+)
 def submit_rectification(rectification_id: int) -> Response:
     body = _body("note", "evidence")
     with _transaction() as session:
-        moved = hazards.submit_rectification(session, rectification_id, by=_by(), clock=_clock(),
-                                             note=_text(body, "note"), evidence=_text(body, "evidence"))
+        moved = hazards.submit_rectification(
+            session,
+            rectification_id,
+            by=_by(),
+            clock=_clock(),
+            note=_text(body, "note"),
+            evidence=_text(body, "evidence"),
+        )
         return jsonify(shapes.rectification_json(moved))
 
 
 @blueprint.post("/rectifications/<int:rectification_id>/verify")
-@described(Operation("A coordinator verifies and closes it (销号)", answer="Rectification", body="Note"))
+@described(
+    Operation("A coordinator verifies and closes it (销号)", answer="Rectification", body="Note")
+)
 def verify_rectification(rectification_id: int) -> Response:
     body = _body("note")
     with _transaction() as session:
-        moved = hazards.verify_rectification(session, rectification_id, by=_by(), clock=_clock(),
-                                             note=_text(body, "note"))
+        moved = hazards.verify_rectification(
+            session, rectification_id, by=_by(), clock=_clock(), note=_text(body, "note")
+        )
         return jsonify(shapes.rectification_json(moved))
 
 
 @blueprint.post("/rectifications/<int:rectification_id>/reject")
-@described(Operation("Not fixed: back to open with a new deadline", answer="Rectification", body="NewDeadline",
-                     body_required=True))
+@described(
+    Operation(
+        "Not fixed: back to open with a new deadline",
+        answer="Rectification",
+        body="NewDeadline",
+        body_required=True,
+    )
+)
 def reject_rectification(rectification_id: int) -> Response:
     return _back_to_open(rectification_id, hazards.reject_rectification)
 
 
 @blueprint.post("/rectifications/<int:rectification_id>/reopen")
-@described(Operation("A look-back finds it back: reopen", answer="Rectification", body="NewDeadline",
-                     body_required=True))
+@described(
+    Operation(
+        "A look-back finds it back: reopen",
+        answer="Rectification",
+        body="NewDeadline",
+        body_required=True,
+    )
+)
 def reopen_rectification(rectification_id: int) -> Response:
     return _back_to_open(rectification_id, hazards.reopen_rectification)
 
 
 @blueprint.post("/rectifications/<int:rectification_id>/extensions")
-@described(Operation("The responsible person asks for more time", answer="Extension", body="ExtensionRequest",
-                     status=201, body_required=True))
+@described(
+    Operation(
+        "The responsible person asks for more time",
+        answer="Extension",
+        body="ExtensionRequest",
+        status=201,
+        body_required=True,
+    )
+)
 def request_extension(rectification_id: int) -> tuple[Response, int]:
     body = _body("reason", "until")
     with _transaction() as session:
-        extension = hazards.request_extension(session, rectification_id, by=_by(), clock=_clock(),
-                                              reason=_text(body, "reason"), until=_date(body, "until"))
+        extension = hazards.request_extension(
+            session,
+            rectification_id,
+            by=_by(),
+            clock=_clock(),
+            reason=_text(body, "reason"),
+            until=_date(body, "until"),
+        )
         return jsonify(shapes.extension_json(session, extension)), 201
 
 
@@ -243,24 +353,40 @@ def refuse_extension(extension_id: int) -> Response:
 def _back_to_open(rectification_id: int, move: Callable[..., Rectification]) -> Response:
     body = _body(*NEW_DEADLINE_FIELDS)
     with _transaction() as session:
-        moved = move(session, rectification_id, by=_by(), clock=_clock(), calendar=_calendar(session),
-                     reason=_text(body, "reason"), deadline=_date(body, "deadline"),
-                     deadline_working_days=_integer(body, "deadline_working_days"))
+        moved = move(
+            session,
+            rectification_id,
+            by=_by(),
+            clock=_clock(),
+            calendar=_calendar(session),
+            reason=_text(body, "reason"),
+            deadline=_date(body, "deadline"),
+            deadline_working_days=_integer(body, "deadline_working_days"),
+        )
         return jsonify(shapes.rectification_json(moved))
 
 
 def _decide(extension_id: int, *, approve: bool) -> Response:
     body = _body("note")
     with _transaction() as session:
-        extension = hazards.decide_extension(session, extension_id, by=_by(), clock=_clock(),
-                                             calendar=_calendar(session), approve=approve, note=_text(body, "note"))
+        extension = hazards.decide_extension(
+            session,
+            extension_id,
+            by=_by(),
+            clock=_clock(),
+            calendar=_calendar(session),
+            approve=approve,
+            note=_text(body, "note"),
+        )
         return jsonify(shapes.extension_json(session, extension))
 
 
-# --- JSON in -------------------------------------------------------------------------------------------------------
+# --- JSON in ------------------------------------------------------------------------------------
+
 
 def _body(*allowed: str) -> dict[str, Any]:
-    """The request's JSON object (empty when there is no body); 400 when malformed, 422 naming unknown fields."""
+    """The request's JSON object (empty when there is no body); 400 when malformed, 422 naming
+    unknown fields."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         return {}
@@ -278,8 +404,8 @@ def _body(*allowed: str) -> dict[str, Any]:
 
 
 def _text(body: dict[str, Any], field: str) -> str | None:
-    """A text as sent: the engine measures it (workflow/limits.py, as the document's maxLength counts), then drops
-    its NUL characters and trims it."""
+    """A text as sent: the engine measures it (workflow/limits.py, as the document's maxLength
+    counts), then drops its NUL characters and trims it."""
     value = body.get(field)
     if value is not None and not isinstance(value, str):
         raise InvalidInput(f"{field} must be text; got {_shown(value)}")
@@ -287,8 +413,9 @@ def _text(body: dict[str, Any], field: str) -> str | None:
 
 
 def _code(body: dict[str, Any], field: str) -> str | None:
-    """A code or an e-mail to look up, NUL dropped as the engine drops it from texts: PostgreSQL cannot store it,
-    and in a lookup it would fail with a database error instead of "no such site"."""
+    """A code or an e-mail to look up, NUL dropped as the engine drops it from texts: PostgreSQL
+    cannot store it, and in a lookup it would fail with a database error instead of "no such
+    site"."""
     value = _text(body, field)
     return value.replace("\x00", "") if value is not None else None
 
@@ -298,7 +425,8 @@ def _integer(body: dict[str, Any], field: str) -> int | None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
         raise InvalidInput(f"{field} must be a whole number; got {_shown(value)}")
     if value is not None and abs(value) > MAX_DATABASE_ID:
-        # JSON numbers have no limit; compared with an id column, PostgreSQL refuses one past 2^31 - 1 (a 500)
+        # JSON numbers have no limit; compared with an id column, PostgreSQL refuses one past 2^31 -
+        # 1 (a 500)
         raise InvalidInput(f"{field} is out of range; got {_shown(value)}")
     return value
 
@@ -320,7 +448,8 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-# --- the request's parts -------------------------------------------------------------------------------------------
+# --- the request's parts ------------------------------------------------------------------------
+
 
 def _by() -> Actor:
     return g.actor
@@ -340,12 +469,14 @@ def _calendar(session: Session) -> WorkingCalendar:
 
 @contextmanager
 def _transaction(readonly: bool = False) -> Iterator[Session]:
-    """The route's one transaction: the one its token was looked up in (``_request_session``), if there was one."""
+    """The route's one transaction: the one its token was looked up in (``_request_session``), if
+    there was one."""
     wiring = wiring_of(current_app)
     session, began_readonly = g.pop(_SESSION, (None, readonly))
     if session is not None and began_readonly and not readonly:
-        # begun deferred for a GET: on SQLite a write must not upgrade it (SQLITE_BUSY at once, PITFALLS.md),
-        # so the token's look-up ends here and the write begins its own transaction, as it always did
+        # begun deferred for a GET: on SQLite a write must not upgrade it (SQLITE_BUSY at once,
+        # PITFALLS.md), so the token's look-up ends here and the write begins its own transaction,
+        # as it always did
         session.close()
         session = None
     with wiring.transaction(readonly=readonly, session=session) as session:
@@ -357,10 +488,12 @@ _SESSION = "api_session"
 
 
 def _request_session() -> Session:
-    """The request's session, opened at its first use (the token's look-up); ``_transaction`` carries it on.
+    """The request's session, opened at its first use (the token's look-up); ``_transaction``
+    carries it on.
 
-    One session per request means one connection checked out (one pre-ping) and one BEGIN and COMMIT instead
-    of two, with the token still looked up on every request. GET and HEAD begin it read-only, as their routes do.
+    One session per request means one connection checked out (one pre-ping) and one BEGIN and COMMIT
+    instead of two, with the token still looked up on every request. GET and HEAD begin it
+    read-only, as their routes do.
     """
     opened = g.get(_SESSION)
     if opened is None:

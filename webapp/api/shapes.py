@@ -1,5 +1,7 @@
-"""The JSON shapes the API answers with (DESIGN.md, HTTP API): one function per kind of thing, ISO dates and times;
-below them the same shapes as OpenAPI schemas, with the request bodies of ``routes.py``."""
+"""The JSON shapes the API answers with (DESIGN.md, HTTP API): one function per kind of thing, ISO
+dates and times; below them the same shapes as OpenAPI schemas, with the request bodies of
+``routes.py``."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -81,8 +83,12 @@ def inbox_item_json(item: InboxItem) -> dict[str, Any]:
         "title_en": item.title_en,
         "group": item.group,
         "campaign": {"id": item.campaign_id, "title": item.campaign_title},
-        "phase": {"id": item.phase, "title": item.phase_title, "title_en": item.phase_title_en,
-                  "from_previous_phase": item.from_previous_phase},
+        "phase": {
+            "id": item.phase,
+            "title": item.phase_title,
+            "title_en": item.phase_title_en,
+            "from_previous_phase": item.from_previous_phase,
+        },
         "unit": item.unit,
         "site": item.site,
         "severity": item.severity,
@@ -107,7 +113,7 @@ def escalation_json(escalation: Escalation) -> dict[str, Any]:
     }
 
 
-# --- the shapes as OpenAPI schemas (webapp/api/description.py) ---------------------------------------------------
+# --- the shapes as OpenAPI schemas (webapp/api/description.py) ----------------------------------
 
 _TEXT = {"type": ["string", "null"]}
 _DATE = {"type": ["string", "null"], "format": "date"}
@@ -120,89 +126,213 @@ _WORKING_DAYS = {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_WORKI
 
 BODIES: dict[str, dict[str, Any]] = {
     "Note": {"type": "object", "additionalProperties": False, "properties": {"note": _NOTE}},
-    "Submission": {"type": "object", "additionalProperties": False,
-                   "properties": {"note": _GIVEN_NOTE, "evidence": _LONG_TEXT},
-                   "required": ["note"]},
-    "NewDeadline": {"type": "object", "additionalProperties": False, "required": ["reason"],
-                    "properties": {"reason": _GIVEN_NOTE, "deadline": _DATE,
-                                   "deadline_working_days": _WORKING_DAYS},
-                    "description": "give deadline or deadline_working_days"},
-    "ExtensionRequest": {"type": "object", "additionalProperties": False, "required": ["reason", "until"],
-                         "properties": {"reason": _GIVEN_NOTE, "until": {"type": "string", "format": "date"}}},
+    "Submission": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"note": _GIVEN_NOTE, "evidence": _LONG_TEXT},
+        "required": ["note"],
+    },
+    "NewDeadline": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["reason"],
+        "properties": {
+            "reason": _GIVEN_NOTE,
+            "deadline": _DATE,
+            "deadline_working_days": _WORKING_DAYS,
+        },
+        "description": "give deadline or deadline_working_days",
+    },
+    "ExtensionRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["reason", "until"],
+        "properties": {"reason": _GIVEN_NOTE, "until": {"type": "string", "format": "date"}},
+    },
     "HazardReport": {
-        "type": "object", "additionalProperties": False, "required": ["description"],
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["description"],
         "properties": {
             "description": {"type": "string", "maxLength": TEXT_LIMIT},
             "severity": {"enum": ["minor", "major"], "default": "minor"},
             "site": {"type": ["string", "null"], "description": "key site code"},
             "unit": {"type": ["string", "null"], "description": "unit code"},
             "location": {"type": ["string", "null"], "maxLength": LOCATION_LIMIT},
-            "responsible": {"type": ["string", "null"], "format": "email",
-                            "description": "default: the site's, else the unit's responsible person"},
+            "responsible": {
+                "type": ["string", "null"],
+                "format": "email",
+                "description": "default: the site's, else the unit's responsible person",
+            },
             "deadline": _DATE,
             "deadline_working_days": _WORKING_DAYS,
             "temporary_measures": _LONG_TEXT,
             "evidence": _LONG_TEXT,
             "task_id": {"type": ["integer", "null"]},
         },
-        "description": "deadline or deadline_working_days or neither (the severity's default), not both",
+        "description": (
+            "deadline or deadline_working_days or neither (the severity's default), not both"
+        ),
     },
 }
 
 SCHEMAS: dict[str, dict[str, Any]] = {
-    "Me": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "email": {"type": "string"}, "name": {"type": "string"}, "title": _TEXT,
-        "unit": _NAMED, "roles": {"type": "array", "items": {"type": "string"}}}},
-    "Task": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "campaign_id": {"type": "integer"}, "phase": {"type": "string"},
-        "title": {"type": "string"}, "state": {"enum": list(TASK_STATES)},
-        "required": {"type": "boolean"}, "unit": _TEXT, "assignee": {"$ref": "#/components/schemas/PersonRef"},
-        "due_on": _DATE, "completed_at": _INSTANT, "note": _TEXT}},
-    "Inbox": {"type": "object", "properties": {
-        "counts": {"type": "object", "properties": {
-            "overdue": {"type": "integer"}, "soon": {"type": "integer", "description": "due within 3 working days"},
-            "later": {"type": "integer"}}},
-        "items": {"type": "array", "description": "soonest due first; undated items last",
-                  "items": {"$ref": "#/components/schemas/InboxItem"}}}},
-    "InboxItem": {"type": "object", "properties": {
-        "kind": {"enum": ["task", "rectification"]}, "id": {"type": "integer"}, "title": {"type": "string"},
-        "title_en": _TEXT, "group": {"enum": ["overdue", "soon", "later"]},
-        "campaign": {"type": "object", "properties": {"id": {"type": "integer"}, "title": {"type": "string"}}},
-        "phase": {"type": "object", "properties": {
-            "id": {"type": "string"}, "title": {"type": "string"}, "title_en": _TEXT,
-            "from_previous_phase": {"type": "boolean"}}},
-        "unit": _TEXT, "site": _TEXT, "severity": {"enum": ["minor", "major", None]}, "due_on": _DATE,
-        "days_late": {"type": "integer"}, "working_days_late": {"type": "integer"},
-        "link": {"type": "string", "format": "uri"}}},
-    "PersonRef": {"type": "object", "properties": {"email": {"type": "string"}, "name": {"type": "string"}}},
-    "CampaignStatus": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "title": {"type": "string"}, "state": {"type": "string"},
-        "allowed_moves": {"type": "array", "items": {"type": "string"}}, "blocking": {"type": "integer"},
-        "phases": {"type": "array", "items": {"type": "object"}}, "overdue_count": {"type": "integer"},
-        "overdue": {"type": "array", "items": {"type": "object"}}}},
-    "PhaseMove": {"type": "object", "properties": {
-        "campaign_id": {"type": "integer"}, "from": {"type": "string"}, "to": {"type": "string"},
-        "tasks_created": {"type": "integer"}}},
-    "Rectification": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "campaign_id": {"type": "integer"},
-        "state": {"enum": list(RECTIFICATION_STATES)}, "severity": {"enum": ["minor", "major"]},
-        "description": {"type": "string"}, "site": {"oneOf": [_NAMED, {"type": "null"}]},
-        "unit": {"oneOf": [_NAMED, {"type": "null"}]}, "location": _TEXT,
-        "responsible": {"$ref": "#/components/schemas/PersonRef"}, "temporary_measures": _TEXT, "evidence": _TEXT,
-        "deadline": {"type": "string", "format": "date"}, "original_deadline": {"type": "string", "format": "date"},
-        "extensions": {"type": "integer"}, "overdue": {"type": "boolean"}, "registered_at": _INSTANT,
-        "submitted_at": _INSTANT, "closed_at": _INSTANT, "link": {"type": "string", "format": "uri"}}},
-    "Extension": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "rectification_id": {"type": "integer"},
-        "state": {"enum": list(EXTENSION_STATES)}, "reason": {"type": "string"},
-        "requested_deadline": {"type": "string", "format": "date"}, "requested_at": _INSTANT,
-        "decided_at": _INSTANT, "decision_note": _TEXT,
-        "rectification": {"$ref": "#/components/schemas/Rectification"}}},
-    "EscalationList": {"type": "array", "items": {"type": "object", "properties": {
-        "item_kind": {"enum": ["task", "rectification"]}, "item_id": {"type": "integer"},
-        "deadline_round": {"type": "integer"}, "level": {"type": "integer", "description": "0: the reminder"},
-        "colour": {"enum": ["blue", "yellow", "red"]}, "deadline": {"type": "string", "format": "date"},
-        "due_at": _INSTANT, "reached_at": _INSTANT, "recipients": {"type": "array", "items": {"type": "string"}}}}},
+    "Me": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "email": {"type": "string"},
+            "name": {"type": "string"},
+            "title": _TEXT,
+            "unit": _NAMED,
+            "roles": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "Task": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "campaign_id": {"type": "integer"},
+            "phase": {"type": "string"},
+            "title": {"type": "string"},
+            "state": {"enum": list(TASK_STATES)},
+            "required": {"type": "boolean"},
+            "unit": _TEXT,
+            "assignee": {"$ref": "#/components/schemas/PersonRef"},
+            "due_on": _DATE,
+            "completed_at": _INSTANT,
+            "note": _TEXT,
+        },
+    },
+    "Inbox": {
+        "type": "object",
+        "properties": {
+            "counts": {
+                "type": "object",
+                "properties": {
+                    "overdue": {"type": "integer"},
+                    "soon": {"type": "integer", "description": "due within 3 working days"},
+                    "later": {"type": "integer"},
+                },
+            },
+            "items": {
+                "type": "array",
+                "description": "soonest due first; undated items last",
+                "items": {"$ref": "#/components/schemas/InboxItem"},
+            },
+        },
+    },
+    "InboxItem": {
+        "type": "object",
+        "properties": {
+            "kind": {"enum": ["task", "rectification"]},
+            "id": {"type": "integer"},
+            "title": {"type": "string"},
+            "title_en": _TEXT,
+            "group": {"enum": ["overdue", "soon", "later"]},
+            "campaign": {
+                "type": "object",
+                "properties": {"id": {"type": "integer"}, "title": {"type": "string"}},
+            },
+            "phase": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "title": {"type": "string"},
+                    "title_en": _TEXT,
+                    "from_previous_phase": {"type": "boolean"},
+                },
+            },
+            "unit": _TEXT,
+            "site": _TEXT,
+            "severity": {"enum": ["minor", "major", None]},
+            "due_on": _DATE,
+            "days_late": {"type": "integer"},
+            "working_days_late": {"type": "integer"},
+            "link": {"type": "string", "format": "uri"},
+        },
+    },
+    "PersonRef": {
+        "type": "object",
+        "properties": {"email": {"type": "string"}, "name": {"type": "string"}},
+    },
+    "CampaignStatus": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "title": {"type": "string"},
+            "state": {"type": "string"},
+            "allowed_moves": {"type": "array", "items": {"type": "string"}},
+            "blocking": {"type": "integer"},
+            "phases": {"type": "array", "items": {"type": "object"}},
+            "overdue_count": {"type": "integer"},
+            "overdue": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "PhaseMove": {
+        "type": "object",
+        "properties": {
+            "campaign_id": {"type": "integer"},
+            "from": {"type": "string"},
+            "to": {"type": "string"},
+            "tasks_created": {"type": "integer"},
+        },
+    },
+    "Rectification": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "campaign_id": {"type": "integer"},
+            "state": {"enum": list(RECTIFICATION_STATES)},
+            "severity": {"enum": ["minor", "major"]},
+            "description": {"type": "string"},
+            "site": {"oneOf": [_NAMED, {"type": "null"}]},
+            "unit": {"oneOf": [_NAMED, {"type": "null"}]},
+            "location": _TEXT,
+            "responsible": {"$ref": "#/components/schemas/PersonRef"},
+            "temporary_measures": _TEXT,
+            "evidence": _TEXT,
+            "deadline": {"type": "string", "format": "date"},
+            "original_deadline": {"type": "string", "format": "date"},
+            "extensions": {"type": "integer"},
+            "overdue": {"type": "boolean"},
+            "registered_at": _INSTANT,
+            "submitted_at": _INSTANT,
+            "closed_at": _INSTANT,
+            "link": {"type": "string", "format": "uri"},
+        },
+    },
+    "Extension": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "rectification_id": {"type": "integer"},
+            "state": {"enum": list(EXTENSION_STATES)},
+            "reason": {"type": "string"},
+            "requested_deadline": {"type": "string", "format": "date"},
+            "requested_at": _INSTANT,
+            "decided_at": _INSTANT,
+            "decision_note": _TEXT,
+            "rectification": {"$ref": "#/components/schemas/Rectification"},
+        },
+    },
+    "EscalationList": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "item_kind": {"enum": ["task", "rectification"]},
+                "item_id": {"type": "integer"},
+                "deadline_round": {"type": "integer"},
+                "level": {"type": "integer", "description": "0: the reminder"},
+                "colour": {"enum": ["blue", "yellow", "red"]},
+                "deadline": {"type": "string", "format": "date"},
+                "due_at": _INSTANT,
+                "reached_at": _INSTANT,
+                "recipients": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+    },
 }
 
 

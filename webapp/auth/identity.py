@@ -6,6 +6,7 @@ the password hash and of the person's session token (PITFALLS.md, the
 "alternative tokens" pattern): changing a password, or signing out, ends every
 session (and remember cookie) issued before, copies included.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -57,12 +58,14 @@ def init_login(app: Flask) -> None:
 
 
 def web_actor() -> Actor:
-    """The signed-in person of a page request, as the engine's Actor (the pages require sign-in first)."""
+    """The signed-in person of a page request, as the engine's Actor (the pages require sign-in
+    first)."""
     return Actor.person(current_user.person)
 
 
 def end_all_sessions(person_id: int) -> None:
-    """Rotate the person's session token: every session and remember cookie issued before stops working."""
+    """Rotate the person's session token: every session and remember cookie issued before stops
+    working."""
     with wiring_of(current_app).transaction() as session:
         person = session.get(Person, person_id)
         if person is not None:
@@ -86,8 +89,9 @@ def load_signed_in_person(session_id: str) -> SignedInPerson | None:
 def api_actor(request_session: Callable[[], Session]) -> Actor:
     """The person making this API request, as the engine's Actor; 401 when nobody is.
 
-    A token is looked up on every request, in the session ``request_session()`` gives: the request's own, whose
-    transaction the route's engine call then joins (one connection checked out, one BEGIN and COMMIT).
+    A token is looked up on every request, in the session ``request_session()`` gives: the request's
+    own, whose transaction the route's engine call then joins (one connection checked out, one BEGIN
+    and COMMIT).
     """
     header = request.headers.get("Authorization", "").strip()
     if header:

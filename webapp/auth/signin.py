@@ -5,11 +5,21 @@ dummy hash that costs as much as a real one (PITFALLS.md). Failures are counted
 in the database (throttle.py) before the password is even looked at, so a
 locked account stays locked whatever is tried.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
@@ -49,7 +59,9 @@ def login() -> BaseResponse | tuple[str, int] | str:
     if locked is not None:
         minutes = max(1, -(-int(locked.retry_after.total_seconds()) // 60))
         problem = _("Too many failed sign-ins. Try again in %(minutes)d minutes.", minutes=minutes)
-        response = current_app.make_response((render_template("signin/login.html", form=form, problem=problem), 429))
+        response = current_app.make_response(
+            (render_template("signin/login.html", form=form, problem=problem), 429)
+        )
         response.headers["Retry-After"] = str(int(locked.retry_after.total_seconds()) + 1)
         return response
 
@@ -57,17 +69,23 @@ def login() -> BaseResponse | tuple[str, int] | str:
         person = db.scalar(select(Person).where(Person.email == email))
     usable = person is not None and person.active and bool(person.password_hash)
     # check a dummy hash for unknown people: the same ~100 ms either way
-    matches = check_password_hash(person.password_hash if usable else _dummy_hash(),  # type: ignore[union-attr]
-                                  form.password.data or "")
+    matches = check_password_hash(
+        person.password_hash if usable else _dummy_hash(),  # type: ignore[union-attr]
+        form.password.data or "",
+    )
     if not (usable and matches):
         with wiring.transaction() as db:
             throttle.record_failure(db, keys, now)
-        return render_template("signin/login.html", form=form, problem=_("Wrong e-mail or password.")), 401
+        return render_template(
+            "signin/login.html", form=form, problem=_("Wrong e-mail or password.")
+        ), 401
 
     with wiring.transaction() as db:
         throttle.clear_account(db, email)
     session.clear()  # nothing from before sign-in carries over
-    login_user(SignedInPerson(person, current_app.config["SECRET_KEY"]), remember=bool(form.remember.data))  # type: ignore[arg-type]
+    login_user(
+        SignedInPerson(person, current_app.config["SECRET_KEY"]), remember=bool(form.remember.data)
+    )  # type: ignore[arg-type]
     return redirect(safe_next(form.next.data or request.args.get("next")))
 
 
@@ -87,8 +105,14 @@ def language() -> BaseResponse:
     target = safe_next(form.next.data)
     response = redirect(target)
     if form.validate_on_submit() and form.language.data in LANGUAGES:
-        response.set_cookie(LANGUAGE_COOKIE, form.language.data, max_age=LANGUAGE_COOKIE_SECONDS, httponly=True,
-                            samesite="Lax", secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            form.language.data,
+            max_age=LANGUAGE_COOKIE_SECONDS,
+            httponly=True,
+            samesite="Lax",
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        )
     return response
 
 

@@ -1,8 +1,10 @@
 """The ``pingan`` command: where the engine, the database, the clock and mail are wired together.
 
-- ``main``       the command group (it reads the settings once) and the contract's commands (init, validate,
+- ``main``       the command group (it reads the settings once) and the contract's commands (init,
+validate,
                  start, status, advance, sweep …); it adds the commands of the modules below
-- ``common``     what every sub-command shares: the settings and wiring, one-line errors, the actor, dates;
+- ``common``     what every sub-command shares: the settings and wiring, one-line errors, the
+actor, dates;
                  the modules below import it, never ``main``
 - ``hazards``    ``pingan hazard …`` and ``pingan rectification …``
 - ``reports``    ``pingan incident record …`` and ``pingan report …``

@@ -1,4 +1,6 @@
-"""`pingan backup FILE` and `pingan restore FILE`: the whole database to one file and back (workflow/backup.py)."""
+"""`pingan backup FILE` and `pingan restore FILE`: the whole database to one file and back
+(workflow/backup.py)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,7 +14,8 @@ from webapp.cli.common import one_line_errors, settings, wiring
 @click.argument("file", metavar="FILE", type=click.Path(path_type=Path))
 @one_line_errors
 def backup(file: Path) -> None:
-    """Write a consistent copy of the whole database to FILE; safe while the app and the scheduler run.
+    """Write a consistent copy of the whole database to FILE; safe while the app and the scheduler
+    run.
 
     SQLite: FILE is a SQLite database. PostgreSQL: FILE is a pg_dump archive (custom format).
     """
@@ -21,10 +24,15 @@ def backup(file: Path) -> None:
 
     env = wiring()  # a database without schema has nothing worth keeping: one line says so
     revision = current_revision(env.engine)
-    result = backup_database(env.engine.url.render_as_string(hide_password=False), file,
-                             environ=settings().child_environment)
-    click.echo(f"backup of {env.safe_url} (schema revision {revision}) written to {result.path} "
-               f"({result.size} bytes, {result.kind})")
+    result = backup_database(
+        env.engine.url.render_as_string(hide_password=False),
+        file,
+        environ=settings().child_environment,
+    )
+    click.echo(
+        f"backup of {env.safe_url} (schema revision {revision}) written to {result.path} "
+        f"({result.size} bytes, {result.kind})"
+    )
 
 
 @click.command()
@@ -32,8 +40,8 @@ def backup(file: Path) -> None:
 @click.option("--force", is_flag=True, help="Replace a database that already holds data.")
 @one_line_errors
 def restore(file: Path, force: bool) -> None:
-    """Replace the database by the backup in FILE (made by `pingan backup`); refuses a database holding data
-    unless --force. Stop the web app and the scheduler first."""
+    """Replace the database by the backup in FILE (made by `pingan backup`); refuses a database
+    holding data unless --force. Stop the web app and the scheduler first."""
     from alembic.script import ScriptDirectory
 
     from workflow.backup import restore_database

@@ -1,8 +1,10 @@
-"""What every `pingan` sub-command shares: the settings, the wiring, one-line errors, the actor, dates.
+"""What every `pingan` sub-command shares: the settings, the wiring, one-line errors, the actor,
+dates.
 
 The sub-command modules import this module only, never ``main`` (which imports
 them to add their commands to the group): no import circle.
 """
+
 from __future__ import annotations
 
 import functools
@@ -26,18 +28,22 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 BLOCKERS_SHOWN = 20
 
-as_option = click.option("--as", "as_email", metavar="EMAIL", help="Act as this person (default: operator).")
+as_option = click.option(
+    "--as", "as_email", metavar="EMAIL", help="Act as this person (default: operator)."
+)
 
 
 def settings() -> Settings:
-    """The settings the `pingan` group read when the command started (read now for a command run on its own)."""
+    """The settings the `pingan` group read when the command started (read now for a command run on
+    its own)."""
     context = click.get_current_context(silent=True)
     found = context.find_object(Settings) if context is not None else None
     return found if found is not None else Settings.from_env()
 
 
 def wiring(require_schema: bool = True) -> Wiring:
-    """The database, sessions and clock of this command; one line when the database has no schema."""
+    """The database, sessions and clock of this command; one line when the database has no
+    schema."""
     return wiring_for(settings(), require_schema=require_schema)
 
 
@@ -47,7 +53,8 @@ def base_url() -> str:
 
 
 def digest_settings() -> dict[str, Any]:
-    """The daily digest's hour (``PINGAN_DIGEST_HOUR``, default 8; ``off`` disables it) and time zone."""
+    """The daily digest's hour (``PINGAN_DIGEST_HOUR``, default 8; ``off`` disables it) and time
+    zone."""
     configured = settings()
     return {"digest_hour": configured.digest_hour, "timezone": configured.timezone}
 
@@ -62,12 +69,18 @@ def one_line_errors(command: F) -> F:
         except TransitionRefused as refused:
             lines = [b.describe() for b in refused.blockers[:BLOCKERS_SHOWN]]
             if len(refused.blockers) > BLOCKERS_SHOWN:
-                lines.append(f"… and {len(refused.blockers) - BLOCKERS_SHOWN} more (pingan status --json lists them)")
+                lines.append(
+                    f"… and {len(refused.blockers) - BLOCKERS_SHOWN} more (pingan status --json "
+                    "lists them)"
+                )
             fail(refused.message, lines)
         except (PingAnError, ClockError) as error:
             fail(str(error))
         except SourceError as error:
-            fail(str(error.problems[0]) if error.problems else str(error), [str(p) for p in error.problems[1:]])
+            fail(
+                str(error.problems[0]) if error.problems else str(error),
+                [str(p) for p in error.problems[1:]],
+            )
         except sa_exc.OperationalError as error:
             fail(f"database error: {_first_line(error.orig or error)}")
         except sa_exc.DBAPIError as error:

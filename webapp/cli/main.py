@@ -1,4 +1,5 @@
-"""The ``pingan`` command: the group, the contract's commands, and the sub-command modules added to it.
+"""The ``pingan`` command: the group, the contract's commands, and the sub-command modules added to
+it.
 
 Every command exits non-zero with a one-line reason on bad input, never a
 traceback, and runs its change in one transaction, so a refused command
@@ -6,6 +7,7 @@ leaves the database as it was. The group reads the settings (webapp/config.py)
 once, before any command runs; what commands share lives in ``common``, which
 the sub-command modules import instead of this module.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,7 +47,8 @@ def cli(context: click.Context) -> None:
     """pingan: phased public-safety campaigns (平安创建活动) — tasks, deadlines, escalation."""
     from webapp.logs import configure_logging
 
-    # read once, before any subcommand runs; the scheduler and the sweep then log as the web app does
+    # read once, before any subcommand runs; the scheduler and the sweep then log as the web app
+    # does
     context.obj = Settings.from_env()
     configure_logging(context.obj)
 
@@ -78,7 +81,10 @@ def validate(files: tuple[Path, ...]) -> None:
             for problem in error.problems:
                 click.echo(str(problem), err=True)
         else:
-            click.echo(f"{path}: ok ({definition.id} v{definition.version}, {len(definition.phases)} phases)")
+            click.echo(
+                f"{path}: ok ({definition.id} v{definition.version}, {len(definition.phases)} "
+                "phases)"
+            )
     if failed:
         sys.exit(1)
 
@@ -100,17 +106,39 @@ def import_org(file: Path) -> None:
 
 @cli.command()
 @click.argument("definition_ref", metavar="DEF")
-@click.option("--org", "unit_code", required=True, metavar="UNIT", help="The unit the campaign is for.")
-@click.option("--starts", "starts", required=True, metavar="DATE", help="First day of the first phase (YYYY-MM-DD).")
-@click.option("--version", "version", type=int, default=None, help="Definition version (default: the newest).")
-@click.option("--title", default=None, help="A title for this campaign (default: the definition's).")
+@click.option(
+    "--org", "unit_code", required=True, metavar="UNIT", help="The unit the campaign is for."
+)
+@click.option(
+    "--starts",
+    "starts",
+    required=True,
+    metavar="DATE",
+    help="First day of the first phase (YYYY-MM-DD).",
+)
+@click.option(
+    "--version", "version", type=int, default=None, help="Definition version (default: the newest)."
+)
+@click.option(
+    "--title", default=None, help="A title for this campaign (default: the definition's)."
+)
 @as_option
 @one_line_errors
-def start(definition_ref: str, unit_code: str, starts: str, version: int | None, title: str | None,
-          as_email: str | None) -> None:
+def start(
+    definition_ref: str,
+    unit_code: str,
+    starts: str,
+    version: int | None,
+    title: str | None,
+    as_email: str | None,
+) -> None:
     """Start a campaign of DEF (a file, or a definition id) for a unit; print its id."""
     from workflow.campaigns.lifecycle import start_campaign
-    from workflow.definitions.reader import definition_folders, find_definition, load_definition_file
+    from workflow.definitions.reader import (
+        definition_folders,
+        find_definition,
+        load_definition_file,
+    )
 
     starts_on = parse_date(starts)
     folders = definition_folders(settings().definitions_path)
@@ -120,8 +148,16 @@ def start(definition_ref: str, unit_code: str, starts: str, version: int | None,
     env = wiring()
     by = actor(env, as_email)
     with env.transaction() as session:
-        campaign = start_campaign(session, definition, unit_code, starts_on, by=by, clock=env.clock,
-                                  calendar=env.calendar(session), title=title)
+        campaign = start_campaign(
+            session,
+            definition,
+            unit_code,
+            starts_on,
+            by=by,
+            clock=env.clock,
+            calendar=env.calendar(session),
+            title=title,
+        )
     click.echo(campaign.id)
 
 
@@ -139,10 +175,15 @@ def status(campaign_id: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         return
-    click.echo(f"campaign {report.id}: {report.title} ({report.definition} v{report.version}) — {report.unit}")
+    click.echo(
+        f"campaign {report.id}: {report.title} ({report.definition} v{report.version}) — "
+        f"{report.unit}"
+    )
     click.echo(f"phase: {report.state} ({report.state_title})")
     moves = ", ".join(report.allowed_moves) or "none"
-    click.echo(f"moves: {moves}" + (f" — blocked by {report.blocking} item(s)" if report.blocking else ""))
+    click.echo(
+        f"moves: {moves}" + (f" — blocked by {report.blocking} item(s)" if report.blocking else "")
+    )
     for phase in report.phases:
         mark = {"done": "✓", "current": "▶", "pending": " "}[phase.status]
         window = f"{phase.planned_start or '?'} → {phase.planned_end or '?'}"
@@ -153,8 +194,10 @@ def status(campaign_id: int, as_json: bool) -> None:
     click.echo(f"overdue: {report.overdue_count}")
     for item in report.overdue:
         unit = f" [{item.unit}]" if item.unit else ""
-        click.echo(f"  {item.kind} #{item.id} {item.title}{unit} → {item.assignee}, due {item.due_on}, "
-                   f"{item.days_overdue} day(s) overdue")
+        click.echo(
+            f"  {item.kind} #{item.id} {item.title}{unit} → {item.assignee}, due {item.due_on}, "
+            f"{item.days_overdue} day(s) overdue"
+        )
 
 
 @cli.command()
@@ -162,30 +205,45 @@ def status(campaign_id: int, as_json: bool) -> None:
 @as_option
 @one_line_errors
 def advance(campaign_id: int, as_email: str | None) -> None:
-    """Move a campaign to its next phase; exit 1 listing the blocking items when its work is not done."""
+    """Move a campaign to its next phase; exit 1 listing the blocking items when its work is not
+    done."""
     from workflow.campaigns.lifecycle import advance_campaign
 
     env = wiring()
     by = actor(env, as_email)
     with env.transaction() as session:
-        move = advance_campaign(session, campaign_id, by=by, clock=env.clock, calendar=env.calendar(session))
+        move = advance_campaign(
+            session, campaign_id, by=by, clock=env.clock, calendar=env.calendar(session)
+        )
     created = f", {move.tasks_created} task(s) created" if move.tasks_created else ""
     click.echo(f"campaign {move.campaign_id}: {move.from_state} → {move.to_state}{created}")
 
 
 @cli.command()
-@click.option("--now", "now_text", default=None, metavar="ISO-DATETIME", help="Run as of this time (default: the clock).")
+@click.option(
+    "--now",
+    "now_text",
+    default=None,
+    metavar="ISO-DATETIME",
+    help="Run as of this time (default: the clock).",
+)
 @one_line_errors
 def sweep(now_text: str | None) -> None:
-    """One pass of the clock: reminders, escalations, mail delivery. Running it twice changes nothing more."""
+    """One pass of the clock: reminders, escalations, mail delivery. Running it twice changes
+    nothing more."""
     from webapp.mail import mailer_for
     from workflow.clock import FixedClock, parse_instant
     from workflow.escalation.sweep import run_sweep
 
     env = wiring()
     clock = FixedClock(parse_instant(now_text, settings().timezone)) if now_text else env.clock
-    summary = run_sweep(env.sessions, clock=clock, mailer=mailer_for(settings()), base_url=base_url(),
-                        **digest_settings())
+    summary = run_sweep(
+        env.sessions,
+        clock=clock,
+        mailer=mailer_for(settings()),
+        base_url=base_url(),
+        **digest_settings(),
+    )
     click.echo(str(summary))
 
 
@@ -201,7 +259,10 @@ def token(email: str, revoke: bool) -> None:
     by = actor(env, None)
     with env.transaction() as session:
         if revoke:
-            click.echo(f"revoked {revoke_tokens(session, email, env.clock.now(), by=by)} token(s) of {email}")
+            click.echo(
+                f"revoked {revoke_tokens(session, email, env.clock.now(), by=by)} token(s) of "
+                f"{email}"
+            )
             return
         click.echo(issue_token(session, email, env.clock.now(), by=by))
 

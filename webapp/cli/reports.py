@@ -1,4 +1,6 @@
-"""`pingan incident record …` and `pingan report …`: the incident log and the campaign report, for operators."""
+"""`pingan incident record …` and `pingan report …`: the incident log and the campaign report, for
+operators."""
+
 from __future__ import annotations
 
 import json
@@ -18,34 +20,55 @@ def incident() -> None:
 @click.argument("campaign_id", metavar="CAMPAIGN", type=int)
 @click.option("--kind", required=True, help="An incident kind id of the campaign's definition.")
 @click.option("--unit", required=True, help="The unit id it is recorded against.")
-@click.option("--date", "occurred", required=True, metavar="DATE", help="The day it happened (YYYY-MM-DD).")
+@click.option(
+    "--date", "occurred", required=True, metavar="DATE", help="The day it happened (YYYY-MM-DD)."
+)
 @click.option("--description", required=True, help="What happened.")
 @as_option
 @one_line_errors
-def record(campaign_id: int, kind: str, unit: str, occurred: str, description: str, as_email: str | None) -> None:
+def record(
+    campaign_id: int, kind: str, unit: str, occurred: str, description: str, as_email: str | None
+) -> None:
     """Record an incident; the kind's notify roles are mailed at once (through the outbox)."""
     from workflow.assessment.incidents import IncidentReport, record_incident
 
     env = wiring()
     by = actor(env, as_email)
-    report = IncidentReport(kind=kind, unit=unit, occurred_on=parse_date(occurred), description=description)
+    report = IncidentReport(
+        kind=kind, unit=unit, occurred_on=parse_date(occurred), description=description
+    )
     with env.transaction() as session:
-        recorded = record_incident(session, campaign_id, report, by=by, clock=env.clock,
-                                   base_url=base_url())
-    click.echo(f"incident {recorded.id}: {recorded.kind} in {unit} on {recorded.occurred_on.isoformat()}")
+        recorded = record_incident(
+            session, campaign_id, report, by=by, clock=env.clock, base_url=base_url()
+        )
+    click.echo(
+        f"incident {recorded.id}: {recorded.kind} in {unit} on {recorded.occurred_on.isoformat()}"
+    )
 
 
 @click.command()
 @click.argument("campaign_id", metavar="CAMPAIGN", type=int)
-@click.option("--format", "file_format", type=click.Choice(["json", "csv", "xlsx"]), default="json",
-              show_default=True)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["json", "csv", "xlsx"]),
+    default="json",
+    show_default=True,
+)
 @click.option("--table", default="units", show_default=True, help="With --format csv: which table.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file (default: standard output; xlsx needs a file).")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file (default: standard output; xlsx needs a file).",
+)
 @as_option
 @one_line_errors
-def report(campaign_id: int, file_format: str, table: str, output: Path | None, as_email: str | None) -> None:
-    """The campaign's report: timeline, completion, hazard ledger, rates, escalations, targets, assessment."""
+def report(
+    campaign_id: int, file_format: str, table: str, output: Path | None, as_email: str | None
+) -> None:
+    """The campaign's report: timeline, completion, hazard ledger, rates, escalations, targets,
+    assessment."""
     from workflow.errors import InvalidInput
     from workflow.views.report import build_report
     from workflow.views.report_files import report_csv, report_xlsx
@@ -55,8 +78,13 @@ def report(campaign_id: int, file_format: str, table: str, output: Path | None, 
     env = wiring()
     by = actor(env, as_email)
     with env.transaction(readonly=True) as session:
-        built = build_report(session, campaign_id, by=by, clock=env.clock,
-                             with_ledger=file_format != "csv" or table == "ledger")
+        built = build_report(
+            session,
+            campaign_id,
+            by=by,
+            clock=env.clock,
+            with_ledger=file_format != "csv" or table == "ledger",
+        )
     if file_format == "json":
         content = json.dumps(built.to_dict(), ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
     elif file_format == "csv":

@@ -1,9 +1,11 @@
-"""`pingan serve`: the web app under waitress, a production WSGI server (never Flask's development server).
+"""`pingan serve`: the web app under waitress, a production WSGI server (never Flask's development
+server).
 
 It serves pages and the API only: the clock (reminders, escalations, mail)
 runs in `pingan scheduler`, so any number of `serve` processes can run side by
 side without sending a mail twice (PITFALLS.md, APScheduler).
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,21 +18,34 @@ from webapp.wiring import wiring_for
 from workflow.errors import InvalidInput
 
 DEFAULT_THREADS = 8
-# the largest request the app accepts (evidence uploads); waitress refuses anything larger before the app sees it
+# the largest request the app accepts (evidence uploads); waitress refuses anything larger before
+# the app sees it
 MAX_REQUEST_BODY = 32 * 1024 * 1024
 
 log = logging.getLogger("pingan.serve")
 
 
 @click.command()
-@click.option("--host", default=None, metavar="HOST",
-              help=f"Address to listen on (default: $PINGAN_HOST, else {DEFAULT_HOST}).")
-@click.option("--port", type=int, default=None, metavar="PORT",
-              help=f"Port to listen on (default: $PINGAN_PORT, else {DEFAULT_PORT}).")
-@click.option("--threads", type=int, default=DEFAULT_THREADS, show_default=True, help="Worker threads.")
+@click.option(
+    "--host",
+    default=None,
+    metavar="HOST",
+    help=f"Address to listen on (default: $PINGAN_HOST, else {DEFAULT_HOST}).",
+)
+@click.option(
+    "--port",
+    type=int,
+    default=None,
+    metavar="PORT",
+    help=f"Port to listen on (default: $PINGAN_PORT, else {DEFAULT_PORT}).",
+)
+@click.option(
+    "--threads", type=int, default=DEFAULT_THREADS, show_default=True, help="Worker threads."
+)
 @one_line_errors
 def serve(host: str | None, port: int | None, threads: int) -> None:
-    """Serve the web app and the JSON API with waitress; the scheduler runs separately (`pingan scheduler`)."""
+    """Serve the web app and the JSON API with waitress; the scheduler runs separately (`pingan
+    scheduler`)."""
     run_server(settings(), host, port, threads)
 
 
@@ -49,10 +64,22 @@ def run_server(configured: Settings, host: str | None, port: int | None, threads
     wiring_for(configured)  # a database without schema ends here, with one line
     config = {} if configured.base_url else {"BASE_URL": f"http://{host}:{port}"}
     app = create_app(config, settings=configured)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    click.echo(f"pingan: serving http://{host}:{port}/ with waitress ({threads} threads); Ctrl-C stops", err=True)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    click.echo(
+        f"pingan: serving http://{host}:{port}/ with waitress ({threads} threads); Ctrl-C stops",
+        err=True,
+    )
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="pingan",
-                       max_request_body_size=MAX_REQUEST_BODY, clear_untrusted_proxy_headers=True)
+        waitress.serve(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="pingan",
+            max_request_body_size=MAX_REQUEST_BODY,
+            clear_untrusted_proxy_headers=True,
+        )
     except OSError as error:
         raise InvalidInput(f"cannot listen on {host}:{port}: {error.strerror or error}") from None

@@ -1,6 +1,7 @@
 """The pages, one blueprint each; their templates are in ``templates/<blueprint>/``.
 
-- ``common``          what every page blueprint shares: sign-in, one transaction per engine call, refusals
+- ``common``          what every page blueprint shares: sign-in, one transaction per engine call,
+refusals
 - ``forms``           the pages' forms (Flask-WTF, CSRF)
 - ``inbox``           every assignee's home page and their done list
 - ``items``           one task or rectification: its page and its moves

@@ -1,5 +1,6 @@
-"""The coordinator's pages: the campaign list, a campaign (its phases as a state machine, progress, the advance
-button with its blockers), the escalation log and the hand-over of a person's work."""
+"""The coordinator's pages: the campaign list, a campaign (its phases as a state machine, progress,
+the advance button with its blockers), the escalation log and the hand-over of a person's work."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,7 +11,15 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.auth.identity import web_actor
-from webapp.pages.common import back_with, base_url, calendar, clock, page_blueprint, refusal, transaction
+from webapp.pages.common import (
+    back_with,
+    base_url,
+    calendar,
+    clock,
+    page_blueprint,
+    refusal,
+    transaction,
+)
 from webapp.pages.forms import ActionForm, HandOverForm, first_error, options
 from workflow.access import campaign_access, load_campaign
 from workflow.audit import Actor
@@ -36,7 +45,9 @@ def campaign_list() -> str:
 @blueprint.get("/campaigns/<int:campaign_id>")
 def campaign_page(campaign_id: int) -> str:
     with transaction(readonly=True) as session:
-        return render_template("campaigns/campaign.html", **_campaign_view(session, campaign_id, web_actor()))
+        return render_template(
+            "campaigns/campaign.html", **_campaign_view(session, campaign_id, web_actor())
+        )
 
 
 @blueprint.post("/campaigns/<int:campaign_id>/advance")
@@ -47,14 +58,23 @@ def advance(campaign_id: int) -> BaseResponse | tuple[str, int]:
     by = web_actor()
     try:
         with transaction() as session:
-            move = advance_campaign(session, campaign_id, by=by, clock=clock(), calendar=calendar(session))
+            move = advance_campaign(
+                session, campaign_id, by=by, clock=clock(), calendar=calendar(session)
+            )
     except TransitionRefused as refused:
         # show the page again with the blocking items, each a link to act on
         with transaction(readonly=True) as session:
             view = _campaign_view(session, campaign_id, by)
             return render_template("campaigns/campaign.html", refused=refused, **view), 409
-    return back_with(_("The campaign moved on to the next phase (%(count)d new tasks).", count=move.tasks_created),
-                     None, here, "success")
+    return back_with(
+        _(
+            "The campaign moved on to the next phase (%(count)d new tasks).",
+            count=move.tasks_created,
+        ),
+        None,
+        here,
+        "success",
+    )
 
 
 @blueprint.post("/campaigns/<int:campaign_id>/hand-over")
@@ -65,12 +85,24 @@ def hand_over_work(campaign_id: int) -> BaseResponse:
         return back_with(first_error(form), None, here)
     try:
         with transaction() as session:
-            result = hand_over(session, campaign_id, form.leaving.data or "", form.successor.data or "",
-                               by=web_actor(), clock=clock(), base_url=base_url(), note=form.note.data)
+            result = hand_over(
+                session,
+                campaign_id,
+                form.leaving.data or "",
+                form.successor.data or "",
+                by=web_actor(),
+                clock=clock(),
+                base_url=base_url(),
+                note=form.note.data,
+            )
     except (Conflict, InvalidInput) as error:
         return back_with(refusal(error), None, here)
-    message = _("Handed over: %(tasks)d tasks and %(rectifications)d rectifications; the successor is told by mail.",
-                tasks=len(result.tasks), rectifications=len(result.rectifications))
+    message = _(
+        "Handed over: %(tasks)d tasks and %(rectifications)d rectifications; the successor is told "
+        "by mail.",
+        tasks=len(result.tasks),
+        rectifications=len(result.rectifications),
+    )
     return back_with(message, None, here, "success")
 
 
@@ -81,15 +113,21 @@ def escalation_log(campaign_id: int) -> str:
         rows = campaign_escalations(session, campaign_id, by)
         titles = item_titles(session, {(row.item_kind, row.item_id) for row in rows})
         campaign = load_campaign(session, campaign_id)
-        return render_template("campaigns/escalations.html", campaign=campaign, escalations=rows, titles=titles)
+        return render_template(
+            "campaigns/escalations.html", campaign=campaign, escalations=rows, titles=titles
+        )
 
 
 def _campaign_view(session: Session, campaign_id: int, by: Actor) -> dict[str, Any]:
-    status = campaign_status(session, campaign_id, clock=clock(), by=by)  # NotFound unless they take part
+    # NotFound unless they take part
+    status = campaign_status(session, campaign_id, clock=clock(), by=by)
     campaign = load_campaign(session, campaign_id)
     access = campaign_access(session, campaign, by)
-    standing = (campaign_standing(session, campaign_id, by=by, clock=clock(), calendar=calendar(session))
-                if access.leading_group else None)
+    standing = (
+        campaign_standing(session, campaign_id, by=by, clock=clock(), calendar=calendar(session))
+        if access.leading_group
+        else None
+    )
     hand_over_form = None
     if access.coordinator:
         people = register_choices(session, campaign_id, by=by).people
@@ -98,6 +136,12 @@ def _campaign_view(session: Session, campaign_id: int, by: Actor) -> dict[str, A
         hand_over_form.leaving.choices = options(choices)
         hand_over_form.successor.choices = options(choices)
     facts = campaign_facts(session, {campaign_id}, include_closed=True)[campaign_id]
-    return {"status": status, "campaign": campaign, "access": access, "standing": standing,
-            "advance_form": ActionForm(), "hand_over_form": hand_over_form,
-            "phase_titles_en": {phase: titles[1] for phase, titles in facts.phase_titles.items()}}
+    return {
+        "status": status,
+        "campaign": campaign,
+        "access": access,
+        "standing": standing,
+        "advance_form": ActionForm(),
+        "hand_over_form": hand_over_form,
+        "phase_titles_en": {phase: titles[1] for phase, titles in facts.phase_titles.items()},
+    }

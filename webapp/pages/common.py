@@ -1,5 +1,7 @@
-"""What every page blueprint shares: sign-in required, one transaction per engine call, refusals as messages, and
-what the templates ask the engine (``can``: which moves a state allows; ``limits``: what a form takes)."""
+"""What every page blueprint shares: sign-in required, one transaction per engine call, refusals as
+messages, and what the templates ask the engine (``can``: which moves a state allows; ``limits``:
+what a form takes)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -20,12 +22,14 @@ from workflow.clock import Clock
 from workflow.errors import Conflict, InvalidInput, PingAnError
 from workflow.machines import can
 
-# the templates' view of the engine's rules: {% if can('task', task.state, 'complete') %}, {{ limits.NOTE_LIMIT }}
+# the templates' view of the engine's rules: {% if can('task', task.state, 'complete') %}, {{
+# limits.NOTE_LIMIT }}
 TEMPLATE_GLOBALS = {"can": can, "limits": limits}
 
 
 def page_blueprint(name: str) -> Blueprint:
-    """A blueprint whose every page needs a signed-in person (sign-in itself is the only exception)."""
+    """A blueprint whose every page needs a signed-in person (sign-in itself is the only
+    exception)."""
     blueprint = Blueprint(name, __name__)
     # the same globals from every page blueprint: a template may be rendered by any of them
     blueprint.record_once(lambda state: state.app.jinja_env.globals.update(TEMPLATE_GLOBALS))
@@ -50,7 +54,8 @@ def clock() -> Clock:
 
 
 def calendar(session: Session) -> WorkingCalendar:
-    """The working calendar with the operator's overrides, shared by requests while the overrides stay the same.
+    """The working calendar with the operator's overrides, shared by requests while the overrides
+    stay the same.
 
     A WorkingCalendar memoises what it has looked up; a fresh one per request would walk
     China's official calendar again for every overdue item of every inbox.
@@ -71,7 +76,9 @@ def refusal(error: PingAnError) -> str:
     return error.message
 
 
-def back_with(message: str | None, next_path: str | None, default: str, category: str = "error") -> BaseResponse:
+def back_with(
+    message: str | None, next_path: str | None, default: str, category: str = "error"
+) -> BaseResponse:
     """Redirect to the page the form came from (never off-site), with a message to show there."""
     if message:
         flash(message, category)

@@ -7,6 +7,7 @@ leaves no file behind. A disk (or quota) that fills up while a file is being
 written is the same: the partial file is removed, nothing is recorded, and the
 person is told the files could not be stored (:class:`StorageFull`).
 """
+
 from __future__ import annotations
 
 import errno
@@ -24,7 +25,8 @@ from workflow.hazards.evidence import AcceptedUpload, Upload, accept_uploads
 from workflow.models import EvidenceFile
 
 INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
-# the write failed for want of room, not because of the file: try again when an operator has made some
+# the write failed for want of room, not because of the file: try again when an operator has made
+# some
 NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
@@ -62,7 +64,8 @@ def kept(files: list[tuple[AcceptedUpload, FileStorage]]) -> Iterator[list[Accep
         folder = _folder()
         for accepted, storage in files:
             path = folder / accepted.stored_name
-            written.append(path)  # before the write: one that fails half-way leaves a partial file to remove
+            # before the write: one that fails half-way leaves a partial file to remove
+            written.append(path)
             _save(storage, path)
         yield [accepted for accepted, _ in files]
     except BaseException:
@@ -75,8 +78,14 @@ def send(evidence: EvidenceFile) -> Response:
     """The file of an evidence row (the caller has checked the viewer may see it)."""
     path = _folder() / Path(evidence.stored_name).name
     inline = evidence.content_type in INLINE_TYPES
-    response = send_file(path, mimetype=evidence.content_type, as_attachment=not inline,
-                         download_name=evidence.file_name, max_age=0, conditional=True)
+    response = send_file(
+        path,
+        mimetype=evidence.content_type,
+        as_attachment=not inline,
+        download_name=evidence.file_name,
+        max_age=0,
+        conditional=True,
+    )
     response.headers["Content-Security-Policy"] = EVIDENCE_POLICY
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -87,8 +96,10 @@ def _save(storage: FileStorage, path: Path) -> None:
         storage.save(path)
     except OSError as error:
         if error.errno in NO_ROOM:
-            raise StorageFull("the evidence files could not be stored: the server has no disk space left. "
-                              "Nothing was changed; try again later or tell the administrator") from error
+            raise StorageFull(
+                "the evidence files could not be stored: the server has no disk space left. "
+                "Nothing was changed; try again later or tell the administrator"
+            ) from error
         raise
 
 

@@ -1,10 +1,12 @@
-"""The pages' forms (Flask-WTF): each carries a CSRF token; labels and messages are in the catalogues.
+"""The pages' forms (Flask-WTF): each carries a CSRF token; labels and messages are in the
+catalogues.
 
 The forms check only shape (required, length, a whole number); whether a
 move is allowed is the engine's to say. Their bounds are the engine's
 (``workflow/limits.py``), and WTForms writes them into the fields as
 ``maxlength``, ``min`` and ``max``, so the browser stops what the engine would refuse.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -26,7 +28,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from workflow.limits import EMAIL_LIMIT, LOCATION_LIMIT, MAX_WORKING_DAYS, NOTE_LIMIT, PASSWORD_LIMIT, TEXT_LIMIT
+from workflow.limits import (
+    EMAIL_LIMIT,
+    LOCATION_LIMIT,
+    MAX_WORKING_DAYS,
+    NOTE_LIMIT,
+    PASSWORD_LIMIT,
+    TEXT_LIMIT,
+)
 
 try:
     from wtforms.fields.choices import SelectChoice
@@ -36,19 +45,27 @@ except ImportError:  # WTForms before 3.3 takes (value, label) pairs
 
 def options(pairs: Iterable[tuple[str, Any]]) -> list[Any]:
     """Choices of a select field, in the form this WTForms version wants (3.3 deprecates pairs)."""
-    return [SelectChoice(value, label) if SelectChoice else (value, label) for value, label in pairs]
+    return [
+        SelectChoice(value, label) if SelectChoice else (value, label) for value, label in pairs
+    ]
 
 
 class SignInForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=EMAIL_LIMIT)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")),
-                                                         Length(max=PASSWORD_LIMIT)])
+    email = EmailField(
+        _l("E-mail"),
+        validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=EMAIL_LIMIT)],
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Enter your password.")), Length(max=PASSWORD_LIMIT)],
+    )
     remember = BooleanField(_l("Keep me signed in on this device"))
     next = HiddenField()
 
 
 class ActionForm(FlaskForm):
-    """A button with nothing to fill in (sign out, advance, verify): the CSRF token is the whole form."""
+    """A button with nothing to fill in (sign out, advance, verify): the CSRF token is the whole
+    form."""
 
     next = HiddenField()
 
@@ -65,12 +82,16 @@ class CheckOffForm(FlaskForm):
 
 
 class BulkCheckOffForm(FlaskForm):
-    note = TextAreaField(_l("Note for all selected tasks"), validators=[Optional(), Length(max=NOTE_LIMIT)])
+    note = TextAreaField(
+        _l("Note for all selected tasks"), validators=[Optional(), Length(max=NOTE_LIMIT)]
+    )
 
 
 class ReportFixedForm(FlaskForm):
-    note = TextAreaField(_l("What was done"), validators=[DataRequired(_l("Say what was done.")),
-                                                          Length(max=NOTE_LIMIT)])
+    note = TextAreaField(
+        _l("What was done"),
+        validators=[DataRequired(_l("Say what was done.")), Length(max=NOTE_LIMIT)],
+    )
     evidence = MultipleFileField(_l("Evidence (photos or PDF, at most 5 files of 5 MB)"))
     next = HiddenField()
 
@@ -83,44 +104,68 @@ class NoteForm(FlaskForm):
 class ReasonForm(FlaskForm):
     """Sending a task back: a reason is required."""
 
-    note = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Give a reason.")), Length(max=NOTE_LIMIT)])
+    note = TextAreaField(
+        _l("Reason"), validators=[DataRequired(_l("Give a reason.")), Length(max=NOTE_LIMIT)]
+    )
     next = HiddenField()
 
 
 class RejectRectificationForm(FlaskForm):
-    reason = TextAreaField(_l("Why it is not fixed"), validators=[DataRequired(_l("Give a reason.")),
-                                                                 Length(max=NOTE_LIMIT)])
-    working_days = IntegerField(_l("New deadline in working days"), default=5,
-                                validators=[DataRequired(_l("Give a new deadline.")), NumberRange(1, MAX_WORKING_DAYS)])
+    reason = TextAreaField(
+        _l("Why it is not fixed"),
+        validators=[DataRequired(_l("Give a reason.")), Length(max=NOTE_LIMIT)],
+    )
+    working_days = IntegerField(
+        _l("New deadline in working days"),
+        default=5,
+        validators=[DataRequired(_l("Give a new deadline.")), NumberRange(1, MAX_WORKING_DAYS)],
+    )
     next = HiddenField()
 
 
 class ReassignForm(FlaskForm):
-    to = SelectField(_l("Give it to"), validators=[DataRequired(_l("Choose a person."))], validate_choice=False)
+    to = SelectField(
+        _l("Give it to"), validators=[DataRequired(_l("Choose a person."))], validate_choice=False
+    )
     note = StringField(_l("Note"), validators=[Optional(), Length(max=NOTE_LIMIT)])
     next = HiddenField()
 
 
 class HandOverForm(FlaskForm):
-    leaving = SelectField(_l("Person leaving the post"), validators=[DataRequired(_l("Choose a person."))],
-                          validate_choice=False)
-    successor = SelectField(_l("Successor"), validators=[DataRequired(_l("Choose a person."))],
-                            validate_choice=False)
+    leaving = SelectField(
+        _l("Person leaving the post"),
+        validators=[DataRequired(_l("Choose a person."))],
+        validate_choice=False,
+    )
+    successor = SelectField(
+        _l("Successor"), validators=[DataRequired(_l("Choose a person."))], validate_choice=False
+    )
     note = StringField(_l("Note"), validators=[Optional(), Length(max=NOTE_LIMIT)])
 
 
 class HazardForm(FlaskForm):
-    description = TextAreaField(_l("Hazard found"), validators=[DataRequired(_l("Describe the hazard.")),
-                                                                Length(max=TEXT_LIMIT)])
-    severity = SelectField(_l("Grade"), choices=options([("minor", _l("Minor")), ("major", _l("Major"))]),
-                           default="minor")
+    description = TextAreaField(
+        _l("Hazard found"),
+        validators=[DataRequired(_l("Describe the hazard.")), Length(max=TEXT_LIMIT)],
+    )
+    severity = SelectField(
+        _l("Grade"),
+        choices=options([("minor", _l("Minor")), ("major", _l("Major"))]),
+        default="minor",
+    )
     unit = SelectField(_l("Unit"), validate_choice=False)
     site = SelectField(_l("Key site"), validate_choice=False)
     location = StringField(_l("Where exactly"), validators=[Optional(), Length(max=LOCATION_LIMIT)])
-    responsible = SelectField(_l("Responsible person (default: the site's or unit's)"), validate_choice=False)
+    responsible = SelectField(
+        _l("Responsible person (default: the site's or unit's)"), validate_choice=False
+    )
     deadline = DateField(_l("Rectify by"), validators=[Optional()])
-    working_days = IntegerField(_l("or within working days"), validators=[Optional(), NumberRange(1, MAX_WORKING_DAYS)])
-    temporary_measures = TextAreaField(_l("Temporary measures"), validators=[Optional(), Length(max=TEXT_LIMIT)])
+    working_days = IntegerField(
+        _l("or within working days"), validators=[Optional(), NumberRange(1, MAX_WORKING_DAYS)]
+    )
+    temporary_measures = TextAreaField(
+        _l("Temporary measures"), validators=[Optional(), Length(max=TEXT_LIMIT)]
+    )
 
 
 class RegisterFilterForm(FlaskForm):
@@ -138,17 +183,28 @@ class RegisterFilterForm(FlaskForm):
 
 class IncidentForm(FlaskForm):
     # kind and unit are checked by the engine against the campaign's definition and units
-    kind = SelectField(_l("Kind of incident"), validators=[DataRequired(_l("Choose the kind of incident."))],
-                       validate_choice=False)
-    unit = SelectField(_l("Unit"), validators=[DataRequired(_l("Choose the unit."))], validate_choice=False)
-    occurred_on = DateField(_l("Date it happened"), validators=[DataRequired(_l("Give the date it happened."))])
-    description = TextAreaField(_l("What happened"), validators=[DataRequired(_l("Say what happened.")),
-                                                                 Length(max=TEXT_LIMIT)])
+    kind = SelectField(
+        _l("Kind of incident"),
+        validators=[DataRequired(_l("Choose the kind of incident."))],
+        validate_choice=False,
+    )
+    unit = SelectField(
+        _l("Unit"), validators=[DataRequired(_l("Choose the unit."))], validate_choice=False
+    )
+    occurred_on = DateField(
+        _l("Date it happened"), validators=[DataRequired(_l("Give the date it happened."))]
+    )
+    description = TextAreaField(
+        _l("What happened"),
+        validators=[DataRequired(_l("Say what happened.")), Length(max=TEXT_LIMIT)],
+    )
 
 
 class ProcessPetitionForm(FlaskForm):
-    outcome = TextAreaField(_l("How it was processed"), validators=[DataRequired(_l("Say how it was processed.")),
-                                                                     Length(max=TEXT_LIMIT)])
+    outcome = TextAreaField(
+        _l("How it was processed"),
+        validators=[DataRequired(_l("Say how it was processed.")), Length(max=TEXT_LIMIT)],
+    )
 
 
 def first_error(form: FlaskForm) -> str | None:

@@ -1,5 +1,6 @@
-"""The inbox, every assignee's home page: what is overdue, due within 3 working days, later; the letters and visits
-to process; and what is done."""
+"""The inbox, every assignee's home page: what is overdue, due within 3 working days, later; the
+letters and visits to process; and what is done."""
+
 from __future__ import annotations
 
 from flask import render_template, request, url_for
@@ -25,8 +26,14 @@ def home() -> str:
     with transaction(readonly=True) as session:
         found = engine_inbox.inbox(session, by.person_id, clock=clock(), calendar=calendar(session))  # type: ignore[arg-type]
         petitions = open_petitions(session, by.person_id, clock=clock())  # type: ignore[arg-type]
-    return render_template("inbox/inbox.html", inbox=found, petitions=petitions, check_off=CheckOffForm(),
-                           report_fixed=ReportFixedForm(), bulk=BulkCheckOffForm())
+    return render_template(
+        "inbox/inbox.html",
+        inbox=found,
+        petitions=petitions,
+        check_off=CheckOffForm(),
+        report_fixed=ReportFixedForm(),
+        bulk=BulkCheckOffForm(),
+    )
 
 
 @blueprint.get("/done")
@@ -49,7 +56,9 @@ def check_off_selected() -> BaseResponse:
     if not task_ids:
         return back_with(_("Select the tasks to check off first."), None, home_page)
     if len(task_ids) > MAX_SELECTED_TASKS:
-        return back_with(_("Select at most %(count)d tasks at once.", count=MAX_SELECTED_TASKS), None, home_page)
+        return back_with(
+            _("Select at most %(count)d tasks at once.", count=MAX_SELECTED_TASKS), None, home_page
+        )
     by = web_actor()
     try:
         with transaction() as session:

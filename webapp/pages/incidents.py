@@ -1,10 +1,12 @@
-"""The incident log of a campaign (事件登记): what was recorded, and the form a coordinator records one with.
+"""The incident log of a campaign (事件登记): what was recorded, and the form a coordinator records
+one with.
 
 The kinds are the definition's; whether a kind, a unit or a date is acceptable
 is the engine's to say (``record_incident``): a refusal is shown on the form,
 with what was typed, and nothing is recorded. The mails an incident causes
 link here.
 """
+
 from __future__ import annotations
 
 from flask import render_template, url_for
@@ -15,7 +17,12 @@ from webapp.auth.identity import web_actor
 from webapp.pages.common import back_with, base_url, clock, page_blueprint, refusal, transaction
 from webapp.pages.forms import IncidentForm, first_error, options
 from workflow.access import campaign_access, load_campaign
-from workflow.assessment.incidents import IncidentReport, incident_kinds, list_incidents, record_incident
+from workflow.assessment.incidents import (
+    IncidentReport,
+    incident_kinds,
+    list_incidents,
+    record_incident,
+)
 from workflow.errors import Conflict, Forbidden, InvalidInput
 from workflow.hazards.ledger import register_choices
 
@@ -32,21 +39,38 @@ def record(campaign_id: int) -> BaseResponse | tuple[str, int]:
     form = IncidentForm()
     if not form.validate_on_submit():
         return _log_page(campaign_id, form, first_error(form)), 422
-    report = IncidentReport(kind=form.kind.data or "", unit=form.unit.data or None,
-                            occurred_on=form.occurred_on.data, description=form.description.data)
+    report = IncidentReport(
+        kind=form.kind.data or "",
+        unit=form.unit.data or None,
+        occurred_on=form.occurred_on.data,
+        description=form.description.data,
+    )
     try:
         with transaction() as session:
-            incident = record_incident(session, campaign_id, report, by=web_actor(), clock=clock(),
-                                       base_url=base_url())
+            incident = record_incident(
+                session, campaign_id, report, by=web_actor(), clock=clock(), base_url=base_url()
+            )
             day = incident.occurred_on
             # a village head may record one against their unit, but the log is the leading group's
-            sees_log = campaign_access(session, load_campaign(session, campaign_id), web_actor()).leading_group
+            sees_log = campaign_access(
+                session, load_campaign(session, campaign_id), web_actor()
+            ).leading_group
     except (Conflict, Forbidden, InvalidInput) as error:
         return _log_page(campaign_id, form, refusal(error)), error.status
-    after = (url_for("incidents.incident_log", campaign_id=campaign_id) if sees_log
-             else url_for("campaigns.campaign_page", campaign_id=campaign_id))
-    return back_with(_("Incident of %(day)s recorded; whoever must know at once is told by mail.",
-                       day=day.isoformat()), None, after, "success")
+    after = (
+        url_for("incidents.incident_log", campaign_id=campaign_id)
+        if sees_log
+        else url_for("campaigns.campaign_page", campaign_id=campaign_id)
+    )
+    return back_with(
+        _(
+            "Incident of %(day)s recorded; whoever must know at once is told by mail.",
+            day=day.isoformat(),
+        ),
+        None,
+        after,
+        "success",
+    )
 
 
 def _log_page(campaign_id: int, form: IncidentForm, error: str | None = None) -> str:
@@ -58,6 +82,14 @@ def _log_page(campaign_id: int, form: IncidentForm, error: str | None = None) ->
         campaign = load_campaign(session, campaign_id)
         access = campaign_access(session, campaign, by)
         form.kind.choices = options([("", _("Choose"))] + [(kind.id, kind.title) for kind in kinds])
-        form.unit.choices = options([("", _("Choose"))] + [(unit.code, unit.name) for unit in units])
-        return render_template("incidents/incidents.html", campaign=campaign, entries=entries, kinds=kinds,
-                               form=form if access.coordinator and kinds else None, error=error)
+        form.unit.choices = options(
+            [("", _("Choose"))] + [(unit.code, unit.name) for unit in units]
+        )
+        return render_template(
+            "incidents/incidents.html",
+            campaign=campaign,
+            entries=entries,
+            kinds=kinds,
+            form=form if access.coordinator and kinds else None,
+            error=error,
+        )

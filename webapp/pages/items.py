@@ -1,5 +1,6 @@
-"""One task or one rectification: its page, its moves (check off, report fixed, verify, send back, reassign)
-and its evidence files. The links in the mails lead here."""
+"""One task or one rectification: its page, its moves (check off, report fixed, verify, send back,
+reassign) and its evidence files. The links in the mails lead here."""
+
 from __future__ import annotations
 
 from flask import render_template, url_for
@@ -8,7 +9,15 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.auth.identity import web_actor
 from webapp.pages import evidence_store
-from webapp.pages.common import back_with, base_url, calendar, clock, page_blueprint, refusal, transaction
+from webapp.pages.common import (
+    back_with,
+    base_url,
+    calendar,
+    clock,
+    page_blueprint,
+    refusal,
+    transaction,
+)
 from webapp.pages.forms import (
     CheckOffForm,
     NoteForm,
@@ -24,7 +33,12 @@ from workflow.access import campaign_access
 from workflow.campaigns import reassign, tasks
 from workflow.errors import Conflict, InvalidInput
 from workflow.hazards import rectifications as hazards
-from workflow.hazards.evidence import attach_evidence, evidence_for_download, evidence_of, visible_task
+from workflow.hazards.evidence import (
+    attach_evidence,
+    evidence_for_download,
+    evidence_of,
+    visible_task,
+)
 from workflow.hazards.ledger import register_choices
 from workflow.views.inbox import campaign_facts
 
@@ -40,9 +54,19 @@ def task_page(task_id: int) -> str:
         facts = campaign_facts(session, {campaign.id}, include_closed=True)[campaign.id]
         people = register_choices(session, campaign.id, by=by).people if access.coordinator else []
         files = evidence_of(session, "task", task.id)
-        page = render_template("items/task.html", task=task, campaign=campaign, facts=facts, access=access,
-                               files=files, check_off=CheckOffForm(), reject=ReasonForm(), verify=NoteForm(),
-                               reassign=_reassign_form(people, task.assignee.email), people=people)
+        page = render_template(
+            "items/task.html",
+            task=task,
+            campaign=campaign,
+            facts=facts,
+            access=access,
+            files=files,
+            check_off=CheckOffForm(),
+            reject=ReasonForm(),
+            verify=NoteForm(),
+            reassign=_reassign_form(people, task.assignee.email),
+            people=people,
+        )
     return page
 
 
@@ -90,11 +114,20 @@ def rectification_page(rectification_id: int) -> str:
         access = campaign_access(session, campaign, by)
         people = register_choices(session, campaign.id, by=by).people if access.coordinator else []
         files = evidence_of(session, "rectification", rectification.id)
-        return render_template("items/rectification.html", rect=rectification, campaign=campaign, access=access,
-                               files=files, overdue=hazards.overdue(rectification, clock().now()),
-                               report_fixed=ReportFixedForm(), verify=NoteForm(), reject=RejectRectificationForm(),
-                               reassign=_reassign_form(people, rectification.responsible.email), people=people,
-                               is_responsible=by.person_id == rectification.responsible_id)
+        return render_template(
+            "items/rectification.html",
+            rect=rectification,
+            campaign=campaign,
+            access=access,
+            files=files,
+            overdue=hazards.overdue(rectification, clock().now()),
+            report_fixed=ReportFixedForm(),
+            verify=NoteForm(),
+            reject=RejectRectificationForm(),
+            reassign=_reassign_form(people, rectification.responsible.email),
+            people=people,
+            is_responsible=by.person_id == rectification.responsible_id,
+        )
 
 
 @blueprint.post("/rectifications/<int:rectification_id>/submit")
@@ -108,12 +141,22 @@ def report_fixed(rectification_id: int) -> BaseResponse:
     try:
         files = evidence_store.accept(form.evidence.data)
         with evidence_store.kept(files) as accepted, transaction() as session:
-            hazards.submit_rectification(session, rectification_id, by=by, clock=clock(), note=form.note.data,
-                                         evidence=", ".join(f.file_name for f in accepted) or None)
-            attach_evidence(session, "rectification", rectification_id, accepted, by=by, now=clock().now())
+            hazards.submit_rectification(
+                session,
+                rectification_id,
+                by=by,
+                clock=clock(),
+                note=form.note.data,
+                evidence=", ".join(f.file_name for f in accepted) or None,
+            )
+            attach_evidence(
+                session, "rectification", rectification_id, accepted, by=by, now=clock().now()
+            )
     except (Conflict, InvalidInput) as error:
         return back_with(refusal(error), form.next.data, here)
-    return back_with(_("Reported fixed: a coordinator will check it."), form.next.data, here, "success")
+    return back_with(
+        _("Reported fixed: a coordinator will check it."), form.next.data, here, "success"
+    )
 
 
 @blueprint.post("/rectifications/<int:rectification_id>/verify")
@@ -124,8 +167,9 @@ def verify_rectification(rectification_id: int) -> BaseResponse:
         return back_with(first_error(form), form.next.data, here)
     try:
         with transaction() as session:
-            hazards.verify_rectification(session, rectification_id, by=web_actor(), clock=clock(),
-                                         note=form.note.data)
+            hazards.verify_rectification(
+                session, rectification_id, by=web_actor(), clock=clock(), note=form.note.data
+            )
     except (Conflict, InvalidInput) as error:
         return back_with(refusal(error), form.next.data, here)
     return back_with(_("Verified and closed (销号)."), form.next.data, here, "success")
@@ -139,9 +183,15 @@ def reject_rectification(rectification_id: int) -> BaseResponse:
         return back_with(first_error(form), form.next.data, here)
     try:
         with transaction() as session:
-            hazards.reject_rectification(session, rectification_id, by=web_actor(), clock=clock(),
-                                         calendar=calendar(session), reason=form.reason.data,
-                                         deadline_working_days=form.working_days.data)
+            hazards.reject_rectification(
+                session,
+                rectification_id,
+                by=web_actor(),
+                clock=clock(),
+                calendar=calendar(session),
+                reason=form.reason.data,
+                deadline_working_days=form.working_days.data,
+            )
     except (Conflict, InvalidInput) as error:
         return back_with(refusal(error), form.next.data, here)
     return back_with(_("Sent back with a new deadline."), form.next.data, here, "success")
@@ -151,17 +201,28 @@ def reject_rectification(rectification_id: int) -> BaseResponse:
 def reassign_item(kind: str, item_id: int) -> BaseResponse:
     form = ReassignForm()
     endpoint = "items.task_page" if kind == "tasks" else "items.rectification_page"
-    here = url_for(endpoint, **({"task_id": item_id} if kind == "tasks" else {"rectification_id": item_id}))
+    here = url_for(
+        endpoint, **({"task_id": item_id} if kind == "tasks" else {"rectification_id": item_id})
+    )
     if not form.validate_on_submit():
         return back_with(first_error(form), form.next.data, here)
     use_case = reassign.reassign_task if kind == "tasks" else reassign.reassign_rectification
     try:
         with transaction() as session:
-            use_case(session, item_id, form.to.data or "", by=web_actor(), clock=clock(), base_url=base_url(),
-                     note=form.note.data)
+            use_case(
+                session,
+                item_id,
+                form.to.data or "",
+                by=web_actor(),
+                clock=clock(),
+                base_url=base_url(),
+                note=form.note.data,
+            )
     except (Conflict, InvalidInput) as error:
         return back_with(refusal(error), form.next.data, here)
-    return back_with(_("Reassigned; the new person is told by mail."), form.next.data, here, "success")
+    return back_with(
+        _("Reassigned; the new person is told by mail."), form.next.data, here, "success"
+    )
 
 
 @blueprint.get("/evidence/<int:evidence_id>")
@@ -173,6 +234,8 @@ def evidence(evidence_id: int) -> BaseResponse:
 
 def _reassign_form(people: list, current_email: str) -> ReassignForm:  # type: ignore[type-arg]
     form = ReassignForm()
-    form.to.choices = options([("", _("Choose a person"))] + [(p.code, f"{p.name} <{p.code}>") for p in people
-                                                              if p.code != current_email])
+    form.to.choices = options(
+        [("", _("Choose a person"))]
+        + [(p.code, f"{p.name} <{p.code}>") for p in people if p.code != current_email]
+    )
     return form

@@ -1,4 +1,6 @@
-"""The leader's view: what has been escalated to me, by level and age, and each campaign's units at a glance."""
+"""The leader's view: what has been escalated to me, by level and age, and each campaign's units at
+a glance."""
+
 from __future__ import annotations
 
 from flask import render_template
@@ -17,7 +19,9 @@ def overview() -> str:
     with transaction(readonly=True) as session:
         days = calendar(session)
         escalated = escalated_to(session, by.person_id, clock=clock(), calendar=days)  # type: ignore[arg-type]
-        standings = [campaign_standing(session, summary.id, by=by, clock=clock(), calendar=days)
-                     for summary in campaigns_for(session, by)
-                     if summary.access.leading_group and summary.state != CLOSED]
+        standings = [
+            campaign_standing(session, summary.id, by=by, clock=clock(), calendar=days)
+            for summary in campaigns_for(session, by)
+            if summary.access.leading_group and summary.state != CLOSED
+        ]
     return render_template("leaders/leader.html", escalated=escalated, standings=standings)

@@ -1,9 +1,11 @@
-"""A letter or visit (信访): its page, which the mails about it link to, and marking it processed (办结).
+"""A letter or visit (信访): its page, which the mails about it link to, and marking it processed
+(办结).
 
 Only its responsible person and the campaign's leading group see it; the
 engine says who may mark it processed (``process_petition``), and a refusal is
 shown on the form with what was typed.
 """
+
 from __future__ import annotations
 
 from flask import render_template, url_for
@@ -32,14 +34,21 @@ def process(petition_id: int) -> BaseResponse | tuple[str, int]:
         return _page(petition_id, form, first_error(form)), 422
     try:
         with transaction() as session:
-            process_petition(session, petition_id, by=web_actor(), clock=clock(), outcome=form.outcome.data)
+            process_petition(
+                session, petition_id, by=web_actor(), clock=clock(), outcome=form.outcome.data
+            )
     except (Conflict, Forbidden, InvalidInput) as error:
         return _page(petition_id, form, refusal(error)), error.status
-    return back_with(_("Marked processed."), None, url_for("petitions.petition_page", petition_id=petition_id),
-                     "success")
+    return back_with(
+        _("Marked processed."),
+        None,
+        url_for("petitions.petition_page", petition_id=petition_id),
+        "success",
+    )
 
 
 def _page(petition_id: int, form: ProcessPetitionForm, error: str | None = None) -> str:
     with transaction(readonly=True) as session:
-        petition = petition_view(session, petition_id, by=web_actor(), clock=clock())  # NotFound: not theirs
+        # NotFound: not theirs
+        petition = petition_view(session, petition_id, by=web_actor(), clock=clock())
     return render_template("petitions/petition.html", petition=petition, form=form, error=error)

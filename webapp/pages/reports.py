@@ -1,4 +1,5 @@
-"""The campaign's report as a page its leading group reads at a glance and prints on A4, and as CSV and XLSX files.
+"""The campaign's report as a page its leading group reads at a glance and prints on A4, and as CSV
+and XLSX files.
 
 The page shows every section of ``workflow.views.report.CampaignReport``. Its charts
 are drawn by ``static/report.js`` with Chart.js (``static/vendor``) from a JSON
@@ -6,6 +7,7 @@ block the page carries: the Content-Security-Policy runs no inline script. The
 files are the API's (``api_reports.report_file``), here for a signed-in browser,
 which has no API token.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,24 +27,32 @@ blueprint = page_blueprint("reports")
 
 # the page is read, not searched: the whole ledger (up to 20,000 rows) is in the CSV and the XLSX
 LEDGER_ROWS_SHOWN = 300
-# Escalation.colour as the definition names it; the chart draws these in the page's own colours (report.js)
+# Escalation.colour as the definition names it; the chart draws these in the page's own colours
+# (report.js)
 ESCALATION_COLOURS = ("blue", "yellow", "red")
 
 
 @blueprint.get("/campaigns/<int:campaign_id>/report")
 def report_page(campaign_id: int) -> str:
     with transaction(readonly=True) as session:
-        report = build_report(session, campaign_id, by=web_actor(), clock=clock())  # NotFound outside the group
-    return render_template("reports/report.html", report=report, charts=report_charts(report),
-                           ledger=report.ledger[:LEDGER_ROWS_SHOWN],
-                           unit_names={row["code"]: row["name"] for row in report.units})
+        # NotFound outside the group
+        report = build_report(session, campaign_id, by=web_actor(), clock=clock())
+    return render_template(
+        "reports/report.html",
+        report=report,
+        charts=report_charts(report),
+        ledger=report.ledger[:LEDGER_ROWS_SHOWN],
+        unit_names={row["code"]: row["name"] for row in report.units},
+    )
 
 
 @blueprint.get("/campaigns/<int:campaign_id>/report.csv")
 def report_csv_file(campaign_id: int) -> BaseResponse:
     table = request.args.get("table", "units")
     with transaction(readonly=True) as session:
-        report = build_report(session, campaign_id, by=web_actor(), clock=clock(), with_ledger=table == "ledger")
+        report = build_report(
+            session, campaign_id, by=web_actor(), clock=clock(), with_ledger=table == "ledger"
+        )
     return report_file(report, "csv", table)  # an unknown table: InvalidInput, the 422 page
 
 
@@ -67,29 +77,53 @@ def report_charts(report: CampaignReport) -> dict[str, Any]:
         "language": "zh-CN" if current_language().startswith("zh") else "en",
         "phases": {
             "labels": [row["title"] for row in report.phases],
-            "planned": [[_iso(row["planned_start"]), _iso(row["planned_end"])] for row in report.phases],
-            "actual": [[_iso(row["started_on"]), _iso(row["ended_on"] or (today if row["started_on"] else None))]
-                       for row in report.phases],
-            "words": {"planned": _("Planned"), "actual": _("Actual")}},
+            "planned": [
+                [_iso(row["planned_start"]), _iso(row["planned_end"])] for row in report.phases
+            ],
+            "actual": [
+                [
+                    _iso(row["started_on"]),
+                    _iso(row["ended_on"] or (today if row["started_on"] else None)),
+                ]
+                for row in report.phases
+            ],
+            "words": {"planned": _("Planned"), "actual": _("Actual")},
+        },
         "units": {
             "labels": [row["name"] for row in report.units],
             "completion": [row["completion"] for row in report.units],
             "rectification_rate": [row["rectification_rate"] for row in report.units],
             "on_time_rate": [row["on_time_rate"] for row in report.units],
-            "words": {"completion": _("Tasks done, per cent"), "rectification_rate": _("Rectified, per cent"),
-                      "on_time_rate": _("Rectified on time, per cent")}},
-        "ageing": {"labels": list(rates["ageing"]), "counts": list(rates["ageing"].values()),
-                   "words": {"count": _("Open hazards"), "axis": _("Days since registered")}},
+            "words": {
+                "completion": _("Tasks done, per cent"),
+                "rectification_rate": _("Rectified, per cent"),
+                "on_time_rate": _("Rectified on time, per cent"),
+            },
+        },
+        "ageing": {
+            "labels": list(rates["ageing"]),
+            "counts": list(rates["ageing"].values()),
+            "words": {"count": _("Open hazards"), "axis": _("Days since registered")},
+        },
         "escalations": {
-            "labels": [_("Reminder") if level == 0 else _("Level %(level)d", level=level) for level in sorted(levels)],
+            "labels": [
+                _("Reminder") if level == 0 else _("Level %(level)d", level=level)
+                for level in sorted(levels)
+            ],
             "counts": [levels[level]["count"] for level in sorted(levels)],
-            "colours": [levels[level]["colour"] if levels[level]["colour"] in ESCALATION_COLOURS else "red"
-                        for level in sorted(levels)],
-            "words": {"count": _("Escalations")}},
+            "colours": [
+                levels[level]["colour"] if levels[level]["colour"] in ESCALATION_COLOURS else "red"
+                for level in sorted(levels)
+            ],
+            "words": {"count": _("Escalations")},
+        },
         "scores": {
-            "labels": [row["name"] for row in scored], "scores": [row["score"] for row in scored],
-            "vetoed": [row["vetoed"] for row in scored], "max": report.assessment["max_points"],
-            "words": {"score": _("Score"), "vetoed": _("Vetoed")}},
+            "labels": [row["name"] for row in scored],
+            "scores": [row["score"] for row in scored],
+            "vetoed": [row["vetoed"] for row in scored],
+            "max": report.assessment["max_points"],
+            "words": {"score": _("Score"), "vetoed": _("Vetoed")},
+        },
     }
 
 

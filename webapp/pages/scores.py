@@ -1,5 +1,6 @@
-"""The score sheets (考核评分): the inspecting group enters each unit's points and findings during the scoring phase;
-everyone of the leading group reads them, and after the phase they are frozen and only read.
+"""The score sheets (考核评分): the inspecting group enters each unit's points and findings during
+the scoring phase; everyone of the leading group reads them, and after the phase they are frozen and
+only read.
 
 A sheet's fields follow the definition (``item:<id>``, ``veto:<id>``,
 ``criticism:<id>``), so they are read from the request here rather than
@@ -8,6 +9,7 @@ reason withdraws the finding. Whether the points are in range, the person may
 score, the phase is open: the engine says (``enter_scores``), and a refusal is
 shown on the unit's sheet with what was typed, nothing saved.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,18 +39,33 @@ def enter(campaign_id: int, unit_code: str) -> BaseResponse | tuple[str, int]:
     # the CSRF token, the sheet's only fixed field, was checked before any page's form (security.py)
     try:
         with transaction() as session:
-            result = enter_scores(session, campaign_id, unit_code, score_sheet_from(request.form), by=web_actor(),
-                                  clock=clock())
+            result = enter_scores(
+                session,
+                campaign_id,
+                unit_code,
+                score_sheet_from(request.form),
+                by=web_actor(),
+                clock=clock(),
+            )
             name, score = result.name, result.score
     except (Conflict, Forbidden, InvalidInput) as error:
-        return _sheets_page(campaign_id, refused=(unit_code, refusal(error), request.form)), error.status
-    here = url_for("scores.score_sheets_page", campaign_id=campaign_id, _anchor=f"sheet-{unit_code}")
-    return back_with(_("Saved: %(unit)s now has %(score)s points.", unit=name, score=f"{score:g}"), None, here,
-                     "success")
+        return _sheets_page(
+            campaign_id, refused=(unit_code, refusal(error), request.form)
+        ), error.status
+    here = url_for(
+        "scores.score_sheets_page", campaign_id=campaign_id, _anchor=f"sheet-{unit_code}"
+    )
+    return back_with(
+        _("Saved: %(unit)s now has %(score)s points.", unit=name, score=f"{score:g}"),
+        None,
+        here,
+        "success",
+    )
 
 
 def score_sheet_from(fields: MultiDict[str, str]) -> ScoreSheet:
-    """The sheet as typed: points as numbers (text that is no number goes to the engine as it is, to be refused)."""
+    """The sheet as typed: points as numbers (text that is no number goes to the engine as it is, to
+    be refused)."""
     items: dict[str, Any] = {}
     vetoes: dict[str, str | None] = {}
     criticisms: dict[str, str | None] = {}
@@ -73,7 +90,10 @@ def _points(typed: str) -> float | str | None:
         return typed
 
 
-def _sheets_page(campaign_id: int, refused: tuple[str, str, MultiDict[str, str]] | None = None) -> str:
+def _sheets_page(
+    campaign_id: int, refused: tuple[str, str, MultiDict[str, str]] | None = None
+) -> str:
     with transaction(readonly=True) as session:
-        sheets = score_sheets(session, campaign_id, by=web_actor(), clock=clock())  # NotFound outside the group
+        # NotFound outside the group
+        sheets = score_sheets(session, campaign_id, by=web_actor(), clock=clock())
     return render_template("scores/scores.html", sheets=sheets, form=ActionForm(), refused=refused)

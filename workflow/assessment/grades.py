@@ -1,4 +1,5 @@
-"""Grading (考核结果): a unit's score, deductions, veto, grade and rank, from the scores entered and the counts.
+"""Grading (考核结果): a unit's score, deductions, veto, grade and rank, from the scores entered and
+the counts.
 
 A unit's score is the sum of the points its checklist items were given, less
 the automatic deductions (each capped where the definition says), never below
@@ -7,6 +8,7 @@ whatever its score: it is ranked after every unit not vetoed and graded
 criticised. Units with equal standing share a rank (1, 1, 3). A unit on the
 notice of criticism is not also commended, whatever its score.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -65,7 +67,8 @@ class UnitResult:
 class Assessment:
     campaign_id: int
     scoring_phase: str | None
-    state: str  # pending (before the scoring phase) | open | frozen | none (no assessment in the definition)
+    # pending (before the scoring phase) | open | frozen | none (no assessment in the definition)
+    state: str
     as_of: datetime
     max_points: float
     units: list[UnitResult]  # by rank
@@ -73,29 +76,48 @@ class Assessment:
     criticised: list[UnitResult]
 
     def to_dict(self) -> dict[str, Any]:
-        shown = {"campaign_id": self.campaign_id, "scoring_phase": self.scoring_phase, "state": self.state,
-                 "as_of": self.as_of.isoformat(), "max_points": self.max_points,
-                 "units": [_unit_dict(unit) for unit in self.units]}
+        shown = {
+            "campaign_id": self.campaign_id,
+            "scoring_phase": self.scoring_phase,
+            "state": self.state,
+            "as_of": self.as_of.isoformat(),
+            "max_points": self.max_points,
+            "units": [_unit_dict(unit) for unit in self.units],
+        }
         shown["commended"] = [unit.code for unit in self.commended]
         shown["criticised"] = [unit.code for unit in self.criticised]
         return shown
 
 
-def compute_assessment(session: Session, definition: Definition, campaign: Campaign, units: list[UnitRef],
-                       counts: CampaignCounts, targets: list[TargetResult]) -> Assessment:
+def compute_assessment(
+    session: Session,
+    definition: Definition,
+    campaign: Campaign,
+    units: list[UnitRef],
+    counts: CampaignCounts,
+    targets: list[TargetResult],
+) -> Assessment:
     """The assessment from counts and target results already made (the report shares them)."""
     spec = definition.assessment
     state = scoring_state(definition, campaign)
     if spec is None:
         return Assessment(campaign.id, None, state, counts.as_of, 0, [], [], [])
     scores: dict[int, dict[str, float]] = {}
-    for unit_id, item, points in session.execute(select(Score.unit_id, Score.item_key, Score.points)
-                                                 .where(Score.campaign_id == campaign.id)):
+    for unit_id, item, points in session.execute(
+        select(Score.unit_id, Score.item_key, Score.points).where(Score.campaign_id == campaign.id)
+    ):
         scores.setdefault(unit_id, {})[item] = points
     findings: dict[tuple[int, str, str], str] = {
-        (unit_id, kind, rule): reason for unit_id, kind, rule, reason in session.execute(
-            select(AssessmentFinding.unit_id, AssessmentFinding.rule_kind, AssessmentFinding.rule_key,
-                   AssessmentFinding.reason).where(AssessmentFinding.campaign_id == campaign.id))}
+        (unit_id, kind, rule): reason
+        for unit_id, kind, rule, reason in session.execute(
+            select(
+                AssessmentFinding.unit_id,
+                AssessmentFinding.rule_kind,
+                AssessmentFinding.rule_key,
+                AssessmentFinding.reason,
+            ).where(AssessmentFinding.campaign_id == campaign.id)
+        )
+    }
     missed = missed_by_unit(targets)
     titles = {kind.id: kind.title for kind in definition.incidents}
     results = []
@@ -104,7 +126,11 @@ def compute_assessment(session: Session, definition: Definition, campaign: Campa
         given = scores.get(unit.id, {})
         items = {item.id: given.get(item.id) for item in spec.items}
         item_total = sum(points for points in items.values() if points is not None)
-        lines = [line for line in (_deduction(d, held, missed.get(unit.id, [])) for d in spec.deductions) if line]
+        lines = [
+            line
+            for line in (_deduction(d, held, missed.get(unit.id, [])) for d in spec.deductions)
+            if line
+        ]
         deducted = sum(line.points for line in lines)
         unit_missed = {result.target: result for result in missed.get(unit.id, [])}
 
@@ -113,10 +139,15 @@ def compute_assessment(session: Session, definition: Definition, campaign: Campa
             for rule in rules:
                 accountable = getattr(rule, "accountability", False)
                 if rule.incident is not None and held.incidents[rule.incident]:
-                    reason = f"{held.incidents[rule.incident]} × {titles.get(rule.incident, rule.incident)}"
+                    title = titles.get(rule.incident, rule.incident)
+                    reason = f"{held.incidents[rule.incident]} × {title}"
                 elif rule.target is not None and rule.target in unit_missed:
                     reason = f"target missed: {unit_missed[rule.target].detail}"
-                elif rule.incident is None and rule.target is None and (unit.id, kind, rule.id) in findings:
+                elif (
+                    rule.incident is None
+                    and rule.target is None
+                    and (unit.id, kind, rule.id) in findings
+                ):
                     reason = findings[(unit.id, kind, rule.id)]
                 else:
                     continue
@@ -130,23 +161,46 @@ def compute_assessment(session: Session, definition: Definition, campaign: Campa
         if grade == "criticised":
             why = "一票否决 vetoed" if vetoes else f"score {score:g} < {spec.grades.passed:g}"  # type: ignore[union-attr]
             criticisms.insert(0, Mark("grade", "考核不合格 failed the assessment", why))
-        results.append(UnitResult(unit.id, unit.code, unit.name, items, round(item_total, 2), lines,
-                                  round(deducted, 2), score, vetoes, criticisms, grade))
+        results.append(
+            UnitResult(
+                unit.id,
+                unit.code,
+                unit.name,
+                items,
+                round(item_total, 2),
+                lines,
+                round(deducted, 2),
+                score,
+                vetoes,
+                criticisms,
+                grade,
+            )
+        )
     results.sort(key=lambda r: (r.vetoed, -r.score, r.code))
     for position, result in enumerate(results):
         before = results[position - 1] if position else None
         same = before is not None and (before.vetoed, before.score) == (result.vetoed, result.score)
         result.rank = before.rank if same else position + 1  # type: ignore[union-attr]
-    # before the scoring phase nobody has been scored: grades are provisional, and nobody is listed yet
+    # before the scoring phase nobody has been scored: grades are provisional, and nobody is listed
+    # yet
     listed = results if state in ("open", "frozen") else []
     commended = [r for r in listed if r.grade == "commended" and not r.criticisms]
     criticised = [r for r in listed if r.criticisms]
-    return Assessment(campaign.id, definition.scoring_phase(), state, counts.as_of, spec.total_points(), results,
-                      commended, criticised)
+    return Assessment(
+        campaign.id,
+        definition.scoring_phase(),
+        state,
+        counts.as_of,
+        spec.total_points(),
+        results,
+        commended,
+        criticised,
+    )
 
 
 def scoring_state(definition: Definition, campaign: Campaign) -> str:
-    """none (no assessment), pending (before the scoring phase), open (in it) or frozen (after it)."""
+    """none (no assessment), pending (before the scoring phase), open (in it) or frozen (after
+    it)."""
     phase = definition.scoring_phase()
     if phase is None:
         return "none"
@@ -165,7 +219,11 @@ def _deduction(rule: Any, held: UnitCounts, missed: list[TargetResult]) -> Deduc
     elif rule.each == "overdue_rectification":
         times, what = held.rectifications_late, "rectification not fixed by its original deadline"
     elif rule.each == "escalation":
-        times = held.escalations[rule.level] if rule.level else sum(n for lvl, n in held.escalations.items() if lvl)
+        times = (
+            held.escalations[rule.level]
+            if rule.level
+            else sum(n for lvl, n in held.escalations.items() if lvl)
+        )
         what = f"escalation level {rule.level}" if rule.level else "escalation level reached"
     elif rule.each == "missed_target":
         times = sum(1 for r in missed if rule.target in (None, r.target))
@@ -176,7 +234,9 @@ def _deduction(rule: Any, held: UnitCounts, missed: list[TargetResult]) -> Deduc
     if not times:
         return None
     taken = times * rule.points
-    return DeductionLine(rule.each, what, times, min(taken, rule.cap) if rule.cap is not None else taken)
+    return DeductionLine(
+        rule.each, what, times, min(taken, rule.cap) if rule.cap is not None else taken
+    )
 
 
 def _grade(definition: Definition, score: float, vetoed: bool) -> str | None:
@@ -190,8 +250,18 @@ def _grade(definition: Definition, score: float, vetoed: bool) -> str | None:
 
 def _unit_dict(unit: UnitResult) -> dict[str, Any]:
     # by hand, not dataclasses.asdict: that deep-copies every field, 0.4 s for 2,000 units
-    return {"unit_id": unit.unit_id, "code": unit.code, "name": unit.name, "items": unit.items,
-            "item_total": unit.item_total, "deductions": [dict(vars(line)) for line in unit.deductions],
-            "deducted": unit.deducted, "score": unit.score, "vetoes": [dict(vars(mark)) for mark in unit.vetoes],
-            "criticisms": [dict(vars(mark)) for mark in unit.criticisms], "grade": unit.grade, "rank": unit.rank,
-            "vetoed": unit.vetoed}
+    return {
+        "unit_id": unit.unit_id,
+        "code": unit.code,
+        "name": unit.name,
+        "items": unit.items,
+        "item_total": unit.item_total,
+        "deductions": [dict(vars(line)) for line in unit.deductions],
+        "deducted": unit.deducted,
+        "score": unit.score,
+        "vetoes": [dict(vars(mark)) for mark in unit.vetoes],
+        "criticisms": [dict(vars(mark)) for mark in unit.criticisms],
+        "grade": unit.grade,
+        "rank": unit.rank,
+        "vetoed": unit.vetoed,
+    }

@@ -1,4 +1,5 @@
-"""The incident log: record an incident of a kind the definition names, against a unit; tell who must know at once.
+"""The incident log: record an incident of a kind the definition names, against a unit; tell who
+must know at once.
 
 Targets count these (不发生, 同比减少, 控制目标), and so do veto items and
 criticism rules. Some kinds must be reported at once ("people gathering toward
@@ -6,6 +7,7 @@ the railway → the railway department and the police", DOMAIN.md §7): the
 kind's ``notify`` roles are mailed through the outbox in the same transaction
 as the record, so the mail goes out even if the web worker dies right after.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -50,8 +52,15 @@ class IncidentEntry:
     notified: tuple[str, ...]  # roles told at once, as the definition names them
 
 
-def record_incident(session: Session, campaign_id: int, report: IncidentReport, *, by: Actor, clock: Clock,
-                    base_url: str) -> Incident:
+def record_incident(
+    session: Session,
+    campaign_id: int,
+    report: IncidentReport,
+    *,
+    by: Actor,
+    clock: Clock,
+    base_url: str,
+) -> Incident:
     """Record an incident; refused (nothing written) for a kind the definition does not declare.
 
     The leading group records against any unit of the campaign; a sub-unit's
@@ -62,10 +71,17 @@ def record_incident(session: Session, campaign_id: int, report: IncidentReport, 
     definition = stored_definition(campaign.definition)
     kind = _kind(definition, report.kind)
     if campaign.state == CLOSED:
-        raise TransitionRefused(f"campaign {campaign.id} is closed: no more incidents are recorded in it")
+        raise TransitionRefused(
+            f"campaign {campaign.id} is closed: no more incidents are recorded in it"
+        )
     unit = _unit(session, campaign, report.unit)
-    if not (in_leading_group(session, campaign.id, campaign.unit_id, by) or _holds_role_in(session, campaign, unit, by)):
-        raise Forbidden(f"only the leading group or the people of {unit.name} record incidents against it")
+    if not (
+        in_leading_group(session, campaign.id, campaign.unit_id, by)
+        or _holds_role_in(session, campaign, unit, by)
+    ):
+        raise Forbidden(
+            f"only the leading group or the people of {unit.name} record incidents against it"
+        )
     if report.occurred_on is None:
         raise InvalidInput("occurred_on is required (YYYY-MM-DD)")
     if report.occurred_on > local_date(now, campaign.timezone):
@@ -73,74 +89,140 @@ def record_incident(session: Session, campaign_id: int, report: IncidentReport, 
     description = (report.description or "").replace("\x00", "").strip()
     if not description:
         raise InvalidInput("description is required")
-    if len(report.description or "") > TEXT_LIMIT:  # as given (workflow/limits.py): what the forms and the API count
-        raise InvalidInput(f"description is too long ({len(report.description or '')} characters; at most {TEXT_LIMIT})")
+    # as given (workflow/limits.py): what the forms and the API count
+    if len(report.description or "") > TEXT_LIMIT:
+        raise InvalidInput(
+            f"description is too long ({len(report.description or '')} characters; at most "
+            f"{TEXT_LIMIT})"
+        )
 
-    incident = Incident(campaign_id=campaign.id, kind=kind.id, unit_id=unit.id, occurred_on=report.occurred_on,
-                        description=description, recorded_at=now, recorded_by_id=by.person_id)
+    incident = Incident(
+        campaign_id=campaign.id,
+        kind=kind.id,
+        unit_id=unit.id,
+        occurred_on=report.occurred_on,
+        description=description,
+        recorded_at=now,
+        recorded_by_id=by.person_id,
+    )
     session.add(incident)
     session.flush()
-    audit.record(session, at=now, by=by, entity="incident", entity_id=incident.id, event="record", from_state=None,
-                 to_state=kind.id, campaign_id=campaign.id,
-                 note=f"{unit.code} {report.occurred_on.isoformat()}: {description[:200]}")
+    audit.record(
+        session,
+        at=now,
+        by=by,
+        entity="incident",
+        entity_id=incident.id,
+        event="record",
+        from_state=None,
+        to_state=kind.id,
+        campaign_id=campaign.id,
+        note=f"{unit.code} {report.occurred_on.isoformat()}: {description[:200]}",
+    )
     for person in _to_notify(session, campaign, definition, kind, unit):
-        subject, body = incident_mail(person.name, kind, unit, incident, campaign.title, by.label, base_url)
-        enqueue(session, key=f"incident-{incident.id}-p{person.id}", recipient=person.email, subject=subject,
-                body=body, now=now, campaign_id=campaign.id)
+        subject, body = incident_mail(
+            person.name, kind, unit, incident, campaign.title, by.label, base_url
+        )
+        enqueue(
+            session,
+            key=f"incident-{incident.id}-p{person.id}",
+            recipient=person.email,
+            subject=subject,
+            body=body,
+            now=now,
+            campaign_id=campaign.id,
+        )
     return incident
 
 
-def list_incidents(session: Session, campaign_id: int, *, by: Actor, kind: str | None = None,
-                   unit: str | None = None) -> list[IncidentEntry]:
+def list_incidents(
+    session: Session,
+    campaign_id: int,
+    *,
+    by: Actor,
+    kind: str | None = None,
+    unit: str | None = None,
+) -> list[IncidentEntry]:
     """The campaign's incidents, newest first; for its leading group (others: not found)."""
     campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
     definition = stored_definition(campaign.definition)
-    query = (select(Incident, Unit.code, Unit.name, Person.email)
-             .join(Unit, Unit.id == Incident.unit_id).outerjoin(Person, Person.id == Incident.recorded_by_id)
-             .where(Incident.campaign_id == campaign.id))
+    query = (
+        select(Incident, Unit.code, Unit.name, Person.email)
+        .join(Unit, Unit.id == Incident.unit_id)
+        .outerjoin(Person, Person.id == Incident.recorded_by_id)
+        .where(Incident.campaign_id == campaign.id)
+    )
     if kind is not None:
         query = query.where(Incident.kind == _kind(definition, kind).id)
     if unit is not None:
         query = query.where(Unit.code == unit)
     entries = []
-    for incident, code, name, email in session.execute(query.order_by(Incident.occurred_on.desc(),
-                                                                       Incident.id.desc())):
+    for incident, code, name, email in session.execute(
+        query.order_by(Incident.occurred_on.desc(), Incident.id.desc())
+    ):
         declared = _declared(definition, incident.kind)
-        entries.append(IncidentEntry(incident.id, incident.kind, declared.title if declared else incident.kind, code,
-                                     name, incident.occurred_on, incident.description, email,
-                                     declared.notify if declared else ()))
+        entries.append(
+            IncidentEntry(
+                incident.id,
+                incident.kind,
+                declared.title if declared else incident.kind,
+                code,
+                name,
+                incident.occurred_on,
+                incident.description,
+                email,
+                declared.notify if declared else (),
+            )
+        )
     return entries
 
 
 def incident_kinds(session: Session, campaign_id: int, *, by: Actor) -> tuple[IncidentKind, ...]:
-    """The kinds of incident the campaign's definition counts, for the form that records one; for its leading
-    group (others: not found)."""
+    """The kinds of incident the campaign's definition counts, for the form that records one; for
+    its leading group (others: not found)."""
     campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
     return stored_definition(campaign.definition).incidents
 
 
-def incident_mail(name: str, kind: IncidentKind, unit: Unit, incident: Incident, campaign_title: str,
-                  recorded_by: str, base_url: str) -> tuple[str, str]:
+def incident_mail(
+    name: str,
+    kind: IncidentKind,
+    unit: Unit,
+    incident: Incident,
+    campaign_title: str,
+    recorded_by: str,
+    base_url: str,
+) -> tuple[str, str]:
     """Subject and body of the at-once report of an incident (Chinese first, then English)."""
-    subject = (f"【立即报告】{unit.name}：{kind.title}（{incident.occurred_on.isoformat()}） / "
-               f"report at once: {kind.title_en or kind.id} in {unit.name} — {campaign_title}")
-    lines = [f"{name}：", "",
-             f"{recorded_by} 登记了一起须立即报告的事件。",
-             "An incident that must be reported at once was recorded.", "",
-             f"   类别 kind: {kind.title}" + (f" / {kind.title_en}" if kind.title_en else ""),
-             f"   单位 unit: {unit.name}",
-             f"   日期 date: {incident.occurred_on.isoformat()}",
-             f"   经过 what happened: {incident.description}"]
+    subject = (
+        f"【立即报告】{unit.name}：{kind.title}（{incident.occurred_on.isoformat()}） / "
+        f"report at once: {kind.title_en or kind.id} in {unit.name} — {campaign_title}"
+    )
+    lines = [
+        f"{name}：",
+        "",
+        f"{recorded_by} 登记了一起须立即报告的事件。",
+        "An incident that must be reported at once was recorded.",
+        "",
+        f"   类别 kind: {kind.title}" + (f" / {kind.title_en}" if kind.title_en else ""),
+        f"   单位 unit: {unit.name}",
+        f"   日期 date: {incident.occurred_on.isoformat()}",
+        f"   经过 what happened: {incident.description}",
+    ]
     if kind.report_to:
         lines.append(f"   须报告 report to: {'、'.join(kind.report_to)}")
     if kind.description:
         lines.append(f"   要求 what to do: {kind.description}")
-    lines += [f"   链接 link: {base_url.rstrip('/')}/campaigns/{incident.campaign_id}/incidents", "",
-              "——平安创建活动领导小组办公室 / pingan"]
+    lines += [
+        f"   链接 link: {base_url.rstrip('/')}/campaigns/{incident.campaign_id}/incidents",
+        "",
+        "——平安创建活动领导小组办公室 / pingan",
+    ]
     return subject, "\n".join(lines)
 
 
-# --- helpers -------------------------------------------------------------------------------------------------------
+# --- helpers ------------------------------------------------------------------------------------
+
 
 def _kind(definition: Definition, kind_id: str | None) -> IncidentKind:
     declared = _declared(definition, kind_id or "")
@@ -156,32 +238,64 @@ def _declared(definition: Definition, kind_id: str) -> IncidentKind | None:
 
 def _unit(session: Session, campaign: Campaign, code: str | None) -> Unit:
     if not code:
-        raise InvalidInput("unit is required: the code of the unit the incident is recorded against")
+        raise InvalidInput(
+            "unit is required: the code of the unit the incident is recorded against"
+        )
     unit = session.scalar(select(Unit).where(Unit.code == code))
-    allowed = unit is not None and (unit.id == campaign.unit_id or session.scalar(
-        select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign.id,
-                                           CampaignUnit.unit_id == unit.id)) is not None)
+    allowed = unit is not None and (
+        unit.id == campaign.unit_id
+        or session.scalar(
+            select(CampaignUnit.unit_id).where(
+                CampaignUnit.campaign_id == campaign.id, CampaignUnit.unit_id == unit.id
+            )
+        )
+        is not None
+    )
     if not allowed:
         raise InvalidInput(f"no unit '{code}' in this campaign")
     return unit  # type: ignore[return-value]
 
 
 def _holds_role_in(session: Session, campaign: Campaign, unit: Unit, by: Actor) -> bool:
-    return by.person_id is not None and session.scalar(select(RoleBinding.id).where(
-        RoleBinding.campaign_id == campaign.id, RoleBinding.person_id == by.person_id,
-        RoleBinding.unit_id == unit.id).limit(1)) is not None
+    return (
+        by.person_id is not None
+        and session.scalar(
+            select(RoleBinding.id)
+            .where(
+                RoleBinding.campaign_id == campaign.id,
+                RoleBinding.person_id == by.person_id,
+                RoleBinding.unit_id == unit.id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
-def _to_notify(session: Session, campaign: Campaign, definition: Definition, kind: IncidentKind,
-               unit: Unit) -> list[Person]:
-    """Each notify role's holders: a leading-group role in the campaign's unit, a unit role in the incident's unit."""
+def _to_notify(
+    session: Session, campaign: Campaign, definition: Definition, kind: IncidentKind, unit: Unit
+) -> list[Person]:
+    """Each notify role's holders: a leading-group role in the campaign's unit, a unit role in the
+    incident's unit."""
     wanted: list[int] = []
     for role_id in kind.notify:
         scope_unit = unit.id if definition.role(role_id).scope == "unit" else campaign.unit_id
-        for person_id in session.scalars(select(RoleBinding.person_id).where(
-                RoleBinding.campaign_id == campaign.id, RoleBinding.role == role_id,
-                RoleBinding.unit_id == scope_unit).order_by(RoleBinding.id)):
+        for person_id in session.scalars(
+            select(RoleBinding.person_id)
+            .where(
+                RoleBinding.campaign_id == campaign.id,
+                RoleBinding.role == role_id,
+                RoleBinding.unit_id == scope_unit,
+            )
+            .order_by(RoleBinding.id)
+        ):
             if person_id not in wanted:
                 wanted.append(person_id)
-    people = {person.id: person for person in session.scalars(select(Person).where(Person.id.in_(wanted)))}
-    return [people[person_id] for person_id in wanted if person_id in people and people[person_id].active]
+    people = {
+        person.id: person for person in session.scalars(select(Person).where(Person.id.in_(wanted)))
+    }
+    return [
+        people[person_id]
+        for person_id in wanted
+        if person_id in people and people[person_id].active
+    ]

@@ -1,10 +1,12 @@
-"""The score sheets as the inspecting group's form shows them: each unit's points and findings, and who may change them.
+"""The score sheets as the inspecting group's form shows them: each unit's points and findings, and
+who may change them.
 
 Read from the assessment itself (``assess``), so the form shows exactly what
 the report will count. Only the veto items and criticism rules that are
 *entered* (neither an incident nor a target behind them) are on the form: the
 others follow from the incident log and the targets and are only shown.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -63,21 +65,44 @@ def score_sheets(session: Session, campaign_id: int, *, by: Actor, clock: Clock)
     spec = definition.assessment
     if spec is None:
         return ScoreSheets(campaign_id, campaign.title, "none", None, False, [], [], [], [])  # type: ignore[union-attr]
-    entered_vetoes = {rule.id for rule in spec.veto if rule.incident is None and rule.target is None}
-    entered_criticisms = {rule.id for rule in spec.criticism if rule.incident is None and rule.target is None}
-    units = [UnitSheet(row.code, row.name, dict(row.items),
-                       {m.rule: m.reason for m in row.vetoes if m.rule in entered_vetoes},
-                       {m.rule: m.reason for m in row.criticisms if m.rule in entered_criticisms},
-                       [m for m in (*row.vetoes, *row.criticisms)
-                        if m.rule not in entered_vetoes | entered_criticisms],
-                       row.score, row.rank, row.grade)
-             for row in sorted(result.units, key=lambda row: (row.name, row.code))]
+    entered_vetoes = {
+        rule.id for rule in spec.veto if rule.incident is None and rule.target is None
+    }
+    entered_criticisms = {
+        rule.id for rule in spec.criticism if rule.incident is None and rule.target is None
+    }
+    units = [
+        UnitSheet(
+            row.code,
+            row.name,
+            dict(row.items),
+            {m.rule: m.reason for m in row.vetoes if m.rule in entered_vetoes},
+            {m.rule: m.reason for m in row.criticisms if m.rule in entered_criticisms},
+            [
+                m
+                for m in (*row.vetoes, *row.criticisms)
+                if m.rule not in entered_vetoes | entered_criticisms
+            ],
+            row.score,
+            row.rank,
+            row.grade,
+        )
+        for row in sorted(result.units, key=lambda row: (row.name, row.code))
+    ]
     phase = result.scoring_phase
     phase_title = definition.phase(phase).title if phase in definition.phase_ids() else phase
     return ScoreSheets(
-        campaign_id, campaign.title, result.state, phase_title,  # type: ignore[union-attr]
+        campaign_id,
+        campaign.title,
+        result.state,
+        phase_title,  # type: ignore[union-attr]
         result.state == "open" and is_scorer(session, definition, campaign_id, by),
         [SheetLine(item.id, item.title, item.points) for item in spec.items],
         [SheetLine(rule.id, rule.title) for rule in spec.veto if rule.id in entered_vetoes],
-        [SheetLine(rule.id, rule.title) for rule in spec.criticism if rule.id in entered_criticisms],
-        units)
+        [
+            SheetLine(rule.id, rule.title)
+            for rule in spec.criticism
+            if rule.id in entered_criticisms
+        ],
+        units,
+    )

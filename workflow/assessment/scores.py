@@ -1,4 +1,5 @@
-"""The assessment (考核验收): the inspecting group enters each unit's scores and findings; the result, graded.
+"""The assessment (考核验收): the inspecting group enters each unit's scores and findings; the
+result, graded.
 
 Scores are entered only by the inspecting group (the definition's
 ``scorers``), only while the campaign is in the scoring phase, every change
@@ -7,6 +8,7 @@ automatic part (deductions, vetoes from incidents and targets) is counted as
 of the moment it left, so a published result never moves. The arithmetic,
 the veto, grades and ranks are in ``grading.py``.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,41 +33,68 @@ from workflow.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
 from workflow.limits import NOTE_LIMIT
 from workflow.models import AssessmentFinding, Campaign, CampaignPhase, Score
 
-__all__ = ["Assessment", "ScoreSheet", "UnitResult", "assess", "assessment_as_of", "compute_assessment",
-           "enter_scores", "scoring_state"]
+__all__ = [
+    "Assessment",
+    "ScoreSheet",
+    "UnitResult",
+    "assess",
+    "assessment_as_of",
+    "compute_assessment",
+    "enter_scores",
+    "scoring_state",
+]
 
 
 @dataclass(frozen=True)
 class ScoreSheet:
-    """What the inspecting group enters for a unit: item → points (None clears), finding → reason (None withdraws)."""
+    """What the inspecting group enters for a unit: item → points (None clears), finding → reason
+    (None withdraws)."""
 
     items: Mapping[str, Any] = field(default_factory=dict)
     vetoes: Mapping[str, Any] = field(default_factory=dict)
     criticisms: Mapping[str, Any] = field(default_factory=dict)
 
 
-def enter_scores(session: Session, campaign_id: int, unit_code: str, sheet: ScoreSheet, *, by: Actor,
-                 clock: Clock) -> UnitResult:
-    """Enter (or clear) a unit's item scores and findings; audit-logged. Only the inspecting group, only during
-    the scoring phase; anything out of range refuses the whole sheet."""
-    campaign = campaign_for(session, campaign_id, by, lock=True)  # a score cannot race the phase leaving
+def enter_scores(
+    session: Session,
+    campaign_id: int,
+    unit_code: str,
+    sheet: ScoreSheet,
+    *,
+    by: Actor,
+    clock: Clock,
+) -> UnitResult:
+    """Enter (or clear) a unit's item scores and findings; audit-logged. Only the inspecting group,
+    only during the scoring phase; anything out of range refuses the whole sheet."""
+    # a score cannot race the phase leaving
+    campaign = campaign_for(session, campaign_id, by, lock=True)
     definition = stored_definition(campaign.definition)
     spec = definition.assessment
     if spec is None:
         raise InvalidInput(f"campaign {campaign.id}'s definition has no assessment")
     if not is_scorer(session, definition, campaign.id, by):
-        raise Forbidden(f"only the inspecting group ({', '.join(sorted(scorer_roles(definition)))}) enters scores")
+        raise Forbidden(
+            f"only the inspecting group ({', '.join(sorted(scorer_roles(definition)))}) enters "
+            "scores"
+        )
     state = scoring_state(definition, campaign)
     if state != "open":
-        raise TransitionRefused(f"scores are entered during phase '{definition.scoring_phase()}'; they are "
-                                + ("frozen: the campaign has left it" if state == "frozen" else "not open yet"))
+        raise TransitionRefused(
+            f"scores are entered during phase '{definition.scoring_phase()}'; they are "
+            + ("frozen: the campaign has left it" if state == "frozen" else "not open yet")
+        )
     unit = next((u for u in participating_units(session, campaign) if u.code == unit_code), None)
     if unit is None:
         raise NotFound(f"no unit '{unit_code}' in this campaign")
     items = _checked_items(definition, sheet.items)
-    findings = {("veto", rule): reason for rule, reason in _checked_findings(spec.veto, sheet.vetoes, "veto")}
-    findings |= {("criticism", rule): reason
-                 for rule, reason in _checked_findings(spec.criticism, sheet.criticisms, "criticism")}
+    findings = {
+        ("veto", rule): reason
+        for rule, reason in _checked_findings(spec.veto, sheet.vetoes, "veto")
+    }
+    findings |= {
+        ("criticism", rule): reason
+        for rule, reason in _checked_findings(spec.criticism, sheet.criticisms, "criticism")
+    }
     if not items and not findings:
         raise InvalidInput("nothing to enter: give items, vetoes or criticisms")
     now = clock.now()
@@ -76,8 +105,11 @@ def enter_scores(session: Session, campaign_id: int, unit_code: str, sheet: Scor
     return next(row for row in result.units if row.unit_id == unit.id)
 
 
-def assess(session: Session, campaign_id: int, *, by: Actor, clock: Clock, check_access: bool = True) -> Assessment:
-    """Every unit's score, deductions, veto, grade and rank; for the leading group (others: not found)."""
+def assess(
+    session: Session, campaign_id: int, *, by: Actor, clock: Clock, check_access: bool = True
+) -> Assessment:
+    """Every unit's score, deductions, veto, grade and rank; for the leading group (others: not
+    found)."""
     if check_access:
         campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
     else:
@@ -86,20 +118,30 @@ def assess(session: Session, campaign_id: int, *, by: Actor, clock: Clock, check
     units = participating_units(session, campaign)
     as_of = assessment_as_of(session, definition, campaign, clock.now())
     counts = count_units(session, campaign, units, as_of)
-    targets = evaluate_targets(definition, campaign, units, counts, incident_rows(session, campaign.id, as_of))
+    targets = evaluate_targets(
+        definition, campaign, units, counts, incident_rows(session, campaign.id, as_of)
+    )
     return compute_assessment(session, definition, campaign, units, counts, targets)
 
 
-def assessment_as_of(session: Session, definition: Definition, campaign: Campaign, now: datetime) -> datetime:
-    """When the automatic part is counted: the moment the scoring phase ended once frozen, else now."""
+def assessment_as_of(
+    session: Session, definition: Definition, campaign: Campaign, now: datetime
+) -> datetime:
+    """When the automatic part is counted: the moment the scoring phase ended once frozen, else
+    now."""
     if scoring_state(definition, campaign) != "frozen":
         return now
-    ended = session.scalar(select(CampaignPhase.ended_at).where(
-        CampaignPhase.campaign_id == campaign.id, CampaignPhase.phase_key == definition.scoring_phase()))
+    ended = session.scalar(
+        select(CampaignPhase.ended_at).where(
+            CampaignPhase.campaign_id == campaign.id,
+            CampaignPhase.phase_key == definition.scoring_phase(),
+        )
+    )
     return min(ended or campaign.closed_at or now, now)
 
 
-# --- helpers -------------------------------------------------------------------------------------------------------
+# --- helpers ------------------------------------------------------------------------------------
+
 
 def _checked_items(definition: Definition, entered: Mapping[str, Any]) -> dict[str, float | None]:
     items = {item.id: item for item in definition.assessment.items}  # type: ignore[union-attr]
@@ -110,37 +152,65 @@ def _checked_items(definition: Definition, entered: Mapping[str, Any]) -> dict[s
         if value is None:
             checked[key] = None
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
             raise InvalidInput(f"{key}: points must be a number; got {value!r}")
         if not 0 <= value <= items[key].points:
-            raise InvalidInput(f"{key}: {value:g} is outside 0–{items[key].points:g}, the item's range")
+            raise InvalidInput(
+                f"{key}: {value:g} is outside 0–{items[key].points:g}, the item's range"
+            )
         checked[key] = float(value)
     return checked
 
 
-def _checked_findings(rules: tuple, entered: Mapping[str, Any], kind: str) -> list[tuple[str, str | None]]:  # type: ignore[type-arg]
+def _checked_findings(
+    rules: tuple, entered: Mapping[str, Any], kind: str
+) -> list[tuple[str, str | None]]:  # type: ignore[type-arg]
     by_id = {rule.id: rule for rule in rules}
     checked = []
     for key, reason in entered.items():
         rule = by_id.get(key)
         if rule is None:
-            raise InvalidInput(f"unknown {kind} item {key!r} (declared: {', '.join(by_id) or 'none'})")
+            raise InvalidInput(
+                f"unknown {kind} item {key!r} (declared: {', '.join(by_id) or 'none'})"
+            )
         if rule.incident is not None or rule.target is not None:
-            raise InvalidInput(f"{kind} {key!r} follows from the incident log and the targets; it is not entered")
+            raise InvalidInput(
+                f"{kind} {key!r} follows from the incident log and the targets; it is not entered"
+            )
         if reason is not None:
             if not isinstance(reason, str) or not reason.strip():
                 raise InvalidInput(f"{kind} {key!r} needs a reason (text)")
             if len(reason) > NOTE_LIMIT:
-                raise InvalidInput(f"{kind} {key!r}: the reason is too long (at most {NOTE_LIMIT} characters)")
+                raise InvalidInput(
+                    f"{kind} {key!r}: the reason is too long (at most {NOTE_LIMIT} characters)"
+                )
             reason = reason.strip()
         checked.append((key, reason))
     return checked
 
 
-def _store_scores(session: Session, campaign: Campaign, unit: UnitRef, items: dict[str, float | None], by: Actor,
-                  now: datetime) -> None:
-    stored = {row.item_key: row for row in session.scalars(select(Score).where(
-        Score.campaign_id == campaign.id, Score.unit_id == unit.id, Score.item_key.in_(list(items))))}
+def _store_scores(
+    session: Session,
+    campaign: Campaign,
+    unit: UnitRef,
+    items: dict[str, float | None],
+    by: Actor,
+    now: datetime,
+) -> None:
+    stored = {
+        row.item_key: row
+        for row in session.scalars(
+            select(Score).where(
+                Score.campaign_id == campaign.id,
+                Score.unit_id == unit.id,
+                Score.item_key.in_(list(items)),
+            )
+        )
+    }
     for key, points in items.items():
         row = stored.get(key)
         before = None if row is None else f"{row.points:g}"
@@ -149,36 +219,76 @@ def _store_scores(session: Session, campaign: Campaign, unit: UnitRef, items: di
                 continue
             session.delete(row)
         elif row is None:
-            row = Score(campaign_id=campaign.id, unit_id=unit.id, item_key=key, points=points, entered_at=now,
-                        entered_by_id=by.person_id)
+            row = Score(
+                campaign_id=campaign.id,
+                unit_id=unit.id,
+                item_key=key,
+                points=points,
+                entered_at=now,
+                entered_by_id=by.person_id,
+            )
             session.add(row)
         else:
             row.points, row.entered_at, row.entered_by_id = points, now, by.person_id
         session.flush()
-        audit.record(session, at=now, by=by, entity="score", entity_id=row.id, event="score", from_state=before,
-                     to_state=None if points is None else f"{points:g}", campaign_id=campaign.id,
-                     note=f"{unit.code}: {key}")
+        audit.record(
+            session,
+            at=now,
+            by=by,
+            entity="score",
+            entity_id=row.id,
+            event="score",
+            from_state=before,
+            to_state=None if points is None else f"{points:g}",
+            campaign_id=campaign.id,
+            note=f"{unit.code}: {key}",
+        )
 
 
-def _store_findings(session: Session, campaign: Campaign, unit: UnitRef,
-                    findings: dict[tuple[str, str], str | None], by: Actor, now: datetime) -> None:
+def _store_findings(
+    session: Session,
+    campaign: Campaign,
+    unit: UnitRef,
+    findings: dict[tuple[str, str], str | None],
+    by: Actor,
+    now: datetime,
+) -> None:
     for (kind, rule), reason in findings.items():
-        row = session.scalar(select(AssessmentFinding).where(
-            AssessmentFinding.campaign_id == campaign.id, AssessmentFinding.unit_id == unit.id,
-            AssessmentFinding.rule_kind == kind, AssessmentFinding.rule_key == rule))
+        row = session.scalar(
+            select(AssessmentFinding).where(
+                AssessmentFinding.campaign_id == campaign.id,
+                AssessmentFinding.unit_id == unit.id,
+                AssessmentFinding.rule_kind == kind,
+                AssessmentFinding.rule_key == rule,
+            )
+        )
         if reason is None:
             if row is None:
                 continue
             session.delete(row)
         elif row is None:
-            row = AssessmentFinding(campaign_id=campaign.id, unit_id=unit.id, rule_kind=kind, rule_key=rule,
-                                    reason=reason, entered_at=now, entered_by_id=by.person_id)
+            row = AssessmentFinding(
+                campaign_id=campaign.id,
+                unit_id=unit.id,
+                rule_kind=kind,
+                rule_key=rule,
+                reason=reason,
+                entered_at=now,
+                entered_by_id=by.person_id,
+            )
             session.add(row)
         else:
             row.reason, row.entered_at, row.entered_by_id = reason, now, by.person_id
         session.flush()
-        audit.record(session, at=now, by=by, entity=kind, entity_id=row.id, event="withdraw" if reason is None
-                     else "find", from_state=None, to_state=rule, campaign_id=campaign.id,
-                     note=f"{unit.code}: {reason or 'withdrawn'}")
-
-
+        audit.record(
+            session,
+            at=now,
+            by=by,
+            entity=kind,
+            entity_id=row.id,
+            event="withdraw" if reason is None else "find",
+            from_state=None,
+            to_state=rule,
+            campaign_id=campaign.id,
+            note=f"{unit.code}: {reason or 'withdrawn'}",
+        )

@@ -1,4 +1,5 @@
-"""Target status (目标): zero, reduce, max from the incident log; rate from the engine's own items; judged by people.
+"""Target status (目标): zero, reduce, max from the incident log; rate from the engine's own items;
+judged by people.
 
 - ``zero`` (不发生, 杜绝): no incident of the kind in any period;
 - ``max`` (控制目标): no period with more than ``value`` incidents;
@@ -12,6 +13,7 @@
 A calendar period (year, quarter, month) is the whole calendar period, so a
 year-on-year comparison counts January's incidents of a campaign started in May.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -41,7 +43,8 @@ MONTHS_IN = {"year": 12, "quarter": 3, "month": 1}
 
 @dataclass(frozen=True)
 class TargetResult:
-    """One target for one holder: a participating unit, or the campaign as a whole (``unit_id`` None)."""
+    """One target for one holder: a participating unit, or the campaign as a whole (``unit_id``
+    None)."""
 
     target: str
     title: str
@@ -49,7 +52,8 @@ class TargetResult:
     bundle: str | None
     unit_id: int | None
     met: bool | None  # None: judged by the inspecting group
-    actual: float | None  # incidents (zero: all; max: the worst period; reduce: the last period) or the rate in %
+    # incidents (zero: all; max: the worst period; reduce: the last period) or the rate in %
+    actual: float | None
     expected: str
     detail: str
 
@@ -64,26 +68,46 @@ class Period:
 IncidentRows = list[tuple[int, str, date]]  # (unit id, kind, occurred on)
 
 
-def target_status(session: Session, campaign_id: int, *, by: Actor, clock: Clock) -> list[TargetResult]:
-    """Every target of the campaign for each unit held to it, as of now; for the leading group (others: not found)."""
+def target_status(
+    session: Session, campaign_id: int, *, by: Actor, clock: Clock
+) -> list[TargetResult]:
+    """Every target of the campaign for each unit held to it, as of now; for the leading group
+    (others: not found)."""
     campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
     now = clock.now()
     units = participating_units(session, campaign)
     counts = count_units(session, campaign, units, now)
-    return evaluate_targets(stored_definition(campaign.definition), campaign, units, counts,
-                            incident_rows(session, campaign.id, now))
+    return evaluate_targets(
+        stored_definition(campaign.definition),
+        campaign,
+        units,
+        counts,
+        incident_rows(session, campaign.id, now),
+    )
 
 
 def incident_rows(session: Session, campaign_id: int, as_of: datetime) -> IncidentRows:
-    """The campaign's incidents recorded by ``as_of``, back-dated ones included (reduce compares with them)."""
-    return [tuple(row) for row in session.execute(  # type: ignore[misc]
-        select(Incident.unit_id, Incident.kind, Incident.occurred_on)
-        .where(Incident.campaign_id == campaign_id, Incident.recorded_at <= as_of))]
+    """The campaign's incidents recorded by ``as_of``, back-dated ones included (reduce compares
+    with them)."""
+    return [
+        tuple(row)
+        for row in session.execute(  # type: ignore[misc]
+            select(Incident.unit_id, Incident.kind, Incident.occurred_on).where(
+                Incident.campaign_id == campaign_id, Incident.recorded_at <= as_of
+            )
+        )
+    ]
 
 
-def evaluate_targets(definition: Definition, campaign: Campaign, units: list[UnitRef], counts: CampaignCounts,
-                     incidents: IncidentRows) -> list[TargetResult]:
-    """The status of each target for each of its holders (a pure function of the counts and the incidents)."""
+def evaluate_targets(
+    definition: Definition,
+    campaign: Campaign,
+    units: list[UnitRef],
+    counts: CampaignCounts,
+    incidents: IncidentRows,
+) -> list[TargetResult]:
+    """The status of each target for each of its holders (a pure function of the counts and the
+    incidents)."""
     start, end = campaign_window(campaign, counts.as_of)
     days: dict[tuple[str, int | None], list[date]] = defaultdict(list)
     for unit_id, kind, occurred_on in incidents:
@@ -92,17 +116,34 @@ def evaluate_targets(definition: Definition, campaign: Campaign, units: list[Uni
             days[(kind, None)].append(occurred_on)
     results = []
     for target in definition.targets:
-        holders: list[int | None] = [None] if target.per == "campaign" else [unit.id for unit in units]
+        holders: list[int | None] = (
+            [None] if target.per == "campaign" else [unit.id for unit in units]
+        )
         spans = periods(target.period, start, end)
         for holder in holders:
             if target.kind == "rate":
                 held = counts.total if holder is None else counts.units[holder]
                 results.append(_rate(target, holder, *held.rate(target.measure or "")))
             elif target.kind == "judged":
-                results.append(TargetResult(target.id, target.title, target.kind, target.bundle, holder, None, None,
-                                            "judged by the inspecting group", ""))
+                results.append(
+                    TargetResult(
+                        target.id,
+                        target.title,
+                        target.kind,
+                        target.bundle,
+                        holder,
+                        None,
+                        None,
+                        "judged by the inspecting group",
+                        "",
+                    )
+                )
             else:
-                results.append(_incident_target(target, holder, days.get((target.incident or "", holder), []), spans))
+                results.append(
+                    _incident_target(
+                        target, holder, days.get((target.incident or "", holder), []), spans
+                    )
+                )
     return results
 
 
@@ -116,7 +157,8 @@ def missed_by_unit(results: list[TargetResult]) -> dict[int, list[TargetResult]]
 
 
 def periods(period: str, start: date, end: date) -> list[Period]:
-    """The periods from ``start`` to ``end``: the campaign itself, or the calendar years, quarters or months."""
+    """The periods from ``start`` to ``end``: the campaign itself, or the calendar years, quarters
+    or months."""
     if period not in MONTHS_IN:
         return [Period("campaign", start, end)]
     found = [_calendar_period(period, start)]
@@ -126,23 +168,38 @@ def periods(period: str, start: date, end: date) -> list[Period]:
 
 
 def previous(period: str, first: Period) -> Period:
-    """The period before ``first``: the calendar period before, or as many days before the campaign started."""
+    """The period before ``first``: the calendar period before, or as many days before the campaign
+    started."""
     if period not in MONTHS_IN:
         length = (first.last - first.first).days + 1
-        return Period("before", first.first - timedelta(days=length), first.first - timedelta(days=1))
+        return Period(
+            "before", first.first - timedelta(days=length), first.first - timedelta(days=1)
+        )
     return _calendar_period(period, first.first - timedelta(days=1))
 
 
-# --- helpers -------------------------------------------------------------------------------------------------------
+# --- helpers ------------------------------------------------------------------------------------
+
 
 def _rate(target: TargetSpec, holder: int | None, numerator: int, denominator: int) -> TargetResult:
     share = percent(numerator, denominator)
     met = share is None or share >= (target.value or 0)
-    return TargetResult(target.id, target.title, target.kind, target.bundle, holder, met, share,
-                        f"≥ {target.value or 0:g}%", f"{numerator}/{denominator}")
+    return TargetResult(
+        target.id,
+        target.title,
+        target.kind,
+        target.bundle,
+        holder,
+        met,
+        share,
+        f"≥ {target.value or 0:g}%",
+        f"{numerator}/{denominator}",
+    )
 
 
-def _incident_target(target: TargetSpec, holder: int | None, days: list[date], spans: list[Period]) -> TargetResult:
+def _incident_target(
+    target: TargetSpec, holder: int | None, days: list[date], spans: list[Period]
+) -> TargetResult:
     def count(span: Period) -> int:
         return sum(1 for day in days if span.first <= day <= span.last)
 
@@ -150,14 +207,32 @@ def _incident_target(target: TargetSpec, holder: int | None, days: list[date], s
     per = "" if target.period == "campaign" else f" per {target.period}"
     if target.kind == "zero":
         total = sum(n for _span, n in counted)
-        return TargetResult(target.id, target.title, target.kind, target.bundle, holder, total == 0, total, "0",
-                            f"{total} incident(s)")
+        return TargetResult(
+            target.id,
+            target.title,
+            target.kind,
+            target.bundle,
+            holder,
+            total == 0,
+            total,
+            "0",
+            f"{total} incident(s)",
+        )
     if target.kind == "max":
         limit = target.value or 0
         worst = max((n for _span, n in counted), default=0)
         detail = ", ".join(f"{span.label}: {n}" for span, n in counted)
-        return TargetResult(target.id, target.title, target.kind, target.bundle, holder, worst <= limit, worst,
-                            f"≤ {limit:g}{per}", detail)
+        return TargetResult(
+            target.id,
+            target.title,
+            target.kind,
+            target.bundle,
+            holder,
+            worst <= limit,
+            worst,
+            f"≤ {limit:g}{per}",
+            detail,
+        )
     # reduce
     before = previous(target.period, spans[0])
     compared = target.baseline if target.baseline is not None else count(before)
@@ -166,9 +241,22 @@ def _incident_target(target: TargetSpec, holder: int | None, days: list[date], s
         met = met and (n == 0 or n < compared)
         parts.append(f"{span.label}: {n} (before: {compared})")
         compared = n
-    expected = f"< {target.baseline} then fewer each period" if target.baseline is not None else "< the period before"
-    return TargetResult(target.id, target.title, target.kind, target.bundle, holder, met, counted[-1][1], expected,
-                        "; ".join(parts))
+    expected = (
+        f"< {target.baseline} then fewer each period"
+        if target.baseline is not None
+        else "< the period before"
+    )
+    return TargetResult(
+        target.id,
+        target.title,
+        target.kind,
+        target.bundle,
+        holder,
+        met,
+        counted[-1][1],
+        expected,
+        "; ".join(parts),
+    )
 
 
 def _calendar_period(period: str, day: date) -> Period:

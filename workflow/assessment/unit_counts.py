@@ -1,4 +1,5 @@
-"""What targets, the assessment and the report count per unit, from the engine's own rows, as of one instant.
+"""What targets, the assessment and the report count per unit, from the engine's own rows, as of one
+instant.
 
 Counting "as of" an instant rather than "now" is what lets the assessment
 freeze: once the campaign leaves its scoring phase, the automatic deductions
@@ -13,6 +14,7 @@ The rates follow the formulas coordinators quote: 整改率 = closed / registere
 passed (or that are closed), an extension never makes a late fix punctual;
 处理率 = processed / received; 按期办结率 = processed by the deadline / due.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -24,13 +26,29 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from workflow.clock import end_of_day, local_date
-from workflow.models import Campaign, CampaignUnit, Escalation, Incident, Petition, Rectification, Task, Unit
+from workflow.models import (
+    Campaign,
+    CampaignUnit,
+    Escalation,
+    Incident,
+    Petition,
+    Rectification,
+    Task,
+    Unit,
+)
 
 DONE_STATES = ("done", "verified")
-# what counting needs of each rectification; the report's ledger reads these along with the rest, and passes them on
-RECTIFICATION_FACTS = (Rectification.unit_id, Rectification.original_deadline, Rectification.deadline_at,
-                       Rectification.registered_at, Rectification.submitted_at, Rectification.closed_at,
-                       Rectification.state)
+# what counting needs of each rectification; the report's ledger reads these along with the rest,
+# and passes them on
+RECTIFICATION_FACTS = (
+    Rectification.unit_id,
+    Rectification.original_deadline,
+    Rectification.deadline_at,
+    Rectification.registered_at,
+    Rectification.submitted_at,
+    Rectification.closed_at,
+    Rectification.state,
+)
 
 
 @dataclass
@@ -47,12 +65,14 @@ class UnitCounts:
     rectifications_due: int = 0  # original deadline passed, or closed
     rectifications_on_time: int = 0  # fixed (the accepted report) by the original deadline
     rectifications_late: int = 0  # due and not fixed on time: what the assessment deducts for
-    rectifications_overdue_open: int = 0  # 逾期未整改: not reported fixed, past the current deadline
+    # 逾期未整改: not reported fixed, past the current deadline
+    rectifications_overdue_open: int = 0
     petitions: int = 0
     petitions_processed: int = 0
     petitions_due: int = 0
     petitions_on_time: int = 0
-    escalations: Counter[int] = field(default_factory=Counter)  # level (0 = the reminder) → times reached
+    # level (0 = the reminder) → times reached
+    escalations: Counter[int] = field(default_factory=Counter)
     incidents: Counter[str] = field(default_factory=Counter)  # kind → incidents during the campaign
 
     def add(self, other: UnitCounts) -> None:
@@ -85,7 +105,8 @@ class CampaignCounts:
     """Per participating unit, the campaign as a whole, and task completion per phase."""
 
     as_of: datetime
-    units: dict[int, UnitCounts]  # participating unit id → counts (items of no sub-unit are only in ``total``)
+    # participating unit id → counts (items of no sub-unit are only in ``total``)
+    units: dict[int, UnitCounts]
     total: UnitCounts
     phases: dict[str, tuple[int, int]]  # phase id → (tasks, done)
 
@@ -96,9 +117,14 @@ def percent(numerator: int, denominator: int) -> float | None:
 
 
 def participating_units(session: Session, campaign: Campaign) -> list[UnitRef]:
-    """The sub-units taking part, by name; a campaign of a unit without sub-units is held by that unit itself."""
-    rows = session.execute(select(Unit.id, Unit.code, Unit.name).join(CampaignUnit, CampaignUnit.unit_id == Unit.id)
-                           .where(CampaignUnit.campaign_id == campaign.id).order_by(Unit.name, Unit.code)).all()
+    """The sub-units taking part, by name; a campaign of a unit without sub-units is held by that
+    unit itself."""
+    rows = session.execute(
+        select(Unit.id, Unit.code, Unit.name)
+        .join(CampaignUnit, CampaignUnit.unit_id == Unit.id)
+        .where(CampaignUnit.campaign_id == campaign.id)
+        .order_by(Unit.name, Unit.code)
+    ).all()
     if not rows:
         return [UnitRef(campaign.unit.id, campaign.unit.code, campaign.unit.name)]
     return [UnitRef(*row) for row in rows]
@@ -106,15 +132,26 @@ def participating_units(session: Session, campaign: Campaign) -> list[UnitRef]:
 
 def campaign_window(campaign: Campaign, as_of: datetime) -> tuple[date, date]:
     """The days the campaign has run by ``as_of``: from its start to its close (or to ``as_of``)."""
-    end = campaign.closed_at if campaign.closed_at is not None and campaign.closed_at < as_of else as_of
+    end = (
+        campaign.closed_at
+        if campaign.closed_at is not None and campaign.closed_at < as_of
+        else as_of
+    )
     return campaign.starts_on, local_date(end, campaign.timezone)
 
 
-def count_units(session: Session, campaign: Campaign, units: list[UnitRef], as_of: datetime,
-                rectifications: list[tuple[Any, ...]] | None = None) -> CampaignCounts:
-    """Every count of the campaign's tasks, rectifications, petitions, escalations and incidents, as of ``as_of``.
+def count_units(
+    session: Session,
+    campaign: Campaign,
+    units: list[UnitRef],
+    as_of: datetime,
+    rectifications: list[tuple[Any, ...]] | None = None,
+) -> CampaignCounts:
+    """Every count of the campaign's tasks, rectifications, petitions, escalations and incidents, as
+    of ``as_of``.
 
-    ``rectifications``: the campaign's rows of ``RECTIFICATION_FACTS`` when the caller has read them already.
+    ``rectifications``: the campaign's rows of ``RECTIFICATION_FACTS`` when the caller has read them
+    already.
     """
     counts: dict[int, UnitCounts] = {unit.id: UnitCounts() for unit in units}
     total = UnitCounts()
@@ -135,8 +172,12 @@ def count_units(session: Session, campaign: Campaign, units: list[UnitRef], as_o
             target.tasks_on_time += on_time
             target.tasks_overdue += overdue
     if rectifications is None:
-        rectifications = [tuple(row) for row in session.execute(
-            select(*RECTIFICATION_FACTS).where(Rectification.campaign_id == campaign.id))]
+        rectifications = [
+            tuple(row)
+            for row in session.execute(
+                select(*RECTIFICATION_FACTS).where(Rectification.campaign_id == campaign.id)
+            )
+        ]
     _count_rectifications(campaign, as_of, rectifications, of)
     _count_petitions(session, campaign.id, as_of, of)
     for unit_id, level, times in _escalation_rows(session, campaign.id, as_of):
@@ -144,34 +185,51 @@ def count_units(session: Session, campaign: Campaign, units: list[UnitRef], as_o
             target.escalations[level] += times
     start, end = campaign_window(campaign, as_of)
     for unit_id, kind, times in session.execute(
-            select(Incident.unit_id, Incident.kind, func.count())
-            .where(Incident.campaign_id == campaign.id, Incident.occurred_on >= start, Incident.occurred_on <= end,
-                   Incident.recorded_at <= as_of)
-            .group_by(Incident.unit_id, Incident.kind)):
+        select(Incident.unit_id, Incident.kind, func.count())
+        .where(
+            Incident.campaign_id == campaign.id,
+            Incident.occurred_on >= start,
+            Incident.occurred_on <= end,
+            Incident.recorded_at <= as_of,
+        )
+        .group_by(Incident.unit_id, Incident.kind)
+    ):
         for target in of(unit_id):
             target.incidents[kind] += times
     return CampaignCounts(as_of, counts, total, phases)
 
 
-# --- the queries ---------------------------------------------------------------------------------------------------
+# --- the queries --------------------------------------------------------------------------------
+
 
 def _task_rows(session: Session, campaign_id: int, as_of: datetime) -> list[tuple]:
-    """Per (unit, phase): tasks, done, due, done on time, overdue; counted in the database (100,000 tasks)."""
+    """Per (unit, phase): tasks, done, due, done on time, overdue; counted in the database (100,000
+    tasks)."""
     done = and_(Task.state.in_(DONE_STATES), Task.completed_at <= as_of)
     required_dated = and_(Task.required.is_(True), Task.due_at.is_not(None))
     on_time = and_(required_dated, done, Task.completed_at <= Task.due_at)
     passed = and_(required_dated, Task.due_at <= as_of)
-    query = (select(Task.unit_id, Task.phase_key, func.count(), func.count().filter(done),
-                    func.count().filter(and_(required_dated, (Task.due_at <= as_of) | done)),
-                    func.count().filter(on_time),
-                    func.count().filter(and_(passed, ~on_time)))
-             .where(Task.campaign_id == campaign_id, Task.state != "cancelled", Task.created_at <= as_of)
-             .group_by(Task.unit_id, Task.phase_key))
+    query = (
+        select(
+            Task.unit_id,
+            Task.phase_key,
+            func.count(),
+            func.count().filter(done),
+            func.count().filter(and_(required_dated, (Task.due_at <= as_of) | done)),
+            func.count().filter(on_time),
+            func.count().filter(and_(passed, ~on_time)),
+        )
+        .where(Task.campaign_id == campaign_id, Task.state != "cancelled", Task.created_at <= as_of)
+        .group_by(Task.unit_id, Task.phase_key)
+    )
     return [tuple(row) for row in session.execute(query)]
 
 
-def _count_rectifications(campaign: Campaign, as_of: datetime, rows: list[tuple[Any, ...]], of) -> None:  # type: ignore[no-untyped-def]
-    """In Python: "fixed by the original deadline" compares a local date, which SQL cannot do portably."""
+def _count_rectifications(
+    campaign: Campaign, as_of: datetime, rows: list[tuple[Any, ...]], of
+) -> None:  # type: ignore[no-untyped-def]
+    """In Python: "fixed by the original deadline" compares a local date, which SQL cannot do
+    portably."""
     ends: dict[date, datetime] = {}
     for unit_id, original, deadline_at, registered_at, submitted_at, closed_at, _state in rows:
         if registered_at > as_of:
@@ -180,7 +238,8 @@ def _count_rectifications(campaign: Campaign, as_of: datetime, rows: list[tuple[
         if original not in ends:
             ends[original] = end_of_day(original, campaign.timezone)
         due = closed or ends[original] <= as_of
-        # the fix counts from when it was reported (the report the coordinator then accepted), not from the check
+        # the fix counts from when it was reported (the report the coordinator then accepted), not
+        # from the check
         on_time = closed and (submitted_at or closed_at) < ends[original]
         reported = submitted_at is not None and submitted_at <= as_of
         for target in of(unit_id):
@@ -189,12 +248,15 @@ def _count_rectifications(campaign: Campaign, as_of: datetime, rows: list[tuple[
             target.rectifications_due += due
             target.rectifications_on_time += on_time
             target.rectifications_late += due and not on_time
-            target.rectifications_overdue_open += not closed and not reported and deadline_at <= as_of
+            target.rectifications_overdue_open += (
+                not closed and not reported and deadline_at <= as_of
+            )
 
 
 def _count_petitions(session: Session, campaign_id: int, as_of: datetime, of) -> None:  # type: ignore[no-untyped-def]
-    query = (select(Petition.unit_id, Petition.deadline_at, Petition.processed_at)
-             .where(Petition.campaign_id == campaign_id, Petition.recorded_at <= as_of))
+    query = select(Petition.unit_id, Petition.deadline_at, Petition.processed_at).where(
+        Petition.campaign_id == campaign_id, Petition.recorded_at <= as_of
+    )
     for unit_id, deadline_at, processed_at in session.execute(query):
         processed = processed_at is not None and processed_at <= as_of
         for target in of(unit_id):
@@ -204,15 +266,29 @@ def _count_petitions(session: Session, campaign_id: int, as_of: datetime, of) ->
             target.petitions_on_time += processed and processed_at <= deadline_at
 
 
-def _escalation_rows(session: Session, campaign_id: int, as_of: datetime) -> list[tuple[int | None, int, int]]:
+def _escalation_rows(
+    session: Session, campaign_id: int, as_of: datetime
+) -> list[tuple[int | None, int, int]]:
     """(unit, level, times) over the escalations of tasks, rectifications and petitions."""
     rows: list[tuple[int | None, int, int]] = []
     for kind, table in (("task", Task), ("rectification", Rectification), ("petition", Petition)):
-        rows += [tuple(row) for row in session.execute(  # type: ignore[misc]
-            select(table.unit_id, Escalation.level, func.count())
-            # the campaign in the join too: PostgreSQL then reads only this campaign's items
-            .join(table, and_(table.id == Escalation.item_id, table.campaign_id == Escalation.campaign_id))
-            .where(Escalation.campaign_id == campaign_id, Escalation.item_kind == kind,
-                   Escalation.reached_at <= as_of)
-            .group_by(table.unit_id, Escalation.level))]
+        rows += [
+            tuple(row)
+            for row in session.execute(  # type: ignore[misc]
+                select(table.unit_id, Escalation.level, func.count())
+                # the campaign in the join too: PostgreSQL then reads only this campaign's items
+                .join(
+                    table,
+                    and_(
+                        table.id == Escalation.item_id, table.campaign_id == Escalation.campaign_id
+                    ),
+                )
+                .where(
+                    Escalation.campaign_id == campaign_id,
+                    Escalation.item_kind == kind,
+                    Escalation.reached_at <= as_of,
+                )
+                .group_by(table.unit_id, Escalation.level)
+            )
+        ]
     return rows

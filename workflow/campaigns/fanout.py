@@ -1,4 +1,5 @@
-"""Who and what a task or duty fans out over: the campaign, each sub-unit, each key site, each list entry.
+"""Who and what a task or duty fans out over: the campaign, each sub-unit, each key site, each list
+entry.
 
 ``per: unit`` gives one item per participating sub-unit; ``per: site`` one per
 key site of the campaign's units; ``per: list`` one per entry of a named list
@@ -7,6 +8,7 @@ assignee is a role's holder (in the item's unit for a unit-scoped role, in the
 campaign's unit otherwise) or, with ``assignee: responsible``, the site's or
 entry's own responsible person.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -47,20 +49,33 @@ def load_scope(session: Session, campaign_unit: Unit, resolution: Resolution) ->
     unit_ids = [campaign_unit.id, *(unit.id for unit in resolution.units)]
     sites = list(session.scalars(select(Site).where(Site.unit_id.in_(unit_ids)).order_by(Site.id)))
     entries: dict[str, list[ListEntry]] = {}
-    for entry in session.scalars(select(ListEntry).where(ListEntry.unit_id.in_(unit_ids)).order_by(ListEntry.id)):
+    for entry in session.scalars(
+        select(ListEntry).where(ListEntry.unit_id.in_(unit_ids)).order_by(ListEntry.id)
+    ):
         entries.setdefault(entry.list_key, []).append(entry)
     return Scope(campaign_unit, resolution, sites, entries)
 
 
-def targets(spec: TaskSpec | RecurringSpec, definition: Definition, scope: Scope) -> tuple[list[Target], list[StartProblem]]:
+def targets(
+    spec: TaskSpec | RecurringSpec, definition: Definition, scope: Scope
+) -> tuple[list[Target], list[StartProblem]]:
     """The items ``spec`` fans out to, and a problem for each that has nobody responsible."""
     found: list[Target] = []
     problems: list[StartProblem] = []
 
-    def add(key: str, unit_id: int | None, site_id: int | None, entry_id: int | None,
-            own_responsible: int | None, where: str) -> None:
-        assignee = own_responsible if spec.assignee == RESPONSIBLE else _holder(spec.assignee, unit_id, definition,
-                                                                              scope)
+    def add(
+        key: str,
+        unit_id: int | None,
+        site_id: int | None,
+        entry_id: int | None,
+        own_responsible: int | None,
+        where: str,
+    ) -> None:
+        assignee = (
+            own_responsible
+            if spec.assignee == RESPONSIBLE
+            else _holder(spec.assignee, unit_id, definition, scope)
+        )
         if assignee is None:
             text = f"{where} has no responsible person" if spec.assignee == RESPONSIBLE else None
             problems.append(StartProblem(spec.assignee, where, text))
@@ -74,11 +89,24 @@ def targets(spec: TaskSpec | RecurringSpec, definition: Definition, scope: Scope
             add(f"u{unit.id}", unit.id, None, None, None, f"'{unit.code}' ({unit.name})")
     elif spec.per == "site":
         for site in scope.sites:
-            add(f"s{site.id}", site.unit_id, site.id, None, site.responsible_id, f"key site '{site.code}' ({site.name})")
+            add(
+                f"s{site.id}",
+                site.unit_id,
+                site.id,
+                None,
+                site.responsible_id,
+                f"key site '{site.code}' ({site.name})",
+            )
     else:
         for entry in scope.entries.get(spec.list or "", []):
-            add(f"e{entry.id}", entry.unit_id, None, entry.id, entry.responsible_id,
-                f"'{entry.code}' of list '{entry.list_key}' ({entry.name})")
+            add(
+                f"e{entry.id}",
+                entry.unit_id,
+                None,
+                entry.id,
+                entry.responsible_id,
+                f"'{entry.code}' of list '{entry.list_key}' ({entry.name})",
+            )
     return found, problems
 
 

@@ -4,6 +4,7 @@ Each function works inside the caller's transaction and never commits: the
 edge (CLI command, web route, sweep) wraps it in ``workflow.db.transaction`` so
 a refused or failed call leaves the database exactly as it was.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -58,7 +59,8 @@ def start_campaign(
     calendar: WorkingCalendar,
     title: str | None = None,
 ) -> Campaign:
-    """Start a campaign of ``definition`` for a unit: bind roles, plan phases, enter the first phase.
+    """Start a campaign of ``definition`` for a unit: bind roles, plan phases, enter the first
+    phase.
 
     Refused, with nothing written, when a role the definition needs resolves to nobody.
     """
@@ -71,13 +73,18 @@ def start_campaign(
         for phase in definition.phases:
             for spec in (*phase.tasks, *phase.recurring):
                 if spec.per in ("site", "list"):
-                    problems += [p for p in targets(spec, definition, scope)[1] if p not in problems]
+                    problems += [
+                        p for p in targets(spec, definition, scope)[1] if p not in problems
+                    ]
     if problems:
         raise StartRefused(problems)
     if not by.is_operator:
         # only an operator or a coordinator of the new campaign may start it
-        coordinator_roles = {role for (role, unit_id), people in resolution.holders.items()
-                             if unit_id == unit.id and by.person_id in people}
+        coordinator_roles = {
+            role
+            for (role, unit_id), people in resolution.holders.items()
+            if unit_id == unit.id and by.person_id in people
+        }
         if not coordinator_roles & set(definition.coordinators):
             raise Forbidden("only a coordinator of the campaign's unit may start it")
 
@@ -93,16 +100,32 @@ def start_campaign(
     )
     session.add(campaign)
     session.flush()
-    session.execute(insert(CampaignPhase), _planned_phases(campaign.id, definition, starts_on, calendar))
+    session.execute(
+        insert(CampaignPhase), _planned_phases(campaign.id, definition, starts_on, calendar)
+    )
     if resolution.units:
-        session.execute(insert(CampaignUnit), [{"campaign_id": campaign.id, "unit_id": u.id} for u in resolution.units])
+        session.execute(
+            insert(CampaignUnit),
+            [{"campaign_id": campaign.id, "unit_id": u.id} for u in resolution.units],
+        )
     session.execute(insert(RoleBinding), binding_rows(campaign.id, resolution))
 
-    before, after = fire(campaign_machine(definition.phase_ids()), "start", campaign, "the campaign")
+    before, after = fire(
+        campaign_machine(definition.phase_ids()), "start", campaign, "the campaign"
+    )
     created = _enter_phase(session, campaign, definition, scope, after, starts_on, now, calendar)
-    audit.record(session, at=now, by=by, entity="campaign", entity_id=campaign.id, event="start",
-                 from_state=before, to_state=after, campaign_id=campaign.id,
-                 note=f"{definition.id} v{definition.version} for {unit.code}; {created} tasks created")
+    audit.record(
+        session,
+        at=now,
+        by=by,
+        entity="campaign",
+        entity_id=campaign.id,
+        event="start",
+        from_state=before,
+        to_state=after,
+        campaign_id=campaign.id,
+        note=f"{definition.id} v{definition.version} for {unit.code}; {created} tasks created",
+    )
     session.flush()
     return campaign
 
@@ -115,21 +138,28 @@ def advance_campaign(
     Refused with :class:`TransitionRefused` listing every blocking item otherwise.
     """
     now = clock.now()
-    # locked: two coordinators advancing at once on PostgreSQL queue here instead of both passing the
-    # guard (SQLite's BEGIN IMMEDIATE does the same)
-    campaign = campaign_for(session, campaign_id, by, Need.COORDINATOR, lock=True, doing="advance it")
+    # locked: two coordinators advancing at once on PostgreSQL queue here instead of both passing
+    # the guard (SQLite's BEGIN IMMEDIATE does the same)
+    campaign = campaign_for(
+        session, campaign_id, by, Need.COORDINATOR, lock=True, doing="advance it"
+    )
     definition = stored_definition(campaign.definition)
     if campaign.state == CLOSED:
         raise TransitionRefused(f"campaign {campaign.id} is closed")
     blockers = phase_blockers(session, campaign)
     if blockers:
         raise TransitionRefused(
-            f"cannot leave phase '{campaign.state}': {len(blockers)} required item(s) still open", blockers
+            f"cannot leave phase '{campaign.state}': {len(blockers)} required item(s) still open",
+            blockers,
         )
 
-    before, after = fire(campaign_machine(definition.phase_ids()), "advance", campaign, f"campaign {campaign.id}")
+    before, after = fire(
+        campaign_machine(definition.phase_ids()), "advance", campaign, f"campaign {campaign.id}"
+    )
     leaving = session.scalar(
-        select(CampaignPhase).where(CampaignPhase.campaign_id == campaign.id, CampaignPhase.phase_key == before)
+        select(CampaignPhase).where(
+            CampaignPhase.campaign_id == campaign.id, CampaignPhase.phase_key == before
+        )
     )
     if leaving is not None:
         leaving.ended_at = now
@@ -137,18 +167,35 @@ def advance_campaign(
     if after == CLOSED:
         campaign.closed_at = now
     else:
-        created = _enter_phase(session, campaign, definition, stored_scope(session, campaign), after,
-                               local_date(now, campaign.timezone), now, calendar)
-    audit.record(session, at=now, by=by, entity="campaign", entity_id=campaign.id, event="advance",
-                 from_state=before, to_state=after, campaign_id=campaign.id,
-                 note=f"{created} tasks created" if created else None)
+        created = _enter_phase(
+            session,
+            campaign,
+            definition,
+            stored_scope(session, campaign),
+            after,
+            local_date(now, campaign.timezone),
+            now,
+            calendar,
+        )
+    audit.record(
+        session,
+        at=now,
+        by=by,
+        entity="campaign",
+        entity_id=campaign.id,
+        event="advance",
+        from_state=before,
+        to_state=after,
+        campaign_id=campaign.id,
+        note=f"{created} tasks created" if created else None,
+    )
     session.flush()
     return PhaseMove(campaign.id, before, after, created)
 
 
 def phase_blockers(session: Session, campaign: Campaign, limit: int | None = None) -> list[Blocker]:
-    """The items that keep the campaign in its current phase (the first ``limit``): required tasks not yet done,
-    then open major hazards."""
+    """The items that keep the campaign in its current phase (the first ``limit``): required tasks
+    not yet done, then open major hazards."""
     tasks = (
         select(Task.id, Task.title, Task.state, Unit.name, Person.name)
         .join(Person, Person.id == Task.assignee_id)
@@ -157,37 +204,58 @@ def phase_blockers(session: Session, campaign: Campaign, limit: int | None = Non
         .order_by(Task.due_at, Task.id)
         .limit(limit)
     )
-    blockers = [Blocker("task", tid, title, unit, who, state) for tid, title, state, unit, who in session.execute(tasks)]
+    blockers = [
+        Blocker("task", tid, title, unit, who, state)
+        for tid, title, state, unit, who in session.execute(tasks)
+    ]
     if limit is not None and len(blockers) >= limit:
         return blockers
     majors = (
-        select(Rectification.id, Rectification.description, Rectification.state, Unit.name, Person.name)
+        select(
+            Rectification.id, Rectification.description, Rectification.state, Unit.name, Person.name
+        )
         .join(Person, Person.id == Rectification.responsible_id)
         .outerjoin(Unit, Unit.id == Rectification.unit_id)
         .where(*_open_major_hazards(campaign))
         .order_by(Rectification.deadline_at, Rectification.id)
         .limit(None if limit is None else limit - len(blockers))
     )
-    blockers += [Blocker("rectification", rid, text[:80], unit, who, state)
-                 for rid, text, state, unit, who in session.execute(majors)]
+    blockers += [
+        Blocker("rectification", rid, text[:80], unit, who, state)
+        for rid, text, state, unit, who in session.execute(majors)
+    ]
     return blockers
 
 
 def count_phase_blockers(session: Session, campaign: Campaign) -> int:
     """How many items keep the campaign in its current phase (without loading them)."""
-    tasks = session.scalar(select(func.count()).select_from(Task).where(*_open_required_tasks(campaign))) or 0
-    majors = session.scalar(select(func.count()).select_from(Rectification).where(*_open_major_hazards(campaign)))
+    tasks = (
+        session.scalar(
+            select(func.count()).select_from(Task).where(*_open_required_tasks(campaign))
+        )
+        or 0
+    )
+    majors = session.scalar(
+        select(func.count()).select_from(Rectification).where(*_open_major_hazards(campaign))
+    )
     return tasks + (majors or 0)
 
 
 def _open_required_tasks(campaign: Campaign) -> tuple[Any, ...]:
-    return (Task.campaign_id == campaign.id, Task.phase_key == campaign.state, Task.required.is_(True),
-            Task.state.not_in(TASK_SETTLED_STATES))
+    return (
+        Task.campaign_id == campaign.id,
+        Task.phase_key == campaign.state,
+        Task.required.is_(True),
+        Task.state.not_in(TASK_SETTLED_STATES),
+    )
 
 
 def _open_major_hazards(campaign: Campaign) -> tuple[Any, ...]:
-    return (Rectification.campaign_id == campaign.id, Rectification.severity == "major",
-            Rectification.state != "closed")
+    return (
+        Rectification.campaign_id == campaign.id,
+        Rectification.severity == "major",
+        Rectification.state != "closed",
+    )
 
 
 def _planned_phases(
@@ -196,9 +264,20 @@ def _planned_phases(
     rows: list[dict[str, object]] = []
     planned_start: date | None = starts_on
     for position, phase in enumerate(definition.phases):
-        planned_end = phase.duration.after(planned_start, calendar) if (phase.duration and planned_start) else None
-        rows.append({"campaign_id": campaign_id, "phase_key": phase.id, "position": position,
-                     "planned_start": planned_start, "planned_end": planned_end})
+        planned_end = (
+            phase.duration.after(planned_start, calendar)
+            if (phase.duration and planned_start)
+            else None
+        )
+        rows.append(
+            {
+                "campaign_id": campaign_id,
+                "phase_key": phase.id,
+                "position": position,
+                "planned_start": planned_start,
+                "planned_end": planned_end,
+            }
+        )
         planned_start = planned_end
     return rows
 
@@ -213,16 +292,21 @@ def _enter_phase(
     now: datetime,
     calendar: WorkingCalendar,
 ) -> int:
-    """Mark the phase started, create its one-off tasks and start its recurring duties; return tasks created."""
+    """Mark the phase started, create its one-off tasks and start its recurring duties; return tasks
+    created."""
     phase_row = session.scalar(
-        select(CampaignPhase).where(CampaignPhase.campaign_id == campaign.id, CampaignPhase.phase_key == phase_key)
+        select(CampaignPhase).where(
+            CampaignPhase.campaign_id == campaign.id, CampaignPhase.phase_key == phase_key
+        )
     )
     if phase_row is not None:
         phase_row.started_on, phase_row.started_at = phase_start, now
     phase = definition.phase(phase_key)
     rows = []
     for spec in phase.tasks:
-        rows += task_rows(campaign, definition, spec, scope, phase_key, phase_start, None, now, calendar)
+        rows += task_rows(
+            campaign, definition, spec, scope, phase_key, phase_start, None, now, calendar
+        )
     if rows:
         # ORM bulk insert: 50,000 rows as fast as Core (ORM add_all is 12x slower)
         session.execute(insert(Task), rows)

@@ -1,4 +1,5 @@
-"""Recurring duties: each period's occurrence becomes a task while the campaign is in the duty's phase.
+"""Recurring duties: each period's occurrence becomes a task while the campaign is in the duty's
+phase.
 
 The seeds run on them: the quarterly "three ones", monthly education and a
 quarterly return visit of each supervised person, quarterly hazard screening,
@@ -9,6 +10,7 @@ key (campaign, duty, target, period) is unique, so two sweeps never make one
 twice. Leaving the phase stops the duty (its cursor no longer matches the
 campaign's state); open occurrences stay with their assignees.
 """
+
 from __future__ import annotations
 
 import calendar as month_lengths
@@ -35,17 +37,28 @@ MAX_PERIODS_PER_PASS = 400
 
 
 def start_duties(session: Session, campaign: Campaign, phase: PhaseSpec, phase_start: date) -> None:
-    """Start the phase's recurring duties: occurrences from the phase's first day on are due to be created."""
-    before_start = datetime.combine(phase_start, time.min, tzinfo=ZoneInfo(campaign.timezone)) - timedelta(seconds=1)
+    """Start the phase's recurring duties: occurrences from the phase's first day on are due to be
+    created."""
+    before_start = datetime.combine(
+        phase_start, time.min, tzinfo=ZoneInfo(campaign.timezone)
+    ) - timedelta(seconds=1)
     for duty in phase.recurring:
-        session.add(RecurringCursor(campaign_id=campaign.id, phase_key=phase.id, duty_key=duty.id,
-                                    generated_until=as_utc(before_start)))
+        session.add(
+            RecurringCursor(
+                campaign_id=campaign.id,
+                phase_key=phase.id,
+                duty_key=duty.id,
+                generated_until=as_utc(before_start),
+            )
+        )
 
 
 def create_due_occurrences(session: Session, now: datetime, calendar: WorkingCalendar) -> int:
-    """Create the occurrences of every running duty whose period started by ``now``; return tasks created."""
+    """Create the occurrences of every running duty whose period started by ``now``; return tasks
+    created."""
     cursors = session.execute(
-        select(RecurringCursor, Campaign).join(Campaign, Campaign.id == RecurringCursor.campaign_id)
+        select(RecurringCursor, Campaign)
+        .join(Campaign, Campaign.id == RecurringCursor.campaign_id)
         .where(Campaign.state == RecurringCursor.phase_key, RecurringCursor.generated_until < now)
         .order_by(RecurringCursor.id)
         .with_for_update(of=RecurringCursor, skip_locked=True)
@@ -54,7 +67,10 @@ def create_due_occurrences(session: Session, now: datetime, calendar: WorkingCal
     scopes: dict[int, Scope] = {}  # one fan-out scope per campaign and pass: sites, lists, bindings
     for cursor, campaign in cursors:
         definition = stored_definition(campaign.definition)
-        duty = next((d for d in definition.phase(cursor.phase_key).recurring if d.id == cursor.duty_key), None)
+        duty = next(
+            (d for d in definition.phase(cursor.phase_key).recurring if d.id == cursor.duty_key),
+            None,
+        )
         if duty is None:
             continue
         periods = list(period_starts(duty, campaign.timezone, cursor.generated_until, now))
@@ -65,7 +81,17 @@ def create_due_occurrences(session: Session, now: datetime, calendar: WorkingCal
         scope = scopes[campaign.id]
         rows = []
         for period, starts_on, starts_at in periods:
-            rows += task_rows(campaign, definition, duty, scope, cursor.phase_key, starts_on, period, now, calendar)
+            rows += task_rows(
+                campaign,
+                definition,
+                duty,
+                scope,
+                cursor.phase_key,
+                starts_on,
+                period,
+                now,
+                calendar,
+            )
         created += _insert_new(session, rows)
         queue_task_escalations(session, campaign, definition, rows, now, calendar)
         cursor.generated_until = periods[-1][2]
@@ -73,8 +99,11 @@ def create_due_occurrences(session: Session, now: datetime, calendar: WorkingCal
     return created
 
 
-def period_starts(duty: RecurringSpec, tz: str, after: datetime, until: datetime) -> Iterator[tuple[str, date, datetime]]:
-    """(period key, first day, start instant in UTC) of each period starting in (after, until], oldest first."""
+def period_starts(
+    duty: RecurringSpec, tz: str, after: datetime, until: datetime
+) -> Iterator[tuple[str, date, datetime]]:
+    """(period key, first day, start instant in UTC) of each period starting in (after, until],
+    oldest first."""
     zone = ZoneInfo(tz)
     produced = 0
     if duty.every in ("week", "month", "quarter", "year"):
@@ -98,7 +127,8 @@ def period_starts(duty: RecurringSpec, tz: str, after: datetime, until: datetime
 
 
 def _calendar_period(duty: RecurringSpec, day: date) -> tuple[str, date]:
-    """The period containing ``day`` and the day its occurrence starts (``on``: a weekday or a day of month)."""
+    """The period containing ``day`` and the day its occurrence starts (``on``: a weekday or a day
+    of month)."""
     if duty.every == "week":
         monday = day - timedelta(days=day.weekday())
         offset = WEEKDAYS.index(duty.on) if isinstance(duty.on, str) else 0
@@ -131,10 +161,13 @@ def _day_of_month(first: date, on: str | int | None) -> date:
 
 
 def _insert_new(session: Session, rows: list[dict[str, object]]) -> int:
-    """Insert occurrences not there yet (a concurrent sweep may have made some); return how many were new."""
+    """Insert occurrences not there yet (a concurrent sweep may have made some); return how many
+    were new."""
     if not rows:
         return 0
     # Core, not the ORM's bulk path: this runs thousands of rows per quarter, and rowcount
     # already says how many were new (the unique occurrence key skips the rest)
-    result = session.connection().execute(dialect_insert(session, Task.__table__).on_conflict_do_nothing(), rows)
+    result = session.connection().execute(
+        dialect_insert(session, Task.__table__).on_conflict_do_nothing(), rows
+    )
     return result.rowcount if result.rowcount >= 0 else len(rows)

@@ -32,32 +32,45 @@ def task_rows(
     now: datetime,
     calendar: WorkingCalendar,
 ) -> list[dict[str, object]]:
-    """Task rows for one spec (a one-off task, or one period of a recurring duty) over its fan-out."""
+    """Task rows for one spec (a one-off task, or one period of a recurring duty) over its
+    fan-out."""
     due_on = spec.due.after(starts, calendar) if spec.due else None
     due_at = end_of_day(due_on, campaign.timezone) if due_on else None
-    found, _nobody = targets(spec, definition, scope)  # checked at start; a site added since without one is skipped
-    return [{
-        "campaign_id": campaign.id,
-        "phase_key": phase_key,
-        "spec_key": spec.id,
-        "occurrence_key": f"{phase_key}:{spec.id}:{target.key}" + (f":{period}" if period else ""),
-        "unit_id": target.unit_id,
-        "site_id": target.site_id,
-        "entry_id": target.entry_id,
-        "period": period,
-        "assignee_id": target.assignee_id,
-        "title": spec.title,
-        "required": spec.required,
-        "state": "open",
-        "due_on": due_on,
-        "due_at": due_at,
-        "created_at": now,
-    } for target in found]
+    # checked at start; a site added since without one is skipped
+    found, _nobody = targets(spec, definition, scope)
+    return [
+        {
+            "campaign_id": campaign.id,
+            "phase_key": phase_key,
+            "spec_key": spec.id,
+            "occurrence_key": f"{phase_key}:{spec.id}:{target.key}"
+            + (f":{period}" if period else ""),
+            "unit_id": target.unit_id,
+            "site_id": target.site_id,
+            "entry_id": target.entry_id,
+            "period": period,
+            "assignee_id": target.assignee_id,
+            "title": spec.title,
+            "required": spec.required,
+            "state": "open",
+            "due_on": due_on,
+            "due_at": due_at,
+            "created_at": now,
+        }
+        for target in found
+    ]
 
 
-def queue_task_escalations(session: Session, campaign: Campaign, definition: Definition,
-                           rows: list[dict[str, object]], now: datetime, calendar: WorkingCalendar) -> None:
-    """Queue the first reminder or level of the required tasks with a due date just created from ``rows``.
+def queue_task_escalations(
+    session: Session,
+    campaign: Campaign,
+    definition: Definition,
+    rows: list[dict[str, object]],
+    now: datetime,
+    calendar: WorkingCalendar,
+) -> None:
+    """Queue the first reminder or level of the required tasks with a due date just created from
+    ``rows``.
 
     Overdue required tasks escalate like rectifications (DESIGN.md, escalation).
     One INSERT … SELECT per (phase, due date), since thousands of tasks share a
@@ -66,28 +79,48 @@ def queue_task_escalations(session: Session, campaign: Campaign, definition: Def
     """
     if definition.escalation is None:
         return
-    groups = sorted({(row["phase_key"], row["due_on"]) for row in rows
-                     if row["required"] and row["due_on"] is not None})
+    groups = sorted(
+        {
+            (row["phase_key"], row["due_on"])
+            for row in rows
+            if row["required"] and row["due_on"] is not None
+        }
+    )
     for phase_key, due_on in groups:
-        first_at = first_step_at(steps_for(definition.escalation, due_on, campaign.timezone, calendar, now))
+        first_at = first_step_at(
+            steps_for(definition.escalation, due_on, campaign.timezone, calendar, now)
+        )
         if first_at is None:
             continue
-        created = select(literal(first_at, UTCDateTime()), literal("task"), Task.id, literal(0)).where(
-            Task.campaign_id == campaign.id, Task.phase_key == phase_key, Task.state == "open",
-            Task.due_on == due_on, Task.required.is_(True), Task.created_at == now)
+        created = select(
+            literal(first_at, UTCDateTime()), literal("task"), Task.id, literal(0)
+        ).where(
+            Task.campaign_id == campaign.id,
+            Task.phase_key == phase_key,
+            Task.state == "open",
+            Task.due_on == due_on,
+            Task.required.is_(True),
+            Task.created_at == now,
+        )
         schedule_selected(session, created)
 
 
 def stored_scope(session: Session, campaign: Campaign) -> Scope:
-    """What the campaign fans out over: the role bindings fixed when it started, today's sites and lists."""
-    units = list(session.scalars(
-        select(Unit).join(CampaignUnit, CampaignUnit.unit_id == Unit.id)
-        .where(CampaignUnit.campaign_id == campaign.id).order_by(Unit.name, Unit.code)
-    ))
+    """What the campaign fans out over: the role bindings fixed when it started, today's sites and
+    lists."""
+    units = list(
+        session.scalars(
+            select(Unit)
+            .join(CampaignUnit, CampaignUnit.unit_id == Unit.id)
+            .where(CampaignUnit.campaign_id == campaign.id)
+            .order_by(Unit.name, Unit.code)
+        )
+    )
     resolution = Resolution(units=units)
     rows = session.execute(
         select(RoleBinding.role, RoleBinding.unit_id, RoleBinding.person_id)
-        .where(RoleBinding.campaign_id == campaign.id).order_by(RoleBinding.id)
+        .where(RoleBinding.campaign_id == campaign.id)
+        .order_by(RoleBinding.id)
     )
     for role, unit_id, person_id in rows:
         resolution.holders.setdefault((role, unit_id), []).append(person_id)

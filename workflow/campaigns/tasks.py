@@ -1,4 +1,5 @@
 """Task use cases: check off, send back, verify, cancel. Each move is audited."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -15,14 +16,18 @@ from workflow.machines import TASK_MACHINE, fire
 from workflow.models import Campaign, Task
 
 
-def complete_task(session: Session, task_id: int, *, by: Actor, clock: Clock, note: str | None = None) -> Task:
+def complete_task(
+    session: Session, task_id: int, *, by: Actor, clock: Clock, note: str | None = None
+) -> Task:
     """Check a task off (open → done). The assignee or a coordinator may do it."""
     task, campaign = _task_for_update(session, task_id)
     _require(session, by, task, campaign, assignee_may=True)
     return _move(session, task, "complete", by, clock, _clean_note(note))
 
 
-def reject_task(session: Session, task_id: int, *, by: Actor, clock: Clock, note: str | None = None) -> Task:
+def reject_task(
+    session: Session, task_id: int, *, by: Actor, clock: Clock, note: str | None = None
+) -> Task:
     """Send a done task back to its assignee (done → open); a coordinator gives the reason."""
     task, campaign = _task_for_update(session, task_id)
     _require(session, by, task, campaign, assignee_may=False)
@@ -32,37 +37,55 @@ def reject_task(session: Session, task_id: int, *, by: Actor, clock: Clock, note
     return _move(session, task, "reject", by, clock, reason)
 
 
-def verify_task(session: Session, task_id: int, *, by: Actor, clock: Clock, note: str | None = None) -> Task:
+def verify_task(
+    session: Session, task_id: int, *, by: Actor, clock: Clock, note: str | None = None
+) -> Task:
     """A coordinator confirms a done task (done → verified)."""
     task, campaign = _task_for_update(session, task_id)
     _require(session, by, task, campaign, assignee_may=False)
     return _move(session, task, "verify", by, clock, _clean_note(note))
 
 
-def cancel_task(session: Session, task_id: int, *, by: Actor, clock: Clock, note: str | None = None) -> Task:
+def cancel_task(
+    session: Session, task_id: int, *, by: Actor, clock: Clock, note: str | None = None
+) -> Task:
     """A coordinator withdraws an open task (open → cancelled); it no longer blocks its phase."""
     task, campaign = _task_for_update(session, task_id)
     _require(session, by, task, campaign, assignee_may=False)
     return _move(session, task, "cancel", by, clock, _clean_note(note))
 
 
-def _move(session: Session, task: Task, event: str, by: Actor, clock: Clock, note: str | None) -> Task:
+def _move(
+    session: Session, task: Task, event: str, by: Actor, clock: Clock, note: str | None
+) -> Task:
     now = clock.now()
     before, after = fire(TASK_MACHINE, event, task, f"task {task.id}")
     if event == "complete":
         task.completed_at, task.completed_by_id, task.note = now, by.person_id, note
     elif event == "reject":
         task.completed_at, task.completed_by_id = None, None
-    audit.record(session, at=now, by=by, entity="task", entity_id=task.id, event=event,
-                 from_state=before, to_state=after, campaign_id=task.campaign_id, note=note)
+    audit.record(
+        session,
+        at=now,
+        by=by,
+        entity="task",
+        entity_id=task.id,
+        event=event,
+        from_state=before,
+        to_state=after,
+        campaign_id=task.campaign_id,
+        note=note,
+    )
     session.flush()
     return task
 
 
 def _task_for_update(session: Session, task_id: int) -> tuple[Task, Campaign]:
     row = session.execute(
-        select(Task, Campaign).join(Campaign, Campaign.id == Task.campaign_id)
-        .where(Task.id == task_id).with_for_update(of=Task)
+        select(Task, Campaign)
+        .join(Campaign, Campaign.id == Task.campaign_id)
+        .where(Task.id == task_id)
+        .with_for_update(of=Task)
         .execution_options(populate_existing=True)
     ).first()
     if row is None:
@@ -70,7 +93,9 @@ def _task_for_update(session: Session, task_id: int) -> tuple[Task, Campaign]:
     return row[0], row[1]
 
 
-def _require(session: Session, by: Actor, task: Task, campaign: Campaign, *, assignee_may: bool) -> None:
+def _require(
+    session: Session, by: Actor, task: Task, campaign: Campaign, *, assignee_may: bool
+) -> None:
     if by.is_operator or (assignee_may and by.person_id == task.assignee_id):
         return
     if is_coordinator(session, stored_definition(campaign.definition), campaign.id, by):
@@ -84,7 +109,7 @@ def _require(session: Session, by: Actor, task: Task, campaign: Campaign, *, ass
 def _clean_note(note: str | None) -> str | None:
     if note is None:
         return None
-    if len(note) > NOTE_LIMIT:  # as given (workflow/limits.py): what the forms and the API document count
+    # as given (workflow/limits.py): what the forms and the API document count
+    if len(note) > NOTE_LIMIT:
         raise InvalidInput(f"the note is too long ({len(note)} characters; at most {NOTE_LIMIT})")
     return note.replace("\x00", "").strip() or None
-

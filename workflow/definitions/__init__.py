@@ -2,5 +2,6 @@
 
 - ``reader``     read a definition file, report every problem by file, line and key, build the specs
 - ``checks``     what a JSON schema cannot check: cross-references, duplicates, cron expressions
-- ``catalogue``  definitions as stored: (id, version) fixes the text; a running campaign keeps its version
+- ``catalogue``  definitions as stored: (id, version) fixes the text; a running campaign keeps its
+version
 """

@@ -1,4 +1,5 @@
 """Definitions as stored: (id, version) fixes the text, and a running campaign keeps its version."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -13,9 +14,12 @@ from workflow.models import DefinitionRow
 
 
 def register_definition(session: Session, definition: Definition, now: datetime) -> DefinitionRow:
-    """Store ``definition`` (or find it stored); refuse different text under an existing (id, version)."""
+    """Store ``definition`` (or find it stored); refuse different text under an existing (id,
+    version)."""
     row = session.scalar(
-        select(DefinitionRow).where(DefinitionRow.slug == definition.id, DefinitionRow.version == definition.version)
+        select(DefinitionRow).where(
+            DefinitionRow.slug == definition.id, DefinitionRow.version == definition.version
+        )
     )
     if row is None:
         row = DefinitionRow(
@@ -31,7 +35,8 @@ def register_definition(session: Session, definition: Definition, now: datetime)
         return row
     if row.content_hash != definition.content_hash:
         raise Conflict(
-            f"definition '{definition.id}' version {definition.version} is already stored with different text: "
+            f"definition '{definition.id}' version {definition.version} is already stored with "
+            "different text: "
             f"bump the version to {latest_version(session, definition.id) + 1}"
         )
     return row
@@ -43,7 +48,8 @@ def latest_version(session: Session, slug: str) -> int:
 
 
 def stored_definition(row: DefinitionRow) -> Definition:
-    """The definition a campaign runs on, parsed from the stored text (never from a file that may have changed)."""
+    """The definition a campaign runs on, parsed from the stored text (never from a file that may
+    have changed)."""
     return _parse_cached(row.content_hash, row.text, f"{row.slug}@v{row.version}")
 
 

@@ -1,4 +1,6 @@
-"""The checks a JSON schema cannot make on a definition: cross-references, duplicates, cron expressions."""
+"""The checks a JSON schema cannot make on a definition: cross-references, duplicates, cron
+expressions."""
+
 from __future__ import annotations
 
 import re
@@ -25,7 +27,8 @@ _CRON_FIELDS = re.compile(r"^\S+(\s+\S+){4}$")
 
 
 class _Checks:
-    """Cross-references inside a definition. The data may break the schema: look only at what has the right shape."""
+    """Cross-references inside a definition. The data may break the schema: look only at what has
+    the right shape."""
 
     def __init__(self, data: dict[str, Any], lines: SourceLines) -> None:
         self.data = data
@@ -49,8 +52,16 @@ class _Checks:
         if isinstance(zone, str):
             try:
                 ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: `Asia` is a folder of tzdata
-                self._problem(("timezone",), f"unknown timezone '{zone}' (use an IANA name such as Asia/Shanghai)")
+            # OSError: `Asia` is a folder of tzdata
+            except (
+                ZoneInfoNotFoundError,
+                ValueError,
+                OSError,
+            ):
+                self._problem(
+                    ("timezone",),
+                    f"unknown timezone '{zone}' (use an IANA name such as Asia/Shanghai)",
+                )
 
     def _roles(self) -> None:
         first: dict[str, int] = {}
@@ -59,7 +70,9 @@ class _Checks:
             if not isinstance(role_id, str):
                 continue
             if role_id in first:
-                self._problem((*path, "id"), f"duplicate role id '{role_id}' (first at line {first[role_id]})")
+                self._problem(
+                    (*path, "id"), f"duplicate role id '{role_id}' (first at line {first[role_id]})"
+                )
             else:
                 first[role_id] = self.lines.line_of((*path, "id"))
                 self.roles[role_id] = role
@@ -72,12 +85,16 @@ class _Checks:
 
     def _phases(self) -> None:
         phase_lines: dict[str, int] = {}
-        spec_lines: dict[str, int] = {}  # tasks and recurring duties share one namespace: ids name tasks in the UI
+        # tasks and recurring duties share one namespace: ids name tasks in the UI
+        spec_lines: dict[str, int] = {}
         for path, phase in _items(self.data, "phases"):
             phase_id = phase.get("id")
             if isinstance(phase_id, str):
                 if phase_id in phase_lines:
-                    self._problem((*path, "id"), f"duplicate phase id '{phase_id}' (first at line {phase_lines[phase_id]})")
+                    self._problem(
+                        (*path, "id"),
+                        f"duplicate phase id '{phase_id}' (first at line {phase_lines[phase_id]})",
+                    )
                 else:
                     phase_lines[phase_id] = self.lines.line_of((*path, "id"))
             for kind in ("tasks", "recurring"):
@@ -85,8 +102,10 @@ class _Checks:
                     spec_id = spec.get("id")
                     if isinstance(spec_id, str):
                         if spec_id in spec_lines:
-                            self._problem((*spec_path, "id"),
-                                          f"duplicate id '{spec_id}' (first at line {spec_lines[spec_id]})")
+                            self._problem(
+                                (*spec_path, "id"),
+                                f"duplicate id '{spec_id}' (first at line {spec_lines[spec_id]})",
+                            )
                         else:
                             spec_lines[spec_id] = self.lines.line_of((*spec_path, "id"))
                     self._assignee(spec_path, spec)
@@ -96,20 +115,29 @@ class _Checks:
     def _assignee(self, path: tuple[str | int, ...], spec: dict[str, Any]) -> None:
         assignee, per = spec.get("assignee"), spec.get("per", "campaign")
         if per == "list" and not isinstance(spec.get("list"), str):
-            self._problem((*path, "per"), "per: list needs 'list': the id of a named list of the organisation file")
+            self._problem(
+                (*path, "per"),
+                "per: list needs 'list': the id of a named list of the organisation file",
+            )
         if per != "list" and "list" in spec:
             self._problem((*path, "list"), "'list' is only used with per: list")
         if assignee == RESPONSIBLE:
             if per not in ("site", "list"):
-                self._problem((*path, "assignee"), "assignee 'responsible' means the key site's or list entry's "
-                                                   "responsible person: it needs per: site or per: list")
+                self._problem(
+                    (*path, "assignee"),
+                    "assignee 'responsible' means the key site's or list entry's "
+                    "responsible person: it needs per: site or per: list",
+                )
             return
         if not self._known_role((*path, "assignee"), assignee):
             return
         if self.roles[assignee].get("scope") == "unit" and per == "campaign":
-            self._problem((*path, "assignee"),
-                          f"role '{assignee}' is held in each sub-unit (scope: unit), so it needs 'per: unit' "
-                          f"(one item per sub-unit); or assign a leading-group role")
+            self._problem(
+                (*path, "assignee"),
+                f"role '{assignee}' is held in each sub-unit (scope: unit), so it needs 'per: "
+                "unit' "
+                f"(one item per sub-unit); or assign a leading-group role",
+            )
 
     def _schedule(self, path: tuple[str | int, ...], spec: dict[str, Any]) -> None:
         every, on = spec.get("every"), spec.get("on")
@@ -117,9 +145,14 @@ class _Checks:
             return
         if every in EVERY_KEYWORDS:
             if every == "week" and on is not None and on not in WEEKDAYS:
-                self._problem((*path, "on"), f"every: week starts on a weekday (monday … sunday), not {on!r}")
+                self._problem(
+                    (*path, "on"), f"every: week starts on a weekday (monday … sunday), not {on!r}"
+                )
             elif every != "week" and on is not None and isinstance(on, str):
-                self._problem((*path, "on"), f"every: {every} starts on a day of the month (1 … 31), not {on!r}")
+                self._problem(
+                    (*path, "on"),
+                    f"every: {every} starts on a day of the month (1 … 31), not {on!r}",
+                )
             return
         if not _CRON_FIELDS.match(every):
             return  # the schema has said what is wrong
@@ -144,8 +177,16 @@ class _Checks:
                         self._known_role((*path, "notify", index), role_id)
             after = _duration_or_none(level.get("after"))
             # levels are reached in order; d and wd cannot be compared without dates
-            if after and previous and after.unit == previous.unit and after.amount < previous.amount:
-                self._problem((*path, "after"), f"levels must come in order of 'after': {after} comes after {previous}")
+            if (
+                after
+                and previous
+                and after.unit == previous.unit
+                and after.amount < previous.amount
+            ):
+                self._problem(
+                    (*path, "after"),
+                    f"levels must come in order of 'after': {after} comes after {previous}",
+                )
             previous = after or previous
 
     def _known_role(self, path: tuple[str | int, ...], role_id: object) -> bool:
@@ -161,7 +202,8 @@ class _Checks:
 def _items(
     container: dict[str, Any], key: str, prefix: tuple[str | int, ...] = ()
 ) -> Iterator[tuple[tuple[str | int, ...], dict[str, Any]]]:
-    """The mappings of a list under ``key``, with their paths; anything of another shape is skipped."""
+    """The mappings of a list under ``key``, with their paths; anything of another shape is
+    skipped."""
     items = container.get(key)
     if isinstance(items, list):
         for index, item in enumerate(items):
@@ -174,5 +216,3 @@ def _duration_or_none(value: object) -> Duration | None:
         return parse_duration(value) if isinstance(value, str) else None
     except ValueError:
         return None
-
-

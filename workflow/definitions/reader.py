@@ -1,4 +1,5 @@
-"""Campaign definitions: read the YAML, report every problem by file, line and key, build the specs the engine runs.
+"""Campaign definitions: read the YAML, report every problem by file, line and key, build the specs
+the engine runs.
 
 The format is DESIGN.md's "Definition file (contract)", published as the JSON
 schema ``definitions/schema.json`` (shipped as ``workflow.shipped``) so that
@@ -7,6 +8,7 @@ keys, types, durations, ids); the checks here catch what a schema cannot see
 (an assignee that is no declared role, an id used twice, a cron expression
 APScheduler rejects). All problems are collected before anything is refused.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,7 +41,8 @@ Per = Literal["campaign", "unit"]
 
 @dataclass(frozen=True)
 class Role:
-    """A role tasks land on: held in the campaign's unit (``group``) or in each sub-unit (``unit``)."""
+    """A role tasks land on: held in the campaign's unit (``group``) or in each sub-unit
+    (``unit``)."""
 
     id: str
     title: str
@@ -65,7 +68,8 @@ class TaskSpec:
 
 @dataclass(frozen=True)
 class RecurringSpec:
-    """A duty that recurs while its phase lasts: ``every`` week/month/quarter/year or a cron expression."""
+    """A duty that recurs while its phase lasts: ``every`` week/month/quarter/year or a cron
+    expression."""
 
     id: str
     title: str
@@ -95,7 +99,8 @@ class PhaseSpec:
 
 @dataclass(frozen=True)
 class EscalationLevel:
-    """Who is told once an item has been overdue for ``after``; ``responsible`` means its assignee."""
+    """Who is told once an item has been overdue for ``after``; ``responsible`` means its
+    assignee."""
 
     after: Duration
     notify: tuple[str, ...]
@@ -113,7 +118,8 @@ class EscalationSpec:
 
 @dataclass(frozen=True)
 class IncidentKind:
-    """A kind of incident the campaign counts (案件, 事故, 事件); ``notify`` names the roles told at once."""
+    """A kind of incident the campaign counts (案件, 事故, 事件); ``notify`` names the roles told at
+    once."""
 
     id: str
     title: str
@@ -125,7 +131,8 @@ class IncidentKind:
 
 @dataclass(frozen=True)
 class TargetSpec:
-    """A goal: ``zero`` / ``reduce`` / ``max`` incidents of a kind, a ``rate`` of a measure, or ``judged``."""
+    """A goal: ``zero`` / ``reduce`` / ``max`` incidents of a kind, a ``rate`` of a measure, or
+    ``judged``."""
 
     id: str
     title: str
@@ -154,7 +161,8 @@ class ScoreItem:
 
 @dataclass(frozen=True)
 class Deduction:
-    """Points taken off for ``each`` overdue task / overdue rectification / escalation / missed target / incident."""
+    """Points taken off for ``each`` overdue task / overdue rectification / escalation / missed
+    target / incident."""
 
     each: str
     points: float
@@ -167,7 +175,8 @@ class Deduction:
 
 @dataclass(frozen=True)
 class VetoItem:
-    """一票否决: an incident of a kind, a missed target, or (neither) the inspecting group's finding fails the unit."""
+    """一票否决: an incident of a kind, a missed target, or (neither) the inspecting group's finding
+    fails the unit."""
 
     id: str
     title: str
@@ -179,7 +188,8 @@ class VetoItem:
 
 @dataclass(frozen=True)
 class CriticismRule:
-    """通报批评: what puts a unit on the notice of criticism; ``accountability``: its leader is held to account."""
+    """通报批评: what puts a unit on the notice of criticism; ``accountability``: its leader is held
+    to account."""
 
     id: str
     title: str
@@ -192,7 +202,8 @@ class CriticismRule:
 
 @dataclass(frozen=True)
 class Grades:
-    """Score thresholds: at least ``commended`` is commended, at least ``passed`` passes, below is criticised."""
+    """Score thresholds: at least ``commended`` is commended, at least ``passed`` passes, below is
+    criticised."""
 
     commended: float
     passed: float
@@ -200,7 +211,8 @@ class Grades:
 
 @dataclass(frozen=True)
 class AssessmentSpec:
-    """How sub-units are scored at the end (考核验收): items, deductions, veto, criticism, grades. Declarative."""
+    """How sub-units are scored at the end (考核验收): items, deductions, veto, criticism, grades.
+    Declarative."""
 
     phase: str | None = None  # None: the phase with id inspection, else the last
     scorers: tuple[str, ...] = ()  # empty: the coordinators
@@ -218,7 +230,8 @@ class AssessmentSpec:
 
 @dataclass(frozen=True)
 class Definition:
-    """A validated campaign definition, with the exact text it was read from and that text's hash."""
+    """A validated campaign definition, with the exact text it was read from and that text's
+    hash."""
 
     id: str
     version: int
@@ -233,7 +246,8 @@ class Definition:
     text: str
     content_hash: str
     source: str
-    # incidents, targets and assessment: acted on by workflow/assessment/incidents.py, targets.py and assessment.py
+    # incidents, targets and assessment: acted on by workflow/assessment/incidents.py, targets.py
+    # and assessment.py
     incidents: tuple[IncidentKind, ...] = ()
     targets: tuple[TargetSpec, ...] = ()
     assessment: AssessmentSpec | None = None
@@ -271,7 +285,8 @@ class Definition:
         raise KeyError(f"definition '{self.id}' declares no target '{target_id}'")
 
     def scoring_phase(self) -> str | None:
-        """The phase in which scores are entered: the assessment's ``phase``, else ``inspection``, else the last."""
+        """The phase in which scores are entered: the assessment's ``phase``, else ``inspection``,
+        else the last."""
         if self.assessment is None:
             return None
         if self.assessment.phase is not None:
@@ -287,7 +302,9 @@ class Definition:
 
     def referenced_roles(self) -> set[str]:
         """The roles some task, recurring duty or escalation level needs someone to hold."""
-        needed = {spec.assignee for phase in self.phases for spec in (*phase.tasks, *phase.recurring)}
+        needed = {
+            spec.assignee for phase in self.phases for spec in (*phase.tasks, *phase.recurring)
+        }
         if self.escalation is not None:
             needed.update(role for level in self.escalation.levels for role in level.notify)
         needed.discard(RESPONSIBLE)
@@ -295,7 +312,8 @@ class Definition:
 
 
 class DefinitionError(SourceError):
-    """A definition file that cannot be used; ``problems`` says where and why (file:line: key: message)."""
+    """A definition file that cannot be used; ``problems`` says where and why (file:line: key:
+    message)."""
 
 
 class DefinitionNotFound(DefinitionError):
@@ -303,9 +321,15 @@ class DefinitionNotFound(DefinitionError):
 
 
 def parse_definition(text: str | bytes, source: str = "<definition>") -> Definition:
-    """Parse and validate a definition; raise :class:`DefinitionError` listing every problem found."""
-    text, data = validated_document(text, source, "schema.json", (cross_reference_problems, _declarative_problems),
-                                    DefinitionError)
+    """Parse and validate a definition; raise :class:`DefinitionError` listing every problem
+    found."""
+    text, data = validated_document(
+        text,
+        source,
+        "schema.json",
+        (cross_reference_problems, _declarative_problems),
+        DefinitionError,
+    )
     return _definition(data, text, source)
 
 
@@ -314,7 +338,9 @@ def load_definition_file(path: str | Path) -> Definition:
     return parse_definition(read_document(path, DefinitionError), str(path))
 
 
-def find_definition(ref: str, version: int | None = None, search_path: Sequence[Path] | None = None) -> Path:
+def find_definition(
+    ref: str, version: int | None = None, search_path: Sequence[Path] | None = None
+) -> Path:
     """The definition file ``ref`` names: a path to a file, or a definition id.
 
     An id is looked up in ``search_path`` (default: the shipped definitions;
@@ -333,18 +359,22 @@ def find_definition(ref: str, version: int | None = None, search_path: Sequence[
             versions.setdefault(identity[1], path)
     if not versions:
         where = ", ".join(str(folder) for folder in folders) or "no folders"
-        raise DefinitionNotFound([], f"no definition '{ref}': not a file, and no definition with that id in {where}")
+        raise DefinitionNotFound(
+            [], f"no definition '{ref}': not a file, and no definition with that id in {where}"
+        )
     if version is None:
         return versions[max(versions)]
     if version not in versions:
         known = ", ".join(str(v) for v in sorted(versions))
-        raise DefinitionNotFound([], f"definition '{ref}' has no version {version} (versions found: {known})")
+        raise DefinitionNotFound(
+            [], f"definition '{ref}' has no version {version} (versions found: {known})"
+        )
     return versions[version]
 
 
 def definition_folders(extra: Sequence[Path] = ()) -> list[Path]:
-    """Where definition ids are looked up: the ``extra`` folders (``PINGAN_DEFINITIONS_PATH``'s), then the shipped
-    ones."""
+    """Where definition ids are looked up: the ``extra`` folders (``PINGAN_DEFINITIONS_PATH``'s),
+    then the shipped ones."""
     folders = list(extra)
     shipped = shipped_folder()
     if isinstance(shipped, Path):  # a package inside a zip file has no folder to search
@@ -352,11 +382,18 @@ def definition_folders(extra: Sequence[Path] = ()) -> list[Path]:
     return folders
 
 
-# --- building the specs from validated data ---------------------------------------------------------------------
+# --- building the specs from validated data -----------------------------------------------------
+
 
 def _definition(data: dict[str, Any], text: str, source: str) -> Definition:
     roles = tuple(
-        Role(r["id"], r["title"], r.get("scope", "group"), r.get("required", False), r.get("title_en"))
+        Role(
+            r["id"],
+            r["title"],
+            r.get("scope", "group"),
+            r.get("required", False),
+            r.get("title_en"),
+        )
         for r in data.get("roles", [])
     )
     declared = {role.id for role in roles}
@@ -426,12 +463,17 @@ def _recurring(data: dict[str, Any]) -> RecurringSpec:
 
 
 def _escalation(data: dict[str, Any]) -> EscalationSpec:
-    deadlines = {severity: parse_duration(text) for severity, text in data.get("deadline_by_severity", {}).items()}
+    deadlines = {
+        severity: parse_duration(text)
+        for severity, text in data.get("deadline_by_severity", {}).items()
+    }
     return EscalationSpec(
         deadline_by_severity=MappingProxyType(deadlines),
         remind_before=_optional_duration(data.get("remind_before")),
         levels=tuple(
-            EscalationLevel(parse_duration(level["after"]), tuple(level["notify"]), level.get("colour"))
+            EscalationLevel(
+                parse_duration(level["after"]), tuple(level["notify"]), level.get("colour")
+            )
             for level in data.get("levels", [])
         ),
     )
@@ -470,17 +512,51 @@ def _assessment(data: dict[str, Any]) -> AssessmentSpec:
     return AssessmentSpec(
         phase=data.get("phase"),
         scorers=tuple(data.get("scorers", [])),
-        items=tuple(ScoreItem(item["id"], item["title"], item["points"], item.get("title_en"), item.get("description"))
-                    for item in data.get("items", [])),
-        deductions=tuple(Deduction(d["each"], d["points"], d.get("level"), d.get("target"), d.get("incident"),
-                                   d.get("cap"), d.get("description"))
-                         for d in data.get("deductions", [])),
-        veto=tuple(VetoItem(v["id"], v["title"], v.get("incident"), v.get("target"), v.get("title_en"),
-                            v.get("description"))
-                   for v in data.get("veto", [])),
-        criticism=tuple(CriticismRule(c["id"], c["title"], c.get("incident"), c.get("target"),
-                                      c.get("accountability", False), c.get("title_en"), c.get("description"))
-                        for c in data.get("criticism", [])),
+        items=tuple(
+            ScoreItem(
+                item["id"],
+                item["title"],
+                item["points"],
+                item.get("title_en"),
+                item.get("description"),
+            )
+            for item in data.get("items", [])
+        ),
+        deductions=tuple(
+            Deduction(
+                d["each"],
+                d["points"],
+                d.get("level"),
+                d.get("target"),
+                d.get("incident"),
+                d.get("cap"),
+                d.get("description"),
+            )
+            for d in data.get("deductions", [])
+        ),
+        veto=tuple(
+            VetoItem(
+                v["id"],
+                v["title"],
+                v.get("incident"),
+                v.get("target"),
+                v.get("title_en"),
+                v.get("description"),
+            )
+            for v in data.get("veto", [])
+        ),
+        criticism=tuple(
+            CriticismRule(
+                c["id"],
+                c["title"],
+                c.get("incident"),
+                c.get("target"),
+                c.get("accountability", False),
+                c.get("title_en"),
+                c.get("description"),
+            )
+            for c in data.get("criticism", [])
+        ),
         grades=Grades(grades["commended"], grades["passed"]) if grades is not None else None,
         description=data.get("description"),
     )
@@ -490,10 +566,12 @@ def _optional_duration(text: str | None) -> Duration | None:
     return parse_duration(text) if text is not None else None
 
 
-# --- checks of the declarative blocks (incidents, targets, assessment) ------------------------------------------
+# --- checks of the declarative blocks (incidents, targets, assessment) --------------------------
+
 
 def _declarative_problems(data: dict[str, Any], lines: SourceLines) -> list[Problem]:
-    """Cross-references of the incidents, targets and assessment blocks (the data may also break the schema)."""
+    """Cross-references of the incidents, targets and assessment blocks (the data may also break the
+    schema)."""
     problems: list[Problem] = []
     roles = _ids(data.get("roles"))
     phases = _ids(data.get("phases"))
@@ -505,13 +583,19 @@ def _declarative_problems(data: dict[str, Any], lines: SourceLines) -> list[Prob
             if not isinstance(item_id, str):
                 continue
             if item_id in seen:
-                problems.append(lines.problem((*path, index, "id"),
-                                              f"duplicate {what} id '{item_id}' (first at line {seen[item_id]})"))
+                problems.append(
+                    lines.problem(
+                        (*path, index, "id"),
+                        f"duplicate {what} id '{item_id}' (first at line {seen[item_id]})",
+                    )
+                )
             else:
                 seen[item_id] = lines.line_of((*path, index, "id"))
         return set(seen)
 
-    def known(value: object, declared: set[str], path: tuple[str | int, ...], what: str, where: str) -> None:
+    def known(
+        value: object, declared: set[str], path: tuple[str | int, ...], what: str, where: str
+    ) -> None:
         if isinstance(value, str) and value not in declared:
             listed = ", ".join(sorted(declared)) or "none"
             problems.append(lines.problem(path, f"unknown {what} '{value}' ({where}: {listed})"))
@@ -524,13 +608,26 @@ def _declarative_problems(data: dict[str, Any], lines: SourceLines) -> list[Prob
 
     targets = unique(data.get("targets"), ("targets",), "target")
     for index, target in _mappings(data.get("targets")):
-        known(target.get("incident"), incidents, ("targets", index, "incident"), "incident kind",
-              "declared under incidents")
+        known(
+            target.get("incident"),
+            incidents,
+            ("targets", index, "incident"),
+            "incident kind",
+            "declared under incidents",
+        )
         if target.get("kind") in ("rate", "judged") and "incident" in target:
-            problems.append(lines.problem(("targets", index, "incident"),
-                                          f"a {target['kind']} target counts no incidents: remove 'incident'"))
+            problems.append(
+                lines.problem(
+                    ("targets", index, "incident"),
+                    f"a {target['kind']} target counts no incidents: remove 'incident'",
+                )
+            )
         if target.get("kind") != "rate" and "measure" in target:
-            problems.append(lines.problem(("targets", index, "measure"), "'measure' is only used with kind: rate"))
+            problems.append(
+                lines.problem(
+                    ("targets", index, "measure"), "'measure' is only used with kind: rate"
+                )
+            )
 
     assessment = data.get("assessment")
     if not isinstance(assessment, dict):
@@ -540,36 +637,80 @@ def _declarative_problems(data: dict[str, Any], lines: SourceLines) -> list[Prob
     for position, role in enumerate(scorers if isinstance(scorers, list) else []):
         known(role, roles, ("assessment", "scorers", position), "role", "declared roles")
     unique(assessment.get("items"), ("assessment", "items"), "score item")
-    levels = (data.get("escalation") or {}).get("levels") if isinstance(data.get("escalation"), dict) else None
+    levels = (
+        (data.get("escalation") or {}).get("levels")
+        if isinstance(data.get("escalation"), dict)
+        else None
+    )
     for index, deduction in _mappings(assessment.get("deductions")):
         path = ("assessment", "deductions", index)
-        known(deduction.get("target"), targets, (*path, "target"), "target", "declared under targets")
-        known(deduction.get("incident"), incidents, (*path, "incident"), "incident kind", "declared under incidents")
+        known(
+            deduction.get("target"), targets, (*path, "target"), "target", "declared under targets"
+        )
+        known(
+            deduction.get("incident"),
+            incidents,
+            (*path, "incident"),
+            "incident kind",
+            "declared under incidents",
+        )
         each = deduction.get("each")
-        for key, wanted in (("target", "missed_target"), ("incident", "incident"), ("level", "escalation")):
+        for key, wanted in (
+            ("target", "missed_target"),
+            ("incident", "incident"),
+            ("level", "escalation"),
+        ):
             if key in deduction and each != wanted:
-                problems.append(lines.problem((*path, key), f"'{key}' is only used with each: {wanted}"))
+                problems.append(
+                    lines.problem((*path, key), f"'{key}' is only used with each: {wanted}")
+                )
         level = deduction.get("level")
         if isinstance(level, int) and isinstance(levels, list) and level > len(levels):
-            problems.append(lines.problem((*path, "level"),
-                                          f"escalation level {level} does not exist (escalation has {len(levels)})"))
+            problems.append(
+                lines.problem(
+                    (*path, "level"),
+                    f"escalation level {level} does not exist (escalation has {len(levels)})",
+                )
+            )
     for block, what in (("veto", "veto item"), ("criticism", "criticism rule")):
         unique(assessment.get(block), ("assessment", block), what)
         for index, item in _mappings(assessment.get(block)):
-            known(item.get("target"), targets, ("assessment", block, index, "target"), "target",
-                  "declared under targets")
-            known(item.get("incident"), incidents, ("assessment", block, index, "incident"), "incident kind",
-                  "declared under incidents")
+            known(
+                item.get("target"),
+                targets,
+                ("assessment", block, index, "target"),
+                "target",
+                "declared under targets",
+            )
+            known(
+                item.get("incident"),
+                incidents,
+                ("assessment", block, index, "incident"),
+                "incident kind",
+                "declared under incidents",
+            )
     grades = assessment.get("grades")
     if isinstance(grades, dict):
         commended, passed = grades.get("commended"), grades.get("passed")
         if _number(commended) and _number(passed) and commended < passed:
-            problems.append(lines.problem(("assessment", "grades", "commended"),
-                                          f"commended ({commended}) must be at least passed ({passed})"))
-        total = sum(item["points"] for _index, item in _mappings(assessment.get("items")) if _number(item.get("points")))
+            problems.append(
+                lines.problem(
+                    ("assessment", "grades", "commended"),
+                    f"commended ({commended}) must be at least passed ({passed})",
+                )
+            )
+        total = sum(
+            item["points"]
+            for _index, item in _mappings(assessment.get("items"))
+            if _number(item.get("points"))
+        )
         if total and _number(passed) and passed > total:
-            problems.append(lines.problem(("assessment", "grades", "passed"),
-                                          f"passed ({passed}) is more than the items' total points ({total:g})"))
+            problems.append(
+                lines.problem(
+                    ("assessment", "grades", "passed"),
+                    f"passed ({passed}) is more than the items' total points ({total:g})",
+                )
+            )
     return problems
 
 
@@ -588,7 +729,8 @@ def _number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-# --- finding definitions by id -----------------------------------------------------------------------------------
+# --- finding definitions by id ------------------------------------------------------------------
+
 
 def _yaml_files(folders: Sequence[Path]) -> Iterator[Path]:
     for folder in folders:
@@ -600,11 +742,20 @@ def _identity(path: Path) -> tuple[str, int] | None:
     """A file's top-level ``id`` and ``version``, without building or validating the rest."""
     try:
         root = yaml.compose(path.read_bytes(), Loader=yaml.SafeLoader)
-    except (OSError, yaml.YAMLError, RecursionError):  # RecursionError: nesting deeper than PyYAML's stack
+    # RecursionError: nesting deeper than PyYAML's stack
+    except (
+        OSError,
+        yaml.YAMLError,
+        RecursionError,
+    ):
         return None  # not ours to report here: `pingan validate` names what is wrong with it
     if not isinstance(root, yaml.MappingNode):
         return None
-    head = {k.value: v.value for k, v in root.value if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)}
+    head = {
+        k.value: v.value
+        for k, v in root.value
+        if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)
+    }
     definition_id, version = head.get("id"), head.get("version", "")
     if definition_id is None or not version.isdigit():
         return None

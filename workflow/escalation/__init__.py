@@ -1,4 +1,5 @@
-"""The clock's work: reminders and escalation (督办), each level once, and the processes that run it.
+"""The clock's work: reminders and escalation (督办), each level once, and the processes that run
+it.
 
 - ``levels``     a reminder before the deadline, then each level of the definition after it
 - ``queue``      when each open item's next reminder or level comes due (a narrow table)

@@ -1,4 +1,5 @@
-"""Escalation (督办): a blue reminder before the deadline, then each level of the definition after it.
+"""Escalation (督办): a blue reminder before the deadline, then each level of the definition after
+it.
 
 An item's steps are fixed by its deadline: step 0 is the reminder
 (``remind_before`` the deadline), step *n* is level *n* (``after`` the deadline,
@@ -11,6 +12,7 @@ sweep reads only items with work due, and rewrites a few pages of the queue
 rather than the items. Each (item, deadline round, level) is recorded once
 under a unique key, in the same transaction as the mails it causes.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -63,8 +65,13 @@ class Step:
     notify: tuple[str, ...]
 
 
-def steps_for(spec: EscalationSpec | None, deadline: date, tz: str, calendar: WorkingCalendar,
-              created_at: datetime) -> list[Step]:
+def steps_for(
+    spec: EscalationSpec | None,
+    deadline: date,
+    tz: str,
+    calendar: WorkingCalendar,
+    created_at: datetime,
+) -> list[Step]:
     """The reminder and levels of an item with this deadline, in order of due time."""
     if spec is None:
         return []
@@ -77,8 +84,14 @@ def steps_for(spec: EscalationSpec | None, deadline: date, tz: str, calendar: Wo
             steps.append(Step(REMINDER, "blue", remind_at, (RESPONSIBLE,)))
     for number, level in enumerate(spec.levels, start=1):
         day = max(level.after.after(deadline, calendar), deadline + timedelta(days=1))
-        steps.append(Step(number, level.colour or DEFAULT_COLOURS.get(number, "red"),
-                          end_of_day(day - timedelta(days=1), tz), level.notify))
+        steps.append(
+            Step(
+                number,
+                level.colour or DEFAULT_COLOURS.get(number, "red"),
+                end_of_day(day - timedelta(days=1), tz),
+                level.notify,
+            )
+        )
     return sorted(steps, key=lambda s: (s.due_at, s.level))
 
 
@@ -101,39 +114,17 @@ class EscalationSummary:
         self.mails += other.mails
 
 
-@dataclass(slots=True)
-class _Item:
-    kind: str
-    id: int
-    campaign_id: int
-    unit_id: int | None
-    responsible_id: int
-    title: str
-    deadline: date
-    deadline_round: int
-    state: str
-    created_at: datetime
-    site: str | None = None
-    unit: str | None = None
-    temporary_measures: str | None = None
-    severity: str | None = None
-    # the queue entry that brought the item up: its due time and the deadline round it was queued for
-    entry_at: datetime = EVER_BEFORE
-    entry_round: int = 0
-
-    @property
-    def entry(self) -> tuple[datetime, str, int, int]:
-        return (self.entry_at, self.kind, self.id, self.entry_round)
-
-    @property
-    def current(self) -> bool:
-        """Still open at the deadline it was queued for (else the entry is stale: dropped, nothing sent)."""
-        return self.state == "open" and self.entry_round == self.deadline_round
-
-
-def escalate_due(session: Session, now: datetime, calendar: WorkingCalendar, *, base_url: str,
-                 limit: int = BATCH_SIZE, contexts: dict[int, Any] | None = None) -> EscalationSummary:
-    """Record the reminders and levels that came due by ``now`` for one batch of queued items, and queue their mails.
+def escalate_due(
+    session: Session,
+    now: datetime,
+    calendar: WorkingCalendar,
+    *,
+    base_url: str,
+    limit: int = BATCH_SIZE,
+    contexts: dict[int, Any] | None = None,
+) -> EscalationSummary:
+    """Record the reminders and levels that came due by ``now`` for one batch of queued items, and
+    queue their mails.
 
     Returns what was done; an empty summary means nothing more is due. Queue
     entries and their items are claimed with FOR UPDATE SKIP LOCKED, so several
@@ -150,21 +141,31 @@ def escalate_due(session: Session, now: datetime, calendar: WorkingCalendar, *, 
         queue.take(session, [item.entry for item in items if item.kind == kind])
     current = [item for item in items if item.current]
 
-    campaigns = _campaign_context(session, {item.campaign_id for item in current},
-                                  {} if contexts is None else contexts)
+    campaigns = _campaign_context(
+        session, {item.campaign_id for item in current}, {} if contexts is None else contexts
+    )
     reached: list[tuple[_Item, Step]] = []
     next_entries: list[tuple[datetime, str, int, int]] = []
-    plans: dict[tuple[int, date], tuple[list[Step], datetime]] = {}  # thousands of items share a few deadlines
+    # thousands of items share a few deadlines
+    plans: dict[tuple[int, date], tuple[list[Step], datetime]] = {}
     for item in current:
         plan = plans.get((item.campaign_id, item.deadline))
         if plan is None:
             context = campaigns[item.campaign_id]
             plan = plans[(item.campaign_id, item.deadline)] = (
-                steps_for(context.definition.escalation, item.deadline, context.timezone, calendar, EVER_BEFORE),
-                end_of_day(item.deadline, context.timezone))
+                steps_for(
+                    context.definition.escalation,
+                    item.deadline,
+                    context.timezone,
+                    calendar,
+                    EVER_BEFORE,
+                ),
+                end_of_day(item.deadline, context.timezone),
+            )
         steps, deadline_end = plan
         if steps and steps[0].level == REMINDER and steps[0].due_at <= item.created_at:
-            steps = steps[1:]  # registered after its reminder day: the registration mail already told them
+            # registered after its reminder day: the registration mail already told them
+            steps = steps[1:]
         overdue = now >= deadline_end
         following = None
         for step in steps:
@@ -176,71 +177,207 @@ def escalate_due(session: Session, now: datetime, calendar: WorkingCalendar, *, 
         if following is not None:
             next_entries.append((following, item.kind, item.id, item.deadline_round))
 
-    notified = {(item.kind, item.id, step.level): _resolve(step.notify, item, campaigns[item.campaign_id])
-                for item, step in reached}
+    notified = {
+        (item.kind, item.id, step.level): _resolve(step.notify, item, campaigns[item.campaign_id])
+        for item, step in reached
+    }
     campaign_people = _people(session, current, notified)
     inserted = _record(session, reached, notified, campaign_people, now)
-    summary = _notify(session, [(item, step) for item, step in reached if (item.kind, item.id, step.level) in inserted],
-                      notified, campaign_people, campaigns, now, calendar, base_url)
+    summary = _notify(
+        session,
+        [(item, step) for item, step in reached if (item.kind, item.id, step.level) in inserted],
+        notified,
+        campaign_people,
+        campaigns,
+        now,
+        calendar,
+        base_url,
+    )
     queue.schedule_many(session, next_entries)
     summary.items = len(items)
     return summary
 
 
 def campaign_escalations(session: Session, campaign_id: int, by: Actor) -> list[Escalation]:
-    """What was escalated in a campaign, newest first; for its leading group only (others: not found)."""
+    """What was escalated in a campaign, newest first; for its leading group only (others: not
+    found)."""
     campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
-    return list(session.scalars(select(Escalation).where(Escalation.campaign_id == campaign_id)
-                                .order_by(Escalation.reached_at.desc(), Escalation.id.desc())))
+    return list(
+        session.scalars(
+            select(Escalation)
+            .where(Escalation.campaign_id == campaign_id)
+            .order_by(Escalation.reached_at.desc(), Escalation.id.desc())
+        )
+    )
 
 
-# --- what is due: one source per kind of item, each read through the queue ------------------------------------------
+@dataclass(slots=True)
+class _Item:
+    kind: str
+    id: int
+    campaign_id: int
+    unit_id: int | None
+    responsible_id: int
+    title: str
+    deadline: date
+    deadline_round: int
+    state: str
+    created_at: datetime
+    site: str | None = None
+    unit: str | None = None
+    temporary_measures: str | None = None
+    severity: str | None = None
+    # the queue entry that brought the item up: its due time and the deadline round it was queued
+    # for
+    entry_at: datetime = EVER_BEFORE
+    entry_round: int = 0
 
-def _queued(kind: str, item: Any, columns: tuple[Any, ...], now: datetime, limit: int) -> Select[Any]:
-    """The queue entries of ``kind`` due by ``now``, earliest first, joined to their items, both rows claimed."""
+    @property
+    def entry(self) -> tuple[datetime, str, int, int]:
+        return (self.entry_at, self.kind, self.id, self.entry_round)
+
+    @property
+    def current(self) -> bool:
+        """Still open at the deadline it was queued for (else the entry is stale: dropped, nothing
+        sent)."""
+        return self.state == "open" and self.entry_round == self.deadline_round
+
+
+# --- what is due: one source per kind of item, each read through the queue ----------------------
+
+
+def _queued(
+    kind: str, item: Any, columns: tuple[Any, ...], now: datetime, limit: int
+) -> Select[Any]:
+    """The queue entries of ``kind`` due by ``now``, earliest first, joined to their items, both
+    rows claimed."""
     entry = EscalationQueueEntry
-    return (select(entry.due_at, entry.deadline_round, *columns)
-            .join(item, item.id == entry.item_id)
-            .where(entry.item_kind == kind, entry.due_at <= now)
-            .order_by(entry.due_at, entry.item_id, entry.deadline_round)  # the primary key's order within a kind
-            .limit(limit)
-            .with_for_update(of=[entry.__table__, item.__table__], skip_locked=True))
+    return (
+        select(entry.due_at, entry.deadline_round, *columns)
+        .join(item, item.id == entry.item_id)
+        .where(entry.item_kind == kind, entry.due_at <= now)
+        # the primary key's order within a kind
+        .order_by(entry.due_at, entry.item_id, entry.deadline_round)
+        .limit(limit)
+        .with_for_update(of=[entry.__table__, item.__table__], skip_locked=True)
+    )
 
 
 def _due_rectifications(session: Session, now: datetime, limit: int) -> list[_Item]:
-    query = _queued("rectification", Rectification, (
-        Rectification.id, Rectification.campaign_id, Rectification.unit_id, Rectification.responsible_id,
-        Rectification.description, Rectification.deadline, Rectification.deadline_round, Rectification.state,
-        Rectification.registered_at, Site.name, Unit.name, Rectification.temporary_measures, Rectification.severity,
-    ), now, limit).outerjoin(Site, Site.id == Rectification.site_id).outerjoin(Unit, Unit.id == Rectification.unit_id)
-    rows = session.connection().execute(query).all()  # Core rows: the ORM's result machinery costs a third more
+    query = (
+        _queued(
+            "rectification",
+            Rectification,
+            (
+                Rectification.id,
+                Rectification.campaign_id,
+                Rectification.unit_id,
+                Rectification.responsible_id,
+                Rectification.description,
+                Rectification.deadline,
+                Rectification.deadline_round,
+                Rectification.state,
+                Rectification.registered_at,
+                Site.name,
+                Unit.name,
+                Rectification.temporary_measures,
+                Rectification.severity,
+            ),
+            now,
+            limit,
+        )
+        .outerjoin(Site, Site.id == Rectification.site_id)
+        .outerjoin(Unit, Unit.id == Rectification.unit_id)
+    )
+    # Core rows: the ORM's result machinery costs a third more
+    rows = session.connection().execute(query).all()
     return [_Item("rectification", *row[2:], entry_at=row[0], entry_round=row[1]) for row in rows]
 
 
 def _due_tasks(session: Session, now: datetime, limit: int) -> list[_Item]:
-    query = _queued("task", Task, (
-        Task.id, Task.campaign_id, Task.unit_id, Task.assignee_id, Task.title, Task.due_on, Task.state,
-        Task.created_at, Unit.name,
-    ), now, limit).outerjoin(Unit, Unit.id == Task.unit_id)
+    query = _queued(
+        "task",
+        Task,
+        (
+            Task.id,
+            Task.campaign_id,
+            Task.unit_id,
+            Task.assignee_id,
+            Task.title,
+            Task.due_on,
+            Task.state,
+            Task.created_at,
+            Unit.name,
+        ),
+        now,
+        limit,
+    ).outerjoin(Unit, Unit.id == Task.unit_id)
     rows = session.connection().execute(query).all()
-    return [_Item("task", tid, cid, uid, who, title, due, 0, state, created, unit=unit, entry_at=at, entry_round=rnd)
-            for at, rnd, tid, cid, uid, who, title, due, state, created, unit in rows]
+    return [
+        _Item(
+            "task",
+            tid,
+            cid,
+            uid,
+            who,
+            title,
+            due,
+            0,
+            state,
+            created,
+            unit=unit,
+            entry_at=at,
+            entry_round=rnd,
+        )
+        for at, rnd, tid, cid, uid, who, title, due, state, created, unit in rows
+    ]
 
 
 def _due_petitions(session: Session, now: datetime, limit: int) -> list[_Item]:
-    query = _queued("petition", Petition, (
-        Petition.id, Petition.campaign_id, Petition.unit_id, Petition.responsible_id, Petition.subject,
-        Petition.deadline, Petition.state, Petition.recorded_at, Unit.name,
-    ), now, limit).outerjoin(Unit, Unit.id == Petition.unit_id)
+    query = _queued(
+        "petition",
+        Petition,
+        (
+            Petition.id,
+            Petition.campaign_id,
+            Petition.unit_id,
+            Petition.responsible_id,
+            Petition.subject,
+            Petition.deadline,
+            Petition.state,
+            Petition.recorded_at,
+            Unit.name,
+        ),
+        now,
+        limit,
+    ).outerjoin(Unit, Unit.id == Petition.unit_id)
     rows = session.connection().execute(query).all()
-    return [_Item("petition", pid, cid, uid, who, f"信访 letter/visit: {subject}", deadline, 0, state, recorded,
-                  unit=unit, entry_at=at, entry_round=rnd)
-            for at, rnd, pid, cid, uid, who, subject, deadline, state, recorded, unit in rows]
+    return [
+        _Item(
+            "petition",
+            pid,
+            cid,
+            uid,
+            who,
+            f"信访 letter/visit: {subject}",
+            deadline,
+            0,
+            state,
+            recorded,
+            unit=unit,
+            entry_at=at,
+            entry_round=rnd,
+        )
+        for at, rnd, pid, cid, uid, who, subject, deadline, state, recorded, unit in rows
+    ]
 
 
 # the order in which a batch is filled when more is due than one batch holds
 SOURCES: tuple[Callable[[Session, datetime, int], list[_Item]], ...] = (
-    _due_rectifications, _due_tasks, _due_petitions)
+    _due_rectifications,
+    _due_tasks,
+    _due_petitions,
+)
 
 
 @dataclass
@@ -252,26 +389,37 @@ class _CampaignContext:
     holders: dict[tuple[str, int], list[int]]  # (role, unit id) → person ids, in binding order
 
 
-def _campaign_context(session: Session, campaign_ids: set[int],
-                      contexts: dict[int, _CampaignContext]) -> dict[int, _CampaignContext]:
+def _campaign_context(
+    session: Session, campaign_ids: set[int], contexts: dict[int, _CampaignContext]
+) -> dict[int, _CampaignContext]:
     campaign_ids = campaign_ids - contexts.keys()
     if not campaign_ids:
         return contexts
     for campaign, definition_row in session.execute(
-        select(Campaign, DefinitionRow).join(DefinitionRow, DefinitionRow.id == Campaign.definition_id)
+        select(Campaign, DefinitionRow)
+        .join(DefinitionRow, DefinitionRow.id == Campaign.definition_id)
         .where(Campaign.id.in_(campaign_ids))
     ):
-        contexts[campaign.id] = _CampaignContext(stored_definition(definition_row), campaign.timezone,
-                                                 campaign.title, campaign.unit_id, defaultdict(list))
+        contexts[campaign.id] = _CampaignContext(
+            stored_definition(definition_row),
+            campaign.timezone,
+            campaign.title,
+            campaign.unit_id,
+            defaultdict(list),
+        )
     for campaign_id, role, unit_id, person_id in session.execute(
-        select(RoleBinding.campaign_id, RoleBinding.role, RoleBinding.unit_id, RoleBinding.person_id)
-        .where(RoleBinding.campaign_id.in_(campaign_ids)).order_by(RoleBinding.id)
+        select(
+            RoleBinding.campaign_id, RoleBinding.role, RoleBinding.unit_id, RoleBinding.person_id
+        )
+        .where(RoleBinding.campaign_id.in_(campaign_ids))
+        .order_by(RoleBinding.id)
     ):
         contexts[campaign_id].holders[(role, unit_id)].append(person_id)
     return contexts
 
 
-# --- recording and telling ------------------------------------------------------------------------------------------
+# --- recording and telling ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Recipient:
@@ -280,7 +428,9 @@ class _Recipient:
     name: str
 
 
-def _people(session: Session, items: list[_Item], notified: dict[tuple[str, int, int], list[int]]) -> dict[int, _Recipient]:
+def _people(
+    session: Session, items: list[_Item], notified: dict[tuple[str, int, int], list[int]]
+) -> dict[int, _Recipient]:
     ids = {item.responsible_id for item in items}
     for person_ids in notified.values():
         ids.update(person_ids)
@@ -290,26 +440,57 @@ def _people(session: Session, items: list[_Item], notified: dict[tuple[str, int,
     return {row.id: _Recipient(row.id, row.email, row.name) for row in rows}
 
 
-def _record(session: Session, reached: list[tuple[_Item, Step]], notified: dict[tuple[str, int, int], list[int]],
-            people: dict[int, _Recipient], now: datetime) -> set[tuple[str, int, int]]:
-    """Insert the escalation rows; return those this sweep inserted (a concurrent one may have won some)."""
+def _record(
+    session: Session,
+    reached: list[tuple[_Item, Step]],
+    notified: dict[tuple[str, int, int], list[int]],
+    people: dict[int, _Recipient],
+    now: datetime,
+) -> set[tuple[str, int, int]]:
+    """Insert the escalation rows; return those this sweep inserted (a concurrent one may have won
+    some)."""
     if not reached:
         return set()
-    rows = [{"campaign_id": item.campaign_id, "item_kind": item.kind, "item_id": item.id,
-             "deadline_round": item.deadline_round, "level": step.level, "colour": step.colour,
-             "deadline": item.deadline, "due_at": step.due_at, "reached_at": now,
-             "recipients": ",".join(people[p].email for p in notified[(item.kind, item.id, step.level)])}
-            for item, step in reached]
+    rows = [
+        {
+            "campaign_id": item.campaign_id,
+            "item_kind": item.kind,
+            "item_id": item.id,
+            "deadline_round": item.deadline_round,
+            "level": step.level,
+            "colour": step.colour,
+            "deadline": item.deadline,
+            "due_at": step.due_at,
+            "reached_at": now,
+            "recipients": ",".join(
+                people[p].email for p in notified[(item.kind, item.id, step.level)]
+            ),
+        }
+        for item, step in reached
+    ]
     table = Escalation.__table__
     # Core, not the ORM bulk path: ten thousand rows a sweep after a holiday
-    statement = dialect_insert(session, table).on_conflict_do_nothing().returning(table.c.item_kind, table.c.item_id,
-                                                                     table.c.level)
-    return {(kind, item_id, level) for kind, item_id, level in session.connection().execute(statement, rows)}
+    statement = (
+        dialect_insert(session, table)
+        .on_conflict_do_nothing()
+        .returning(table.c.item_kind, table.c.item_id, table.c.level)
+    )
+    return {
+        (kind, item_id, level)
+        for kind, item_id, level in session.connection().execute(statement, rows)
+    }
 
 
-def _notify(session: Session, reached: list[tuple[_Item, Step]], notified: dict[tuple[str, int, int], list[int]],
-            people: dict[int, _Recipient], campaigns: dict[int, _CampaignContext], now: datetime,
-            calendar: WorkingCalendar, base_url: str) -> EscalationSummary:
+def _notify(
+    session: Session,
+    reached: list[tuple[_Item, Step]],
+    notified: dict[tuple[str, int, int], list[int]],
+    people: dict[int, _Recipient],
+    campaigns: dict[int, _CampaignContext],
+    now: datetime,
+    calendar: WorkingCalendar,
+    base_url: str,
+) -> EscalationSummary:
     """Queue one mail per recipient and level for this batch, listing all their items."""
     summary = EscalationSummary()
     groups: dict[tuple[int, int], list[tuple[_Item, Step]]] = defaultdict(list)
@@ -321,44 +502,74 @@ def _notify(session: Session, reached: list[tuple[_Item, Step]], notified: dict[
         for person_id in notified[(item.kind, item.id, step.level)]:
             groups[(person_id, step.level)].append((item, step))
 
-    today_in = {tz: local_date(now, tz) for tz in {context.timezone for context in campaigns.values()}}
+    today_in = {
+        tz: local_date(now, tz) for tz in {context.timezone for context in campaigns.values()}
+    }
     overdue_days: dict[tuple[date, date], int] = {}  # a few deadlines among thousands of lines
     late_before = now - LATE_AFTER
-    line_of: dict[tuple[str, int, int], mailtext.ItemLine] = {}  # an item is listed in several people's mails
+    # an item is listed in several people's mails
+    line_of: dict[tuple[str, int, int], mailtext.ItemLine] = {}
     for item, step in reached:
         today = today_in[campaigns[item.campaign_id].timezone]
         if (item.deadline, today) not in overdue_days:
-            overdue_days[(item.deadline, today)] = max(calendar.working_days_between(item.deadline, today), 0)
+            overdue_days[(item.deadline, today)] = max(
+                calendar.working_days_between(item.deadline, today), 0
+            )
         line_of[(item.kind, item.id, step.level)] = mailtext.ItemLine(
-            kind=item.kind, id=item.id, title=item.title, site=item.site, unit=item.unit, deadline=item.deadline,
-            severity=item.severity, overdue_working_days=overdue_days[(item.deadline, today)],
-            responsible=people[item.responsible_id].name, temporary_measures=item.temporary_measures,
-            late=step.due_at < late_before)
+            kind=item.kind,
+            id=item.id,
+            title=item.title,
+            site=item.site,
+            unit=item.unit,
+            deadline=item.deadline,
+            severity=item.severity,
+            overdue_working_days=overdue_days[(item.deadline, today)],
+            responsible=people[item.responsible_id].name,
+            temporary_measures=item.temporary_measures,
+            late=step.due_at < late_before,
+        )
     mails: list[dict[str, object]] = []
     for (person_id, level), pairs in groups.items():
         person = people[person_id]
         first_item, first_step = pairs[0]
         lines = [line_of[(item.kind, item.id, level)] for item, _step in pairs]
-        subject, body = mailtext.escalation_mail(level=level, colour=first_step.colour, recipient=person,
-                                                 items=lines, campaign_title=campaigns[first_item.campaign_id].title,
-                                                 base_url=base_url)
+        subject, body = mailtext.escalation_mail(
+            level=level,
+            colour=first_step.colour,
+            recipient=person,
+            items=lines,
+            campaign_title=campaigns[first_item.campaign_id].title,
+            base_url=base_url,
+        )
         # stable and unique: the first item of the group identifies this sweep's mail to this person
-        key = f"esc-L{level}-{first_item.kind}{first_item.id}-r{first_item.deadline_round}-p{person_id}"
-        mails.append(mail_row(key=key, recipient=person.email, subject=subject, body=body, now=now,
-                              campaign_id=first_item.campaign_id))
+        first = f"{first_item.kind}{first_item.id}-r{first_item.deadline_round}"
+        key = f"esc-L{level}-{first}-p{person_id}"
+        mails.append(
+            mail_row(
+                key=key,
+                recipient=person.email,
+                subject=subject,
+                body=body,
+                now=now,
+                campaign_id=first_item.campaign_id,
+            )
+        )
     enqueue_many(session, mails)
     summary.mails = len(mails)
     return summary
 
 
 def _resolve(notify: tuple[str, ...], item: _Item, context: _CampaignContext) -> list[int]:
-    """The people a level notifies: the responsible person, and each role's holders for the item's unit."""
+    """The people a level notifies: the responsible person, and each role's holders for the item's
+    unit."""
     people: list[int] = []
     for role in notify:
         if role == RESPONSIBLE:
             found = [item.responsible_id]
         else:
-            scope_unit = item.unit_id if context.definition.role(role).scope == "unit" else context.unit_id
+            scope_unit = (
+                item.unit_id if context.definition.role(role).scope == "unit" else context.unit_id
+            )
             found = context.holders.get((role, scope_unit), [])
         people.extend(p for p in found if p not in people)
     return people

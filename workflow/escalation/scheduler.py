@@ -1,4 +1,5 @@
-"""The long-running clock: one leader among any number of scheduler processes runs a pass every interval.
+"""The long-running clock: one leader among any number of scheduler processes runs a pass every
+interval.
 
 APScheduler's job stores cannot be shared between processes (../shared/PITFALLS.md),
 so each `pingan scheduler` keeps its one job in memory, defined here in code, and
@@ -10,6 +11,7 @@ the domain tables (deadlines, the escalation queue, the outbox), never from
 pass missed, repeated, or run twice at once during a handover changes nothing
 more.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -31,13 +33,15 @@ from sqlalchemy.pool import NullPool
 
 from workflow.errors import InvalidInput
 
-# "pingan" in ASCII: the advisory lock key of the scheduler leader (advisory locks are per database).
+# "pingan" in ASCII: the advisory lock key of the scheduler leader (advisory locks are per
+# database).
 SCHEDULER_LOCK_KEY = 0x70696E67616E
 
 
 class LeaderLock(Protocol):
     def try_acquire(self) -> bool:
-        """Whether this process is the leader now: takes the lock if free, re-checks it if already held."""
+        """Whether this process is the leader now: takes the lock if free, re-checks it if already
+        held."""
 
     def release(self) -> None:
         """Give leadership up (idempotent)."""
@@ -50,9 +54,14 @@ def leader_lock_for(url: str) -> LeaderLock:
         return PostgresLeaderLock(url, SCHEDULER_LOCK_KEY)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory":
-            raise InvalidInput("the scheduler needs a SQLite database file or PostgreSQL, not an in-memory database")
+            raise InvalidInput(
+                "the scheduler needs a SQLite database file or PostgreSQL, not an in-memory "
+                "database"
+            )
         return FileLeaderLock(Path(f"{parsed.database}.scheduler.lock"))
-    raise InvalidInput(f"the scheduler supports SQLite and PostgreSQL, not {parsed.get_backend_name()}")
+    raise InvalidInput(
+        f"the scheduler supports SQLite and PostgreSQL, not {parsed.get_backend_name()}"
+    )
 
 
 class PostgresLeaderLock:
@@ -67,10 +76,17 @@ class PostgresLeaderLock:
     def __init__(self, url: str, key: int = SCHEDULER_LOCK_KEY) -> None:
         self.key = key
         self._engine: Engine = create_engine(
-            url, poolclass=NullPool,
-            # keepalives: a leader cut off from the server notices, instead of hanging on a dead socket
-            connect_args={"application_name": "pingan-scheduler", "keepalives": 1, "keepalives_idle": 30,
-                          "keepalives_interval": 10, "keepalives_count": 3},
+            url,
+            poolclass=NullPool,
+            # keepalives: a leader cut off from the server notices, instead of hanging on a dead
+            # socket
+            connect_args={
+                "application_name": "pingan-scheduler",
+                "keepalives": 1,
+                "keepalives_idle": 30,
+                "keepalives_interval": 10,
+                "keepalives_count": 3,
+            },
         )
         self._connection: Connection | None = None
 
@@ -84,7 +100,9 @@ class PostgresLeaderLock:
                 return False
         connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
-            acquired = bool(connection.scalar(text("select pg_try_advisory_lock(:key)"), {"key": self.key}))
+            acquired = bool(
+                connection.scalar(text("select pg_try_advisory_lock(:key)"), {"key": self.key})
+            )
         except BaseException:
             connection.close()
             raise
@@ -116,7 +134,8 @@ class PostgresLeaderLock:
 
 
 class FileLeaderLock:
-    """``flock(LOCK_EX | LOCK_NB)`` on a lock file; the kernel releases it when the process dies, even by SIGKILL."""
+    """``flock(LOCK_EX | LOCK_NB)`` on a lock file; the kernel releases it when the process dies,
+    even by SIGKILL."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -126,7 +145,8 @@ class FileLeaderLock:
         if self._fd is not None:
             if self._still_our_file():
                 return True
-            self._close()  # someone removed or replaced the file: another process can lock the new one
+            # someone removed or replaced the file: another process can lock the new one
+            self._close()
             return False
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -143,7 +163,8 @@ class FileLeaderLock:
         return True
 
     def release(self) -> None:
-        # The file stays: deleting it would let a newcomer lock a fresh file while a waiter holds the old one.
+        # The file stays: deleting it would let a newcomer lock a fresh file while a waiter holds
+        # the old one.
         self._close()
 
     def __str__(self) -> str:
@@ -164,9 +185,16 @@ class FileLeaderLock:
                 os.close(fd)
 
 
-def run_scheduler(pass_fn: Callable[[], str], *, lock: LeaderLock, interval_seconds: float,
-                  stop: threading.Event | None = None, logger: logging.Logger) -> None:
-    """Every interval, starting now: the leader runs ``pass_fn`` and logs its one-line result; others stand by.
+def run_scheduler(
+    pass_fn: Callable[[], str],
+    *,
+    lock: LeaderLock,
+    interval_seconds: float,
+    stop: threading.Event | None = None,
+    logger: logging.Logger,
+) -> None:
+    """Every interval, starting now: the leader runs ``pass_fn`` and logs its one-line result;
+    others stand by.
 
     Returns when ``stop`` is set, after the pass in progress has finished, with the
     lock released. A pass that raises is logged and the next one runs as usual.
@@ -182,10 +210,19 @@ def run_scheduler(pass_fn: Callable[[], str], *, lock: LeaderLock, interval_seco
     )
     # misfire_grace_time=None: a late pass still runs (the default grace of 1 s skips it);
     # coalesce: passes missed meanwhile collapse into one — any pass does all that is due.
-    scheduler.add_job(tick, IntervalTrigger(seconds=interval_seconds), id="sweep", name="sweep",
-                      max_instances=1, coalesce=True, misfire_grace_time=None,
-                      next_run_time=datetime.now(timezone.utc))
-    stopper = threading.Thread(target=_shutdown_when_set, args=(scheduler, stop), name="scheduler-stop", daemon=True)
+    scheduler.add_job(
+        tick,
+        IntervalTrigger(seconds=interval_seconds),
+        id="sweep",
+        name="sweep",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+        next_run_time=datetime.now(timezone.utc),
+    )
+    stopper = threading.Thread(
+        target=_shutdown_when_set, args=(scheduler, stop), name="scheduler-stop", daemon=True
+    )
 
     def started(_event: SchedulerEvent) -> None:
         # shutdown() must not run before start(): the stopper starts once the scheduler is running
@@ -209,10 +246,16 @@ def _shutdown_when_set(scheduler: BlockingScheduler, stop: threading.Event) -> N
 
 
 class _Tick:
-    """The one job: become (or stay) leader, then run a pass; never lets an exception end the scheduler."""
+    """The one job: become (or stay) leader, then run a pass; never lets an exception end the
+    scheduler."""
 
-    def __init__(self, pass_fn: Callable[[], str], lock: LeaderLock, stop: threading.Event,
-                 logger: logging.Logger) -> None:
+    def __init__(
+        self,
+        pass_fn: Callable[[], str],
+        lock: LeaderLock,
+        stop: threading.Event,
+        logger: logging.Logger,
+    ) -> None:
         self.pass_fn, self.lock, self.stop, self.logger = pass_fn, lock, stop, logger
         self.leader: bool | None = None  # None: not known yet (nothing logged)
 

@@ -1,4 +1,6 @@
-"""One pass of the clock: reminders and escalation levels due by ``now``, then mail delivery. Idempotent."""
+"""One pass of the clock: reminders and escalation levels due by ``now``, then mail delivery.
+Idempotent."""
+
 from __future__ import annotations
 
 import gc
@@ -26,17 +28,33 @@ class SweepSummary:
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
     def __str__(self) -> str:
-        levels = ", ".join(f"L{level} {count}" for level, count in sorted(self.escalation.levels.items())) or "none"
+        levels = (
+            ", ".join(
+                f"L{level} {count}" for level, count in sorted(self.escalation.levels.items())
+            )
+            or "none"
+        )
         late = f"late phases {self.late_phases}; " if self.late_phases else ""
         late += f"digests {self.digests}; " if self.digests else ""
-        return (f"occurrences {self.occurrences}; {late}reminders {self.escalation.reminders}; escalations {levels}; "
-                f"escalation mails queued {self.escalation.mails}; mails sent {self.delivery.sent}, "
-                f"failed {self.delivery.failed}, waiting {self.delivery.waiting}")
+        return (
+            f"occurrences {self.occurrences}; {late}reminders {self.escalation.reminders}; "
+            f"escalations {levels}; "
+            f"escalation mails queued {self.escalation.mails}; mails sent {self.delivery.sent}, "
+            f"failed {self.delivery.failed}, waiting {self.delivery.waiting}"
+        )
 
 
-def run_sweep(sessions: sessionmaker[Session], *, clock: Clock, mailer: Mailer | None, base_url: str,
-              digest_hour: int | None = None, timezone: str = DEFAULT_TIMEZONE) -> SweepSummary:
-    """Create due occurrences, report late phases, escalate what came due (one transaction per batch), deliver mail."""
+def run_sweep(
+    sessions: sessionmaker[Session],
+    *,
+    clock: Clock,
+    mailer: Mailer | None,
+    base_url: str,
+    digest_hour: int | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+) -> SweepSummary:
+    """Create due occurrences, report late phases, escalate what came due (one transaction per
+    batch), deliver mail."""
     summary = SweepSummary()
     now = clock.now()
     with sessions.begin() as session:
@@ -45,7 +63,8 @@ def run_sweep(sessions: sessionmaker[Session], *, clock: Clock, mailer: Mailer |
         summary.late_phases = report_late_phases(session, now, base_url)
     contexts: dict[int, object] = {}  # campaigns loaded once per sweep, shared by its batches
     with sessions() as session:
-        calendar = load_calendar(session)  # one calendar per sweep: its memo of days and spans is reused
+        # one calendar per sweep: its memo of days and spans is reused
+        calendar = load_calendar(session)
     while True:
         with sessions.begin() as session, _collector_paused():
             batch = escalate_due(session, now, calendar, base_url=base_url, contexts=contexts)
@@ -54,8 +73,14 @@ def run_sweep(sessions: sessionmaker[Session], *, clock: Clock, mailer: Mailer |
         summary.escalation.add(batch)
     if digest_hour is not None:
         with sessions.begin() as session:
-            summary.digests = send_digests(session, now, load_calendar(session), tz=timezone, hour=digest_hour,
-                                           base_url=base_url)
+            summary.digests = send_digests(
+                session,
+                now,
+                load_calendar(session),
+                tz=timezone,
+                hour=digest_hour,
+                base_url=base_url,
+            )
     if mailer is not None:
         summary.delivery = deliver(sessions, mailer, clock)
     return summary

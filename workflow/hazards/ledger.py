@@ -1,9 +1,11 @@
-"""The hazard register (隐患台账) of a campaign, filtered as coordinators read it, and the choices its forms offer.
+"""The hazard register (隐患台账) of a campaign, filtered as coordinators read it, and the choices
+its forms offer.
 
 One record per hazard: where, grade, who is responsible, deadline (and the
 original one), state, and whether it is overdue (derived, never stored).
 Only the campaign's leading group sees the whole register.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -66,9 +68,17 @@ class RegisterChoices:
     people: list[Choice]  # code = e-mail
 
 
-def hazard_register(session: Session, campaign_id: int, filters: RegisterFilter, *, by: Actor, clock: Clock,
-                    calendar: WorkingCalendar) -> list[RegisterEntry]:
-    """The campaign's hazards matching ``filters``, soonest deadline first; for its leading group only."""
+def hazard_register(
+    session: Session,
+    campaign_id: int,
+    filters: RegisterFilter,
+    *,
+    by: Actor,
+    clock: Clock,
+    calendar: WorkingCalendar,
+) -> list[RegisterEntry]:
+    """The campaign's hazards matching ``filters``, soonest deadline first; for its leading group
+    only."""
     campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
     if filters.severity and filters.severity not in SEVERITIES:
         raise InvalidInput(f"severity must be one of {', '.join(SEVERITIES)}")
@@ -77,11 +87,13 @@ def hazard_register(session: Session, campaign_id: int, filters: RegisterFilter,
     now = clock.now()
     today = local_date(now, campaign.timezone)
     responsible = aliased(Person)
-    query = (select(Rectification, Unit.name, Site.name, responsible.name, responsible.email)
-             .join(responsible, responsible.id == Rectification.responsible_id)
-             .outerjoin(Unit, Unit.id == Rectification.unit_id)
-             .outerjoin(Site, Site.id == Rectification.site_id)
-             .where(Rectification.campaign_id == campaign.id))
+    query = (
+        select(Rectification, Unit.name, Site.name, responsible.name, responsible.email)
+        .join(responsible, responsible.id == Rectification.responsible_id)
+        .outerjoin(Unit, Unit.id == Rectification.unit_id)
+        .outerjoin(Site, Site.id == Rectification.site_id)
+        .where(Rectification.campaign_id == campaign.id)
+    )
     if filters.unit:
         query = query.where(Unit.code == filters.unit)
     if filters.site:
@@ -96,33 +108,72 @@ def hazard_register(session: Session, campaign_id: int, filters: RegisterFilter,
     entries = []
     for rectification, unit, site, name, email in session.execute(query):
         overdue = rectification.state == "open" and now >= rectification.deadline_at
-        entries.append(RegisterEntry(
-            id=rectification.id, description=rectification.description, severity=rectification.severity,
-            state=rectification.state, unit=unit, site=site, location=rectification.location, responsible=name,
-            responsible_email=email, deadline=rectification.deadline,
-            original_deadline=rectification.original_deadline, overdue=overdue,
-            working_days_overdue=max(calendar.working_days_between(rectification.deadline, today), 0) if overdue else 0,
-            registered_at=rectification.registered_at, submission_note=rectification.submission_note,
-            temporary_measures=rectification.temporary_measures))
+        entries.append(
+            RegisterEntry(
+                id=rectification.id,
+                description=rectification.description,
+                severity=rectification.severity,
+                state=rectification.state,
+                unit=unit,
+                site=site,
+                location=rectification.location,
+                responsible=name,
+                responsible_email=email,
+                deadline=rectification.deadline,
+                original_deadline=rectification.original_deadline,
+                overdue=overdue,
+                working_days_overdue=max(
+                    calendar.working_days_between(rectification.deadline, today), 0
+                )
+                if overdue
+                else 0,
+                registered_at=rectification.registered_at,
+                submission_note=rectification.submission_note,
+                temporary_measures=rectification.temporary_measures,
+            )
+        )
     return entries
 
 
 def register_choices(session: Session, campaign_id: int, *, by: Actor) -> RegisterChoices:
     """The units, key sites and people of a campaign, for the register's filters and forms."""
     campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
-    unit_ids = [campaign.unit_id, *session.scalars(
-        select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign.id))]
-    units = [Choice(code, name) for code, name in session.execute(
-        select(Unit.code, Unit.name).where(Unit.id.in_(unit_ids)).order_by(Unit.name, Unit.code))]
-    sites = [Choice(code, name) for code, name in session.execute(
-        select(Site.code, Site.name).where(Site.unit_id.in_(unit_ids)).order_by(Site.name, Site.code))]
-    people = [Choice(email, name) for email, name in session.execute(
-        select(Person.email, Person.name).where(Person.active.is_(True), Person.unit_id.in_(unit_ids))
-        .order_by(Person.name, Person.email))]
-    bound = {email for (email,) in session.execute(
-        select(Person.email).join(RoleBinding, RoleBinding.person_id == Person.id)
-        .where(RoleBinding.campaign_id == campaign.id))}
+    unit_ids = [
+        campaign.unit_id,
+        *session.scalars(
+            select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign.id)
+        ),
+    ]
+    units = [
+        Choice(code, name)
+        for code, name in session.execute(
+            select(Unit.code, Unit.name).where(Unit.id.in_(unit_ids)).order_by(Unit.name, Unit.code)
+        )
+    ]
+    sites = [
+        Choice(code, name)
+        for code, name in session.execute(
+            select(Site.code, Site.name)
+            .where(Site.unit_id.in_(unit_ids))
+            .order_by(Site.name, Site.code)
+        )
+    ]
+    people = [
+        Choice(email, name)
+        for email, name in session.execute(
+            select(Person.email, Person.name)
+            .where(Person.active.is_(True), Person.unit_id.in_(unit_ids))
+            .order_by(Person.name, Person.email)
+        )
+    ]
+    bound = {
+        email
+        for (email,) in session.execute(
+            select(Person.email)
+            .join(RoleBinding, RoleBinding.person_id == Person.id)
+            .where(RoleBinding.campaign_id == campaign.id)
+        )
+    }
     # people bound to the campaign first: they are whom work usually goes to
     people.sort(key=lambda choice: choice.code not in bound)
     return RegisterChoices(units, sites, people)
-

@@ -1,4 +1,5 @@
-"""Hazards and their rectification (隐患整改): register, submit, verify (销号), reject, extend, look back.
+"""Hazards and their rectification (隐患整改): register, submit, verify (销号), reject, extend, look
+back.
 
 "Register every major hazard and unsafe factor one by one; propose a
 rectification; supervise it until solved; what cannot be solved at once gets
@@ -6,6 +7,7 @@ temporary measures and a deadline" (the seed documents, DOMAIN.md §6). The
 responsible person cannot move their own deadline: they ask, a coordinator
 decides, and the original deadline is kept for assessment.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,14 +51,16 @@ DEFAULT_DEADLINES = {"major": parse_duration("5wd"), "minor": parse_duration("15
 
 @dataclass
 class HazardReport:
-    """What an inspector found; ``deadline`` or ``deadline_working_days`` or neither (the severity's default)."""
+    """What an inspector found; ``deadline`` or ``deadline_working_days`` or neither (the severity's
+    default)."""
 
     description: str
     severity: str = "minor"
     unit: str | None = None  # unit code
     site: str | None = None  # key site code
     location: str | None = None
-    responsible: str | None = None  # e-mail; default: the site's, else the unit's responsible person
+    # e-mail; default: the site's, else the unit's responsible person
+    responsible: str | None = None
     deadline: date | None = None
     deadline_working_days: int | None = None
     temporary_measures: str | None = None
@@ -64,125 +68,289 @@ class HazardReport:
     task_id: int | None = None
 
 
-def register_hazard(session: Session, campaign_id: int, report: HazardReport, *, by: Actor, clock: Clock,
-                    calendar: WorkingCalendar, base_url: str) -> Rectification:
+def register_hazard(
+    session: Session,
+    campaign_id: int,
+    report: HazardReport,
+    *,
+    by: Actor,
+    clock: Clock,
+    calendar: WorkingCalendar,
+    base_url: str,
+) -> Rectification:
     """Register a hazard and open its rectification; the responsible person is mailed at once."""
     now = clock.now()
     campaign = campaign_for(session, campaign_id, by, Need.COORDINATOR, doing="register hazards")
     definition = stored_definition(campaign.definition)
     if campaign.state in (DRAFT, CLOSED):
-        raise TransitionRefused(f"campaign {campaign.id} is {campaign.state}: hazards cannot be registered")
+        raise TransitionRefused(
+            f"campaign {campaign.id} is {campaign.state}: hazards cannot be registered"
+        )
     description = _text(report.description, "description", required=True)
     if report.severity not in SEVERITIES:
-        raise InvalidInput(f"severity must be one of {', '.join(SEVERITIES)}; got {report.severity!r}")
+        raise InvalidInput(
+            f"severity must be one of {', '.join(SEVERITIES)}; got {report.severity!r}"
+        )
     site, unit = _place(session, campaign, report)
-    if report.task_id is not None and session.scalar(
-            select(Task.id).where(Task.id == report.task_id, Task.campaign_id == campaign.id)) is None:
+    if (
+        report.task_id is not None
+        and session.scalar(
+            select(Task.id).where(Task.id == report.task_id, Task.campaign_id == campaign.id)
+        )
+        is None
+    ):
         raise InvalidInput(f"no task {report.task_id} in this campaign")
     responsible = _responsible(session, campaign, definition, report, site, unit)
     today = local_date(now, campaign.timezone)
-    default = (definition.escalation.deadline_by_severity.get(report.severity) if definition.escalation else None)
-    deadline = _deadline(today, report.deadline, report.deadline_working_days,
-                         default or DEFAULT_DEADLINES[report.severity], calendar)
+    default = (
+        definition.escalation.deadline_by_severity.get(report.severity)
+        if definition.escalation
+        else None
+    )
+    deadline = _deadline(
+        today,
+        report.deadline,
+        report.deadline_working_days,
+        default or DEFAULT_DEADLINES[report.severity],
+        calendar,
+    )
 
     rectification = Rectification(
-        campaign_id=campaign.id, phase_key=campaign.state, unit_id=unit.id if unit else None,
-        site_id=site.id if site else None, task_id=report.task_id, location=_text(report.location, "location", limit=LOCATION_LIMIT),
-        description=description, severity=report.severity, responsible_id=responsible.id,
+        campaign_id=campaign.id,
+        phase_key=campaign.state,
+        unit_id=unit.id if unit else None,
+        site_id=site.id if site else None,
+        task_id=report.task_id,
+        location=_text(report.location, "location", limit=LOCATION_LIMIT),
+        description=description,
+        severity=report.severity,
+        responsible_id=responsible.id,
         temporary_measures=_text(report.temporary_measures, "temporary_measures"),
-        evidence=_text(report.evidence, "evidence"), state=RECTIFICATION_MACHINE.initial, original_deadline=deadline,
+        evidence=_text(report.evidence, "evidence"),
+        state=RECTIFICATION_MACHINE.initial,
+        original_deadline=deadline,
         deadline=deadline,
-        deadline_at=end_of_day(deadline, campaign.timezone), deadline_round=0, extensions=0,
-        registered_at=now, registered_by_id=by.person_id,
+        deadline_at=end_of_day(deadline, campaign.timezone),
+        deadline_round=0,
+        extensions=0,
+        registered_at=now,
+        registered_by_id=by.person_id,
     )
     session.add(rectification)
     session.flush()
-    queue.schedule(session, "rectification", rectification.id, 0,
-                   first_step_at(steps_for(definition.escalation, deadline, campaign.timezone, calendar, now)))
-    audit.record(session, at=now, by=by, entity="rectification", entity_id=rectification.id, event="register",
-                 from_state=None, to_state=rectification.state, campaign_id=campaign.id,
-                 note=f"{report.severity}; deadline {deadline.isoformat()}; responsible {responsible.email}")
+    queue.schedule(
+        session,
+        "rectification",
+        rectification.id,
+        0,
+        first_step_at(steps_for(definition.escalation, deadline, campaign.timezone, calendar, now)),
+    )
+    audit.record(
+        session,
+        at=now,
+        by=by,
+        entity="rectification",
+        entity_id=rectification.id,
+        event="register",
+        from_state=None,
+        to_state=rectification.state,
+        campaign_id=campaign.id,
+        note=f"{report.severity}; deadline {deadline.isoformat()}; responsible {responsible.email}",
+    )
     subject, body = mailtext.hazard_registered_mail(
-        recipient=responsible, item=_line(rectification, site, unit, responsible), campaign_title=campaign.title,
-        registered_by=by.label, base_url=base_url)
-    enqueue(session, key=f"hazard-{rectification.id}", recipient=responsible.email, subject=subject, body=body,
-            now=now, campaign_id=campaign.id)
+        recipient=responsible,
+        item=_line(rectification, site, unit, responsible),
+        campaign_title=campaign.title,
+        registered_by=by.label,
+        base_url=base_url,
+    )
+    enqueue(
+        session,
+        key=f"hazard-{rectification.id}",
+        recipient=responsible.email,
+        subject=subject,
+        body=body,
+        now=now,
+        campaign_id=campaign.id,
+    )
     return rectification
 
 
-def submit_rectification(session: Session, rectification_id: int, *, by: Actor, clock: Clock, note: str | None,
-                         evidence: str | None = None) -> Rectification:
+def submit_rectification(
+    session: Session,
+    rectification_id: int,
+    *,
+    by: Actor,
+    clock: Clock,
+    note: str | None,
+    evidence: str | None = None,
+) -> Rectification:
     """The responsible person reports the hazard fixed, with a note (open → submitted)."""
     rectification, campaign, definition = _load(session, rectification_id, by)
     if not (by.is_operator or by.person_id == rectification.responsible_id):
         raise Forbidden("only the responsible person reports a rectification done")
     text = _text(note, "note", required=True, limit=NOTE_LIMIT)
     now = clock.now()
-    before, after = fire(RECTIFICATION_MACHINE, "submit", rectification, f"rectification {rectification.id}")
+    before, after = fire(
+        RECTIFICATION_MACHINE, "submit", rectification, f"rectification {rectification.id}"
+    )
     rectification.submitted_at, rectification.submission_note = now, text
     if evidence:
-        rectification.evidence = "\n".join(filter(None, [rectification.evidence, _text(evidence, "evidence")]))
+        rectification.evidence = "\n".join(
+            filter(None, [rectification.evidence, _text(evidence, "evidence")])
+        )
     _audit(session, rectification, by, now, "submit", before, after, text)
     return rectification
 
 
-def verify_rectification(session: Session, rectification_id: int, *, by: Actor, clock: Clock,
-                         note: str | None = None) -> Rectification:
+def verify_rectification(
+    session: Session, rectification_id: int, *, by: Actor, clock: Clock, note: str | None = None
+) -> Rectification:
     """A coordinator verifies the rectification and closes it (销号: submitted → closed)."""
     rectification, campaign, definition = _load(session, rectification_id, by)
     require_coordinator(session, campaign, by)
     now = clock.now()
-    before, after = fire(RECTIFICATION_MACHINE, "verify", rectification, f"rectification {rectification.id}")
+    before, after = fire(
+        RECTIFICATION_MACHINE, "verify", rectification, f"rectification {rectification.id}"
+    )
     rectification.closed_at, rectification.closed_by_id = now, by.person_id
-    _audit(session, rectification, by, now, "verify", before, after, _text(note, "note", limit=NOTE_LIMIT))
+    _audit(
+        session,
+        rectification,
+        by,
+        now,
+        "verify",
+        before,
+        after,
+        _text(note, "note", limit=NOTE_LIMIT),
+    )
     return rectification
 
 
-def reject_rectification(session: Session, rectification_id: int, *, by: Actor, clock: Clock,
-                         calendar: WorkingCalendar, reason: str | None, deadline: date | None = None,
-                         deadline_working_days: int | None = None) -> Rectification:
-    """A coordinator finds it not fixed (submitted → open); a reason and a new deadline are required."""
-    return _back_to_open(session, rectification_id, "reject", by=by, clock=clock, calendar=calendar, reason=reason,
-                         deadline=deadline, deadline_working_days=deadline_working_days)
+def reject_rectification(
+    session: Session,
+    rectification_id: int,
+    *,
+    by: Actor,
+    clock: Clock,
+    calendar: WorkingCalendar,
+    reason: str | None,
+    deadline: date | None = None,
+    deadline_working_days: int | None = None,
+) -> Rectification:
+    """A coordinator finds it not fixed (submitted → open); a reason and a new deadline are
+    required."""
+    return _back_to_open(
+        session,
+        rectification_id,
+        "reject",
+        by=by,
+        clock=clock,
+        calendar=calendar,
+        reason=reason,
+        deadline=deadline,
+        deadline_working_days=deadline_working_days,
+    )
 
 
-def reopen_rectification(session: Session, rectification_id: int, *, by: Actor, clock: Clock,
-                         calendar: WorkingCalendar, reason: str | None, deadline: date | None = None,
-                         deadline_working_days: int | None = None) -> Rectification:
-    """A look-back (回头看) finds a closed hazard back: reopen it with a reason and a new deadline."""
-    return _back_to_open(session, rectification_id, "reopen", by=by, clock=clock, calendar=calendar, reason=reason,
-                         deadline=deadline, deadline_working_days=deadline_working_days)
+def reopen_rectification(
+    session: Session,
+    rectification_id: int,
+    *,
+    by: Actor,
+    clock: Clock,
+    calendar: WorkingCalendar,
+    reason: str | None,
+    deadline: date | None = None,
+    deadline_working_days: int | None = None,
+) -> Rectification:
+    """A look-back (回头看) finds a closed hazard back: reopen it with a reason and a new
+    deadline."""
+    return _back_to_open(
+        session,
+        rectification_id,
+        "reopen",
+        by=by,
+        clock=clock,
+        calendar=calendar,
+        reason=reason,
+        deadline=deadline,
+        deadline_working_days=deadline_working_days,
+    )
 
 
-def request_extension(session: Session, rectification_id: int, *, by: Actor, clock: Clock, reason: str | None,
-                      until: date | None) -> DeadlineExtension:
+def request_extension(
+    session: Session,
+    rectification_id: int,
+    *,
+    by: Actor,
+    clock: Clock,
+    reason: str | None,
+    until: date | None,
+) -> DeadlineExtension:
     """The responsible person asks for a later deadline, with a reason; a coordinator decides."""
     rectification, campaign, definition = _load(session, rectification_id, by)
     if not (by.is_operator or by.person_id == rectification.responsible_id):
         raise Forbidden("only the responsible person asks for an extension")
     text = _text(reason, "reason", required=True, limit=NOTE_LIMIT)
-    before, after = fire(RECTIFICATION_MACHINE, "request_extension", rectification, f"rectification {rectification.id}",
-                         refused=f"rectification {rectification.id} is {rectification.state}: nothing to extend")
+    before, after = fire(
+        RECTIFICATION_MACHINE,
+        "request_extension",
+        rectification,
+        f"rectification {rectification.id}",
+        refused=f"rectification {rectification.id} is {rectification.state}: nothing to extend",
+    )
     if until is None:
         raise InvalidInput("until is required: the deadline asked for (YYYY-MM-DD)")
     if until <= rectification.deadline:
-        raise InvalidInput(f"the requested deadline must be after the current one ({rectification.deadline.isoformat()})")
-    pending = session.scalar(select(DeadlineExtension.id).where(
-        DeadlineExtension.rectification_id == rectification.id, DeadlineExtension.state == "requested"))
+        raise InvalidInput(
+            "the requested deadline must be after the current one "
+            f"({rectification.deadline.isoformat()})"
+        )
+    pending = session.scalar(
+        select(DeadlineExtension.id).where(
+            DeadlineExtension.rectification_id == rectification.id,
+            DeadlineExtension.state == "requested",
+        )
+    )
     if pending is not None:
         raise TransitionRefused(f"extension request {pending} is still waiting for a decision")
     now = clock.now()
-    extension = DeadlineExtension(rectification_id=rectification.id, requested_by_id=by.person_id, requested_at=now,
-                                  reason=text, requested_deadline=until, state=EXTENSION_MACHINE.initial)
+    extension = DeadlineExtension(
+        rectification_id=rectification.id,
+        requested_by_id=by.person_id,
+        requested_at=now,
+        reason=text,
+        requested_deadline=until,
+        state=EXTENSION_MACHINE.initial,
+    )
     session.add(extension)
     session.flush()
-    _audit(session, rectification, by, now, "request_extension", before, after, f"until {until.isoformat()}: {text}")
+    _audit(
+        session,
+        rectification,
+        by,
+        now,
+        "request_extension",
+        before,
+        after,
+        f"until {until.isoformat()}: {text}",
+    )
     return extension
 
 
-def decide_extension(session: Session, extension_id: int, *, by: Actor, clock: Clock, calendar: WorkingCalendar,
-                     approve: bool, note: str | None = None) -> DeadlineExtension:
-    """A coordinator approves (the deadline moves, the original is kept) or refuses an extension request."""
+def decide_extension(
+    session: Session,
+    extension_id: int,
+    *,
+    by: Actor,
+    clock: Clock,
+    calendar: WorkingCalendar,
+    approve: bool,
+    note: str | None = None,
+) -> DeadlineExtension:
+    """A coordinator approves (the deadline moves, the original is kept) or refuses an extension
+    request."""
     extension = session.get(DeadlineExtension, extension_id)
     try:
         if extension is None:
@@ -192,22 +360,44 @@ def decide_extension(session: Session, extension_id: int, *, by: Actor, clock: C
         # the same answer whether it does not exist or is not theirs to see
         raise NotFound(f"no extension request {extension_id}") from None
     require_coordinator(session, campaign, by)
-    fire(EXTENSION_MACHINE, "approve" if approve else "refuse", extension, f"extension request {extension.id}",
-         refused=f"extension request {extension.id} was already {extension.state}")
+    fire(
+        EXTENSION_MACHINE,
+        "approve" if approve else "refuse",
+        extension,
+        f"extension request {extension.id}",
+        refused=f"extension request {extension.id} was already {extension.state}",
+    )
     now = clock.now()
     extension.decided_by_id, extension.decided_at = by.person_id, now
     extension.decision_note = _text(note, "note", limit=NOTE_LIMIT)
     if approve:
         rectification.extensions += 1
-        _move_deadline(session, rectification, campaign, definition, extension.requested_deadline, now, calendar)
-    _audit(session, rectification, by, now, "approve_extension" if approve else "refuse_extension",
-           rectification.state, rectification.state,
-           f"until {extension.requested_deadline.isoformat()}" + (f": {extension.decision_note}" if note else ""))
+        _move_deadline(
+            session,
+            rectification,
+            campaign,
+            definition,
+            extension.requested_deadline,
+            now,
+            calendar,
+        )
+    _audit(
+        session,
+        rectification,
+        by,
+        now,
+        "approve_extension" if approve else "refuse_extension",
+        rectification.state,
+        rectification.state,
+        f"until {extension.requested_deadline.isoformat()}"
+        + (f": {extension.decision_note}" if note else ""),
+    )
     return extension
 
 
 def get_rectification(session: Session, rectification_id: int, by: Actor) -> Rectification:
-    """A rectification its viewer may see: the responsible person, a coordinator or leader of the campaign."""
+    """A rectification its viewer may see: the responsible person, a coordinator or leader of the
+    campaign."""
     return _load(session, rectification_id, by, for_update=False)[0]
 
 
@@ -216,56 +406,107 @@ def overdue(rectification: Rectification, now: datetime) -> bool:
     return rectification.state == "open" and now >= rectification.deadline_at
 
 
-# --- helpers -------------------------------------------------------------------------------------------------------
+# --- helpers ------------------------------------------------------------------------------------
 
-def _back_to_open(session: Session, rectification_id: int, event: str, *, by: Actor, clock: Clock,
-                  calendar: WorkingCalendar, reason: str | None, deadline: date | None,
-                  deadline_working_days: int | None) -> Rectification:
+
+def _back_to_open(
+    session: Session,
+    rectification_id: int,
+    event: str,
+    *,
+    by: Actor,
+    clock: Clock,
+    calendar: WorkingCalendar,
+    reason: str | None,
+    deadline: date | None,
+    deadline_working_days: int | None,
+) -> Rectification:
     rectification, campaign, definition = _load(session, rectification_id, by)
     require_coordinator(session, campaign, by)
     text = _text(reason, "reason", required=True, limit=NOTE_LIMIT)
     if deadline is None and deadline_working_days is None:
         raise InvalidInput("a new deadline is required (deadline or deadline_working_days)")
     now = clock.now()
-    new_deadline = _deadline(local_date(now, campaign.timezone), deadline, deadline_working_days, None, calendar)
-    before, after = fire(RECTIFICATION_MACHINE, event, rectification, f"rectification {rectification.id}")
+    new_deadline = _deadline(
+        local_date(now, campaign.timezone), deadline, deadline_working_days, None, calendar
+    )
+    before, after = fire(
+        RECTIFICATION_MACHINE, event, rectification, f"rectification {rectification.id}"
+    )
     rectification.submitted_at = None
     rectification.closed_at, rectification.closed_by_id = None, None
     _move_deadline(session, rectification, campaign, definition, new_deadline, now, calendar)
-    _audit(session, rectification, by, now, event, before, after, f"{text} (new deadline {new_deadline.isoformat()})")
+    _audit(
+        session,
+        rectification,
+        by,
+        now,
+        event,
+        before,
+        after,
+        f"{text} (new deadline {new_deadline.isoformat()})",
+    )
     return rectification
 
 
-def _move_deadline(session: Session, rectification: Rectification, campaign: Campaign, definition: Definition, deadline: date,
-                   now: datetime, calendar: WorkingCalendar) -> None:
+def _move_deadline(
+    session: Session,
+    rectification: Rectification,
+    campaign: Campaign,
+    definition: Definition,
+    deadline: date,
+    now: datetime,
+    calendar: WorkingCalendar,
+) -> None:
     rectification.deadline = deadline
     rectification.deadline_at = end_of_day(deadline, campaign.timezone)
     # a new deadline starts escalation over: each level once per deadline
     rectification.deadline_round += 1
-    if rectification.state == "open":  # a submitted one waits for a coordinator; a rejection moves it again
-        queue.schedule(session, "rectification", rectification.id, rectification.deadline_round,
-                       first_step_at(steps_for(definition.escalation, deadline, campaign.timezone, calendar, now)))
+    # a submitted one waits for a coordinator; a rejection moves it again
+    if rectification.state == "open":
+        queue.schedule(
+            session,
+            "rectification",
+            rectification.id,
+            rectification.deadline_round,
+            first_step_at(
+                steps_for(definition.escalation, deadline, campaign.timezone, calendar, now)
+            ),
+        )
 
 
-def _load(session: Session, rectification_id: int, by: Actor,
-          for_update: bool = True) -> tuple[Rectification, Campaign, Definition]:
-    query = (select(Rectification, Campaign).join(Campaign, Campaign.id == Rectification.campaign_id)
-             .where(Rectification.id == rectification_id))
+def _load(
+    session: Session, rectification_id: int, by: Actor, for_update: bool = True
+) -> tuple[Rectification, Campaign, Definition]:
+    query = (
+        select(Rectification, Campaign)
+        .join(Campaign, Campaign.id == Rectification.campaign_id)
+        .where(Rectification.id == rectification_id)
+    )
     if for_update:  # a move reads and writes under the row lock; a plain read waits for no writer
         query = query.with_for_update(of=Rectification).execution_options(populate_existing=True)
     row = session.execute(query).first()
     if row is None:
         raise NotFound(f"no rectification {rectification_id}")
     rectification, campaign = row
-    if not (by.person_id == rectification.responsible_id or in_leading_group(session, campaign.id, campaign.unit_id, by)):
+    if not (
+        by.person_id == rectification.responsible_id
+        or in_leading_group(session, campaign.id, campaign.unit_id, by)
+    ):
         raise NotFound(f"no rectification {rectification_id}")  # its existence is private
     return rectification, campaign, stored_definition(campaign.definition)
 
 
-def _place(session: Session, campaign: Campaign, report: HazardReport) -> tuple[Site | None, Unit | None]:
+def _place(
+    session: Session, campaign: Campaign, report: HazardReport
+) -> tuple[Site | None, Unit | None]:
     """The key site and unit of the hazard; both must belong to the campaign."""
-    allowed = {campaign.unit_id, *session.scalars(
-        select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign.id))}
+    allowed = {
+        campaign.unit_id,
+        *session.scalars(
+            select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign.id)
+        ),
+    }
     site = None
     if report.site:
         site = session.scalar(select(Site).where(Site.code == report.site))
@@ -282,8 +523,14 @@ def _place(session: Session, campaign: Campaign, report: HazardReport) -> tuple[
     return site, unit
 
 
-def _responsible(session: Session, campaign: Campaign, definition: Definition, report: HazardReport,
-                 site: Site | None, unit: Unit | None) -> Person:
+def _responsible(
+    session: Session,
+    campaign: Campaign,
+    definition: Definition,
+    report: HazardReport,
+    site: Site | None,
+    unit: Unit | None,
+) -> Person:
     """The named person, else the site's responsible person, else the unit's (谁主管谁负责)."""
     if report.responsible:
         try:
@@ -295,20 +542,40 @@ def _responsible(session: Session, campaign: Campaign, definition: Definition, r
     if unit is not None and unit.id != campaign.unit_id:
         unit_roles = [role.id for role in definition.roles if role.scope == "unit"]
         holder = session.scalar(
-            select(RoleBinding.person_id).where(RoleBinding.campaign_id == campaign.id, RoleBinding.unit_id == unit.id,
-                                                RoleBinding.role.in_(unit_roles)).order_by(RoleBinding.id).limit(1))
+            select(RoleBinding.person_id)
+            .where(
+                RoleBinding.campaign_id == campaign.id,
+                RoleBinding.unit_id == unit.id,
+                RoleBinding.role.in_(unit_roles),
+            )
+            .order_by(RoleBinding.id)
+            .limit(1)
+        )
         if holder is not None:
             return session.get(Person, holder)  # type: ignore[return-value]
-    raise InvalidInput("name the responsible person (no key site or sub-unit with a responsible person was given)")
+    raise InvalidInput(
+        "name the responsible person (no key site or sub-unit with a responsible person was given)"
+    )
 
 
-def _deadline(today: date, deadline: date | None, working_days: int | None, default: Duration | None,
-              calendar: WorkingCalendar) -> date:
+def _deadline(
+    today: date,
+    deadline: date | None,
+    working_days: int | None,
+    default: Duration | None,
+    calendar: WorkingCalendar,
+) -> date:
     if deadline is not None and working_days is not None:
         raise InvalidInput("give either deadline or deadline_working_days, not both")
     if working_days is not None:
-        if isinstance(working_days, bool) or not isinstance(working_days, int) or not 1 <= working_days <= MAX_WORKING_DAYS:
-            raise InvalidInput(f"deadline_working_days must be a whole number from 1 to {MAX_WORKING_DAYS}")
+        if (
+            isinstance(working_days, bool)
+            or not isinstance(working_days, int)
+            or not 1 <= working_days <= MAX_WORKING_DAYS
+        ):
+            raise InvalidInput(
+                f"deadline_working_days must be a whole number from 1 to {MAX_WORKING_DAYS}"
+            )
         return calendar.add_working_days(today, working_days)
     if deadline is not None:
         if not isinstance(deadline, date):
@@ -321,26 +588,57 @@ def _deadline(today: date, deadline: date | None, working_days: int | None, defa
     return default.after(today, calendar)
 
 
-def _text(value: str | None, field: str, *, required: bool = False, limit: int = TEXT_LIMIT) -> str | None:
+def _text(
+    value: str | None, field: str, *, required: bool = False, limit: int = TEXT_LIMIT
+) -> str | None:
     if value is not None and not isinstance(value, str):
         raise InvalidInput(f"{field} must be text")
     cleaned = (value or "").replace("\x00", "").strip()
     if required and not cleaned:
         raise InvalidInput(f"{field} is required")
-    if len(value or "") > limit:  # as given (workflow/limits.py): what the forms and the API document count
+    # as given (workflow/limits.py): what the forms and the API document count
+    if len(value or "") > limit:
         raise InvalidInput(f"{field} is too long ({len(value or '')} characters; at most {limit})")
     return cleaned or None
 
 
-def _line(rectification: Rectification, site: Site | None, unit: Unit | None, responsible: Person) -> mailtext.ItemLine:
+def _line(
+    rectification: Rectification, site: Site | None, unit: Unit | None, responsible: Person
+) -> mailtext.ItemLine:
     return mailtext.ItemLine(
-        kind="rectification", id=rectification.id, title=rectification.description, site=site.name if site else None,
-        unit=unit.name if unit else None, deadline=rectification.deadline, severity=rectification.severity,
-        overdue_working_days=0, responsible=responsible.name, temporary_measures=rectification.temporary_measures)
+        kind="rectification",
+        id=rectification.id,
+        title=rectification.description,
+        site=site.name if site else None,
+        unit=unit.name if unit else None,
+        deadline=rectification.deadline,
+        severity=rectification.severity,
+        overdue_working_days=0,
+        responsible=responsible.name,
+        temporary_measures=rectification.temporary_measures,
+    )
 
 
-def _audit(session: Session, rectification: Rectification, by: Actor, now: datetime, event: str,
-           before: str | None, after: str | None, note: str | None) -> None:
-    audit.record(session, at=now, by=by, entity="rectification", entity_id=rectification.id, event=event,
-                 from_state=before, to_state=after, campaign_id=rectification.campaign_id, note=note)
+def _audit(
+    session: Session,
+    rectification: Rectification,
+    by: Actor,
+    now: datetime,
+    event: str,
+    before: str | None,
+    after: str | None,
+    note: str | None,
+) -> None:
+    audit.record(
+        session,
+        at=now,
+        by=by,
+        entity="rectification",
+        entity_id=rectification.id,
+        event=event,
+        from_state=before,
+        to_state=after,
+        campaign_id=rectification.campaign_id,
+        note=note,
+    )
     session.flush()

@@ -10,6 +10,7 @@ same message. A sender that died leaves the rest of its batch to be taken again
 when the lease runs out. Delivery goes through the small
 :class:`Mailer` protocol; ``webapp/mail.py`` implements it with Flask-Mail.
 """
+
 from __future__ import annotations
 
 import logging
@@ -62,21 +63,51 @@ class DeliveryReport:
 
 
 def enqueue(
-    session: Session, *, key: str, recipient: str, subject: str, body: str, now: datetime,
+    session: Session,
+    *,
+    key: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    now: datetime,
     campaign_id: int | None = None,
 ) -> OutboxMail:
-    """Add a message to the outbox (one recipient per message: Flask-Mail drops refused ones silently)."""
-    mail = OutboxMail(key=key, campaign_id=campaign_id, recipient=recipient, subject=subject, body=body,
-                      created_at=now, attempts=0, next_attempt_at=now)
+    """Add a message to the outbox (one recipient per message: Flask-Mail drops refused ones
+    silently)."""
+    mail = OutboxMail(
+        key=key,
+        campaign_id=campaign_id,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        created_at=now,
+        attempts=0,
+        next_attempt_at=now,
+    )
     session.add(mail)
     return mail
 
 
-def mail_row(*, key: str, recipient: str, subject: str, body: str, now: datetime,
-             campaign_id: int | None = None) -> dict[str, object]:
+def mail_row(
+    *,
+    key: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    now: datetime,
+    campaign_id: int | None = None,
+) -> dict[str, object]:
     """An outbox row for :func:`enqueue_many`."""
-    return {"key": key, "campaign_id": campaign_id, "recipient": recipient, "subject": subject, "body": body,
-            "created_at": now, "attempts": 0, "next_attempt_at": now}
+    return {
+        "key": key,
+        "campaign_id": campaign_id,
+        "recipient": recipient,
+        "subject": subject,
+        "body": body,
+        "created_at": now,
+        "attempts": 0,
+        "next_attempt_at": now,
+    }
 
 
 def enqueue_many(session: Session, rows: list[dict[str, object]]) -> None:
@@ -90,13 +121,19 @@ def message_id(key: str) -> str:
     return f"<{safe}@{MESSAGE_ID_DOMAIN}>"
 
 
-def deliver(sessions: sessionmaker[Session], mailer: Mailer, clock: Clock, *, limit: int | None = None) -> DeliveryReport:
+def deliver(
+    sessions: sessionmaker[Session], mailer: Mailer, clock: Clock, *, limit: int | None = None
+) -> DeliveryReport:
     """Send what is due in the outbox, batch by batch, over one connection per batch."""
     report = DeliveryReport()
     delivered = 0
     while limit is None or delivered < limit:
         with sessions.begin() as session:
-            batch = _lease(session, clock.now(), BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - delivered))
+            batch = _lease(
+                session,
+                clock.now(),
+                BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - delivered),
+            )
         if not batch:
             break
         sent, failed = _send_batch(sessions, batch, mailer, clock)
@@ -111,7 +148,12 @@ def deliver(sessions: sessionmaker[Session], mailer: Mailer, clock: Clock, *, li
 
 
 def pending_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(OutboxMail).where(OutboxMail.sent_at.is_(None))) or 0
+    return (
+        session.scalar(
+            select(func.count()).select_from(OutboxMail).where(OutboxMail.sent_at.is_(None))
+        )
+        or 0
+    )
 
 
 def backoff(attempts: int) -> timedelta:
@@ -130,23 +172,29 @@ class _Leased:
 
 
 def _lease(session: Session, now: datetime, size: int) -> list[_Leased]:
-    """Take up to ``size`` due messages for ``LEASE``: other senders pass them by until it runs out."""
+    """Take up to ``size`` due messages for ``LEASE``: other senders pass them by until it runs
+    out."""
     # SKIP LOCKED: several senders on PostgreSQL share the queue without taking the
     # same row; on SQLite the IMMEDIATE transaction already makes us the only writer.
-    query = (select(OutboxMail)
-             .where(OutboxMail.sent_at.is_(None), OutboxMail.next_attempt_at <= now)
-             .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
-             .limit(size)
-             .with_for_update(skip_locked=True))
+    query = (
+        select(OutboxMail)
+        .where(OutboxMail.sent_at.is_(None), OutboxMail.next_attempt_at <= now)
+        .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+        .limit(size)
+        .with_for_update(skip_locked=True)
+    )
     batch = []
     for mail in session.scalars(query):
         mail.next_attempt_at = now + LEASE
-        batch.append(_Leased(mail.id, mail.key, mail.recipient, mail.subject, mail.body, mail.attempts))
+        batch.append(
+            _Leased(mail.id, mail.key, mail.recipient, mail.subject, mail.body, mail.attempts)
+        )
     return batch
 
 
-def _send_batch(sessions: sessionmaker[Session], batch: list[_Leased], mailer: Mailer,
-                clock: Clock) -> tuple[int, int]:
+def _send_batch(
+    sessions: sessionmaker[Session], batch: list[_Leased], mailer: Mailer, clock: Clock
+) -> tuple[int, int]:
     """Send a leased batch over one connection, recording each outcome as it happens."""
     sent = failed = 0
     pending = list(batch)
@@ -156,7 +204,9 @@ def _send_batch(sessions: sessionmaker[Session], batch: list[_Leased], mailer: M
             while pending and time.monotonic() - began < LEASE.total_seconds() / 2:
                 mail = pending[0]
                 try:
-                    connection.send(OutgoingMail(message_id(mail.key), mail.recipient, mail.subject, mail.body))
+                    connection.send(
+                        OutgoingMail(message_id(mail.key), mail.recipient, mail.subject, mail.body)
+                    )
                 except Exception as error:  # noqa: BLE001 - a refusal of this message: keep it, retry later
                     if _connection_lost(error):
                         raise
@@ -171,22 +221,30 @@ def _send_batch(sessions: sessionmaker[Session], batch: list[_Leased], mailer: M
         _record_failures(sessions, pending, error, clock.now())
         failed += len(pending)
         pending = []
-    if pending:  # a slow server used half the lease: give the rest back before another sender may take it
+    # a slow server used half the lease: give the rest back before another sender may take it
+    if pending:
         with sessions.begin() as session:
-            session.execute(update(OutboxMail).where(OutboxMail.id.in_([mail.id for mail in pending]))
-                            .values(next_attempt_at=clock.now()))
+            session.execute(
+                update(OutboxMail)
+                .where(OutboxMail.id.in_([mail.id for mail in pending]))
+                .values(next_attempt_at=clock.now())
+            )
     return sent, failed
 
 
 def _record_sent(sessions: sessionmaker[Session], mail: _Leased, now: datetime) -> None:
     # its own transaction, right after the server's 250: a crash now can resend this message only
     with sessions.begin() as session:
-        session.execute(update(OutboxMail).where(OutboxMail.id == mail.id)
-                        .values(sent_at=now, last_error=None, attempts=mail.attempts + 1))
+        session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.id == mail.id)
+            .values(sent_at=now, last_error=None, attempts=mail.attempts + 1)
+        )
 
 
-def _record_failures(sessions: sessionmaker[Session], mails: list[_Leased], error: BaseException,
-                     now: datetime) -> None:
+def _record_failures(
+    sessions: sessionmaker[Session], mails: list[_Leased], error: BaseException, now: datetime
+) -> None:
     if not mails:
         return
     last_error = f"{type(error).__name__}: {error}"[:1000]
@@ -194,16 +252,27 @@ def _record_failures(sessions: sessionmaker[Session], mails: list[_Leased], erro
         for mail in mails:
             attempts = mail.attempts + 1
             next_attempt_at = now + backoff(attempts)
-            session.execute(update(OutboxMail).where(OutboxMail.id == mail.id).values(
-                attempts=attempts, last_error=last_error, next_attempt_at=next_attempt_at))
-            log.warning("mail %s to %s not delivered (attempt %d, next at %s): %s",
-                        mail.key, mail.recipient, attempts, next_attempt_at.isoformat(), last_error)
+            session.execute(
+                update(OutboxMail)
+                .where(OutboxMail.id == mail.id)
+                .values(attempts=attempts, last_error=last_error, next_attempt_at=next_attempt_at)
+            )
+            log.warning(
+                "mail %s to %s not delivered (attempt %d, next at %s): %s",
+                mail.key,
+                mail.recipient,
+                attempts,
+                next_attempt_at.isoformat(),
+                last_error,
+            )
 
 
 def _connection_lost(error: BaseException) -> bool:
-    """Whether the connection itself failed (stop the batch) rather than one message being refused."""
+    """Whether the connection itself failed (stop the batch) rather than one message being
+    refused."""
     if isinstance(error, smtplib.SMTPServerDisconnected):
         return True
-    if isinstance(error, smtplib.SMTPException):  # a refusal of this message; the connection still works
+    # a refusal of this message; the connection still works
+    if isinstance(error, smtplib.SMTPException):
         return False
     return isinstance(error, OSError)

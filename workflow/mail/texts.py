@@ -4,6 +4,7 @@ Each mail says what, where (site, unit), the deadline, how many working days
 overdue, who is responsible, the temporary measures, and a link to the item.
 Levels carry the colours coordinators use: blue reminder, yellow 催办, red 督办.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -23,7 +24,8 @@ class Named(Protocol):
     name: str
 
 
-class ItemLine(NamedTuple):  # a tuple: a sweep makes ten thousand, and a frozen dataclass is slow to build
+# a tuple: a sweep makes ten thousand, and a frozen dataclass is slow to build
+class ItemLine(NamedTuple):
     kind: str
     id: int
     title: str
@@ -41,47 +43,80 @@ def item_link(base_url: str, kind: str, item_id: int) -> str:
     return f"{base_url.rstrip('/')}/{KIND_PATHS[kind]}/{item_id}"
 
 
-def escalation_mail(*, level: int, colour: str, recipient: Named, items: list[ItemLine], campaign_title: str,
-                    base_url: str) -> tuple[str, str]:
+def escalation_mail(
+    *,
+    level: int,
+    colour: str,
+    recipient: Named,
+    items: list[ItemLine],
+    campaign_title: str,
+    base_url: str,
+) -> tuple[str, str]:
     """Subject and body of one reminder or escalation mail listing ``items``."""
     colour_zh, colour_en = COLOUR_WORDS.get(colour, COLOUR_WORDS["red"])
     if level == 0:
-        subject = f"【{colour_zh}】{len(items)} 项整改即将到期 / {len(items)} item(s) due soon — {campaign_title}"
-        opening = ("以下事项即将到期，请按期完成整改。",
-                   "The following items are due soon; please complete them by the deadline.")
+        subject = f"【{colour_zh}】{len(items)} 项整改即将到期 / {len(items)} item(s) due soon — {campaign_title}"  # noqa: E501
+        opening = (
+            "以下事项即将到期，请按期完成整改。",
+            "The following items are due soon; please complete them by the deadline.",
+        )
     elif all(item.kind == "petition" for item in items):
-        subject = (f"【{colour_zh}·第{level}级】{len(items)} 件信访事项逾期未办结 / level {level}: "
-                   f"{len(items)} overdue letter(s) or visit(s) — {campaign_title}")
-        opening = (f"以下信访事项已逾期未办结，现按第{level}级督办通知您。",
-                   f"The following letters or visits are overdue; you are notified at escalation level {level} "
-                   f"({colour_en}).")
+        subject = (
+            f"【{colour_zh}·第{level}级】{len(items)} 件信访事项逾期未办结 / level {level}: "
+            f"{len(items)} overdue letter(s) or visit(s) — {campaign_title}"
+        )
+        opening = (
+            f"以下信访事项已逾期未办结，现按第{level}级督办通知您。",
+            "The following letters or visits are overdue; you are notified at escalation level "
+            f"{level} "
+            f"({colour_en}).",
+        )
     else:
-        subject = (f"【{colour_zh}·第{level}级】{len(items)} 项逾期未整改 / level {level}: "
-                   f"{len(items)} overdue item(s) — {campaign_title}")
-        opening = (f"以下事项已逾期，现按第{level}级督办通知您。",
-                   f"The following items are overdue; you are notified at escalation level {level} ({colour_en}).")
+        subject = (
+            f"【{colour_zh}·第{level}级】{len(items)} 项逾期未整改 / level {level}: "
+            f"{len(items)} overdue item(s) — {campaign_title}"
+        )
+        opening = (
+            f"以下事项已逾期，现按第{level}级督办通知您。",
+            f"The following items are overdue; you are notified at escalation level {level} "
+            f"({colour_en}).",
+        )
     lines = [f"{recipient.name}：", "", opening[0], opening[1], ""]
     for number, item in enumerate(items, start=1):
         lines += _item_block(number, item, base_url)
     if any(item.late for item in items):
-        lines += ["注：本通知因系统停机后补发，时间晚于应发时间。",
-                  "Note: sent late, after the system was down when it came due.", ""]
+        lines += [
+            "注：本通知因系统停机后补发，时间晚于应发时间。",
+            "Note: sent late, after the system was down when it came due.",
+            "",
+        ]
     lines += ["——平安创建活动领导小组办公室 / pingan"]
     return subject, "\n".join(lines)
 
 
-def hazard_registered_mail(*, recipient: Named, item: ItemLine, campaign_title: str, registered_by: str,
-                           base_url: str) -> tuple[str, str]:
-    """Subject and body of the mail that tells a responsible person a hazard is theirs to rectify."""
-    subject = (f"【隐患整改通知】{item.title[:40]}，限 {item.deadline.isoformat()} 前整改 / "
-               f"hazard to rectify by {item.deadline.isoformat()} — {campaign_title}")
-    lines = [f"{recipient.name}：", "",
-             f"{registered_by} 在检查中登记了以下隐患，由您负责整改。",
-             "A hazard was registered in an inspection; you are responsible for its rectification.", ""]
+def hazard_registered_mail(
+    *, recipient: Named, item: ItemLine, campaign_title: str, registered_by: str, base_url: str
+) -> tuple[str, str]:
+    """Subject and body of the mail that tells a responsible person a hazard is theirs to
+    rectify."""
+    subject = (
+        f"【隐患整改通知】{item.title[:40]}，限 {item.deadline.isoformat()} 前整改 / "
+        f"hazard to rectify by {item.deadline.isoformat()} — {campaign_title}"
+    )
+    lines = [
+        f"{recipient.name}：",
+        "",
+        f"{registered_by} 在检查中登记了以下隐患，由您负责整改。",
+        "A hazard was registered in an inspection; you are responsible for its rectification.",
+        "",
+    ]
     lines += _item_block(1, item, base_url)
-    lines += ["如需延期，请在系统中提出申请并说明理由。",
-              "To ask for more time, request an extension with a reason in the web app.", "",
-              "——平安创建活动领导小组办公室 / pingan"]
+    lines += [
+        "如需延期，请在系统中提出申请并说明理由。",
+        "To ask for more time, request an extension with a reason in the web app.",
+        "",
+        "——平安创建活动领导小组办公室 / pingan",
+    ]
     return subject, "\n".join(lines)
 
 
@@ -97,7 +132,10 @@ def _item_details(item: ItemLine, base_url: str) -> tuple[str, ...]:
         block.append(f"   等级 severity: {SEVERITY_WORDS.get(item.severity, item.severity)}")
     block.append(f"   期限 deadline: {item.deadline.isoformat()}")
     if item.overdue_working_days > 0:
-        block.append(f"   已逾期 {item.overdue_working_days} 个工作日 / {item.overdue_working_days} working day(s) overdue")
+        block.append(
+            f"   已逾期 {item.overdue_working_days} 个工作日 / {item.overdue_working_days} working "
+            "day(s) overdue"
+        )
     block.append(f"   责任人 responsible: {item.responsible}")
     if item.temporary_measures:
         block.append(f"   临时措施 temporary measures: {item.temporary_measures}")

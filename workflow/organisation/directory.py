@@ -1,4 +1,5 @@
 """The directory of units, key sites and people: import from the organisation file, look-ups."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,7 +31,9 @@ class ImportSummary:
             f"sites: {self.sites_created} created, {self.sites_updated} updated"
         )
         if self.entries_created or self.entries_updated:
-            text += f"; list entries: {self.entries_created} created, {self.entries_updated} updated"
+            text += (
+                f"; list entries: {self.entries_created} created, {self.entries_updated} updated"
+            )
         return text
 
 
@@ -66,7 +69,9 @@ def import_organisation(session: Session, organisation: Organisation) -> ImportS
         person = people.get(spec.email)
         created = person is None
         if person is None:
-            person = Person(email=spec.email, name=spec.name, title=spec.title, unit_id=unit_id, active=True)
+            person = Person(
+                email=spec.email, name=spec.name, title=spec.title, unit_id=unit_id, active=True
+            )
             session.add(person)
             session.flush()
             people[spec.email] = person
@@ -91,7 +96,14 @@ def import_organisation(session: Session, organisation: Organisation) -> ImportS
             values = (site_spec.name, units[site_spec.unit].id, responsible_id)
             site = sites.get(site_spec.id)
             if site is None:
-                session.add(Site(code=site_spec.id, name=values[0], unit_id=values[1], responsible_id=values[2]))
+                session.add(
+                    Site(
+                        code=site_spec.id,
+                        name=values[0],
+                        unit_id=values[1],
+                        responsible_id=values[2],
+                    )
+                )
                 summary.sites_created += 1
             elif (site.name, site.unit_id, site.responsible_id) != values:
                 site.name, site.unit_id, site.responsible_id = values
@@ -99,11 +111,24 @@ def import_organisation(session: Session, organisation: Organisation) -> ImportS
 
     entries = {(e.list_key, e.code): e for e in session.scalars(select(ListEntry))}
     for spec in organisation.entries:
-        values = (spec.name, units[spec.unit].id, people[spec.responsible].id if spec.responsible else None, spec.note)
+        values = (
+            spec.name,
+            units[spec.unit].id,
+            people[spec.responsible].id if spec.responsible else None,
+            spec.note,
+        )
         entry = entries.get((spec.list, spec.id))
         if entry is None:
-            session.add(ListEntry(list_key=spec.list, code=spec.id, name=values[0], unit_id=values[1],
-                                  responsible_id=values[2], note=values[3]))
+            session.add(
+                ListEntry(
+                    list_key=spec.list,
+                    code=spec.id,
+                    name=values[0],
+                    unit_id=values[1],
+                    responsible_id=values[2],
+                    note=values[3],
+                )
+            )
             summary.entries_created += 1
         elif (entry.name, entry.unit_id, entry.responsible_id, entry.note) != values:
             entry.name, entry.unit_id, entry.responsible_id, entry.note = values
@@ -115,7 +140,9 @@ def import_organisation(session: Session, organisation: Organisation) -> ImportS
 def unit_by_code(session: Session, code: str) -> Unit:
     unit = session.scalar(select(Unit).where(Unit.code == code))
     if unit is None:
-        raise NotFound(f"no unit '{code}' (import the organisation file first: pingan import-org FILE)")
+        raise NotFound(
+            f"no unit '{code}' (import the organisation file first: pingan import-org FILE)"
+        )
     return unit
 
 

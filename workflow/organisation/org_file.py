@@ -1,9 +1,11 @@
-"""The organisation file: units (a tree), their key sites, people and their roles, validated with file:line errors.
+"""The organisation file: units (a tree), their key sites, people and their roles, validated with
+file:line errors.
 
 The format is DESIGN.md's "Organisation file (contract)", published as the
 JSON schema ``definitions/org-schema.json``. People are known by e-mail,
 which is compared without regard to case (people type it both ways).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -44,7 +46,8 @@ class UnitSpec:
 
 @dataclass(frozen=True)
 class PersonSpec:
-    """A person: e-mail (lower-case, the identity), unit, roles held there, an optional initial password."""
+    """A person: e-mail (lower-case, the identity), unit, roles held there, an optional initial
+    password."""
 
     email: str
     name: str
@@ -56,7 +59,8 @@ class PersonSpec:
 
 @dataclass(frozen=True)
 class EntrySpec:
-    """An entry of a named list (e.g. a supervised person), with its unit and responsible person's e-mail."""
+    """An entry of a named list (e.g. a supervised person), with its unit and responsible person's
+    e-mail."""
 
     list: str
     id: str
@@ -68,7 +72,8 @@ class EntrySpec:
 
 @dataclass(frozen=True)
 class Organisation:
-    """A validated organisation file: units with parents before children, then people, then named lists."""
+    """A validated organisation file: units with parents before children, then people, then named
+    lists."""
 
     units: tuple[UnitSpec, ...]
     people: tuple[PersonSpec, ...]
@@ -81,7 +86,8 @@ class OrganisationError(SourceError):
 
 
 def parse_organisation(text: str | bytes, source: str = "<organisation>") -> Organisation:
-    """Parse and validate an organisation file; raise :class:`OrganisationError` listing every problem."""
+    """Parse and validate an organisation file; raise :class:`OrganisationError` listing every
+    problem."""
     _text, data = validated_document(text, source, "org-schema.json", (_check,), OrganisationError)
     return _organisation(data, source)
 
@@ -91,7 +97,8 @@ def load_organisation_file(path: str | Path) -> Organisation:
     return parse_organisation(read_document(path, OrganisationError), str(path))
 
 
-# --- checks the schema cannot make --------------------------------------------------------------------------------
+# --- checks the schema cannot make --------------------------------------------------------------
+
 
 def _check(data: dict[str, Any], lines: SourceLines) -> list[Problem]:
     problems: list[Problem] = []
@@ -101,11 +108,15 @@ def _check(data: dict[str, Any], lines: SourceLines) -> list[Problem]:
     for path, unit, _parent in _walk_units(data):
         unit_id = unit.get("id")
         if isinstance(unit_id, str):
-            _first_or_problem(unit_lines, unit_id, (*path, "id"), lines, problems, "duplicate unit id")
+            _first_or_problem(
+                unit_lines, unit_id, (*path, "id"), lines, problems, "duplicate unit id"
+            )
         for site_path, site in _mappings(unit.get("sites"), (*path, "sites")):
             site_id = site.get("id")
             if isinstance(site_id, str):
-                _first_or_problem(site_lines, site_id, (*site_path, "id"), lines, problems, "duplicate site id")
+                _first_or_problem(
+                    site_lines, site_id, (*site_path, "id"), lines, problems, "duplicate site id"
+                )
             if isinstance(site.get("responsible"), str):
                 responsible.append(((*site_path, "responsible"), site["responsible"]))
 
@@ -113,19 +124,31 @@ def _check(data: dict[str, Any], lines: SourceLines) -> list[Problem]:
     for path, person in _mappings(data.get("people"), ("people",)):
         email = person.get("email")
         if isinstance(email, str):
-            _first_or_problem(email_lines, _normal_email(email), (*path, "email"), lines, problems,
-                              "duplicate e-mail")
+            _first_or_problem(
+                email_lines,
+                _normal_email(email),
+                (*path, "email"),
+                lines,
+                problems,
+                "duplicate e-mail",
+            )
         unit_id = person.get("unit")
         if isinstance(unit_id, str) and unit_id not in unit_lines:
             problems.append(lines.problem((*path, "unit"), f"unknown unit '{unit_id}'"))
 
     lists = data.get("lists")
-    for list_id, entries in (lists.items() if isinstance(lists, dict) else []):
+    for list_id, entries in lists.items() if isinstance(lists, dict) else []:
         entry_lines: dict[str, int] = {}
         for path, entry in _mappings(entries, ("lists", list_id)):
             if isinstance(entry.get("id"), str):
-                _first_or_problem(entry_lines, entry["id"], (*path, "id"), lines, problems,
-                                  f"duplicate entry id in list '{list_id}'")
+                _first_or_problem(
+                    entry_lines,
+                    entry["id"],
+                    (*path, "id"),
+                    lines,
+                    problems,
+                    f"duplicate entry id in list '{list_id}'",
+                )
             if isinstance(entry.get("unit"), str) and entry["unit"] not in unit_lines:
                 problems.append(lines.problem((*path, "unit"), f"unknown unit '{entry['unit']}'"))
             if isinstance(entry.get("responsible"), str):
@@ -133,12 +156,19 @@ def _check(data: dict[str, Any], lines: SourceLines) -> list[Problem]:
 
     for path, email in responsible:
         if _normal_email(email) not in email_lines:
-            problems.append(lines.problem(path, f"no person with e-mail '{email.strip()}' under people"))
+            problems.append(
+                lines.problem(path, f"no person with e-mail '{email.strip()}' under people")
+            )
     return problems
 
 
 def _first_or_problem(
-    seen: dict[str, int], value: str, path: PathKey, lines: SourceLines, problems: list[Problem], what: str
+    seen: dict[str, int],
+    value: str,
+    path: PathKey,
+    lines: SourceLines,
+    problems: list[Problem],
+    what: str,
 ) -> None:
     if value in seen:
         problems.append(lines.problem(path, f"{what} '{value}' (first at line {seen[value]})"))
@@ -147,7 +177,8 @@ def _first_or_problem(
 
 
 def _walk_units(data: dict[str, Any]) -> Iterator[tuple[PathKey, dict[str, Any], str | None]]:
-    """Every unit mapping of the tree, parents before children, with its path and its parent's id."""
+    """Every unit mapping of the tree, parents before children, with its path and its parent's
+    id."""
     stack: list[tuple[PathKey, dict[str, Any], str | None]] = [
         (path, unit, None) for path, unit in _mappings(data.get("units"), ("units",))
     ]
@@ -171,7 +202,8 @@ def _normal_email(email: str) -> str:
     return email.strip().lower()
 
 
-# --- building the specs from validated data ---------------------------------------------------------------------
+# --- building the specs from validated data -----------------------------------------------------
+
 
 def _organisation(data: dict[str, Any], source: str) -> Organisation:
     units = tuple(
@@ -180,8 +212,12 @@ def _organisation(data: dict[str, Any], source: str) -> Organisation:
             name=unit["name"],
             parent=parent,
             sites=tuple(
-                SiteSpec(site["id"], site["name"], unit["id"],
-                         _normal_email(site["responsible"]) if "responsible" in site else None)
+                SiteSpec(
+                    site["id"],
+                    site["name"],
+                    unit["id"],
+                    _normal_email(site["responsible"]) if "responsible" in site else None,
+                )
                 for site in unit.get("sites", [])
             ),
         )
@@ -199,9 +235,14 @@ def _organisation(data: dict[str, Any], source: str) -> Organisation:
         for person in data.get("people", [])
     )
     entries = tuple(
-        EntrySpec(list=list_id, id=entry["id"], name=entry["name"], unit=entry["unit"],
-                  responsible=_normal_email(entry["responsible"]) if "responsible" in entry else None,
-                  note=entry.get("note"))
+        EntrySpec(
+            list=list_id,
+            id=entry["id"],
+            name=entry["name"],
+            unit=entry["unit"],
+            responsible=_normal_email(entry["responsible"]) if "responsible" in entry else None,
+            note=entry.get("note"),
+        )
         for list_id, items in (data.get("lists") or {}).items()
         for entry in items
     )

@@ -6,6 +6,7 @@ to the people holding it there. The first holder (in import order) is the
 responsible person a task lands on; every holder is bound, so escalations reach
 all of them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,7 +24,8 @@ class Resolution:
     """The outcome of resolving a definition's roles for a campaign unit."""
 
     units: list[Unit]  # the participating child units, in name order
-    holders: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # (role, unit id) → person ids
+    # (role, unit id) → person ids
+    holders: dict[tuple[str, int], list[int]] = field(default_factory=dict)
     missing: list[StartProblem] = field(default_factory=list)
 
     def responsible(self, role: str, unit_id: int) -> int:
@@ -31,8 +33,13 @@ class Resolution:
 
 
 def resolve_roles(session: Session, definition: Definition, unit: Unit) -> Resolution:
-    """Bind every role of ``definition`` for a campaign of ``unit``; list the required ones nobody holds."""
-    children = list(session.scalars(select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.name, Unit.code)))
+    """Bind every role of ``definition`` for a campaign of ``unit``; list the required ones nobody
+    holds."""
+    children = list(
+        session.scalars(
+            select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.name, Unit.code)
+        )
+    )
     resolution = Resolution(units=children)
     unit_ids = [unit.id, *(child.id for child in children)]
     rows = session.execute(
@@ -53,9 +60,13 @@ def resolve_roles(session: Session, definition: Definition, unit: Unit) -> Resol
             if people:
                 resolution.holders[(role.id, scope_unit.id)] = people
             elif role.id in needed:
-                resolution.missing.append(StartProblem(role.id, f"'{scope_unit.code}' ({scope_unit.name})"))
+                resolution.missing.append(
+                    StartProblem(role.id, f"'{scope_unit.code}' ({scope_unit.name})")
+                )
         if role.scope == "unit" and role.id in needed and not children:
-            resolution.missing.append(StartProblem(role.id, f"'{unit.code}' ({unit.name}): it has no sub-units"))
+            resolution.missing.append(
+                StartProblem(role.id, f"'{unit.code}' ({unit.name}): it has no sub-units")
+            )
     return resolution
 
 

@@ -4,6 +4,7 @@ A token is 32 random bytes (``secrets.token_urlsafe``), so a plain SHA-256 is
 enough: there is nothing to guess that a slow hash would protect. The database
 never sees the token itself, so a leaked backup grants no access.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,8 +30,8 @@ MAX_TOKEN_LENGTH = 200
 
 
 def issue_token(session: Session, email: str, now: datetime, *, by: Actor = TOKEN_ISSUER) -> str:
-    """A new token for the person with ``email``; only its digest is stored, and the audit trail says who issued
-    it. NotFound for an unknown e-mail."""
+    """A new token for the person with ``email``; only its digest is stored, and the audit trail
+    says who issued it. NotFound for an unknown e-mail."""
     person = person_by_email(session, email)
     if not person.active:
         raise InvalidInput(f"{person.email} is inactive: no token is issued")
@@ -38,38 +39,63 @@ def issue_token(session: Session, email: str, now: datetime, *, by: Actor = TOKE
     row = ApiToken(person_id=person.id, digest=token_digest(token), created_at=now)
     session.add(row)
     session.flush()
-    audit.record(session, at=now, by=by, entity="token", entity_id=row.id, event="issue", from_state=None,
-                 to_state="live", campaign_id=None, note=f"for {person.email}")
+    audit.record(
+        session,
+        at=now,
+        by=by,
+        entity="token",
+        entity_id=row.id,
+        event="issue",
+        from_state=None,
+        to_state="live",
+        campaign_id=None,
+        note=f"for {person.email}",
+    )
     return token
 
 
 def actor_for_token(session: Session, token: str) -> Actor | None:
-    """The engine's Actor for the active person a token belongs to; None when it is unknown, revoked, or its
-    person inactive. Asked on every API request, so it reads four columns and loads no ORM object."""
+    """The engine's Actor for the active person a token belongs to; None when it is unknown,
+    revoked, or its person inactive. Asked on every API request, so it reads four columns and loads
+    no ORM object."""
     holder = _live_holder(session, token)
     if holder is None:
         return None
     person_id, email = holder
-    return Actor(label=email, person_id=person_id)  # labelled by e-mail, as Actor.person labels a person
+    # labelled by e-mail, as Actor.person labels a person
+    return Actor(label=email, person_id=person_id)
 
 
 def person_for_token(session: Session, token: str) -> Person | None:
-    """The active person a token belongs to; None when it is unknown, revoked, or its person inactive."""
+    """The active person a token belongs to; None when it is unknown, revoked, or its person
+    inactive."""
     holder = _live_holder(session, token)
     return session.get(Person, holder[0]) if holder is not None else None
 
 
 def revoke_tokens(session: Session, email: str, now: datetime, *, by: Actor = TOKEN_ISSUER) -> int:
-    """Revoke every live token of the person with ``email``, each revocation in the audit trail; return how many.
-    NotFound for an unknown e-mail."""
+    """Revoke every live token of the person with ``email``, each revocation in the audit trail;
+    return how many. NotFound for an unknown e-mail."""
     person = person_by_email(session, email)
     revoked = session.scalars(
-        update(ApiToken).where(ApiToken.person_id == person.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=now).returning(ApiToken.id)
+        update(ApiToken)
+        .where(ApiToken.person_id == person.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .returning(ApiToken.id)
     ).all()
     for token_id in revoked:
-        audit.record(session, at=now, by=by, entity="token", entity_id=token_id, event="revoke", from_state="live",
-                     to_state="revoked", campaign_id=None, note=f"of {person.email}")
+        audit.record(
+            session,
+            at=now,
+            by=by,
+            entity="token",
+            entity_id=token_id,
+            event="revoke",
+            from_state="live",
+            to_state="revoked",
+            campaign_id=None,
+            note=f"of {person.email}",
+        )
     return len(revoked)
 
 
@@ -85,7 +111,8 @@ def _live_holder(session: Session, token: str) -> tuple[int, str] | None:
     digest = token_digest(token)
     # Looking up by digest leaks nothing useful through timing: a caller controls the
     # token, not its digest. The compare below guards against a collation that matches loosely.
-    session.flush()  # a Core statement skips the ORM's autoflush: a token issued in this session counts
+    # a Core statement skips the ORM's autoflush: a token issued in this session counts
+    session.flush()
     row = session.connection().execute(_HOLDER, {"digest": digest}).first()
     if row is None or not hmac.compare_digest(row.digest, digest) or not row.active:
         return None
@@ -94,9 +121,11 @@ def _live_holder(session: Session, token: str) -> tuple[int, str] | None:
 
 def _holder_statement() -> Select[Any]:
     tokens, people = ApiToken.__table__, Person.__table__
-    return (select(tokens.c.digest, people.c.id, people.c.email, people.c.active)
-            .join(people, people.c.id == tokens.c.person_id)
-            .where(tokens.c.digest == bindparam("digest"), tokens.c.revoked_at.is_(None)))
+    return (
+        select(tokens.c.digest, people.c.id, people.c.email, people.c.active)
+        .join(people, people.c.id == tokens.c.person_id)
+        .where(tokens.c.digest == bindparam("digest"), tokens.c.revoked_at.is_(None))
+    )
 
 
 # built once: a Core statement, compiled once and cached, whose rows are plain tuples

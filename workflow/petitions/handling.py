@@ -1,4 +1,5 @@
-"""Letters and visits (信访): recorded with a processing deadline, processed, reminded and escalated.
+"""Letters and visits (信访): recorded with a processing deadline, processed, reminded and
+escalated.
 
 "Letters and visits processed: 100%" is a rate target of the safe-family
 campaign (DOMAIN.md §1, §5). A petition is handled like a rectification: it
@@ -9,6 +10,7 @@ the definition's escalation levels after it, each level once (the same
 Recording one queues its first step (``escalation_queue``); the sweep's
 ``escalation.escalate_due`` does the rest, as for rectifications and tasks.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,7 +42,8 @@ DEFAULT_DEADLINE = parse_duration("60d")
 
 @dataclass(frozen=True)
 class PetitionReport:
-    """A letter or visit as received: who, about what, for which unit, and by when it must be processed."""
+    """A letter or visit as received: who, about what, for which unit, and by when it must be
+    processed."""
 
     subject: str | None
     channel: str = "letter"
@@ -52,14 +55,26 @@ class PetitionReport:
     deadline_working_days: int | None = None
 
 
-def record_petition(session: Session, campaign_id: int, report: PetitionReport, *, by: Actor, clock: Clock,
-                    calendar: WorkingCalendar, base_url: str) -> Petition:
+def record_petition(
+    session: Session,
+    campaign_id: int,
+    report: PetitionReport,
+    *,
+    by: Actor,
+    clock: Clock,
+    calendar: WorkingCalendar,
+    base_url: str,
+) -> Petition:
     """Record a letter or visit; the responsible person is mailed at once. For coordinators."""
     now = clock.now()
-    campaign = campaign_for(session, campaign_id, by, Need.COORDINATOR, doing="record letters and visits")
+    campaign = campaign_for(
+        session, campaign_id, by, Need.COORDINATOR, doing="record letters and visits"
+    )
     definition = stored_definition(campaign.definition)
     if campaign.state in (DRAFT, CLOSED):
-        raise TransitionRefused(f"campaign {campaign.id} is {campaign.state}: no letters or visits are recorded")
+        raise TransitionRefused(
+            f"campaign {campaign.id} is {campaign.state}: no letters or visits are recorded"
+        )
     subject = _text(report.subject, "subject", required=True)
     if report.channel not in CHANNELS:
         raise InvalidInput(f"channel must be one of {', '.join(CHANNELS)}; got {report.channel!r}")
@@ -71,77 +86,154 @@ def record_petition(session: Session, campaign_id: int, report: PetitionReport, 
     responsible = _responsible(session, campaign, definition.roles, unit, report.responsible)
     deadline = _deadline(received, report, calendar)
 
-    petition = Petition(campaign_id=campaign.id, unit_id=unit.id if unit else None, channel=report.channel,
-                        petitioner=_text(report.petitioner, "petitioner"), subject=subject, received_on=received,
-                        responsible_id=responsible.id, state=PETITION_MACHINE.initial, deadline=deadline,
-                        deadline_at=end_of_day(deadline, campaign.timezone), recorded_at=now,
-                        recorded_by_id=by.person_id)
+    petition = Petition(
+        campaign_id=campaign.id,
+        unit_id=unit.id if unit else None,
+        channel=report.channel,
+        petitioner=_text(report.petitioner, "petitioner"),
+        subject=subject,
+        received_on=received,
+        responsible_id=responsible.id,
+        state=PETITION_MACHINE.initial,
+        deadline=deadline,
+        deadline_at=end_of_day(deadline, campaign.timezone),
+        recorded_at=now,
+        recorded_by_id=by.person_id,
+    )
     session.add(petition)
     session.flush()
-    queue.schedule(session, "petition", petition.id, 0,
-                   first_step_at(steps_for(definition.escalation, deadline, campaign.timezone, calendar, now)))
-    audit.record(session, at=now, by=by, entity="petition", entity_id=petition.id, event="record", from_state=None,
-                 to_state=petition.state, campaign_id=campaign.id,
-                 note=f"{report.channel}; deadline {deadline.isoformat()}; responsible {responsible.email}")
+    queue.schedule(
+        session,
+        "petition",
+        petition.id,
+        0,
+        first_step_at(steps_for(definition.escalation, deadline, campaign.timezone, calendar, now)),
+    )
+    audit.record(
+        session,
+        at=now,
+        by=by,
+        entity="petition",
+        entity_id=petition.id,
+        event="record",
+        from_state=None,
+        to_state=petition.state,
+        campaign_id=campaign.id,
+        note=f"{report.channel}; deadline {deadline.isoformat()}; responsible {responsible.email}",
+    )
     subject_line, body = _assigned_mail(responsible, petition, unit, campaign.title, base_url)
-    enqueue(session, key=f"petition-{petition.id}", recipient=responsible.email, subject=subject_line, body=body,
-            now=now, campaign_id=campaign.id)
+    enqueue(
+        session,
+        key=f"petition-{petition.id}",
+        recipient=responsible.email,
+        subject=subject_line,
+        body=body,
+        now=now,
+        campaign_id=campaign.id,
+    )
     return petition
 
 
-def process_petition(session: Session, petition_id: int, *, by: Actor, clock: Clock,
-                     outcome: str | None) -> Petition:
-    """The responsible person (or a coordinator) records how it was processed (办结): open → processed."""
-    query = (select(Petition).where(Petition.id == petition_id).with_for_update()
-             .execution_options(populate_existing=True))
+def process_petition(
+    session: Session, petition_id: int, *, by: Actor, clock: Clock, outcome: str | None
+) -> Petition:
+    """The responsible person (or a coordinator) records how it was processed (办结): open →
+    processed."""
+    query = (
+        select(Petition)
+        .where(Petition.id == petition_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     petition = session.scalar(query)
-    if petition is None or not (by.person_id == petition.responsible_id
-                                or takes_part(session, petition.campaign_id, by)):
+    if petition is None or not (
+        by.person_id == petition.responsible_id or takes_part(session, petition.campaign_id, by)
+    ):
         raise NotFound(f"no petition {petition_id}")
     campaign = session.get(Campaign, petition.campaign_id)
     definition = stored_definition(campaign.definition)  # type: ignore[union-attr]
-    if not (by.is_operator or by.person_id == petition.responsible_id
-            or is_coordinator(session, definition, petition.campaign_id, by)):
+    if not (
+        by.is_operator
+        or by.person_id == petition.responsible_id
+        or is_coordinator(session, definition, petition.campaign_id, by)
+    ):
         raise Forbidden("only the responsible person or a coordinator processes a letter or visit")
     text = _text(outcome, "outcome", required=True)
-    before, after = fire(PETITION_MACHINE, "process", petition, f"petition {petition.id}",
-                         refused=f"petition {petition.id} is already {petition.state}")
+    before, after = fire(
+        PETITION_MACHINE,
+        "process",
+        petition,
+        f"petition {petition.id}",
+        refused=f"petition {petition.id} is already {petition.state}",
+    )
     now = clock.now()
     petition.processed_at, petition.processed_by_id = now, by.person_id
     petition.outcome = text
-    audit.record(session, at=now, by=by, entity="petition", entity_id=petition.id, event="process",
-                 from_state=before, to_state=after, campaign_id=petition.campaign_id, note=text)
+    audit.record(
+        session,
+        at=now,
+        by=by,
+        entity="petition",
+        entity_id=petition.id,
+        event="process",
+        from_state=before,
+        to_state=after,
+        campaign_id=petition.campaign_id,
+        note=text,
+    )
     session.flush()
     return petition
 
 
-# --- helpers -------------------------------------------------------------------------------------------------------
+# --- helpers ------------------------------------------------------------------------------------
+
 
 def _unit(session: Session, campaign: Campaign, code: str | None) -> Unit | None:
     if not code:
         return None
     unit = session.scalar(select(Unit).where(Unit.code == code))
-    if unit is None or not (unit.id == campaign.unit_id or session.scalar(select(CampaignUnit.unit_id).where(
-            CampaignUnit.campaign_id == campaign.id, CampaignUnit.unit_id == unit.id)) is not None):
+    if unit is None or not (
+        unit.id == campaign.unit_id
+        or session.scalar(
+            select(CampaignUnit.unit_id).where(
+                CampaignUnit.campaign_id == campaign.id, CampaignUnit.unit_id == unit.id
+            )
+        )
+        is not None
+    ):
         raise InvalidInput(f"no unit '{code}' in this campaign")
     return unit
 
 
-def _responsible(session: Session, campaign: Campaign, roles: tuple, unit: Unit | None,  # type: ignore[type-arg]
-                 email: str | None) -> Person:
-    """The named person, else the first holder of a unit role in the petition's unit (谁主管谁负责)."""
+def _responsible(
+    session: Session,
+    campaign: Campaign,
+    roles: tuple,
+    unit: Unit | None,  # type: ignore[type-arg]
+    email: str | None,
+) -> Person:
+    """The named person, else the first holder of a unit role in the petition's unit
+    (谁主管谁负责)."""
     if email:
         try:
             return person_by_email(session, email)
         except NotFound:
             raise InvalidInput(f"no person with e-mail '{email}'") from None
     if unit is not None and unit.id != campaign.unit_id:
-        holder = session.scalar(select(RoleBinding.person_id).where(
-            RoleBinding.campaign_id == campaign.id, RoleBinding.unit_id == unit.id,
-            RoleBinding.role.in_([role.id for role in roles if role.scope == "unit"])).order_by(RoleBinding.id))
+        holder = session.scalar(
+            select(RoleBinding.person_id)
+            .where(
+                RoleBinding.campaign_id == campaign.id,
+                RoleBinding.unit_id == unit.id,
+                RoleBinding.role.in_([role.id for role in roles if role.scope == "unit"]),
+            )
+            .order_by(RoleBinding.id)
+        )
         if holder is not None:
             return session.get(Person, holder)  # type: ignore[return-value]
-    raise InvalidInput("name the responsible person (no sub-unit with a responsible person was given)")
+    raise InvalidInput(
+        "name the responsible person (no sub-unit with a responsible person was given)"
+    )
 
 
 def _deadline(received: date, report: PetitionReport, calendar: WorkingCalendar) -> date:
@@ -149,18 +241,25 @@ def _deadline(received: date, report: PetitionReport, calendar: WorkingCalendar)
         raise InvalidInput("give either deadline or deadline_working_days, not both")
     if report.deadline_working_days is not None:
         if not 1 <= report.deadline_working_days <= MAX_WORKING_DAYS:
-            raise InvalidInput(f"deadline_working_days must be a whole number from 1 to {MAX_WORKING_DAYS}")
+            raise InvalidInput(
+                f"deadline_working_days must be a whole number from 1 to {MAX_WORKING_DAYS}"
+            )
         return calendar.add_working_days(received, report.deadline_working_days)
     if report.deadline is not None:
         if report.deadline < received:
-            raise InvalidInput(f"the deadline {report.deadline.isoformat()} is before the day it was received")
+            raise InvalidInput(
+                f"the deadline {report.deadline.isoformat()} is before the day it was received"
+            )
         return report.deadline
     return DEFAULT_DEADLINE.after(received, calendar)
 
 
 def _text(value: str | None, field: str, *, required: bool = False) -> str | None:
-    if len(value or "") > TEXT_LIMIT:  # measured as given, like every other text (workflow/limits.py)
-        raise InvalidInput(f"{field} is too long ({len(value or '')} characters; at most {TEXT_LIMIT})")
+    # measured as given, like every other text (workflow/limits.py)
+    if len(value or "") > TEXT_LIMIT:
+        raise InvalidInput(
+            f"{field} is too long ({len(value or '')} characters; at most {TEXT_LIMIT})"
+        )
     cleaned = (value or "").replace("\x00", "").strip()
     if required and not cleaned:
         raise InvalidInput(f"{field} is required")
@@ -171,15 +270,26 @@ def _link(base_url: str, petition_id: int) -> str:
     return f"{base_url.rstrip('/')}/petitions/{petition_id}"
 
 
-def _assigned_mail(person: Person, petition: Petition, unit: Unit | None, campaign_title: str,
-                   base_url: str) -> tuple[str, str]:
+def _assigned_mail(
+    person: Person, petition: Petition, unit: Unit | None, campaign_title: str, base_url: str
+) -> tuple[str, str]:
     channel = "来信" if petition.channel == "letter" else "来访"
-    subject = (f"【信访办理通知】{petition.subject[:40]}，限 {petition.deadline.isoformat()} 前办结 / "
-               f"letter or visit to process by {petition.deadline.isoformat()} — {campaign_title}")
-    lines = [f"{person.name}：", "", f"以下群众{channel}由您负责办理。",
-             "You are responsible for processing this letter or visit.", "",
-             f"   事由 subject: {petition.subject}", f"   单位 unit: {unit.name if unit else '—'}",
-             f"   收到 received: {petition.received_on.isoformat()}",
-             f"   期限 deadline: {petition.deadline.isoformat()}", f"   链接 link: {_link(base_url, petition.id)}", "",
-             "——平安创建活动领导小组办公室 / pingan"]
+    subject = (
+        f"【信访办理通知】{petition.subject[:40]}，限 {petition.deadline.isoformat()} 前办结 / "
+        f"letter or visit to process by {petition.deadline.isoformat()} — {campaign_title}"
+    )
+    lines = [
+        f"{person.name}：",
+        "",
+        f"以下群众{channel}由您负责办理。",
+        "You are responsible for processing this letter or visit.",
+        "",
+        f"   事由 subject: {petition.subject}",
+        f"   单位 unit: {unit.name if unit else '—'}",
+        f"   收到 received: {petition.received_on.isoformat()}",
+        f"   期限 deadline: {petition.deadline.isoformat()}",
+        f"   链接 link: {_link(base_url, petition.id)}",
+        "",
+        "——平安创建活动领导小组办公室 / pingan",
+    ]
     return subject, "\n".join(lines)

@@ -1,4 +1,5 @@
-"""A letter or visit (信访) as its page shows it, and the open ones a person must process (their inbox).
+"""A letter or visit (信访) as its page shows it, and the open ones a person must process (their
+inbox).
 
 The mails about a petition link to its page (``petitions._link``). Who sees
 it: the person responsible for it and the campaign's leading group (the office
@@ -6,6 +7,7 @@ that recorded it, the leaders it is escalated to); anyone else is told it does
 not exist. Who may mark it processed is ``process_petition``'s rule (the
 responsible person or a coordinator); the page only asks it beforehand.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,7 +44,8 @@ class PetitionPage:
     outcome: str | None
     is_responsible: bool
     leading_group: bool  # sees the campaign's pages
-    may_process: bool  # the machine allows "process", and this person is responsible for it or a coordinator
+    # the machine allows "process", and this person is responsible for it or a coordinator
+    may_process: bool
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,8 @@ class OpenPetition:
 
 
 def petition_page(session: Session, petition_id: int, *, by: Actor, clock: Clock) -> PetitionPage:
-    """The petition as its page shows it; for its responsible person and the leading group (others: not found)."""
+    """The petition as its page shows it; for its responsible person and the leading group (others:
+    not found)."""
     petition = session.get(Petition, petition_id)
     campaign = session.get(Campaign, petition.campaign_id) if petition is not None else None
     if petition is None or campaign is None:
@@ -65,16 +69,31 @@ def petition_page(session: Session, petition_id: int, *, by: Actor, clock: Clock
     responsible = by.person_id is not None and by.person_id == petition.responsible_id
     leading = in_leading_group(session, campaign.id, campaign.unit_id, by)
     if not (responsible or leading):
-        raise NotFound(f"no petition {petition_id}")  # its existence is private, like a rectification's
+        # its existence is private, like a rectification's
+        raise NotFound(f"no petition {petition_id}")
     coordinator = is_coordinator(session, stored_definition(campaign.definition), campaign.id, by)
     today = local_date(clock.now(), campaign.timezone)
     processor = session.get(Person, petition.processed_by_id) if petition.processed_by_id else None
     return PetitionPage(
-        petition.id, campaign.id, campaign.title, petition.channel, petition.petitioner, petition.subject,
-        petition.unit.name if petition.unit else None, petition.responsible.name, petition.received_on,
-        petition.deadline, petition.state, _days_overdue(petition.state, petition.deadline, today),
-        petition.processed_at, processor.name if processor else None, petition.outcome, responsible, leading,
-        can(PETITION_MACHINE, petition.state, "process") and (responsible or coordinator))
+        petition.id,
+        campaign.id,
+        campaign.title,
+        petition.channel,
+        petition.petitioner,
+        petition.subject,
+        petition.unit.name if petition.unit else None,
+        petition.responsible.name,
+        petition.received_on,
+        petition.deadline,
+        petition.state,
+        _days_overdue(petition.state, petition.deadline, today),
+        petition.processed_at,
+        processor.name if processor else None,
+        petition.outcome,
+        responsible,
+        leading,
+        can(PETITION_MACHINE, petition.state, "process") and (responsible or coordinator),
+    )
 
 
 def open_petitions(session: Session, person_id: int, *, clock: Clock) -> list[OpenPetition]:
@@ -82,17 +101,35 @@ def open_petitions(session: Session, person_id: int, *, clock: Clock) -> list[Op
     now = clock.now()
     unit = aliased(Unit)
     rows = session.execute(
-        select(Petition.id, Petition.subject, Petition.channel, Petition.deadline, Campaign.title,
-               Campaign.timezone, unit.name)
-        .join(Campaign, Campaign.id == Petition.campaign_id).outerjoin(unit, unit.id == Petition.unit_id)
+        select(
+            Petition.id,
+            Petition.subject,
+            Petition.channel,
+            Petition.deadline,
+            Campaign.title,
+            Campaign.timezone,
+            unit.name,
+        )
+        .join(Campaign, Campaign.id == Petition.campaign_id)
+        .outerjoin(unit, unit.id == Petition.unit_id)
         .where(Petition.responsible_id == person_id, Petition.state == "open")
-        .order_by(Petition.deadline, Petition.id))
+        .order_by(Petition.deadline, Petition.id)
+    )
     today: dict[str, date] = {}
     shown = []
     for petition_id, subject, channel, deadline, campaign_title, zone, unit_name in rows:
         day = today.get(zone) or today.setdefault(zone, local_date(now, zone))
-        shown.append(OpenPetition(petition_id, subject, channel, campaign_title, unit_name, deadline,
-                                  _days_overdue("open", deadline, day)))
+        shown.append(
+            OpenPetition(
+                petition_id,
+                subject,
+                channel,
+                campaign_title,
+                unit_name,
+                deadline,
+                _days_overdue("open", deadline, day),
+            )
+        )
     return shown
 
 

@@ -1,4 +1,5 @@
-"""The inbox: a person's open tasks and rectifications across campaigns, overdue first, then due soon, then later.
+"""The inbox: a person's open tasks and rectifications across campaigns, overdue first, then due
+soon, then later.
 
 This is the home page of every assignee (village heads, site managers,
 department heads), so it is read far more often than anything is written: one
@@ -7,13 +8,23 @@ statement, two index range scans (``ix_tasks_inbox``,
 the definitions' titles cached by content hash (a stored definition never
 changes).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Integer, Select, bindparam, literal_column, null, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    Select,
+    bindparam,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from workflow.calendar import WorkingCalendar
@@ -32,14 +43,16 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 @dataclass(frozen=True)
 class CampaignFacts:
-    """What the inbox shows of a campaign: its title, current phase and the titles of its phases and tasks."""
+    """What the inbox shows of a campaign: its title, current phase and the titles of its phases and
+    tasks."""
 
     id: int
     title: str
     state: str
     timezone: str
     phase_titles: dict[str, tuple[str, str | None]]  # phase id → (title, English title)
-    spec_titles_en: dict[str, str]  # task or duty id → English title, where the definition gives one
+    # task or duty id → English title, where the definition gives one
+    spec_titles_en: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -91,31 +104,71 @@ class DoneItem:
 
 
 def inbox(session: Session, person_id: int, *, clock: Clock, calendar: WorkingCalendar) -> Inbox:
-    """The open tasks and rectifications of ``person_id`` in campaigns not closed, grouped and soonest due first."""
+    """The open tasks and rectifications of ``person_id`` in campaigns not closed, grouped and
+    soonest due first."""
     now = clock.now()
-    # Core rows: no ORM objects to build, and the statement is built and compiled once. A Core statement skips
-    # the ORM's autoflush, so what the caller has pending is flushed first, as an ORM query would have.
+    # Core rows: no ORM objects to build, and the statement is built and compiled once. A Core
+    # statement skips the ORM's autoflush, so what the caller has pending is flushed first, as an
+    # ORM query would have.
     session.flush()
     rows = session.connection().execute(_OPEN_ITEMS, {"person_id": person_id}).all()
     campaigns: dict[int, CampaignFacts] = {}
     # one "today" and "soon" boundary per time zone: campaigns of one person rarely differ
     horizons: dict[str, tuple[date, date]] = {}
     items: list[InboxItem] = []
-    for (kind, item_id, title, spec_key, phase, due_on, unit, site, severity,
-         campaign_id, campaign_title, state, zone, definition_id, content_hash) in rows:
+    for (
+        kind,
+        item_id,
+        title,
+        spec_key,
+        phase,
+        due_on,
+        unit,
+        site,
+        severity,
+        campaign_id,
+        campaign_title,
+        state,
+        zone,
+        definition_id,
+        content_hash,
+    ) in rows:
         facts = campaigns.get(campaign_id)
         if facts is None:
             phases, specs = _definition_titles(session, definition_id, content_hash)
-            facts = campaigns[campaign_id] = CampaignFacts(campaign_id, campaign_title, state, zone, phases, specs)
+            facts = campaigns[campaign_id] = CampaignFacts(
+                campaign_id, campaign_title, state, zone, phases, specs
+            )
         horizon = horizons.get(zone)
         if horizon is None:
             today = local_date(now, zone)
             horizon = horizons[zone] = (today, calendar.add_working_days(today, SOON_WORKING_DAYS))
         title_en = facts.spec_titles_en.get(spec_key) if kind == "task" else None
-        items.append(_item(facts, kind, item_id, title, title_en, phase, unit, site, due_on, severity, horizon,
-                           calendar))
+        items.append(
+            _item(
+                facts,
+                kind,
+                item_id,
+                title,
+                title_en,
+                phase,
+                unit,
+                site,
+                due_on,
+                severity,
+                horizon,
+                calendar,
+            )
+        )
 
-    items.sort(key=lambda item: (item.due_on is None, item.due_on or date.max, item.kind != "rectification", item.id))
+    items.sort(
+        key=lambda item: (
+            item.due_on is None,
+            item.due_on or date.max,
+            item.kind != "rectification",
+            item.id,
+        )
+    )
     grouped = Inbox()
     for item in items:
         getattr(grouped, item.group).append(item)
@@ -123,36 +176,71 @@ def inbox(session: Session, person_id: int, *, clock: Clock, calendar: WorkingCa
 
 
 def done_items(session: Session, person_id: int, *, limit: int = DONE_LIST_LIMIT) -> list[DoneItem]:
-    """What the person has finished: tasks checked off and rectifications reported fixed, newest first."""
+    """What the person has finished: tasks checked off and rectifications reported fixed, newest
+    first."""
     tasks = session.execute(
         select(Task.id, Task.title, Task.campaign_id, Task.state, Task.completed_at, Task.note)
         .where(Task.assignee_id == person_id, Task.state.in_(("done", "verified")))
-        .order_by(Task.completed_at.desc(), Task.id.desc()).limit(limit)
+        .order_by(Task.completed_at.desc(), Task.id.desc())
+        .limit(limit)
     ).all()
     rectifications = session.execute(
-        select(Rectification.id, Rectification.description, Rectification.campaign_id, Rectification.state,
-               Rectification.submitted_at, Rectification.submission_note)
-        .where(Rectification.responsible_id == person_id, Rectification.state.in_(("submitted", "closed")))
-        .order_by(Rectification.submitted_at.desc(), Rectification.id.desc()).limit(limit)
+        select(
+            Rectification.id,
+            Rectification.description,
+            Rectification.campaign_id,
+            Rectification.state,
+            Rectification.submitted_at,
+            Rectification.submission_note,
+        )
+        .where(
+            Rectification.responsible_id == person_id,
+            Rectification.state.in_(("submitted", "closed")),
+        )
+        .order_by(Rectification.submitted_at.desc(), Rectification.id.desc())
+        .limit(limit)
     ).all()
-    campaigns = campaign_facts(session, {row[2] for row in tasks} | {row[2] for row in rectifications},
-                               include_closed=True)
-    done = [DoneItem(kind, item_id, title, campaign_id, campaigns[campaign_id].title, state, finished_at, note)
-            for kind, rows in (("task", tasks), ("rectification", rectifications))
-            for item_id, title, campaign_id, state, finished_at, note in rows]
+    campaigns = campaign_facts(
+        session, {row[2] for row in tasks} | {row[2] for row in rectifications}, include_closed=True
+    )
+    done = [
+        DoneItem(
+            kind,
+            item_id,
+            title,
+            campaign_id,
+            campaigns[campaign_id].title,
+            state,
+            finished_at,
+            note,
+        )
+        for kind, rows in (("task", tasks), ("rectification", rectifications))
+        for item_id, title, campaign_id, state, finished_at, note in rows
+    ]
     done.sort(key=lambda item: item.finished_at or _EPOCH, reverse=True)
     return done[:limit]
 
 
-def campaign_facts(session: Session, campaign_ids: set[int], *, include_closed: bool = False) -> dict[int, CampaignFacts]:
-    """The campaigns named (without the closed ones unless asked), with their definition's titles."""
+def campaign_facts(
+    session: Session, campaign_ids: set[int], *, include_closed: bool = False
+) -> dict[int, CampaignFacts]:
+    """The campaigns named (without the closed ones unless asked), with their definition's
+    titles."""
     if not campaign_ids:
         return {}
     facts: dict[int, CampaignFacts] = {}
-    query = (select(Campaign.id, Campaign.title, Campaign.state, Campaign.timezone, Campaign.definition_id,
-                    DefinitionRow.content_hash)
-             .join(DefinitionRow, DefinitionRow.id == Campaign.definition_id)
-             .where(Campaign.id.in_(campaign_ids)))
+    query = (
+        select(
+            Campaign.id,
+            Campaign.title,
+            Campaign.state,
+            Campaign.timezone,
+            Campaign.definition_id,
+            DefinitionRow.content_hash,
+        )
+        .join(DefinitionRow, DefinitionRow.id == Campaign.definition_id)
+        .where(Campaign.id.in_(campaign_ids))
+    )
     if not include_closed:
         query = query.where(Campaign.state != CLOSED)
     rows = session.execute(query)
@@ -162,11 +250,23 @@ def campaign_facts(session: Session, campaign_ids: set[int], *, include_closed: 
     return facts
 
 
-# --- helpers -------------------------------------------------------------------------------------------------------
+# --- helpers ------------------------------------------------------------------------------------
 
-def _item(facts: CampaignFacts, kind: str, item_id: int, title: str, title_en: str | None, phase: str,
-          unit: str | None, site: str | None, due_on: date | None, severity: str | None,
-          horizon: tuple[date, date], calendar: WorkingCalendar) -> InboxItem:
+
+def _item(
+    facts: CampaignFacts,
+    kind: str,
+    item_id: int,
+    title: str,
+    title_en: str | None,
+    phase: str,
+    unit: str | None,
+    site: str | None,
+    due_on: date | None,
+    severity: str | None,
+    horizon: tuple[date, date],
+    calendar: WorkingCalendar,
+) -> InboxItem:
     today, soon_until = horizon
     days_late = working_days_late = 0
     if due_on is None:
@@ -180,14 +280,30 @@ def _item(facts: CampaignFacts, kind: str, item_id: int, title: str, title_en: s
     else:
         group = "later"
     phase_title, phase_title_en = facts.phase_titles.get(phase, (phase, None))
-    return InboxItem(kind=kind, id=item_id, title=title, title_en=title_en, campaign_id=facts.id,
-                     campaign_title=facts.title, phase=phase, phase_title=phase_title, phase_title_en=phase_title_en,
-                     from_previous_phase=phase != facts.state, unit=unit, site=site, due_on=due_on, group=group,
-                     days_late=days_late, working_days_late=working_days_late, severity=severity)
+    return InboxItem(
+        kind=kind,
+        id=item_id,
+        title=title,
+        title_en=title_en,
+        campaign_id=facts.id,
+        campaign_title=facts.title,
+        phase=phase,
+        phase_title=phase_title,
+        phase_title_en=phase_title_en,
+        from_previous_phase=phase != facts.state,
+        unit=unit,
+        site=site,
+        due_on=due_on,
+        group=group,
+        days_late=days_late,
+        working_days_late=working_days_late,
+        severity=severity,
+    )
 
 
-def _definition_titles(session: Session, definition_id: int,
-                       content_hash: str) -> tuple[dict[str, tuple[str, str | None]], dict[str, str]]:
+def _definition_titles(
+    session: Session, definition_id: int, content_hash: str
+) -> tuple[dict[str, tuple[str, str | None]], dict[str, str]]:
     cached = _TITLES.get(content_hash)
     if cached is None:
         row = session.get(DefinitionRow, definition_id)
@@ -198,8 +314,12 @@ def _definition_titles(session: Session, definition_id: int,
 
 def _titles(definition: Definition) -> tuple[dict[str, tuple[str, str | None]], dict[str, str]]:
     phases = {phase.id: (phase.title, phase.title_en) for phase in definition.phases}
-    specs = {spec.id: spec.title_en for phase in definition.phases
-             for spec in (*phase.tasks, *phase.recurring) if spec.title_en}
+    specs = {
+        spec.id: spec.title_en
+        for phase in definition.phases
+        for spec in (*phase.tasks, *phase.recurring)
+        if spec.title_en
+    }
     return phases, specs
 
 
@@ -208,37 +328,73 @@ _TITLES: dict[str, tuple[dict[str, tuple[str, str | None]], dict[str, str]]] = {
 
 
 def _open_items_statement() -> CompoundSelect[Any]:
-    """One person's (``person_id``) open tasks and rectifications in campaigns not closed, each with its campaign.
+    """One person's (``person_id``) open tasks and rectifications in campaigns not closed, each with
+    its campaign.
 
-    One statement instead of three (tasks, rectifications, their campaigns): the inbox is the most read page
-    and each statement is a round trip. Each half still reads its own index (``ix_tasks_inbox``,
-    ``ix_rectifications_responsible``); the campaign's columns repeat on each of a person's few rows.
+    One statement instead of three (tasks, rectifications, their campaigns): the inbox is the most
+    read page and each statement is a round trip. Each half still reads its own index
+    (``ix_tasks_inbox``, ``ix_rectifications_responsible``); the campaign's columns repeat on each
+    of a person's few rows.
     """
     task, rectification, unit, site, campaign, definition = (
-        model.__table__ for model in (Task, Rectification, Unit, Site, Campaign, DefinitionRow))
+        model.__table__ for model in (Task, Rectification, Unit, Site, Campaign, DefinitionRow)
+    )
     person = bindparam("person_id", type_=Integer)
-    campaign_columns = (campaign.c.id, campaign.c.title, campaign.c.state, campaign.c.timezone,
-                        campaign.c.definition_id, definition.c.content_hash)
+    campaign_columns = (
+        campaign.c.id,
+        campaign.c.title,
+        campaign.c.state,
+        campaign.c.timezone,
+        campaign.c.definition_id,
+        definition.c.content_hash,
+    )
 
     def of_open_campaigns(query: Select[Any], campaign_id: Any) -> Select[Any]:
-        return (query.join(campaign, campaign.c.id == campaign_id)
-                .join(definition, definition.c.id == campaign.c.definition_id)
-                .where(campaign.c.state != CLOSED))
+        return (
+            query.join(campaign, campaign.c.id == campaign_id)
+            .join(definition, definition.c.id == campaign.c.definition_id)
+            .where(campaign.c.state != CLOSED)
+        )
 
     tasks = of_open_campaigns(
-        select(literal_column("'task'").label("kind"), task.c.id, task.c.title, task.c.spec_key, task.c.phase_key,
-               task.c.due_on, unit.c.name.label("unit"), site.c.name.label("site"),
-               null().label("severity"), *campaign_columns)
-        .select_from(task).outerjoin(unit, unit.c.id == task.c.unit_id).outerjoin(site, site.c.id == task.c.site_id)
-        .where(task.c.assignee_id == person, task.c.state == "open"), task.c.campaign_id)
+        select(
+            literal_column("'task'").label("kind"),
+            task.c.id,
+            task.c.title,
+            task.c.spec_key,
+            task.c.phase_key,
+            task.c.due_on,
+            unit.c.name.label("unit"),
+            site.c.name.label("site"),
+            null().label("severity"),
+            *campaign_columns,
+        )
+        .select_from(task)
+        .outerjoin(unit, unit.c.id == task.c.unit_id)
+        .outerjoin(site, site.c.id == task.c.site_id)
+        .where(task.c.assignee_id == person, task.c.state == "open"),
+        task.c.campaign_id,
+    )
     # submitted rectifications wait for a coordinator: nothing for the responsible person to do
     rectifications = of_open_campaigns(
-        select(literal_column("'rectification'"), rectification.c.id, rectification.c.description, null(),
-               rectification.c.phase_key, rectification.c.deadline, unit.c.name, site.c.name, rectification.c.severity,
-               *campaign_columns)
-        .select_from(rectification).outerjoin(unit, unit.c.id == rectification.c.unit_id)
+        select(
+            literal_column("'rectification'"),
+            rectification.c.id,
+            rectification.c.description,
+            null(),
+            rectification.c.phase_key,
+            rectification.c.deadline,
+            unit.c.name,
+            site.c.name,
+            rectification.c.severity,
+            *campaign_columns,
+        )
+        .select_from(rectification)
+        .outerjoin(unit, unit.c.id == rectification.c.unit_id)
         .outerjoin(site, site.c.id == rectification.c.site_id)
-        .where(rectification.c.responsible_id == person, rectification.c.state == "open"), rectification.c.campaign_id)
+        .where(rectification.c.responsible_id == person, rectification.c.state == "open"),
+        rectification.c.campaign_id,
+    )
     return union_all(tasks, rectifications)
 
 

@@ -11,6 +11,7 @@ JSON, the CSV and the XLSX are the same table: ``report_files`` only adds the
 headers. Everything is counted in a few grouped queries; the ledger is the only
 section read row by row (DESIGN.md: 20,000 rectifications in well under 2 s).
 """
+
 from __future__ import annotations
 
 import math
@@ -25,7 +26,13 @@ from sqlalchemy.orm import Session, aliased
 from workflow.access import Need, campaign_for
 from workflow.assessment.scores import assessment_as_of, compute_assessment
 from workflow.assessment.targets import evaluate_targets, incident_rows, missed_by_unit
-from workflow.assessment.unit_counts import RECTIFICATION_FACTS, UnitCounts, count_units, participating_units, percent
+from workflow.assessment.unit_counts import (
+    RECTIFICATION_FACTS,
+    UnitCounts,
+    count_units,
+    participating_units,
+    percent,
+)
 from workflow.audit import Actor
 from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import stored_definition
@@ -33,20 +40,82 @@ from workflow.models import Campaign, CampaignPhase, Escalation, Person, Rectifi
 
 # open rectifications by days since they were registered
 AGEING_BUCKETS = ((0, 7, "0–7"), (8, 30, "8–30"), (31, 90, "31–90"), (91, None, "90+"))
-CHECK_RESULTS = {"closed": "验收合格 accepted", "submitted": "待验收 awaiting check", "open": "整改中 in progress"}
-PHASE_COLUMNS = ("phase", "title", "planned_start", "planned_end", "started_on", "ended_on", "status", "days_late",
-                 "tasks", "tasks_done", "completion")
-UNIT_COLUMNS = ("code", "name", "tasks", "tasks_done", "completion", "tasks_overdue", "rectifications",
-                "rectifications_closed", "rectification_rate", "on_time_rate", "overdue_open", "petitions",
-                "petitions_processed", "incidents", "escalations", "targets_missed", "score", "rank", "grade",
-                "vetoed", "veto_reasons")
-LEDGER_COLUMNS = ("id", "unit", "site", "location", "description", "severity", "registered_on", "found_by",
-                  "responsible", "original_deadline", "deadline", "extensions", "temporary_measures", "state",
-                  "check_result", "fixed_on", "closed_on", "days_to_close", "days_overdue")
+CHECK_RESULTS = {
+    "closed": "验收合格 accepted",
+    "submitted": "待验收 awaiting check",
+    "open": "整改中 in progress",
+}
+PHASE_COLUMNS = (
+    "phase",
+    "title",
+    "planned_start",
+    "planned_end",
+    "started_on",
+    "ended_on",
+    "status",
+    "days_late",
+    "tasks",
+    "tasks_done",
+    "completion",
+)
+UNIT_COLUMNS = (
+    "code",
+    "name",
+    "tasks",
+    "tasks_done",
+    "completion",
+    "tasks_overdue",
+    "rectifications",
+    "rectifications_closed",
+    "rectification_rate",
+    "on_time_rate",
+    "overdue_open",
+    "petitions",
+    "petitions_processed",
+    "incidents",
+    "escalations",
+    "targets_missed",
+    "score",
+    "rank",
+    "grade",
+    "vetoed",
+    "veto_reasons",
+)
+LEDGER_COLUMNS = (
+    "id",
+    "unit",
+    "site",
+    "location",
+    "description",
+    "severity",
+    "registered_on",
+    "found_by",
+    "responsible",
+    "original_deadline",
+    "deadline",
+    "extensions",
+    "temporary_measures",
+    "state",
+    "check_result",
+    "fixed_on",
+    "closed_on",
+    "days_to_close",
+    "days_overdue",
+)
 PHASE_DATES = ("planned_start", "planned_end", "started_on", "ended_on")
 LEDGER_DATES = ("registered_on", "original_deadline", "deadline", "fixed_on", "closed_on")
 ESCALATION_COLUMNS = ("level", "colour", "item_kind", "count")
-TARGET_COLUMNS = ("target", "title", "kind", "bundle", "unit", "status", "actual", "expected", "detail")
+TARGET_COLUMNS = (
+    "target",
+    "title",
+    "kind",
+    "bundle",
+    "unit",
+    "status",
+    "actual",
+    "expected",
+    "detail",
+)
 LIST_COLUMNS = ("rank", "code", "name", "score", "grade", "reasons", "accountability")
 
 
@@ -66,18 +135,28 @@ class CampaignReport:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: dates and instants as ISO text."""
-        return {"campaign": self.campaign, "as_of": self.as_of.isoformat(), "phases": _iso(self.phases, PHASE_DATES),
-                "units": self.units, "rectifications": self.rectifications, "ledger": _iso(self.ledger, LEDGER_DATES),
-                "escalations": self.escalations, "targets": self.targets,
-                "assessment": {**self.assessment, "as_of": self.assessment["as_of"].isoformat()},
-                "commended": self.commended, "criticised": self.criticised}
+        return {
+            "campaign": self.campaign,
+            "as_of": self.as_of.isoformat(),
+            "phases": _iso(self.phases, PHASE_DATES),
+            "units": self.units,
+            "rectifications": self.rectifications,
+            "ledger": _iso(self.ledger, LEDGER_DATES),
+            "escalations": self.escalations,
+            "targets": self.targets,
+            "assessment": {**self.assessment, "as_of": self.assessment["as_of"].isoformat()},
+            "commended": self.commended,
+            "criticised": self.criticised,
+        }
 
 
-def build_report(session: Session, campaign_id: int, *, by: Actor, clock: Clock,
-                 with_ledger: bool = True) -> CampaignReport:
+def build_report(
+    session: Session, campaign_id: int, *, by: Actor, clock: Clock, with_ledger: bool = True
+) -> CampaignReport:
     """The campaign's report as of now; for its leading group only (others: not found).
 
-    ``with_ledger=False`` leaves the ledger's rows out (the per-unit CSV needs none; 20,000 rows are half the work).
+    ``with_ledger=False`` leaves the ledger's rows out (the per-unit CSV needs none; 20,000 rows are
+    half the work).
     """
     campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
     now = clock.now()
@@ -87,19 +166,36 @@ def build_report(session: Session, campaign_id: int, *, by: Actor, clock: Clock,
     if with_ledger:
         ledger, facts = _ledger(session, campaign, now, local)
     else:
-        ledger, facts = [], [tuple(row) for row in session.execute(
-            select(*RECTIFICATION_FACTS).where(Rectification.campaign_id == campaign.id))]
+        ledger, facts = (
+            [],
+            [
+                tuple(row)
+                for row in session.execute(
+                    select(*RECTIFICATION_FACTS).where(Rectification.campaign_id == campaign.id)
+                )
+            ],
+        )
     counts = count_units(session, campaign, units, now, facts)
-    targets = evaluate_targets(definition, campaign, units, counts, incident_rows(session, campaign.id, now))
-    # a frozen assessment is counted as of the end of its phase; while it is open, from the same figures
+    targets = evaluate_targets(
+        definition, campaign, units, counts, incident_rows(session, campaign.id, now)
+    )
+    # a frozen assessment is counted as of the end of its phase; while it is open, from the same
+    # figures
     scored_as_of = assessment_as_of(session, definition, campaign, now)
     if scored_as_of == now:
         scored = compute_assessment(session, definition, campaign, units, counts, targets)
     else:
         frozen_counts = count_units(session, campaign, units, scored_as_of, facts)
-        frozen_targets = evaluate_targets(definition, campaign, units, frozen_counts,
-                                          incident_rows(session, campaign.id, scored_as_of))
-        scored = compute_assessment(session, definition, campaign, units, frozen_counts, frozen_targets)
+        frozen_targets = evaluate_targets(
+            definition,
+            campaign,
+            units,
+            frozen_counts,
+            incident_rows(session, campaign.id, scored_as_of),
+        )
+        scored = compute_assessment(
+            session, definition, campaign, units, frozen_counts, frozen_targets
+        )
     results = {row.unit_id: row for row in scored.units}
     codes = {unit.id: unit.code for unit in units}
     missed = missed_by_unit(targets)
@@ -107,39 +203,79 @@ def build_report(session: Session, campaign_id: int, *, by: Actor, clock: Clock,
     unit_rows = []
     for unit in units:
         held, result = counts.units[unit.id], results.get(unit.id)
-        unit_rows.append({
-            "code": unit.code, "name": unit.name, "tasks": held.tasks, "tasks_done": held.tasks_done,
-            "completion": percent(held.tasks_done, held.tasks), "tasks_overdue": held.tasks_overdue,
-            "rectifications": held.rectifications, "rectifications_closed": held.rectifications_closed,
-            "rectification_rate": percent(held.rectifications_closed, held.rectifications),
-            "on_time_rate": percent(held.rectifications_on_time, held.rectifications_due),
-            "overdue_open": held.rectifications_overdue_open, "petitions": held.petitions,
-            "petitions_processed": held.petitions_processed, "incidents": sum(held.incidents.values()),
-            "escalations": sum(n for level, n in held.escalations.items() if level),
-            "targets_missed": len(missed.get(unit.id, [])),
-            "score": result.score if result else None, "rank": result.rank if result else None,
-            "grade": result.grade if result else None, "vetoed": result.vetoed if result else False,
-            "veto_reasons": "; ".join(f"{m.title}: {m.reason}" for m in result.vetoes) if result else ""})
+        unit_rows.append(
+            {
+                "code": unit.code,
+                "name": unit.name,
+                "tasks": held.tasks,
+                "tasks_done": held.tasks_done,
+                "completion": percent(held.tasks_done, held.tasks),
+                "tasks_overdue": held.tasks_overdue,
+                "rectifications": held.rectifications,
+                "rectifications_closed": held.rectifications_closed,
+                "rectification_rate": percent(held.rectifications_closed, held.rectifications),
+                "on_time_rate": percent(held.rectifications_on_time, held.rectifications_due),
+                "overdue_open": held.rectifications_overdue_open,
+                "petitions": held.petitions,
+                "petitions_processed": held.petitions_processed,
+                "incidents": sum(held.incidents.values()),
+                "escalations": sum(n for level, n in held.escalations.items() if level),
+                "targets_missed": len(missed.get(unit.id, [])),
+                "score": result.score if result else None,
+                "rank": result.rank if result else None,
+                "grade": result.grade if result else None,
+                "vetoed": result.vetoed if result else False,
+                "veto_reasons": "; ".join(f"{m.title}: {m.reason}" for m in result.vetoes)
+                if result
+                else "",
+            }
+        )
     return CampaignReport(
-        campaign={"id": campaign.id, "title": campaign.title, "state": campaign.state, "unit": campaign.unit.name,
-                  "definition": definition.id, "version": definition.version,
-                  "starts_on": campaign.starts_on.isoformat()},
-        as_of=now, phases=_phases(session, campaign, definition, counts.phases, now), units=unit_rows,
-        rectifications=_rates(counts.total, facts, local, local(now)), ledger=ledger,
+        campaign={
+            "id": campaign.id,
+            "title": campaign.title,
+            "state": campaign.state,
+            "unit": campaign.unit.name,
+            "definition": definition.id,
+            "version": definition.version,
+            "starts_on": campaign.starts_on.isoformat(),
+        },
+        as_of=now,
+        phases=_phases(session, campaign, definition, counts.phases, now),
+        units=unit_rows,
+        rectifications=_rates(counts.total, facts, local, local(now)),
+        ledger=ledger,
         escalations=_escalations(session, campaign.id),
-        targets=[{"target": t.target, "title": t.title, "kind": t.kind, "bundle": t.bundle,
-                  "unit": codes.get(t.unit_id) if t.unit_id is not None else None,
-                  "status": "judged" if t.met is None else "met" if t.met else "missed",
-                  "actual": t.actual, "expected": t.expected, "detail": t.detail} for t in targets],
-        assessment={**scored.to_dict(), "as_of": scored.as_of,
-                    "items": [{"id": i.id, "title": i.title, "points": i.points}
-                              for i in (definition.assessment.items if definition.assessment else ())]},
+        targets=[
+            {
+                "target": t.target,
+                "title": t.title,
+                "kind": t.kind,
+                "bundle": t.bundle,
+                "unit": codes.get(t.unit_id) if t.unit_id is not None else None,
+                "status": "judged" if t.met is None else "met" if t.met else "missed",
+                "actual": t.actual,
+                "expected": t.expected,
+                "detail": t.detail,
+            }
+            for t in targets
+        ],
+        assessment={
+            **scored.to_dict(),
+            "as_of": scored.as_of,
+            "items": [
+                {"id": i.id, "title": i.title, "points": i.points}
+                for i in (definition.assessment.items if definition.assessment else ())
+            ],
+        },
         commended=[_listed(row) for row in scored.commended],
-        criticised=[_listed(row) for row in scored.criticised])
+        criticised=[_listed(row) for row in scored.criticised],
+    )
 
 
 class LocalDays:
-    """Instants → local dates in one time zone, each distinct instant converted once (20,000 rows, 3 instants each)."""
+    """Instants → local dates in one time zone, each distinct instant converted once (20,000 rows, 3
+    instants each)."""
 
     def __init__(self, tz: str) -> None:
         self.tz = tz
@@ -154,10 +290,14 @@ class LocalDays:
         return day
 
 
-# --- sections ------------------------------------------------------------------------------------------------------
+# --- sections -----------------------------------------------------------------------------------
 
-def _rates(total: UnitCounts, facts: list[tuple[Any, ...]], local: LocalDays, today: date) -> dict[str, Any]:
-    """整改率, 按期整改率, 逾期未整改数 (from the counts); states, ageing of the open, days to close (from the rows)."""
+
+def _rates(
+    total: UnitCounts, facts: list[tuple[Any, ...]], local: LocalDays, today: date
+) -> dict[str, Any]:
+    """整改率, 按期整改率, 逾期未整改数 (from the counts); states, ageing of the open, days to close
+    (from the rows)."""
     states: Counter[str] = Counter()
     closing_days, ages = [], []
     for _unit, _original, _deadline_at, registered_at, _submitted_at, closed_at, state in facts:
@@ -167,82 +307,169 @@ def _rates(total: UnitCounts, facts: list[tuple[Any, ...]], local: LocalDays, to
         else:
             ages.append((today - local(registered_at)).days)  # type: ignore[operator]
     return {
-        "total": len(facts), "open": states["open"], "submitted": states["submitted"], "closed": states["closed"],
+        "total": len(facts),
+        "open": states["open"],
+        "submitted": states["submitted"],
+        "closed": states["closed"],
         "rectification_rate": percent(total.rectifications_closed, total.rectifications),
         "on_time_rate": percent(total.rectifications_on_time, total.rectifications_due),
         "overdue_open": total.rectifications_overdue_open,
-        "ageing": {label: sum(1 for age in ages if age >= low and (high is None or age <= high))
-                   for low, high, label in AGEING_BUCKETS},
-        "mean_days_to_close": round(sum(closing_days) / len(closing_days), 1) if closing_days else None,
-        "p90_days_to_close": _percentile(closing_days, 90)}
+        "ageing": {
+            label: sum(1 for age in ages if age >= low and (high is None or age <= high))
+            for low, high, label in AGEING_BUCKETS
+        },
+        "mean_days_to_close": round(sum(closing_days) / len(closing_days), 1)
+        if closing_days
+        else None,
+        "p90_days_to_close": _percentile(closing_days, 90),
+    }
 
 
-def _phases(session: Session, campaign: Campaign, definition: Any, tasks: dict[str, tuple[int, int]],
-            now: datetime) -> list[dict[str, Any]]:
+def _phases(
+    session: Session,
+    campaign: Campaign,
+    definition: Any,
+    tasks: dict[str, tuple[int, int]],
+    now: datetime,
+) -> list[dict[str, Any]]:
     today = local_date(now, campaign.timezone)
     rows = []
-    for phase in session.scalars(select(CampaignPhase).where(CampaignPhase.campaign_id == campaign.id)
-                                 .order_by(CampaignPhase.position)):
+    for phase in session.scalars(
+        select(CampaignPhase)
+        .where(CampaignPhase.campaign_id == campaign.id)
+        .order_by(CampaignPhase.position)
+    ):
         ended_on = local_date(phase.ended_at, campaign.timezone) if phase.ended_at else None
         status = "done" if ended_on else "current" if phase.started_on else "pending"
         reference = ended_on or (today if status == "current" else None)
         late = (reference - phase.planned_end).days if reference and phase.planned_end else 0
         count, done = tasks.get(phase.phase_key, (0, 0))
-        title = definition.phase(phase.phase_key).title if phase.phase_key in definition.phase_ids() else phase.phase_key
-        rows.append({"phase": phase.phase_key, "title": title, "planned_start": phase.planned_start,
-                     "planned_end": phase.planned_end, "started_on": phase.started_on, "ended_on": ended_on,
-                     "status": status, "days_late": max(late, 0), "tasks": count, "tasks_done": done,
-                     "completion": percent(done, count)})
+        title = (
+            definition.phase(phase.phase_key).title
+            if phase.phase_key in definition.phase_ids()
+            else phase.phase_key
+        )
+        rows.append(
+            {
+                "phase": phase.phase_key,
+                "title": title,
+                "planned_start": phase.planned_start,
+                "planned_end": phase.planned_end,
+                "started_on": phase.started_on,
+                "ended_on": ended_on,
+                "status": status,
+                "days_late": max(late, 0),
+                "tasks": count,
+                "tasks_done": done,
+                "completion": percent(done, count),
+            }
+        )
     return rows
 
 
-def _ledger(session: Session, campaign: Campaign, now: datetime,
-            local: LocalDays) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
-    """台账: one row per hazard; and the rows of ``RECTIFICATION_FACTS`` (read once, for the counts and the rates)."""
+def _ledger(
+    session: Session, campaign: Campaign, now: datetime, local: LocalDays
+) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
+    """台账: one row per hazard; and the rows of ``RECTIFICATION_FACTS`` (read once, for the counts
+    and the rates)."""
     responsible, finder = aliased(Person), aliased(Person)
-    query = (select(Rectification.id, Unit.name, Site.name, Rectification.location, Rectification.description,
-                    Rectification.severity, finder.name, responsible.name, Rectification.deadline,
-                    Rectification.extensions, Rectification.temporary_measures, *RECTIFICATION_FACTS)
-             .join(responsible, responsible.id == Rectification.responsible_id)
-             .outerjoin(finder, finder.id == Rectification.registered_by_id)
-             .outerjoin(Unit, Unit.id == Rectification.unit_id).outerjoin(Site, Site.id == Rectification.site_id)
-             .where(Rectification.campaign_id == campaign.id).order_by(Rectification.id))
+    query = (
+        select(
+            Rectification.id,
+            Unit.name,
+            Site.name,
+            Rectification.location,
+            Rectification.description,
+            Rectification.severity,
+            finder.name,
+            responsible.name,
+            Rectification.deadline,
+            Rectification.extensions,
+            Rectification.temporary_measures,
+            *RECTIFICATION_FACTS,
+        )
+        .join(responsible, responsible.id == Rectification.responsible_id)
+        .outerjoin(finder, finder.id == Rectification.registered_by_id)
+        .outerjoin(Unit, Unit.id == Rectification.unit_id)
+        .outerjoin(Site, Site.id == Rectification.site_id)
+        .where(Rectification.campaign_id == campaign.id)
+        .order_by(Rectification.id)
+    )
     today = local(now)
     rows, facts = [], []
-    for (rid, unit, site, location, description, severity, found_by, who, deadline, extensions, measures,
-         *fact) in session.execute(query):
+    for (
+        rid,
+        unit,
+        site,
+        location,
+        description,
+        severity,
+        found_by,
+        who,
+        deadline,
+        extensions,
+        measures,
+        *fact,
+    ) in session.execute(query):
         _unit, original, deadline_at, registered_at, submitted_at, closed_at, state = fact
         facts.append(tuple(fact))
         registered_on, closed_on = local(registered_at), local(closed_at)
         overdue = state == "open" and now >= deadline_at
-        rows.append({"id": rid, "unit": unit, "site": site, "location": location, "description": description,
-                     "severity": severity, "registered_on": registered_on, "found_by": found_by, "responsible": who,
-                     "original_deadline": original, "deadline": deadline, "extensions": extensions,
-                     "temporary_measures": measures, "state": state,
-                     "check_result": "逾期未整改 overdue" if overdue else CHECK_RESULTS.get(state, state),
-                     "fixed_on": local(submitted_at), "closed_on": closed_on,
-                     "days_to_close": (closed_on - registered_on).days if closed_on else None,  # type: ignore[operator]
-                     "days_overdue": (today - deadline).days if overdue else 0})  # type: ignore[operator]
+        rows.append(
+            {
+                "id": rid,
+                "unit": unit,
+                "site": site,
+                "location": location,
+                "description": description,
+                "severity": severity,
+                "registered_on": registered_on,
+                "found_by": found_by,
+                "responsible": who,
+                "original_deadline": original,
+                "deadline": deadline,
+                "extensions": extensions,
+                "temporary_measures": measures,
+                "state": state,
+                "check_result": "逾期未整改 overdue"
+                if overdue
+                else CHECK_RESULTS.get(state, state),
+                "fixed_on": local(submitted_at),
+                "closed_on": closed_on,
+                "days_to_close": (closed_on - registered_on).days if closed_on else None,  # type: ignore[operator]
+                "days_overdue": (today - deadline).days if overdue else 0,
+            }
+        )  # type: ignore[operator]
     return rows, facts
 
 
 def _escalations(session: Session, campaign_id: int) -> list[dict[str, Any]]:
-    return [{"level": level, "colour": colour, "item_kind": kind, "count": count}
-            for level, colour, kind, count in session.execute(
-                select(Escalation.level, Escalation.colour, Escalation.item_kind, func.count())
-                .where(Escalation.campaign_id == campaign_id)
-                .group_by(Escalation.level, Escalation.colour, Escalation.item_kind)
-                .order_by(Escalation.level, Escalation.item_kind))]
+    return [
+        {"level": level, "colour": colour, "item_kind": kind, "count": count}
+        for level, colour, kind, count in session.execute(
+            select(Escalation.level, Escalation.colour, Escalation.item_kind, func.count())
+            .where(Escalation.campaign_id == campaign_id)
+            .group_by(Escalation.level, Escalation.colour, Escalation.item_kind)
+            .order_by(Escalation.level, Escalation.item_kind)
+        )
+    ]
 
 
 def _listed(result: Any) -> dict[str, Any]:
-    return {"rank": result.rank, "code": result.code, "name": result.name, "score": result.score,
-            "grade": result.grade, "reasons": "; ".join(f"{m.title}: {m.reason}" for m in result.criticisms),
-            "accountability": any(m.accountability for m in result.criticisms)}
+    return {
+        "rank": result.rank,
+        "code": result.code,
+        "name": result.name,
+        "score": result.score,
+        "grade": result.grade,
+        "reasons": "; ".join(f"{m.title}: {m.reason}" for m in result.criticisms),
+        "accountability": any(m.accountability for m in result.criticisms),
+    }
 
 
 def _percentile(values: list[int], share: int) -> int | None:
-    """Nearest-rank percentile: the smallest value at least ``share`` percent of the values do not exceed."""
+    """Nearest-rank percentile: the smallest value at least ``share`` percent of the values do not
+    exceed."""
     if not values:
         return None
     ordered = sorted(values)
@@ -250,7 +477,8 @@ def _percentile(values: list[int], share: int) -> int | None:
 
 
 def _iso(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The rows with the dates under ``keys`` as ISO text (only those keys are looked at: 20,000 ledger rows)."""
+    """The rows with the dates under ``keys`` as ISO text (only those keys are looked at: 20,000
+    ledger rows)."""
     shown = []
     for row in rows:
         row = dict(row)

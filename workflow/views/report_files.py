@@ -12,6 +12,7 @@ Excel (CSV injection, OWASP). In the CSV such a value gets a leading ``'``,
 which Excel reads as "this is text"; in the XLSX the cell is typed as a string,
 so it shows exactly what was typed.
 """
+
 from __future__ import annotations
 
 import csv
@@ -39,39 +40,88 @@ from workflow.views.report import (
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HEADERS = {
-    "code": "单位代码 code", "name": "单位 unit", "tasks": "任务数 tasks", "tasks_done": "已完成 done",
-    "completion": "完成率% completion", "tasks_overdue": "逾期任务 overdue tasks", "rectifications": "隐患数 hazards",
-    "rectifications_closed": "已整改 closed", "rectification_rate": "整改率% rectified",
-    "on_time_rate": "按期整改率% on time", "overdue_open": "逾期未整改数 overdue open", "petitions": "信访 petitions",
-    "petitions_processed": "已办结 processed", "incidents": "事件 incidents", "escalations": "督办 escalations",
-    "targets_missed": "未达目标 targets missed", "score": "得分 score", "rank": "名次 rank", "grade": "等次 grade",
-    "vetoed": "一票否决 vetoed", "veto_reasons": "否决原因 veto reasons",
-    "phase": "阶段 phase", "title": "名称 title", "planned_start": "计划开始 planned start",
-    "planned_end": "计划结束 planned end", "started_on": "实际开始 started", "ended_on": "实际结束 ended",
-    "status": "状态 status", "days_late": "延误天数 days late",
-    "id": "编号 no.", "unit": "单位 unit", "site": "部位 site", "location": "地点 location",
-    "description": "隐患 hazard", "severity": "等级 grade", "registered_on": "发现日期 found on",
-    "found_by": "检查人 found by", "responsible": "责任人 responsible", "original_deadline": "原定期限 original deadline",
-    "deadline": "现期限 deadline", "extensions": "延期次数 extensions", "temporary_measures": "临时措施 temporary measures",
-    "state": "状态 state", "check_result": "复查结果 check", "fixed_on": "整改完成 fixed on",
-    "closed_on": "销号日期 closed on", "days_to_close": "整改天数 days to close", "days_overdue": "逾期天数 days overdue",
-    "level": "级别 level", "colour": "颜色 colour", "item_kind": "类别 kind", "count": "次数 count",
-    "target": "目标 target", "kind": "类型 kind", "bundle": "分组 bundle", "actual": "实际 actual",
-    "expected": "要求 expected", "detail": "明细 detail", "reasons": "原因 reasons",
-    "accountability": "追究领导责任 accountability", "item_total": "检查得分 items", "deducted": "扣分 deducted",
-    "metric": "指标 metric", "value": "数值 value",
+    "code": "单位代码 code",
+    "name": "单位 unit",
+    "tasks": "任务数 tasks",
+    "tasks_done": "已完成 done",
+    "completion": "完成率% completion",
+    "tasks_overdue": "逾期任务 overdue tasks",
+    "rectifications": "隐患数 hazards",
+    "rectifications_closed": "已整改 closed",
+    "rectification_rate": "整改率% rectified",
+    "on_time_rate": "按期整改率% on time",
+    "overdue_open": "逾期未整改数 overdue open",
+    "petitions": "信访 petitions",
+    "petitions_processed": "已办结 processed",
+    "incidents": "事件 incidents",
+    "escalations": "督办 escalations",
+    "targets_missed": "未达目标 targets missed",
+    "score": "得分 score",
+    "rank": "名次 rank",
+    "grade": "等次 grade",
+    "vetoed": "一票否决 vetoed",
+    "veto_reasons": "否决原因 veto reasons",
+    "phase": "阶段 phase",
+    "title": "名称 title",
+    "planned_start": "计划开始 planned start",
+    "planned_end": "计划结束 planned end",
+    "started_on": "实际开始 started",
+    "ended_on": "实际结束 ended",
+    "status": "状态 status",
+    "days_late": "延误天数 days late",
+    "id": "编号 no.",
+    "unit": "单位 unit",
+    "site": "部位 site",
+    "location": "地点 location",
+    "description": "隐患 hazard",
+    "severity": "等级 grade",
+    "registered_on": "发现日期 found on",
+    "found_by": "检查人 found by",
+    "responsible": "责任人 responsible",
+    "original_deadline": "原定期限 original deadline",
+    "deadline": "现期限 deadline",
+    "extensions": "延期次数 extensions",
+    "temporary_measures": "临时措施 temporary measures",
+    "state": "状态 state",
+    "check_result": "复查结果 check",
+    "fixed_on": "整改完成 fixed on",
+    "closed_on": "销号日期 closed on",
+    "days_to_close": "整改天数 days to close",
+    "days_overdue": "逾期天数 days overdue",
+    "level": "级别 level",
+    "colour": "颜色 colour",
+    "item_kind": "类别 kind",
+    "count": "次数 count",
+    "target": "目标 target",
+    "kind": "类型 kind",
+    "bundle": "分组 bundle",
+    "actual": "实际 actual",
+    "expected": "要求 expected",
+    "detail": "明细 detail",
+    "reasons": "原因 reasons",
+    "accountability": "追究领导责任 accountability",
+    "item_total": "检查得分 items",
+    "deducted": "扣分 deducted",
+    "metric": "指标 metric",
+    "value": "数值 value",
 }
 RATE_WORDS = {
-    "total": "隐患总数 hazards", "open": "整改中 open", "submitted": "待验收 submitted", "closed": "已销号 closed",
-    "rectification_rate": "整改率% rectified", "on_time_rate": "按期整改率% on time (original deadline)",
-    "overdue_open": "逾期未整改数 overdue, not fixed", "mean_days_to_close": "平均整改天数 mean days to close",
+    "total": "隐患总数 hazards",
+    "open": "整改中 open",
+    "submitted": "待验收 submitted",
+    "closed": "已销号 closed",
+    "rectification_rate": "整改率% rectified",
+    "on_time_rate": "按期整改率% on time (original deadline)",
+    "overdue_open": "逾期未整改数 overdue, not fixed",
+    "mean_days_to_close": "平均整改天数 mean days to close",
     "p90_days_to_close": "90%整改天数 p90 days to close",
 }
 
 
 @dataclass(frozen=True)
 class Table:
-    key: str  # units, phases, ledger, rectifications, escalations, targets, assessment, commended, criticised
+    # units, phases, ledger, rectifications, escalations, targets, assessment, commended, criticised
+    key: str
     sheet: str  # the XLSX sheet's name (at most 31 characters)
     headers: list[str]
     rows: list[list[Any]]
@@ -79,22 +129,48 @@ class Table:
 
 def tables(report: CampaignReport) -> list[Table]:
     """Every table of the report, in reading order."""
+
     def simple(key: str, sheet: str, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> Table:
-        return Table(key, sheet, [HEADERS[c] for c in columns], [[row[c] for c in columns] for row in rows])
+        return Table(
+            key, sheet, [HEADERS[c] for c in columns], [[row[c] for c in columns] for row in rows]
+        )
 
     rates = report.rectifications
     rate_rows = [[RATE_WORDS[key], rates[key]] for key in RATE_WORDS]
-    rate_rows += [[f"未销号 {label} 天 open, age {label} days", count] for label, count in rates["ageing"].items()]
+    rate_rows += [
+        [f"未销号 {label} 天 open, age {label} days", count]
+        for label, count in rates["ageing"].items()
+    ]
     items = report.assessment["items"]
-    assessed = [[row["rank"], row["code"], row["name"], *(row["items"].get(item["id"]) for item in items),
-                 row["item_total"], row["deducted"], row["score"], row["grade"], row["vetoed"],
-                 "; ".join(f"{m['title']}: {m['reason']}" for m in row["vetoes"]),
-                 "; ".join(f"{d['what']} ×{d['times']} −{d['points']:g}" for d in row["deductions"])]
-                for row in report.assessment["units"]]
-    assessed_headers = [HEADERS["rank"], HEADERS["code"], HEADERS["name"],
-                        *(f"{item['title']} ({item['points']:g})" for item in items), HEADERS["item_total"],
-                        HEADERS["deducted"], HEADERS["score"], HEADERS["grade"], HEADERS["vetoed"],
-                        HEADERS["veto_reasons"], "扣分明细 deductions"]
+    assessed = [
+        [
+            row["rank"],
+            row["code"],
+            row["name"],
+            *(row["items"].get(item["id"]) for item in items),
+            row["item_total"],
+            row["deducted"],
+            row["score"],
+            row["grade"],
+            row["vetoed"],
+            "; ".join(f"{m['title']}: {m['reason']}" for m in row["vetoes"]),
+            "; ".join(f"{d['what']} ×{d['times']} −{d['points']:g}" for d in row["deductions"]),
+        ]
+        for row in report.assessment["units"]
+    ]
+    assessed_headers = [
+        HEADERS["rank"],
+        HEADERS["code"],
+        HEADERS["name"],
+        *(f"{item['title']} ({item['points']:g})" for item in items),
+        HEADERS["item_total"],
+        HEADERS["deducted"],
+        HEADERS["score"],
+        HEADERS["grade"],
+        HEADERS["vetoed"],
+        HEADERS["veto_reasons"],
+        "扣分明细 deductions",
+    ]
     return [
         simple("units", "单位 units", UNIT_COLUMNS, report.units),
         simple("phases", "阶段 phases", PHASE_COLUMNS, report.phases),
@@ -130,7 +206,9 @@ def report_xlsx(report: CampaignReport) -> bytes:
         sheet = book.create_sheet(table.sheet)
         sheet.freeze_panes = "A2"
         for position, header in enumerate(table.headers, start=1):
-            sheet.column_dimensions[get_column_letter(position)].width = min(max(len(header) + 4, 10), 40)
+            sheet.column_dimensions[get_column_letter(position)].width = min(
+                max(len(header) + 4, 10), 40
+            )
         header_cells = []
         for header in table.headers:
             cell = WriteOnlyCell(sheet, value=header)

@@ -1,10 +1,12 @@
-"""Standing at a glance: the campaigns a person sees, each unit's red/amber/green, what was escalated to a leader.
+"""Standing at a glance: the campaigns a person sees, each unit's red/amber/green, what was
+escalated to a leader.
 
 Every unit is red (something overdue), amber (something due within 3 working
 days) or green, with the counts behind the colour: the way coordinators and
 leaders in 隐患排查治理 work read a campaign (DOMAIN.md, "How rectification is
 run in practice"). Escalations are read per recipient, by level and age.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -18,7 +20,16 @@ from workflow.access import CampaignAccess, Need, campaign_access, campaign_for
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.clock import Clock, end_of_day, local_date
-from workflow.models import Campaign, CampaignUnit, Escalation, Person, Rectification, RoleBinding, Task, Unit
+from workflow.models import (
+    Campaign,
+    CampaignUnit,
+    Escalation,
+    Person,
+    Rectification,
+    RoleBinding,
+    Task,
+    Unit,
+)
 from workflow.views.inbox import SOON_WORKING_DAYS, campaign_facts
 
 COLOURS = ("red", "amber", "green")
@@ -76,7 +87,8 @@ class EscalatedItem:
 
 @dataclass
 class EscalatedToMe:
-    levels: dict[int, list[EscalatedItem]] = field(default_factory=dict)  # highest level first, oldest first
+    # highest level first, oldest first
+    levels: dict[int, list[EscalatedItem]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return sum(len(items) for items in self.levels.values())
@@ -86,47 +98,81 @@ def campaigns_for(session: Session, by: Actor) -> list[CampaignSummary]:
     """The campaigns a person takes part in (every campaign for an operator), newest first."""
     query = select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id.desc())
     if not by.is_operator:
-        query = query.where(Campaign.id.in_(select(RoleBinding.campaign_id)
-                                            .where(RoleBinding.person_id == by.person_id)))
+        query = query.where(
+            Campaign.id.in_(
+                select(RoleBinding.campaign_id).where(RoleBinding.person_id == by.person_id)
+            )
+        )
     campaigns = list(session.scalars(query))
     facts = campaign_facts(session, {c.id for c in campaigns}, include_closed=True)
     summaries = []
     for campaign in campaigns:
-        phase_title, phase_title_en = facts[campaign.id].phase_titles.get(campaign.state, (None, None))
-        summaries.append(CampaignSummary(campaign.id, campaign.title, campaign.state, phase_title, phase_title_en,
-                                         campaign.unit.name, campaign_access(session, campaign, by)))
+        phase_title, phase_title_en = facts[campaign.id].phase_titles.get(
+            campaign.state, (None, None)
+        )
+        summaries.append(
+            CampaignSummary(
+                campaign.id,
+                campaign.title,
+                campaign.state,
+                phase_title,
+                phase_title_en,
+                campaign.unit.name,
+                campaign_access(session, campaign, by),
+            )
+        )
     return summaries
 
 
-def campaign_standing(session: Session, campaign_id: int, *, by: Actor, clock: Clock,
-                      calendar: WorkingCalendar) -> CampaignStanding:
+def campaign_standing(
+    session: Session, campaign_id: int, *, by: Actor, clock: Clock, calendar: WorkingCalendar
+) -> CampaignStanding:
     """Each unit's colour and counts; for the campaign's leading group only (others: not found)."""
     campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
     now = clock.now()
-    soon_until = end_of_day(calendar.add_working_days(local_date(now, campaign.timezone), SOON_WORKING_DAYS),
-                            campaign.timezone)
+    soon_until = end_of_day(
+        calendar.add_working_days(local_date(now, campaign.timezone), SOON_WORKING_DAYS),
+        campaign.timezone,
+    )
     units = {campaign.unit_id: UnitStanding(campaign.unit_id, campaign.unit.name)}
-    for unit in session.scalars(select(Unit).join(CampaignUnit, CampaignUnit.unit_id == Unit.id)
-                                .where(CampaignUnit.campaign_id == campaign.id).order_by(Unit.name, Unit.code)):
+    for unit in session.scalars(
+        select(Unit)
+        .join(CampaignUnit, CampaignUnit.unit_id == Unit.id)
+        .where(CampaignUnit.campaign_id == campaign.id)
+        .order_by(Unit.name, Unit.code)
+    ):
         units[unit.id] = UnitStanding(unit.id, unit.name)
 
     is_open = Task.state == "open"
     task_counts = session.execute(
-        select(Task.unit_id,
-               func.count().filter(and_(is_open, Task.due_at <= now)),
-               func.count().filter(and_(is_open, Task.due_at > now, Task.due_at <= soon_until)),
-               func.count().filter(is_open),
-               func.count().filter(Task.state.in_(("done", "verified"))))
-        .where(Task.campaign_id == campaign.id).group_by(Task.unit_id))
+        select(
+            Task.unit_id,
+            func.count().filter(and_(is_open, Task.due_at <= now)),
+            func.count().filter(and_(is_open, Task.due_at > now, Task.due_at <= soon_until)),
+            func.count().filter(is_open),
+            func.count().filter(Task.state.in_(("done", "verified"))),
+        )
+        .where(Task.campaign_id == campaign.id)
+        .group_by(Task.unit_id)
+    )
     waiting = Rectification.state == "open"
     rectification_counts = session.execute(
-        select(Rectification.unit_id,
-               func.count().filter(and_(waiting, Rectification.deadline_at <= now)),
-               func.count().filter(and_(waiting, Rectification.deadline_at > now,
-                                        Rectification.deadline_at <= soon_until)),
-               func.count().filter(Rectification.state != "closed"),
-               func.count().filter(Rectification.state == "closed"))
-        .where(Rectification.campaign_id == campaign.id).group_by(Rectification.unit_id))
+        select(
+            Rectification.unit_id,
+            func.count().filter(and_(waiting, Rectification.deadline_at <= now)),
+            func.count().filter(
+                and_(
+                    waiting,
+                    Rectification.deadline_at > now,
+                    Rectification.deadline_at <= soon_until,
+                )
+            ),
+            func.count().filter(Rectification.state != "closed"),
+            func.count().filter(Rectification.state == "closed"),
+        )
+        .where(Rectification.campaign_id == campaign.id)
+        .group_by(Rectification.unit_id)
+    )
     for unit_id, overdue, soon, still_open, settled in [*task_counts, *rectification_counts]:
         # items of no sub-unit are the leading group's own (the campaign's unit)
         standing = units.get(unit_id if unit_id is not None else campaign.unit_id)
@@ -139,21 +185,26 @@ def campaign_standing(session: Session, campaign_id: int, *, by: Actor, clock: C
     return CampaignStanding(campaign.id, campaign.title, list(units.values()))
 
 
-def escalated_to(session: Session, person_id: int, *, clock: Clock, calendar: WorkingCalendar) -> EscalatedToMe:
-    """Items still open that an escalation level (not a reminder) reached this person about, by level and age."""
+def escalated_to(
+    session: Session, person_id: int, *, clock: Clock, calendar: WorkingCalendar
+) -> EscalatedToMe:
+    """Items still open that an escalation level (not a reminder) reached this person about, by
+    level and age."""
     person = session.get(Person, person_id)
     if person is None:
         return EscalatedToMe()
     now = clock.now()
     # recipients is a comma-separated list: LIKE narrows, the exact split below decides
     rows = session.execute(
-        select(Escalation).where(Escalation.level > 0, Escalation.recipients.contains(person.email))
+        select(Escalation)
+        .where(Escalation.level > 0, Escalation.recipients.contains(person.email))
         .order_by(Escalation.deadline_round, Escalation.level)
     ).scalars()
     latest: dict[tuple[str, int], Escalation] = {}
     for row in rows:
         if person.email in row.recipients.split(","):
-            latest[(row.item_kind, row.item_id)] = row  # ordered: the last one is the highest level of the newest round
+            # ordered: the last one is the highest level of the newest round
+            latest[(row.item_kind, row.item_id)] = row
     still_open = item_titles(session, list(latest), still_open=True)
     facts = campaign_facts(session, {row.campaign_id for row in latest.values()})
     by_level: dict[int, list[EscalatedItem]] = defaultdict(list)
@@ -162,29 +213,46 @@ def escalated_to(session: Session, person_id: int, *, clock: Clock, calendar: Wo
             continue
         campaign = facts[row.campaign_id]
         today = local_date(now, campaign.timezone)
-        by_level[row.level].append(EscalatedItem(
-            kind=row.item_kind, id=row.item_id, title=still_open[key], campaign_id=row.campaign_id,
-            campaign_title=campaign.title, level=row.level, colour=row.colour, deadline=row.deadline,
-            reached_at=row.reached_at, days_since=(today - local_date(row.reached_at, campaign.timezone)).days,
-            working_days_overdue=max(calendar.working_days_between(row.deadline, today), 0)))
+        by_level[row.level].append(
+            EscalatedItem(
+                kind=row.item_kind,
+                id=row.item_id,
+                title=still_open[key],
+                campaign_id=row.campaign_id,
+                campaign_title=campaign.title,
+                level=row.level,
+                colour=row.colour,
+                deadline=row.deadline,
+                reached_at=row.reached_at,
+                days_since=(today - local_date(row.reached_at, campaign.timezone)).days,
+                working_days_overdue=max(calendar.working_days_between(row.deadline, today), 0),
+            )
+        )
     result = EscalatedToMe()
     for level in sorted(by_level, reverse=True):
         result.levels[level] = sorted(by_level[level], key=lambda item: (item.reached_at, item.id))
     return result
 
 
-def item_titles(session: Session, items: set[tuple[str, int]] | list[tuple[str, int]],
-                still_open: bool = False) -> dict[tuple[str, int], str]:
+def item_titles(
+    session: Session, items: set[tuple[str, int]] | list[tuple[str, int]], still_open: bool = False
+) -> dict[tuple[str, int], str]:
     """(kind, id) → title of tasks and rectifications (only those not yet settled, when asked)."""
     task_ids = [item_id for kind, item_id in items if kind == "task"]
     rectification_ids = [item_id for kind, item_id in items if kind == "rectification"]
     found: dict[tuple[str, int], str] = {}
     if task_ids:
         query = select(Task.id, Task.title).where(Task.id.in_(task_ids))
-        for item_id, title in session.execute(query.where(Task.state == "open") if still_open else query):
+        for item_id, title in session.execute(
+            query.where(Task.state == "open") if still_open else query
+        ):
             found[("task", item_id)] = title
     if rectification_ids:
-        query = select(Rectification.id, Rectification.description).where(Rectification.id.in_(rectification_ids))
-        for item_id, title in session.execute(query.where(Rectification.state != "closed") if still_open else query):
+        query = select(Rectification.id, Rectification.description).where(
+            Rectification.id.in_(rectification_ids)
+        )
+        for item_id, title in session.execute(
+            query.where(Rectification.state != "closed") if still_open else query
+        ):
             found[("rectification", item_id)] = title
     return found

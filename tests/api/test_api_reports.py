@@ -96,9 +96,8 @@ def test_an_incident_is_recorded_mailed_and_listed(as_person, scenario):
     )
     assert answer.status_code == 201, answer.json
     assert (answer.json["kind"], answer.json["unit"]["code"]) == ("train-accident", "east")
-    assert (
-        rows(scenario.sessions, OutboxMail) >= 3 + 1
-    )  # three told at once, besides the hazard's mail
+    # three told at once, besides the hazard's mail
+    assert rows(scenario.sessions, OutboxMail) >= 3 + 1
     listed = office("GET", f"/campaigns/{scenario.campaign}/incidents?kind=train-accident")
     assert [(e["id"], e["notified"]) for e in listed.json] == [
         (answer.json["id"], ["leader", "railway_liaison", "police_liaison"])
@@ -188,9 +187,8 @@ def test_bad_scores_are_refused_with_the_error_shape_and_nothing_changes(as_pers
     scenario.at(2026, 6, 1, 9).advance()
     url = f"/campaigns/{scenario.campaign}/scores/east"
     member, village_head = as_person("member@example.org"), as_person("east@example.org")
-    before = rows(
-        scenario.sessions, AuditEvent
-    )  # issuing their tokens was audited: count from here
+    # issuing their tokens was audited: count from here
+    before = rows(scenario.sessions, AuditEvent)
     assert_error(member("PUT", url, {"items": {"meetings": 41}}), 422, "invalid")  # outside 0–40
     assert_error(member("PUT", url, {"items": {"meetings": 10, "measures": -0.5}}), 422, "invalid")
     assert_error(member("PUT", url, {"items": [40]}), 422, "invalid")

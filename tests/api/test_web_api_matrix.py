@@ -28,9 +28,8 @@ PEOPLE = ("leader", "deputy", "office", "east", "west", "keeper", "outsider")
 # what the outsider must never be told: this campaign's title, units, task and hazard
 SECRETS = ("平安铁路创建活动", "铁路镇", "东村", "西村", "北村", "道口", "制定创建活动计划")
 # someone who takes no part in a campaign: its page is 404 to them, so a move on it should be 404 too
-CELLS_CHECKED: Counter[str] = (
-    Counter()
-)  # per database: the route × person cells asserted in this run
+# per database: the route × person cells asserted in this run
+CELLS_CHECKED: Counter[str] = Counter()
 
 
 class World:
@@ -67,11 +66,12 @@ ASK = (
     {"reason": "材料未到", "until": "2026-06-30"},
 )
 
+# the railway definition's default coordinators
 COORDINATORS = {
     "office": 200,
     "leader": 200,
     "deputy": 200,
-}  # the railway definition's default coordinators
+}
 
 # method, path, body, the people it is for (and the status they get), preparation, what everyone else gets
 MATRIX = [

@@ -87,10 +87,11 @@ def test_the_report_page_draws_its_charts_within_the_content_security_policy(
     assert sorted(state["drawn"]) == sorted(CHARTS)
     for chart, drawn in state["drawn"].items():
         assert drawn["chart"] and drawn["fits"] and drawn["width"] > 200, (chart, drawn)
+        # bars, axes and labels
         assert drawn["inked"] > 2000 and drawn["share"] > 0.01, (
             chart,
             drawn,
-        )  # bars, axes and labels
+        )
     violations = watched.evaluate("() => window.__cspViolations")
     assert violations == []
     assert [
@@ -109,9 +110,8 @@ def test_the_report_page_draws_its_charts_within_the_content_security_policy(
     # print media on a viewport as wide as an A4 page's printable width (210 mm less 2 × 12 mm: 703 CSS px)
     watched.emulate_media(media="print")
     watched.set_viewport_size({"width": A4_PRINTABLE_WIDTH, "height": 1000})
-    watched.wait_for_timeout(
-        500
-    )  # the charts redraw at their print sizes (ResizeObserver, a frame later)
+    # the charts redraw at their print sizes (ResizeObserver, a frame later)
+    watched.wait_for_timeout(500)
     for hidden in ("header.top", ".report-links", ".crumbs"):
         assert watched.locator(hidden).is_hidden(), hidden
     assert watched.locator("#ledger table").is_visible()

@@ -110,9 +110,8 @@ def test_a_veto_fails_a_unit_whatever_its_score_and_ranks_it_last(inspecting):
 
 
 def test_grades_follow_the_thresholds_and_equal_scores_share_a_rank(inspecting):
-    score(
-        inspecting, "east", items={"meetings": 40, "measures": 30, "hazards": 20}
-    )  # 90: commended from 90
+    # 90: commended from 90
+    score(inspecting, "east", items={"meetings": 40, "measures": 30, "hazards": 20})
     score(inspecting, "west", items={"meetings": 30, "measures": 30})  # 60: passed from 60
     score(inspecting, "north", items={"meetings": 29.5, "measures": 30})  # 59.5
     grades = {code: (row.score, row.grade) for code, row in results(inspecting)[1].items()}

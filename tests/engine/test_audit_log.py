@@ -36,10 +36,11 @@ from workflow.organisation.directory import import_organisation, person_by_email
 from workflow.organisation.org_file import parse_organisation
 from workflow.organisation.tokens import issue_token, revoke_tokens
 
+# SQLite's RAISE(ABORT); PostgreSQL's exception
 REFUSED = (
     sa_exc.IntegrityError,
     sa_exc.ProgrammingError,
-)  # SQLite's RAISE(ABORT); PostgreSQL's exception
+)
 TRIGGERS_REVISION = "0007"  # workflow/migrations/versions/0007_audit_events_append_only.py
 
 
@@ -351,9 +352,8 @@ def test_every_change_of_state_through_the_command_line_the_api_and_the_pages_is
             for e in events_since(sessions, before)
         ]
         assert (*expected(), who, person_id(sessions, who)) in new, (what, new)
-        moves = [
-            event for event in new if event[0] != "token"
-        ]  # the walk's own set-up: a token for the API
+        # the walk's own set-up: a token for the API
+        moves = [event for event in new if event[0] != "token"]
         assert all(actor and actor_id for *_, actor, actor_id in moves), (
             what,
             "an event without its actor",
@@ -566,9 +566,8 @@ def test_the_migration_adds_the_triggers_and_its_downgrade_removes_them(tmp_path
                 "VALUES ('2026-05-01 01:00:00', 'campaign', 1, 'start', 'cli:test')"
             )
         )
-        connection.execute(
-            text("UPDATE audit_events SET actor = 'rewritten'")
-        )  # nothing stops it at 0006
+        # nothing stops it at 0006
+        connection.execute(text("UPDATE audit_events SET actor = 'rewritten'"))
     assert upgrade_schema(engine) == head
     with pytest.raises(REFUSED), engine.begin() as connection:
         connection.execute(text("DELETE FROM audit_events"))

@@ -38,10 +38,11 @@ def test_levels_reach_exactly_the_right_people_on_the_right_working_days(
         # blue reminder: 2 working days before 9-29 (9-25 is the Mid-Autumn Festival holiday in 2026)
         (shanghai(2026, 9, 24, 8), ["keeper@example.org"]),
         (shanghai(2026, 9, 29, 20), []),  # due today, not overdue
+        # level 1 once overdue
         (
             shanghai(2026, 9, 30, 0, 30),
             ["keeper@example.org", "office@example.org"],
-        ),  # level 1 once overdue
+        ),
         (shanghai(2026, 10, 8, 18), []),  # National Day: 9-30 and 10-08 are only two working days
         (shanghai(2026, 10, 9, 8), ["deputy@example.org"]),  # level 2: 3 working days
         (shanghai(2026, 10, 13, 23), []),  # 10-10 (an adjusted Saturday workday), 10-12, 10-13: six

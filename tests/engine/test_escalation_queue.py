@@ -78,9 +78,8 @@ def test_a_moved_deadline_and_a_submitted_rectification_leave_stale_entries_that
     assert rounds == {0, 1}, "the first deadline's entry stays queued until it comes due"
 
     smtp.messages.clear()
-    sweep(
-        sessions, shanghai(2026, 9, 30, 0, 30)
-    )  # the first deadline's level 1 would have been due now
+    # the first deadline's level 1 would have been due now
+    sweep(sessions, shanghai(2026, 9, 30, 0, 30))
     assert smtp.messages == [], "the old deadline no longer counts"
     assert {round_ for _at, _kind, _item, round_ in queued(sessions, "rectification")} == {1}
 

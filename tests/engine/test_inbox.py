@@ -58,9 +58,8 @@ def test_a_new_campaign_puts_each_village_head_s_plan_and_banner_in_their_inbox(
 def test_items_are_grouped_overdue_due_within_three_working_days_and_later(
     as_person, sessions, campaign, calendar
 ):
-    register(
-        as_person, campaign
-    )  # deadline 2026-05-08 (3 working days after the Labour Day holiday)
+    # deadline 2026-05-08 (3 working days after the Labour Day holiday)
+    register(as_person, campaign)
 
     # on 5-12 the hazard is 4 days late, 3 working days (5-09 is a Saturday made a workday, 调休);
     # the plan, due 5-15, is the third working day from 5-12: due soon

@@ -134,9 +134,8 @@ def test_nothing_recurs_outside_its_phase(sessions, campaign, calendar):
 
 
 def test_a_campaign_year_of_sweeps_makes_each_period_once_on_its_day(sessions, campaign, calendar):
-    advance(
-        sessions, campaign, shanghai(2026, 6, 3, 10), calendar
-    )  # implementation from Wed 2026-06-03
+    # implementation from Wed 2026-06-03
+    advance(sessions, campaign, shanghai(2026, 6, 3, 10), calendar)
     day = date(2026, 6, 3)
     while day <= date(2026, 12, 31):  # a sweep each evening, Beijing time, and a second one at once
         sweep(sessions, shanghai(day.year, day.month, day.day, 20))
@@ -144,12 +143,13 @@ def test_a_campaign_year_of_sweeps_makes_each_period_once_on_its_day(sessions, c
         day += timedelta(days=1)
 
     screening = occurrences(sessions, campaign, "screening")
+    # Q2 began before the phase
     assert sorted(
         {(p, c.astimezone(shanghai(2026, 1, 1).tzinfo).date()) for p, c, _, _ in screening}
     ) == [
         ("2026-Q3", date(2026, 7, 1)),
         ("2026-Q4", date(2026, 10, 1)),
-    ]  # Q2 began before the phase
+    ]
     assert len(screening) == 2 * 2, "one per village per quarter"
     assert {due for _, _, due, _ in screening} == {date(2026, 7, 11), date(2026, 10, 11)}
 
@@ -189,9 +189,8 @@ def test_after_three_months_of_downtime_each_missed_period_is_made_once(
         duty: len(occurrences(sessions, campaign, duty))
         for duty in ("screening", "reception", "education")
     }
-    summary = sweep(
-        sessions, shanghai(2026, 9, 3, 11)
-    )  # nothing ran from June 3rd to September 3rd
+    # nothing ran from June 3rd to September 3rd
+    summary = sweep(sessions, shanghai(2026, 9, 3, 11))
     after = {
         duty: len(occurrences(sessions, campaign, duty))
         for duty in ("screening", "reception", "education")

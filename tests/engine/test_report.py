@@ -17,6 +17,7 @@ from workflow.views.report_files import report_csv, report_xlsx
 
 # per unit: tasks, done, rectifications, closed, 整改率, 按期整改率, 逾期未整改数, escalations (levels ≥ 1)
 EXPECTED_UNITS = {
+    # fixed after an extension: late against the original deadline
     "east": (
         1,
         1,
@@ -26,7 +27,7 @@ EXPECTED_UNITS = {
         0.0,
         0,
         0,
-    ),  # fixed after an extension: late against the original deadline
+    ),
     "west": (1, 1, 1, 0, 0.0, 0.0, 1, 1),  # overdue and escalated to level 1
     "north": (1, 1, 1, 1, 100.0, 100.0, 0, 0),
 }

@@ -274,16 +274,18 @@ assessment:
 def test_the_railway_phases_follow_the_dates_of_the_text(sessions, calendar):
     campaign_id = start_seed(sessions, calendar, "safe-railway")
     assert planned_phases(sessions, campaign_id) == [
+        # 宣传发动: until 30 May (31 May is a spare day)
         (
             "mobilization",
             date(2012, 5, 20),
             date(2012, 6, 1),
-        ),  # 宣传发动: until 30 May (31 May is a spare day)
+        ),
+        # 全面实施: 1 June to the end of September
         (
             "implementation",
             date(2012, 6, 1),
             date(2012, 10, 1),
-        ),  # 全面实施: 1 June to the end of September
+        ),
         ("inspection", date(2012, 10, 1), date(2012, 10, 31)),  # 检查评比: 1 to 30 October
     ]
 

@@ -44,9 +44,8 @@ def test_a_reduce_target_compares_this_year_with_last_years_back_dated_incidents
         date(2026, 1, 5),
         date(2026, 5, 20),
     ):
-        scenario.incident(
-            "endangering", "west", day
-        )  # 3 last year, 2 this year (one before the campaign began)
+        # 3 last year, 2 this year (one before the campaign began)
+        scenario.incident("endangering", "west", day)
     for day in (date(2025, 8, 1), date(2026, 5, 21)):
         scenario.incident("endangering", "east", day)  # 1 and 1: not fewer
     result = status(scenario, "fewer-endangering")
@@ -64,9 +63,8 @@ def test_a_reduce_target_with_a_baseline_compares_the_campaign_with_it(sessions,
     scenario.incident("endangering", "west", date(2026, 5, 20))
     scenario.incident("endangering", "east", date(2026, 5, 20))
     scenario.incident("endangering", "east", date(2026, 5, 22))
-    scenario.incident(
-        "endangering", "east", date(2025, 5, 22)
-    )  # before the campaign: the baseline stands for it
+    # before the campaign: the baseline stands for it
+    scenario.incident("endangering", "east", date(2025, 5, 22))
     result = status(scenario, "fewer-endangering")
     assert result["west"][:2] == (True, 1)
     assert result["east"] == (False, 2, "campaign: 2 (before: 2)")
@@ -74,9 +72,8 @@ def test_a_reduce_target_with_a_baseline_compares_the_campaign_with_it(sessions,
 
 def test_a_max_target_allows_the_control_number_in_each_year(scenario):
     scenario.at(2026, 6, 1, 10)
-    scenario.incident(
-        "cattle", "west", date(2025, 11, 2)
-    )  # last year's does not count against this year
+    # last year's does not count against this year
+    scenario.incident("cattle", "west", date(2025, 11, 2))
     scenario.incident("cattle", "west", date(2026, 5, 10))
     scenario.incident("cattle", "east", date(2026, 5, 10))
     scenario.incident("cattle", "east", date(2026, 5, 28))

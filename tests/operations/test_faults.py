@@ -124,9 +124,8 @@ class StallingSmtp:
     """A server that accepts, greets like SMTP, and then never answers: only the mailer's timeout ends the wait."""
 
     def __init__(self, port: int) -> None:
-        self.listener = socket.create_server(
-            ("127.0.0.1", port)
-        )  # SO_REUSEADDR: the port was just in use
+        # SO_REUSEADDR: the port was just in use
+        self.listener = socket.create_server(("127.0.0.1", port))
         self.listener.settimeout(0.2)
         self.held: list[socket.socket] = []
         self.accepted = 0
@@ -649,9 +648,8 @@ def test_when_the_database_goes_away_the_app_answers_503_and_recovers_by_itself_
 
 VILLAGES = 60
 SWEEP_NOW = "2026-10-20T09:00"
-AFTER_THE_LEASE = (
-    "2026-10-20T09:15"  # workflow.mail.outbox.LEASE (10 min) after SWEEP_NOW, and then some
-)
+# workflow.mail.outbox.LEASE (10 min) after SWEEP_NOW, and then some
+AFTER_THE_LEASE = "2026-10-20T09:15"
 SWEEP_DEFINITION = """
 id: fault-sweep
 version: 1
@@ -735,9 +733,8 @@ def reference_url(db_url: str, tmp_path: Path) -> Iterator[str]:
     """A second empty database of the same kind: the same campaign swept once without faults, to compare with."""
     if db_url.startswith("sqlite"):
         path = tmp_path / "reference.sqlite"
-        shutil.copy(
-            db_url.removeprefix("sqlite:///"), path
-        )  # db_url is still the fresh, migrated, empty file
+        # db_url is still the fresh, migrated, empty file
+        shutil.copy(db_url.removeprefix("sqlite:///"), path)
         yield f"sqlite:///{path}"
         return
     with scratch_postgres("reference") as url:
@@ -1009,13 +1006,11 @@ def test_a_sweep_killed_mid_transaction_and_mid_delivery_loses_and_doubles_nothi
     )
     assert Counter(reference_server.received) == Counter(message_id(key) for key in reference.keys)
 
-    server = FickleSmtp(
-        port, delay=0.03
-    ).start()  # slow per message: kill 3 lands while mails are going out
+    # slow per message: kill 3 lands while mails are going out
+    server = FickleSmtp(port, delay=0.03).start()
     writing, committed = _inside_a_write_transaction(db_url), _occurrences_committed(db_url)
-    sustained = (
-        0.15 if db_url.startswith("sqlite") else 0.0
-    )  # SQLite: past the short schema check at start-up
+    # SQLite: past the short schema check at start-up
+    sustained = 0.15 if db_url.startswith("sqlite") else 0.0
     try:
         # kill 1: inside a write transaction while no occurrence is committed yet
         _kill_when(

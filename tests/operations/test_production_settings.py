@@ -77,12 +77,13 @@ def test_a_statement_over_the_limit_is_cancelled_and_the_connection_stays_usable
     db_url, monkeypatch
 ):
     monkeypatch.setenv("PINGAN_STATEMENT_TIMEOUT_MS", "300")
+    # one connection: the cancelled one is reused
     engine = create_db_engine(
         db_url,
         statement_timeout_ms=Settings.from_env().statement_timeout_ms,
         pool_size=1,
         max_overflow=0,
-    )  # one connection: the cancelled one is reused
+    )
     try:
         with engine.connect() as connection:
             assert connection.execute(text("SHOW statement_timeout")).scalar() == "300ms"
@@ -250,9 +251,8 @@ def test_json_logs_are_one_object_per_line_and_never_carry_a_password_or_a_token
     app.extensions["pingan"].engine.dispose()
     log_text += capsys.readouterr().err
 
-    lines = [
-        json.loads(line) for line in log_text.splitlines() if line.strip()
-    ]  # each line is one JSON object
+    # each line is one JSON object
+    lines = [json.loads(line) for line in log_text.splitlines() if line.strip()]
     assert all({"timestamp", "level", "logger", "message"} <= line.keys() for line in lines)
     for secret in (PASSWORD, WRONG_PASSWORD, token, token[::-1]):
         assert secret not in log_text

@@ -122,9 +122,8 @@ def scenario(
         with _built(f"sqlite:///{path}") as built:
             yield built
         return
-    request.getfixturevalue(
-        "postgres_database"
-    )  # skips when there is no server (fails when CI requires one)
+    # skips when there is no server (fails when CI requires one)
+    request.getfixturevalue("postgres_database")
     with scratch_postgres("plans") as url:
         engine = create_db_engine(url)
         upgrade_schema(engine)
@@ -195,9 +194,8 @@ def test_a_sweep_reaches_due_work_through_the_queue_and_the_outbox_index(scenari
     _assert_no_full_scan(plans)
     _assert_uses(plans, "escalation_queue", "pk_escalation_queue")
     _assert_uses(plans, "outbox", "ix_outbox_pending")
-    _assert_uses(
-        plans, "tasks", "pk_tasks"
-    )  # the items the queue names, and recurring occurrences' look-ups
+    # the items the queue names, and recurring occurrences' look-ups
+    _assert_uses(plans, "tasks", "pk_tasks")
     assert smtp.messages, "the sweep did its work: escalation mails were sent"
 
 

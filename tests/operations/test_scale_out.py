@@ -273,9 +273,8 @@ def _wait_until_up(port: int) -> None:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10)
             return
-        except (
-            OSError
-        ):  # refused while it binds, or a read timeout while its workers boot on a busy machine
+        # refused while it binds, or a read timeout while its workers boot on a busy machine
+        except OSError:
             time.sleep(0.5)
     raise AssertionError("gunicorn did not come up")
 

@@ -25,9 +25,8 @@ from workflow.models import Escalation, OutboxMail
 
 PINNED_NOW = "2026-10-20T09:00"  # every level of a hazard due on 2026-09-29 has come due
 INTERVAL = 1
-STARTUP = (
-    20  # seconds for a process to start and report, generous: two shared cores, other test runs
-)
+# seconds for a process to start and report, generous: two shared cores, other test runs
+STARTUP = 20
 
 
 class SchedulerProcess:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = (
-    ROOT / "definitions"
-)  # the shipped campaign definitions, sample organisations and JSON schemas
-FILES = (
-    Path(__file__).resolve().parent / "files"
-)  # YAML files the tests read as files (see texts.py)
+# the shipped campaign definitions, sample organisations and JSON schemas
+SHIPPED = ROOT / "definitions"
+# YAML files the tests read as files (see texts.py)
+FILES = Path(__file__).resolve().parent / "files"

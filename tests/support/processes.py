@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# `pingan`, wherever it is installed
 PINGAN = [
     sys.executable,
     "-c",
     "from webapp.cli.main import main; main()",
-]  # `pingan`, wherever it is installed
+]
 
 
 def free_port() -> int:

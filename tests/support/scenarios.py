@@ -40,11 +40,12 @@ from workflow.organisation.org_file import parse_organisation
 from workflow.petitions.handling import PetitionReport, process_petition, record_petition
 
 START = date(2026, 5, 4)  # a Monday
+# the campaign year's score sheets
 SCORES = {
     "east": (38.5, 30, 28),
     "west": (35, 25, 20),
     "north": (40, 30, 30),
-}  # the campaign year's score sheets
+}
 
 
 class Scenario:
@@ -81,9 +82,8 @@ class Scenario:
     def hazard(
         self, unit: str, deadline: date, description: str = "道口护栏损坏", by: str | None = None
     ) -> int:
-        actor = self.actor(
-            by
-        )  # looked up first: SQLite has one writer, and that is the transaction below
+        # looked up first: SQLite has one writer, and that is the transaction below
+        actor = self.actor(by)
         with self.sessions.begin() as session:
             return register_hazard(
                 session,

@@ -28,9 +28,8 @@ from workflow.organisation.directory import import_organisation, person_by_email
 from workflow.organisation.org_file import parse_organisation
 
 PASSWORD = "correct horse"
-PNG = (
-    b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
-)  # a photo by its first bytes, as the evidence upload checks
+# a photo by its first bytes, as the evidence upload checks
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 
 
 def give_everyone_a_password(session: Session, password: str = PASSWORD) -> None:

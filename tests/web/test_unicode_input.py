@@ -347,15 +347,17 @@ def test_a_form_with_text_longer_than_its_limit_says_so_and_changes_nothing(site
     "sent, kept",
     [
         ("隐患照片🚧 שלום.png", "隐患照片🚧 שלום.png"),
+        # one way to write each name (NFC): the same photo does not look like two
         (
             "Cafe\u0301.png",
             "Café.png",
-        ),  # one way to write each name (NFC): the same photo does not look like two
+        ),
         ("../../etc/passwd\x00.png", "passwd.png"),
+        # a terminal's colour codes, a tab, a pipe
         (
             "tab\there\x1b[31m|red.png",
             "tabhere[31mred.png",
-        ),  # a terminal's colour codes, a tab, a pipe
+        ),
         ("长" * 300 + ".png", "长" * 110 + ".png"),
     ],
 )
@@ -380,9 +382,8 @@ def test_an_evidence_file_name_in_any_script_is_kept_clean_and_offered_back_for_
     assert download.status_code == 200 and download.data == PNG
     disposition = download.headers["Content-Disposition"]
     assert "\n" not in disposition and "\r" not in disposition
-    _kind, options = parse_options_header(
-        disposition
-    )  # filename*=UTF-8''… decoded, as a browser does
+    # filename*=UTF-8''… decoded, as a browser does
+    _kind, options = parse_options_header(disposition)
     assert options["filename"] == kept
 
 

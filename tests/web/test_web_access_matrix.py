@@ -91,9 +91,8 @@ class World:
         self.site, self.scenario, self.sessions = site, scenario, sessions
         start_another_campaign(sessions, scenario.clock, calendar)
         scenario.at(2026, 5, 12, 10)
-        cheap = generate_password_hash(
-            PASSWORD, method="pbkdf2:sha256:1000"
-        )  # these tests sign in often
+        # these tests sign in often
+        cheap = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
         with sessions.begin() as session:
             for person in session.scalars(select(Person)):
                 person.password_hash = cheap
@@ -563,9 +562,8 @@ def test_each_person_allowed_a_form_can_use_it(world, route, role, db_url):
     """An allowed form, each in a world of its own: the move happens once, for whoever makes it first."""
     for prepare in route.preparation:
         prepare(world)
-    visitor = world.visitor(
-        "anonymous" if route.path == "/login" else role
-    )  # signing in is the move
+    # signing in is the move
+    visitor = world.visitor("anonymous" if route.path == "/login" else role)
     before = snapshot(world.sessions)
     answer = _send(visitor, route, route.path.format(**world.ids), world.ids, role)
     assert_outcome(world, route, role, route.outcomes()[role], visitor, answer)

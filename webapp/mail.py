@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import TextIO
 
 from flask import Flask
-from flask_mail import Connection, Mail, Message
+from flask_mail import BadHeaderError, Connection, Mail, Message
 
 from webapp.config import DEFAULT_MAIL_TIMEOUT_SECONDS, Settings
-from workflow.mail.outbox import OutgoingMail
+from workflow.mail.outbox import OutgoingMail, Undeliverable
 
 
 class FlaskMailer:
@@ -83,7 +83,10 @@ class _Sender:
         )
         # stable: a resend after a crash is recognisable as the same message
         message.msgId = mail.message_id
-        self.connection.send(message)
+        try:
+            self.connection.send(message)
+        except BadHeaderError as error:  # a line break in a header: no retry will change that
+            raise Undeliverable(f"bad header (a line break?) in {mail.subject!r}") from error
 
 
 class _FileSender:

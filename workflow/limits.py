@@ -31,6 +31,10 @@ EMAIL_LIMIT = 254
 # denial of service
 PASSWORD_LIMIT = 200
 
+# a mail's subject: one line (a line break in a header stops the mail), short enough for a phone's
+# list of mails; the outbox column holds 300
+SUBJECT_LIMIT = 200
+
 # --- numbers -------------------------------------------------------------------------------------
 
 # a deadline in working days: a year of them at most; a slip of the keyboard (3000) would put it a

@@ -443,7 +443,8 @@ class OutboxMail(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         UniqueConstraint("key"),
-        Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
+        # what is still to send: neither sent nor given up, soonest first
+        Index("ix_outbox_pending", "sent_at", "failed_at", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -457,6 +458,8 @@ class OutboxMail(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # a mail that can never be sent (no header could be written, refused for good): not retried
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
 
 

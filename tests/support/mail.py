@@ -15,6 +15,7 @@ class SmtpSink:
         self.messages: list[dict[str, object]] = []
         self.controller = None
         self.reply: str | None = None  # e.g. "451 try again later" to refuse every message
+        self.refuse: dict[str, str] = {}  # recipient → reply, e.g. "550 5.1.1 no such mailbox"
 
     def start(self) -> None:
         from aiosmtpd.controller import Controller
@@ -25,6 +26,9 @@ class SmtpSink:
             async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001 - aiosmtpd's hook name
                 if sink.reply:
                     return sink.reply
+                for recipient in envelope.rcpt_tos:
+                    if recipient in sink.refuse:
+                        return sink.refuse[recipient]
                 import email
 
                 message = email.message_from_bytes(envelope.content)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from tests.support.clock import shanghai
 from tests.support.web import register, task_id, text
 from webapp import wiring_of
 from workflow.clock import FixedClock
 from workflow.escalation.sweep import run_sweep
+from workflow.mail.outbox import mail_row
 from workflow.models import AuditEvent, OutboxMail, Rectification, Task
 
 
@@ -202,6 +203,29 @@ def test_the_escalation_log_lists_what_was_escalated_to_whom(site, visitor):
         visitor("east@example.org").get(f"/campaigns/{site.campaign_id}/escalations").status_code
         == 404
     )
+
+
+def test_the_escalation_log_shows_the_mails_given_up_on_in_chinese(site, visitor):
+    with wiring_of(site).transaction() as session:
+        session.execute(
+            insert(OutboxMail),
+            [
+                mail_row(
+                    key="given-up",
+                    recipient="nobody@example.org",
+                    subject="【隐患整改通知】道口护栏损坏",
+                    body="b",
+                    now=shanghai(2026, 5, 9, 9),
+                    campaign_id=site.campaign_id,
+                )
+                | {
+                    "failed_at": shanghai(2026, 5, 9, 9, 1),
+                    "last_error": "SMTPRecipientsRefused: 550",
+                }
+            ],
+        )
+    log = text(visitor("leader@example.org").page(f"/campaigns/{site.campaign_id}/escalations"))
+    assert "无法投递的邮件" in log and "nobody@example.org" in log and "550" in log
 
 
 def test_a_coordinator_reassigns_a_task_and_the_new_assignee_sees_it(site, visitor):

@@ -28,6 +28,7 @@ from workflow.campaigns.reassign import hand_over
 from workflow.errors import Conflict, InvalidInput, TransitionRefused
 from workflow.escalation.levels import campaign_escalations
 from workflow.hazards.ledger import register_choices
+from workflow.mail.outbox import undeliverable_mails
 from workflow.views.inbox import campaign_facts
 from workflow.views.progress import campaign_status
 from workflow.views.standing import campaign_standing, campaigns_for, item_titles
@@ -114,7 +115,11 @@ def escalation_log(campaign_id: int) -> str:
         titles = item_titles(session, {(row.item_kind, row.item_id) for row in rows})
         campaign = load_campaign(session, campaign_id)
         return render_template(
-            "campaigns/escalations.html", campaign=campaign, escalations=rows, titles=titles
+            "campaigns/escalations.html",
+            campaign=campaign,
+            escalations=rows,
+            titles=titles,
+            undeliverable=undeliverable_mails(session, campaign_id, by),
         )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from workflow.calendar import WorkingCalendar
 from workflow.db import dialect_insert
+from workflow.mail.outbox import mail_row
 from workflow.mail.texts import item_link
 from workflow.models import Campaign, DigestDay, OutboxMail, Person, Rectification, Task
 
@@ -93,16 +94,13 @@ def send_digests(
             ]
         )
         rows.append(
-            {
-                "key": f"digest-{today.isoformat()}-p{person_id}",
-                "campaign_id": None,
-                "recipient": person.email,
-                "body": body,
-                "created_at": now,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "subject": f"【每日待办】{len(items)} 项待办 / daily digest: {len(items)} item(s) — {today.isoformat()}",  # noqa: E501
-            }
+            mail_row(
+                key=f"digest-{today.isoformat()}-p{person_id}",
+                recipient=person.email,
+                subject=f"【每日待办】{len(items)} 项待办 / daily digest: {len(items)} item(s) — {today.isoformat()}",  # noqa: E501
+                body=body,
+                now=now,
+            )
         )
     # the day's claim makes it once a day; the key keeps a person's digest once even so
     result = session.connection().execute(

@@ -24,7 +24,10 @@ from typing import Protocol
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflow.access import Need, campaign_for
+from workflow.audit import Actor
 from workflow.clock import Clock
+from workflow.limits import SUBJECT_LIMIT
 from workflow.models import OutboxMail
 
 log = logging.getLogger("pingan.outbox")
@@ -35,6 +38,11 @@ LEASE = timedelta(minutes=10)
 MAX_BACKOFF = timedelta(hours=6)
 FIRST_BACKOFF = timedelta(minutes=1)
 MESSAGE_ID_DOMAIN = "pingan.local"
+
+
+class Undeliverable(Exception):
+    """Raised by a :class:`Mailer` for a message that can never be sent as it is (no header could be
+    written): it is marked failed, not retried."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,7 @@ def enqueue(
         key=key,
         campaign_id=campaign_id,
         recipient=recipient,
-        subject=subject,
+        subject=one_line(subject),
         body=body,
         created_at=now,
         attempts=0,
@@ -102,7 +110,7 @@ def mail_row(
         "key": key,
         "campaign_id": campaign_id,
         "recipient": recipient,
-        "subject": subject,
+        "subject": one_line(subject),
         "body": body,
         "created_at": now,
         "attempts": 0,
@@ -114,6 +122,15 @@ def enqueue_many(session: Session, rows: list[dict[str, object]]) -> None:
     """Add many messages at once (Core insert: a sweep after a holiday writes thousands)."""
     if rows:
         session.connection().execute(insert(OutboxMail.__table__), rows)
+
+
+def one_line(subject: str) -> str:
+    """A subject as a mail header takes it: one line (a hazard typed on two lines stopped its mail),
+    white space folded, at most ``SUBJECT_LIMIT`` characters."""
+    folded = " ".join(subject.split())
+    if len(folded) <= SUBJECT_LIMIT:
+        return folded
+    return folded[: SUBJECT_LIMIT - 1].rstrip() + "…"
 
 
 def message_id(key: str) -> str:
@@ -136,21 +153,51 @@ def deliver(
             )
         if not batch:
             break
-        sent, failed = _send_batch(sessions, batch, mailer, clock)
+        sent, failed, connection_failed = _send_batch(sessions, batch, mailer, clock)
         report.sent += sent
         report.failed += failed
         delivered += len(batch)
-        if failed:
+        if connection_failed:
             break  # the server is unwell: leave the rest for the next pass, after the backoff
+        # one message refused (or never deliverable) does not hold up the ones behind it
     with sessions() as session:
         report.waiting = pending_count(session)
     return report
 
 
+@dataclass(frozen=True)
+class UndeliverableMail:
+    """A mail marked failed for good: whom it was for, what it said, and why it cannot go."""
+
+    recipient: str
+    subject: str
+    failed_at: datetime
+    reason: str
+
+
+def undeliverable_mails(session: Session, campaign_id: int, by: Actor) -> list[UndeliverableMail]:
+    """The campaign's mails that can never be sent, newest first; for its leading group (others:
+    not found), who can tell the person another way."""
+    campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
+    rows = session.execute(
+        select(
+            OutboxMail.recipient, OutboxMail.subject, OutboxMail.failed_at, OutboxMail.last_error
+        )
+        .where(OutboxMail.campaign_id == campaign_id, OutboxMail.failed_at.is_not(None))
+        .order_by(OutboxMail.failed_at.desc(), OutboxMail.id.desc())
+    )
+    return [
+        UndeliverableMail(recipient, one_line(subject), failed_at, error or "")
+        for recipient, subject, failed_at, error in rows
+    ]
+
+
 def pending_count(session: Session) -> int:
     return (
         session.scalar(
-            select(func.count()).select_from(OutboxMail).where(OutboxMail.sent_at.is_(None))
+            select(func.count())
+            .select_from(OutboxMail)
+            .where(OutboxMail.sent_at.is_(None), OutboxMail.failed_at.is_(None))
         )
         or 0
     )
@@ -178,7 +225,11 @@ def _lease(session: Session, now: datetime, size: int) -> list[_Leased]:
     # same row; on SQLite the IMMEDIATE transaction already makes us the only writer.
     query = (
         select(OutboxMail)
-        .where(OutboxMail.sent_at.is_(None), OutboxMail.next_attempt_at <= now)
+        .where(
+            OutboxMail.sent_at.is_(None),
+            OutboxMail.failed_at.is_(None),
+            OutboxMail.next_attempt_at <= now,
+        )
         .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
         .limit(size)
         .with_for_update(skip_locked=True)
@@ -187,16 +238,21 @@ def _lease(session: Session, now: datetime, size: int) -> list[_Leased]:
     for mail in session.scalars(query):
         mail.next_attempt_at = now + LEASE
         batch.append(
-            _Leased(mail.id, mail.key, mail.recipient, mail.subject, mail.body, mail.attempts)
+            # one_line again: a mail queued before subjects were folded is sent all the same
+            _Leased(
+                mail.id, mail.key, mail.recipient, one_line(mail.subject), mail.body, mail.attempts
+            )
         )
     return batch
 
 
 def _send_batch(
     sessions: sessionmaker[Session], batch: list[_Leased], mailer: Mailer, clock: Clock
-) -> tuple[int, int]:
-    """Send a leased batch over one connection, recording each outcome as it happens."""
+) -> tuple[int, int, bool]:
+    """Send a leased batch over one connection, recording each outcome as it happens; (sent,
+    failed, whether the connection failed)."""
     sent = failed = 0
+    connection_failed = False
     pending = list(batch)
     began = time.monotonic()
     try:
@@ -211,7 +267,10 @@ def _send_batch(
                     if _connection_lost(error):
                         raise
                     pending.pop(0)
-                    _record_failures(sessions, [mail], error, clock.now())
+                    if _never_deliverable(error):
+                        _record_given_up(sessions, mail, error, clock.now())
+                    else:
+                        _record_failures(sessions, [mail], error, clock.now())
                     failed += 1
                 else:
                     pending.pop(0)
@@ -221,6 +280,7 @@ def _send_batch(
         _record_failures(sessions, pending, error, clock.now())
         failed += len(pending)
         pending = []
+        connection_failed = True
     # a slow server used half the lease: give the rest back before another sender may take it
     if pending:
         with sessions.begin() as session:
@@ -229,7 +289,7 @@ def _send_batch(
                 .where(OutboxMail.id.in_([mail.id for mail in pending]))
                 .values(next_attempt_at=clock.now())
             )
-    return sent, failed
+    return sent, failed, connection_failed
 
 
 def _record_sent(sessions: sessionmaker[Session], mail: _Leased, now: datetime) -> None:
@@ -265,6 +325,32 @@ def _record_failures(
                 next_attempt_at.isoformat(),
                 last_error,
             )
+
+
+def _record_given_up(
+    sessions: sessionmaker[Session], mail: _Leased, error: BaseException, now: datetime
+) -> None:
+    last_error = f"{type(error).__name__}: {error}"[:1000]
+    with sessions.begin() as session:
+        session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.id == mail.id)
+            .values(attempts=mail.attempts + 1, last_error=last_error, failed_at=now)
+        )
+    log.error("mail %s to %s can never be delivered: %s", mail.key, mail.recipient, last_error)
+
+
+def _never_deliverable(error: BaseException) -> bool:
+    """Whether the message itself can never be sent: not writable, or refused for good (5xx) for
+    its recipient or its content. A refused sender or a 4xx is our configuration or a moment:
+    those are retried."""
+    if isinstance(error, Undeliverable):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPDataError):
+        return error.smtp_code >= 500
+    return False
 
 
 def _connection_lost(error: BaseException) -> bool:

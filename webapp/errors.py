@@ -51,6 +51,18 @@ HTTP_CODES = {
 }
 
 
+def database_id(text: str) -> int:
+    """An id as a form sends it; anything else (``²``, 4,300 digits, past the database's integers)
+    is no id of ours: not found, like any unknown id, never a 500."""
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= len(str(MAX_DATABASE_ID))):
+        raise NotFound()
+    number = int(digits)
+    if not 0 < number <= MAX_DATABASE_ID:
+        raise NotFound()
+    return number
+
+
 class DatabaseId(IntegerConverter):
     """``<int:…>`` in a route: an id larger than a database integer is no id of ours, so 404 like
     any unknown id.

@@ -394,6 +394,8 @@ def _body(*allowed: str) -> dict[str, Any]:
         body = json.loads(raw)
     except ValueError:  # UnicodeDecodeError is a ValueError too
         raise BadRequest("the request body is not valid JSON") from None
+    except RecursionError:  # ~1,000 nested levels in 2 KB: the parser's stack, not a 500
+        raise BadRequest("the request body is nested too deeply") from None
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
     unknown = sorted(set(body) - set(allowed))

@@ -9,6 +9,7 @@ from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.auth.identity import web_actor
+from webapp.errors import database_id
 from webapp.pages.common import back_with, calendar, clock, page_blueprint, refusal, transaction
 from webapp.pages.forms import BulkCheckOffForm, CheckOffForm, ReportFixedForm, first_error
 from workflow.campaigns.tasks import complete_task
@@ -52,7 +53,7 @@ def check_off_selected() -> BaseResponse:
     if not form.validate_on_submit():
         return back_with(first_error(form), None, home_page)
     selected = request.form.getlist("task_id")
-    task_ids = sorted({int(value) for value in selected if value.isdigit()})
+    task_ids = sorted({database_id(value) for value in selected})
     if not task_ids:
         return back_with(_("Select the tasks to check off first."), None, home_page)
     if len(task_ids) > MAX_SELECTED_TASKS:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflow.access import campaign_for, load_campaign
+from workflow.access import campaign_for, is_coordinator, load_campaign
 from workflow.audit import Actor
 from workflow.campaigns.lifecycle import count_phase_blockers
 from workflow.clock import Clock, local_date
@@ -138,6 +138,8 @@ def campaign_status(
     in_phase = campaign.state not in (DRAFT, CLOSED)
     blocking = count_phase_blockers(session, campaign) if in_phase else 0
     moves = allowed_events(campaign_machine(order), campaign.state)
+    if by is not None and not is_coordinator(session, definition, campaign.id, by):
+        moves = []  # starting and advancing are a coordinator's: nobody else is offered them
     return CampaignStatus(
         id=campaign.id,
         title=campaign.title,

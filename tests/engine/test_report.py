@@ -11,6 +11,8 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.support.actions import OPERATOR
+from tests.support.scenarios import Scenario
+from tests.support.texts import ASSESSED_RAILWAY
 from workflow.errors import NotFound
 from workflow.views.report import UNIT_COLUMNS, build_report
 from workflow.views.report_files import report_csv, report_xlsx
@@ -198,6 +200,23 @@ def test_text_that_looks_like_a_formula_stays_text_in_the_csv_and_the_xlsx(scena
     cells = [row[column] for row in sheet.iter_rows(min_row=2)]
     typed = [cell for cell in cells if cell.value == formula]
     assert typed and typed[0].data_type == "s", "the description is a string cell, not a formula"
+
+
+def test_a_definition_s_item_title_that_looks_like_a_formula_heads_its_column_as_text(
+    sessions, calendar
+):
+    formula = '=HYPERLINK("http://evil.example/","会议")'
+    scenario = Scenario(
+        sessions,
+        calendar,
+        ASSESSED_RAILWAY.replace("title: 会议必须强调,", f"title: '{formula}',"),
+    )
+    report = report_of(scenario)
+    header = next(csv.reader(io.StringIO(report_csv(report, "assessment").decode("utf-8-sig"))))
+    assert "'" + formula + " (40)" in header, "Excel reads a leading ' as text"
+    sheet = load_workbook(io.BytesIO(report_xlsx(report)))["考核 assessment"]
+    heads = [cell for cell in next(sheet.iter_rows(max_row=1)) if cell.value == formula + " (40)"]
+    assert heads and heads[0].data_type == "s", "the column's title is a string cell"
 
 
 def test_the_report_is_for_the_leading_group_only(scenario):

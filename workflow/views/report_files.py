@@ -193,7 +193,7 @@ def report_csv(report: CampaignReport, table: str = "units") -> bytes:
     out = io.StringIO()
     out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180, what Excel writes
-    writer.writerow(chosen.headers)
+    writer.writerow([_text(header) for header in chosen.headers])  # titles come from a definition
     writer.writerows([_text(value) for value in row] for row in chosen.rows)
     return out.getvalue().encode("utf-8")
 
@@ -211,7 +211,8 @@ def report_xlsx(report: CampaignReport) -> bytes:
             )
         header_cells = []
         for header in table.headers:
-            cell = WriteOnlyCell(sheet, value=header)
+            # an assessment item's title, from a definition, heads a column: text, never a formula
+            cell = _string_cell(sheet, str(header))
             cell.font = bold
             header_cells.append(cell)
         sheet.append(header_cells)
@@ -235,8 +236,13 @@ def _text(value: Any) -> Any:
 
 
 def _xlsx_cell(sheet: Any, value: Any) -> Any:
-    if isinstance(value, str) and value.startswith("="):  # openpyxl would store it as a formula
-        cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str) and value.startswith("="):
+        return _string_cell(sheet, value)
+    return value  # a plain value is cheaper than a cell: most of a ledger's values are
+
+
+def _string_cell(sheet: Any, value: str) -> Any:
+    cell = WriteOnlyCell(sheet, value=value)
+    if value.startswith("="):  # openpyxl would store it as a formula
         cell.data_type = "s"
-        return cell
-    return value
+    return cell

@@ -74,10 +74,7 @@ class DatabaseId(IntegerConverter):
     """
 
     def to_python(self, value: str) -> int:
-        number = int(super().to_python(value))
-        if number > MAX_DATABASE_ID:
-            raise NotFound()
-        return number
+        return database_id(value)
 
 
 def init_errors(app: Flask) -> None:

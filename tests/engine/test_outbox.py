@@ -12,9 +12,10 @@ from tests.support.actions import register, sweep
 from tests.support.clock import shanghai
 from workflow.audit import Actor
 from workflow.limits import SUBJECT_LIMIT
-from workflow.mail.outbox import mail_row, one_line, undeliverable_mails
+from workflow.mail.outbox import mail_row, one_line
 from workflow.models import OutboxMail
 from workflow.organisation.directory import person_by_email
+from workflow.views.undelivered import undeliverable_mails
 
 WHEN = shanghai(2026, 9, 21, 10)
 

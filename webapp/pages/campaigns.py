@@ -28,10 +28,10 @@ from workflow.campaigns.reassign import hand_over
 from workflow.errors import Conflict, InvalidInput, TransitionRefused
 from workflow.escalation.levels import campaign_escalations
 from workflow.hazards.ledger import register_choices
-from workflow.mail.outbox import undeliverable_mails
 from workflow.views.inbox import campaign_facts
 from workflow.views.progress import campaign_status
 from workflow.views.standing import campaign_standing, campaigns_for, item_titles
+from workflow.views.undelivered import undeliverable_mails
 
 blueprint = page_blueprint("campaigns")
 

@@ -24,8 +24,6 @@ from typing import Protocol
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflow.access import Need, campaign_for
-from workflow.audit import Actor
 from workflow.clock import Clock
 from workflow.limits import SUBJECT_LIMIT
 from workflow.models import OutboxMail
@@ -165,33 +163,6 @@ def deliver(
     return report
 
 
-@dataclass(frozen=True)
-class UndeliverableMail:
-    """A mail marked failed for good: whom it was for, what it said, and why it cannot go."""
-
-    recipient: str
-    subject: str
-    failed_at: datetime
-    reason: str
-
-
-def undeliverable_mails(session: Session, campaign_id: int, by: Actor) -> list[UndeliverableMail]:
-    """The campaign's mails that can never be sent, newest first; for its leading group (others:
-    not found), who can tell the person another way."""
-    campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
-    rows = session.execute(
-        select(
-            OutboxMail.recipient, OutboxMail.subject, OutboxMail.failed_at, OutboxMail.last_error
-        )
-        .where(OutboxMail.campaign_id == campaign_id, OutboxMail.failed_at.is_not(None))
-        .order_by(OutboxMail.failed_at.desc(), OutboxMail.id.desc())
-    )
-    return [
-        UndeliverableMail(recipient, one_line(subject), failed_at, error or "")
-        for recipient, subject, failed_at, error in rows
-    ]
-
-
 def pending_count(session: Session) -> int:
     return (
         session.scalar(
@@ -307,7 +278,7 @@ def _record_failures(
 ) -> None:
     if not mails:
         return
-    last_error = f"{type(error).__name__}: {error}"[:1000]
+    last_error = _error_text(error)
     with sessions.begin() as session:
         for mail in mails:
             attempts = mail.attempts + 1
@@ -330,7 +301,7 @@ def _record_failures(
 def _record_given_up(
     sessions: sessionmaker[Session], mail: _Leased, error: BaseException, now: datetime
 ) -> None:
-    last_error = f"{type(error).__name__}: {error}"[:1000]
+    last_error = _error_text(error)
     with sessions.begin() as session:
         session.execute(
             update(OutboxMail)
@@ -338,6 +309,10 @@ def _record_given_up(
             .values(attempts=mail.attempts + 1, last_error=last_error, failed_at=now)
         )
     log.error("mail %s to %s can never be delivered: %s", mail.key, mail.recipient, last_error)
+
+
+def _error_text(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:1000]
 
 
 def _never_deliverable(error: BaseException) -> bool:

@@ -7,4 +7,5 @@ a leader
 - ``inbox``         a person's open work across campaigns: overdue, due soon, later
 - ``report``        the campaign report (timeline, per unit, 台账, targets, assessment)
 - ``report_files``  the report as CSV (UTF-8 with BOM) and XLSX
+- ``undelivered``   a campaign's mail given up on (failed for good), for its leading group
 """

@@ -67,7 +67,12 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         # behind a reverse proxy the client's address (sign-in throttle, session protection) is in
-        # X-Forwarded-For
+        # X-Forwarded-For. ProxyFix is the one reader of the forwarded headers, whatever the
+        # server: gunicorn never puts X-Forwarded-For into REMOTE_ADDR, so waitress's own
+        # trusted_proxy settings could not make the two behave alike; both hand the headers on
+        # untouched (`pingan serve`, docker-compose.yml). It trusts the last PROXIES entries only,
+        # the ones our proxies appended: an address a client wrote in front of them is ignored,
+        # and without PINGAN_PROXIES so is the whole header.
         proxies = app.config["PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
 
@@ -81,6 +86,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     from webapp.api import openapi, reports, routes
     from webapp.auth import identity, signin
     from webapp.pages import (
+        account,
         campaigns,
         hazards,
         inbox,
@@ -111,6 +117,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         incidents,
         scores,
         petitions,
+        account,
     ):
         app.register_blueprint(pages.blueprint)
     return app
@@ -166,7 +173,8 @@ def _flask_config(config: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "EVIDENCE_FOLDER", str(Path(flask_config["INSTANCE_PATH"]) / "evidence")
     )
     if not flask_config.get("SECRET_KEY"):
-        flask_config["SECRET_KEY"] = settings.secret_key or _random_secret_key()
+        # in production an unset, public or short PINGAN_SECRET_KEY stops the app here (config.py)
+        flask_config["SECRET_KEY"] = settings.web_secret_key or _random_secret_key()
     return flask_config
 
 

@@ -45,6 +45,29 @@ MAIL_VARIABLES = (
     "MAIL_TIMEOUT",
 )
 _YES = ("1", "true", "yes")
+# PINGAN_ENV's words for a deployment that real people sign in to, and for everything else (the
+# demo, a laptop, the tests)
+PRODUCTION = ("production", "prod")
+DEVELOPMENT = ("development", "dev", "demo", "test")
+# A session cookie is signed with the secret key: whoever knows the key signs in as anyone. These
+# keys are public (the compose file's old placeholder, examples, the usual stand-ins), and a key
+# shorter than MIN_SECRET_KEY_LENGTH can be guessed offline from one cookie; production refuses
+# both. `secrets.token_hex(32)` (README) gives 64 characters.
+PUBLIC_SECRET_KEYS = frozenset(
+    {
+        "change-me-in-production",
+        "change-me",
+        "changeme",
+        "dev",
+        "development",
+        "secret",
+        "secret-key",
+        "test",
+        "pingan",
+        "pingan-demo",
+    }
+)
+MIN_SECRET_KEY_LENGTH = 32
 
 
 @dataclass(frozen=True)
@@ -64,6 +87,9 @@ class Settings:
     secret_key: str = field(repr=False)
     # PINGAN_BASE_URL ("": the web app's DEFAULT_BASE_URL, or `pingan serve`'s own address)
     base_url: str
+    # PINGAN_ENV as given: "production" or "development" ("": production when PINGAN_BASE_URL is
+    # https://)
+    environment_text: str
     proxies_text: str  # PINGAN_PROXIES
     # PINGAN_LOG_FORMAT as given; webapp/logs.py falls back to text for an unknown one
     log_format: str
@@ -102,6 +128,7 @@ class Settings:
             ),
             secret_key=text("PINGAN_SECRET_KEY"),
             base_url=text("PINGAN_BASE_URL"),
+            environment_text=text("PINGAN_ENV"),
             proxies_text=text("PINGAN_PROXIES"),
             log_format=text("PINGAN_LOG_FORMAT"),
             log_level=text("PINGAN_LOG_LEVEL"),
@@ -145,9 +172,53 @@ class Settings:
         return int(configured)
 
     @property
+    def production(self) -> bool:
+        """Whether real people sign in to this web app: ``PINGAN_ENV=production``, or, when it is
+        unset, a ``https://`` PINGAN_BASE_URL (a site behind TLS is a deployment, as README's is;
+        the demo, a laptop and the tests use http://)."""
+        mode = self.environment_text.lower()
+        if mode in PRODUCTION:
+            return True
+        if mode in DEVELOPMENT:
+            return False
+        if mode:
+            raise InvalidInput(
+                f"PINGAN_ENV must be 'production' or 'development', not {self.environment_text!r}"
+            )
+        return self.base_url.lower().startswith("https://")
+
+    @property
+    def web_secret_key(self) -> str:
+        """``PINGAN_SECRET_KEY`` for signing the web app's sessions ("": unset). In production, an
+        unset, public or short key refuses with one line that never shows a private key."""
+        key = self.secret_key
+        if not self.production:
+            return key
+        advice = (
+            f"set a random key of at least {MIN_SECRET_KEY_LENGTH} characters: python3 -c "
+            "'import secrets; print(secrets.token_hex(32))'"
+        )
+        if not key:
+            # a random key per process: every restart signs everybody out, and each of several
+            # workers rejects the others' sessions
+            raise InvalidInput(f"PINGAN_SECRET_KEY is not set in production; {advice}")
+        if key.lower() in PUBLIC_SECRET_KEYS:
+            raise InvalidInput(f"PINGAN_SECRET_KEY is the public placeholder {key!r}; {advice}")
+        if len(key) < MIN_SECRET_KEY_LENGTH:
+            raise InvalidInput(f"PINGAN_SECRET_KEY has only {len(key)} characters; {advice}")
+        return key
+
+    @property
     def proxies(self) -> int:
-        """How many reverse proxies stand in front of the web app (ValueError if not a number)."""
-        return int(self.proxies_text or 0)
+        """How many reverse proxies stand in front of the web app (default 0)."""
+        configured = self.proxies_text
+        if not configured:
+            return 0
+        if not configured.isdigit():
+            raise InvalidInput(
+                f"PINGAN_PROXIES must be the number of reverse proxies in front, not {configured!r}"
+            )
+        return int(configured)
 
     @property
     def digest_hour(self) -> int | None:

@@ -7,13 +7,14 @@ The foundation, at this level:
 
 - ``errors``      errors a user can cause: one taxonomy, shown as a CLI line or the JSON error shape
 - ``clock``       the one clock every time-dependent function takes ``now`` from
-- ``calendar``    China's working-day calendar: holidays, 调休, operator overrides, estimate beyond
-the data
+- ``calendar``    China's working-day calendar: holidays, 调休, operator overrides, estimates
+                  beyond the data
 - ``durations``   ``30d`` / ``5wd`` as written in definitions
 - ``limits``      text lengths, date ranges and other bounds, defined once for forms, API and engine
 - ``machines``    the state machines (transitions), built once and applied to rows
 - ``access``      who may see or change a campaign: the one place for that rule
 - ``audit``       the audit trail and the actor behind every change
+- ``form_keys``   one-time form keys: the same form posted twice creates one thing
 - ``models``      SQLAlchemy mapped classes: the engine's tables
 - ``db``          engines, sessions, SQLite made safe for several writers, migrations
 - ``sourcefile``  our YAML files read with the line of every key, checked against a schema
@@ -24,6 +25,7 @@ The areas, one folder each:
 
 - ``definitions/``  campaign definitions: read, check, store
 - ``organisation/`` units, sites, people, role resolution (谁主管谁负责), API tokens
+- ``people/``       roles that follow the organisation into campaigns, leaving, passwords
 - ``campaigns/``    start and advance a campaign, its tasks, fan-out, recurring duties, reassignment
 - ``hazards/``      hazards and their rectification, the register (台账), evidence files
 - ``petitions/``    letters and visits (信访)

@@ -16,6 +16,11 @@ A person's access to a campaign follows from the roles bound to them in it
 An operator (the ``pingan`` command run on the server) passes every level.
 Item-level rules (the responsible person of a rectification, the assignee of a
 task) stay with their items, built from the predicates below.
+
+Work of a campaign goes only to people of it (:func:`assignable_person`): an
+active person of the campaign's unit or of a unit taking part. Naming anyone
+else is refused with one message whether the address is unknown, inactive or
+of another unit, so the answer does not tell which addresses exist.
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ from sqlalchemy.orm import Session
 from workflow.audit import Actor
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition
-from workflow.errors import Forbidden, NotFound
-from workflow.models import Campaign, RoleBinding
+from workflow.errors import Forbidden, InvalidInput, NotFound
+from workflow.models import Campaign, CampaignUnit, Person, RoleBinding
+from workflow.organisation.directory import person_by_email
 
 
 class Need(Enum):
@@ -111,6 +117,39 @@ def load_campaign(session: Session, campaign_id: int, *, lock: bool = False) -> 
     return campaign
 
 
+def campaign_unit_ids(session: Session, campaign: Campaign) -> set[int]:
+    """The campaign's own unit and the units taking part in it (``campaign_units``)."""
+    return {
+        campaign.unit_id,
+        *session.scalars(
+            select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign.id)
+        ),
+    }
+
+
+def assignable_person(session: Session, campaign: Campaign, email: str, *, what: str) -> Person:
+    """The person with ``email`` if work of ``campaign`` may be given to them: active, and of its
+    unit or of a unit taking part (the forms offer only these people).
+
+    Anyone else is refused with the same InvalidInput, ``what`` (say, "the responsible person")
+    being the only variable part: an unknown address, an inactive person and a person of another
+    town are told apart by nobody.
+    """
+    try:
+        person = person_by_email(session, email)
+    except NotFound:
+        person = None
+    if (
+        person is None
+        or not person.active
+        or person.unit_id not in campaign_unit_ids(session, campaign)
+    ):
+        raise InvalidInput(
+            f"no active person of this campaign's units has the e-mail address given for {what}"
+        )
+    return person
+
+
 def campaign_access(session: Session, campaign: Campaign, by: Actor) -> CampaignAccess:
     """What ``by`` may do in ``campaign``: what the pages show and offer."""
     if by.is_operator:
@@ -174,6 +213,31 @@ def scorer_roles(definition: Definition) -> set[str]:
     """The roles of the inspecting group: the assessment's ``scorers``, else the coordinators."""
     spec = definition.assessment
     return set((spec.scorers if spec else ()) or definition.coordinators)
+
+
+def require_higher_standing(
+    session: Session, definition: Definition, campaign_id: int, actor: Actor, roles: list[str]
+) -> None:
+    """Refuse (Forbidden) unless ``actor`` stands above every one of the leading-group ``roles``.
+
+    Standing is the order of the definition's ``roles`` (the leading group is listed from its
+    head down): the leader's post is handed over by the operator only, the office director's by
+    the leader or a deputy, never by the office director themself, so no coordinator can give a
+    leading-group role away, or to a village head, on their own say.
+    """
+    if actor.is_operator or not roles:
+        return
+    rank = {role.id: position for position, role in enumerate(definition.roles)}
+    own = [
+        rank[role]
+        for role in _roles(session, campaign_id, actor)
+        if role in rank and definition.role(role).scope == "group"
+    ]
+    if not own or min(own) >= min(rank[role] for role in roles):
+        raise Forbidden(
+            f"handing over the leading-group role(s) {', '.join(roles)} needs a coordinator of "
+            "higher standing, or the operator (pingan person deactivate --hand-over-to)"
+        )
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -10,6 +10,14 @@ and the OpenAPI document's ``maxLength`` count is the length the engine refuses.
 
 from __future__ import annotations
 
+from datetime import date
+from typing import TYPE_CHECKING
+
+from workflow.errors import InvalidInput
+
+if TYPE_CHECKING:  # only its type: the forms import this module, and need no calendar
+    from workflow.calendar import WorkingCalendar
+
 # --- texts ---------------------------------------------------------------------------------------
 
 # a note or a reason that goes with a move: checking off, verifying, sending back, reassigning,
@@ -30,6 +38,12 @@ EMAIL_LIMIT = 254
 # a password typed at sign-in: hashing costs time in proportion, so an unbounded one is a cheap
 # denial of service
 PASSWORD_LIMIT = 200
+# a person's own password: long enough that the throttle's guesses get nowhere
+MIN_PASSWORD_LENGTH = 10
+
+# a form's one-time key (workflow/form_keys.py): the keys made are 22 characters; a longer one was
+# not made here, and the column holds 64
+FORM_KEY_LIMIT = 64
 
 # a mail's subject: one line (a line break in a header stops the mail), short enough for a phone's
 # list of mails; the outbox column holds 300
@@ -49,9 +63,52 @@ MAX_DATABASE_ID = 2**31 - 1
 # of each
 MAX_SELECTED_TASKS = 200
 
+# --- dates ---------------------------------------------------------------------------------------
+
+# A date a person types (a deadline, the deadline an extension asks for, the day a letter came) lies
+# between the campaign's start, or today for a deadline, and MAX_WORKING_DAYS working days from
+# today. 9999-12-31 went through and overflowed later: its end of day is past datetime's range, and
+# an extension asked until then failed only when a coordinator approved it.
+
+
+def latest_date(today: date, calendar: WorkingCalendar) -> date:
+    """The latest date a person may give for something to happen: MAX_WORKING_DAYS working days
+    after ``today``."""
+    return calendar.add_working_days(today, MAX_WORKING_DAYS)
+
+
+def check_not_too_far(value: date, field: str, *, today: date, calendar: WorkingCalendar) -> date:
+    """``value`` if it is no later than :func:`latest_date`; else the refusal (InvalidInput)."""
+    # n working days are at least n calendar days: a nearer date needs no walk through the calendar
+    if (value - today).days <= MAX_WORKING_DAYS:
+        return value
+    latest = latest_date(today, calendar)
+    if value > latest:
+        raise InvalidInput(
+            f"{field} {value.isoformat()} is too far ahead: at most {MAX_WORKING_DAYS} working "
+            f"days from today ({latest.isoformat()})"
+        )
+    return value
+
+
 # --- evidence files ------------------------------------------------------------------------------
 
 # files per upload and bytes per file: a phone photo is 2–4 MB; the instance folder's disk is not
 # endless, and an upload request is held in memory and on disk until the files are checked
 MAX_FILES = 5
 MAX_FILE_BYTES = 5 * 1024 * 1024
+
+# --- definition files ----------------------------------------------------------------------------
+
+# A definition is read, checked against its schema and cross-checked whole before anything is
+# refused, at some 0.3 ms and 10 KB a task: `pingan validate` of 100,000 tasks took 41 s and
+# 963 MB. The shipped ones have at most 19 KB, 4 phases and 7 tasks to a phase; these bounds leave
+# room for ten times that or more, and a campaign's tasks are made for every sub-unit, so 100 to a
+# phase is already a great many rows. The size is checked before the YAML is read, the counts
+# before the schema and the checks.
+MAX_DEFINITION_BYTES = 256 * 1024
+MAX_PHASES = 20
+# one-off tasks of a phase, and recurring duties of a phase, each
+MAX_TASKS_PER_PHASE = 100
+# one-off tasks and recurring duties of all phases together
+MAX_TASKS = 500

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from workflow.limits import EMAIL_LIMIT, LOCATION_LIMIT
+from workflow.limits import EMAIL_LIMIT, FORM_KEY_LIMIT, LOCATION_LIMIT
 
 # Stable constraint names so Alembic migrations (batch mode on SQLite) can
 # refer to them.
@@ -125,6 +125,8 @@ class Person(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # set with a one-time password from an operator: the person must choose their own first
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     # part of every browser session id; rotated on sign-out so a copied cookie dies with it
     # (PITFALLS.md, Flask-Login: the "alternative tokens" pattern)
     session_token: Mapped[str | None] = mapped_column(String(64))
@@ -486,12 +488,12 @@ class ApiToken(Base):
 
 
 class LoginFailure(Base):
-    """Failed sign-ins counted per account and per address, in the database so every web worker sees
-    them."""
+    """Failed sign-ins counted per (account, address), per address and per account, in the database
+    so every web worker sees them (webapp/auth/throttle.py)."""
 
     __tablename__ = "login_failures"
 
-    # "account:<e-mail>" or "address:<ip>"
+    # "pair:<address>|<e-mail>", "address:<address>" or "account:<e-mail>"
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -602,3 +604,21 @@ class AssessmentFinding(Base):
     reason: Mapped[str] = mapped_column(Text)
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+
+class FormSubmission(Base):
+    """A page form's one-time key as its person posted it, and what that post created
+    (``form_keys.py``): the same form posted again creates nothing."""
+
+    __tablename__ = "form_submissions"
+
+    # the key is the person's: another person's key is a new key for them (nothing is learnt of
+    # what it created)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(FORM_KEY_LIMIT), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    entity: Mapped[str] = mapped_column(String(32))  # incident | rectification
+    # claimed before the thing exists, set in the same transaction: never empty once committed
+    entity_id: Mapped[int | None] = mapped_column(Integer)

@@ -244,12 +244,14 @@ def validated_document(
     schema_name: str,
     checks: Sequence[Callable[[dict[str, Any], SourceLines], list[Problem]]],
     error: type[SourceError],
+    bounds: Callable[[dict[str, Any], SourceLines], list[Problem]] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Decode, load and validate a YAML document against a shipped schema and ``checks``.
 
     Returns the text and the data, or raises ``error`` listing every problem by
     file, line and key. A key the schema already refused gets no second message
-    from the checks.
+    from the checks. ``bounds`` runs first: a problem it finds (a document too big to check in
+    reasonable time) is all that is reported, before the schema and the checks take that time.
     """
     try:
         if isinstance(text, bytes):
@@ -257,6 +259,8 @@ def validated_document(
         data, lines = load_yaml(text, source)
     except SourceError as failure:
         raise error(failure.problems) from None
+    if bounds is not None and (too_big := bounds(data, lines)):
+        raise error(too_big)
     problems = [*lines.problems, *schema_problems(shipped_validator(schema_name), data, lines)]
     flagged = {problem.key for problem in problems}
     for check in checks:

@@ -279,7 +279,7 @@ def test_an_approved_extension_moves_the_deadline_and_keeps_the_original(
         ({**HAZARD, "deadline_working_days": "3"}, "deadline_working_days must be a whole number"),
         (
             {**HAZARD, "responsible": "nobody@example.org"},
-            "no person with e-mail 'nobody@example.org'",
+            "no active person of this campaign's units has the e-mail address",
         ),
         ({**HAZARD, "colour": "red", "priority": 1}, "unknown field(s): colour, priority"),
         ({**HAZARD, "severity": "huge"}, "severity must be one of minor, major"),

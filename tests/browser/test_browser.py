@@ -145,7 +145,7 @@ def test_the_inbox_fits_a_phone_without_horizontal_scrolling(server, browser):
         scroll, client = widths(phone)
         assert scroll <= client == 390, (scroll, client)
         shot(phone, "inbox-phone-390")
-        for path in ("/done", "/campaigns", "/leader"):
+        for path in ("/done", "/campaigns", "/leader", "/account/password"):
             phone.goto(server + path)
             assert widths(phone)[0] <= widths(phone)[1], path
     finally:

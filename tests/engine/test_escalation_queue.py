@@ -68,7 +68,13 @@ def test_a_moved_deadline_and_a_submitted_rectification_leave_stale_entries_that
     at = FixedClock(shanghai(2026, 9, 22, 9, 0))
     with sessions.begin() as session:
         extension = request_extension(
-            session, hazard, by=keeper, clock=at, reason="等材料", until=date(2026, 10, 30)
+            session,
+            hazard,
+            by=keeper,
+            clock=at,
+            calendar=calendar,
+            reason="等材料",
+            until=date(2026, 10, 30),
         ).id
     with sessions.begin() as session:
         decide_extension(

@@ -77,11 +77,23 @@ def test_the_responsible_person_asks_for_an_extension_and_a_coordinator_decides(
     clock = FixedClock(shanghai(2026, 9, 24, 9))
     with pytest.raises(Forbidden), sessions.begin() as session:
         request_extension(
-            session, rect, by=office, clock=clock, reason="x", until=date(2026, 10, 20)
+            session,
+            rect,
+            by=office,
+            clock=clock,
+            calendar=calendar,
+            reason="x",
+            until=date(2026, 10, 20),
         )
     with sessions.begin() as session:
         extension = request_extension(
-            session, rect, by=keeper, clock=clock, reason="需采购材料", until=date(2026, 10, 20)
+            session,
+            rect,
+            by=keeper,
+            clock=clock,
+            calendar=calendar,
+            reason="需采购材料",
+            until=date(2026, 10, 20),
         )
     with pytest.raises(Forbidden), sessions.begin() as session:
         decide_extension(
@@ -158,7 +170,10 @@ def test_moves_the_machine_does_not_allow_are_refused_and_change_nothing(
     [
         ({"description": "  "}, "description is required"),
         ({"severity": "catastrophic"}, "severity must be one of minor, major"),
-        ({"responsible": "nobody@example.org"}, "no person with e-mail 'nobody@example.org'"),
+        (
+            {"responsible": "nobody@example.org"},
+            "no active person of this campaign's units has the e-mail address",
+        ),
         ({"deadline": date(2026, 9, 1)}, "is in the past"),
         (
             {"deadline": date(2026, 10, 1), "deadline_working_days": 3},
@@ -250,6 +265,7 @@ def test_an_outsider_learns_nothing_from_an_extension_id(sessions, hazard_campai
             rect,
             by=actor(sessions, "keeper@example.org"),
             clock=clock,
+            calendar=calendar,
             reason="需采购材料",
             until=date(2026, 10, 20),
         )

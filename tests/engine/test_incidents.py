@@ -188,9 +188,9 @@ def test_a_petition_is_reminded_then_escalated_once_per_level_until_processed(sc
 
 def test_a_petition_is_processed_by_its_responsible_person_or_a_coordinator_only(scenario):
     petition = scenario.petition("west")
-    # another village's head: takes part, but not theirs
+    # another village's head: takes part, but for them it does not exist (as on its page)
     north = scenario.actor("north@example.org")
-    with scenario.sessions.begin() as session, pytest.raises(Forbidden):
+    with scenario.sessions.begin() as session, pytest.raises(NotFound):
         process_petition(session, petition, by=north, clock=scenario.clock, outcome="越权")
     scenario.process(petition, by="office@example.org")
     with scenario.sessions.begin() as session, pytest.raises(TransitionRefused):

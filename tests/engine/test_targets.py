@@ -109,6 +109,7 @@ def test_the_on_time_rate_counts_against_the_original_deadline_whatever_the_exte
             extended,
             by=head,
             clock=scenario.clock,
+            calendar=scenario.calendar,
             reason="材料未到",
             until=date(2026, 5, 29),
         )

@@ -14,4 +14,5 @@
 - ``mail``: a real SMTP server that keeps what arrives.
 - ``terminal``: printing counts past pytest's capture.
 - ``race_worker``: a process that moves one task back and forth (run as a script by the concurrency test).
+- ``races``: moves made at the same instant, queued behind a held lock and let go together (``at_once``).
 """

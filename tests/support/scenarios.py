@@ -156,6 +156,7 @@ class Scenario:
                 east,
                 by=head,
                 clock=self.clock,
+                calendar=self.calendar,
                 reason="护栏材料未到货",
                 until=date(2026, 5, 29),
             )

@@ -492,6 +492,24 @@ MATRIX = [
         form={"language": "en", "next": "/login"},
         succeeded=reads_in_english,
     ),
+    # everyone's own account; a wrong current password is refused and changes nothing (the change
+    # itself, and the sessions and tokens it ends, are in test_account_access.py)
+    row("GET /account/password", PAGE, PAGE, PAGE, PAGE, PAGE, PAGE, SIGN_IN),
+    row(
+        "POST /account/password",
+        422,
+        422,
+        422,
+        422,
+        422,
+        422,
+        SIGN_IN,
+        form={
+            "current": "not the password",
+            "new": "晨光道口2026安全",
+            "again": "晨光道口2026安全",
+        },
+    ),
     row("GET /login", HOME, HOME, HOME, HOME, HOME, HOME, PAGE),
     # each person posts their own e-mail and password; "anonymous" posts an e-mail nobody has
     row("POST /login", DONE, DONE, DONE, DONE, DONE, DONE, 401, succeeded=is_signed_in),

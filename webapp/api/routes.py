@@ -176,12 +176,23 @@ def campaign(campaign_id: int) -> Response:
 
 
 @blueprint.post("/campaigns/<int:campaign_id>/advance")
-@described(Operation("Next phase; 409 with the blocking items", answer="PhaseMove"))
+@described(
+    Operation(
+        "Next phase; 409 with the blocking items, or when it has left the phase given as from",
+        answer="PhaseMove",
+        body="Advance",
+    )
+)
 def advance(campaign_id: int) -> Response:
-    _body()
+    body = _body("from")
     with _transaction() as session:
         move = advance_campaign(
-            session, campaign_id, by=_by(), clock=_clock(), calendar=_calendar(session)
+            session,
+            campaign_id,
+            by=_by(),
+            clock=_clock(),
+            calendar=_calendar(session),
+            from_phase=_code(body, "from"),
         )
         return jsonify(
             {
@@ -332,6 +343,7 @@ def request_extension(rectification_id: int) -> tuple[Response, int]:
             rectification_id,
             by=_by(),
             clock=_clock(),
+            calendar=_calendar(session),
             reason=_text(body, "reason"),
             until=_date(body, "until"),
         )

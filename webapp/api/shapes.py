@@ -126,6 +126,16 @@ _WORKING_DAYS = {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_WORKI
 
 BODIES: dict[str, dict[str, Any]] = {
     "Note": {"type": "object", "additionalProperties": False, "properties": {"note": _NOTE}},
+    "Advance": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "from": {
+                "type": ["string", "null"],
+                "description": "the phase seen when asking: 409 if the campaign has left it since",
+            }
+        },
+    },
     "Submission": {
         "type": "object",
         "additionalProperties": False,

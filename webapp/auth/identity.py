@@ -18,7 +18,7 @@ from flask import Flask, current_app, request
 from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import BadRequest, Unauthorized
+from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized
 
 from webapp.wiring import wiring_of
 from workflow.audit import Actor
@@ -107,6 +107,9 @@ def api_actor(request_session: Callable[[], Session]) -> Actor:
         # stop it); it cannot send application/json without a CORS preflight we never grant.
         if request.method not in SAFE_METHODS and not request.is_json:
             raise BadRequest("send the request body as application/json")
+        if current_user.person.must_change_password:
+            # a one-time password opens the change-password page only, in the API as on the pages
+            raise Forbidden("change your one-time password first (/account/password)")
         return Actor.person(current_user.person)
     raise _unauthorized("sign in, or send the header Authorization: Bearer TOKEN")
 

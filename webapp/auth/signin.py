@@ -1,9 +1,10 @@
 """Signing in and out, and the language switch: the only pages open to someone not signed in.
 
 Timing reveals nothing about who exists: an unknown e-mail is checked against a
-dummy hash that costs as much as a real one (PITFALLS.md). Failures are counted
-in the database (throttle.py) before the password is even looked at, so a
-locked account stays locked whatever is tried.
+dummy hash that costs as much as a real one (PITFALLS.md). Each attempt is
+counted in the database (throttle.py) before the password is even looked at, in
+the same step that checks the limits, so parallel guesses cannot slip past them
+and a locked account stays locked whatever is tried.
 """
 
 from __future__ import annotations
@@ -54,9 +55,11 @@ def login() -> BaseResponse | tuple[str, int] | str:
     keys = throttle.keys_for(email, request.remote_addr)
     now = current_app.config["LOGIN_CLOCK"].now()
     wiring = wiring_of(current_app)
-    with wiring.transaction(readonly=True) as db:
-        locked = throttle.throttled(db, keys, now)
-    if locked is not None:
+    try:
+        # counted as a failure now, taken back below if the password is right
+        with wiring.transaction() as db:
+            throttle.count_attempt(db, keys, now)
+    except throttle.Throttled as locked:  # rolled back: the refused attempt counts nowhere
         minutes = max(1, -(-int(locked.retry_after.total_seconds()) // 60))
         problem = _("Too many failed sign-ins. Try again in %(minutes)d minutes.", minutes=minutes)
         response = current_app.make_response(
@@ -73,19 +76,19 @@ def login() -> BaseResponse | tuple[str, int] | str:
         person.password_hash if usable else _dummy_hash(),  # type: ignore[union-attr]
         form.password.data or "",
     )
-    if not (usable and matches):
-        with wiring.transaction() as db:
-            throttle.record_failure(db, keys, now)
+    if not (usable and matches):  # already counted
         return render_template(
             "signin/login.html", form=form, problem=_("Wrong e-mail or password.")
         ), 401
 
     with wiring.transaction() as db:
-        throttle.clear_account(db, email)
+        throttle.signed_in(db, keys)
     session.clear()  # nothing from before sign-in carries over
     login_user(
         SignedInPerson(person, current_app.config["SECRET_KEY"]), remember=bool(form.remember.data)
     )  # type: ignore[arg-type]
+    if person.must_change_password:
+        return redirect(url_for("account.password"))
     return redirect(safe_next(form.next.data or request.args.get("next")))
 
 

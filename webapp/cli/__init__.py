@@ -1,13 +1,12 @@
 """The ``pingan`` command: where the engine, the database, the clock and mail are wired together.
 
-- ``main``       the command group (it reads the settings once) and the contract's commands (init,
-validate,
-                 start, status, advance, sweep …); it adds the commands of the modules below
+- ``main``       the command group (it reads the settings once) and the contract's commands
+                 (init, validate, start, status, advance, sweep …); it adds the modules' commands
 - ``common``     what every sub-command shares: the settings and wiring, one-line errors, the
-actor, dates;
-                 the modules below import it, never ``main``
+                 actor, dates; the modules below import it, never ``main``
 - ``hazards``    ``pingan hazard …`` and ``pingan rectification …``
 - ``reports``    ``pingan incident record …`` and ``pingan report …``
+- ``people``     ``pingan person deactivate|reactivate|password``
 - ``backup``     ``pingan backup`` and ``pingan restore``
 - ``demo``       ``pingan demo``: the seed campaigns under way, as of today
 - ``serve``      ``pingan serve``: the web app under waitress

@@ -30,6 +30,7 @@ from webapp.cli.common import (
 )
 from webapp.cli.demo import demo
 from webapp.cli.hazards import hazard, rectification
+from webapp.cli.people import person
 from webapp.cli.reports import incident, report
 from webapp.cli.scheduler import scheduler
 from webapp.cli.serve import serve
@@ -53,7 +54,18 @@ def cli(context: click.Context) -> None:
     configure_logging(context.obj)
 
 
-for command in (backup, restore, demo, hazard, rectification, incident, report, scheduler, serve):
+for command in (
+    backup,
+    restore,
+    demo,
+    hazard,
+    rectification,
+    incident,
+    person,
+    report,
+    scheduler,
+    serve,
+):
     cli.add_command(command)
 
 
@@ -93,15 +105,21 @@ def validate(files: tuple[Path, ...]) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @one_line_errors
 def import_org(file: Path) -> None:
-    """Create or update units, key sites and people from an organisation file (idempotent)."""
-    from workflow.organisation.directory import import_organisation
+    """Create or update units, key sites and people from an organisation file (idempotent).
+
+    Roles given up or taken up reach every running campaign at once.
+    """
     from workflow.organisation.org_file import load_organisation_file
+    from workflow.people.rebinding import import_and_rebind
 
     organisation = load_organisation_file(file)
     env = wiring()
+    by = actor(env, None)
     with env.transaction() as session:
-        summary = import_organisation(session, organisation)
+        summary, rebinding = import_and_rebind(session, organisation, now=env.clock.now(), by=by)
     click.echo(str(summary))
+    if rebinding.granted or rebinding.withdrawn or rebinding.vacant:
+        click.echo(str(rebinding))
 
 
 @cli.command()

@@ -61,6 +61,7 @@ def run_server(configured: Settings, host: str | None, port: int | None, threads
         raise InvalidInput(f"--port must be from 1 to 65535, not {port}")
     if threads < 1:
         raise InvalidInput(f"--threads must be at least 1, not {threads}")
+    _ = configured.web_secret_key  # in production a weak key ends here, with one line
     wiring_for(configured)  # a database without schema ends here, with one line
     config = {} if configured.base_url else {"BASE_URL": f"http://{host}:{port}"}
     app = create_app(config, settings=configured)
@@ -79,7 +80,11 @@ def run_server(configured: Settings, host: str | None, port: int | None, threads
             threads=threads,
             ident="pingan",
             max_request_body_size=MAX_REQUEST_BODY,
-            clear_untrusted_proxy_headers=True,
+            # the app's ProxyFix is the one reader of X-Forwarded-*, under waitress and gunicorn
+            # alike (webapp/__init__.py): waitress must hand them on untouched. Its default clears
+            # them when no trusted_proxy is set, and with PINGAN_PROXIES=1 every client then looked
+            # like the proxy, so one address's failures locked everybody out of signing in
+            clear_untrusted_proxy_headers=False,
         )
     except OSError as error:
         raise InvalidInput(f"cannot listen on {host}:{port}: {error.strerror or error}") from None

@@ -12,5 +12,6 @@ refusals
 - ``incidents``       the incident log and its form
 - ``scores``          the score sheets of the inspecting group
 - ``petitions``       one letter or visit (信访) and marking it processed
+- ``account``         the signed-in person's own password (a one-time one must be replaced first)
 - ``evidence_store``  evidence files on disk under the instance folder
 """

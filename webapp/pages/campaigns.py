@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
@@ -60,9 +60,18 @@ def advance(campaign_id: int) -> BaseResponse | tuple[str, int]:
     try:
         with transaction() as session:
             move = advance_campaign(
-                session, campaign_id, by=by, clock=clock(), calendar=calendar(session)
+                session,
+                campaign_id,
+                by=by,
+                clock=clock(),
+                calendar=calendar(session),
+                # the phase the page showed: a double click, or two coordinators at once, moves the
+                # campaign one phase, not two (PITFALLS.md, Forms)
+                from_phase=request.form.get("from") or None,
             )
     except TransitionRefused as refused:
+        if not refused.blockers:  # it left that phase meanwhile: the page as it is now says so
+            return back_with(refusal(refused), None, here)
         # show the page again with the blocking items, each a link to act on
         with transaction(readonly=True) as session:
             view = _campaign_view(session, campaign_id, by)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Blueprint, current_app, flash, redirect
+from flask import Blueprint, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session
@@ -38,6 +38,9 @@ def page_blueprint(name: str) -> Blueprint:
     def signed_in_only() -> BaseResponse | None:
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
+        if current_user.person.must_change_password and name != "account":
+            # a one-time password opens nothing but the page that replaces it
+            return redirect(url_for("account.password"))
         return None
 
     return blueprint
@@ -83,3 +86,9 @@ def back_with(
     if message:
         flash(message, category)
     return redirect(safe_next(next_path, default))
+
+
+def submitted_before(where: str) -> BaseResponse:
+    """The answer to a form posted again with its one-time key (a double click, a reload): nothing
+    was created this time; off to what the first post created (workflow/form_keys.py)."""
+    return back_with(_("Submitted before: nothing was recorded twice."), None, where, "info")

@@ -2,7 +2,9 @@
 catalogues.
 
 The forms check only shape (required, length, a whole number); whether a
-move is allowed is the engine's to say. Their bounds are the engine's
+move is allowed is the engine's to say. A form that creates something
+(``OneTimeForm``) carries a one-time key made when it is rendered, so that the
+same form posted twice creates one thing (``workflow/form_keys.py``). Their bounds are the engine's
 (``workflow/limits.py``), and WTForms writes them into the fields as
 ``maxlength``, ``min`` and ``max``, so the browser stops what the engine would refuse.
 """
@@ -26,10 +28,12 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
+from workflow.form_keys import new_key
 from workflow.limits import (
     EMAIL_LIMIT,
+    FORM_KEY_LIMIT,
     LOCATION_LIMIT,
     MAX_WORKING_DAYS,
     NOTE_LIMIT,
@@ -63,6 +67,37 @@ class SignInForm(FlaskForm):
     next = HiddenField()
 
 
+class PasswordChangeForm(FlaskForm):
+    """The person's own password change; the engine checks the current one and the rules."""
+
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Enter your current password.")), Length(max=PASSWORD_LIMIT)],
+    )
+    new = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(_l("Enter a new password.")), Length(max=PASSWORD_LIMIT)],
+    )
+    again = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(_l("Enter the new password again.")),
+            EqualTo("new", _l("The two new passwords differ.")),
+        ],
+    )
+
+
+class OneTimeForm(FlaskForm):
+    """A form that creates something: a double click or a reload of the page its post answered
+    sends it again, and the engine creates nothing for a key it has seen (workflow/form_keys.py).
+
+    The key is made when the form is rendered (a form shown again with what was typed keeps its
+    key: nothing was created). A post without one is not checked.
+    """
+
+    form_key = HiddenField(default=new_key, validators=[Optional(), Length(max=FORM_KEY_LIMIT)])
+
+
 class ActionForm(FlaskForm):
     """A button with nothing to fill in (sign out, advance, verify): the CSRF token is the whole
     form."""
@@ -87,7 +122,7 @@ class BulkCheckOffForm(FlaskForm):
     )
 
 
-class ReportFixedForm(FlaskForm):
+class ReportFixedForm(OneTimeForm):
     note = TextAreaField(
         _l("What was done"),
         validators=[DataRequired(_l("Say what was done.")), Length(max=NOTE_LIMIT)],
@@ -143,7 +178,7 @@ class HandOverForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=NOTE_LIMIT)])
 
 
-class HazardForm(FlaskForm):
+class HazardForm(OneTimeForm):
     description = TextAreaField(
         _l("Hazard found"),
         validators=[DataRequired(_l("Describe the hazard.")), Length(max=TEXT_LIMIT)],
@@ -181,7 +216,7 @@ class RegisterFilterForm(FlaskForm):
     overdue = BooleanField(_l("Overdue only"))
 
 
-class IncidentForm(FlaskForm):
+class IncidentForm(OneTimeForm):
     # kind and unit are checked by the engine against the campaign's definition and units
     kind = SelectField(
         _l("Kind of incident"),

@@ -1,6 +1,7 @@
 """The hazard register of a campaign (隐患台账): filter it, register a hazard, verify or reject
 what was reported fixed (the verify and reject forms post to the rectification's own routes,
-items.py)."""
+items.py). The register form's one-time key makes a double click or a reload register nothing more:
+that post is sent on to the rectification the first one opened."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from webapp.pages.common import (
     clock,
     page_blueprint,
     refusal,
+    submitted_before,
     transaction,
 )
 from webapp.pages.forms import (
@@ -28,6 +30,7 @@ from webapp.pages.forms import (
 )
 from workflow.access import campaign_access, load_campaign
 from workflow.errors import Conflict, InvalidInput
+from workflow.form_keys import AlreadySubmitted
 from workflow.hazards.ledger import (
     RegisterChoices,
     RegisterFilter,
@@ -100,8 +103,15 @@ def register(campaign_id: int) -> BaseResponse:
                 clock=clock(),
                 calendar=calendar(session),
                 base_url=base_url(),
+                form_key=form.form_key.data,
             )
             deadline, name = rectification.deadline, rectification.responsible.name
+    except AlreadySubmitted as before:
+        return submitted_before(
+            url_for("items.rectification_page", rectification_id=before.entity_id)
+            if before.entity_id is not None
+            else here
+        )
     except (Conflict, InvalidInput) as error:
         return back_with(refusal(error), None, here)
     return back_with(

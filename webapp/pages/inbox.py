@@ -14,6 +14,7 @@ from webapp.pages.common import back_with, calendar, clock, page_blueprint, refu
 from webapp.pages.forms import BulkCheckOffForm, CheckOffForm, ReportFixedForm, first_error
 from workflow.campaigns.tasks import complete_task
 from workflow.errors import Conflict, InvalidInput
+from workflow.form_keys import new_key
 from workflow.limits import MAX_SELECTED_TASKS
 from workflow.petitions.reading import open_petitions
 from workflow.views import inbox as engine_inbox
@@ -34,6 +35,8 @@ def home() -> str:
         check_off=CheckOffForm(),
         report_fixed=ReportFixedForm(),
         bulk=BulkCheckOffForm(),
+        # each rectification's report-fixed form gets a one-time key of its own
+        new_form_key=new_key,
     )
 
 

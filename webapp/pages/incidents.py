@@ -3,18 +3,28 @@ one with.
 
 The kinds are the definition's; whether a kind, a unit or a date is acceptable
 is the engine's to say (``record_incident``): a refusal is shown on the form,
-with what was typed, and nothing is recorded. The mails an incident causes
-link here.
+with what was typed, and nothing is recorded. The form's one-time key makes a
+double click or a reload record nothing more: that post is sent on to the
+incident the first one recorded. The mails an incident causes link here.
 """
 
 from __future__ import annotations
 
 from flask import render_template, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.auth.identity import web_actor
-from webapp.pages.common import back_with, base_url, clock, page_blueprint, refusal, transaction
+from webapp.pages.common import (
+    back_with,
+    base_url,
+    clock,
+    page_blueprint,
+    refusal,
+    submitted_before,
+    transaction,
+)
 from webapp.pages.forms import IncidentForm, first_error, options
 from workflow.access import campaign_access, load_campaign
 from workflow.assessment.incidents import (
@@ -24,6 +34,7 @@ from workflow.assessment.incidents import (
     record_incident,
 )
 from workflow.errors import Conflict, Forbidden, InvalidInput
+from workflow.form_keys import AlreadySubmitted
 from workflow.hazards.ledger import register_choices
 
 blueprint = page_blueprint("incidents")
@@ -48,20 +59,21 @@ def record(campaign_id: int) -> BaseResponse | tuple[str, int]:
     try:
         with transaction() as session:
             incident = record_incident(
-                session, campaign_id, report, by=web_actor(), clock=clock(), base_url=base_url()
+                session,
+                campaign_id,
+                report,
+                by=web_actor(),
+                clock=clock(),
+                base_url=base_url(),
+                form_key=form.form_key.data,
             )
             day = incident.occurred_on
-            # a village head may record one against their unit, but the log is the leading group's
-            sees_log = campaign_access(
-                session, load_campaign(session, campaign_id), web_actor()
-            ).leading_group
+            after = _after_recording(session, campaign_id, incident.id)
+    except AlreadySubmitted as before:
+        with transaction(readonly=True) as session:
+            return submitted_before(_after_recording(session, campaign_id, before.entity_id))
     except (Conflict, Forbidden, InvalidInput) as error:
         return _log_page(campaign_id, form, refusal(error)), error.status
-    after = (
-        url_for("incidents.incident_log", campaign_id=campaign_id)
-        if sees_log
-        else url_for("campaigns.campaign_page", campaign_id=campaign_id)
-    )
     return back_with(
         _(
             "Incident of %(day)s recorded; whoever must know at once is told by mail.",
@@ -71,6 +83,15 @@ def record(campaign_id: int) -> BaseResponse | tuple[str, int]:
         after,
         "success",
     )
+
+
+def _after_recording(session: Session, campaign_id: int, incident_id: int | None) -> str:
+    """Where a recorded incident is shown: the log, at the incident; a village head may record one
+    against their unit, but the log is the leading group's, so theirs is the campaign's page."""
+    if campaign_access(session, load_campaign(session, campaign_id), web_actor()).leading_group:
+        anchor = f"incident-{incident_id}" if incident_id is not None else None
+        return url_for("incidents.incident_log", campaign_id=campaign_id, _anchor=anchor)
+    return url_for("campaigns.campaign_page", campaign_id=campaign_id)
 
 
 def _log_page(campaign_id: int, form: IncidentForm, error: str | None = None) -> str:

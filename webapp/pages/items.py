@@ -16,6 +16,7 @@ from webapp.pages.common import (
     clock,
     page_blueprint,
     refusal,
+    submitted_before,
     transaction,
 )
 from webapp.pages.forms import (
@@ -32,6 +33,7 @@ from webapp.security import accepts_uploads
 from workflow.access import campaign_access
 from workflow.campaigns import reassign, tasks
 from workflow.errors import Conflict, InvalidInput
+from workflow.form_keys import AlreadySubmitted
 from workflow.hazards import rectifications as hazards
 from workflow.hazards.evidence import (
     attach_evidence,
@@ -148,10 +150,14 @@ def report_fixed(rectification_id: int) -> BaseResponse:
                 clock=clock(),
                 note=form.note.data,
                 evidence=", ".join(f.file_name for f in accepted) or None,
+                form_key=form.form_key.data,
             )
             attach_evidence(
                 session, "rectification", rectification_id, accepted, by=by, now=clock().now()
             )
+    except AlreadySubmitted:
+        # the files of this post were not kept: the first post's are the rectification's
+        return submitted_before(here)
     except (Conflict, InvalidInput) as error:
         return back_with(refusal(error), form.next.data, here)
     return back_with(

@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import audit
+from workflow import audit, form_keys
 from workflow.access import Need, campaign_for, in_leading_group
 from workflow.audit import Actor
 from workflow.clock import Clock, local_date
@@ -60,13 +60,17 @@ def record_incident(
     by: Actor,
     clock: Clock,
     base_url: str,
+    form_key: str | None = None,
 ) -> Incident:
     """Record an incident; refused (nothing written) for a kind the definition does not declare.
 
     The leading group records against any unit of the campaign; a sub-unit's
     own people record against their unit (they are the ones who see it first).
+    ``form_key``: the page form's one-time key; posted again, it records nothing
+    and mails nobody (``form_keys.AlreadySubmitted``).
     """
     now = clock.now()
+    claimed = form_keys.claim(session, form_key, by=by, now=now, entity="incident")
     campaign = campaign_for(session, campaign_id, by)
     definition = stored_definition(campaign.definition)
     kind = _kind(definition, report.kind)
@@ -107,6 +111,7 @@ def record_incident(
     )
     session.add(incident)
     session.flush()
+    form_keys.created(session, claimed, incident.id)
     audit.record(
         session,
         at=now,

@@ -131,11 +131,22 @@ def start_campaign(
 
 
 def advance_campaign(
-    session: Session, campaign_id: int, *, by: Actor, clock: Clock, calendar: WorkingCalendar
+    session: Session,
+    campaign_id: int,
+    *,
+    by: Actor,
+    clock: Clock,
+    calendar: WorkingCalendar,
+    from_phase: str | None = None,
 ) -> PhaseMove:
     """Move the campaign to its next phase (or close it), if the current phase's exit guard holds.
 
-    Refused with :class:`TransitionRefused` listing every blocking item otherwise.
+    Refused with :class:`TransitionRefused` listing every blocking item otherwise. ``from_phase``
+    is the phase the person asking saw (a page's form carries it): if the campaign has left it
+    meanwhile, the request is refused (a Conflict naming the phase it is in now). The lock alone
+    queues a second advance behind the first, which then found the next phase's guard holding
+    (a phase with no required work) and moved the campaign on again: a double click skipped a
+    phase.
     """
     now = clock.now()
     # locked: two coordinators advancing at once on PostgreSQL queue here instead of both passing
@@ -144,6 +155,10 @@ def advance_campaign(
         session, campaign_id, by, Need.COORDINATOR, lock=True, doing="advance it"
     )
     definition = stored_definition(campaign.definition)
+    if from_phase is not None and campaign.state != from_phase:
+        raise TransitionRefused(
+            f"campaign {campaign.id} is no longer in phase '{from_phase}': it is {campaign.state}"
+        )
     if campaign.state == CLOSED:
         raise TransitionRefused(f"campaign {campaign.id} is closed")
     blockers = phase_blockers(session, campaign)

@@ -15,7 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow import audit
-from workflow.access import in_leading_group, is_coordinator, load_campaign, require_coordinator
+from workflow.access import (
+    assignable_person,
+    in_leading_group,
+    is_coordinator,
+    load_campaign,
+    require_coordinator,
+    require_higher_standing,
+)
 from workflow.audit import Actor
 from workflow.clock import Clock
 from workflow.definitions.catalogue import stored_definition
@@ -24,7 +31,7 @@ from workflow.limits import NOTE_LIMIT
 from workflow.machines import RECTIFICATION_MACHINE, TASK_MACHINE, can, states_allowing
 from workflow.mail.outbox import enqueue
 from workflow.mail.texts import item_link
-from workflow.models import Campaign, CampaignUnit, Person, Rectification, RoleBinding, Task
+from workflow.models import Campaign, Person, Rectification, RoleBinding, Task
 from workflow.organisation.directory import person_by_email
 
 
@@ -146,10 +153,29 @@ def hand_over(
     campaign = load_campaign(session, campaign_id)
     _require_coordinator(session, campaign, by, seen=False, what=f"campaign {campaign_id}")
     try:
-        leaving = person_by_email(session, from_email)
+        leaving: Person | None = person_by_email(session, from_email)
     except NotFound:
-        raise InvalidInput(f"no person with e-mail '{from_email}'") from None
-    successor = _successor(session, to_email, leaving.id, campaign)
+        leaving = None
+    successor = _successor(session, to_email, leaving.id if leaving else None, campaign)
+    if leaving is None:
+        # the answer for a person with nothing here: it does not tell which addresses exist
+        raise InvalidInput(
+            f"{from_email.strip().lower()} has no open work and no role in this campaign"
+        )
+    definition = stored_definition(campaign.definition)
+    leading = sorted(
+        set(
+            session.scalars(
+                select(RoleBinding.role).where(
+                    RoleBinding.campaign_id == campaign.id,
+                    RoleBinding.person_id == leaving.id,
+                    RoleBinding.unit_id == campaign.unit_id,
+                )
+            )
+        ),
+        key=[role.id for role in definition.roles].index,
+    )
+    require_higher_standing(session, definition, campaign.id, by, leading)
     result = HandOver(campaign.id)
     moved: list[tuple[str, int, str]] = []
     for task in session.scalars(
@@ -248,7 +274,57 @@ def hand_over(
             now=now,
             campaign_id=campaign.id,
         )
+    if leading:
+        # a post in the leading group changes hands: both people hear of it, not only the successor
+        titles = [definition.role(role).title for role in leading]
+        for recipient in (leaving, successor):
+            subject, body = role_handover_mail(
+                recipient, campaign.title, titles, leaving, successor, by.label, text
+            )
+            enqueue(
+                session,
+                key=f"handover-roles-{event.id}-{recipient.id}",
+                recipient=recipient.email,
+                subject=subject,
+                body=body,
+                now=now,
+                campaign_id=campaign.id,
+            )
     return result
+
+
+def role_handover_mail(
+    recipient: Person,
+    campaign_title: str,
+    titles: list[str],
+    leaving: Person,
+    successor: Person,
+    by: str,
+    note: str | None,
+) -> tuple[str, str]:
+    """Subject and body of the mail telling the leaving person and the successor that leading-group
+    roles changed hands."""
+    posts = "、".join(titles)
+    subject = f"【职务移交】{posts}：{leaving.name} → {successor.name} — {campaign_title}"
+    lines = [
+        f"{recipient.name}：",
+        "",
+        f"{by} 已将 {leaving.name}（{leaving.email}）在领导小组中的职务「{posts}」移交给 "
+        f"{successor.name}（{successor.email}）。",
+        f"{by} has handed the leading-group post(s) {posts} over from {leaving.email} to "
+        f"{successor.email}.",
+        "",
+    ]
+    if recipient.id == leaving.id:
+        lines += [
+            "如非本人知情的安排，请立即与领导小组联系。",
+            "If you did not expect this, tell the leading group at once.",
+            "",
+        ]
+    if note:
+        lines += [f"说明 note: {note}", ""]
+    lines += ["——平安创建活动领导小组办公室 / pingan"]
+    return subject, "\n".join(lines)
 
 
 def handover_mail(
@@ -294,27 +370,13 @@ def _require_coordinator(
     require_coordinator(session, campaign, by, doing=f"reassign {what}")
 
 
-def _successor(session: Session, email: str, current_id: int, campaign: Campaign) -> Person:
+def _successor(session: Session, email: str, current_id: int | None, campaign: Campaign) -> Person:
     if not (email or "").strip():
         raise InvalidInput("name the person who takes the work over (e-mail)")
-    try:
-        person = person_by_email(session, email)
-    except NotFound:
-        raise InvalidInput(f"no person with e-mail '{email.strip()}'") from None
-    if not person.active:
-        raise InvalidInput(f"{person.email} is inactive")
+    # work stays inside the campaign; one refusal for whoever is not of it (access.py)
+    person = assignable_person(session, campaign, email, what="the successor")
     if person.id == current_id:
         raise InvalidInput(f"{person.email} already has this work")
-    # work stays inside the campaign: its unit and the units taking part (the forms offer only these
-    # people)
-    units = {
-        campaign.unit_id,
-        *session.scalars(
-            select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign.id)
-        ),
-    }
-    if person.unit_id not in units:
-        raise InvalidInput(f"{person.email} belongs to no unit of this campaign")
     return person
 
 

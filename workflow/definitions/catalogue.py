@@ -55,4 +55,5 @@ def stored_definition(row: DefinitionRow) -> Definition:
 
 @lru_cache(maxsize=64)
 def _parse_cached(content_hash: str, text: str, source: str) -> Definition:
-    return parse_definition(text, source)
+    # accepted when it was stored: a size limit lowered since must not stop its campaigns
+    return parse_definition(text, source, bounded=False)

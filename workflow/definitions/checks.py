@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from apscheduler.triggers.cron import CronTrigger
 
 from workflow.durations import Duration, parse_duration
+from workflow.limits import MAX_PHASES, MAX_TASKS, MAX_TASKS_PER_PHASE
 from workflow.sourcefile import Problem, SourceLines
 
 RESPONSIBLE = "responsible"
@@ -21,6 +22,46 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 def cross_reference_problems(data: dict[str, Any], lines: SourceLines) -> list[Problem]:
     """Every cross-reference problem of a parsed definition (the data may also break the schema)."""
     return _Checks(data, lines).run()
+
+
+def size_problems(data: dict[str, Any], lines: SourceLines) -> list[Problem]:
+    """Phases and tasks beyond the limits of workflow/limits.py; cheap, so it runs before the
+    schema and the checks, which would take their time over every task (the data may break the
+    schema: only lists are counted)."""
+    phases = data.get("phases")
+    if not isinstance(phases, list):
+        return []
+    if len(phases) > MAX_PHASES:
+        return [
+            lines.problem(
+                ("phases",),
+                f"{len(phases)} phases: a definition may have at most {MAX_PHASES}",
+            )
+        ]
+    problems, total = [], 0
+    for index, phase in enumerate(phases):
+        if not isinstance(phase, dict):
+            continue
+        for key, what in (("tasks", "tasks"), ("recurring", "recurring duties")):
+            items = phase.get(key)
+            count = len(items) if isinstance(items, list) else 0
+            total += count
+            if count > MAX_TASKS_PER_PHASE:
+                problems.append(
+                    lines.problem(
+                        ("phases", index, key),
+                        f"{count} {what}: a phase may have at most {MAX_TASKS_PER_PHASE}",
+                    )
+                )
+    if not problems and total > MAX_TASKS:
+        problems.append(
+            lines.problem(
+                ("phases",),
+                f"{total} tasks and recurring duties in all: a definition may have at most "
+                f"{MAX_TASKS}",
+            )
+        )
+    return problems
 
 
 _CRON_FIELDS = re.compile(r"^\S+(\s+\S+){4}$")

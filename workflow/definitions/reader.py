@@ -20,8 +20,9 @@ from typing import Any, Literal
 
 import yaml
 
-from workflow.definitions.checks import RESPONSIBLE, cross_reference_problems
+from workflow.definitions.checks import RESPONSIBLE, cross_reference_problems, size_problems
 from workflow.durations import Duration, parse_duration
+from workflow.limits import MAX_DEFINITION_BYTES
 from workflow.sourcefile import (
     Problem,
     SourceError,
@@ -320,21 +321,38 @@ class DefinitionNotFound(DefinitionError):
     """No definition file for a reference (a path, or an id and perhaps a version)."""
 
 
-def parse_definition(text: str | bytes, source: str = "<definition>") -> Definition:
+def parse_definition(
+    text: str | bytes, source: str = "<definition>", *, bounded: bool = True
+) -> Definition:
     """Parse and validate a definition; raise :class:`DefinitionError` listing every problem
-    found."""
+    found.
+
+    ``bounded``: refuse a definition over the size limits of workflow/limits.py first, alone, in
+    a fraction of a second (False for a definition accepted when it was stored: a limit lowered
+    since must not stop the campaigns running on it).
+    """
+    if bounded:
+        size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
+        _check_file_size(size, source)
     text, data = validated_document(
         text,
         source,
         "schema.json",
         (cross_reference_problems, _declarative_problems),
         DefinitionError,
+        bounds=size_problems if bounded else None,
     )
     return _definition(data, text, source)
 
 
 def load_definition_file(path: str | Path) -> Definition:
-    """Read and validate the definition file at ``path`` (problems name the path as given)."""
+    """Read and validate the definition file at ``path`` (problems name the path as given); a
+    file over MAX_DEFINITION_BYTES is refused before it is read."""
+    try:
+        size = Path(path).stat().st_size
+    except OSError:
+        size = 0  # reading says why it cannot be read
+    _check_file_size(size, str(path))
     return parse_definition(read_document(path, DefinitionError), str(path))
 
 
@@ -380,6 +398,18 @@ def definition_folders(extra: Sequence[Path] = ()) -> list[Path]:
     if isinstance(shipped, Path):  # a package inside a zip file has no folder to search
         folders.append(shipped)
     return folders
+
+
+# --- the size limit -----------------------------------------------------------------------------
+
+
+def _check_file_size(size: int, source: str) -> None:
+    if size > MAX_DEFINITION_BYTES:
+        message = (
+            f"the file has {size:,} bytes; a definition may have at most "
+            f"{MAX_DEFINITION_BYTES:,} ({MAX_DEFINITION_BYTES // 1024} KiB)"
+        )
+        raise DefinitionError([Problem(source, 0, "", message)])
 
 
 # --- building the specs from validated data -----------------------------------------------------

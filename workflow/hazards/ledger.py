@@ -14,14 +14,14 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from workflow.access import Need, campaign_for
+from workflow.access import Need, campaign_for, campaign_unit_ids
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.clock import Clock, local_date
 from workflow.errors import InvalidInput
 from workflow.hazards.rectifications import SEVERITIES
 from workflow.machines import RECTIFICATION_STATES
-from workflow.models import CampaignUnit, Person, Rectification, RoleBinding, Site, Unit
+from workflow.models import Person, Rectification, RoleBinding, Site, Unit
 
 REGISTER_LIMIT = 500
 
@@ -138,12 +138,8 @@ def hazard_register(
 def register_choices(session: Session, campaign_id: int, *, by: Actor) -> RegisterChoices:
     """The units, key sites and people of a campaign, for the register's filters and forms."""
     campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
-    unit_ids = [
-        campaign.unit_id,
-        *session.scalars(
-            select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign.id)
-        ),
-    ]
+    # the people offered are exactly those assignable_person accepts
+    unit_ids = campaign_unit_ids(session, campaign)
     units = [
         Choice(code, name)
         for code, name in session.execute(

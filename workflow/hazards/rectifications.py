@@ -16,8 +16,15 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import audit
-from workflow.access import Need, campaign_for, in_leading_group, require_coordinator
+from workflow import audit, form_keys
+from workflow.access import (
+    Need,
+    assignable_person,
+    campaign_for,
+    campaign_unit_ids,
+    in_leading_group,
+    require_coordinator,
+)
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.clock import Clock, end_of_day, local_date
@@ -27,13 +34,18 @@ from workflow.durations import Duration, parse_duration
 from workflow.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
 from workflow.escalation import queue
 from workflow.escalation.levels import first_step_at, steps_for
-from workflow.limits import LOCATION_LIMIT, MAX_WORKING_DAYS, NOTE_LIMIT, TEXT_LIMIT
+from workflow.limits import (
+    LOCATION_LIMIT,
+    MAX_WORKING_DAYS,
+    NOTE_LIMIT,
+    TEXT_LIMIT,
+    check_not_too_far,
+)
 from workflow.machines import CLOSED, DRAFT, EXTENSION_MACHINE, RECTIFICATION_MACHINE, fire
 from workflow.mail import texts as mailtext
 from workflow.mail.outbox import enqueue
 from workflow.models import (
     Campaign,
-    CampaignUnit,
     DeadlineExtension,
     Person,
     Rectification,
@@ -42,7 +54,6 @@ from workflow.models import (
     Task,
     Unit,
 )
-from workflow.organisation.directory import person_by_email
 
 SEVERITIES = ("minor", "major")
 # when a definition has no escalation block (corrective-action tools derive due days from severity)
@@ -77,9 +88,15 @@ def register_hazard(
     clock: Clock,
     calendar: WorkingCalendar,
     base_url: str,
+    form_key: str | None = None,
 ) -> Rectification:
-    """Register a hazard and open its rectification; the responsible person is mailed at once."""
+    """Register a hazard and open its rectification; the responsible person is mailed at once.
+
+    ``form_key``: the page form's one-time key; posted again, it registers nothing
+    (``form_keys.AlreadySubmitted``).
+    """
     now = clock.now()
+    claimed = form_keys.claim(session, form_key, by=by, now=now, entity="rectification")
     campaign = campaign_for(session, campaign_id, by, Need.COORDINATOR, doing="register hazards")
     definition = stored_definition(campaign.definition)
     if campaign.state in (DRAFT, CLOSED):
@@ -138,6 +155,7 @@ def register_hazard(
     )
     session.add(rectification)
     session.flush()
+    form_keys.created(session, claimed, rectification.id)
     queue.schedule(
         session,
         "rectification",
@@ -184,8 +202,21 @@ def submit_rectification(
     clock: Clock,
     note: str | None,
     evidence: str | None = None,
+    form_key: str | None = None,
 ) -> Rectification:
-    """The responsible person reports the hazard fixed, with a note (open → submitted)."""
+    """The responsible person reports the hazard fixed, with a note (open → submitted).
+
+    ``form_key``: the page form's one-time key; posted again, it is answered with
+    ``form_keys.AlreadySubmitted`` rather than as a move the state no longer allows.
+    """
+    form_keys.claim(
+        session,
+        form_key,
+        by=by,
+        now=clock.now(),
+        entity="rectification",
+        entity_id=rectification_id,
+    )
     rectification, campaign, definition = _load(session, rectification_id, by)
     if not (by.is_operator or by.person_id == rectification.responsible_id):
         raise Forbidden("only the responsible person reports a rectification done")
@@ -285,10 +316,15 @@ def request_extension(
     *,
     by: Actor,
     clock: Clock,
+    calendar: WorkingCalendar,
     reason: str | None,
     until: date | None,
 ) -> DeadlineExtension:
-    """The responsible person asks for a later deadline, with a reason; a coordinator decides."""
+    """The responsible person asks for a later deadline, with a reason; a coordinator decides.
+
+    The date asked for is bounded as a deadline given at registration is (workflow/limits.py), so a
+    request that could never be approved is refused now, not when a coordinator approves it.
+    """
     rectification, campaign, definition = _load(session, rectification_id, by)
     if not (by.is_operator or by.person_id == rectification.responsible_id):
         raise Forbidden("only the responsible person asks for an extension")
@@ -307,6 +343,13 @@ def request_extension(
             "the requested deadline must be after the current one "
             f"({rectification.deadline.isoformat()})"
         )
+    now = clock.now()
+    check_not_too_far(
+        until,
+        "the requested deadline",
+        today=local_date(now, campaign.timezone),
+        calendar=calendar,
+    )
     pending = session.scalar(
         select(DeadlineExtension.id).where(
             DeadlineExtension.rectification_id == rectification.id,
@@ -315,7 +358,6 @@ def request_extension(
     )
     if pending is not None:
         raise TransitionRefused(f"extension request {pending} is still waiting for a decision")
-    now = clock.now()
     extension = DeadlineExtension(
         rectification_id=rectification.id,
         requested_by_id=by.person_id,
@@ -351,15 +393,26 @@ def decide_extension(
 ) -> DeadlineExtension:
     """A coordinator approves (the deadline moves, the original is kept) or refuses an extension
     request."""
-    extension = session.get(DeadlineExtension, extension_id)
+    rectification_id = session.scalar(
+        select(DeadlineExtension.rectification_id).where(DeadlineExtension.id == extension_id)
+    )
     try:
-        if extension is None:
+        if rectification_id is None:
             raise NotFound("")
-        rectification, campaign, definition = _load(session, extension.rectification_id, by)
+        # its rectification locked first, as every move of it is (request_extension too)
+        rectification, campaign, definition = _load(session, rectification_id, by)
     except NotFound:
         # the same answer whether it does not exist or is not theirs to see
         raise NotFound(f"no extension request {extension_id}") from None
     require_coordinator(session, campaign, by)
+    # then the request itself, read afresh under its lock: checked on a copy read before the lock,
+    # two coordinators deciding at once on PostgreSQL both approved it (the deadline moved twice)
+    extension = session.scalars(
+        select(DeadlineExtension)
+        .where(DeadlineExtension.id == extension_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     fire(
         EXTENSION_MACHINE,
         "approve" if approve else "refuse",
@@ -368,6 +421,13 @@ def decide_extension(
         refused=f"extension request {extension.id} was already {extension.state}",
     )
     now = clock.now()
+    if approve:  # a request made before dates were bounded: refused, not an overflow on approval
+        check_not_too_far(
+            extension.requested_deadline,
+            "the requested deadline",
+            today=local_date(now, campaign.timezone),
+            calendar=calendar,
+        )
     extension.decided_by_id, extension.decided_at = by.person_id, now
     extension.decision_note = _text(note, "note", limit=NOTE_LIMIT)
     if approve:
@@ -501,12 +561,7 @@ def _place(
     session: Session, campaign: Campaign, report: HazardReport
 ) -> tuple[Site | None, Unit | None]:
     """The key site and unit of the hazard; both must belong to the campaign."""
-    allowed = {
-        campaign.unit_id,
-        *session.scalars(
-            select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign.id)
-        ),
-    }
+    allowed = campaign_unit_ids(session, campaign)
     site = None
     if report.site:
         site = session.scalar(select(Site).where(Site.code == report.site))
@@ -533,10 +588,9 @@ def _responsible(
 ) -> Person:
     """The named person, else the site's responsible person, else the unit's (谁主管谁负责)."""
     if report.responsible:
-        try:
-            return person_by_email(session, report.responsible)
-        except NotFound:
-            raise InvalidInput(f"no person with e-mail '{report.responsible}'") from None
+        return assignable_person(
+            session, campaign, report.responsible, what="the responsible person"
+        )
     if site is not None and site.responsible_id is not None:
         return session.get(Person, site.responsible_id)  # type: ignore[return-value]
     if unit is not None and unit.id != campaign.unit_id:
@@ -582,7 +636,7 @@ def _deadline(
             raise InvalidInput("deadline must be a date (YYYY-MM-DD)")
         if deadline < today:
             raise InvalidInput(f"the deadline {deadline.isoformat()} is in the past")
-        return deadline
+        return check_not_too_far(deadline, "the deadline", today=today, calendar=calendar)
     if default is None:
         raise InvalidInput("a deadline is required (deadline or deadline_working_days)")
     return default.after(today, calendar)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -11,6 +11,16 @@ from werkzeug.security import generate_password_hash
 from workflow.errors import NotFound
 from workflow.models import ListEntry, Person, PersonRole, Site, Unit
 from workflow.organisation.org_file import Organisation
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    """A role a person took up (``held``) or gave up in a unit, as the organisation file says."""
+
+    person_id: int
+    role: str
+    unit_id: int
+    held: bool
 
 
 @dataclass
@@ -23,6 +33,12 @@ class ImportSummary:
     sites_updated: int = 0
     entries_created: int = 0
     entries_updated: int = 0
+    # what running campaigns must follow (workflow.people.rebinding applies it)
+    role_changes: list[RoleChange] = field(default_factory=list)
+    # active people the file no longer lists: kept (their open work stays theirs) but named
+    not_in_file: list[str] = field(default_factory=list)
+    # key sites and list entries whose responsible person in the file is deactivated
+    inactive_responsible: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         text = (
@@ -34,16 +50,27 @@ class ImportSummary:
             text += (
                 f"; list entries: {self.entries_created} created, {self.entries_updated} updated"
             )
+        if self.not_in_file:
+            text += (
+                f"\nnot in the file, still active ({len(self.not_in_file)}; pingan person "
+                f"deactivate EMAIL if they left): {', '.join(self.not_in_file[:20])}"
+                + (" …" if len(self.not_in_file) > 20 else "")
+            )
+        text += "".join(f"\nwarning: {line}" for line in self.inactive_responsible)
         return text
 
 
 def import_organisation(session: Session, organisation: Organisation) -> ImportSummary:
     """Create or update units, people and sites; running it again changes nothing.
 
-    The file is the source of truth for names, units and roles. A password in the
+    The file is the source of truth for names, units and roles: every role a
+    person takes up or gives up (a role dropped, a move to another unit) is listed
+    in ``role_changes`` for the running campaigns to follow. A password in the
     file is an *initial* password: it is set only for a person who has none yet,
     so re-importing never resets a password someone has since changed. People
-    missing from the file are left as they are (their open work stays theirs).
+    missing from the file are left as they are (their open work stays theirs)
+    and named in ``not_in_file``: deactivating them is a decision for a person
+    (``pingan person deactivate``), since a file may cover part of the tree only.
     """
     summary = ImportSummary()
     units = {u.code: u for u in session.scalars(select(Unit))}
@@ -77,6 +104,16 @@ def import_organisation(session: Session, organisation: Organisation) -> ImportS
             people[spec.email] = person
             summary.people_created += 1
         changed = (person.name, person.title, person.unit_id) != (spec.name, spec.title, unit_id)
+        before = {(role, person.unit_id) for role in roles_of.get(person.id, set())}
+        after = {(role, unit_id) for role in spec.roles}
+        if person.active:  # an inactive person holds nothing in campaigns; reactivation binds
+            summary.role_changes += [
+                RoleChange(person.id, role, unit, held=False)
+                for role, unit in sorted(before - after)
+            ] + [
+                RoleChange(person.id, role, unit, held=True)
+                for role, unit in sorted(after - before)
+            ]
         person.name, person.title, person.unit_id = spec.name, spec.title, unit_id
         if spec.password and not person.password_hash:
             person.password_hash = generate_password_hash(spec.password)
@@ -89,10 +126,16 @@ def import_organisation(session: Session, organisation: Organisation) -> ImportS
         if changed and not created:
             summary.people_updated += 1
 
+    listed = {spec.email for spec in organisation.people}
+    summary.not_in_file = sorted(
+        email for email, person in people.items() if email not in listed and person.active
+    )
+
     sites = {s.code: s for s in session.scalars(select(Site))}
     for unit_spec in organisation.units:
         for site_spec in unit_spec.sites:
             responsible_id = people[site_spec.responsible].id if site_spec.responsible else None
+            _note_inactive(summary, people, site_spec.responsible, site_spec.id)
             values = (site_spec.name, units[site_spec.unit].id, responsible_id)
             site = sites.get(site_spec.id)
             if site is None:
@@ -111,6 +154,7 @@ def import_organisation(session: Session, organisation: Organisation) -> ImportS
 
     entries = {(e.list_key, e.code): e for e in session.scalars(select(ListEntry))}
     for spec in organisation.entries:
+        _note_inactive(summary, people, spec.responsible, f"{spec.list}/{spec.id}")
         values = (
             spec.name,
             units[spec.unit].id,
@@ -151,3 +195,14 @@ def person_by_email(session: Session, email: str) -> Person:
     if person is None:
         raise NotFound(f"no person with e-mail '{email}'")
     return person
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _note_inactive(
+    summary: ImportSummary, people: dict[str, Person], email: str | None, what: str
+) -> None:
+    # the file still names someone who has left: their site's duties would reach nobody
+    if email and not people[email].active:
+        summary.inactive_responsible.append(f"{what}: {email} is inactive")

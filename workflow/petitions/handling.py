@@ -20,7 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow import audit
-from workflow.access import Need, campaign_for, is_coordinator, takes_part
+from workflow.access import (
+    Need,
+    assignable_person,
+    campaign_for,
+    campaign_unit_ids,
+    in_leading_group,
+    is_coordinator,
+)
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.clock import Clock, end_of_day, local_date
@@ -29,11 +36,10 @@ from workflow.durations import parse_duration
 from workflow.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
 from workflow.escalation import queue
 from workflow.escalation.levels import first_step_at, steps_for
-from workflow.limits import MAX_WORKING_DAYS, TEXT_LIMIT
+from workflow.limits import MAX_WORKING_DAYS, TEXT_LIMIT, check_not_too_far
 from workflow.machines import CLOSED, DRAFT, PETITION_MACHINE, fire
 from workflow.mail.outbox import enqueue
-from workflow.models import Campaign, CampaignUnit, Person, Petition, RoleBinding, Unit
-from workflow.organisation.directory import person_by_email
+from workflow.models import Campaign, Person, Petition, RoleBinding, Unit
 
 CHANNELS = ("letter", "visit")
 # 信访条例 (2005) art. 33: a petition is to be concluded within 60 days of its acceptance
@@ -82,9 +88,14 @@ def record_petition(
     received = report.received_on or today
     if received > today:
         raise InvalidInput(f"received_on {received.isoformat()} is in the future")
+    if received < campaign.starts_on:  # not a letter of this campaign (workflow/limits.py, dates)
+        raise InvalidInput(
+            f"received_on {received.isoformat()} is before the campaign started "
+            f"({campaign.starts_on.isoformat()})"
+        )
     unit = _unit(session, campaign, report.unit)
     responsible = _responsible(session, campaign, definition.roles, unit, report.responsible)
-    deadline = _deadline(received, report, calendar)
+    deadline = _deadline(received, today, report, calendar)
 
     petition = Petition(
         campaign_id=campaign.id,
@@ -146,12 +157,19 @@ def process_petition(
         .execution_options(populate_existing=True)
     )
     petition = session.scalar(query)
-    if petition is None or not (
-        by.person_id == petition.responsible_id or takes_part(session, petition.campaign_id, by)
+    campaign = session.get(Campaign, petition.campaign_id) if petition is not None else None
+    # seen by whom its page shows it to (petitions/reading.py); to anyone else, another village's
+    # head included, it does not exist: the same answer as for a number no petition has
+    if (
+        petition is None
+        or campaign is None
+        or not (
+            by.person_id == petition.responsible_id
+            or in_leading_group(session, campaign.id, campaign.unit_id, by)
+        )
     ):
         raise NotFound(f"no petition {petition_id}")
-    campaign = session.get(Campaign, petition.campaign_id)
-    definition = stored_definition(campaign.definition)  # type: ignore[union-attr]
+    definition = stored_definition(campaign.definition)
     if not (
         by.is_operator
         or by.person_id == petition.responsible_id
@@ -192,15 +210,7 @@ def _unit(session: Session, campaign: Campaign, code: str | None) -> Unit | None
     if not code:
         return None
     unit = session.scalar(select(Unit).where(Unit.code == code))
-    if unit is None or not (
-        unit.id == campaign.unit_id
-        or session.scalar(
-            select(CampaignUnit.unit_id).where(
-                CampaignUnit.campaign_id == campaign.id, CampaignUnit.unit_id == unit.id
-            )
-        )
-        is not None
-    ):
+    if unit is None or unit.id not in campaign_unit_ids(session, campaign):
         raise InvalidInput(f"no unit '{code}' in this campaign")
     return unit
 
@@ -215,10 +225,7 @@ def _responsible(
     """The named person, else the first holder of a unit role in the petition's unit
     (谁主管谁负责)."""
     if email:
-        try:
-            return person_by_email(session, email)
-        except NotFound:
-            raise InvalidInput(f"no person with e-mail '{email}'") from None
+        return assignable_person(session, campaign, email, what="the responsible person")
     if unit is not None and unit.id != campaign.unit_id:
         holder = session.scalar(
             select(RoleBinding.person_id)
@@ -236,7 +243,9 @@ def _responsible(
     )
 
 
-def _deadline(received: date, report: PetitionReport, calendar: WorkingCalendar) -> date:
+def _deadline(
+    received: date, today: date, report: PetitionReport, calendar: WorkingCalendar
+) -> date:
     if report.deadline is not None and report.deadline_working_days is not None:
         raise InvalidInput("give either deadline or deadline_working_days, not both")
     if report.deadline_working_days is not None:
@@ -250,7 +259,7 @@ def _deadline(received: date, report: PetitionReport, calendar: WorkingCalendar)
             raise InvalidInput(
                 f"the deadline {report.deadline.isoformat()} is before the day it was received"
             )
-        return report.deadline
+        return check_not_too_far(report.deadline, "the deadline", today=today, calendar=calendar)
     return DEFAULT_DEADLINE.after(received, calendar)
 
 

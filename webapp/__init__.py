@@ -35,7 +35,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from webapp.config import DEFAULT_BASE_URL, Settings
+from webapp.config import Settings
 from webapp.wiring import wiring_of  # noqa: F401 - `from webapp import wiring_of`, as tests and benchmarks write it
 
 # Flask is imported by create_app only: the `pingan` command imports this package too
@@ -63,6 +63,9 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     # first: reading the settings below may already warn (no secret key)
     init_logging(app, settings)
     app.config.update(_flask_config(config or {}, settings))
+    if not (config or {}).get("BASE_URL") and (warning := settings.unset_base_url_warning()):
+        # once per app: `pingan serve` and the WSGI app (tests hand their own BASE_URL in)
+        log.warning(warning)
     if app.config["PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -129,7 +132,7 @@ def _flask_config(config: dict[str, Any], settings: Settings) -> dict[str, Any]:
     from workflow.clock import SystemClock
 
     flask_config: dict[str, Any] = dict(settings.mail_config)
-    base_url = (config.get("BASE_URL") or settings.base_url or DEFAULT_BASE_URL).rstrip("/")
+    base_url = (config.get("BASE_URL") or settings.links_base_url).rstrip("/")
     https = base_url.startswith("https://")
     flask_config.update(
         {

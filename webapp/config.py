@@ -85,7 +85,7 @@ class Settings:
     definitions_path: tuple[Path, ...]
     # PINGAN_SECRET_KEY ("": a random key per process, with a warning)
     secret_key: str = field(repr=False)
-    # PINGAN_BASE_URL ("": the web app's DEFAULT_BASE_URL, or `pingan serve`'s own address)
+    # PINGAN_BASE_URL as given ("": DEFAULT_BASE_URL, in every process: see links_base_url)
     base_url: str
     # PINGAN_ENV as given: "production" or "development" ("": production when PINGAN_BASE_URL is
     # https://)
@@ -170,6 +170,24 @@ class Settings:
                 f"not {configured!r}"
             )
         return int(configured)
+
+    @property
+    def links_base_url(self) -> str:
+        """Where every link in a mail and every ``link`` of the API points: ``PINGAN_BASE_URL``,
+        else DEFAULT_BASE_URL. One rule for every process: a mail written by the web app, the
+        sweep or the scheduler links to the same host, whatever address the process listens on."""
+        return (self.base_url or DEFAULT_BASE_URL).rstrip("/")
+
+    def unset_base_url_warning(self) -> str | None:
+        """What a process that writes mail logs once at start-up when ``PINGAN_BASE_URL`` is
+        unset; None when it is set."""
+        if self.base_url:
+            return None
+        return (
+            f"PINGAN_BASE_URL is not set: links in mails point to {DEFAULT_BASE_URL}, which only "
+            "this machine can open; set it to the address people open the site at (e.g. "
+            "https://pingan.example.org)"
+        )
 
     @property
     def production(self) -> bool:

@@ -3,14 +3,15 @@ them.
 
 The choice is a cookie set by the switch in every page's header, so it holds
 before sign-in too. Every string of the pages is in the message catalogues
-(``webapp/translations``); titles from a definition have an English version
-where the definition gives ``title_en``. The Chinese catalogue lives in
+(``webapp/translations``); the texts of a definition show in English where the
+definition gives their ``title_en`` (:func:`localized`). The Chinese catalogue lives in
 ``translations/zh_Hans_CN``: Babel names the locale zh_CN by its CLDR name, and
 gettext looks for that folder (then ``zh``), never for ``zh_CN``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -19,6 +20,10 @@ from babel import Locale
 from babel.dates import format_date, format_time
 from flask import Flask, current_app, g, request
 from flask_babel import Babel, get_translations
+
+from workflow.definitions.catalogue import stored_definition
+from workflow.definitions.texts import english_twins
+from workflow.models import Campaign
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh_CN"
@@ -63,11 +68,21 @@ def current_language() -> str:
     return chosen_language() if request else DEFAULT_LANGUAGE
 
 
-def localized(text: str | None, text_en: str | None) -> str:
-    """The English title when the page is in English and there is one, else the (Chinese) title."""
-    if text_en and current_language() == "en":
-        return text_en
-    return text or ""
+def localized(text: str | None, twin: str | Campaign | Mapping[str, str] | None = None) -> str:
+    """A text of a definition in this request's language: in English its English twin where the
+    definition gives one, else the text as written (Chinese).
+
+    The one helper for every such text on every page. ``twin`` is that twin itself, or where to
+    find it: the campaign the text is of (``localized(rule.title, campaign)``), or the twins of its
+    definition (``workflow.definitions.texts``) that a view handed over.
+    """
+    if current_language() != "en":
+        return text or ""
+    if twin is None or isinstance(twin, str):
+        return twin or text or ""
+    if isinstance(twin, Campaign):
+        twin = english_twins(stored_definition(twin.definition))
+    return twin.get(text or "") or text or ""
 
 
 def written_date(value: date | datetime | None) -> str:

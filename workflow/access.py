@@ -1,8 +1,13 @@
 """Who may see or change a campaign: the one place for that rule.
 
 A person's access to a campaign follows from the roles bound to them in it
-(``role_bindings``), at one of four levels:
+(``role_bindings``) and the items they hold in it, at one of five levels:
 
+- ``Need.OWN_ITEMS``: any role in the campaign, or items of their own in it (a
+  task assigned to them, a rectification or a letter they are responsible for):
+  a site keeper with no role sees the campaign's page, read-only, with his own
+  items (:func:`holds_items`). Only the campaign's page (the API's GET of it too)
+  and the campaign list ask for no more; every other route keeps its level.
 - ``Need.MEMBER``: any role in the campaign. To anyone else the campaign does
   not exist (not found), so its existence is private.
 - ``Need.LEADING_GROUP``: a role bound to the campaign's own unit. They read the
@@ -14,6 +19,8 @@ A person's access to a campaign follows from the roles bound to them in it
 - ``Need.SCORER``: one of the assessment's ``scorers`` (else the coordinators).
 
 An operator (the ``pingan`` command run on the server) passes every level.
+Which entries of the pages' main menu a person uses follows from the same rows
+(:func:`menu_entries`).
 Item-level rules (the responsible person of a rectification, the assignee of a
 task) stay with their items, built from the predicates below.
 
@@ -28,20 +35,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import select
+from sqlalchemy import CompoundSelect, Select, or_, select, union
 from sqlalchemy.orm import Session
 
 from workflow.audit import Actor
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition
 from workflow.errors import Forbidden, InvalidInput, NotFound
-from workflow.models import Campaign, CampaignUnit, Person, RoleBinding
+from workflow.machines import CLOSED
+from workflow.models import (
+    Campaign,
+    CampaignUnit,
+    Person,
+    Petition,
+    Rectification,
+    RoleBinding,
+    Task,
+)
 from workflow.organisation.directory import person_by_email
 
 
 class Need(Enum):
     """The level of access a use case needs, from least to most."""
 
+    OWN_ITEMS = "own items"
     MEMBER = "member"
     LEADING_GROUP = "leading group"
     COORDINATOR = "coordinator"
@@ -52,9 +69,24 @@ class Need(Enum):
 class CampaignAccess:
     """What a person may do in a campaign, as the engine's rules say."""
 
-    takes_part: bool
+    takes_part: bool  # holds a role in it
     leading_group: bool  # sees the whole register, the standing and the escalation log
     coordinator: bool  # advances, registers hazards, verifies, reassigns
+    # no role, but items of their own in it: sees its page, read-only, with those items only
+    own_items_only: bool = False
+
+    @property
+    def sees_campaign(self) -> bool:
+        """Whether the campaign's page (and its place in the campaign list) is theirs to see."""
+        return self.takes_part or self.own_items_only
+
+
+@dataclass(frozen=True)
+class MenuEntries:
+    """The main menu's entries a person uses (the inbox, done list and account are everyone's)."""
+
+    campaigns: bool  # a role in some campaign, or items of their own in one
+    leader_view: bool  # in the leading group of a campaign not closed: its standing is theirs
 
 
 def campaign_for(
@@ -78,6 +110,8 @@ def campaign_for(
         return campaign
     if need is Need.LEADING_GROUP:
         sees = in_leading_group(session, campaign.id, campaign.unit_id, by)
+    elif need is Need.OWN_ITEMS:
+        sees = takes_part(session, campaign.id, by) or holds_items(session, campaign.id, by)
     else:
         sees = takes_part(session, campaign.id, by)
     if not sees:  # to anyone else the campaign (or this side of it) does not exist
@@ -156,7 +190,7 @@ def campaign_access(session: Session, campaign: Campaign, by: Actor) -> Campaign
         return CampaignAccess(True, True, True)
     roles = _roles(session, campaign.id, by)
     if not roles:
-        return CampaignAccess(False, False, False)
+        return CampaignAccess(False, False, False, holds_items(session, campaign.id, by))
     coordinator = bool(roles & set(stored_definition(campaign.definition).coordinators))
     leading = in_leading_group(session, campaign.id, campaign.unit_id, by)
     return CampaignAccess(True, leading, coordinator)
@@ -176,6 +210,51 @@ def roles_of(session: Session, campaign_id: int, person_id: int) -> set[str]:
 def takes_part(session: Session, campaign_id: int, actor: Actor) -> bool:
     """Whether the actor holds any role in the campaign."""
     return actor.is_operator or bool(_roles(session, campaign_id, actor))
+
+
+def holds_items(session: Session, campaign_id: int, actor: Actor) -> bool:
+    """Whether a task of the campaign is assigned to the actor, or a rectification or letter of it
+    is theirs to handle (in any state: what they finished stays theirs to look at)."""
+    if actor.person_id is None:
+        return False
+    held = [query.exists() for query in _held_items(actor.person_id, campaign_id)]
+    return bool(session.scalar(select(or_(*held))))
+
+
+def campaigns_held(person_id: int) -> CompoundSelect[tuple[int]]:
+    """The ids of the campaigns a person holds a role or items in (``Need.OWN_ITEMS``), for an
+    ``IN``."""
+    return union(
+        select(RoleBinding.campaign_id).where(RoleBinding.person_id == person_id),
+        *_held_items(person_id),
+    )
+
+
+def menu_entries(session: Session, actor: Actor) -> MenuEntries:
+    """Which of the main menu's entries the actor uses: one statement whose EXISTS are each an
+    index probe (``ix_role_bindings_person``, ``ix_tasks_inbox``, ``ix_rectifications_responsible``,
+    ``ix_petitions_responsible``), cheap enough for every page."""
+    if actor.is_operator:
+        return MenuEntries(True, True)
+    if actor.person_id is None:
+        return MenuEntries(False, False)
+    person = actor.person_id
+    # the leader view's own rule (webapp/pages/leaders.py): the standing of each campaign not closed
+    # whose leading group they are in
+    leads = (
+        select(RoleBinding.id)
+        .join(Campaign, Campaign.id == RoleBinding.campaign_id)
+        .where(
+            RoleBinding.person_id == person,
+            RoleBinding.unit_id == Campaign.unit_id,
+            Campaign.state != CLOSED,
+        )
+        .exists()
+    )
+    bound = select(RoleBinding.id).where(RoleBinding.person_id == person).exists()
+    held = [query.exists() for query in _held_items(person)]
+    row = session.execute(select(or_(bound, *held), leads)).one()
+    return MenuEntries(bool(row[0]), bool(row[1]))
 
 
 def in_leading_group(
@@ -241,6 +320,21 @@ def require_higher_standing(
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def _held_items(person_id: int, campaign_id: int | None = None) -> list[Select[tuple[int]]]:
+    """The campaign ids of the person's tasks, rectifications and letters (of one campaign)."""
+    queries = [
+        select(Task.campaign_id).where(Task.assignee_id == person_id),
+        select(Rectification.campaign_id).where(Rectification.responsible_id == person_id),
+        select(Petition.campaign_id).where(Petition.responsible_id == person_id),
+    ]
+    if campaign_id is None:
+        return queries
+    return [
+        query.where(model.campaign_id == campaign_id)
+        for query, model in zip(queries, (Task, Rectification, Petition))
+    ]
 
 
 def _roles(session: Session, campaign_id: int, actor: Actor) -> set[str]:

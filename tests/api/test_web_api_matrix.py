@@ -27,19 +27,26 @@ from workflow.organisation.tokens import issue_token
 PEOPLE = ("leader", "deputy", "office", "east", "west", "keeper", "outsider")
 # what the outsider must never be told: this campaign's title, units, task and hazard
 SECRETS = ("平安铁路创建活动", "铁路镇", "东村", "西村", "北村", "道口", "制定创建活动计划")
-# someone who takes no part in a campaign: its page is 404 to them, so a move on it should be 404 too
+# someone who takes no part in a campaign: its page is 404 to them, so a move on it should be 404 too; the keeper
+# takes no part either, but holds a hazard of it: he reads the campaign (his own items only), and nothing more
+KEEPER_HAZARD = {"description": "道口栏杆油漆剥落", "responsible": "keeper@example.org"}
 # per database: the route × person cells asserted in this run
 CELLS_CHECKED: Counter[str] = Counter()
 
 
 class World:
-    """One campaign with a hazard of east's and east's plan task; ``ids`` for the paths."""
+    """One campaign with a hazard of east's, east's plan task and a hazard of the keeper's (who holds no role in
+    it); ``ids`` for the paths."""
 
     def __init__(self, as_person, sessions, campaign_id):
         self.call = {who: as_person(f"{who}@example.org") for who in PEOPLE}
         self.sessions = sessions
         created = self.call["office"].post(f"/campaigns/{campaign_id}/hazards", HAZARD)
         assert created.status_code == 201, created.json
+        keepers = self.call["office"].post(
+            f"/campaigns/{campaign_id}/hazards", {**HAZARD, **KEEPER_HAZARD}
+        )
+        assert keepers.status_code == 201, keepers.json
         with sessions() as session:
             east = person_by_email(session, "east@example.org").id
             plan = session.scalar(
@@ -82,9 +89,9 @@ MATRIX = [
         "GET",
         "/campaigns/{campaign_id}",
         None,
-        {w: 200 for w in ("leader", "deputy", "office", "east", "west")},
+        {w: 200 for w in ("leader", "deputy", "office", "east", "west", "keeper")},
         [],
-        {"keeper": 404, "outsider": 404},
+        {"outsider": 404},
     ),
     (
         "GET",

@@ -81,17 +81,17 @@ def test_an_assignee_checks_off_an_overdue_task_and_it_leaves_the_inbox(server, 
     assert "实施计划已制定并报镇综治办" in page.locator("main").inner_text()
 
 
-def test_a_coordinator_s_advance_is_refused_with_its_blockers_then_succeeds(server, page):
+def test_a_coordinator_sees_what_blocks_the_phase_does_it_then_confirms_the_advance(server, page):
     sign_in(page, server, "office@example.org")
     page.click("nav >> text=创建活动")
     page.click("a.item-title", timeout=5000)
-    page.click("button:has-text('进入下一阶段')")
-    page.wait_for_load_state()
 
-    assert "暂不能进入下一阶段：还有 3 项未完成。" in page.locator(".flash-error").inner_text()
+    # before any click: the blocking items, and no advance to be refused
+    assert "本阶段还有 3 项必办事项未完成。" in page.locator("#blockers").inner_text()
     blockers = page.locator("ul.blockers a")
     assert blockers.count() == 3
-    shot(page, "campaign-advance-refused")
+    assert page.locator("button:has-text('进入下一阶段')").count() == 0
+    shot(page, "campaign-blockers")
 
     links = [blockers.nth(i).get_attribute("href") for i in range(blockers.count())]
     for link in links:
@@ -103,6 +103,11 @@ def test_a_coordinator_s_advance_is_refused_with_its_blockers_then_succeeds(serv
 
     page.click("a:has-text('平安铁路创建活动')")
     page.click("button:has-text('进入下一阶段')")
+    page.wait_for_load_state()
+    assert page.locator("#leaving dd").inner_text() == "宣传发动阶段"
+    assert page.locator("#entering dd").inner_text() == "全面实施阶段"
+    shot(page, "campaign-advance-confirmation")
+    page.click("#confirm-advance")
     page.wait_for_load_state()
     assert "已进入下一阶段" in page.locator(".flash-success").inner_text()
     current = page.locator("li.node.current")

@@ -1,5 +1,6 @@
 """The pages as a person in a browser meets them: the app over a started campaign, a signed-in ``Visitor``
-(Flask's test client, the sign-in form, CSRF tokens), and a page's text as a reader sees it."""
+(Flask's test client, the sign-in form, CSRF tokens), a page's text as a reader sees it, and the engine's moves
+that set a page up (a hazard registered, a phase's work done)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,12 @@ from tests.support.clock import shanghai
 from tests.support.texts import TOWN_WITH_CROSSING
 from webapp import create_app, wiring_of
 from workflow.calendar import WorkingCalendar
+from workflow.campaigns.tasks import complete_task
 from workflow.clock import FixedClock
 from workflow.definitions.reader import parse_definition
 from workflow.hazards.rectifications import HazardReport, register_hazard
-from workflow.models import Person, Task
+from workflow.machines import TASK_SETTLED_STATES
+from workflow.models import Campaign, Person, Task
 from workflow.organisation.directory import import_organisation, person_by_email
 from workflow.organisation.org_file import parse_organisation
 
@@ -137,6 +140,23 @@ def register(site: Flask, description: str = "道口护栏损坏", **changes: ob
             calendar=WorkingCalendar(),
             base_url=BASE_URL,
         ).id
+
+
+def finish_the_phase(site: Flask) -> None:
+    """Every required task of the campaign's current phase checked off by the operator: nothing but
+    an open major hazard keeps the campaign there now."""
+    wiring = wiring_of(site)
+    with wiring.transaction() as session:
+        campaign = session.get(Campaign, site.campaign_id)  # type: ignore[attr-defined]
+        for task in session.scalars(
+            select(Task).where(
+                Task.campaign_id == campaign.id,
+                Task.phase_key == campaign.state,
+                Task.required.is_(True),
+                Task.state.not_in(TASK_SETTLED_STATES),
+            )
+        ):
+            complete_task(session, task.id, by=OPERATOR, clock=wiring.clock)
 
 
 def url_for_rule(rule: Any, ids: dict[str, Any]) -> str:

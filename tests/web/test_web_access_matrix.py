@@ -16,8 +16,8 @@ Each cell says what the person gets:
   stands for the campaign's own people (403 where they can see the item, 404 where its existence is theirs not to
   know); someone who takes no part in the campaign gets 404 from every route of it, as from its page.
 
-Reopening a rectification and the extension requests have no page route: the API matrix
-(``tests/api/test_web_api_matrix.py``) tries them, with the same person of another campaign.
+Reopening a rectification and asking for an extension have no page route (deciding on a request has one): the
+API matrix (``tests/api/test_web_api_matrix.py``) tries them, with the same person of another campaign.
 
 Besides, nothing a person is shown of a page they may open names work that is not theirs to see: the other
 campaign's office director sees nothing of this campaign anywhere, the other village head nothing of east's hazard
@@ -42,12 +42,18 @@ from sqlalchemy import select
 from werkzeug.routing import AnyConverter
 from werkzeug.security import generate_password_hash
 
+from tests.support.actions import BASE_URL, OPERATOR
 from tests.support.scenarios import start_another_campaign
 from tests.support.terminal import print_past_capture
 from tests.support.web import PASSWORD, PNG, Visitor
 from workflow.campaigns.tasks import complete_task
-from workflow.hazards.rectifications import submit_rectification
-from workflow.models import Base, EvidenceFile, Person, Task
+from workflow.hazards.rectifications import (
+    HazardReport,
+    register_hazard,
+    request_extension,
+    submit_rectification,
+)
+from workflow.models import Base, EvidenceFile, Person, Task, Unit
 from workflow.organisation.directory import person_by_email
 
 # the other campaign's (``start_another_campaign``): its title, its village, a task of it
@@ -56,6 +62,11 @@ ANOTHER_TITLE, ANOTHER_VILLAGE, ANOTHER_MEETING = "平安河道创建活动", "�
 # --- the people and what they must not learn -----------------------------------------------------
 
 ROLES = ("assignee", "other_head", "office", "deputy", "leader", "outsider", "anonymous")
+# a site keeper of east's with no role in the campaign, responsible for a hazard of it: he sees the campaign's page
+# (read-only, his own items), and every other route of it answers him as it answers the outsider. His cell is the
+# outsider's unless a row says otherwise (``keeper=``): where holding items changes what a person gets.
+KEEPER = "keeper"
+PEOPLE = (*ROLES, KEEPER)
 EMAILS = {
     "assignee": "east@example.org",
     "other_head": "west@example.org",
@@ -64,16 +75,28 @@ EMAILS = {
     "leader": "leader@example.org",
     "outsider": "outsider@example.org",
     "anonymous": None,
+    KEEPER: "keeper@example.org",
 }
 
 TITLE, PLAN = "平安铁路创建活动", "制定创建活动计划"
 HAZARD = "K128道口护栏断裂"
 LETTER = "反映K128道口夜间无人看守"
 PHOTO = "K128现场照片.png"
+KEEPER_HAZARD = "K128道口栏杆油漆剥落"
 # east's own items: the other village head sees none of them
 EAST_SECRETS = (HAZARD, LETTER, PHOTO)
 # everything of this campaign: a refused answer, and any answer to the outsider, names none of it
-SECRETS = (*EAST_SECRETS, TITLE, PLAN, "全面实施阶段", "铁路镇", "东村", "西村", "北村")
+SECRETS = (
+    *EAST_SECRETS,
+    KEEPER_HAZARD,
+    TITLE,
+    PLAN,
+    "全面实施阶段",
+    "铁路镇",
+    "东村",
+    "西村",
+    "北村",
+)
 
 
 PAGE, DONE, HOME, SIGN_IN = "page", "done", "home", "sign-in"
@@ -94,9 +117,27 @@ class World:
         # these tests sign in often
         cheap = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
         with sessions.begin() as session:
+            east_village = session.scalar(select(Unit.id).where(Unit.code == "east"))
+            session.add(Person(email=EMAILS[KEEPER], name="陈道口看守", unit_id=east_village))
+            session.flush()
             for person in session.scalars(select(Person)):
                 person.password_hash = cheap
         rectification = scenario.hazard("east", date(2026, 5, 29), HAZARD, by="office@example.org")
+        with sessions.begin() as session:
+            register_hazard(
+                session,
+                scenario.campaign,
+                HazardReport(
+                    description=KEEPER_HAZARD,
+                    unit="east",
+                    responsible=EMAILS[KEEPER],
+                    deadline=date(2026, 5, 29),
+                ),
+                by=OPERATOR,
+                clock=scenario.clock,
+                calendar=calendar,
+                base_url=BASE_URL,
+            )
         letter = scenario.petition("east", subject=LETTER)
         with sessions() as session:
             east = person_by_email(session, "east@example.org").id
@@ -110,6 +151,7 @@ class World:
             "petition_id": letter,
             "unit_code": "east",
             "evidence_id": 0,
+            "extension_id": 0,
         }
 
     def visitor(self, role: str) -> Visitor:
@@ -176,6 +218,19 @@ def east_reported_it_fixed_with_a_photo(world: World) -> None:
         world.ids["evidence_id"] = session.scalar(select(EvidenceFile.id))
 
 
+def east_asked_for_more_time(world: World) -> None:
+    with world.sessions.begin() as session:
+        world.ids["extension_id"] = request_extension(
+            session,
+            world.ids["rectification_id"],
+            by=world.actor("assignee"),
+            clock=world.scenario.clock,
+            calendar=world.scenario.calendar,
+            reason="护栏需厂家定制",
+            until=date(2026, 6, 30),
+        ).id
+
+
 def the_phase_s_work_is_done(world: World) -> None:
     world.scenario.finish_tasks()  # the campaign may move on: a refusal is the person's, not the guard's
 
@@ -224,6 +279,7 @@ class Route:
     succeeded: Callable[[World, Visitor, Any], None] = says_it_was_done
     # what the page shows whoever may open it (or each person, by role): the very text a refusal must not name
     shows: str | dict[str, str] | None = None
+    keeper: Any = "as the outsider"  # the keeper's cell (see KEEPER)
 
     @property
     def name(self) -> str:
@@ -231,7 +287,11 @@ class Route:
 
     def outcomes(self) -> dict[str, Any]:
         assert len(self.cells) == len(ROLES), self.name
-        return dict(zip(ROLES, self.cells))
+        cells = dict(zip(ROLES, self.cells))
+        return {
+            **cells,
+            KEEPER: cells["outsider"] if self.keeper == "as the outsider" else self.keeper,
+        }
 
 
 def row(method_path: str, *cells: Any, **options: Any) -> Route:
@@ -257,7 +317,12 @@ MATRIX = [
         PAGE,
         PAGE,
         SIGN_IN,
-        shows={"assignee": HAZARD, "other_head": PLAN, "outsider": ANOTHER_MEETING},
+        shows={
+            "assignee": HAZARD,
+            "other_head": PLAN,
+            "outsider": ANOTHER_MEETING,
+            KEEPER: KEEPER_HAZARD,
+        },
     ),
     row("GET /done", PAGE, PAGE, PAGE, PAGE, PAGE, PAGE, SIGN_IN),
     row(
@@ -345,6 +410,18 @@ MATRIX = [
         preparation=(east_reported_the_hazard_fixed,),
     ),
     row(
+        "POST /extensions/{extension_id}/decide",
+        403,
+        404,
+        DONE,
+        DONE,
+        DONE,
+        404,
+        SIGN_IN,
+        form={"decision": "approve", "note": "同意延期"},
+        preparation=(east_asked_for_more_time,),
+    ),
+    row(
         f"POST {RECT}/reassign",
         403,
         404,
@@ -376,11 +453,38 @@ MATRIX = [
         PAGE,
         SIGN_IN,
         shows={
-            **dict.fromkeys(("assignee", "other_head", "office", "deputy", "leader"), TITLE),
+            **dict.fromkeys(
+                ("assignee", "other_head", "office", "deputy", "leader", KEEPER), TITLE
+            ),
             "outsider": ANOTHER_TITLE,
         },
     ),
-    row(f"GET {CAMPAIGN}", PAGE, PAGE, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=TITLE),
+    # the keeper holds a hazard of it: its page, read-only, with his own items (issue 15)
+    row(
+        f"GET {CAMPAIGN}",
+        PAGE,
+        PAGE,
+        PAGE,
+        PAGE,
+        PAGE,
+        404,
+        SIGN_IN,
+        keeper=PAGE,
+        shows={**dict.fromkeys(ROLES, TITLE), KEEPER: KEEPER_HAZARD},
+    ),
+    # the advance's confirmation step: a coordinator's, like the move it leads to
+    row(
+        f"GET {CAMPAIGN}/advance",
+        403,
+        403,
+        PAGE,
+        PAGE,
+        PAGE,
+        404,
+        SIGN_IN,
+        preparation=(the_phase_s_work_is_done,),
+        shows="全面实施阶段",
+    ),
     row(
         f"POST {CAMPAIGN}/advance",
         403,
@@ -534,7 +638,7 @@ def cells_report(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def
     print_past_capture(
         request,
         [
-            f"pages: {len(MATRIX)} routes × {len(ROLES)} roles; cells checked on {database}: "
+            f"pages: {len(MATRIX)} routes × {len(PEOPLE)} roles; cells checked on {database}: "
             f"{count}"
             for database, count in sorted(CELLS_CHECKED.items())
         ],
@@ -633,7 +737,13 @@ def assert_outcome(
     if outcome in REFUSED:
         assert_names_nothing(body, SECRETS, where)
     assert_names_nothing(
-        body, {"outsider": SECRETS, "other_head": EAST_SECRETS}.get(role, ()), where
+        body,
+        {
+            "outsider": SECRETS,
+            "other_head": (*EAST_SECRETS, KEEPER_HAZARD),
+            KEEPER: EAST_SECRETS,
+        }.get(role, ()),
+        where,
     )
 
 

@@ -28,6 +28,7 @@ from werkzeug.exceptions import BadRequest
 from webapp.api import shapes
 from webapp.api.description import Operation, describe_schemas, described
 from webapp.auth.identity import SAFE_METHODS, api_actor
+from webapp.pages.common import base_url as _base_url  # the links of pages, API and mails alike
 from webapp.wiring import wiring_of
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar, load_calendar
@@ -471,10 +472,6 @@ def _by() -> Actor:
 
 def _clock() -> Clock:
     return wiring_of(current_app).clock
-
-
-def _base_url() -> str:
-    return current_app.config["BASE_URL"]
 
 
 def _calendar(session: Session) -> WorkingCalendar:

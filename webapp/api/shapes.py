@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from webapp.pages.common import base_url
 from webapp.wiring import wiring_of
 from workflow.hazards import rectifications as hazards
 from workflow.limits import LOCATION_LIMIT, MAX_WORKING_DAYS, NOTE_LIMIT, TEXT_LIMIT
@@ -40,7 +41,7 @@ def rectification_json(rectification: Rectification) -> dict[str, Any]:
         "registered_at": _iso(rectification.registered_at),
         "submitted_at": _iso(rectification.submitted_at),
         "closed_at": _iso(rectification.closed_at),
-        "link": f"{_base_url()}/rectifications/{rectification.id}",
+        "link": f"{base_url()}/rectifications/{rectification.id}",
     }
 
 
@@ -95,7 +96,7 @@ def inbox_item_json(item: InboxItem) -> dict[str, Any]:
         "due_on": _iso(item.due_on),
         "days_late": item.days_late,
         "working_days_late": item.working_days_late,
-        "link": item_link(_base_url(), item.kind, item.id),
+        "link": item_link(base_url(), item.kind, item.id),
     }
 
 
@@ -348,10 +349,6 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 
 def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _base_url() -> str:
-    return current_app.config["BASE_URL"]
 
 
 def _clock():  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 from sqlalchemy import exc as sa_exc
 
-from webapp.config import DEFAULT_BASE_URL, Settings
+from webapp.config import Settings
 from webapp.wiring import Wiring, wiring_for
 from workflow.audit import Actor
 from workflow.clock import ClockError
@@ -48,8 +48,9 @@ def wiring(require_schema: bool = True) -> Wiring:
 
 
 def base_url() -> str:
-    """Where the links in mails point (``PINGAN_BASE_URL``)."""
-    return settings().base_url or DEFAULT_BASE_URL
+    """Where the links in mails point: ``PINGAN_BASE_URL``, else the one default of every process
+    (``Settings.links_base_url``)."""
+    return settings().links_base_url
 
 
 def digest_settings() -> dict[str, Any]:

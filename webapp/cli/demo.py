@@ -77,11 +77,15 @@ def demo(no_serve: bool, host: str, port: int) -> None:
     from webapp.mail import FileMailer, mailer_for
 
     configured = settings()
+    if not configured.base_url:
+        # the demo is the one process that writes its mail and serves its pages: its own address
+        # is its PINGAN_BASE_URL, so the links of the mail it writes open its pages
+        configured = replace(configured, base_url=f"http://{host}:{port}")
     folder = configured.instance_path
     mailer = (
         mailer_for(configured) if configured.mail_server else FileMailer(folder / "demo-mail.txt")
     )
-    built = build_demo(folder, configured.clock(), mailer, base_url=f"http://{host}:{port}")
+    built = build_demo(folder, configured.clock(), mailer, base_url=configured.links_base_url)
     click.echo(f"demo database: {built.url}")
     click.echo(
         f"campaigns: {', '.join(str(i) for i in built.campaign_ids)}; first sweep: {built.sweep}"
@@ -126,7 +130,14 @@ def build_demo(folder: Path, clock: Clock, mailer: Mailer | None, base_url: str)
     for slug, _org, unit, days_ago, advances in CAMPAIGNS:
         campaign_ids.append(
             _play_campaign(
-                sessions, calendar, slug, unit, today - timedelta(days=days_ago), advances, today
+                sessions,
+                calendar,
+                slug,
+                unit,
+                today - timedelta(days=days_ago),
+                advances,
+                today,
+                base_url,
             )
         )
     _register_hazards(sessions, calendar, campaign_ids[0], today, base_url)
@@ -144,6 +155,7 @@ def _play_campaign(
     starts: date,  # noqa: ANN001
     advances: int,
     today: date,
+    base_url: str,
 ) -> int:
     definition = load_definition_file(Path(str(SHIPPED / f"{slug}.yaml")))
     with sessions.begin() as session:
@@ -159,7 +171,7 @@ def _play_campaign(
             else 14
         )
         moved_on = min(phase_start + timedelta(days=max(length - 2, 1)), today - timedelta(days=7))
-        run_sweep(sessions, clock=_at(moved_on), mailer=None, base_url="")
+        run_sweep(sessions, clock=_at(moved_on), mailer=None, base_url=base_url)
         _check_off(sessions, campaign_id, phase.id, _at(moved_on), share=1.0)
         with sessions.begin() as session:
             advance_campaign(
@@ -167,7 +179,7 @@ def _play_campaign(
             )
         phase_start = moved_on
     # about half of the current phase's work is in; the rest is open, some of it overdue
-    run_sweep(sessions, clock=_at(today - timedelta(days=3)), mailer=None, base_url="")
+    run_sweep(sessions, clock=_at(today - timedelta(days=3)), mailer=None, base_url=base_url)
     with sessions() as session:
         state = session.scalar(
             select(Task.phase_key).where(Task.campaign_id == campaign_id).order_by(Task.id.desc())

@@ -64,6 +64,8 @@ def scheduler(interval: float | None) -> None:
         )
 
     _log_to_stderr()
+    if warning := configured.unset_base_url_warning():
+        log.warning(warning)
     log.info(
         "database %s%s",
         env.safe_url,

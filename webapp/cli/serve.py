@@ -63,8 +63,9 @@ def run_server(configured: Settings, host: str | None, port: int | None, threads
         raise InvalidInput(f"--threads must be at least 1, not {threads}")
     _ = configured.web_secret_key  # in production a weak key ends here, with one line
     wiring_for(configured)  # a database without schema ends here, with one line
-    config = {} if configured.base_url else {"BASE_URL": f"http://{host}:{port}"}
-    app = create_app(config, settings=configured)
+    # the links in mails follow PINGAN_BASE_URL (else its default), never this listening address:
+    # the scheduler and `pingan sweep` cannot know it, and their mails must link where these do
+    app = create_app(settings=configured)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -1,5 +1,6 @@
 """The coordinator's pages: the campaign list, a campaign (its phases as a state machine, progress,
-the advance button with its blockers), the escalation log and the hand-over of a person's work."""
+what keeps it in its phase), the advance (a confirmation, then one move), the escalation log and the
+hand-over of a person's work."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.auth.identity import web_actor
+from webapp.i18n import localized
 from webapp.pages.common import (
     back_with,
     base_url,
@@ -25,12 +27,13 @@ from workflow.access import campaign_access, load_campaign
 from workflow.audit import Actor
 from workflow.campaigns.lifecycle import advance_campaign
 from workflow.campaigns.reassign import hand_over
+from workflow.definitions.texts import campaign_twins
 from workflow.errors import Conflict, InvalidInput, TransitionRefused
-from workflow.escalation.levels import campaign_escalations
 from workflow.hazards.ledger import register_choices
+from workflow.views.escalation_log import escalation_entries
 from workflow.views.inbox import campaign_facts
-from workflow.views.progress import campaign_status
-from workflow.views.standing import campaign_standing, campaigns_for, item_titles
+from workflow.views.progress import advance_preview, campaign_status, phase_blockers_seen_by
+from workflow.views.standing import campaign_standing, campaigns_for, items_held
 from workflow.views.undelivered import undeliverable_mails
 
 blueprint = page_blueprint("campaigns")
@@ -51,12 +54,35 @@ def campaign_page(campaign_id: int) -> str:
         )
 
 
+@blueprint.get("/campaigns/<int:campaign_id>/advance")
+def confirm_advance(campaign_id: int) -> BaseResponse | str:
+    """The step before leaving a phase: which phase is left, which is entered, whether that one has
+    required work; its form alone advances."""
+    try:
+        with transaction(readonly=True) as session:
+            preview = advance_preview(session, campaign_id, by=web_actor())
+            english = campaign_twins(session, {campaign_id})[campaign_id]
+    except TransitionRefused:  # closed: there is no phase left to leave
+        return back_with(
+            _("The campaign is closed: there is no phase to leave."),
+            None,
+            url_for("campaigns.campaign_page", campaign_id=campaign_id),
+            "info",
+        )
+    return render_template(
+        "campaigns/advance.html", preview=preview, english=english, form=ActionForm()
+    )
+
+
 @blueprint.post("/campaigns/<int:campaign_id>/advance")
-def advance(campaign_id: int) -> BaseResponse | tuple[str, int]:
+def advance(campaign_id: int) -> BaseResponse:
+    """One move, answered by a redirect whatever the outcome: a page answered here would be sent
+    again by a reload (PITFALLS.md, Forms)."""
     here = url_for("campaigns.campaign_page", campaign_id=campaign_id)
     if not ActionForm().validate_on_submit():
         return back_with(None, None, here)
     by = web_actor()
+    seen = request.form.get("from") or None
     try:
         with transaction() as session:
             move = advance_campaign(
@@ -67,15 +93,17 @@ def advance(campaign_id: int) -> BaseResponse | tuple[str, int]:
                 calendar=calendar(session),
                 # the phase the page showed: a double click, or two coordinators at once, moves the
                 # campaign one phase, not two (PITFALLS.md, Forms)
-                from_phase=request.form.get("from") or None,
+                from_phase=seen,
             )
     except TransitionRefused as refused:
-        if not refused.blockers:  # it left that phase meanwhile: the page as it is now says so
-            return back_with(refusal(refused), None, here)
-        # show the page again with the blocking items, each a link to act on
-        with transaction(readonly=True) as session:
-            view = _campaign_view(session, campaign_id, by)
-            return render_template("campaigns/campaign.html", refused=refused, **view), 409
+        if refused.blockers:  # the campaign page lists them, each a link to act on
+            message = _(
+                "The campaign cannot leave this phase yet: %(count)d items are still open.",
+                count=len(refused.blockers),
+            )
+            return back_with(message, None, f"{here}#blockers")
+        message, category = _not_moved(campaign_id, seen, refused)
+        return back_with(message, None, here, category)
     return back_with(
         _(
             "The campaign moved on to the next phase (%(count)d new tasks).",
@@ -120,20 +148,31 @@ def hand_over_work(campaign_id: int) -> BaseResponse:
 def escalation_log(campaign_id: int) -> str:
     by = web_actor()
     with transaction(readonly=True) as session:
-        rows = campaign_escalations(session, campaign_id, by)
-        titles = item_titles(session, {(row.item_kind, row.item_id) for row in rows})
-        campaign = load_campaign(session, campaign_id)
+        entries = escalation_entries(session, campaign_id, by)  # NotFound outside the group
         return render_template(
             "campaigns/escalations.html",
-            campaign=campaign,
-            escalations=rows,
-            titles=titles,
+            campaign=load_campaign(session, campaign_id),
+            escalations=entries,
             undeliverable=undeliverable_mails(session, campaign_id, by),
         )
 
 
+def _not_moved(campaign_id: int, seen: str | None, refused: TransitionRefused) -> tuple[str, str]:
+    """The message for an advance refused with nothing blocking: mostly a second click, or another
+    coordinator, that found the campaign already past the phase its page showed."""
+    # only a coordinator is refused this way (the engine checks access first): they may read it
+    with transaction(readonly=True) as session:
+        facts = campaign_facts(session, {campaign_id}, include_closed=True)[campaign_id]
+    if seen is None or facts.state == seen:
+        return refusal(refused), "error"
+    titles = facts.phase_titles.get(facts.state)
+    if titles is None:  # past the last phase
+        return _("Already advanced: the campaign has closed."), "info"
+    return _("Already advanced to %(phase)s.", phase=localized(*titles)), "info"
+
+
 def _campaign_view(session: Session, campaign_id: int, by: Actor) -> dict[str, Any]:
-    # NotFound unless they take part
+    # NotFound unless they take part or hold items in it (then the page is theirs, read-only)
     status = campaign_status(session, campaign_id, clock=clock(), by=by)
     campaign = load_campaign(session, campaign_id)
     access = campaign_access(session, campaign, by)
@@ -149,13 +188,12 @@ def _campaign_view(session: Session, campaign_id: int, by: Actor) -> dict[str, A
         choices = [("", _("Choose a person"))] + [(p.code, f"{p.name} <{p.code}>") for p in people]
         hand_over_form.leaving.choices = options(choices)
         hand_over_form.successor.choices = options(choices)
-    facts = campaign_facts(session, {campaign_id}, include_closed=True)[campaign_id]
     return {
         "status": status,
         "campaign": campaign,
         "access": access,
         "standing": standing,
-        "advance_form": ActionForm(),
+        "blockers": phase_blockers_seen_by(session, campaign_id, by=by),
         "hand_over_form": hand_over_form,
-        "phase_titles_en": {phase: titles[1] for phase, titles in facts.phase_titles.items()},
+        "held": items_held(session, campaign_id, by=by) if access.own_items_only else [],
     }

@@ -67,6 +67,8 @@ def calendar(session: Session) -> WorkingCalendar:
 
 
 def base_url() -> str:
+    """Where links in mails (and the API's ``link`` fields) point: the app's BASE_URL, set once by
+    ``create_app`` from ``Settings.links_base_url``, never from the request's own address."""
     return current_app.config["BASE_URL"]
 
 

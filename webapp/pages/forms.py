@@ -28,7 +28,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, NumberRange, Optional
 
 from workflow.form_keys import new_key
 from workflow.limits import (
@@ -154,6 +154,18 @@ class RejectRectificationForm(FlaskForm):
         _l("New deadline in working days"),
         default=5,
         validators=[DataRequired(_l("Give a new deadline.")), NumberRange(1, MAX_WORKING_DAYS)],
+    )
+    next = HiddenField()
+
+
+class ExtensionDecisionForm(FlaskForm):
+    """A coordinator's answer to an extension request: the button pressed (``decision``) says
+    which."""
+
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=NOTE_LIMIT)])
+    # not rendered: the two submit buttons carry it
+    decision = StringField(
+        validators=[AnyOf(("approve", "refuse"), message=_l("Approve or refuse the request."))]
     )
     next = HiddenField()
 

@@ -1,5 +1,5 @@
-"""The inbox, every assignee's home page: what is overdue, due within 3 working days, later; the
-letters and visits to process; and what is done."""
+"""The inbox, every assignee's home page: what awaits my decision (a coordinator's); what is
+overdue, due within 3 working days, later; the letters and visits to process; and what is done."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from workflow.form_keys import new_key
 from workflow.limits import MAX_SELECTED_TASKS
 from workflow.petitions.reading import open_petitions
 from workflow.views import inbox as engine_inbox
+from workflow.views.awaiting import awaiting_decision
 
 blueprint = page_blueprint("inbox")
 
@@ -28,10 +29,17 @@ def home() -> str:
     with transaction(readonly=True) as session:
         found = engine_inbox.inbox(session, by.person_id, clock=clock(), calendar=calendar(session))  # type: ignore[arg-type]
         petitions = open_petitions(session, by.person_id, clock=clock())  # type: ignore[arg-type]
+        waiting = awaiting_decision(
+            session,
+            by.person_id,  # type: ignore[arg-type]
+            clock=clock(),
+            calendar=calendar(session),
+        )
     return render_template(
         "inbox/inbox.html",
         inbox=found,
         petitions=petitions,
+        awaiting=waiting,
         check_off=CheckOffForm(),
         report_fixed=ReportFixedForm(),
         bulk=BulkCheckOffForm(),

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.auth.identity import web_actor
+from webapp.i18n import localized
 from webapp.pages.common import (
     back_with,
     base_url,
@@ -102,7 +103,10 @@ def _log_page(campaign_id: int, form: IncidentForm, error: str | None = None) ->
         units = register_choices(session, campaign_id, by=by).units
         campaign = load_campaign(session, campaign_id)
         access = campaign_access(session, campaign, by)
-        form.kind.choices = options([("", _("Choose"))] + [(kind.id, kind.title) for kind in kinds])
+        form.kind.choices = options(
+            [("", _("Choose"))]
+            + [(kind.id, localized(kind.title, kind.title_en)) for kind in kinds]
+        )
         form.unit.choices = options(
             [("", _("Choose"))] + [(unit.code, unit.name) for unit in units]
         )

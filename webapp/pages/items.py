@@ -1,5 +1,5 @@
 """One task or one rectification: its page, its moves (check off, report fixed, verify, send back,
-reassign) and its evidence files. The links in the mails lead here."""
+reassign, decide an extension request) and its evidence files. The links in the mails lead here."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from webapp.pages.common import (
 )
 from webapp.pages.forms import (
     CheckOffForm,
+    ExtensionDecisionForm,
     NoteForm,
     ReasonForm,
     ReassignForm,
@@ -42,6 +43,7 @@ from workflow.hazards.evidence import (
     visible_task,
 )
 from workflow.hazards.ledger import register_choices
+from workflow.views.awaiting import extension_awaiting_decision
 from workflow.views.inbox import campaign_facts
 
 blueprint = page_blueprint("items")
@@ -123,9 +125,11 @@ def rectification_page(rectification_id: int) -> str:
             access=access,
             files=files,
             overdue=hazards.overdue(rectification, clock().now()),
+            extension=extension_awaiting_decision(session, rectification.id),
             report_fixed=ReportFixedForm(),
             verify=NoteForm(),
             reject=RejectRectificationForm(),
+            decide=ExtensionDecisionForm(),
             reassign=_reassign_form(people, rectification.responsible.email),
             people=people,
             is_responsible=by.person_id == rectification.responsible_id,
@@ -201,6 +205,33 @@ def reject_rectification(rectification_id: int) -> BaseResponse:
     except (Conflict, InvalidInput) as error:
         return back_with(refusal(error), form.next.data, here)
     return back_with(_("Sent back with a new deadline."), form.next.data, here, "success")
+
+
+@blueprint.post("/extensions/<int:extension_id>/decide")
+def decide_extension(extension_id: int) -> BaseResponse:
+    """A coordinator approves or refuses an extension request, from its rectification's page."""
+    form = ExtensionDecisionForm()
+    # the request's page is its rectification's, named by the form; without it, the inbox
+    back = url_for("inbox.home")
+    if not form.validate_on_submit():
+        return back_with(first_error(form), form.next.data, back)
+    approve = form.decision.data == "approve"
+    try:
+        with transaction() as session:
+            extension = hazards.decide_extension(
+                session,
+                extension_id,
+                by=web_actor(),
+                clock=clock(),
+                calendar=calendar(session),
+                approve=approve,
+                note=form.note.data,
+            )
+            here = url_for("items.rectification_page", rectification_id=extension.rectification_id)
+    except (Conflict, InvalidInput) as error:
+        return back_with(refusal(error), form.next.data, back)
+    done = _("Extension approved: the deadline moved.") if approve else _("Extension refused.")
+    return back_with(done, form.next.data, here, "success")
 
 
 @blueprint.post("/<any(tasks, rectifications):kind>/<int:item_id>/reassign")

@@ -1,12 +1,13 @@
 """The leader's view: what has been escalated to me, by level and age, and each campaign's units at
-a glance."""
+a glance; and the main menu's entries each person uses (the leader view among them)."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import g, render_template
 
 from webapp.auth.identity import web_actor
 from webapp.pages.common import calendar, clock, page_blueprint, transaction
+from workflow.access import MenuEntries, menu_entries
 from workflow.machines import CLOSED
 from workflow.views.standing import campaign_standing, campaigns_for, escalated_to
 
@@ -25,3 +26,14 @@ def overview() -> str:
             if summary.access.leading_group and summary.state != CLOSED
         ]
     return render_template("leaders/leader.html", escalated=escalated, standings=standings)
+
+
+@blueprint.app_template_global("menu")
+def menu() -> MenuEntries:
+    """The main menu's entries the signed-in person uses (base.html): worked out once per request,
+    in one small statement, and only by a page that shows the menu."""
+    entries = g.get("menu_entries")
+    if entries is None:
+        with transaction(readonly=True) as session:
+            entries = g.menu_entries = menu_entries(session, web_actor())
+    return entries

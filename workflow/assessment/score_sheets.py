@@ -9,7 +9,8 @@ others follow from the incident log and the targets and are only shown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,7 @@ from workflow.assessment.scores import assess
 from workflow.audit import Actor
 from workflow.clock import Clock
 from workflow.definitions.catalogue import stored_definition
+from workflow.definitions.texts import english_twins
 from workflow.models import Campaign
 
 
@@ -55,6 +57,9 @@ class ScoreSheets:
     veto_rules: list[SheetLine]
     criticism_rules: list[SheetLine]
     units: list[UnitSheet]  # by name, as the units are listed everywhere else
+    # the definition's texts (items, rules, phases, its title) → their English twins, for the page
+    # in English
+    english: Mapping[str, str] = field(default_factory=dict)
 
 
 def score_sheets(session: Session, campaign_id: int, *, by: Actor, clock: Clock) -> ScoreSheets:
@@ -62,9 +67,11 @@ def score_sheets(session: Session, campaign_id: int, *, by: Actor, clock: Clock)
     result = assess(session, campaign_id, by=by, clock=clock)  # NotFound outside the leading group
     campaign = session.get(Campaign, campaign_id)
     definition = stored_definition(campaign.definition)  # type: ignore[union-attr]
+    english = english_twins(definition)
     spec = definition.assessment
     if spec is None:
-        return ScoreSheets(campaign_id, campaign.title, "none", None, False, [], [], [], [])  # type: ignore[union-attr]
+        title = campaign.title  # type: ignore[union-attr]
+        return ScoreSheets(campaign_id, title, "none", None, False, [], [], [], [], english)
     entered_vetoes = {
         rule.id for rule in spec.veto if rule.incident is None and rule.target is None
     }
@@ -105,4 +112,5 @@ def score_sheets(session: Session, campaign_id: int, *, by: Actor, clock: Clock)
             if rule.id in entered_criticisms
         ],
         units,
+        english,
     )

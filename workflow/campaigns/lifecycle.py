@@ -215,7 +215,7 @@ def phase_blockers(session: Session, campaign: Campaign, limit: int | None = Non
         select(Task.id, Task.title, Task.state, Unit.name, Person.name)
         .join(Person, Person.id == Task.assignee_id)
         .outerjoin(Unit, Unit.id == Task.unit_id)
-        .where(*_open_required_tasks(campaign))
+        .where(*open_required_tasks(campaign))
         .order_by(Task.due_at, Task.id)
         .limit(limit)
     )
@@ -231,7 +231,7 @@ def phase_blockers(session: Session, campaign: Campaign, limit: int | None = Non
         )
         .join(Person, Person.id == Rectification.responsible_id)
         .outerjoin(Unit, Unit.id == Rectification.unit_id)
-        .where(*_open_major_hazards(campaign))
+        .where(*open_major_hazards(campaign))
         .order_by(Rectification.deadline_at, Rectification.id)
         .limit(None if limit is None else limit - len(blockers))
     )
@@ -245,18 +245,18 @@ def phase_blockers(session: Session, campaign: Campaign, limit: int | None = Non
 def count_phase_blockers(session: Session, campaign: Campaign) -> int:
     """How many items keep the campaign in its current phase (without loading them)."""
     tasks = (
-        session.scalar(
-            select(func.count()).select_from(Task).where(*_open_required_tasks(campaign))
-        )
+        session.scalar(select(func.count()).select_from(Task).where(*open_required_tasks(campaign)))
         or 0
     )
     majors = session.scalar(
-        select(func.count()).select_from(Rectification).where(*_open_major_hazards(campaign))
+        select(func.count()).select_from(Rectification).where(*open_major_hazards(campaign))
     )
     return tasks + (majors or 0)
 
 
-def _open_required_tasks(campaign: Campaign) -> tuple[Any, ...]:
+def open_required_tasks(campaign: Campaign) -> tuple[Any, ...]:
+    """The exit guard's first half, as WHERE clauses on ``Task``: the current phase's required tasks
+    not yet settled."""
     return (
         Task.campaign_id == campaign.id,
         Task.phase_key == campaign.state,
@@ -265,7 +265,9 @@ def _open_required_tasks(campaign: Campaign) -> tuple[Any, ...]:
     )
 
 
-def _open_major_hazards(campaign: Campaign) -> tuple[Any, ...]:
+def open_major_hazards(campaign: Campaign) -> tuple[Any, ...]:
+    """The exit guard's second half, as WHERE clauses on ``Rectification``: major hazards not yet
+    closed (they keep the campaign in any phase)."""
     return (
         Rectification.campaign_id == campaign.id,
         Rectification.severity == "major",

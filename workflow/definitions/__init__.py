@@ -4,4 +4,5 @@
 - ``checks``     what a JSON schema cannot check: cross-references, duplicates, cron expressions
 - ``catalogue``  definitions as stored: (id, version) fixes the text; a running campaign keeps its
 version
+- ``texts``      the English twins of a definition's texts (``title_en``), for pages in English
 """

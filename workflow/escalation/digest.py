@@ -1,10 +1,11 @@
-"""The daily digest: once a working day, each person with work due within 3 working days or overdue
-gets one mail."""
+"""The daily digest: once a working day, each person with work due within 3 working days or overdue,
+or with items awaiting their decision (a coordinator's), gets one mail (its words:
+``mail/texts.py``)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -13,8 +14,9 @@ from sqlalchemy.orm import Session
 from workflow.calendar import WorkingCalendar
 from workflow.db import dialect_insert
 from workflow.mail.outbox import mail_row
-from workflow.mail.texts import item_link
+from workflow.mail.texts import AwaitingLine, DueLine, digest_mail, item_link
 from workflow.models import Campaign, DigestDay, OutboxMail, Person, Rectification, Task
+from workflow.views.awaiting import AwaitingItem, awaiting_by_person
 
 DUE_SOON_WORKING_DAYS = 3
 
@@ -38,17 +40,14 @@ def send_digests(
         # today's digests were written (in one transaction with this claim) by an earlier sweep
         return 0
     horizon = calendar.add_working_days(today, DUE_SOON_WORKING_DAYS)
-    lines: dict[int, list[tuple[date, str]]] = defaultdict(list)
+    due: dict[int, list[DueLine]] = defaultdict(list)
     for task_id, title, due_on, person_id, campaign_title in session.execute(
         select(Task.id, Task.title, Task.due_on, Task.assignee_id, Campaign.title)
         .join(Campaign, Campaign.id == Task.campaign_id)
         .where(Task.state == "open", Task.due_on.is_not(None), Task.due_on <= horizon)
     ):
-        lines[person_id].append(
-            (
-                due_on,
-                _line(due_on, today, title, campaign_title, item_link(base_url, "task", task_id)),
-            )
+        due[person_id].append(
+            DueLine(due_on, title, campaign_title, item_link(base_url, "task", task_id))
         )
     for rect_id, text, deadline, person_id, campaign_title in session.execute(
         select(
@@ -61,43 +60,37 @@ def send_digests(
         .join(Campaign, Campaign.id == Rectification.campaign_id)
         .where(Rectification.state == "open", Rectification.deadline <= horizon)
     ):
-        lines[person_id].append(
-            (
+        due[person_id].append(
+            DueLine(
                 deadline,
-                _line(
-                    deadline,
-                    today,
-                    f"【整改】{text[:60]}",
-                    campaign_title,
-                    item_link(base_url, "rectification", rect_id),
-                ),
+                f"【整改】{text[:60]}",
+                campaign_title,
+                item_link(base_url, "rectification", rect_id),
             )
         )
-    if not lines:
+    # a coordinator's part: what waits for their decision (verify, extend, process)
+    awaiting = awaiting_by_person(session, now=now, calendar=calendar)
+    recipients = set(due) | set(awaiting)
+    if not recipients:
         return 0
-    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(lines)))}
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(recipients)))}
     rows = []
-    for person_id, items in lines.items():
+    for person_id in sorted(recipients):
         person = people[person_id]
-        items.sort()
-        body = "\n".join(
-            [
-                f"{person.name}：",
-                "",
-                f"您有 {len(items)} 项工作已逾期或将在 {DUE_SOON_WORKING_DAYS} 个工作日内到期：",
-                f"You have {len(items)} item(s) overdue or due within {DUE_SOON_WORKING_DAYS} "
-                "working days:",
-                "",
-                *[text for _, text in items],
-                "",
-                "——pingan",
-            ]
+        waiting = awaiting.get(person_id)
+        subject, body = digest_mail(
+            recipient=person,
+            today=today,
+            due=sorted(due.get(person_id, [])),
+            due_within=DUE_SOON_WORKING_DAYS,
+            awaiting=[_awaiting_line(item, base_url) for item in waiting.items] if waiting else [],
+            awaiting_total=waiting.total if waiting else 0,
         )
         rows.append(
             mail_row(
                 key=f"digest-{today.isoformat()}-p{person_id}",
                 recipient=person.email,
-                subject=f"【每日待办】{len(items)} 项待办 / daily digest: {len(items)} item(s) — {today.isoformat()}",  # noqa: E501
+                subject=subject,
                 body=body,
                 now=now,
             )
@@ -109,13 +102,18 @@ def send_digests(
     return result.rowcount if result.rowcount >= 0 else len(rows)
 
 
-def _line(due: date, today: date, title: str, campaign: str, link: str) -> str:
-    days = (today - due).days
-    when = (
-        f"已逾期 {days} 天 / {days} day(s) overdue"
-        if days > 0
-        else "今天到期 / due today"
-        if days == 0
-        else f"{due.isoformat()} 到期 / due {due.isoformat()}"
+def _awaiting_line(item: AwaitingItem, base_url: str) -> AwaitingLine:
+    # an extension request is decided on its rectification's page
+    kind, item_id = (
+        ("rectification", item.rectification_id)
+        if item.kind == "extension" and item.rectification_id is not None
+        else (item.kind, item.id)
     )
-    return f"- {title}（{campaign}）{when}\n  {link}"
+    return AwaitingLine(
+        item.kind,
+        item.title[:60],
+        item.campaign_title,
+        item.waiting_days,
+        item.waiting_working_days,
+        item_link(base_url, kind, item_id),
+    )

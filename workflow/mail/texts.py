@@ -120,6 +120,111 @@ def hazard_registered_mail(
     return subject, "\n".join(lines)
 
 
+class DueLine(NamedTuple):
+    """A line of the daily digest: the reader's own work, overdue or due soon."""
+
+    due: date
+    title: str
+    campaign_title: str
+    link: str
+
+
+class AwaitingLine(NamedTuple):
+    """A line of the daily digest: an item waiting for the reader's decision."""
+
+    kind: str  # rectification | task | extension | petition (workflow/views/awaiting.py)
+    title: str
+    campaign_title: str
+    waiting_days: int
+    waiting_working_days: int
+    link: str
+
+
+AWAITING_WORDS = {
+    "rectification": "待验收 / reported fixed",
+    "task": "待核验 / checked off",
+    "extension": "延期申请 / extension request",
+    "petition": "信访待办理 / letter or visit to process",
+}
+
+
+def digest_mail(
+    *,
+    recipient: Named,
+    today: date,
+    due: list[DueLine],
+    due_within: int,
+    awaiting: list[AwaitingLine],
+    awaiting_total: int,
+) -> tuple[str, str]:
+    """Subject and body of a person's daily digest: their work overdue or due within ``due_within``
+    working days, soonest first; then, for a coordinator, how many items await their decision and
+    the oldest of them (``awaiting``, of ``awaiting_total``)."""
+    parts_zh, parts_en = [], []
+    if due:
+        parts_zh.append(f"{len(due)} 项待办")
+        parts_en.append(f"{len(due)} item(s) to do")
+    if awaiting_total:
+        parts_zh.append(f"{awaiting_total} 项待审核")
+        parts_en.append(f"{awaiting_total} awaiting your decision")
+    subject = (
+        f"【每日待办】{'，'.join(parts_zh)} / daily digest: {', '.join(parts_en)} — "
+        f"{today.isoformat()}"
+    )
+    lines = [f"{recipient.name}：", ""]
+    if due:
+        lines += [
+            f"您有 {len(due)} 项工作已逾期或将在 {due_within} 个工作日内到期：",
+            f"You have {len(due)} item(s) overdue or due within {due_within} working days:",
+            "",
+            *[_due_line(line, today) for line in due],
+            "",
+        ]
+    if awaiting_total:
+        lines += (
+            [
+                f"待您审核 {awaiting_total} 项：",
+                f"{awaiting_total} item(s) await your decision:",
+            ]
+            if awaiting_total == len(awaiting)
+            else [
+                f"待您审核 {awaiting_total} 项，以下是等待最久的 {len(awaiting)} 项：",
+                f"{awaiting_total} item(s) await your decision; the {len(awaiting)} waiting "
+                "longest:",
+            ]
+        )
+        lines += [
+            "",
+            *[_awaiting_line(line) for line in awaiting],
+            "",
+        ]
+    lines.append("——pingan")
+    return subject, "\n".join(lines)
+
+
+def _due_line(line: DueLine, today: date) -> str:
+    days = (today - line.due).days
+    when = (
+        f"已逾期 {days} 天 / {days} day(s) overdue"
+        if days > 0
+        else "今天到期 / due today"
+        if days == 0
+        else f"{line.due.isoformat()} 到期 / due {line.due.isoformat()}"
+    )
+    return f"- {line.title}（{line.campaign_title}）{when}\n  {line.link}"
+
+
+def _awaiting_line(line: AwaitingLine) -> str:
+    days, working = line.waiting_days, line.waiting_working_days
+    waited = (
+        f"已等待 {days} 天（{working} 个工作日）/ waiting {days} day(s) ({working} working day(s))"
+        if days
+        else "今天起等待 / waiting since today"
+    )
+    kind = AWAITING_WORDS.get(line.kind, line.kind)
+    return f"- 【{kind}】{line.title}（{line.campaign_title}）{waited}\n  {line.link}"
+
+
 def _item_block(number: int, item: ItemLine, base_url: str) -> list[str]:
     return [f"{number}. {item.title}", *_item_details(item, base_url)]
 

@@ -20,6 +20,7 @@ from workflow.access import in_leading_group, is_coordinator
 from workflow.audit import Actor
 from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import stored_definition
+from workflow.definitions.texts import campaign_twins, english_twin
 from workflow.errors import NotFound
 from workflow.machines import PETITION_MACHINE, can
 from workflow.models import Campaign, Person, Petition, Unit
@@ -46,6 +47,8 @@ class PetitionPage:
     leading_group: bool  # sees the campaign's pages
     # the machine allows "process", and this person is responsible for it or a coordinator
     may_process: bool
+    # the definition's English title, unless the campaign's title was given by hand
+    campaign_title_en: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class OpenPetition:
     unit: str | None
     deadline: date
     days_overdue: int
+    campaign_title_en: str | None = None
 
 
 def petition_page(session: Session, petition_id: int, *, by: Actor, clock: Clock) -> PetitionPage:
@@ -71,7 +75,8 @@ def petition_page(session: Session, petition_id: int, *, by: Actor, clock: Clock
     if not (responsible or leading):
         # its existence is private, like a rectification's
         raise NotFound(f"no petition {petition_id}")
-    coordinator = is_coordinator(session, stored_definition(campaign.definition), campaign.id, by)
+    definition = stored_definition(campaign.definition)
+    coordinator = is_coordinator(session, definition, campaign.id, by)
     today = local_date(clock.now(), campaign.timezone)
     processor = session.get(Person, petition.processed_by_id) if petition.processed_by_id else None
     return PetitionPage(
@@ -93,6 +98,7 @@ def petition_page(session: Session, petition_id: int, *, by: Actor, clock: Clock
         responsible,
         leading,
         can(PETITION_MACHINE, petition.state, "process") and (responsible or coordinator),
+        english_twin(campaign.title, definition),
     )
 
 
@@ -106,6 +112,7 @@ def open_petitions(session: Session, person_id: int, *, clock: Clock) -> list[Op
             Petition.subject,
             Petition.channel,
             Petition.deadline,
+            Campaign.id.label("campaign_id"),
             Campaign.title,
             Campaign.timezone,
             unit.name,
@@ -114,20 +121,22 @@ def open_petitions(session: Session, person_id: int, *, clock: Clock) -> list[Op
         .outerjoin(unit, unit.id == Petition.unit_id)
         .where(Petition.responsible_id == person_id, Petition.state == "open")
         .order_by(Petition.deadline, Petition.id)
-    )
+    ).all()
+    twins = campaign_twins(session, {row.campaign_id for row in rows})
     today: dict[str, date] = {}
     shown = []
-    for petition_id, subject, channel, deadline, campaign_title, zone, unit_name in rows:
+    for petition_id, subject, channel, deadline, campaign_id, title, zone, unit_name in rows:
         day = today.get(zone) or today.setdefault(zone, local_date(now, zone))
         shown.append(
             OpenPetition(
                 petition_id,
                 subject,
                 channel,
-                campaign_title,
+                title,
                 unit_name,
                 deadline,
                 _days_overdue("open", deadline, day),
+                twins[campaign_id].get(title),
             )
         )
     return shown

@@ -1,11 +1,13 @@
 """The read side: what people look at, computed from the engine's rows; nothing here changes a row.
 
 - ``progress``      one campaign's phase, allowed moves, progress per phase, overdue items
-(``pingan status``)
+(``pingan status``), what blocks the phase, what an advance would do
 - ``standing``      the campaigns a person sees, each unit's red/amber/green, what was escalated to
-a leader
+a leader, a person's own items in one campaign
 - ``inbox``         a person's open work across campaigns: overdue, due soon, later
+- ``awaiting``      what awaits a coordinator's decision (待我审核), for the inbox and the digest
 - ``report``        the campaign report (timeline, per unit, 台账, targets, assessment)
 - ``report_files``  the report as CSV (UTF-8 with BOM) and XLSX
+- ``escalation_log`` a campaign's reminders and levels reached: items by title, people told by name
 - ``undelivered``   a campaign's mail given up on (failed for good), for its leading group
 """

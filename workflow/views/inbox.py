@@ -11,9 +11,10 @@ changes).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     CompoundSelect,
@@ -31,6 +32,7 @@ from workflow.calendar import WorkingCalendar
 from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition
+from workflow.definitions.texts import english_twins
 from workflow.machines import CLOSED
 from workflow.models import Campaign, DefinitionRow, Rectification, Site, Task, Unit
 
@@ -53,6 +55,16 @@ class CampaignFacts:
     phase_titles: dict[str, tuple[str, str | None]]  # phase id → (title, English title)
     # task or duty id → English title, where the definition gives one
     spec_titles_en: dict[str, str]
+    # the definition's English title, unless the campaign's title was given by hand
+    title_en: str | None = None
+
+
+class DefinitionTitles(NamedTuple):
+    """The titles of a stored definition that the inbox and its neighbours show."""
+
+    phases: dict[str, tuple[str, str | None]]  # phase id → (title, English title)
+    spec_titles_en: dict[str, str]  # task or duty id → English title, where there is one
+    english: Mapping[str, str]  # every text with an English twin → the twin (definitions.texts)
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,7 @@ class InboxItem:
     days_late: int  # calendar days past the due date (0 unless overdue)
     working_days_late: int
     severity: str | None = None  # rectifications: minor | major
+    campaign_title_en: str | None = None
 
 
 @dataclass
@@ -90,6 +103,11 @@ class Inbox:
     def __len__(self) -> int:
         return len(self.overdue) + len(self.soon) + len(self.later)
 
+    @property
+    def has_tasks(self) -> bool:
+        """Whether any item is a task: only tasks are checked off together (the bulk form)."""
+        return any(item.kind == "task" for item in self.items())
+
 
 @dataclass(frozen=True)
 class DoneItem:
@@ -101,6 +119,8 @@ class DoneItem:
     state: str  # done | verified (tasks); submitted | closed (rectifications)
     finished_at: datetime | None
     note: str | None
+    title_en: str | None = None  # a task's English title, where its definition gives one
+    campaign_title_en: str | None = None
 
 
 def inbox(session: Session, person_id: int, *, clock: Clock, calendar: WorkingCalendar) -> Inbox:
@@ -135,9 +155,9 @@ def inbox(session: Session, person_id: int, *, clock: Clock, calendar: WorkingCa
     ) in rows:
         facts = campaigns.get(campaign_id)
         if facts is None:
-            phases, specs = _definition_titles(session, definition_id, content_hash)
-            facts = campaigns[campaign_id] = CampaignFacts(
-                campaign_id, campaign_title, state, zone, phases, specs
+            titles = definition_titles(session, definition_id, content_hash)
+            facts = campaigns[campaign_id] = _facts(
+                campaign_id, campaign_title, state, zone, titles
             )
         horizon = horizons.get(zone)
         if horizon is None:
@@ -179,7 +199,15 @@ def done_items(session: Session, person_id: int, *, limit: int = DONE_LIST_LIMIT
     """What the person has finished: tasks checked off and rectifications reported fixed, newest
     first."""
     tasks = session.execute(
-        select(Task.id, Task.title, Task.campaign_id, Task.state, Task.completed_at, Task.note)
+        select(
+            Task.id,
+            Task.title,
+            Task.campaign_id,
+            Task.state,
+            Task.completed_at,
+            Task.note,
+            Task.spec_key,
+        )
         .where(Task.assignee_id == person_id, Task.state.in_(("done", "verified")))
         .order_by(Task.completed_at.desc(), Task.id.desc())
         .limit(limit)
@@ -192,6 +220,7 @@ def done_items(session: Session, person_id: int, *, limit: int = DONE_LIST_LIMIT
             Rectification.state,
             Rectification.submitted_at,
             Rectification.submission_note,
+            null(),  # a hazard's description is what somebody typed: no twin
         )
         .where(
             Rectification.responsible_id == person_id,
@@ -213,9 +242,11 @@ def done_items(session: Session, person_id: int, *, limit: int = DONE_LIST_LIMIT
             state,
             finished_at,
             note,
+            campaigns[campaign_id].spec_titles_en.get(spec_key) if spec_key else None,
+            campaigns[campaign_id].title_en,
         )
         for kind, rows in (("task", tasks), ("rectification", rectifications))
-        for item_id, title, campaign_id, state, finished_at, note in rows
+        for item_id, title, campaign_id, state, finished_at, note, spec_key in rows
     ]
     done.sort(key=lambda item: item.finished_at or _EPOCH, reverse=True)
     return done[:limit]
@@ -245,9 +276,21 @@ def campaign_facts(
         query = query.where(Campaign.state != CLOSED)
     rows = session.execute(query)
     for campaign_id, title, state, zone, definition_id, content_hash in rows:
-        phases, specs = _definition_titles(session, definition_id, content_hash)
-        facts[campaign_id] = CampaignFacts(campaign_id, title, state, zone, phases, specs)
+        titles = definition_titles(session, definition_id, content_hash)
+        facts[campaign_id] = _facts(campaign_id, title, state, zone, titles)
     return facts
+
+
+def definition_titles(session: Session, definition_id: int, content_hash: str) -> DefinitionTitles:
+    """The titles of a stored definition's phases (with their English titles), the English titles
+    of its tasks and duties, and the English twins of all its texts, read once per definition text
+    (a stored definition never changes)."""
+    cached = _TITLES.get(content_hash)
+    if cached is None:
+        row = session.get(DefinitionRow, definition_id)
+        cached = _titles(stored_definition(row)) if row is not None else _NO_TITLES
+        _TITLES[content_hash] = cached
+    return cached
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -298,21 +341,26 @@ def _item(
         days_late=days_late,
         working_days_late=working_days_late,
         severity=severity,
+        campaign_title_en=facts.title_en,
     )
 
 
-def _definition_titles(
-    session: Session, definition_id: int, content_hash: str
-) -> tuple[dict[str, tuple[str, str | None]], dict[str, str]]:
-    cached = _TITLES.get(content_hash)
-    if cached is None:
-        row = session.get(DefinitionRow, definition_id)
-        cached = _titles(stored_definition(row)) if row is not None else ({}, {})
-        _TITLES[content_hash] = cached
-    return cached
+def _facts(
+    campaign_id: int, title: str, state: str, zone: str, titles: DefinitionTitles
+) -> CampaignFacts:
+    # a title given by hand (``--title``) is no text of the definition: it has no twin
+    return CampaignFacts(
+        campaign_id,
+        title,
+        state,
+        zone,
+        titles.phases,
+        titles.spec_titles_en,
+        titles.english.get(title),
+    )
 
 
-def _titles(definition: Definition) -> tuple[dict[str, tuple[str, str | None]], dict[str, str]]:
+def _titles(definition: Definition) -> DefinitionTitles:
     phases = {phase.id: (phase.title, phase.title_en) for phase in definition.phases}
     specs = {
         spec.id: spec.title_en
@@ -320,11 +368,12 @@ def _titles(definition: Definition) -> tuple[dict[str, tuple[str, str | None]], 
         for spec in (*phase.tasks, *phase.recurring)
         if spec.title_en
     }
-    return phases, specs
+    return DefinitionTitles(phases, specs, english_twins(definition))
 
 
+_NO_TITLES = DefinitionTitles({}, {}, {})
 # content hash → titles; a stored definition's text never changes, so this never goes stale
-_TITLES: dict[str, tuple[dict[str, tuple[str, str | None]], dict[str, str]]] = {}
+_TITLES: dict[str, DefinitionTitles] = {}
 
 
 def _open_items_statement() -> CompoundSelect[Any]:

@@ -1,4 +1,5 @@
-"""A campaign's progress: its phase, allowed moves, progress per phase, overdue items."""
+"""A campaign's progress: its phase, allowed moves, progress per phase, overdue items; what keeps it
+in its phase, as far as the viewer may see; and what advancing it now would do."""
 
 from __future__ import annotations
 
@@ -9,15 +10,32 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflow.access import campaign_for, is_coordinator, load_campaign
+from workflow.access import (
+    Need,
+    campaign_for,
+    in_leading_group,
+    is_coordinator,
+    load_campaign,
+    takes_part,
+)
 from workflow.audit import Actor
-from workflow.campaigns.lifecycle import count_phase_blockers
+from workflow.campaigns.lifecycle import (
+    count_phase_blockers,
+    open_major_hazards,
+    open_required_tasks,
+)
 from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import stored_definition
+from workflow.definitions.reader import PhaseSpec
+from workflow.errors import TransitionRefused
 from workflow.machines import CLOSED, DRAFT, TASK_SETTLED_STATES, allowed_events, campaign_machine
-from workflow.models import CampaignPhase, Person, Task, Unit
+from workflow.models import CampaignPhase, Person, Rectification, Task, Unit
 
 OVERDUE_LIST_LIMIT = 50
+# a town of fifty villages with one required task each still fits a phone's page; the count says
+# how many more there are
+BLOCKER_LIST_LIMIT = 50
+TITLE_SHOWN = 80  # of a hazard's description, which is its title in a list
 
 
 @dataclass
@@ -69,16 +87,61 @@ class CampaignStatus:
         return _jsonable(asdict(self))
 
 
+@dataclass(frozen=True)
+class BlockingItem:
+    """A required item that keeps the campaign in its phase, as a page lists it."""
+
+    kind: str  # task | rectification (an open major hazard)
+    id: int
+    title: str
+    title_en: str | None  # a task's English title, where the definition gives one
+    unit: str | None
+    assignee: str
+    due_on: date | None
+    state: str
+
+
+@dataclass(frozen=True)
+class PhaseBlockers:
+    """What keeps a campaign in its current phase, as far as the viewer may see it."""
+
+    total: int  # every blocking item, seen by the viewer or not
+    whole: bool  # the viewer sees every item (the leading group); else only their own
+    seen: int  # the blocking items the viewer may see
+    items: list[BlockingItem]  # the first BLOCKER_LIST_LIMIT of those, soonest due first
+
+
+@dataclass(frozen=True)
+class PhaseName:
+    id: str
+    title: str
+    title_en: str | None
+
+
+@dataclass(frozen=True)
+class AdvancePreview:
+    """What advancing the campaign now would do, for a coordinator to confirm."""
+
+    campaign_id: int
+    campaign_title: str
+    leaving: PhaseName
+    entering: PhaseName | None  # None: the campaign closes
+    # False: nothing required is created on entering, so the phase could be left again at once (a
+    # second advance would skip it: the confirmation says so)
+    entering_has_required_work: bool
+    blocking: int  # items that keep the campaign in the phase it would leave: refused while any
+
+
 def campaign_status(
     session: Session, campaign_id: int, *, clock: Clock, by: Actor | None = None
 ) -> CampaignStatus:
     """The standing of one campaign as of the clock's now; ``by``, when given, must take part in
-    it."""
+    it or hold items in it (``Need.OWN_ITEMS``: then the overdue items listed are their own)."""
     now = clock.now()
     campaign = (
         load_campaign(session, campaign_id)
         if by is None
-        else campaign_for(session, campaign_id, by)
+        else campaign_for(session, campaign_id, by, Need.OWN_ITEMS)
     )
     definition = stored_definition(campaign.definition)
     today = local_date(now, campaign.timezone)
@@ -128,6 +191,8 @@ def campaign_status(
         .outerjoin(Unit, Unit.id == Task.unit_id)
         .where(Task.campaign_id == campaign.id, Task.state == "open", Task.due_at <= now)
     )
+    if by is not None and not takes_part(session, campaign.id, by):
+        overdue_query = overdue_query.where(Task.assignee_id == by.person_id)
     overdue_count = session.scalar(select(func.count()).select_from(overdue_query.subquery())) or 0
     overdue = [
         OverdueItem("task", tid, title, unit, assignee, due_on, (today - due_on).days)
@@ -154,6 +219,106 @@ def campaign_status(
         overdue_count=overdue_count,
         overdue=overdue,
     )
+
+
+def phase_blockers_seen_by(session: Session, campaign_id: int, *, by: Actor) -> PhaseBlockers:
+    """The items that keep the campaign in its current phase: all of them for its leading group,
+    who may open every one; for anyone else of the campaign, their own (the count says how many
+    there are in all)."""
+    campaign = campaign_for(session, campaign_id, by, Need.OWN_ITEMS)
+    if campaign.state in (DRAFT, CLOSED):
+        return PhaseBlockers(0, True, 0, [])
+    # the rule of the task and rectification pages (visible_task, get_rectification): the
+    # assignee, or the leading group
+    whole = in_leading_group(session, campaign.id, campaign.unit_id, by)
+    tasks = (
+        select(Task.id, Task.title, Task.spec_key, Unit.name, Person.name, Task.due_on, Task.state)
+        .join(Person, Person.id == Task.assignee_id)
+        .outerjoin(Unit, Unit.id == Task.unit_id)
+        .where(*open_required_tasks(campaign))
+    )
+    majors = (
+        select(
+            Rectification.id,
+            Rectification.description,
+            Unit.name,
+            Person.name,
+            Rectification.deadline,
+            Rectification.state,
+        )
+        .join(Person, Person.id == Rectification.responsible_id)
+        .outerjoin(Unit, Unit.id == Rectification.unit_id)
+        .where(*open_major_hazards(campaign))
+    )
+    if not whole:
+        tasks = tasks.where(Task.assignee_id == by.person_id)
+        majors = majors.where(Rectification.responsible_id == by.person_id)
+    seen = sum(
+        session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        for query in (tasks, majors)
+    )
+    total = seen if whole else count_phase_blockers(session, campaign)
+    titles_en = _spec_titles_en(stored_definition(campaign.definition).phase(campaign.state))
+    items = [
+        BlockingItem("task", tid, title, titles_en.get(spec), unit, who, due_on, state)
+        for tid, title, spec, unit, who, due_on, state in session.execute(
+            tasks.order_by(Task.due_on.is_(None), Task.due_on, Task.id).limit(BLOCKER_LIST_LIMIT)
+        )
+    ] + [
+        BlockingItem("rectification", rid, _shortened(text), None, unit, who, deadline, state)
+        for rid, text, unit, who, deadline, state in session.execute(
+            majors.order_by(Rectification.deadline, Rectification.id).limit(BLOCKER_LIST_LIMIT)
+        )
+    ]
+    items.sort(
+        key=lambda item: (
+            item.due_on is None,
+            item.due_on or date.max,
+            item.kind != "rectification",  # on the same day, the hazard first (as in the inbox)
+            item.id,
+        )
+    )
+    return PhaseBlockers(total, whole, seen, items[:BLOCKER_LIST_LIMIT])
+
+
+def advance_preview(session: Session, campaign_id: int, *, by: Actor) -> AdvancePreview:
+    """The phase a coordinator's advance would leave and the one it would enter (or that the
+    campaign would close), and whether anything still keeps it where it is.
+
+    Refused (TransitionRefused) when the campaign is in no phase it could leave: not started, or
+    closed.
+    """
+    campaign = campaign_for(session, campaign_id, by, Need.COORDINATOR, doing="advance it")
+    definition = stored_definition(campaign.definition)
+    machine = campaign_machine(definition.phase_ids())
+    if "advance" not in allowed_events(machine, campaign.state):
+        raise TransitionRefused(f"cannot advance campaign {campaign.id}: it is {campaign.state}")
+    # the machine says where "advance" leads: the next phase, or closed after the last
+    destination = machine.events["advance"].transitions[campaign.state][0].dest
+    leaving = definition.phase(campaign.state)
+    entering = None if destination == CLOSED else definition.phase(destination)
+    return AdvancePreview(
+        campaign_id=campaign.id,
+        campaign_title=campaign.title,
+        leaving=_phase_name(leaving),
+        entering=_phase_name(entering) if entering else None,
+        entering_has_required_work=bool(
+            entering and any(spec.required for spec in (*entering.tasks, *entering.recurring))
+        ),
+        blocking=count_phase_blockers(session, campaign),
+    )
+
+
+def _phase_name(phase: PhaseSpec) -> PhaseName:
+    return PhaseName(phase.id, phase.title, phase.title_en)
+
+
+def _spec_titles_en(phase: PhaseSpec) -> dict[str, str]:
+    return {spec.id: spec.title_en for spec in (*phase.tasks, *phase.recurring) if spec.title_en}
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= TITLE_SHOWN else text[: TITLE_SHOWN - 1] + "…"
 
 
 def _jsonable(value: Any) -> Any:

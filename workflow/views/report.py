@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -36,6 +37,7 @@ from workflow.assessment.unit_counts import (
 from workflow.audit import Actor
 from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import stored_definition
+from workflow.definitions.texts import english_twins
 from workflow.models import Campaign, CampaignPhase, Escalation, Person, Rectification, Site, Unit
 
 # open rectifications by days since they were registered
@@ -132,6 +134,9 @@ class CampaignReport:
     assessment: dict[str, Any]
     commended: list[dict[str, Any]]
     criticised: list[dict[str, Any]]
+    # the definition's texts → their English twins, for the page in English (not in the JSON, the
+    # CSV or the XLSX: those are bilingual documents of their own)
+    english: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: dates and instants as ISO text."""
@@ -270,6 +275,7 @@ def build_report(
         },
         commended=[_listed(row) for row in scored.commended],
         criticised=[_listed(row) for row in scored.criticised],
+        english=english_twins(definition),
     )
 
 

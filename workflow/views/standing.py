@@ -1,5 +1,5 @@
 """Standing at a glance: the campaigns a person sees, each unit's red/amber/green, what was
-escalated to a leader.
+escalated to a leader, a person's own items in one campaign.
 
 Every unit is red (something overdue), amber (something due within 3 working
 days) or green, with the counts behind the colour: the way coordinators and
@@ -13,26 +13,30 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import Session
 
-from workflow.access import CampaignAccess, Need, campaign_access, campaign_for
+from workflow.access import CampaignAccess, Need, campaign_access, campaign_for, campaigns_held
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.clock import Clock, end_of_day, local_date
+from workflow.definitions.catalogue import stored_definition
+from workflow.definitions.texts import campaign_twins, english_twin, english_twins
 from workflow.models import (
     Campaign,
     CampaignUnit,
     Escalation,
     Person,
+    Petition,
     Rectification,
-    RoleBinding,
     Task,
     Unit,
 )
 from workflow.views.inbox import SOON_WORKING_DAYS, campaign_facts
 
 COLOURS = ("red", "amber", "green")
+# a site keeper holds a handful of items; a village head with a role sees the whole page instead
+HELD_LIST_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class CampaignSummary:
     phase_title_en: str | None
     unit: str
     access: CampaignAccess
+    # the definition's English title, unless the title was given by hand
+    title_en: str | None = None
 
 
 @dataclass
@@ -65,6 +71,7 @@ class CampaignStanding:
     id: int
     title: str
     units: list[UnitStanding]
+    title_en: str | None = None
 
     def count(self, colour: str) -> int:
         return sum(1 for unit in self.units if unit.colour == colour)
@@ -83,6 +90,20 @@ class EscalatedItem:
     reached_at: datetime
     days_since: int  # calendar days since it reached me
     working_days_overdue: int
+    title_en: str | None = None  # a task's English title, where its definition gives one
+    campaign_title_en: str | None = None
+
+
+@dataclass(frozen=True)
+class HeldItem:
+    """A task, rectification or letter of one campaign that is the viewer's to handle."""
+
+    kind: str  # task | rectification | petition
+    id: int
+    title: str
+    title_en: str | None  # a task's English title, where its definition gives one
+    state: str
+    due_on: date | None
 
 
 @dataclass
@@ -95,14 +116,13 @@ class EscalatedToMe:
 
 
 def campaigns_for(session: Session, by: Actor) -> list[CampaignSummary]:
-    """The campaigns a person takes part in (every campaign for an operator), newest first."""
+    """The campaigns a person takes part in or holds items in (``Need.OWN_ITEMS``; every campaign
+    for an operator), newest first."""
     query = select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id.desc())
     if not by.is_operator:
-        query = query.where(
-            Campaign.id.in_(
-                select(RoleBinding.campaign_id).where(RoleBinding.person_id == by.person_id)
-            )
-        )
+        if by.person_id is None:
+            return []
+        query = query.where(Campaign.id.in_(campaigns_held(by.person_id)))
     campaigns = list(session.scalars(query))
     facts = campaign_facts(session, {c.id for c in campaigns}, include_closed=True)
     summaries = []
@@ -119,6 +139,7 @@ def campaigns_for(session: Session, by: Actor) -> list[CampaignSummary]:
                 phase_title_en,
                 campaign.unit.name,
                 campaign_access(session, campaign, by),
+                english_twin(campaign.title, stored_definition(campaign.definition)),
             )
         )
     return summaries
@@ -182,7 +203,12 @@ def campaign_standing(
         standing.due_soon += soon
         standing.open += still_open
         standing.settled += settled
-    return CampaignStanding(campaign.id, campaign.title, list(units.values()))
+    return CampaignStanding(
+        campaign.id,
+        campaign.title,
+        list(units.values()),
+        english_twin(campaign.title, stored_definition(campaign.definition)),
+    )
 
 
 def escalated_to(
@@ -207,6 +233,7 @@ def escalated_to(
             latest[(row.item_kind, row.item_id)] = row
     still_open = item_titles(session, list(latest), still_open=True)
     facts = campaign_facts(session, {row.campaign_id for row in latest.values()})
+    twins = campaign_twins(session, facts)
     by_level: dict[int, list[EscalatedItem]] = defaultdict(list)
     for key, row in latest.items():
         if key not in still_open or row.campaign_id not in facts:
@@ -226,12 +253,57 @@ def escalated_to(
                 reached_at=row.reached_at,
                 days_since=(today - local_date(row.reached_at, campaign.timezone)).days,
                 working_days_overdue=max(calendar.working_days_between(row.deadline, today), 0),
+                title_en=twins[row.campaign_id].get(still_open[key]) if key[0] == "task" else None,
+                campaign_title_en=twins[row.campaign_id].get(campaign.title),
             )
         )
     result = EscalatedToMe()
     for level in sorted(by_level, reverse=True):
         result.levels[level] = sorted(by_level[level], key=lambda item: (item.reached_at, item.id))
     return result
+
+
+def items_held(session: Session, campaign_id: int, *, by: Actor) -> list[HeldItem]:
+    """The viewer's own tasks, rectifications and letters in the campaign, still open ones first,
+    each soonest due first: what the campaign's page shows someone who holds no role in it."""
+    campaign = campaign_for(session, campaign_id, by, Need.OWN_ITEMS)
+    person = by.person_id
+    rows = [
+        *session.execute(
+            select(literal("task"), Task.id, Task.title, Task.state, Task.due_on)
+            .where(Task.campaign_id == campaign.id, Task.assignee_id == person)
+            .limit(HELD_LIST_LIMIT)
+        ),
+        *session.execute(
+            select(
+                literal("rectification"),
+                Rectification.id,
+                Rectification.description,
+                Rectification.state,
+                Rectification.deadline,
+            )
+            .where(Rectification.campaign_id == campaign.id, Rectification.responsible_id == person)
+            .limit(HELD_LIST_LIMIT)
+        ),
+        *session.execute(
+            select(
+                literal("petition"),
+                Petition.id,
+                Petition.subject,
+                Petition.state,
+                Petition.deadline,
+            )
+            .where(Petition.campaign_id == campaign.id, Petition.responsible_id == person)
+            .limit(HELD_LIST_LIMIT)
+        ),
+    ]
+    twins = english_twins(stored_definition(campaign.definition))
+    items = [
+        HeldItem(kind, item_id, title, twins.get(title) if kind == "task" else None, state, due)
+        for kind, item_id, title, state, due in rows
+    ]
+    items.sort(key=lambda item: (item.state != "open", item.due_on or date.max, item.kind, item.id))
+    return items[:HELD_LIST_LIMIT]
 
 
 def item_titles(

@@ -4,8 +4,9 @@ beyond the data.
 Answers come from three sources, in this order:
 
 1. an operator-editable override table (True = workday, False = day off), so a
-   new year's schedule can be entered the day the State Council publishes it
-   (every November), before any library release carries it;
+   new year's schedule can be entered (``pingan calendar import``) the day the
+   State Council publishes it (October–December), before any library release
+   carries it; the other days of an imported year are Monday–Friday;
 2. ``chinese_calendar`` (holidays and adjusted workdays, 调休), for the years
    its data covers;
 3. a Monday–Friday estimate for every other date, flagged by
@@ -17,16 +18,21 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from pathlib import Path
 from typing import Any
 
 import chinese_calendar
 from chinese_calendar import constants as _cc_data
-from sqlalchemy import Select, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
-from workflow.models import CalendarDay
+from workflow import audit
+from workflow.audit import Actor
+from workflow.calendar_files import CalendarFile
+from workflow.models import CalendarDay, CalendarImport, CampaignPhase
 
 logger = logging.getLogger("pingan.calendar")
 
@@ -41,8 +47,14 @@ _ONE_DAY = timedelta(days=1)
 class WorkingCalendar:
     """Says whether a date is a working day in mainland China, and counts working days."""
 
-    def __init__(self, overrides: Mapping[date, bool] | None = None) -> None:
-        """Build a calendar where ``overrides`` (date → is workday) win over all other sources."""
+    def __init__(
+        self, overrides: Mapping[date, bool] | None = None, entered_years: Iterable[int] = ()
+    ) -> None:
+        """Build a calendar where ``overrides`` (date → is workday) win over all other sources.
+
+        ``entered_years``: years whose official schedule an operator imported (its days are in
+        ``overrides``): any other day of such a year is Monday–Friday, and not an estimate.
+        """
         # Copied so a later edit of the caller's mapping cannot silently
         # disagree with answers already memoised.
         self._overrides: dict[date, bool] = {
@@ -56,6 +68,7 @@ class WorkingCalendar:
         # Years already reported as estimated, so the log gets one line per
         # year rather than one per lookup.
         self._warned_years: set[int] = set()
+        self._entered_years = frozenset(entered_years)
         self._first_year, self._last_year = _official_years()
 
     def _lookup(self, day: date) -> tuple[bool, bool]:
@@ -65,6 +78,9 @@ class WorkingCalendar:
             return cached
         if day in self._overrides:
             result = (self._overrides[day], False)
+        elif day.year in self._entered_years:
+            # the imported schedule lists days off and 调休 only: the rest is the plain week
+            result = (day.weekday() < 5, False)
         else:
             try:
                 result = (bool(chinese_calendar.is_workday(day)), False)
@@ -78,7 +94,7 @@ class WorkingCalendar:
                     logger.warning(
                         "working days in %d are estimated Monday–Friday without official "
                         "holidays or adjusted workdays (official data covers %d–%d); "
-                        "enter the published schedule as calendar overrides",
+                        "enter the published schedule with `pingan calendar import`",
                         day.year,
                         self._first_year,
                         self._last_year,
@@ -136,6 +152,20 @@ class WorkingCalendar:
                 count += 1
         return count
 
+    def first_estimated_day(self, start: date, end: date) -> date | None:
+        """The first day from ``start`` to ``end`` in a year with neither official data nor an
+        entered schedule (its working days estimated Monday–Friday), or None."""
+        start, end = _as_date(start), _as_date(end)
+        for year in range(start.year, end.year + 1):
+            if not self.has_data_for(year):
+                return max(start, date(year, 1, 1))
+        return None
+
+    def has_data_for(self, year: int) -> bool:
+        """True when ``year``'s holidays are known: chinesecalendar's data, or an entered
+        schedule."""
+        return self._first_year <= year <= self._last_year or year in self._entered_years
+
     def data_ends(self) -> date:
         """The last date covered by chinese_calendar's official data (31 December of its last
         year)."""
@@ -160,38 +190,181 @@ class WorkingCalendar:
 
 
 def load_calendar(session: Session, *, shared: bool = False) -> WorkingCalendar:
-    """The working calendar with the operator's overrides from the database applied.
+    """The working calendar with the operator's overrides and imported years applied.
 
     ``shared`` (web requests): the calendar this process built from the same database's overrides,
     with all it has memoised (a fresh one would walk China's official calendar again for every
-    overdue item of every inbox), re-read at most every ``SHARED_FRESH_SECONDS``. Overrides are a
-    new year's holiday schedule, entered once a year by an operator in any process: a page may show
-    them half a minute late, and the inbox saves a round trip to the database on every request. The
-    sweep never shares: it reads them afresh.
+    overdue item of every inbox). The imports (a row per year) are read on every call, so a year
+    imported with ``pingan calendar import`` is seen by the next request; days edited in
+    ``calendar_days`` by hand are re-read at most every ``SHARED_FRESH_SECONDS``. The sweep never
+    shares: it reads them afresh.
     """
+    # a Core statement skips the ORM's autoflush: overrides the caller has pending count too
+    session.flush()
+    connection = session.connection()
+    imports = tuple(connection.execute(_IMPORTS))
+    years = tuple(row[0] for row in imports)
+    database = ""
     if shared:
         database = session.get_bind().url.render_as_string(hide_password=True)
         checked = _CHECKED.get(database)
-        if checked is not None and time.monotonic() - checked[0] < SHARED_FRESH_SECONDS:
-            return checked[1]
-    # a Core statement skips the ORM's autoflush: overrides the caller has pending count too
-    session.flush()
-    overrides = tuple(session.connection().execute(_OVERRIDES))
+        if (
+            checked is not None
+            and checked[1] == imports
+            and time.monotonic() - checked[0] < SHARED_FRESH_SECONDS
+        ):
+            return checked[2]
+    overrides = tuple(connection.execute(_OVERRIDES))
     if not shared:
-        return WorkingCalendar(dict(overrides))  # type: ignore[arg-type]
-    calendar = _SHARED.get(overrides)
+        return WorkingCalendar(dict(overrides), years)  # type: ignore[arg-type]
+    key = (overrides, years)
+    calendar = _SHARED.get(key)
     if calendar is None:
         if len(_SHARED) >= _SHARED_LIMIT:  # overrides edited many times in a long-lived process
             _SHARED.clear()
-        calendar = _SHARED[overrides] = WorkingCalendar(dict(overrides))  # type: ignore[arg-type]
+        calendar = _SHARED[key] = WorkingCalendar(dict(overrides), years)  # type: ignore[arg-type]
     if len(_CHECKED) >= _SHARED_LIMIT:  # a test run's many databases
         _CHECKED.clear()
-    # one assignment: threads see the old pair or the new
-    _CHECKED[database] = (
-        time.monotonic(),
-        calendar,
-    )
+    # one assignment: threads see the old triple or the new
+    _CHECKED[database] = (time.monotonic(), imports, calendar)
     return calendar
+
+
+@dataclass(frozen=True)
+class YearStatus:
+    """Where a year's working days come from, and how many holidays and adjusted workdays it has.
+
+    ``source``: ``package`` (chinesecalendar's data), ``entered`` (imported by an operator: when, by
+    whom, from which file) or ``none`` (estimated Monday–Friday). ``by_hand``: days of the year in
+    ``calendar_days`` outside an import (a local holiday, an edit in SQL).
+    """
+
+    year: int
+    source: str
+    days_off: int
+    days_work: int
+    imported_at: datetime | None = None
+    imported_by: str | None = None
+    source_name: str | None = None
+    by_hand: int = 0
+
+    def describe(self, zone: tzinfo | None = None) -> str:
+        """One line: the year, its source, its counts (an import's time in ``zone``)."""
+        if self.source == "entered" and self.imported_at is not None:
+            at = self.imported_at.astimezone(zone) if zone else self.imported_at
+            where = f"entered {at:%Y-%m-%d %H:%M} by {self.imported_by} from {self.source_name}"
+        elif self.source == "package":
+            where = "package data (chinesecalendar)"
+        else:
+            where = "none: estimated Monday–Friday"
+        counts = (
+            f"{self.days_off} holiday day(s), {self.days_work} adjusted workday(s)"
+            if self.source != "none"
+            else "no holidays known"
+        )
+        extra = f"; {self.by_hand} day(s) set by hand" if self.by_hand else ""
+        return f"{self.year}  {where} — {counts}{extra}"
+
+
+def calendar_status(session: Session, today: date) -> list[YearStatus]:
+    """Each year from the earliest with data (the package's or entered) to next year (and any later
+    year entered), with its source and counts."""
+    imports = {row.year: row for row in session.scalars(select(CalendarImport))}
+    entered: dict[int, list[bool]] = {}
+    for day, workday in session.connection().execute(_OVERRIDES):
+        entered.setdefault(day.year, []).append(bool(workday))
+    first, last = _official_years()
+    known = [first, *imports, *entered]
+    years = range(min(known), max(today.year + 1, *known) + 1)
+    rows: list[YearStatus] = []
+    for year in years:
+        flags = entered.get(year, [])
+        record = imports.get(year)
+        if record is not None:
+            rows.append(
+                YearStatus(
+                    year,
+                    "entered",
+                    flags.count(False),
+                    flags.count(True),
+                    record.imported_at,
+                    record.imported_by,
+                    record.source_name,
+                )
+            )
+        elif first <= year <= last:
+            rows.append(
+                YearStatus(
+                    year,
+                    "package",
+                    sum(1 for d in _cc_data.holidays if d.year == year),
+                    sum(1 for d in _cc_data.workdays if d.year == year),
+                    by_hand=len(flags),
+                )
+            )
+        else:
+            rows.append(YearStatus(year, "none", 0, 0, by_hand=len(flags)))
+    return rows
+
+
+def import_calendar(
+    session: Session, calendar_file: CalendarFile, *, by: Actor, now: datetime
+) -> CalendarImport:
+    """Make ``calendar_file``'s days the entered days of its year (all of them replaced), recording
+    who imported it, when and from which file. The caller's transaction makes it all or nothing."""
+    year = calendar_file.year
+    session.execute(
+        delete(CalendarDay).where(
+            CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)
+        )
+    )
+    session.add_all(
+        CalendarDay(day=d.day, workday=d.workday, note=(d.name or None) and d.name[:300])
+        for d in calendar_file.days
+    )
+    record = session.get(CalendarImport, year)
+    before = None if record is None else record.source_name
+    if record is None:
+        record = CalendarImport(year=year)
+        session.add(record)
+    source_name = Path(calendar_file.source).name[:300]
+    record.imported_at = now
+    record.imported_by = by.label[:254]
+    record.source_name = source_name
+    record.days_off = calendar_file.days_off
+    record.days_work = calendar_file.days_work
+    audit.record(
+        session,
+        at=now,
+        by=by,
+        entity="calendar",
+        entity_id=year,
+        event="import",
+        from_state=before,
+        to_state=source_name,
+        campaign_id=None,
+        note=(
+            f"{year}: {calendar_file.days_off} day(s) off, {calendar_file.days_work} adjusted "
+            f"workday(s) from {source_name}"
+        ),
+    )
+    session.flush()
+    return record
+
+
+def first_estimated_planned_day(
+    session: Session, campaign_id: int, calendar: WorkingCalendar
+) -> date | None:
+    """The first day of the campaign's planned phases in a year without official data (neither the
+    package's nor entered), or None."""
+    first, last = session.execute(
+        select(func.min(CampaignPhase.planned_start), func.max(CampaignPhase.planned_end)).where(
+            CampaignPhase.campaign_id == campaign_id
+        )
+    ).one()
+    if first is None:
+        return None
+    return calendar.first_estimated_day(first, last or first)
 
 
 def _as_date(day: date) -> date:
@@ -211,9 +384,13 @@ def _official_years() -> tuple[int, int]:
 # objects)
 _DAYS = CalendarDay.__table__
 _OVERRIDES: Select[Any] = select(_DAYS.c.day, _DAYS.c.workday).order_by(_DAYS.c.day)
+_IMPORTED = CalendarImport.__table__
+_IMPORTS: Select[Any] = select(
+    _IMPORTED.c.year, _IMPORTED.c.imported_at, _IMPORTED.c.days_off, _IMPORTED.c.days_work
+).order_by(_IMPORTED.c.year)
 SHARED_FRESH_SECONDS = 30.0
 _SHARED_LIMIT = 8
 # the overrides, in order of day → the calendar built from them
 _SHARED: dict[tuple[Any, ...], WorkingCalendar] = {}
-# database → (when its overrides were last read, the calendar they gave)
-_CHECKED: dict[str, tuple[float, WorkingCalendar]] = {}
+# database → (when its overrides were last read, its imports then, the calendar they gave)
+_CHECKED: dict[str, tuple[float, tuple[Any, ...], WorkingCalendar]] = {}

@@ -1,4 +1,5 @@
-"""Durations as written in definitions: ``30d`` (calendar days) or ``5wd`` (working days)."""
+"""Durations as written in definitions: ``30d`` (calendar days) or ``5wd`` (working days), and
+the one rule turning a stored end (exclusive) into the last day a person reads (inclusive)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,12 @@ class Duration:
         if self.unit == "d":
             return end - timedelta(days=self.amount)
         return calendar.add_working_days(end, -self.amount)
+
+
+def last_day(end: date | None) -> date | None:
+    """The last day on time of a window stored with its exclusive ``end`` (a phase's planned end is
+    the day after its last day): every date a person reads is this one, and late is after it."""
+    return end - timedelta(days=1) if end is not None else None
 
 
 def parse_duration(text: object) -> Duration:

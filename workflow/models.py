@@ -622,3 +622,17 @@ class FormSubmission(Base):
     entity: Mapped[str] = mapped_column(String(32))  # incident | rectification
     # claimed before the thing exists, set in the same transaction: never empty once committed
     entity_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class CalendarImport(Base):
+    """A year of the official calendar entered by an operator from a file (``pingan calendar
+    import``): who, when, from which file; its days are that year's ``calendar_days``."""
+
+    __tablename__ = "calendar_imports"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    imported_by: Mapped[str] = mapped_column(String(EMAIL_LIMIT))
+    source_name: Mapped[str] = mapped_column(String(300))
+    days_off: Mapped[int] = mapped_column(Integer)
+    days_work: Mapped[int] = mapped_column(Integer)

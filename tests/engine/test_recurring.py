@@ -160,7 +160,9 @@ def test_a_campaign_year_of_sweeps_makes_each_period_once_on_its_day(sessions, c
     assert len(starts) == len(set(starts)) == 31
 
     education = occurrences(sessions, campaign, "education")
+    # the phase was planned from 31 May: June had begun when it was entered on 3 June
     assert [p for p, _, _, _ in education][::2] == [
+        "2026-06",
         "2026-07",
         "2026-08",
         "2026-09",
@@ -175,8 +177,9 @@ def test_a_campaign_year_of_sweeps_makes_each_period_once_on_its_day(sessions, c
     )
 
     patrol = occurrences(sessions, campaign, "patrol")
-    assert len(patrol) == 2 * 13, (
-        "cron: on the 1st and 15th, per responsibility section (6-15, then 7-01 … 12-15)"
+    assert len(patrol) == 2 * 14, (
+        "cron: on the 1st and 15th, per responsibility section (6-01 inside the planned window, "
+        "6-15, then 7-01 … 12-15)"
     )
 
 
@@ -283,10 +286,11 @@ def test_a_key_site_without_a_responsible_person_refuses_the_start(sessions, cal
 
 
 def test_a_phase_past_its_planned_end_with_work_open_is_reported_once(sessions, campaign, calendar):
-    # mobilization was planned 2026-05-01 → 2026-05-31; the village plans are still open
-    assert sweep(sessions, shanghai(2026, 5, 31, 12)).late_phases == 0
-    late = sweep(sessions, shanghai(2026, 6, 1, 9))
-    again = sweep(sessions, shanghai(2026, 6, 2, 9))
+    # mobilization (30d) was planned 2026-05-01 – 2026-05-30, its last day; the village plans are
+    # still open: late from the day after
+    assert sweep(sessions, shanghai(2026, 5, 30, 23)).late_phases == 0
+    late = sweep(sessions, shanghai(2026, 5, 31, 9))
+    again = sweep(sessions, shanghai(2026, 6, 1, 9))
     assert (late.late_phases, again.late_phases) == (1, 0)
     with sessions() as session:
         mails = session.execute(
@@ -357,3 +361,34 @@ def test_the_daily_digest_goes_once_a_working_day_to_each_person_with_work_due(
             )
         )
     assert "制定方案" in body and "已逾期 3 天 / 3 day(s) overdue" in body
+
+
+def test_a_cron_duty_on_weekday_one_makes_its_occurrences_on_mondays(sessions, calendar):
+    # crontab's 1 is Monday; APScheduler's own from_crontab read it as Tuesday
+    monday_reception = DEFINITION.replace(
+        "every: week, on: wednesday, due: 0d", 'every: "0 9 * * 1", due: 0d'
+    )
+    with sessions.begin() as session:
+        import_organisation(session, parse_organisation(ORG, "org.yaml"))
+        campaign = start_campaign(
+            session,
+            parse_definition(monday_reception, "def.yaml"),
+            "town",
+            date(2026, 5, 1),
+            by=OPERATOR,
+            clock=FixedClock(shanghai(2026, 5, 1, 9)),
+            calendar=calendar,
+        ).id
+    advance(sessions, campaign, shanghai(2026, 6, 3, 10), calendar)  # a Wednesday
+    sweep(sessions, shanghai(2026, 6, 30, 20))
+
+    reception = occurrences(sessions, campaign, "reception")
+    # the phase's window opens at its planned start, Sunday 31 May
+    assert [(period, due) for period, _, due, _ in reception] == [
+        ("2026-06-01T09:00", date(2026, 6, 1)),
+        ("2026-06-08T09:00", date(2026, 6, 8)),
+        ("2026-06-15T09:00", date(2026, 6, 15)),
+        ("2026-06-22T09:00", date(2026, 6, 22)),
+        ("2026-06-29T09:00", date(2026, 6, 29)),
+    ]
+    assert {due.strftime("%A") for _, _, due, _ in reception} == {"Monday"}

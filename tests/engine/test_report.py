@@ -115,12 +115,13 @@ def test_the_rates_ageing_and_escalations_are_the_ones_coordinators_quote(scenar
 
 
 def test_the_timeline_sets_each_phase_planned_against_actual(scenario):
-    scenario.at(2026, 7, 10, 9).advance()  # implementation was planned to end on 3 July
+    # implementation's last day was 2 July (stored exclusive as 3 July): 8 days late on 10 July
+    scenario.at(2026, 7, 10, 9).advance()
     phases = {row["phase"]: row for row in report_of(scenario).phases}
     assert {
         key: phases["implementation"][key]
         for key in (
-            "planned_end",
+            "planned_last_day",
             "ended_on",
             "status",
             "days_late",
@@ -129,10 +130,10 @@ def test_the_timeline_sets_each_phase_planned_against_actual(scenario):
             "completion",
         )
     } == {
-        "planned_end": date(2026, 7, 3),
+        "planned_last_day": date(2026, 7, 2),
         "ended_on": date(2026, 7, 10),
         "status": "done",
-        "days_late": 7,
+        "days_late": 8,
         "tasks": 3,
         "tasks_done": 3,
         "completion": 100.0,

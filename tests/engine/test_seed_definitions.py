@@ -439,7 +439,11 @@ def occurrences(
 ) -> list[date]:
     """The days a duty's occurrences start on while its phase runs from ``phase_starts`` to before ``phase_ends``."""
     loaded = definition(definition_id)
-    duty = next(d for phase in loaded.phases for d in phase.recurring if d.id == duty_id)
+    duty = next(
+        d
+        for d in (*(d for phase in loaded.phases for d in phase.recurring), *loaded.recurring)
+        if d.id == duty_id
+    )
     after = datetime.combine(phase_starts, datetime.min.time(), tzinfo=SHANGHAI) - timedelta(
         seconds=1
     )
@@ -488,3 +492,19 @@ def test_the_tobacco_branch_summarises_each_year_of_the_implementation():
         date(2007, 1, 1),
         date(2008, 1, 1),
     ]
+
+
+def test_the_standing_duties_run_all_the_campaign_long():
+    standing = {
+        slug: {(d.id, d.phases) for d in definition(slug).recurring}
+        for slug in ("safe-unit-lingtai", "safe-family", "safe-railway")
+    }
+    assert standing == {
+        "safe-unit-lingtai": {
+            ("quarterly-meeting", None),
+            ("quarterly-education", None),
+            ("quarterly-inspection", None),
+        },
+        "safe-family": {("chair-reception", None)},
+        "safe-railway": {("supervised-visit", None)},
+    }

@@ -117,6 +117,18 @@ def test_a_seed_campaign_runs_from_its_first_phase_to_closed(
 
     assert visited == [*definition.phase_ids()[1:], "closed"]
     with sessions() as session:
+        ran = set(
+            session.execute(
+                select(Task.spec_key, Task.phase_key).where(Task.campaign_id == campaign_id)
+            ).all()
+        )
+    for duty in definition.recurring:  # campaign-wide: only in the phases it covers, and ran
+        covered = set(duty.phases or definition.phase_ids())
+        phases = {phase for spec, phase in ran if spec == duty.id}
+        assert phases and phases <= covered, duty.id
+        if duty.every == "week":  # every phase has a week (the Wednesday reception)
+            assert phases == covered, duty.id
+    with sessions() as session:
         assert session.get(Campaign, campaign_id).closed_at is not None
 
 

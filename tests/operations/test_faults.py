@@ -855,16 +855,20 @@ def _kill_when(sweep: SweepProcess, condition: Callable[[], bool]) -> None:
 
 
 def _occurrences_committed(url: str) -> Callable[[], bool]:
-    """Whether another process can see committed occurrences of a recurring duty."""
+    """Whether another process can see occurrences of a recurring duty committed by a sweep (beyond
+    those the campaign's start created for the periods already begun)."""
     engine = create_engine(url, poolclass=NullPool)
 
-    def committed() -> bool:
+    def count() -> int:
         with engine.connect() as connection:
-            return bool(
-                connection.scalar(
-                    select(func.count()).select_from(Task).where(Task.period.is_not(None))
-                )
+            return connection.scalar(
+                select(func.count()).select_from(Task).where(Task.period.is_not(None))
             )
+
+    at_start = count()
+
+    def committed() -> bool:
+        return count() > at_start
 
     return committed
 

@@ -22,7 +22,8 @@ from tests.support.clock import shanghai
 from tests.support.databases import revisions, scratch_postgres
 from tests.support.texts import SCREENING, TOWN_WITH_KEEPER
 from workflow.audit import Actor
-from workflow.calendar import WorkingCalendar
+from workflow.calendar import WorkingCalendar, import_calendar
+from workflow.calendar_files import parse_calendar_file
 from workflow.campaigns.lifecycle import start_campaign
 from workflow.campaigns.tasks import complete_task
 from workflow.clock import FixedClock
@@ -103,6 +104,13 @@ def populate(url: str) -> None:
             now=shanghai(2026, 9, 24),
         )
     run_sweep(sessions, clock=FixedClock(shanghai(2026, 10, 20, 9)), mailer=None, base_url=BASE_URL)
+    with sessions.begin() as session:  # a made-up year's days, entered from a file
+        import_calendar(
+            session,
+            parse_calendar_file("2031-02-10,off,测试\n2031-02-08,work,测试\n", "2031.csv", "csv"),
+            by=OPERATOR,
+            now=shanghai(2026, 10, 21, 9),
+        )
     engine.dispose()
 
 

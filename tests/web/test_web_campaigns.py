@@ -54,7 +54,8 @@ def test_the_campaign_page_draws_the_phases_with_the_current_one_marked_and_date
     current = text(nodes[1][1])
     assert "宣传发动阶段" in current and "当前阶段" in current
     assert (
-        "计划: 2026年5月1日 – 2026年5月31日" in current and "实际: 2026年5月1日 – 至今" in current
+        # 30d from 1 May: the last day on time is 30 May (stored exclusive as 31 May)
+        "计划: 2026年5月1日 – 2026年5月30日" in current and "实际: 2026年5月1日 – 至今" in current
     )
     assert "任务完成 0 / 5" in current
     assert 'aria-current="step"' in phases

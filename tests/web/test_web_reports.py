@@ -69,12 +69,13 @@ def test_the_report_page_shows_every_section_with_the_engine_s_numbers(scenario,
     ):
         assert figure in figures, figure
     phases = text(page, "phases")
+    # 60d from 4 May: the last day on time is 2 July (stored exclusive as 3 July)
     assert re.search(
-        r"全面实施阶段 2026年5月4日 – 2026年7月3日 2026年5月4日 – 2026年5月27日 已结束 0 3 / 3 100%",
+        r"全面实施阶段 2026年5月4日 – 2026年7月2日 2026年5月4日 – 2026年5月27日 已结束 0 3 / 3 100%",
         phases,
     )
     assert "检查评比阶段" in phases and "2026年5月27日 – 至今 当前阶段" in phases
-    assert "总结阶段 2026年8月2日 – 2026年9月1日 — 未开始" in phases
+    assert "总结阶段 2026年8月2日 – 2026年8月31日 — 未开始" in phases
     # per unit: tasks, completion, overdue tasks, hazards closed, 整改率, 按期, 逾期未整改, letters, incidents, 督办, targets
     assert text(page, "unit-east") == "东村 1 / 1 100% 0 1 / 1 100% 0% 0 0 / 1 0 0 1"
     assert text(page, "unit-west") == "西村 1 / 1 100% 0 0 / 1 0% 0% 1 1 / 1 2 1 2"

@@ -275,7 +275,23 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "state": {"type": "string"},
             "allowed_moves": {"type": "array", "items": {"type": "string"}},
             "blocking": {"type": "integer"},
-            "phases": {"type": "array", "items": {"type": "object"}},
+            "phases": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "status": {"type": "string", "enum": ["done", "current", "pending"]},
+                        "planned_start": {"type": ["string", "null"], "format": "date"},
+                        "planned_last_day": {
+                            "type": ["string", "null"],
+                            "format": "date",
+                            "description": "the last day on time (inclusive); late is after it",
+                        },
+                        "late": {"type": "boolean"},
+                    },
+                },
+            },
             "overdue_count": {"type": "integer"},
             "overdue": {"type": "array", "items": {"type": "object"}},
         },

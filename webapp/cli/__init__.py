@@ -8,6 +8,7 @@
 - ``reports``    ``pingan incident record …`` and ``pingan report …``
 - ``people``     ``pingan person deactivate|reactivate|password``
 - ``backup``     ``pingan backup`` and ``pingan restore``
+- ``calendar``   ``pingan calendar status|import``: each year's source, a year's schedule entered
 - ``demo``       ``pingan demo``: the seed campaigns under way, as of today
 - ``serve``      ``pingan serve``: the web app under waitress
 - ``scheduler``  ``pingan scheduler``: the long-running clock, one leader

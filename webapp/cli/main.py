@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
 from webapp.cli.backup import backup, restore
+from webapp.cli.calendar import calendar
 from webapp.cli.common import (
     actor,
     as_option,
@@ -57,6 +59,7 @@ def cli(context: click.Context) -> None:
 for command in (
     backup,
     restore,
+    calendar,
     demo,
     hazard,
     rectification,
@@ -80,10 +83,20 @@ def init() -> None:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-def validate(files: tuple[Path, ...]) -> None:
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Also print the next three times each cron duty fires, in the definition's time zone.",
+)
+@one_line_errors
+def validate(files: tuple[Path, ...], verbose: bool) -> None:
     """Check definition files; print every problem as FILE:LINE: KEY: MESSAGE."""
+    from workflow.cron import WEEKDAY_NAMES, next_fire_times
+    from workflow.definitions.checks import EVERY_KEYWORDS
     from workflow.definitions.reader import DefinitionError, load_definition_file
 
+    now = settings().clock().now() if verbose else None
     failed = False
     for path in files:
         try:
@@ -97,6 +110,25 @@ def validate(files: tuple[Path, ...]) -> None:
                 f"{path}: ok ({definition.id} v{definition.version}, {len(definition.phases)} "
                 "phases)"
             )
+            cron_duties = [
+                (phase.id, duty)
+                for phase in definition.phases
+                for duty in phase.recurring
+                if now is not None and duty.every not in EVERY_KEYWORDS
+            ] + [  # the campaign-wide duties, under the name of the whole campaign
+                ("campaign", duty)
+                for duty in definition.recurring
+                if now is not None and duty.every not in EVERY_KEYWORDS
+            ]
+            for phase_id, duty in cron_duties:
+                fires = next_fire_times(duty.every, ZoneInfo(definition.timezone), now)
+                shown = ", ".join(
+                    f"{WEEKDAY_NAMES[fire.weekday()]} {fire:%Y-%m-%d %H:%M}" for fire in fires
+                )
+                click.echo(
+                    f"  {phase_id}.{duty.id} every '{duty.every}' ({definition.timezone}): "
+                    f"next {shown}"
+                )
     if failed:
         sys.exit(1)
 
@@ -151,6 +183,7 @@ def start(
     as_email: str | None,
 ) -> None:
     """Start a campaign of DEF (a file, or a definition id) for a unit; print its id."""
+    from workflow.calendar import first_estimated_planned_day
     from workflow.campaigns.lifecycle import start_campaign
     from workflow.definitions.reader import (
         definition_folders,
@@ -166,6 +199,7 @@ def start(
     env = wiring()
     by = actor(env, as_email)
     with env.transaction() as session:
+        working_calendar = env.calendar(session)
         campaign = start_campaign(
             session,
             definition,
@@ -173,8 +207,16 @@ def start(
             starts_on,
             by=by,
             clock=env.clock,
-            calendar=env.calendar(session),
+            calendar=working_calendar,
             title=title,
+        )
+        estimated = first_estimated_planned_day(session, campaign.id, working_calendar)
+    if estimated is not None:
+        click.echo(
+            f"warning: the planned phases run into {estimated.year}, which has no official "
+            f"calendar (from {estimated}): working days there are estimated Monday–Friday; enter "
+            "the State Council's schedule with `pingan calendar import FILE`",
+            err=True,
         )
     click.echo(campaign.id)
 
@@ -204,7 +246,7 @@ def status(campaign_id: int, as_json: bool) -> None:
     )
     for phase in report.phases:
         mark = {"done": "✓", "current": "▶", "pending": " "}[phase.status]
-        window = f"{phase.planned_start or '?'} → {phase.planned_end or '?'}"
+        window = f"{phase.planned_start or '?'} → {phase.planned_last_day or '?'}"
         total = sum(phase.tasks.values())
         settled = sum(n for s, n in phase.tasks.items() if s in ("done", "verified", "cancelled"))
         late = "  LATE" if phase.late else ""

@@ -78,7 +78,7 @@ def report_charts(report: CampaignReport) -> dict[str, Any]:
         "phases": {
             "labels": [row["title"] for row in report.phases],
             "planned": [
-                [_iso(row["planned_start"]), _iso(row["planned_end"])] for row in report.phases
+                [_iso(row["planned_start"]), _iso(row["planned_last_day"])] for row in report.phases
             ],
             "actual": [
                 [

@@ -71,7 +71,7 @@ def start_campaign(
     problems = list(resolution.missing)
     if not problems:  # roles first: a missing role would be named again for every site and entry
         for phase in definition.phases:
-            for spec in (*phase.tasks, *phase.recurring):
+            for spec in (*phase.tasks, *definition.duties(phase.id)):
                 if spec.per in ("site", "list"):
                     problems += [
                         p for p in targets(spec, definition, scope)[1] if p not in problems
@@ -310,14 +310,21 @@ def _enter_phase(
     calendar: WorkingCalendar,
 ) -> int:
     """Mark the phase started, create its one-off tasks and start its recurring duties; return tasks
-    created."""
+    created.
+
+    Entered after its planned start, the phase's duties still run from the planned start: the
+    periods begun meanwhile (this month's screening, a cron date already past) are created now.
+    """
     phase_row = session.scalar(
         select(CampaignPhase).where(
             CampaignPhase.campaign_id == campaign.id, CampaignPhase.phase_key == phase_key
         )
     )
+    window_start = phase_start
     if phase_row is not None:
         phase_row.started_on, phase_row.started_at = phase_start, now
+        if phase_row.planned_start is not None:
+            window_start = min(phase_start, phase_row.planned_start)
     phase = definition.phase(phase_key)
     rows = []
     for spec in phase.tasks:
@@ -328,5 +335,7 @@ def _enter_phase(
         # ORM bulk insert: 50,000 rows as fast as Core (ORM add_all is 12x slower)
         session.execute(insert(Task), rows)
         queue_task_escalations(session, campaign, definition, rows, now, calendar)
-    start_duties(session, campaign, phase, phase_start)
-    return len(rows)
+    occurrences = start_duties(
+        session, campaign, definition, phase, window_start, scope, now, calendar
+    )
+    return len(rows) + occurrences

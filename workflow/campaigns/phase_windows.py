@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from workflow.campaigns.lifecycle import count_phase_blockers, phase_blockers
 from workflow.clock import local_date
 from workflow.definitions.catalogue import stored_definition
+from workflow.durations import last_day
 from workflow.mail.outbox import enqueue
 from workflow.models import Campaign, CampaignPhase, Person, RoleBinding
 
@@ -34,7 +35,8 @@ def report_late_phases(session: Session, now: datetime, base_url: str) -> int:
     reported = 0
     for phase_row, campaign in rows:
         today = local_date(now, campaign.timezone)
-        if today <= phase_row.planned_end:
+        last = last_day(phase_row.planned_end)
+        if last is None or today <= last:
             continue
         open_count = count_phase_blockers(session, campaign)
         if not open_count:
@@ -57,7 +59,7 @@ def report_late_phases(session: Session, now: datetime, base_url: str) -> int:
             .distinct()
         ).all()
         phase = definition.phase(phase_row.phase_key)
-        days = (today - phase_row.planned_end).days
+        days = (today - last).days
         lines = [
             f"{b.title}"
             + (f"（{b.unit}）" if b.unit else "")
@@ -74,10 +76,10 @@ def report_late_phases(session: Session, now: datetime, base_url: str) -> int:
                 [
                     f"{person.name}：",
                     "",
-                    f"“{campaign.title}”的{phase.title}计划于 {phase_row.planned_end.isoformat()} 结束，"  # noqa: E501
+                    f"“{campaign.title}”的{phase.title}计划于 {last.isoformat()} 结束，"
                     f"已超期 {days} 天，仍有 {open_count} 项必办事项未完成：",
                     f"Phase '{phase.title_en or phase.id}' of this campaign was planned to end on "
-                    f"{phase_row.planned_end.isoformat()}; it is {days} day(s) late with "
+                    f"{last.isoformat()}; it is {days} day(s) late with "
                     f"{open_count} required item(s) open:",
                     "",
                     *[f"  - {line}" for line in lines],

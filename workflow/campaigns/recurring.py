@@ -9,6 +9,12 @@ once each, however long the clock was stopped (catch-up), and the occurrence
 key (campaign, duty, target, period) is unique, so two sweeps never make one
 twice. Leaving the phase stops the duty (its cursor no longer matches the
 campaign's state); open occurrences stay with their assignees.
+
+Entering a phase late loses no period: its duties start from the phase's planned
+start (when that is earlier), and the periods begun by the entry are created at
+once, each due from its own start. A campaign-wide duty (top-level ``recurring:``)
+keeps one cursor, moved along to each phase it covers, so it runs unbroken from
+its first phase to the close.
 """
 
 from __future__ import annotations
@@ -18,7 +24,6 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,9 +31,10 @@ from workflow.calendar import WorkingCalendar
 from workflow.campaigns.fanout import Scope
 from workflow.campaigns.task_rows import queue_task_escalations, stored_scope, task_rows
 from workflow.clock import as_utc
+from workflow.cron import crontab_trigger
 from workflow.db import dialect_insert
 from workflow.definitions.catalogue import stored_definition
-from workflow.definitions.reader import PhaseSpec, RecurringSpec
+from workflow.definitions.reader import Definition, PhaseSpec, RecurringSpec
 from workflow.models import Campaign, RecurringCursor, Task
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -36,21 +42,58 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 MAX_PERIODS_PER_PASS = 400
 
 
-def start_duties(session: Session, campaign: Campaign, phase: PhaseSpec, phase_start: date) -> None:
-    """Start the phase's recurring duties: occurrences from the phase's first day on are due to be
-    created."""
-    before_start = datetime.combine(
-        phase_start, time.min, tzinfo=ZoneInfo(campaign.timezone)
-    ) - timedelta(seconds=1)
-    for duty in phase.recurring:
-        session.add(
-            RecurringCursor(
+def start_duties(
+    session: Session,
+    campaign: Campaign,
+    definition: Definition,
+    phase: PhaseSpec,
+    window_start: date,
+    scope: Scope,
+    now: datetime,
+    calendar: WorkingCalendar,
+) -> int:
+    """Start the recurring duties running in ``phase`` from ``window_start`` (the earlier of its
+    planned start and the entry) and create the occurrences begun by ``now``; return tasks
+    created.
+
+    A campaign-wide duty already running in the phase before keeps its cursor (moved to this
+    phase); one that resumes after a gap restarts from ``window_start``.
+    """
+    before_start = as_utc(
+        datetime.combine(window_start, time.min, tzinfo=ZoneInfo(campaign.timezone))
+        - timedelta(seconds=1)
+    )
+    ids = definition.phase_ids()
+    position = ids.index(phase.id)
+    previous = ids[position - 1] if position else None
+    running = {
+        cursor.duty_key: cursor
+        for cursor in session.scalars(
+            # locked: a sweep creating this campaign's occurrences meanwhile finishes first
+            select(RecurringCursor)
+            .where(RecurringCursor.campaign_id == campaign.id)
+            .with_for_update()
+        )
+    }
+    started = []
+    for duty in definition.duties(phase.id):
+        cursor = running.get(duty.id)
+        if cursor is None:
+            cursor = RecurringCursor(
                 campaign_id=campaign.id,
                 phase_key=phase.id,
                 duty_key=duty.id,
-                generated_until=as_utc(before_start),
+                generated_until=before_start,
             )
-        )
+            session.add(cursor)
+        else:
+            ran_before = previous is not None and (duty.phases is None or previous in duty.phases)
+            if not ran_before:
+                cursor.generated_until = max(as_utc(cursor.generated_until), before_start)
+            cursor.phase_key = phase.id
+        started.append((cursor, duty))
+    session.flush()
+    return _create_occurrences(session, campaign, definition, scope, started, now, calendar)
 
 
 def create_due_occurrences(session: Session, now: datetime, calendar: WorkingCalendar) -> int:
@@ -64,37 +107,22 @@ def create_due_occurrences(session: Session, now: datetime, calendar: WorkingCal
         .with_for_update(of=RecurringCursor, skip_locked=True)
     ).all()
     created = 0
-    scopes: dict[int, Scope] = {}  # one fan-out scope per campaign and pass: sites, lists, bindings
+    scopes: dict[
+        int, _LazyScope
+    ] = {}  # one fan-out scope per campaign and pass: sites, lists, bindings
     for cursor, campaign in cursors:
         definition = stored_definition(campaign.definition)
         duty = next(
-            (d for d in definition.phase(cursor.phase_key).recurring if d.id == cursor.duty_key),
+            (d for d in definition.duties(cursor.phase_key) if d.id == cursor.duty_key),
             None,
         )
         if duty is None:
             continue
-        periods = list(period_starts(duty, campaign.timezone, cursor.generated_until, now))
-        if not periods:
-            continue
         if campaign.id not in scopes:
-            scopes[campaign.id] = stored_scope(session, campaign)
-        scope = scopes[campaign.id]
-        rows = []
-        for period, starts_on, starts_at in periods:
-            rows += task_rows(
-                campaign,
-                definition,
-                duty,
-                scope,
-                cursor.phase_key,
-                starts_on,
-                period,
-                now,
-                calendar,
-            )
-        created += _insert_new(session, rows)
-        queue_task_escalations(session, campaign, definition, rows, now, calendar)
-        cursor.generated_until = periods[-1][2]
+            scopes[campaign.id] = _LazyScope(session, campaign)
+        created += _create_occurrences(
+            session, campaign, definition, scopes[campaign.id], [(cursor, duty)], now, calendar
+        )
     session.flush()
     return created
 
@@ -118,12 +146,62 @@ def period_starts(
                 yield key, starts_on, starts_at
             day = _next_period_day(duty.every, starts_on)
         return
-    trigger = CronTrigger.from_crontab(duty.every, timezone=zone)
+    trigger = crontab_trigger(duty.every, zone)
     fire = trigger.get_next_fire_time(None, as_utc(after).astimezone(zone) + timedelta(seconds=1))
     while fire is not None and fire <= until and produced < MAX_PERIODS_PER_PASS:
         produced += 1
         yield fire.strftime("%Y-%m-%dT%H:%M"), fire.date(), as_utc(fire)
         fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+
+
+def _create_occurrences(
+    session: Session,
+    campaign: Campaign,
+    definition: Definition,
+    scope: Scope | _LazyScope,
+    cursors: list[tuple[RecurringCursor, RecurringSpec]],
+    now: datetime,
+    calendar: WorkingCalendar,
+) -> int:
+    """Create the occurrences of each duty whose period started after its cursor and by ``now``;
+    move the cursors on; return tasks created."""
+    created = 0
+    for cursor, duty in cursors:
+        periods = list(period_starts(duty, campaign.timezone, cursor.generated_until, now))
+        if not periods:
+            continue
+        if isinstance(scope, _LazyScope):
+            scope = scope.load()
+        rows = []
+        for period, starts_on, starts_at in periods:
+            rows += task_rows(
+                campaign,
+                definition,
+                duty,
+                scope,
+                cursor.phase_key,
+                starts_on,
+                period,
+                now,
+                calendar,
+            )
+        created += _insert_new(session, rows)
+        queue_task_escalations(session, campaign, definition, rows, now, calendar)
+        cursor.generated_until = periods[-1][2]
+    return created
+
+
+class _LazyScope:
+    """A campaign's fan-out scope, loaded the first time a duty of it has a period to create."""
+
+    def __init__(self, session: Session, campaign: Campaign) -> None:
+        self.session, self.campaign = session, campaign
+        self.scope: Scope | None = None
+
+    def load(self) -> Scope:
+        if self.scope is None:
+            self.scope = stored_scope(self.session, self.campaign)
+        return self.scope
 
 
 def _calendar_period(duty: RecurringSpec, day: date) -> tuple[str, date]:

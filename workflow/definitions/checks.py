@@ -8,8 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
-
+from workflow.cron import crontab_trigger
 from workflow.durations import Duration, parse_duration
 from workflow.limits import MAX_PHASES, MAX_TASKS, MAX_TASKS_PER_PHASE
 from workflow.sourcefile import Problem, SourceLines
@@ -53,6 +52,17 @@ def size_problems(data: dict[str, Any], lines: SourceLines) -> list[Problem]:
                         f"{count} {what}: a phase may have at most {MAX_TASKS_PER_PHASE}",
                     )
                 )
+    standing = data.get("recurring")  # campaign-wide duties count like a phase's
+    if isinstance(standing, list):
+        total += len(standing)
+        if len(standing) > MAX_TASKS_PER_PHASE:
+            problems.append(
+                lines.problem(
+                    ("recurring",),
+                    f"{len(standing)} campaign-wide recurring duties: at most "
+                    f"{MAX_TASKS_PER_PHASE}",
+                )
+            )
     if not problems and total > MAX_TASKS:
         problems.append(
             lines.problem(
@@ -128,6 +138,7 @@ class _Checks:
         phase_lines: dict[str, int] = {}
         # tasks and recurring duties share one namespace: ids name tasks in the UI
         spec_lines: dict[str, int] = {}
+        specs: list[tuple[tuple[str | int, ...], dict[str, Any], str]] = []
         for path, phase in _items(self.data, "phases"):
             phase_id = phase.get("id")
             if isinstance(phase_id, str):
@@ -139,19 +150,38 @@ class _Checks:
                 else:
                     phase_lines[phase_id] = self.lines.line_of((*path, "id"))
             for kind in ("tasks", "recurring"):
-                for spec_path, spec in _items(phase, kind, path):
-                    spec_id = spec.get("id")
-                    if isinstance(spec_id, str):
-                        if spec_id in spec_lines:
+                specs += [(spec_path, spec, kind) for spec_path, spec in _items(phase, kind, path)]
+                if kind == "recurring":
+                    for spec_path, spec in _items(phase, kind, path):
+                        if "phases" in spec:
                             self._problem(
-                                (*spec_path, "id"),
-                                f"duplicate id '{spec_id}' (first at line {spec_lines[spec_id]})",
+                                (*spec_path, "phases"),
+                                "'phases' is only used on a duty declared at the top level "
+                                "(recurring: beside phases:)",
                             )
-                        else:
-                            spec_lines[spec_id] = self.lines.line_of((*spec_path, "id"))
-                    self._assignee(spec_path, spec)
-                    if kind == "recurring":
-                        self._schedule(spec_path, spec)
+        for spec_path, spec in _items(self.data, "recurring"):
+            specs.append((spec_path, spec, "recurring"))
+            listed = spec.get("phases")
+            for index, phase_id in enumerate(listed if isinstance(listed, list) else []):
+                if isinstance(phase_id, str) and phase_id not in phase_lines:
+                    known = ", ".join(phase_lines) or "none"
+                    self._problem(
+                        (*spec_path, "phases", index),
+                        f"unknown phase '{phase_id}' (phases: {known})",
+                    )
+        for spec_path, spec, kind in specs:
+            spec_id = spec.get("id")
+            if isinstance(spec_id, str):
+                if spec_id in spec_lines:
+                    self._problem(
+                        (*spec_path, "id"),
+                        f"duplicate id '{spec_id}' (first at line {spec_lines[spec_id]})",
+                    )
+                else:
+                    spec_lines[spec_id] = self.lines.line_of((*spec_path, "id"))
+            self._assignee(spec_path, spec)
+            if kind == "recurring":
+                self._schedule(spec_path, spec)
 
     def _assignee(self, path: tuple[str | int, ...], spec: dict[str, Any]) -> None:
         assignee, per = spec.get("assignee"), spec.get("per", "campaign")
@@ -198,7 +228,7 @@ class _Checks:
         if not _CRON_FIELDS.match(every):
             return  # the schema has said what is wrong
         try:
-            CronTrigger.from_crontab(every, timezone="UTC")
+            crontab_trigger(every, "UTC")
         except ValueError as error:
             self._problem((*path, "every"), f"bad cron expression '{every}': {error}")
             return

@@ -70,7 +70,11 @@ class TaskSpec:
 @dataclass(frozen=True)
 class RecurringSpec:
     """A duty that recurs while its phase lasts: ``every`` week/month/quarter/year or a cron
-    expression."""
+    expression.
+
+    Declared at the top level it is campaign-wide: it runs while the campaign is in one of
+    ``phases`` (None: in any phase, from the start to the close).
+    """
 
     id: str
     title: str
@@ -83,6 +87,7 @@ class RecurringSpec:
     title_en: str | None
     description: str | None
     list: str | None = None
+    phases: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -252,6 +257,7 @@ class Definition:
     incidents: tuple[IncidentKind, ...] = ()
     targets: tuple[TargetSpec, ...] = ()
     assessment: AssessmentSpec | None = None
+    recurring: tuple[RecurringSpec, ...] = ()  # campaign-wide duties (top-level ``recurring:``)
 
     def role(self, role_id: str) -> Role:
         """The declared role ``role_id`` (KeyError if there is none)."""
@@ -266,6 +272,14 @@ class Definition:
             if phase.id == phase_id:
                 return phase
         raise KeyError(f"definition '{self.id}' has no phase '{phase_id}'")
+
+    def duties(self, phase_id: str) -> tuple[RecurringSpec, ...]:
+        """The recurring duties running while the campaign is in ``phase_id``: the phase's own,
+        then the campaign-wide ones that cover it."""
+        return (
+            *self.phase(phase_id).recurring,
+            *(d for d in self.recurring if d.phases is None or phase_id in d.phases),
+        )
 
     def phase_ids(self) -> tuple[str, ...]:
         """The phase ids in order: the campaign's states between ``draft`` and ``closed``."""
@@ -306,6 +320,7 @@ class Definition:
         needed = {
             spec.assignee for phase in self.phases for spec in (*phase.tasks, *phase.recurring)
         }
+        needed.update(duty.assignee for duty in self.recurring)
         if self.escalation is not None:
             needed.update(role for level in self.escalation.levels for role in level.notify)
         needed.discard(RESPONSIBLE)
@@ -447,6 +462,7 @@ def _definition(data: dict[str, Any], text: str, source: str) -> Definition:
         incidents=tuple(_incident(kind) for kind in data.get("incidents", [])),
         targets=tuple(_target(target) for target in data.get("targets", [])),
         assessment=_assessment(data["assessment"]) if "assessment" in data else None,
+        recurring=tuple(_recurring(duty) for duty in data.get("recurring", [])),
     )
 
 
@@ -477,6 +493,7 @@ def _task(data: dict[str, Any]) -> TaskSpec:
 
 
 def _recurring(data: dict[str, Any]) -> RecurringSpec:
+    phases = data.get("phases")
     return RecurringSpec(
         id=data["id"],
         title=data["title"],
@@ -489,6 +506,7 @@ def _recurring(data: dict[str, Any]) -> RecurringSpec:
         title_en=data.get("title_en"),
         description=data.get("description"),
         list=data.get("list"),
+        phases=tuple(phases) if phases is not None else None,
     )
 
 

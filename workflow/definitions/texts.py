@@ -61,6 +61,7 @@ def _pairs(definition: Definition) -> Iterable[tuple[str, str]]:
         *definition.roles,
         *definition.phases,
         *(spec for phase in definition.phases for spec in (*phase.tasks, *phase.recurring)),
+        *definition.recurring,
         *definition.incidents,
         *definition.targets,
         *(assessment.items if assessment else ()),

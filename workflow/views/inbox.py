@@ -368,6 +368,7 @@ def _titles(definition: Definition) -> DefinitionTitles:
         for spec in (*phase.tasks, *phase.recurring)
         if spec.title_en
     }
+    specs.update((duty.id, duty.title_en) for duty in definition.recurring if duty.title_en)
     return DefinitionTitles(phases, specs, english_twins(definition))
 
 

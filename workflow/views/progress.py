@@ -26,7 +26,8 @@ from workflow.campaigns.lifecycle import (
 )
 from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import stored_definition
-from workflow.definitions.reader import PhaseSpec
+from workflow.definitions.reader import Definition, PhaseSpec
+from workflow.durations import last_day
 from workflow.errors import TransitionRefused
 from workflow.machines import CLOSED, DRAFT, TASK_SETTLED_STATES, allowed_events, campaign_machine
 from workflow.models import CampaignPhase, Person, Rectification, Task, Unit
@@ -44,7 +45,8 @@ class PhaseProgress:
     title: str
     status: str  # done | current | pending
     planned_start: date | None
-    planned_end: date | None
+    # the last day on time (inclusive), never the stored exclusive end: see durations.last_day
+    planned_last_day: date | None
     started_on: date | None
     ended_at: datetime | None
     late: bool
@@ -170,14 +172,15 @@ def campaign_status(
     for position, spec in enumerate(definition.phases):
         row = phase_rows.get(spec.id)
         status = "done" if position < current else "current" if position == current else "pending"
-        late = bool(status == "current" and row and row.planned_end and today > row.planned_end)
+        last = last_day(row.planned_end) if row else None
+        late = bool(status == "current" and last and today > last)
         phases.append(
             PhaseProgress(
                 id=spec.id,
                 title=spec.title,
                 status=status,
                 planned_start=row.planned_start if row else None,
-                planned_end=row.planned_end if row else None,
+                planned_last_day=last,
                 started_on=row.started_on if row else None,
                 ended_at=row.ended_at if row else None,
                 late=late,
@@ -258,7 +261,7 @@ def phase_blockers_seen_by(session: Session, campaign_id: int, *, by: Actor) -> 
         for query in (tasks, majors)
     )
     total = seen if whole else count_phase_blockers(session, campaign)
-    titles_en = _spec_titles_en(stored_definition(campaign.definition).phase(campaign.state))
+    titles_en = _spec_titles_en(stored_definition(campaign.definition), campaign.state)
     items = [
         BlockingItem("task", tid, title, titles_en.get(spec), unit, who, due_on, state)
         for tid, title, spec, unit, who, due_on, state in session.execute(
@@ -303,7 +306,8 @@ def advance_preview(session: Session, campaign_id: int, *, by: Actor) -> Advance
         leaving=_phase_name(leaving),
         entering=_phase_name(entering) if entering else None,
         entering_has_required_work=bool(
-            entering and any(spec.required for spec in (*entering.tasks, *entering.recurring))
+            entering
+            and any(spec.required for spec in (*entering.tasks, *definition.duties(entering.id)))
         ),
         blocking=count_phase_blockers(session, campaign),
     )
@@ -313,8 +317,9 @@ def _phase_name(phase: PhaseSpec) -> PhaseName:
     return PhaseName(phase.id, phase.title, phase.title_en)
 
 
-def _spec_titles_en(phase: PhaseSpec) -> dict[str, str]:
-    return {spec.id: spec.title_en for spec in (*phase.tasks, *phase.recurring) if spec.title_en}
+def _spec_titles_en(definition: Definition, phase_id: str) -> dict[str, str]:
+    specs = (*definition.phase(phase_id).tasks, *definition.duties(phase_id))
+    return {spec.id: spec.title_en for spec in specs if spec.title_en}
 
 
 def _shortened(text: str) -> str:

@@ -38,6 +38,7 @@ from workflow.audit import Actor
 from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.texts import english_twins
+from workflow.durations import last_day
 from workflow.models import Campaign, CampaignPhase, Escalation, Person, Rectification, Site, Unit
 
 # open rectifications by days since they were registered
@@ -51,7 +52,7 @@ PHASE_COLUMNS = (
     "phase",
     "title",
     "planned_start",
-    "planned_end",
+    "planned_last_day",
     "started_on",
     "ended_on",
     "status",
@@ -104,7 +105,7 @@ LEDGER_COLUMNS = (
     "days_to_close",
     "days_overdue",
 )
-PHASE_DATES = ("planned_start", "planned_end", "started_on", "ended_on")
+PHASE_DATES = ("planned_start", "planned_last_day", "started_on", "ended_on")
 LEDGER_DATES = ("registered_on", "original_deadline", "deadline", "fixed_on", "closed_on")
 ESCALATION_COLUMNS = ("level", "colour", "item_kind", "count")
 TARGET_COLUMNS = (
@@ -348,7 +349,8 @@ def _phases(
         ended_on = local_date(phase.ended_at, campaign.timezone) if phase.ended_at else None
         status = "done" if ended_on else "current" if phase.started_on else "pending"
         reference = ended_on or (today if status == "current" else None)
-        late = (reference - phase.planned_end).days if reference and phase.planned_end else 0
+        last = last_day(phase.planned_end)
+        late = (reference - last).days if reference and last else 0
         count, done = tasks.get(phase.phase_key, (0, 0))
         title = (
             definition.phase(phase.phase_key).title
@@ -360,7 +362,7 @@ def _phases(
                 "phase": phase.phase_key,
                 "title": title,
                 "planned_start": phase.planned_start,
-                "planned_end": phase.planned_end,
+                "planned_last_day": last,
                 "started_on": phase.started_on,
                 "ended_on": ended_on,
                 "status": status,

@@ -64,7 +64,7 @@ HEADERS = {
     "phase": "阶段 phase",
     "title": "名称 title",
     "planned_start": "计划开始 planned start",
-    "planned_end": "计划结束 planned end",
+    "planned_last_day": "计划结束 planned last day",
     "started_on": "实际开始 started",
     "ended_on": "实际结束 ended",
     "status": "状态 status",

@@ -107,9 +107,8 @@ def create_due_occurrences(session: Session, now: datetime, calendar: WorkingCal
         .with_for_update(of=RecurringCursor, skip_locked=True)
     ).all()
     created = 0
-    scopes: dict[
-        int, _LazyScope
-    ] = {}  # one fan-out scope per campaign and pass: sites, lists, bindings
+    # one fan-out scope per campaign and pass: sites, lists, bindings
+    scopes: dict[int, _LazyScope] = {}
     for cursor, campaign in cursors:
         definition = stored_definition(campaign.definition)
         duty = next(

@@ -11,7 +11,6 @@ The foundation, at this level:
                   beyond the data
 - ``calendar_files`` a year's official holidays and 调休 read from a file (holiday-cn, YAML, CSV)
 - ``durations``   ``30d`` / ``5wd`` as written in definitions; the last day a person reads
-- ``cron``        5-field cron expressions read as crontab reads them (0 or 7 = Sunday)
 - ``limits``      text lengths, date ranges and other bounds, defined once for forms, API and engine
 - ``machines``    the state machines (transitions), built once and applied to rows
 - ``access``      who may see or change a campaign: the one place for that rule

@@ -9,25 +9,19 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import date
 
 import pytest
 
 from tests.support.actions import OPERATOR
-from tests.support.browser import sign_in
+from tests.support.browser import sign_in, town_railway_campaign
 from tests.support.paths import ROOT
 from tests.support.processes import serving
-from tests.support.texts import RAILWAY_WITH_ESCALATION, TOWN_WITH_CROSSING
-from tests.support.web import give_everyone_a_password
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.campaigns.lifecycle import start_campaign
 from workflow.clock import FixedClock, parse_instant
 from workflow.db import create_db_engine, session_factory
-from workflow.definitions.reader import parse_definition
 from workflow.hazards.rectifications import HazardReport, register_hazard, submit_rectification
-from workflow.organisation.directory import import_organisation, person_by_email
-from workflow.organisation.org_file import parse_organisation
+from workflow.organisation.directory import person_by_email
 
 ARTIFACTS = ROOT / "test-artifacts"
 NOW = "2026-05-12T09:00"  # east reported the crossing fixed on 5-07
@@ -130,17 +124,7 @@ def _seed(url: str) -> None:
     started = FixedClock(parse_instant("2026-05-01T09:00"))
     calendar = WorkingCalendar()
     with sessions.begin() as session:
-        import_organisation(session, parse_organisation(TOWN_WITH_CROSSING, "org.yaml"))
-        give_everyone_a_password(session)
-        campaign = start_campaign(
-            session,
-            parse_definition(RAILWAY_WITH_ESCALATION, "def.yaml"),
-            "town",
-            date(2026, 5, 1),
-            by=OPERATOR,
-            clock=started,
-            calendar=calendar,
-        )
+        campaign = town_railway_campaign(session, started, calendar)
         for description, responsible in (
             ("道口护栏损坏，需更换", "east@example.org"),
             ("道口警示灯不亮", "keeper@example.org"),

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from workflow.cron import crontab_trigger, next_fire_times
+from workflow.definitions.cron import crontab_trigger, next_fire_times
 from workflow.definitions.reader import DefinitionError, parse_definition
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -92,8 +92,8 @@ def init() -> None:
 @one_line_errors
 def validate(files: tuple[Path, ...], verbose: bool) -> None:
     """Check definition files; print every problem as FILE:LINE: KEY: MESSAGE."""
-    from workflow.cron import WEEKDAY_NAMES, next_fire_times
     from workflow.definitions.checks import EVERY_KEYWORDS
+    from workflow.definitions.cron import WEEKDAY_NAMES, next_fire_times
     from workflow.definitions.reader import DefinitionError, load_definition_file
 
     now = settings().clock().now() if verbose else None

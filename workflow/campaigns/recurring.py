@@ -31,9 +31,9 @@ from workflow.calendar import WorkingCalendar
 from workflow.campaigns.fanout import Scope
 from workflow.campaigns.task_rows import queue_task_escalations, stored_scope, task_rows
 from workflow.clock import as_utc
-from workflow.cron import crontab_trigger
 from workflow.db import dialect_insert
 from workflow.definitions.catalogue import stored_definition
+from workflow.definitions.cron import crontab_trigger
 from workflow.definitions.reader import Definition, PhaseSpec, RecurringSpec
 from workflow.models import Campaign, RecurringCursor, Task
 

@@ -3,6 +3,7 @@
 - ``reader``     read a definition file, report every problem by file, line and key, build the specs
 - ``checks``     what a JSON schema cannot check: cross-references, duplicates, cron expressions
 - ``catalogue``  definitions as stored: (id, version) fixes the text; a running campaign keeps its
-version
+                 version
+- ``cron``       a duty's 5-field cron expression read as crontab reads it (0 or 7 = Sunday)
 - ``texts``      the English twins of a definition's texts (``title_en``), for pages in English
 """

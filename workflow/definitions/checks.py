@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from workflow.cron import crontab_trigger
+from workflow.definitions.cron import crontab_trigger
 from workflow.durations import Duration, parse_duration
 from workflow.limits import MAX_PHASES, MAX_TASKS, MAX_TASKS_PER_PHASE
 from workflow.sourcefile import Problem, SourceLines

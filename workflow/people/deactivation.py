@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from workflow import audit
@@ -58,10 +58,7 @@ def open_items(session: Session, person_id: int) -> list[str]:
         f"task {task_id} (campaign {campaign_id}): {title}"
         for task_id, campaign_id, title in session.execute(
             select(Task.id, Task.campaign_id, Task.title)
-            .where(
-                Task.assignee_id == person_id,
-                Task.state.in_(states_allowing(TASK_MACHINE, "reassign")),
-            )
+            .where(*_open_tasks_of(person_id))
             .order_by(Task.id)
         )
     ]
@@ -69,10 +66,7 @@ def open_items(session: Session, person_id: int) -> list[str]:
         f"rectification {item_id} (campaign {campaign_id}): {description.splitlines()[0][:60]}"
         for item_id, campaign_id, description in session.execute(
             select(Rectification.id, Rectification.campaign_id, Rectification.description)
-            .where(
-                Rectification.responsible_id == person_id,
-                Rectification.state.in_(states_allowing(RECTIFICATION_MACHINE, "reassign")),
-            )
+            .where(*_open_rectifications_of(person_id))
             .order_by(Rectification.id)
         )
     ]
@@ -80,10 +74,7 @@ def open_items(session: Session, person_id: int) -> list[str]:
         f"petition {item_id} (campaign {campaign_id})"
         for item_id, campaign_id in session.execute(
             select(Petition.id, Petition.campaign_id)
-            .where(
-                Petition.responsible_id == person_id,
-                Petition.state.in_(states_allowing(PETITION_MACHINE, "process")),
-            )
+            .where(*_open_petitions_of(person_id))
             .order_by(Petition.id)
         )
     ]
@@ -171,6 +162,27 @@ def reactivate_person(session: Session, email: str, *, by: Actor, clock: Clock) 
 # --- helpers ------------------------------------------------------------------------------------
 
 
+def _open_tasks_of(person_id: int) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Task.assignee_id == person_id,
+        Task.state.in_(states_allowing(TASK_MACHINE, "reassign")),
+    )
+
+
+def _open_rectifications_of(person_id: int) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Rectification.responsible_id == person_id,
+        Rectification.state.in_(states_allowing(RECTIFICATION_MACHINE, "reassign")),
+    )
+
+
+def _open_petitions_of(person_id: int) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Petition.responsible_id == person_id,
+        Petition.state.in_(states_allowing(PETITION_MACHINE, "process")),
+    )
+
+
 def _locked_person(session: Session, email: str) -> Person:
     found = person_by_email(session, email)
     # two operators at once: the second sees the first one's decision, not a stale copy
@@ -194,17 +206,9 @@ def _hand_everything_over(
     now = clock.now()
     campaigns = sorted(
         {
+            *session.scalars(select(Task.campaign_id).where(*_open_tasks_of(person.id))),
             *session.scalars(
-                select(Task.campaign_id).where(
-                    Task.assignee_id == person.id,
-                    Task.state.in_(states_allowing(TASK_MACHINE, "reassign")),
-                )
-            ),
-            *session.scalars(
-                select(Rectification.campaign_id).where(
-                    Rectification.responsible_id == person.id,
-                    Rectification.state.in_(states_allowing(RECTIFICATION_MACHINE, "reassign")),
-                )
+                select(Rectification.campaign_id).where(*_open_rectifications_of(person.id))
             ),
         }
     )
@@ -224,12 +228,7 @@ def _hand_everything_over(
             f"{len(moved.rectifications)} rectification(s)"
         )
     for petition in session.scalars(
-        select(Petition)
-        .where(
-            Petition.responsible_id == person.id,
-            Petition.state.in_(states_allowing(PETITION_MACHINE, "process")),
-        )
-        .with_for_update()
+        select(Petition).where(*_open_petitions_of(person.id)).with_for_update()
     ):
         petition.responsible_id = successor.id
         audit.record(

@@ -52,20 +52,8 @@ def set_one_time_password(session: Session, email: str, *, now: datetime, by: Ac
     """
     person = person_by_email(session, email)
     password = "".join(secrets.choice(_ALPHABET) for _ in range(ONE_TIME_LENGTH))
-    person.password_hash = generate_password_hash(password)
-    person.must_change_password = True
-    ended = end_access(session, person, now=now, by=by)
-    audit.record(
-        session,
-        at=now,
-        by=by,
-        entity="person",
-        entity_id=person.id,
-        event="password_reset",
-        from_state=None,
-        to_state=None,
-        campaign_id=None,
-        note=f"{person.email}: one-time password set; {ended} token(s) revoked",
+    _replace_password(
+        session, person, password, one_time=True, event="password_reset", now=now, by=by
     )
     return password
 
@@ -83,21 +71,14 @@ def change_password(
     problem = password_problem(new, person.email, current)
     if problem is not None:
         raise PasswordRefused(problem)
-    person.password_hash = generate_password_hash(new)
-    person.must_change_password = False
-    by = Actor.person(person)
-    ended = end_access(session, person, now=now, by=by)
-    audit.record(
+    _replace_password(
         session,
-        at=now,
-        by=by,
-        entity="person",
-        entity_id=person.id,
+        person,
+        new,
+        one_time=False,
         event="password_change",
-        from_state=None,
-        to_state=None,
-        campaign_id=None,
-        note=f"{person.email}: password changed; {ended} token(s) revoked",
+        now=now,
+        by=Actor.person(person),
     )
     return person
 
@@ -123,3 +104,36 @@ def end_access(session: Session, person: Person, *, now: datetime, by: Actor) ->
     # invalidates every cookie issued before, copies included
     person.session_token = secrets.token_hex(16)
     return revoke_tokens(session, person.email, now, by=by)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _replace_password(
+    session: Session,
+    person: Person,
+    password: str,
+    *,
+    one_time: bool,
+    event: str,
+    now: datetime,
+    by: Actor,
+) -> None:
+    """The new hash, whether it must be changed at the next sign-in, every session and token
+    ended, and the audit event saying so: one step for a reset and for a person's own change."""
+    person.password_hash = generate_password_hash(password)
+    person.must_change_password = one_time
+    ended = end_access(session, person, now=now, by=by)
+    what = "one-time password set" if one_time else "password changed"
+    audit.record(
+        session,
+        at=now,
+        by=by,
+        entity="person",
+        entity_id=person.id,
+        event=event,
+        from_state=None,
+        to_state=None,
+        campaign_id=None,
+        note=f"{person.email}: {what}; {ended} token(s) revoked",
+    )

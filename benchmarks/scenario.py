@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
+import sqlite3
 import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, insert, text
+from sqlalchemy import Engine, create_engine, insert, make_url, text
+from sqlalchemy.pool import NullPool
 
 from workflow.db import create_db_engine, upgrade_schema
 from workflow.models import Person, PersonRole, Unit
@@ -135,3 +139,46 @@ def peak_rss_mb() -> float:
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class Copies:
+    """Fresh copies of the set-up database, one per trial: a file copy on SQLite, a template
+    database on PostgreSQL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        self.made: list[str] = []
+
+    def __enter__(self) -> Copies:
+        return self
+
+    def fresh(self) -> str:
+        number = len(self.made) + 1
+        if self.url.get_backend_name() == "sqlite":
+            source = Path(self.url.database or "")
+            # fold the WAL into the file before copying it
+            with sqlite3.connect(source) as connection:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            target = source.with_name(f"{source.stem}-{number}{source.suffix}")
+            shutil.copyfile(source, target)
+            self.made.append(str(target))
+            return self.url.set(database=str(target)).render_as_string(hide_password=False)
+        name = f"{self.url.database}_{number}"
+        admin = create_engine(self.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.url.database}"'))
+        admin.dispose()
+        self.made.append(name)
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.url.get_backend_name() == "sqlite":
+            for made in self.made:
+                for path in (made, f"{made}-wal", f"{made}-shm"):
+                    Path(path).unlink(missing_ok=True)
+            return
+        admin = create_engine(self.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with admin.connect() as connection:
+            for made in self.made:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{made}" WITH (FORCE)'))
+        admin.dispose()

@@ -90,6 +90,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     from webapp.auth import identity, signin
     from webapp.pages import (
         account,
+        calendar_admin,
         campaigns,
         hazards,
         inbox,
@@ -121,6 +122,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         scores,
         petitions,
         account,
+        calendar_admin,
     ):
         app.register_blueprint(pages.blueprint)
     return app

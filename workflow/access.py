@@ -19,6 +19,8 @@ A person's access to a campaign follows from the roles bound to them in it
 - ``Need.SCORER``: one of the assessment's ``scorers`` (else the coordinators).
 
 An operator (the ``pingan`` command run on the server) passes every level.
+The official working-day calendar is every campaign's: only an operator or an
+administrator of a top unit (one with no parent) keeps it (:func:`keeps_calendar`).
 Which entries of the pages' main menu a person uses follows from the same rows
 (:func:`menu_entries`).
 Item-level rules (the responsible person of a rectification, the assignee of a
@@ -35,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import CompoundSelect, Select, or_, select, union
+from sqlalchemy import CompoundSelect, Exists, Select, or_, select, union
 from sqlalchemy.orm import Session
 
 from workflow.audit import Actor
@@ -44,6 +46,7 @@ from workflow.definitions.reader import Definition
 from workflow.errors import Forbidden, InvalidInput, NotFound
 from workflow.machines import CLOSED
 from workflow.models import (
+    Administrator,
     Campaign,
     CampaignUnit,
     Person,
@@ -51,6 +54,7 @@ from workflow.models import (
     Rectification,
     RoleBinding,
     Task,
+    Unit,
 )
 from workflow.organisation.directory import person_by_email
 
@@ -87,6 +91,8 @@ class MenuEntries:
 
     campaigns: bool  # a role in some campaign, or items of their own in one
     leader_view: bool  # in the leading group of a campaign not closed: its standing is theirs
+    # 管理: the administration pages (for now the official calendar, a top unit's administrators')
+    administration: bool = False
 
 
 def campaign_for(
@@ -235,7 +241,7 @@ def menu_entries(session: Session, actor: Actor) -> MenuEntries:
     index probe (``ix_role_bindings_person``, ``ix_tasks_inbox``, ``ix_rectifications_responsible``,
     ``ix_petitions_responsible``), cheap enough for every page."""
     if actor.is_operator:
-        return MenuEntries(True, True)
+        return MenuEntries(True, True, True)
     if actor.person_id is None:
         return MenuEntries(False, False)
     person = actor.person_id
@@ -253,8 +259,26 @@ def menu_entries(session: Session, actor: Actor) -> MenuEntries:
     )
     bound = select(RoleBinding.id).where(RoleBinding.person_id == person).exists()
     held = [query.exists() for query in _held_items(person)]
-    row = session.execute(select(or_(bound, *held), leads)).one()
-    return MenuEntries(bool(row[0]), bool(row[1]))
+    row = session.execute(select(or_(bound, *held), leads, _keeps_calendar(person))).one()
+    return MenuEntries(bool(row[0]), bool(row[1]), bool(row[2]))
+
+
+def keeps_calendar(session: Session, actor: Actor) -> bool:
+    """Whether the actor may enter the official calendar (holidays, 调休): an operator, or an
+    administrator of a top unit, since every campaign of every unit shares the one calendar."""
+    if actor.is_operator:
+        return True
+    if actor.person_id is None:
+        return False
+    return bool(session.scalar(select(_keeps_calendar(actor.person_id))))
+
+
+def require_calendar_keeper(session: Session, actor: Actor) -> None:
+    """Refuse (forbidden) unless :func:`keeps_calendar`."""
+    if not keeps_calendar(session, actor):
+        raise Forbidden(
+            "only an operator or an administrator of a top unit may change the official calendar"
+        )
 
 
 def in_leading_group(
@@ -335,6 +359,15 @@ def _held_items(person_id: int, campaign_id: int | None = None) -> list[Select[t
         query.where(model.campaign_id == campaign_id)
         for query, model in zip(queries, (Task, Rectification, Petition))
     ]
+
+
+def _keeps_calendar(person_id: int) -> Exists:
+    return (
+        select(Administrator.id)
+        .join(Unit, Unit.id == Administrator.unit_id)
+        .where(Administrator.person_id == person_id, Unit.parent_id.is_(None))
+        .exists()
+    )
 
 
 def _roles(session: Session, campaign_id: int, actor: Actor) -> set[str]:

@@ -292,6 +292,10 @@ class Task(Base):
     due_on: Mapped[date | None] = mapped_column(Date)
     # the end of due_on in the campaign's time zone, for overdue queries
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # counted over a year without the official calendar (migration 0013): recomputed on import
+    due_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    due_basis: Mapped[date | None] = mapped_column(Date)
+    due_rule: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
@@ -359,6 +363,10 @@ class Rectification(Base):
     deadline: Mapped[date] = mapped_column(Date)
     # end of ``deadline`` in the campaign's zone
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # counted over a year without the official calendar (migration 0013): recomputed on import
+    deadline_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    deadline_basis: Mapped[date | None] = mapped_column(Date)
+    deadline_rule: Mapped[str | None] = mapped_column(String(16))
     # bumped whenever the deadline moves (rejection, extension, look-back): escalation starts over
     deadline_round: Mapped[int] = mapped_column(Integer, default=0)
     extensions: Mapped[int] = mapped_column(Integer, default=0)
@@ -564,6 +572,10 @@ class Petition(Base):
     deadline: Mapped[date] = mapped_column(Date)
     # end of ``deadline`` in the campaign's zone
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # counted over a year without the official calendar (migration 0013): recomputed on import
+    deadline_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    deadline_basis: Mapped[date | None] = mapped_column(Date)
+    deadline_rule: Mapped[str | None] = mapped_column(String(16))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -636,3 +648,20 @@ class CalendarImport(Base):
     source_name: Mapped[str] = mapped_column(String(300))
     days_off: Mapped[int] = mapped_column(Integer)
     days_work: Mapped[int] = mapped_column(Integer)
+
+
+class Administrator(Base):
+    """A person who administers a unit and everything under it (migration 0014); an administrator
+    of a top unit also keeps the official calendar. Grants and revocations are audited."""
+
+    __tablename__ = "administrators"
+    __table_args__ = (UniqueConstraint("person_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    granted_by: Mapped[str] = mapped_column(String(EMAIL_LIMIT))
+
+    person: Mapped[Person] = relationship()
+    unit: Mapped[Unit] = relationship()

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from tests.support.texts import RAILWAY, TOWN
+from tests.support.texts import RAILWAY, RAILWAY_WITH_ESCALATION, TOWN, TOWN_WITH_CROSSING
 from workflow.calendar import load_calendar
 from workflow.models import AuditEvent, CalendarDay, CalendarImport
 
@@ -228,3 +228,22 @@ def test_start_warns_when_the_plan_runs_into_a_year_without_data(pingan, tmp_pat
         "2027-01-01): working days there are estimated Monday–Friday; enter the State Council's "
         "schedule with `pingan calendar import FILE`"
     ]
+
+
+def test_a_deadline_counted_into_a_year_without_data_is_printed_as_an_estimate(pingan, tmp_path):
+    (tmp_path / "town.yaml").write_text(TOWN_WITH_CROSSING, encoding="utf-8")
+    (tmp_path / "railway.yaml").write_text(RAILWAY_WITH_ESCALATION, encoding="utf-8")
+    assert pingan("import-org", str(tmp_path / "town.yaml")).exit_code == 0
+    campaign = pingan(
+        "start", str(tmp_path / "railway.yaml"), "--org", "town", "--starts", "2026-11-02"
+    )
+    hazard = ["hazard", "register", campaign.stdout.strip(), "--site", "crossing-3"]
+    hazard += ["--description", "道口护栏损坏", "--severity", "minor"]
+
+    within = pingan(*hazard, "--working-days", "3", now="2026-12-01T10:00")
+    across = pingan(*hazard, "--working-days", "30", now="2026-12-01T10:00")
+
+    assert within.stderr == "" and within.stdout.strip().endswith("deadline 2026-12-04")
+    assert across.stdout.strip().endswith(
+        "(estimate: that year's official calendar is not entered; counted Monday–Friday)"
+    )

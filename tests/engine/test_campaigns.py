@@ -128,6 +128,28 @@ def test_advance_is_allowed_once_the_required_work_is_done(
         "implementation",
         3,
     )
+    # advanced four months late, the tasks keep their planned due date: 3 working days after
+    # the implementation's planned start (30 days after 1 May: Sunday 31 May)
+    due = {due for spec, _, _, _, due in tasks_of(sessions, campaign_id, "implementation")}
+    assert due == {date(2026, 6, 3)}
+
+
+def test_a_task_due_from_actual_counts_from_the_day_its_phase_was_entered(
+    sessions, town, clock, calendar
+):
+    counted_from_entry = parse_definition(
+        RAILWAY.replace("id: safe-railway-test", "id: safe-railway-actual").replace(
+            "due: 3wd}", "due: 3wd, due_from: actual}"
+        ),
+        "railway.yaml",
+    )
+    campaign_id = start(sessions, counted_from_entry, clock, calendar)
+    complete_required(sessions, campaign_id, "mobilization", clock)
+    clock.instant = shanghai(2026, 9, 29, 10, 0).astimezone(clock.instant.tzinfo)
+
+    with sessions.begin() as session:
+        advance_campaign(session, campaign_id, by=OPERATOR, clock=clock, calendar=calendar)
+
     # 3 working days after 2026-09-29 skips China's National Day holiday
     due = {due for spec, _, _, _, due in tasks_of(sessions, campaign_id, "implementation")}
     assert due == {date(2026, 10, 9)}

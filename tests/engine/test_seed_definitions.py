@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta
 
 import jsonschema
 import pytest
-import yaml
 from sqlalchemy import select
 
 from tests.support.clock import SHANGHAI
 from tests.support.paths import SHIPPED
+from tests.support.texts import as_editors_read
 from workflow.audit import Actor
 from workflow.campaigns.lifecycle import start_campaign
 from workflow.campaigns.recurring import period_starts
@@ -103,7 +103,7 @@ def test_every_shipped_definition_validates_and_matches_the_json_schema(path):
     loaded = load_definition_file(path)
     schema = json.loads((SHIPPED / "schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schema).validate(
-        yaml.safe_load(path.read_text(encoding="utf-8"))
+        as_editors_read(path.read_text(encoding="utf-8"))
     )
     assert path.name == f"{loaded.id}.yaml"
     assert loaded.version == 1
@@ -274,12 +274,8 @@ assessment:
 def test_the_railway_phases_follow_the_dates_of_the_text(sessions, calendar):
     campaign_id = start_seed(sessions, calendar, "safe-railway")
     assert planned_phases(sessions, campaign_id) == [
-        # 宣传发动: until 30 May (31 May is a spare day)
-        (
-            "mobilization",
-            date(2012, 5, 20),
-            date(2012, 6, 1),
-        ),
+        # 宣传发动: 5月30日前 (31 May is no phase's day)
+        ("mobilization", date(2012, 5, 20), date(2012, 5, 31)),
         # 全面实施: 1 June to the end of September
         (
             "implementation",

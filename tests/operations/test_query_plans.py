@@ -5,7 +5,8 @@ A database the size of a county's few years of campaigns (100 campaigns,
 escalation steps), bulk-inserted and ANALYZEd so the planners decide on real
 statistics. Each test calls the engine function a user's request or the sweep
 calls, captures every statement it sends (``before_cursor_execute``), asks the
-database for the plan of each with the same parameters, and checks that the
+database for the plan of each with the same parameters (and the planner settings the
+use case set for its transaction), and checks that the
 big tables are reached through the expected index. The plans are printed (run
 with ``-s``) and are in every failure message.
 """
@@ -240,13 +241,18 @@ class Plan:
 def _plans(scenario: Scenario, use_case: Callable[[Session], Any]) -> list[Plan]:
     """The plan of every statement ``use_case`` sends (inserts aside), printed; what it changed in the session it is
     given is rolled back (a sweep commits through sessions of its own)."""
-    captured: list[tuple[str, Any]] = []
+    captured: list[tuple[str, Any, tuple[tuple[str, Any], ...]]] = []
+    # planner settings the use case changed for its transaction (set_config(..., true)): each
+    # statement is explained under the settings in force when it was sent
+    settings: list[tuple[str, Any]] = []
 
     def capture(_conn, _cursor, statement, parameters, _context, executemany):  # type: ignore[no-untyped-def]
-        if not executemany and re.match(
+        if "set_config(" in statement:
+            settings.append((statement, parameters))
+        elif not executemany and re.match(
             r"\s*(SELECT|UPDATE|DELETE|WITH)\b", statement, re.IGNORECASE
         ):
-            captured.append((statement, parameters))
+            captured.append((statement, parameters, tuple(settings)))
 
     event.listen(scenario.engine, "before_cursor_execute", capture)
     try:
@@ -256,7 +262,7 @@ def _plans(scenario: Scenario, use_case: Callable[[Session], Any]) -> list[Plan]
     finally:
         event.remove(scenario.engine, "before_cursor_execute", capture)
     assert captured, "the use case sent statements"
-    plans = [_explain(scenario.engine, statement, parameters) for statement, parameters in captured]
+    plans = [_explain(scenario.engine, *sent) for sent in captured]
     print(
         f"\n=== {os.environ.get('PYTEST_CURRENT_TEST', '').split(' ')[0]}: {len(plans)} statements ==="
     )
@@ -265,9 +271,13 @@ def _plans(scenario: Scenario, use_case: Callable[[Session], Any]) -> list[Plan]
     return plans
 
 
-def _explain(engine: Engine, statement: str, parameters: Any) -> Plan:
+def _explain(
+    engine: Engine, statement: str, parameters: Any, settings: tuple[tuple[str, Any], ...] = ()
+) -> Plan:
     # a reader's transaction: on SQLite it must not queue for the write lock (db.py begins IMMEDIATE by default)
     with engine.connect().execution_options(sqlite_deferred=True) as connection:
+        for setting, values in settings:  # transaction-local, as in the use case
+            connection.exec_driver_sql(setting, values)
         if engine.dialect.name == "postgresql":
             lines = [
                 row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)

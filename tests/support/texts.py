@@ -26,6 +26,8 @@ Definitions (all titled 平安铁路创建活动 but the last):
 
 from __future__ import annotations
 
+import yaml
+
 from tests.support.paths import FILES
 
 TOWN_FILE = FILES / "org-town.yaml"
@@ -258,3 +260,19 @@ RIVER = (
     .replace("平安铁路创建活动", "平安河道创建活动")
     .replace("制定创建活动计划", "制定护河计划")
 )
+
+
+class _EditorsLoader(yaml.SafeLoader):
+    """YAML as an editor's schema support reads it (YAML 1.2's core schema): ``2006-01-01`` stays
+    the text written, as the engine's reader keeps it (workflow/sourcefile.py)."""
+
+
+_EditorsLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if not tag.endswith(":timestamp")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def as_editors_read(text: str) -> object:
+    """A YAML document's data with dates as text: what the JSON schema is checked against."""
+    return yaml.load(text, Loader=_EditorsLoader)  # noqa: S506 - a SafeLoader subclass

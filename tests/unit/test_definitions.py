@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 from tests.support.paths import SHIPPED
 from tests.support.texts import RAILWAY_FILE
 from webapp.config import Settings
+from workflow.definitions.plan import Due
 from workflow.definitions.reader import (
     DefinitionError,
     DefinitionNotFound,
@@ -90,7 +91,14 @@ def test_the_design_example_parses_into_the_specs_the_engine_runs():
     assert (mobilization.title, mobilization.duration) == ("宣传发动阶段", Duration(30, "d"))
     assert mobilization.tasks == (
         TaskSpec(
-            "plan", "制定创建活动计划", "village_head", "unit", Duration(14, "d"), True, None, None
+            "plan",
+            "制定创建活动计划",
+            "village_head",
+            "unit",
+            Due(after=Duration(14, "d")),
+            True,
+            None,
+            None,
         ),
     )
     screening = railway.phase("implementation").recurring[0]
@@ -355,20 +363,34 @@ def test_a_unit_role_needs_one_task_per_unit():
 
 
 @pytest.mark.parametrize(
-    "duration, shown",
+    "due, shown",
     [
         ("30x", "'30x'"),
-        ("-3d", "'-3d'"),
+        ("-3x", "'-3x'"),
+        ("--3d", "'--3d'"),
         ("1.5d", "'1.5d'"),
         ("1.5", "1.5"),
         ("14", "14"),
         ("100000d", "'100000d'"),
         ("014d", "'014d'"),
+        ("2006-1-31", "'2006-1-31'"),
+        ("31.01.2006", "'31.01.2006'"),
     ],
 )
+def test_a_bad_due_says_how_to_write_one(due, shown):
+    assert problems(changed("due: 14d", f"due: {due}")) == [
+        f"bad.yaml:13: phases[0].tasks[0].due: bad due {shown}: write 14d or 5wd (after the phase "
+        f"starts), -5d (before the phase ends) or a date such as 2006-01-31",
+    ]
+
+
+@pytest.mark.parametrize(
+    "duration, shown",
+    [("30x", "'30x'"), ("-3d", "'-3d'"), ("14", "14"), ("2006-01-31", "'2006-01-31'")],
+)
 def test_a_bad_duration_says_how_to_write_one(duration, shown):
-    assert problems(changed("due: 14d", f"due: {duration}")) == [
-        f"bad.yaml:13: phases[0].tasks[0].due: bad duration {shown}: write a whole number followed by "
+    assert problems(changed("duration: 30d", f"duration: {duration}")) == [
+        f"bad.yaml:11: phases[0].duration: bad duration {shown}: write a whole number followed by "
         f"d (calendar days) or wd (working days), e.g. 30d or 5wd",
     ]
 
@@ -547,8 +569,8 @@ def test_yaml_anchors_and_merge_keys_may_share_task_settings():
     )
     tasks = parse_definition(text, "ok.yaml").phase("mobilization").tasks
     assert [(t.id, t.assignee, t.due) for t in tasks[:2]] == [
-        ("base", "leader", Duration(3, "d")),
-        ("derived", "leader", Duration(3, "d")),
+        ("base", "leader", Due(after=Duration(3, "d"))),
+        ("derived", "leader", Due(after=Duration(3, "d"))),
     ]
 
 

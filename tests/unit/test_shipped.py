@@ -6,9 +6,9 @@ import json
 
 import jsonschema
 import pytest
-import yaml
 
 from tests.support.paths import SHIPPED
+from tests.support.texts import as_editors_read
 from workflow.definitions.reader import find_definition, load_definition_file
 from workflow.organisation.org_file import load_organisation_file
 
@@ -20,7 +20,7 @@ def test_each_shipped_definition_validates_and_matches_the_schema(path):
     definition = load_definition_file(path)
     schema = json.loads((SHIPPED / "schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schema).validate(
-        yaml.safe_load(path.read_text(encoding="utf-8"))
+        as_editors_read(path.read_text(encoding="utf-8"))
     )
     assert find_definition(definition.id) == path
 

@@ -614,6 +614,9 @@ MATRIX = [
             "again": "晨光道口2026安全",
         },
     ),
+    # the official calendar is kept by a top unit's administrators (none here: tests/web/test_calendar_page.py)
+    row("GET /admin/calendar", 403, 403, 403, 403, 403, 403, SIGN_IN),
+    row("POST /admin/calendar", 403, 403, 403, 403, 403, 403, SIGN_IN),
     row("GET /login", HOME, HOME, HOME, HOME, HOME, HOME, PAGE),
     # each person posts their own e-mail and password; "anonymous" posts an e-mail nobody has
     row("POST /login", DONE, DONE, DONE, DONE, DONE, DONE, 401, succeeded=is_signed_in),

@@ -94,7 +94,10 @@ def openapi_document(app: Flask) -> dict[str, Any]:
             "version": API_VERSION,
             "description": (
                 "Phased public-safety campaigns: tasks, hazards and their rectification, "
-                "escalation, incidents, letters and visits, scores and the report."
+                "escalation, incidents, letters and visits, scores and the report. A due date "
+                "or deadline counted in working days over a year whose official holiday schedule "
+                "is not entered yet is an estimate (`due_estimated` / `deadline_estimated`, with "
+                "`estimate_reason`), counted again when the schedule is entered."
             ),
         },
         "servers": [{"url": f"{base_url.rstrip('/')}{API_ROOT}"}],

@@ -30,6 +30,7 @@ from webapp.api.routes import (
     authenticate,
     not_cached,
 )
+from webapp.api.shapes import ESTIMATED, REASON, estimate_fields
 from workflow.assessment.incidents import IncidentReport, list_incidents, record_incident
 from workflow.assessment.scores import ScoreSheet, assess, enter_scores
 from workflow.errors import InvalidInput
@@ -297,6 +298,7 @@ def petition_json(petition: Petition) -> dict[str, Any]:
         "responsible": {"email": petition.responsible.email, "name": petition.responsible.name},
         "received_on": petition.received_on.isoformat(),
         "deadline": petition.deadline.isoformat(),
+        **estimate_fields(petition, "deadline"),
         "processed_at": petition.processed_at.isoformat() if petition.processed_at else None,
         "outcome": petition.outcome,
     }
@@ -424,6 +426,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "unit": {"oneOf": [_NAMED, {"type": "null"}]},
             "received_on": {"type": "string", "format": "date"},
             "deadline": {"type": "string", "format": "date"},
+            "deadline_estimated": ESTIMATED,
+            "estimate_reason": REASON,
             "processed_at": {"type": ["string", "null"], "format": "date-time"},
             "outcome": _TEXT,
         },

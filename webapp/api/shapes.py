@@ -8,10 +8,12 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from webapp.pages.common import base_url
 from webapp.wiring import wiring_of
+from workflow.calendar import load_calendar
+from workflow.durations import estimate_reason, estimated_year
 from workflow.hazards import rectifications as hazards
 from workflow.limits import LOCATION_LIMIT, MAX_WORKING_DAYS, NOTE_LIMIT, TEXT_LIMIT
 from workflow.machines import EXTENSION_STATES, RECTIFICATION_STATES, TASK_STATES
@@ -36,6 +38,7 @@ def rectification_json(rectification: Rectification) -> dict[str, Any]:
         "evidence": rectification.evidence,
         "deadline": _iso(rectification.deadline),
         "original_deadline": _iso(rectification.original_deadline),
+        **estimate_fields(rectification, "deadline"),
         "extensions": rectification.extensions,
         "overdue": hazards.overdue(rectification, _clock().now()),
         "registered_at": _iso(rectification.registered_at),
@@ -71,6 +74,7 @@ def task_json(task: Task) -> dict[str, Any]:
         "unit": task.unit.code if task.unit else None,
         "assignee": {"email": task.assignee.email, "name": task.assignee.name},
         "due_on": _iso(task.due_on),
+        **estimate_fields(task, "due"),
         "completed_at": _iso(task.completed_at),
         "note": task.note,
     }
@@ -94,6 +98,8 @@ def inbox_item_json(item: InboxItem) -> dict[str, Any]:
         "site": item.site,
         "severity": item.severity,
         "due_on": _iso(item.due_on),
+        # the flag only: the item's page and shape (task, rectification) say why
+        "due_estimated": bool(getattr(item, "due_estimated", False)),
         "days_late": item.days_late,
         "working_days_late": item.working_days_late,
         "link": item_link(base_url(), item.kind, item.id),
@@ -124,6 +130,16 @@ _NOTE = {"type": ["string", "null"], "maxLength": NOTE_LIMIT}
 _GIVEN_NOTE = {"type": "string", "maxLength": NOTE_LIMIT}  # a note or reason that must be there
 _LONG_TEXT = {"type": ["string", "null"], "maxLength": TEXT_LIMIT}
 _WORKING_DAYS = {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_WORKING_DAYS}
+ESTIMATED = {
+    "type": "boolean",
+    "description": "「预计」: counted in working days over a year whose official holiday schedule "
+    "is not entered (Monday–Friday assumed); counted again when it is",
+}
+REASON = {
+    "type": "string",
+    "description": "only when estimated: why, Chinese first (e.g. 2027 年国务院节假日安排尚未录入，"
+    "按周一至周五推算 / the State Council's 2027 schedule is not entered; counted Monday–Friday)",
+}
 
 BODIES: dict[str, dict[str, Any]] = {
     "Note": {"type": "object", "additionalProperties": False, "properties": {"note": _NOTE}},
@@ -211,6 +227,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "unit": _TEXT,
             "assignee": {"$ref": "#/components/schemas/PersonRef"},
             "due_on": _DATE,
+            "due_estimated": ESTIMATED,
+            "estimate_reason": REASON,
             "completed_at": _INSTANT,
             "note": _TEXT,
         },
@@ -258,6 +276,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "site": _TEXT,
             "severity": {"enum": ["minor", "major", None]},
             "due_on": _DATE,
+            "due_estimated": ESTIMATED,
             "days_late": {"type": "integer"},
             "working_days_late": {"type": "integer"},
             "link": {"type": "string", "format": "uri"},
@@ -321,6 +340,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "evidence": _TEXT,
             "deadline": {"type": "string", "format": "date"},
             "original_deadline": {"type": "string", "format": "date"},
+            "deadline_estimated": ESTIMATED,
+            "estimate_reason": REASON,
             "extensions": {"type": "integer"},
             "overdue": {"type": "boolean"},
             "registered_at": _INSTANT,
@@ -361,6 +382,26 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     },
 }
+
+
+def estimate_fields(row: Any, prefix: str) -> dict[str, Any]:
+    """``due_estimated``/``deadline_estimated`` (by ``prefix``) and, when true, ``estimate_reason``:
+    the year without the official calendar the count ran over (workflow/durations.py)."""
+    estimated = bool(getattr(row, f"{prefix}_estimated", False))
+    fields: dict[str, Any] = {f"{prefix}_estimated": estimated}
+    if estimated:
+        day = getattr(row, "due_on" if prefix == "due" else prefix)
+        basis = getattr(row, f"{prefix}_basis", None) or day
+        session = object_session(row)
+        calendar = load_calendar(session, shared=True) if session is not None else None
+        year = estimated_year(basis, day, calendar) if calendar is not None else None
+        fields["estimate_reason"] = (
+            estimate_reason(year)
+            if year is not None
+            # the year is known by now, but the date had passed when it was entered: it stays
+            else estimate_reason(max(basis, day).year, entered_since=calendar is not None)
+        )
+    return fields
 
 
 def _iso(value: date | datetime | None) -> str | None:

@@ -7,6 +7,7 @@
 - ``hazards``    ``pingan hazard …`` and ``pingan rectification …``
 - ``reports``    ``pingan incident record …`` and ``pingan report …``
 - ``people``     ``pingan person deactivate|reactivate|password``
+- ``admin``      ``pingan admin grant|revoke EMAIL --unit CODE``: who administers a unit
 - ``backup``     ``pingan backup`` and ``pingan restore``
 - ``calendar``   ``pingan calendar status|import``: each year's source, a year's schedule entered
 - ``demo``       ``pingan demo``: the seed campaigns under way, as of today

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from webapp.cli.common import actor, one_line_errors, settings, wiring
+from webapp.cli.common import actor, base_url, one_line_errors, settings, wiring
 
 
 @click.group()
@@ -36,16 +36,20 @@ def status() -> None:
 @one_line_errors
 def import_(file: Path) -> None:
     """Enter a year's holidays and adjusted workdays from FILE (holiday-cn JSON, YAML or CSV),
-    replacing that year's entered days."""
-    from workflow.calendar import import_calendar
+    replacing that year's entered days; open deadlines estimated over it are counted again."""
     from workflow.calendar_files import load_calendar_file
+    from workflow.escalation.estimates import enter_year_schedule
 
     calendar_file = load_calendar_file(file)
     env = wiring()
     by = actor(env, None)
     with env.transaction() as session:
-        record = import_calendar(session, calendar_file, by=by, now=env.clock.now())
+        record, recount = enter_year_schedule(
+            session, calendar_file, by=by, now=env.clock.now(), base_url=base_url()
+        )
     click.echo(
         f"{record.year}: {record.days_off} holiday day(s) and {record.days_work} adjusted "
         f"workday(s) entered from {record.source_name}"
     )
+    if recount.looked_at:  # nothing estimated was open: the one line above says it all
+        click.echo(recount.describe())

@@ -27,6 +27,8 @@ from workflow.sourcefile import SourceError
 F = TypeVar("F", bound=Callable[..., Any])
 
 BLOCKERS_SHOWN = 20
+# after a date counted over a year without the official calendar (README, "Estimates")
+ESTIMATE = " (estimate: that year's official calendar is not entered; counted Monday–Friday)"
 
 as_option = click.option(
     "--as", "as_email", metavar="EMAIL", help="Act as this person (default: operator)."

@@ -6,7 +6,15 @@ from datetime import date
 
 import click
 
-from webapp.cli.common import actor, as_option, base_url, one_line_errors, parse_date, wiring
+from webapp.cli.common import (
+    ESTIMATE,
+    actor,
+    as_option,
+    base_url,
+    one_line_errors,
+    parse_date,
+    wiring,
+)
 
 
 @click.group()
@@ -77,6 +85,7 @@ def register(
         )
     click.echo(
         f"rectification {rectification.id}: open, deadline {rectification.deadline.isoformat()}"
+        f"{ESTIMATE if rectification.deadline_estimated else ''}"
     )
 
 
@@ -166,7 +175,10 @@ def _move(action, as_email: str | None) -> None:  # type: ignore[no-untyped-def]
     by = actor(env, as_email)
     with env.transaction() as session:
         moved = action(session, env, by)
-    click.echo(f"rectification {moved.id}: {moved.state}, deadline {moved.deadline.isoformat()}")
+    click.echo(
+        f"rectification {moved.id}: {moved.state}, deadline {moved.deadline.isoformat()}"
+        f"{ESTIMATE if moved.deadline_estimated else ''}"
+    )
 
 
 __all__ = ["hazard", "rectification"]

@@ -17,9 +17,11 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from webapp.cli.admin import admin
 from webapp.cli.backup import backup, restore
 from webapp.cli.calendar import calendar
 from webapp.cli.common import (
+    ESTIMATE,
     actor,
     as_option,
     base_url,
@@ -57,6 +59,7 @@ def cli(context: click.Context) -> None:
 
 
 for command in (
+    admin,
     backup,
     restore,
     calendar,
@@ -185,6 +188,7 @@ def start(
     """Start a campaign of DEF (a file, or a definition id) for a unit; print its id."""
     from workflow.calendar import first_estimated_planned_day
     from workflow.campaigns.lifecycle import start_campaign
+    from workflow.definitions.plan import plan_notice
     from workflow.definitions.reader import (
         definition_folders,
         find_definition,
@@ -211,6 +215,9 @@ def start(
             title=title,
         )
         estimated = first_estimated_planned_day(session, campaign.id, working_calendar)
+    notice = plan_notice(definition, starts_on)
+    if notice is not None:
+        click.echo(f"warning: {definition.id}: {notice.describe()}", err=True)
     if estimated is not None:
         click.echo(
             f"warning: the planned phases run into {estimated.year}, which has no official "
@@ -255,8 +262,8 @@ def status(campaign_id: int, as_json: bool) -> None:
     for item in report.overdue:
         unit = f" [{item.unit}]" if item.unit else ""
         click.echo(
-            f"  {item.kind} #{item.id} {item.title}{unit} → {item.assignee}, due {item.due_on}, "
-            f"{item.days_overdue} day(s) overdue"
+            f"  {item.kind} #{item.id} {item.title}{unit} → {item.assignee}, due {item.due_on}"
+            f"{ESTIMATE if item.due_estimated else ''}, {item.days_overdue} day(s) overdue"
         )
 
 

@@ -23,6 +23,7 @@ from workflow.campaigns.recurring import start_duties
 from workflow.campaigns.task_rows import queue_task_escalations, stored_scope, task_rows
 from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import register_definition, stored_definition
+from workflow.definitions.plan import Window, due_day, planned_windows, text_shift
 from workflow.definitions.reader import Definition
 from workflow.errors import Blocker, Forbidden, StartRefused, TransitionRefused
 from workflow.machines import CLOSED, TASK_SETTLED_STATES, campaign_machine, fire
@@ -278,25 +279,18 @@ def open_major_hazards(campaign: Campaign) -> tuple[Any, ...]:
 def _planned_phases(
     campaign_id: int, definition: Definition, starts_on: date, calendar: WorkingCalendar
 ) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
-    planned_start: date | None = starts_on
-    for position, phase in enumerate(definition.phases):
-        planned_end = (
-            phase.duration.after(planned_start, calendar)
-            if (phase.duration and planned_start)
-            else None
+    return [
+        {
+            "campaign_id": campaign_id,
+            "phase_key": phase.id,
+            "position": position,
+            "planned_start": window.start,
+            "planned_end": window.end,
+        }
+        for position, (phase, window) in enumerate(
+            zip(definition.phases, planned_windows(definition, starts_on, calendar), strict=True)
         )
-        rows.append(
-            {
-                "campaign_id": campaign_id,
-                "phase_key": phase.id,
-                "position": position,
-                "planned_start": planned_start,
-                "planned_end": planned_end,
-            }
-        )
-        planned_start = planned_end
-    return rows
+    ]
 
 
 def _enter_phase(
@@ -313,7 +307,8 @@ def _enter_phase(
     created.
 
     Entered after its planned start, the phase's duties still run from the planned start: the
-    periods begun meanwhile (this month's screening, a cron date already past) are created now.
+    periods begun meanwhile (this month's screening, a cron date already past) are created now;
+    its tasks are due as planned (workflow/definitions/plan.py), unless ``due_from: actual``.
     """
     phase_row = session.scalar(
         select(CampaignPhase).where(
@@ -321,16 +316,29 @@ def _enter_phase(
         )
     )
     window_start = phase_start
+    planned = Window(None, None)
     if phase_row is not None:
         phase_row.started_on, phase_row.started_at = phase_start, now
+        planned = Window(phase_row.planned_start, phase_row.planned_end)
         if phase_row.planned_start is not None:
             window_start = min(phase_start, phase_row.planned_start)
     phase = definition.phase(phase_key)
+    shift = text_shift(definition, campaign.starts_on)
     rows = []
     for spec in phase.tasks:
-        rows += task_rows(
-            campaign, definition, spec, scope, phase_key, phase_start, None, now, calendar
+        due = (
+            due_day(
+                spec.due,
+                planned,
+                phase_start,
+                from_actual=spec.due_from_actual,
+                shift=shift,
+                calendar=calendar,
+            )
+            if spec.due
+            else None
         )
+        rows += task_rows(campaign, definition, spec, scope, phase_key, due, None, now)
     if rows:
         # ORM bulk insert: 50,000 rows as fast as Core (ORM add_all is 12x slower)
         session.execute(insert(Task), rows)

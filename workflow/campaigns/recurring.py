@@ -35,6 +35,7 @@ from workflow.db import dialect_insert
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.cron import crontab_trigger
 from workflow.definitions.reader import Definition, PhaseSpec, RecurringSpec
+from workflow.durations import count
 from workflow.models import Campaign, RecurringCursor, Task
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -173,17 +174,8 @@ def _create_occurrences(
             scope = scope.load()
         rows = []
         for period, starts_on, starts_at in periods:
-            rows += task_rows(
-                campaign,
-                definition,
-                duty,
-                scope,
-                cursor.phase_key,
-                starts_on,
-                period,
-                now,
-                calendar,
-            )
+            due = count(duty.due, starts_on, calendar) if duty.due else None
+            rows += task_rows(campaign, definition, duty, scope, cursor.phase_key, due, period, now)
         created += _insert_new(session, rows)
         queue_task_escalations(session, campaign, definition, rows, now, calendar)
         cursor.generated_until = periods[-1][2]

@@ -6,19 +6,27 @@ duties (``recurring``): both create tasks, and neither imports the other.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from workflow.calendar import WorkingCalendar
 from workflow.campaigns.fanout import Scope, load_scope, targets
-from workflow.clock import end_of_day
 from workflow.definitions.reader import Definition, RecurringSpec, TaskSpec
+from workflow.durations import Counted
 from workflow.escalation.levels import first_step_at, steps_for
 from workflow.escalation.queue import schedule_selected
 from workflow.models import Campaign, CampaignUnit, RoleBinding, Task, Unit, UTCDateTime
 from workflow.organisation.roles import Resolution
+
+NO_DUE = {
+    "due_on": None,
+    "due_estimated": False,
+    "due_basis": None,
+    "due_rule": None,
+    "due_at": None,
+}
 
 
 def task_rows(
@@ -27,15 +35,13 @@ def task_rows(
     spec: TaskSpec | RecurringSpec,
     scope: Scope,
     phase_key: str,
-    starts: date,
+    due: Counted | None,
     period: str | None,
     now: datetime,
-    calendar: WorkingCalendar,
 ) -> list[dict[str, object]]:
     """Task rows for one spec (a one-off task, or one period of a recurring duty) over its
-    fan-out."""
-    due_on = spec.due.after(starts, calendar) if spec.due else None
-    due_at = end_of_day(due_on, campaign.timezone) if due_on else None
+    fan-out, due on ``due``."""
+    dates = due.columns("due", campaign.timezone) if due else NO_DUE
     # checked at start; a site added since without one is skipped
     found, _nobody = targets(spec, definition, scope)
     return [
@@ -53,8 +59,7 @@ def task_rows(
             "title": spec.title,
             "required": spec.required,
             "state": "open",
-            "due_on": due_on,
-            "due_at": due_at,
+            **dates,
             "created_at": now,
         }
         for target in found

@@ -4,6 +4,8 @@
 - ``checks``     what a JSON schema cannot check: cross-references, duplicates, cron expressions
 - ``catalogue``  definitions as stored: (id, version) fixes the text; a running campaign keeps its
                  version
+- ``plan``       a campaign's plan as its text writes it: phase windows fixed at start, due dates
+                 (after the phase starts, before it ends, on a date), the text's dates moved
 - ``cron``       a duty's 5-field cron expression read as crontab reads it (0 or 7 = Sunday)
 - ``texts``      the English twins of a definition's texts (``title_en``), for pages in English
 """

@@ -1,14 +1,16 @@
 """The checks a JSON schema cannot make on a definition: cross-references, duplicates, cron
-expressions."""
+expressions, the text's dates."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from workflow.definitions.cron import crontab_trigger
+from workflow.definitions.plan import DATE_PATTERN, parse_date
 from workflow.durations import Duration, parse_duration
 from workflow.limits import MAX_PHASES, MAX_TASKS, MAX_TASKS_PER_PHASE
 from workflow.sourcefile import Problem, SourceLines
@@ -92,6 +94,7 @@ class _Checks:
         self._roles()
         self._coordinators()
         self._phases()
+        self._phase_dates()
         self._escalation()
         return self.problems
 
@@ -182,6 +185,56 @@ class _Checks:
             self._assignee(spec_path, spec)
             if kind == "recurring":
                 self._schedule(spec_path, spec)
+
+    def _phase_dates(self) -> None:
+        """The text's dates: real days, each phase ending after it starts and before the next
+        begins, the first phase dated whenever another is, a ``-5d`` due only where the phase's
+        end is planned."""
+        dated: list[tuple[tuple[str | int, ...], date | None, date | None]] = []
+        for path, phase in _items(self.data, "phases"):
+            starts, ends = (self._date((*path, key), phase.get(key)) for key in ("starts", "ends"))
+            if starts and ends and ends < starts:
+                self._problem(
+                    (*path, "ends"), f"the phase ends ({ends}) before it starts ({starts})"
+                )
+            dated.append((path, starts, ends))
+            has_end = ends is not None or phase.get("duration") is not None
+            for task_path, task in _items(phase, "tasks", path):
+                due = task.get("due")
+                if isinstance(due, str):
+                    if DATE_PATTERN.match(due):
+                        self._date((*task_path, "due"), due)
+                    elif due.startswith("-") and not has_end:
+                        self._problem(
+                            (*task_path, "due"),
+                            f"'{due}' counts back from the phase's end, but the phase has no "
+                            "planned end: give it 'ends' or 'duration'",
+                        )
+        if not dated:
+            return
+        first = next(_items(self.data, "phases"))[1]
+        if any(starts or ends for _, starts, ends in dated[1:]) and "starts" not in first:
+            self._problem(
+                (*dated[0][0], "id"),
+                "later phases carry the text's dates: give the first phase its 'starts' too",
+            )
+        previous: date | None = None
+        for path, starts, ends in dated:
+            if starts and previous and starts <= previous:
+                self._problem(
+                    (*path, "starts"),
+                    f"the phase starts ({starts}) before the one before it ends ({previous})",
+                )
+            previous = ends or starts or previous
+
+    def _date(self, path: tuple[str | int, ...], value: object) -> date | None:
+        if not isinstance(value, str) or not DATE_PATTERN.match(value):
+            return None  # the schema names a malformed one
+        try:
+            return parse_date(value)
+        except ValueError as error:
+            self._problem(path, str(error))
+            return None
 
     def _assignee(self, path: tuple[str | int, ...], spec: dict[str, Any]) -> None:
         assignee, per = spec.get("assignee"), spec.get("per", "campaign")

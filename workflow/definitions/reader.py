@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -21,6 +22,7 @@ from typing import Any, Literal
 import yaml
 
 from workflow.definitions.checks import RESPONSIBLE, cross_reference_problems, size_problems
+from workflow.definitions.plan import Due, parse_date, parse_due
 from workflow.durations import Duration, parse_duration
 from workflow.limits import MAX_DEFINITION_BYTES
 from workflow.sourcefile import (
@@ -60,11 +62,13 @@ class TaskSpec:
     title: str
     assignee: str
     per: Per
-    due: Duration | None  # after the phase starts
+    due: Due | None  # after the phase's planned start, before its planned end, or on a date
     required: bool  # blocks leaving the phase
     title_en: str | None
     description: str | None
     list: str | None = None  # with per: list, the organisation's named list to fan out over
+    # ``due_from: actual``: count from the day the phase was entered, not its planned start
+    due_from_actual: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,9 @@ class PhaseSpec:
     recurring: tuple[RecurringSpec, ...]
     title_en: str | None
     description: str | None
+    # the text's own dates, both inclusive (workflow/definitions/plan.py)
+    starts: date | None = None
+    ends: date | None = None
 
 
 @dataclass(frozen=True)
@@ -475,6 +482,8 @@ def _phase(data: dict[str, Any]) -> PhaseSpec:
         recurring=tuple(_recurring(duty) for duty in data.get("recurring", [])),
         title_en=data.get("title_en"),
         description=data.get("description"),
+        starts=parse_date(data["starts"]) if "starts" in data else None,
+        ends=parse_date(data["ends"]) if "ends" in data else None,
     )
 
 
@@ -484,11 +493,12 @@ def _task(data: dict[str, Any]) -> TaskSpec:
         title=data["title"],
         assignee=data["assignee"],
         per=data.get("per", "campaign"),
-        due=_optional_duration(data.get("due")),
+        due=parse_due(data["due"]) if "due" in data else None,
         required=data.get("required", True),
         title_en=data.get("title_en"),
         description=data.get("description"),
         list=data.get("list"),
+        due_from_actual=data.get("due_from") == "actual",
     )
 
 

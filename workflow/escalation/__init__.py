@@ -6,4 +6,5 @@ it.
 - ``sweep``      one pass of the clock: recurring duties, escalations, digest, mail delivery
 - ``digest``     the daily digest, once a working day per person
 - ``scheduler``  the long-running clock: one leader among any number of scheduler processes
+- ``estimates``  estimated dates (a year without the official calendar) counted again on import
 """

@@ -10,17 +10,22 @@ sweep when it comes due (``escalation.escalate_due``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, literal, tuple_
+from sqlalchemy import Integer, Select, bindparam, delete, func, literal, select, true, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from workflow.db import dialect_insert
 from workflow.models import EscalationQueueEntry, UTCDateTime
 
 QUEUE = EscalationQueueEntry.__table__
+# schedule_many writes one INSERT … SELECT per (due time, kind, round) when its groups hold at
+# least this many entries on average, else one row per entry
+GROUP_AT_LEAST = 20
 
 
 def schedule(
@@ -33,14 +38,41 @@ def schedule(
 
 def schedule_many(session: Session, entries: Iterable[tuple[datetime, str, int, int]]) -> None:
     """Queue (due_at, item kind, item id, deadline round) entries; an entry already queued is kept
-    once."""
-    rows = [
-        {"due_at": due_at, "item_kind": kind, "item_id": item_id, "deadline_round": deadline_round}
-        for due_at, kind, item_id, deadline_round in entries
-    ]
-    if not rows:
+    once.
+
+    A sweep reschedules thousands of items to a handful of due times: those go in as one
+    INSERT … SELECT per due time over an array of item ids, a third of the cost of binding
+    and converting every row.
+    """
+    groups: dict[tuple[datetime, str, int], list[int]] = {}
+    count = 0
+    for due_at, kind, item_id, deadline_round in entries:
+        groups.setdefault((due_at, kind, deadline_round), []).append(item_id)
+        count += 1
+    if not groups:
         return
-    session.connection().execute(dialect_insert(session, QUEUE).on_conflict_do_nothing(), rows)
+    if count < GROUP_AT_LEAST * len(groups):
+        rows = [
+            {"due_at": due_at, "item_kind": kind, "item_id": item_id, "deadline_round": rnd}
+            for (due_at, kind, rnd), ids in groups.items()
+            for item_id in ids
+        ]
+        session.connection().execute(dialect_insert(session, QUEUE).on_conflict_do_nothing(), rows)
+        return
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    for (due_at, kind, deadline_round), ids in groups.items():
+        if postgresql:
+            item_ids: Any = func.unnest(bindparam("ids", ids, type_=ARRAY(Integer)))
+            entries_selected = select(
+                literal(due_at, UTCDateTime()), literal(kind), item_ids, literal(deadline_round)
+            )
+        else:
+            each = func.json_each(json.dumps(ids)).table_valued("value")
+            entries_selected = select(
+                literal(due_at, UTCDateTime()), literal(kind), each.c.value, literal(deadline_round)
+            )
+        # SQLite needs a WHERE before ON CONFLICT in an INSERT … SELECT (its parser's ambiguity)
+        schedule_selected(session, entries_selected.where(true()))
 
 
 def schedule_selected(session: Session, entries: Select[Any]) -> None:
@@ -60,7 +92,9 @@ def take(session: Session, entries: list[tuple[datetime, str, int, int]]) -> Non
     so nobody can have queued anything between its read and this delete: the
     entries read are exactly those of their kind up to the last one, and one range
     delete removes them. On PostgreSQL, where other sweepers skip the rows this
-    one locked and writers may queue new entries meanwhile, each is deleted by key.
+    one locked and writers may queue new entries meanwhile, each is deleted by key:
+    all in one statement over arrays of the keys (ten thousand pipelined DELETEs,
+    one per entry, took twice as long).
     """
     if not entries:
         return
@@ -74,12 +108,20 @@ def take(session: Session, entries: list[tuple[datetime, str, int, int]]) -> Non
             )
         )
         return
-    statement = delete(QUEUE).where(
-        QUEUE.c.due_at == bindparam("d"),
-        QUEUE.c.item_kind == bindparam("k"),
-        QUEUE.c.item_id == bindparam("i"),
-        QUEUE.c.deadline_round == bindparam("r"),
+    keys = (
+        func.unnest(
+            bindparam("d", [d for d, _k, _i, _r in entries], type_=ARRAY(UTCDateTime())),
+            bindparam("i", [i for _d, _k, i, _r in entries], type_=ARRAY(Integer)),
+            bindparam("r", [r for _d, _k, _i, r in entries], type_=ARRAY(Integer)),
+        )
+        .table_valued("due_at", "item_id", "deadline_round")
+        .render_derived()
     )
     session.connection().execute(
-        statement, [{"d": d, "k": k, "i": i, "r": r} for d, k, i, r in entries]
+        delete(QUEUE).where(
+            QUEUE.c.item_kind == entries[0][1],
+            tuple_(QUEUE.c.due_at, QUEUE.c.item_id, QUEUE.c.deadline_round).in_(
+                select(keys.c.due_at, keys.c.item_id, keys.c.deadline_round)
+            ),
+        )
     )

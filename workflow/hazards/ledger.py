@@ -53,6 +53,8 @@ class RegisterEntry:
     registered_at: datetime
     submission_note: str | None
     temporary_measures: str | None
+    # counted over a year without the official calendar: shown as 「预计」
+    deadline_estimated: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ def hazard_register(
                 registered_at=rectification.registered_at,
                 submission_note=rectification.submission_note,
                 temporary_measures=rectification.temporary_measures,
+                deadline_estimated=rectification.deadline_estimated,
             )
         )
     return entries

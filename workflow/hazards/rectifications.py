@@ -27,10 +27,10 @@ from workflow.access import (
 )
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.clock import Clock, end_of_day, local_date
+from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition
-from workflow.durations import Duration, parse_duration
+from workflow.durations import Counted, Duration, count, parse_duration
 from workflow.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
 from workflow.escalation import queue
 from workflow.escalation.levels import first_step_at, steps_for
@@ -124,13 +124,14 @@ def register_hazard(
         if definition.escalation
         else None
     )
-    deadline = _deadline(
+    counted = _deadline(
         today,
         report.deadline,
         report.deadline_working_days,
         default or DEFAULT_DEADLINES[report.severity],
         calendar,
     )
+    deadline = counted.day
 
     rectification = Rectification(
         campaign_id=campaign.id,
@@ -146,8 +147,8 @@ def register_hazard(
         evidence=_text(report.evidence, "evidence"),
         state=RECTIFICATION_MACHINE.initial,
         original_deadline=deadline,
-        deadline=deadline,
-        deadline_at=end_of_day(deadline, campaign.timezone),
+        # the day, its end, and whether it is an estimate to recount when the year is imported
+        **counted.columns("deadline", campaign.timezone),
         deadline_round=0,
         extensions=0,
         registered_at=now,
@@ -437,7 +438,7 @@ def decide_extension(
             rectification,
             campaign,
             definition,
-            extension.requested_deadline,
+            Counted.given(extension.requested_deadline),
             now,
             calendar,
         )
@@ -504,7 +505,7 @@ def _back_to_open(
         event,
         before,
         after,
-        f"{text} (new deadline {new_deadline.isoformat()})",
+        f"{text} (new deadline {new_deadline.day.isoformat()})",
     )
     return rectification
 
@@ -514,12 +515,12 @@ def _move_deadline(
     rectification: Rectification,
     campaign: Campaign,
     definition: Definition,
-    deadline: date,
+    counted: Counted,
     now: datetime,
     calendar: WorkingCalendar,
 ) -> None:
-    rectification.deadline = deadline
-    rectification.deadline_at = end_of_day(deadline, campaign.timezone)
+    deadline = counted.day
+    counted.apply(rectification, "deadline", campaign.timezone)
     # a new deadline starts escalation over: each level once per deadline
     rectification.deadline_round += 1
     # a submitted one waits for a coordinator; a rejection moves it again
@@ -618,7 +619,7 @@ def _deadline(
     working_days: int | None,
     default: Duration | None,
     calendar: WorkingCalendar,
-) -> date:
+) -> Counted:
     if deadline is not None and working_days is not None:
         raise InvalidInput("give either deadline or deadline_working_days, not both")
     if working_days is not None:
@@ -630,16 +631,19 @@ def _deadline(
             raise InvalidInput(
                 f"deadline_working_days must be a whole number from 1 to {MAX_WORKING_DAYS}"
             )
-        return calendar.add_working_days(today, working_days)
+        return count(Duration(working_days, "wd"), today, calendar)
     if deadline is not None:
         if not isinstance(deadline, date):
             raise InvalidInput("deadline must be a date (YYYY-MM-DD)")
         if deadline < today:
             raise InvalidInput(f"the deadline {deadline.isoformat()} is in the past")
-        return check_not_too_far(deadline, "the deadline", today=today, calendar=calendar)
+        # a date a person typed is theirs, not an estimate, whatever year it falls in
+        return Counted.given(
+            check_not_too_far(deadline, "the deadline", today=today, calendar=calendar)
+        )
     if default is None:
         raise InvalidInput("a deadline is required (deadline or deadline_working_days)")
-    return default.after(today, calendar)
+    return count(default, today, calendar)
 
 
 def _text(
@@ -670,6 +674,7 @@ def _line(
         overdue_working_days=0,
         responsible=responsible.name,
         temporary_measures=rectification.temporary_measures,
+        estimated=bool(rectification.deadline_estimated),
     )
 
 

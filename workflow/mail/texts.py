@@ -7,6 +7,7 @@ Levels carry the colours coordinators use: blue reminder, yellow 催办, red 督
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
 from typing import NamedTuple, Protocol
@@ -37,6 +38,8 @@ class ItemLine(NamedTuple):
     responsible: str
     temporary_measures: str | None
     late: bool = False
+    # the deadline was counted over a year without the official calendar: 「预计」
+    estimated: bool = False
 
 
 def item_link(base_url: str, kind: str, item_id: int) -> str:
@@ -84,6 +87,7 @@ def escalation_mail(
     lines = [f"{recipient.name}：", "", opening[0], opening[1], ""]
     for number, item in enumerate(items, start=1):
         lines += _item_block(number, item, base_url)
+    lines += estimate_note(item.deadline for item in items if item.estimated)
     if any(item.late for item in items):
         lines += [
             "注：本通知因系统停机后补发，时间晚于应发时间。",
@@ -100,8 +104,8 @@ def hazard_registered_mail(
     """Subject and body of the mail that tells a responsible person a hazard is theirs to
     rectify."""
     subject = (
-        f"【隐患整改通知】{item.title[:40]}，限 {item.deadline.isoformat()} 前整改 / "
-        f"hazard to rectify by {item.deadline.isoformat()} — {campaign_title}"
+        f"【隐患整改通知】{item.title[:40]}，限 {item.deadline.isoformat()}{_ESTIMATE_ZH * item.estimated} 前整改 / "  # noqa: E501
+        f"hazard to rectify by {item.deadline.isoformat()}{_ESTIMATE_EN * item.estimated} — {campaign_title}"  # noqa: E501
     )
     lines = [
         f"{recipient.name}：",
@@ -111,6 +115,7 @@ def hazard_registered_mail(
         "",
     ]
     lines += _item_block(1, item, base_url)
+    lines += estimate_note([item.deadline] if item.estimated else [])
     lines += [
         "如需延期，请在系统中提出申请并说明理由。",
         "To ask for more time, request an extension with a reason in the web app.",
@@ -127,6 +132,7 @@ class DueLine(NamedTuple):
     title: str
     campaign_title: str
     link: str
+    estimated: bool = False  # ``due`` counted over a year without the official calendar: 「预计」
 
 
 class AwaitingLine(NamedTuple):
@@ -156,10 +162,12 @@ def digest_mail(
     due_within: int,
     awaiting: list[AwaitingLine],
     awaiting_total: int,
+    missing_year: int | None = None,
 ) -> tuple[str, str]:
     """Subject and body of a person's daily digest: their work overdue or due within ``due_within``
     working days, soonest first; then, for a coordinator, how many items await their decision and
-    the oldest of them (``awaiting``, of ``awaiting_total``)."""
+    the oldest of them (``awaiting``, of ``awaiting_total``); and, from 1 November, that next
+    year's official schedule is missing (``missing_year``)."""
     parts_zh, parts_en = [], []
     if due:
         parts_zh.append(f"{len(due)} 项待办")
@@ -167,6 +175,9 @@ def digest_mail(
     if awaiting_total:
         parts_zh.append(f"{awaiting_total} 项待审核")
         parts_en.append(f"{awaiting_total} awaiting your decision")
+    if missing_year:
+        parts_zh.append(f"{missing_year} 年节假日安排未录入")
+        parts_en.append(f"{missing_year} holiday schedule missing")
     subject = (
         f"【每日待办】{'，'.join(parts_zh)} / daily digest: {', '.join(parts_en)} — "
         f"{today.isoformat()}"
@@ -179,6 +190,7 @@ def digest_mail(
             "",
             *[_due_line(line, today) for line in due],
             "",
+            *estimate_note(line.due for line in due if line.estimated),
         ]
     if awaiting_total:
         lines += (
@@ -198,18 +210,84 @@ def digest_mail(
             *[_awaiting_line(line) for line in awaiting],
             "",
         ]
+    if missing_year:
+        lines += [
+            f"{missing_year} 年的国务院节假日安排（放假和调休）尚未录入：{missing_year} 年的工作日"
+            "暂按周一至周五估算，期限可能不准。通知发布后，请系统管理员在“管理 → 工作日历”录入。",
+            f"The official {missing_year} holiday schedule (days off and adjusted workdays) has "
+            f"not been entered: working days in {missing_year} are estimated Monday–Friday, so "
+            "deadlines there may be off. Once the State Council publishes it, an administrator "
+            "enters it under Administration → Calendar.",
+            "",
+        ]
     lines.append("——pingan")
     return subject, "\n".join(lines)
 
 
+def estimate_moved_mail(
+    *,
+    recipient: Named,
+    kind: str,
+    item_id: int,
+    title: str,
+    old: date,
+    new: date,
+    year: int,
+    campaign_title: str,
+    base_url: str,
+) -> tuple[str, str]:
+    """Subject and body of the mail telling a person their due date moved EARLIER: it was estimated
+    Monday–Friday, and the official schedule for ``year`` (its 调休 workdays) was entered."""
+    subject = (
+        f"【期限提前】{title[:40]}，期限由 {old.isoformat()} 提前至 {new.isoformat()} / "
+        f"deadline moved earlier to {new.isoformat()} — {campaign_title}"
+    )
+    lines = [
+        f"{recipient.name}：",
+        "",
+        f"{year} 年国务院节假日安排已录入系统。以下事项的期限原按周一至周五推算，"
+        f"现按正式安排（含调休上班日）重新计算，由 {old.isoformat()} 提前至 {new.isoformat()}，"
+        "请按新期限完成。",
+        f"The State Council's {year} holiday schedule was entered. This item's deadline had been "
+        f"estimated counting Monday–Friday; counted with the official schedule (its adjusted "
+        f"workdays), it moved earlier, from {old.isoformat()} to {new.isoformat()}. Please finish "
+        "it by the new deadline.",
+        "",
+        f"1. {title}",
+        f"   原期限 was: {old.isoformat()}（预计 estimate）",
+        f"   新期限 now: {new.isoformat()}",
+        f"   链接 link: {item_link(base_url, kind, item_id)}",
+        "",
+        "——平安创建活动领导小组办公室 / pingan",
+    ]
+    return subject, "\n".join(lines)
+
+
+def estimate_note(days: Iterable[date]) -> list[str]:
+    """Once per mail, when any of its dates (``days``) is an estimate: why, and that it will be
+    recomputed; nothing otherwise."""
+    years = sorted({day.year for day in days})
+    if not years:
+        return []
+    zh = "、".join(str(year) for year in years)
+    en = ", ".join(str(year) for year in years)
+    return [
+        f"标注“预计”的日期按周一至周五推算：{zh}年国务院节假日安排尚未录入，录入后将重新计算。",
+        f"Dates marked “estimate” are counted Monday to Friday: the State Council's holiday "
+        f"schedule for {en} is not entered yet; they will be recomputed once it is.",
+        "",
+    ]
+
+
 def _due_line(line: DueLine, today: date) -> str:
     days = (today - line.due).days
+    zh, en = (_ESTIMATE_ZH, _ESTIMATE_EN) if line.estimated else ("", "")
     when = (
-        f"已逾期 {days} 天 / {days} day(s) overdue"
+        f"已逾期 {days} 天{zh} / {days} day(s) overdue{en}"
         if days > 0
-        else "今天到期 / due today"
+        else f"今天到期{zh} / due today{en}"
         if days == 0
-        else f"{line.due.isoformat()} 到期 / due {line.due.isoformat()}"
+        else f"{line.due.isoformat()}{zh} 到期 / due {line.due.isoformat()}{en}"
     )
     return f"- {line.title}（{line.campaign_title}）{when}\n  {line.link}"
 
@@ -225,6 +303,10 @@ def _awaiting_line(line: AwaitingLine) -> str:
     return f"- 【{kind}】{line.title}（{line.campaign_title}）{waited}\n  {line.link}"
 
 
+_ESTIMATE_ZH = "（预计）"
+_ESTIMATE_EN = " (estimate)"
+
+
 def _item_block(number: int, item: ItemLine, base_url: str) -> list[str]:
     return [f"{number}. {item.title}", *_item_details(item, base_url)]
 
@@ -235,7 +317,8 @@ def _item_details(item: ItemLine, base_url: str) -> tuple[str, ...]:
     block = [f"   地点 where: {where}"]
     if item.severity:
         block.append(f"   等级 severity: {SEVERITY_WORDS.get(item.severity, item.severity)}")
-    block.append(f"   期限 deadline: {item.deadline.isoformat()}")
+    estimate = f"{_ESTIMATE_ZH}{_ESTIMATE_EN}" if item.estimated else ""
+    block.append(f"   期限 deadline: {item.deadline.isoformat()}{estimate}")
     if item.overdue_working_days > 0:
         block.append(
             f"   已逾期 {item.overdue_working_days} 个工作日 / {item.overdue_working_days} working "

@@ -30,9 +30,9 @@ from workflow.access import (
 )
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.clock import Clock, end_of_day, local_date
+from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import stored_definition
-from workflow.durations import parse_duration
+from workflow.durations import Counted, Duration, count, parse_duration
 from workflow.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
 from workflow.escalation import queue
 from workflow.escalation.levels import first_step_at, steps_for
@@ -95,7 +95,8 @@ def record_petition(
         )
     unit = _unit(session, campaign, report.unit)
     responsible = _responsible(session, campaign, definition.roles, unit, report.responsible)
-    deadline = _deadline(received, today, report, calendar)
+    counted = _deadline(received, today, report, calendar)
+    deadline = counted.day
 
     petition = Petition(
         campaign_id=campaign.id,
@@ -106,8 +107,8 @@ def record_petition(
         received_on=received,
         responsible_id=responsible.id,
         state=PETITION_MACHINE.initial,
-        deadline=deadline,
-        deadline_at=end_of_day(deadline, campaign.timezone),
+        # the day, its end, and whether it is an estimate to recount when the year is imported
+        **counted.columns("deadline", campaign.timezone),
         recorded_at=now,
         recorded_by_id=by.person_id,
     )
@@ -245,7 +246,7 @@ def _responsible(
 
 def _deadline(
     received: date, today: date, report: PetitionReport, calendar: WorkingCalendar
-) -> date:
+) -> Counted:
     if report.deadline is not None and report.deadline_working_days is not None:
         raise InvalidInput("give either deadline or deadline_working_days, not both")
     if report.deadline_working_days is not None:
@@ -253,14 +254,17 @@ def _deadline(
             raise InvalidInput(
                 f"deadline_working_days must be a whole number from 1 to {MAX_WORKING_DAYS}"
             )
-        return calendar.add_working_days(received, report.deadline_working_days)
+        return count(Duration(report.deadline_working_days, "wd"), received, calendar)
     if report.deadline is not None:
         if report.deadline < received:
             raise InvalidInput(
                 f"the deadline {report.deadline.isoformat()} is before the day it was received"
             )
-        return check_not_too_far(report.deadline, "the deadline", today=today, calendar=calendar)
-    return DEFAULT_DEADLINE.after(received, calendar)
+        # a date a person typed is theirs, not an estimate, whatever year it falls in
+        return Counted.given(
+            check_not_too_far(report.deadline, "the deadline", today=today, calendar=calendar)
+        )
+    return count(DEFAULT_DEADLINE, received, calendar)
 
 
 def _text(value: str | None, field: str, *, required: bool = False) -> str | None:

@@ -49,6 +49,8 @@ class PetitionPage:
     may_process: bool
     # the definition's English title, unless the campaign's title was given by hand
     campaign_title_en: str | None = None
+    # counted over a year without the official calendar: shown as 「预计」
+    deadline_estimated: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class OpenPetition:
     deadline: date
     days_overdue: int
     campaign_title_en: str | None = None
+    deadline_estimated: bool = False  # shown as 「预计」
 
 
 def petition_page(session: Session, petition_id: int, *, by: Actor, clock: Clock) -> PetitionPage:
@@ -99,6 +102,7 @@ def petition_page(session: Session, petition_id: int, *, by: Actor, clock: Clock
         leading,
         can(PETITION_MACHINE, petition.state, "process") and (responsible or coordinator),
         english_twin(campaign.title, definition),
+        petition.deadline_estimated,
     )
 
 
@@ -116,6 +120,7 @@ def open_petitions(session: Session, person_id: int, *, clock: Clock) -> list[Op
             Campaign.title,
             Campaign.timezone,
             unit.name,
+            Petition.deadline_estimated,
         )
         .join(Campaign, Campaign.id == Petition.campaign_id)
         .outerjoin(unit, unit.id == Petition.unit_id)
@@ -125,7 +130,17 @@ def open_petitions(session: Session, person_id: int, *, clock: Clock) -> list[Op
     twins = campaign_twins(session, {row.campaign_id for row in rows})
     today: dict[str, date] = {}
     shown = []
-    for petition_id, subject, channel, deadline, campaign_id, title, zone, unit_name in rows:
+    for (
+        petition_id,
+        subject,
+        channel,
+        deadline,
+        campaign_id,
+        title,
+        zone,
+        unit_name,
+        estimated,
+    ) in rows:
         day = today.get(zone) or today.setdefault(zone, local_date(now, zone))
         shown.append(
             OpenPetition(
@@ -137,6 +152,7 @@ def open_petitions(session: Session, person_id: int, *, clock: Clock) -> list[Op
                 deadline,
                 _days_overdue("open", deadline, day),
                 twins[campaign_id].get(title),
+                bool(estimated),
             )
         )
     return shown

@@ -72,6 +72,8 @@ class AwaitingItem:
     until: date | None  # an extension request: the deadline asked for; a petition: its deadline
     # the definition's English title, unless the campaign's title was given by hand
     campaign_title_en: str | None = None
+    # a petition's deadline counted over a year without the official calendar: shown as 「预计」
+    until_estimated: bool = False
 
 
 @dataclass
@@ -251,6 +253,7 @@ def _items(
                 waiting_working_days=max(calendar.working_days_between(since_day, day), 0),
                 until=row.until,
                 campaign_title_en=facts.title_en,
+                until_estimated=bool(row.until_estimated),
             )
         )
     order = {kind: position for position, kind in enumerate(KINDS)}
@@ -282,6 +285,7 @@ def _kind_statements() -> dict[str, tuple[Select[Any], Any, Any, Any, Any]]:
             more["actor"].label("actor_id"),
             more["since"].label("since"),
             more.get("until", null()).label("until"),
+            more.get("until_estimated", null()).label("until_estimated"),
             more["campaign_id"].label("campaign_id"),
         ]
 
@@ -368,6 +372,7 @@ def _kind_statements() -> dict[str, tuple[Select[Any], Any, Any, Any, Any]]:
                 actor=petition.c.responsible_id,
                 since=petition.c.recorded_at,
                 until=petition.c.deadline,
+                until_estimated=petition.c.deadline_estimated,
                 campaign_id=petition.c.campaign_id,
             )
         )

@@ -19,7 +19,7 @@ from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.texts import english_twins
 from workflow.escalation.levels import campaign_escalations
 from workflow.models import Campaign, Person, Petition
-from workflow.views.standing import item_titles
+from workflow.views.standing import estimated_dates, item_titles
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class LogEntry:
     deadline: date
     reached_at: datetime
     told: list[Told]
+    deadline_estimated: bool = False  # counted over a year without the official calendar: 「预计」
 
 
 def escalation_entries(session: Session, campaign_id: int, by: Actor) -> list[LogEntry]:
@@ -65,6 +66,7 @@ def escalation_entries(session: Session, campaign_id: int, by: Actor) -> list[Lo
     if addresses:
         query = select(Person.email, Person.name).where(Person.email.in_(addresses))
         names.update((email, name) for email, name in session.execute(query))
+    estimated = estimated_dates(session, keys)
     campaign = session.get(Campaign, campaign_id)
     twins = english_twins(stored_definition(campaign.definition)) if campaign else {}
     entries = []
@@ -82,6 +84,7 @@ def escalation_entries(session: Session, campaign_id: int, by: Actor) -> list[Lo
                 deadline=row.deadline,
                 reached_at=row.reached_at,
                 told=[Told(email, names.get(email)) for email in _addresses(row.recipients)],
+                deadline_estimated=estimated.get((row.item_kind, row.item_id)) == row.deadline,
             )
         )
     return entries

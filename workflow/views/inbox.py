@@ -88,6 +88,8 @@ class InboxItem:
     working_days_late: int
     severity: str | None = None  # rectifications: minor | major
     campaign_title_en: str | None = None
+    # due_on was counted over a year without the official calendar: shown as 「预计」
+    due_estimated: bool = False
 
 
 @dataclass
@@ -152,6 +154,7 @@ def inbox(session: Session, person_id: int, *, clock: Clock, calendar: WorkingCa
         zone,
         definition_id,
         content_hash,
+        due_estimated,
     ) in rows:
         facts = campaigns.get(campaign_id)
         if facts is None:
@@ -178,6 +181,7 @@ def inbox(session: Session, person_id: int, *, clock: Clock, calendar: WorkingCa
                 severity,
                 horizon,
                 calendar,
+                bool(due_estimated),
             )
         )
 
@@ -309,6 +313,7 @@ def _item(
     severity: str | None,
     horizon: tuple[date, date],
     calendar: WorkingCalendar,
+    due_estimated: bool = False,
 ) -> InboxItem:
     today, soon_until = horizon
     days_late = working_days_late = 0
@@ -342,6 +347,7 @@ def _item(
         working_days_late=working_days_late,
         severity=severity,
         campaign_title_en=facts.title_en,
+        due_estimated=due_estimated,
     )
 
 
@@ -418,6 +424,7 @@ def _open_items_statement() -> CompoundSelect[Any]:
             site.c.name.label("site"),
             null().label("severity"),
             *campaign_columns,
+            task.c.due_estimated,
         )
         .select_from(task)
         .outerjoin(unit, unit.c.id == task.c.unit_id)
@@ -438,6 +445,7 @@ def _open_items_statement() -> CompoundSelect[Any]:
             site.c.name,
             rectification.c.severity,
             *campaign_columns,
+            rectification.c.deadline_estimated,
         )
         .select_from(rectification)
         .outerjoin(unit, unit.c.id == rectification.c.unit_id)

@@ -68,6 +68,7 @@ class OverdueItem:
     assignee: str
     due_on: date
     days_overdue: int
+    due_estimated: bool = False  # counted over a year without the official calendar: 「预计」
 
 
 @dataclass
@@ -101,6 +102,7 @@ class BlockingItem:
     assignee: str
     due_on: date | None
     state: str
+    due_estimated: bool = False  # counted over a year without the official calendar: 「预计」
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,7 @@ def campaign_status(
         )
 
     overdue_query = (
-        select(Task.id, Task.title, Unit.name, Person.name, Task.due_on)
+        select(Task.id, Task.title, Unit.name, Person.name, Task.due_on, Task.due_estimated)
         .join(Person, Person.id == Task.assignee_id)
         .outerjoin(Unit, Unit.id == Task.unit_id)
         .where(Task.campaign_id == campaign.id, Task.state == "open", Task.due_at <= now)
@@ -198,8 +200,8 @@ def campaign_status(
         overdue_query = overdue_query.where(Task.assignee_id == by.person_id)
     overdue_count = session.scalar(select(func.count()).select_from(overdue_query.subquery())) or 0
     overdue = [
-        OverdueItem("task", tid, title, unit, assignee, due_on, (today - due_on).days)
-        for tid, title, unit, assignee, due_on in session.execute(
+        OverdueItem("task", tid, title, unit, assignee, due_on, (today - due_on).days, estimated)
+        for tid, title, unit, assignee, due_on, estimated in session.execute(
             overdue_query.order_by(Task.due_at, Task.id).limit(OVERDUE_LIST_LIMIT)
         )
     ]
@@ -235,7 +237,16 @@ def phase_blockers_seen_by(session: Session, campaign_id: int, *, by: Actor) -> 
     # assignee, or the leading group
     whole = in_leading_group(session, campaign.id, campaign.unit_id, by)
     tasks = (
-        select(Task.id, Task.title, Task.spec_key, Unit.name, Person.name, Task.due_on, Task.state)
+        select(
+            Task.id,
+            Task.title,
+            Task.spec_key,
+            Unit.name,
+            Person.name,
+            Task.due_on,
+            Task.state,
+            Task.due_estimated,
+        )
         .join(Person, Person.id == Task.assignee_id)
         .outerjoin(Unit, Unit.id == Task.unit_id)
         .where(*open_required_tasks(campaign))
@@ -248,6 +259,7 @@ def phase_blockers_seen_by(session: Session, campaign_id: int, *, by: Actor) -> 
             Person.name,
             Rectification.deadline,
             Rectification.state,
+            Rectification.deadline_estimated,
         )
         .join(Person, Person.id == Rectification.responsible_id)
         .outerjoin(Unit, Unit.id == Rectification.unit_id)
@@ -263,13 +275,15 @@ def phase_blockers_seen_by(session: Session, campaign_id: int, *, by: Actor) -> 
     total = seen if whole else count_phase_blockers(session, campaign)
     titles_en = _spec_titles_en(stored_definition(campaign.definition), campaign.state)
     items = [
-        BlockingItem("task", tid, title, titles_en.get(spec), unit, who, due_on, state)
-        for tid, title, spec, unit, who, due_on, state in session.execute(
+        BlockingItem("task", tid, title, titles_en.get(spec), unit, who, due_on, state, estimated)
+        for tid, title, spec, unit, who, due_on, state, estimated in session.execute(
             tasks.order_by(Task.due_on.is_(None), Task.due_on, Task.id).limit(BLOCKER_LIST_LIMIT)
         )
     ] + [
-        BlockingItem("rectification", rid, _shortened(text), None, unit, who, deadline, state)
-        for rid, text, unit, who, deadline, state in session.execute(
+        BlockingItem(
+            "rectification", rid, _shortened(text), None, unit, who, deadline, state, estimated
+        )
+        for rid, text, unit, who, deadline, state, estimated in session.execute(
             majors.order_by(Rectification.deadline, Rectification.id).limit(BLOCKER_LIST_LIMIT)
         )
     ]

@@ -104,6 +104,9 @@ LEDGER_COLUMNS = (
     "closed_on",
     "days_to_close",
     "days_overdue",
+    # last, so the columns before it keep their places: the deadline counted over a year without
+    # the official calendar (Monday–Friday), recomputed when that year's schedule is imported
+    "deadline_estimated",
 )
 PHASE_DATES = ("planned_start", "planned_last_day", "started_on", "ended_on")
 LEDGER_DATES = ("registered_on", "original_deadline", "deadline", "fixed_on", "closed_on")
@@ -394,6 +397,7 @@ def _ledger(
             Rectification.deadline,
             Rectification.extensions,
             Rectification.temporary_measures,
+            Rectification.deadline_estimated,
             *RECTIFICATION_FACTS,
         )
         .join(responsible, responsible.id == Rectification.responsible_id)
@@ -417,6 +421,7 @@ def _ledger(
         deadline,
         extensions,
         measures,
+        estimated,
         *fact,
     ) in session.execute(query):
         _unit, original, deadline_at, registered_at, submitted_at, closed_at, state = fact
@@ -446,6 +451,7 @@ def _ledger(
                 "closed_on": closed_on,
                 "days_to_close": (closed_on - registered_on).days if closed_on else None,  # type: ignore[operator]
                 "days_overdue": (today - deadline).days if overdue else 0,
+                "deadline_estimated": bool(estimated),
             }
         )  # type: ignore[operator]
     return rows, facts

@@ -88,6 +88,7 @@ HEADERS = {
     "closed_on": "销号日期 closed on",
     "days_to_close": "整改天数 days to close",
     "days_overdue": "逾期天数 days overdue",
+    "deadline_estimated": "预计 estimate",
     "level": "级别 level",
     "colour": "颜色 colour",
     "item_kind": "类别 kind",
@@ -174,7 +175,12 @@ def tables(report: CampaignReport) -> list[Table]:
     return [
         simple("units", "单位 units", UNIT_COLUMNS, report.units),
         simple("phases", "阶段 phases", PHASE_COLUMNS, report.phases),
-        simple("ledger", "隐患台账 ledger", LEDGER_COLUMNS, report.ledger),
+        Table(
+            "ledger",
+            "隐患台账 ledger",
+            [HEADERS[c] for c in LEDGER_COLUMNS],
+            [[*(row[c] for c in LEDGER_COLUMNS[:-1]), _estimate(row)] for row in report.ledger],
+        ),
         Table("rectifications", "整改统计 rates", [HEADERS["metric"], HEADERS["value"]], rate_rows),
         simple("escalations", "督办 escalations", ESCALATION_COLUMNS, report.escalations),
         simple("targets", "目标 targets", TARGET_COLUMNS, report.targets),
@@ -221,6 +227,13 @@ def report_xlsx(report: CampaignReport) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _estimate(row: dict[str, Any]) -> str:
+    # the word rather than 是/否: a printed ledger says which deadlines are estimates, and why
+    if not row["deadline_estimated"]:
+        return ""
+    return f"预计 estimate：{row['deadline'].year}年节假日安排未录入，按周一至周五推算"
 
 
 def _text(value: Any) -> Any:

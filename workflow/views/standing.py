@@ -92,6 +92,7 @@ class EscalatedItem:
     working_days_overdue: int
     title_en: str | None = None  # a task's English title, where its definition gives one
     campaign_title_en: str | None = None
+    deadline_estimated: bool = False  # counted over a year without the official calendar: 「预计」
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class HeldItem:
     title_en: str | None  # a task's English title, where its definition gives one
     state: str
     due_on: date | None
+    due_estimated: bool = False  # counted over a year without the official calendar: 「预计」
 
 
 @dataclass
@@ -234,6 +236,7 @@ def escalated_to(
     still_open = item_titles(session, list(latest), still_open=True)
     facts = campaign_facts(session, {row.campaign_id for row in latest.values()})
     twins = campaign_twins(session, facts)
+    estimated = estimated_dates(session, list(latest))
     by_level: dict[int, list[EscalatedItem]] = defaultdict(list)
     for key, row in latest.items():
         if key not in still_open or row.campaign_id not in facts:
@@ -255,6 +258,7 @@ def escalated_to(
                 working_days_overdue=max(calendar.working_days_between(row.deadline, today), 0),
                 title_en=twins[row.campaign_id].get(still_open[key]) if key[0] == "task" else None,
                 campaign_title_en=twins[row.campaign_id].get(campaign.title),
+                deadline_estimated=estimated.get(key) == row.deadline,
             )
         )
     result = EscalatedToMe()
@@ -270,7 +274,9 @@ def items_held(session: Session, campaign_id: int, *, by: Actor) -> list[HeldIte
     person = by.person_id
     rows = [
         *session.execute(
-            select(literal("task"), Task.id, Task.title, Task.state, Task.due_on)
+            select(
+                literal("task"), Task.id, Task.title, Task.state, Task.due_on, Task.due_estimated
+            )
             .where(Task.campaign_id == campaign.id, Task.assignee_id == person)
             .limit(HELD_LIST_LIMIT)
         ),
@@ -281,6 +287,7 @@ def items_held(session: Session, campaign_id: int, *, by: Actor) -> list[HeldIte
                 Rectification.description,
                 Rectification.state,
                 Rectification.deadline,
+                Rectification.deadline_estimated,
             )
             .where(Rectification.campaign_id == campaign.id, Rectification.responsible_id == person)
             .limit(HELD_LIST_LIMIT)
@@ -292,6 +299,7 @@ def items_held(session: Session, campaign_id: int, *, by: Actor) -> list[HeldIte
                 Petition.subject,
                 Petition.state,
                 Petition.deadline,
+                Petition.deadline_estimated,
             )
             .where(Petition.campaign_id == campaign.id, Petition.responsible_id == person)
             .limit(HELD_LIST_LIMIT)
@@ -299,11 +307,38 @@ def items_held(session: Session, campaign_id: int, *, by: Actor) -> list[HeldIte
     ]
     twins = english_twins(stored_definition(campaign.definition))
     items = [
-        HeldItem(kind, item_id, title, twins.get(title) if kind == "task" else None, state, due)
-        for kind, item_id, title, state, due in rows
+        HeldItem(
+            kind,
+            item_id,
+            title,
+            twins.get(title) if kind == "task" else None,
+            state,
+            due,
+            estimated,
+        )
+        for kind, item_id, title, state, due, estimated in rows
     ]
     items.sort(key=lambda item: (item.state != "open", item.due_on or date.max, item.kind, item.id))
     return items[:HELD_LIST_LIMIT]
+
+
+def estimated_dates(
+    session: Session, items: set[tuple[str, int]] | list[tuple[str, int]]
+) -> dict[tuple[str, int], date]:
+    """(kind, id) → the current due date or deadline of those tasks, rectifications and petitions
+    whose date is an estimate (counted over a year without the official calendar). An escalation
+    row keeps the deadline of its round: it is an estimate only while it is still this date."""
+    found: dict[tuple[str, int], date] = {}
+    for kind, model, day, flag in (
+        ("task", Task, Task.due_on, Task.due_estimated),
+        ("rectification", Rectification, Rectification.deadline, Rectification.deadline_estimated),
+        ("petition", Petition, Petition.deadline, Petition.deadline_estimated),
+    ):
+        ids = [item_id for item_kind, item_id in items if item_kind == kind]
+        if ids:
+            query = select(model.id, day).where(model.id.in_(ids), flag.is_(True))
+            found.update(((kind, item_id), due) for item_id, due in session.execute(query))
+    return found
 
 
 def item_titles(

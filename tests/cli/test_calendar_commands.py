@@ -13,22 +13,16 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from tests.support.texts import RAILWAY, RAILWAY_WITH_ESCALATION, TOWN, TOWN_WITH_CROSSING
+from tests.support.texts import (
+    MADE_UP_2031,
+    RAILWAY,
+    RAILWAY_WITH_ESCALATION,
+    TOWN,
+    TOWN_WITH_CROSSING,
+)
 from workflow.calendar import load_calendar
 from workflow.models import AuditEvent, CalendarDay, CalendarImport
 
-# made up: Monday 10 to Friday 14 February 2031 off, Saturday 8 February worked instead
-MADE_UP_2031 = {
-    "year": 2031,
-    "papers": ["https://example.org/made-up-test-schedule"],
-    "days": [
-        {"name": "测试春节", "date": "2031-02-08", "isOffDay": False},
-        *(
-            {"name": "测试春节", "date": f"2031-02-{day:02d}", "isOffDay": True}
-            for day in range(10, 15)
-        ),
-    ],
-}
 FRIDAY_BEFORE = date(2031, 2, 7)
 
 

@@ -123,6 +123,22 @@ people:
   - {email: ferry@example.org, name: 韩村长, unit: ferry-village, roles: [village_head]}
 """
 
+# --- calendars: made up for tests, never the State Council's schedule ---------------------------
+
+# a holiday-cn style file, made up: Monday 10 to Friday 14 February 2031 off, Saturday 8 February worked instead
+MADE_UP_2031 = {
+    "year": 2031,
+    "papers": ["https://example.org/made-up-test-schedule"],
+    "days": [
+        {"name": "测试春节", "date": "2031-02-08", "isOffDay": False},
+        *(
+            {"name": "测试春节", "date": f"2031-02-{day:02d}", "isOffDay": True}
+            for day in range(10, 15)
+        ),
+    ],
+}
+
+
 # --- definitions ---------------------------------------------------------------------------------
 
 RAILWAY = """

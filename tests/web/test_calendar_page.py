@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from tests.support.actions import OPERATOR
 from tests.support.clock import shanghai
+from tests.support.texts import MADE_UP_2031
 from tests.support.web import Visitor, text
 from webapp import wiring_of
 from workflow.calendar import import_calendar
@@ -27,18 +28,6 @@ from workflow.people.administrators import grant_administrator
 
 ADMIN, VILLAGE_ADMIN, COORDINATOR = "office@example.org", "east@example.org", "leader@example.org"
 
-# made up: Monday 10 to Friday 14 February 2031 off, Saturday 8 February worked instead
-MADE_UP_2031 = {
-    "year": 2031,
-    "papers": ["https://example.org/made-up-test-schedule"],
-    "days": [
-        {"name": "测试春节", "date": "2031-02-08", "isOffDay": False},
-        *(
-            {"name": "测试春节", "date": f"2031-02-{day:02d}", "isOffDay": True}
-            for day in range(10, 15)
-        ),
-    ],
-}
 # made up, entered by the operator before the page opens: two days off in 2029
 MADE_UP_2029 = "date,kind,name\n2029-03-05,off,测试假日\n2029-03-06,off,测试假日\n"
 

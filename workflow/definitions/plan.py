@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from workflow.durations import Counted, Duration, DurationError, count, parse_duration
+from workflow.durations import (
+    Counted,
+    Duration,
+    DurationError,
+    count,
+    last_day,
+    parse_duration,
+)
 
 if TYPE_CHECKING:
     from workflow.calendar import WorkingCalendar
@@ -56,7 +63,7 @@ class Window:
 
     @property
     def last_day(self) -> date | None:
-        return self.end - DAY if self.end is not None else None
+        return last_day(self.end)
 
 
 def parse_date(text: object) -> date:

@@ -112,3 +112,10 @@ MAX_PHASES = 20
 MAX_TASKS_PER_PHASE = 100
 # one-off tasks and recurring duties of all phases together
 MAX_TASKS = 500
+
+# --- calendar files ------------------------------------------------------------------------------
+
+# A year of the State Council's schedule is some 40 days: holiday-cn's file for a year is 3–5 KB.
+# An upload on the administrator's page larger than this is no calendar; it stays far below the
+# request limit (MAX_REQUEST_BYTES), so a wrong file is refused with a reason.
+MAX_CALENDAR_FILE_BYTES = 256 * 1024

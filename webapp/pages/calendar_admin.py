@@ -29,14 +29,12 @@ from workflow.calendar import calendar_status
 from workflow.calendar_files import parse_calendar_file
 from workflow.clock import local_date
 from workflow.escalation.estimates import enter_year_schedule
+from workflow.limits import MAX_CALENDAR_FILE_BYTES
 from workflow.people.administrators import missing_schedule
 from workflow.sourcefile import Problem, SourceError, decode_utf8
 
 blueprint = page_blueprint("calendar_admin")
 
-# A year's holiday-cn file is about 3 KB; 256 KB leaves room for notes and stays far below the
-# request limit (MAX_REQUEST_BYTES, 1 MB), so a wrong file is refused here with a reason.
-CALENDAR_FILE_BYTES = 256 * 1024
 # the forms calendar_files reads, by the file name's ending
 FILE_FORMS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}
 # a wrong file may have hundreds of problems: the page names the first ones
@@ -65,7 +63,7 @@ def status() -> str:
         years=years,
         missing=missing,
         form=CalendarFileForm(),
-        limit_kb=CALENDAR_FILE_BYTES // 1024,
+        limit_kb=MAX_CALENDAR_FILE_BYTES // 1024,
     )
 
 
@@ -138,9 +136,13 @@ def _read(upload: FileStorage, name: str) -> tuple[str, str, str]:
         raise SourceError(
             [Problem(name, 0, "", "not a JSON, YAML or CSV file (name it .json, .yaml or .csv)")]
         )
-    raw = upload.stream.read(CALENDAR_FILE_BYTES + 1)
-    if len(raw) > CALENDAR_FILE_BYTES:
+    raw = upload.stream.read(MAX_CALENDAR_FILE_BYTES + 1)
+    if len(raw) > MAX_CALENDAR_FILE_BYTES:
         raise SourceError(
-            [Problem(name, 0, "", f"larger than {CALENDAR_FILE_BYTES // 1024} KB: not a calendar")]
+            [
+                Problem(
+                    name, 0, "", f"larger than {MAX_CALENDAR_FILE_BYTES // 1024} KB: not a calendar"
+                )
+            ]
         )
     return decode_utf8(raw, name), name, form

@@ -4,6 +4,7 @@ signed-in visitors). A folder's own fixtures are in its conftest.py; helpers are
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.security import generate_password_hash
 
 from tests.support.actions import BASE_URL, OPERATOR, start
 from tests.support.api import Caller
@@ -35,6 +37,7 @@ from workflow.clock import FixedClock
 from workflow.db import create_db_engine, session_factory, upgrade_schema
 from workflow.definitions.reader import parse_definition
 from workflow.models import Base
+from workflow.organisation import directory
 from workflow.organisation.directory import import_organisation
 from workflow.organisation.org_file import parse_organisation
 from workflow.organisation.tokens import issue_token
@@ -105,6 +108,18 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return session_factory(engine)
+
+
+@pytest.fixture(autouse=True)
+def cheap_imported_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passwords an organisation file carries are hashed with a cheap method in tests: the site's
+    scrypt takes some 170 ms a hash here, and every sample organisation gives each of its people
+    the demo password. Signing in checks any method; a `pingan` run as a process keeps scrypt."""
+    monkeypatch.setattr(
+        directory,
+        "generate_password_hash",
+        functools.partial(generate_password_hash, method="pbkdf2:sha256:1000"),
+    )
 
 
 # --- time ---------------------------------------------------------------------------------------

@@ -189,6 +189,23 @@ class WorkingCalendar:
         )
 
 
+# The State Council publishes next year's holidays in late October or November (2024's on
+# 2023-10-25, 2026's on 2025-11-04): from 1 November a missing schedule is worth a daily word.
+SCHEDULE_NOTICE_FROM = (11, 1)
+
+
+def missing_schedule(calendar: WorkingCalendar, today: date) -> int | None:
+    """The year whose official holidays are known neither from the package's data nor from an
+    entered schedule and should be by ``today``: this year, at any time; next year, from 1 November.
+    None when nothing is missing yet."""
+    if not calendar.has_data_for(today.year):
+        return today.year
+    if (today.month, today.day) < SCHEDULE_NOTICE_FROM:
+        return None
+    year = today.year + 1
+    return None if calendar.has_data_for(year) else year
+
+
 def load_calendar(session: Session, *, shared: bool = False) -> WorkingCalendar:
     """The working calendar with the operator's overrides and imported years applied.
 

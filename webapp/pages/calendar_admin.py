@@ -25,12 +25,11 @@ from werkzeug.wrappers import Response as BaseResponse
 from webapp.auth.identity import web_actor
 from webapp.pages.common import base_url, calendar, clock, page_blueprint, transaction
 from workflow.access import require_calendar_keeper
-from workflow.calendar import calendar_status
+from workflow.calendar import calendar_status, missing_schedule
 from workflow.calendar_files import parse_calendar_file
 from workflow.clock import local_date
 from workflow.escalation.estimates import enter_year_schedule
 from workflow.limits import MAX_CALENDAR_FILE_BYTES
-from workflow.people.administrators import missing_schedule
 from workflow.sourcefile import Problem, SourceError, decode_utf8
 
 blueprint = page_blueprint("calendar_admin")

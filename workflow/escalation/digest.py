@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.calendar import WorkingCalendar
+from workflow.calendar import WorkingCalendar, missing_schedule
 from workflow.db import dialect_insert
 from workflow.definitions.catalogue import stored_definition
 from workflow.machines import CLOSED, DRAFT
@@ -27,7 +27,6 @@ from workflow.models import (
     RoleBinding,
     Task,
 )
-from workflow.people.administrators import missing_schedule
 from workflow.views.awaiting import AwaitingItem, awaiting_by_person
 
 DUE_SOON_WORKING_DAYS = 3

@@ -9,21 +9,16 @@ must be told that next year's official schedule is still missing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow import audit
 from workflow.audit import Actor
-from workflow.calendar import WorkingCalendar
 from workflow.errors import InvalidInput
 from workflow.models import Administrator, Unit
 from workflow.organisation.directory import person_by_email, unit_by_code
-
-# The State Council publishes next year's holidays in late October or November (2024's on
-# 2023-10-25, 2026's on 2025-11-04): from 1 November a missing schedule is worth a daily word.
-SCHEDULE_NOTICE_FROM = (11, 1)
 
 
 @dataclass(frozen=True)
@@ -108,18 +103,6 @@ def administered_units(session: Session, person_id: int) -> set[int]:
             found.add(unit_id)
             waiting.extend(children.get(unit_id, ()))
     return found
-
-
-def missing_schedule(calendar: WorkingCalendar, today: date) -> int | None:
-    """The year whose official holidays are known neither from the package's data nor from an
-    entered schedule and should be by ``today``: this year, at any time; next year, from 1 November.
-    None when nothing is missing yet."""
-    if not calendar.has_data_for(today.year):
-        return today.year
-    if (today.month, today.day) < SCHEDULE_NOTICE_FROM:
-        return None
-    year = today.year + 1
-    return None if calendar.has_data_for(year) else year
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -399,9 +399,9 @@ def _decide(extension_id: int, *, approve: bool) -> Response:
 
 def _body(*allowed: str) -> dict[str, Any]:
     """The request's JSON object (empty when there is no body); 400 when malformed, 422 naming
-    unknown fields."""
+    unknown fields. A body of white space only is not JSON: refused like any other malformed one."""
     raw = request.get_data(cache=True)
-    if not raw.strip():
+    if not raw:
         return {}
     try:
         body = json.loads(raw)

@@ -138,6 +138,45 @@ def test_items_for_the_same_person_and_level_come_in_one_mail(
     assert all(text in office[0]["body"] for text in ("护栏损坏", "警示灯不亮", "栏杆松动"))
 
 
+def test_a_mail_of_many_items_lists_the_worst_twenty_and_links_to_all_of_them(
+    sessions, hazard_campaign, calendar, smtp
+):
+    # 24 minor hazards, then 2 major ones, all due 9-29: the major ones are listed first
+    for n in range(24):
+        register(
+            sessions,
+            hazard_campaign,
+            calendar,
+            shanghai(2026, 9, 21, 10),
+            deadline=date(2026, 9, 29),
+            description=f"护栏损坏{n:02d}",
+        )
+    for n in range(2):
+        register(
+            sessions,
+            hazard_campaign,
+            calendar,
+            shanghai(2026, 9, 21, 10),
+            deadline=date(2026, 9, 29),
+            description=f"道口信号失灵{n}",
+            severity="major",
+        )
+    sweep(sessions, shanghai(2026, 9, 30, 9))
+    office = smtp.to("office@example.org")
+    assert len(office) == 1 and "26 overdue item(s)" in office[0]["subject"]
+    body = office[0]["body"]
+    assert body.count("链接 link:") == 20, "twenty listed line by line"
+    assert body.index("道口信号失灵0") < body.index("护栏损坏00"), "the major hazards first"
+    assert "另有 6 项未逐条列出（本通知共 26 项，其中重大隐患 2 项）" in body
+    assert "and 6 more not listed here (26 in all, 2 of them major hazards)" in body
+    assert f"{BASE_URL}/leader" in body, "the leader view lists every item escalated to them"
+    with sessions() as session:
+        recorded = session.scalar(
+            select(func.count()).select_from(Escalation).where(Escalation.level == 1)
+        )
+    assert recorded == 26, "each item's step is recorded, listed or not"
+
+
 def test_mail_waits_while_the_server_is_down_and_arrives_once_when_it_is_back(
     sessions, hazard_campaign, calendar, smtp
 ):

@@ -916,16 +916,29 @@ class Outcome:
                     self.units_per_period.setdefault((row.spec_key, row.period), set()).add(
                         row.unit_id
                     )
-            self.escalations = Counter(
-                (kind, task_key[item] if kind == "task" else item, round_, level)
-                for kind, item, round_, level in connection.execute(
-                    select(
-                        Escalation.item_kind,
-                        Escalation.item_id,
-                        Escalation.deadline_round,
-                        Escalation.level,
-                    )
+            steps = connection.execute(
+                select(
+                    Escalation.item_kind,
+                    Escalation.item_id,
+                    Escalation.deadline_round,
+                    Escalation.level,
+                    Escalation.recipients,
                 )
+            ).all()
+            natural = {
+                (kind, item): task_key[item] if kind == "task" else item
+                for kind, item, _round, _level, _recipients in steps
+            }
+            self.escalations = Counter(
+                (kind, natural[(kind, item)], round_, level)
+                for kind, item, round_, level, _recipients in steps
+            )
+            # who was told of which item at which level, as each step records its recipients
+            self.told: Counter[tuple[str, str, object]] = Counter(
+                (recipient, str(level), natural[(kind, item)])
+                for kind, item, _round, level, recipients in steps
+                for recipient in recipients.split(",")
+                if recipient
             )
             mails = connection.execute(
                 select(
@@ -942,14 +955,18 @@ class Outcome:
         self.other_mails = Counter(
             (m.key, m.recipient, m.subject) for m in mails if not m.key.startswith("esc-")
         )
-        # each escalation mail lists its items by link: who was told of which item at which level, how often
-        self.told: Counter[tuple[str, str, object]] = Counter()
+        # each escalation mail counts its items in its subject and lists the worst of them by link
+        self.mailed: Counter[tuple[str, str]] = Counter()
+        self.listed: set[tuple[str, str, object]] = set()
         for mail in mails:
             level = re.match(r"esc-L(\d+)-", mail.key)
             if level:
+                count = re.search(r"】(\d+) [项件]", mail.subject)
+                assert count, mail.subject
+                self.mailed[(mail.recipient, level.group(1))] += int(count.group(1))
                 for kind, item in re.findall(r"/(tasks|rectifications)/(\d+)", mail.body):
                     natural = task_key[int(item)] if kind == "tasks" else int(item)
-                    self.told[(mail.recipient, level.group(1), natural)] += 1
+                    self.listed.add((mail.recipient, level.group(1), natural))
 
 
 def _assert_consistent(url: str, units: int) -> Outcome:
@@ -965,9 +982,9 @@ def _assert_consistent(url: str, units: int) -> Outcome:
     assert all(count == 1 for count in outcome.escalations.values()), (
         "an escalation step recorded twice"
     )
-    told_steps = {(natural, int(level)) for (_, level, natural) in outcome.told}
-    recorded_steps = {(item, level) for (_, item, _, level) in outcome.escalations}
-    assert told_steps == recorded_steps, "escalation steps and their mails are committed together"
+    told = Counter((recipient, level) for (recipient, level, _natural) in outcome.told)
+    assert outcome.mailed == told, "escalation steps and their mails are committed together"
+    assert outcome.listed <= set(outcome.told), "a mail lists only items its steps recorded"
     return outcome
 
 
@@ -1067,6 +1084,7 @@ def test_a_sweep_killed_mid_transaction_and_mid_delivery_loses_and_doubles_nothi
     assert outcome.told == reference.told, (
         "each person told of each item once per level, as without faults"
     )
+    assert outcome.mailed == reference.mailed, "and each mailed of as many items per level"
     assert outcome.other_mails == reference.other_mails
     arrivals = Counter(server.received)
     assert set(arrivals) == {message_id(key) for key in outcome.keys}, (

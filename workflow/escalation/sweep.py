@@ -15,7 +15,7 @@ from workflow.campaigns.phase_windows import report_late_phases
 from workflow.campaigns.recurring import create_due_occurrences
 from workflow.clock import DEFAULT_TIMEZONE, Clock
 from workflow.escalation.digest import send_digests
-from workflow.escalation.levels import EscalationSummary, escalate_due
+from workflow.escalation.levels import BATCH_SIZE, EscalationSummary, escalate_due
 from workflow.mail.outbox import DeliveryReport, Mailer, deliver
 
 
@@ -68,9 +68,9 @@ def run_sweep(
     while True:
         with sessions.begin() as session, _collector_paused():
             batch = escalate_due(session, now, calendar, base_url=base_url, contexts=contexts)
-        if not batch.items:
-            break
         summary.escalation.add(batch)
+        if batch.items < BATCH_SIZE:  # a batch not full took all that was due
+            break
     if digest_hour is not None:
         with sessions.begin() as session:
             summary.digests = send_digests(

@@ -12,6 +12,8 @@ from datetime import date
 from functools import lru_cache
 from typing import NamedTuple, Protocol
 
+from workflow.limits import MAIL_ITEMS_LISTED
+
 COLOUR_WORDS = {
     "blue": ("蓝色提醒", "blue reminder"),
     "yellow": ("黄色催办", "yellow: overdue, please act"),
@@ -85,9 +87,12 @@ def escalation_mail(
             f"({colour_en}).",
         )
     lines = [f"{recipient.name}：", "", opening[0], opening[1], ""]
-    for number, item in enumerate(items, start=1):
+    listed = worst_first(items)[:MAIL_ITEMS_LISTED]
+    for number, item in enumerate(listed, start=1):
         lines += _item_block(number, item, base_url)
-    lines += estimate_note(item.deadline for item in items if item.estimated)
+    if len(items) > len(listed):
+        lines += _not_listed(items, len(listed), level, base_url)
+    lines += estimate_note(item.deadline for item in listed if item.estimated)
     if any(item.late for item in items):
         lines += [
             "注：本通知因系统停机后补发，时间晚于应发时间。",
@@ -96,6 +101,11 @@ def escalation_mail(
         ]
     lines += ["——平安创建活动领导小组办公室 / pingan"]
     return subject, "\n".join(lines)
+
+
+def worst_first(items: list[ItemLine]) -> list[ItemLine]:
+    """Major hazards first, then the longest overdue; otherwise as given."""
+    return sorted(items, key=lambda item: (item.severity != "major", -item.overdue_working_days))
 
 
 def hazard_registered_mail(
@@ -305,6 +315,23 @@ def _awaiting_line(line: AwaitingLine) -> str:
 
 _ESTIMATE_ZH = "（预计）"
 _ESTIMATE_EN = " (estimate)"
+
+
+def _not_listed(items: list[ItemLine], listed: int, level: int, base_url: str) -> list[str]:
+    """The line under a mail's list when it holds more items than it lists: how many more, and
+    where all of them are (a reminder's items are in the inbox; an escalation's in the leader
+    view, which lists what was escalated to that person)."""
+    rest = len(items) - listed
+    major = sum(item.severity == "major" for item in items)
+    link = f"{base_url.rstrip('/')}/" if level == 0 else f"{base_url.rstrip('/')}/leader"
+    of_them = f"，其中重大隐患 {major} 项" if major else ""
+    of_them_en = f", {major} of them major hazards" if major else ""
+    return [
+        f"……另有 {rest} 项未逐条列出（本通知共 {len(items)} 项{of_them}），全部见：",
+        f"… and {rest} more not listed here ({len(items)} in all{of_them_en}); see them all at:",
+        f"   {link}",
+        "",
+    ]
 
 
 def _item_block(number: int, item: ItemLine, base_url: str) -> list[str]:

@@ -16,7 +16,7 @@ under a unique key, in the same transaction as the mails it causes.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -33,6 +33,7 @@ from workflow.db import dialect_insert
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition, EscalationSpec
 from workflow.escalation import queue
+from workflow.limits import MAIL_ITEMS_LISTED
 from workflow.mail import texts as mailtext
 from workflow.mail.outbox import enqueue_many, mail_row
 from workflow.models import (
@@ -239,14 +240,10 @@ class _Item:
     campaign_id: int
     unit_id: int | None
     responsible_id: int
-    title: str
     deadline: date
     deadline_round: int
     state: str
     created_at: datetime
-    site: str | None = None
-    unit: str | None = None
-    temporary_measures: str | None = None
     severity: str | None = None
     # the deadline was counted over a year without the official calendar: the mails say 「预计」
     estimated: bool = False
@@ -294,32 +291,24 @@ def _queued(
 
 
 def _due_rectifications(session: Session, now: datetime, limit: int) -> list[_Item]:
-    query = (
-        _queued(
-            session,
-            "rectification",
-            Rectification,
-            (
-                Rectification.id,
-                Rectification.campaign_id,
-                Rectification.unit_id,
-                Rectification.responsible_id,
-                Rectification.description,
-                Rectification.deadline,
-                Rectification.deadline_round,
-                Rectification.state,
-                Rectification.registered_at,
-                Site.name,
-                Unit.name,
-                Rectification.temporary_measures,
-                Rectification.severity,
-                Rectification.deadline_estimated,
-            ),
-            now,
-            limit,
-        )
-        .outerjoin(Site, Site.id == Rectification.site_id)
-        .outerjoin(Unit, Unit.id == Rectification.unit_id)
+    query = _queued(
+        session,
+        "rectification",
+        Rectification,
+        (
+            Rectification.id,
+            Rectification.campaign_id,
+            Rectification.unit_id,
+            Rectification.responsible_id,
+            Rectification.deadline,
+            Rectification.deadline_round,
+            Rectification.state,
+            Rectification.registered_at,
+            Rectification.severity,
+            Rectification.deadline_estimated,
+        ),
+        now,
+        limit,
     )
     # Core rows: the ORM's result machinery costs a third more
     rows = session.connection().execute(query).all()
@@ -336,16 +325,14 @@ def _due_tasks(session: Session, now: datetime, limit: int) -> list[_Item]:
             Task.campaign_id,
             Task.unit_id,
             Task.assignee_id,
-            Task.title,
             Task.due_on,
             Task.state,
             Task.created_at,
-            Unit.name,
             Task.due_estimated,
         ),
         now,
         limit,
-    ).outerjoin(Unit, Unit.id == Task.unit_id)
+    )
     rows = session.connection().execute(query).all()
     return [
         _Item(
@@ -354,17 +341,15 @@ def _due_tasks(session: Session, now: datetime, limit: int) -> list[_Item]:
             cid,
             uid,
             who,
-            title,
             due,
             0,
             state,
             created,
-            unit=unit,
             estimated=estimated,
             entry_at=at,
             entry_round=rnd,
         )
-        for at, rnd, tid, cid, uid, who, title, due, state, created, unit, estimated in rows
+        for at, rnd, tid, cid, uid, who, due, state, created, estimated in rows
     ]
 
 
@@ -378,16 +363,14 @@ def _due_petitions(session: Session, now: datetime, limit: int) -> list[_Item]:
             Petition.campaign_id,
             Petition.unit_id,
             Petition.responsible_id,
-            Petition.subject,
             Petition.deadline,
             Petition.state,
             Petition.recorded_at,
-            Unit.name,
             Petition.deadline_estimated,
         ),
         now,
         limit,
-    ).outerjoin(Unit, Unit.id == Petition.unit_id)
+    )
     rows = session.connection().execute(query).all()
     return [
         _Item(
@@ -396,18 +379,69 @@ def _due_petitions(session: Session, now: datetime, limit: int) -> list[_Item]:
             cid,
             uid,
             who,
-            f"信访 letter/visit: {subject}",
             deadline,
             0,
             state,
             recorded,
-            unit=unit,
             estimated=estimated,
             entry_at=at,
             entry_round=rnd,
         )
-        for at, rnd, pid, cid, uid, who, subject, deadline, state, recorded, unit, estimated in rows
+        for at, rnd, pid, cid, uid, who, deadline, state, recorded, estimated in rows
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Details:
+    """What a mail shows of an item it lists: read only for the items listed (MAIL_ITEMS_LISTED
+    a mail), not for the thousands a sweep after a holiday counts."""
+
+    title: str
+    unit: str | None
+    site: str | None = None
+    temporary_measures: str | None = None
+
+
+def _details(session: Session, wanted: dict[str, set[int]]) -> dict[tuple[str, int], _Details]:
+    found: dict[tuple[str, int], _Details] = {}
+    ids = sorted(wanted.get("rectification", ()))
+    for chunk in _chunks(ids):
+        query = (
+            select(
+                Rectification.id,
+                Rectification.description,
+                Unit.name,
+                Site.name,
+                Rectification.temporary_measures,
+            )
+            .outerjoin(Site, Site.id == Rectification.site_id)
+            .outerjoin(Unit, Unit.id == Rectification.unit_id)
+            .where(Rectification.id.in_(chunk))
+        )
+        for item_id, *shown in session.connection().execute(query):
+            found[("rectification", item_id)] = _Details(*shown)
+    for chunk in _chunks(sorted(wanted.get("task", ()))):
+        query = (
+            select(Task.id, Task.title, Unit.name)
+            .outerjoin(Unit, Unit.id == Task.unit_id)
+            .where(Task.id.in_(chunk))
+        )
+        for item_id, title, unit in session.connection().execute(query):
+            found[("task", item_id)] = _Details(title, unit)
+    for chunk in _chunks(sorted(wanted.get("petition", ()))):
+        query = (
+            select(Petition.id, Petition.subject, Unit.name)
+            .outerjoin(Unit, Unit.id == Petition.unit_id)
+            .where(Petition.id.in_(chunk))
+        )
+        for item_id, subject, unit in session.connection().execute(query):
+            found[("petition", item_id)] = _Details(f"信访 letter/visit: {subject}", unit)
+    return found
+
+
+def _chunks(ids: list[int], size: int = 5000) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def _join_by_key(session: Session) -> Callable[[], None]:
@@ -593,49 +627,50 @@ def _notify(
     calendar: WorkingCalendar,
     base_url: str,
 ) -> EscalationSummary:
-    """Queue one mail per recipient and level for this batch, listing all their items."""
+    """Queue one mail per recipient and level for this batch: the worst of its items listed, all
+    counted."""
     summary = EscalationSummary()
     today_in = {
         tz: local_date(now, tz) for tz in {context.timezone for context in campaigns.values()}
     }
-    overdue_days: dict[tuple[date, date], int] = {}  # a few deadlines among thousands of lines
+    overdue_days: dict[tuple[date, date], int] = {}  # a few deadlines among thousands of items
     late_before = now - LATE_AFTER
-    # (person, level) → the first item and step of the group, and its lines; an item's line is
-    # built once and listed in each of its people's mails
-    groups: dict[tuple[int, int], tuple[_Item, Step, list[mailtext.ItemLine]]] = {}
+    # (person, level) → the first item and step of the group, and all its (item, step, days
+    # overdue)
+    groups: dict[tuple[int, int], tuple[_Item, Step, list[tuple[_Item, Step, int]]]] = {}
     for item, step in reached:
         if step.level == REMINDER:
             summary.reminders += 1
         else:
             summary.levels[step.level] += 1
         today = today_in[campaigns[item.campaign_id].timezone]
-        if (item.deadline, today) not in overdue_days:
-            overdue_days[(item.deadline, today)] = max(
+        days = overdue_days.get((item.deadline, today))
+        if days is None:
+            days = overdue_days[(item.deadline, today)] = max(
                 calendar.working_days_between(item.deadline, today), 0
             )
-        line = mailtext.ItemLine(
-            kind=item.kind,
-            id=item.id,
-            title=item.title,
-            site=item.site,
-            unit=item.unit,
-            deadline=item.deadline,
-            severity=item.severity,
-            overdue_working_days=overdue_days[(item.deadline, today)],
-            responsible=people[item.responsible_id].name,
-            temporary_measures=item.temporary_measures,
-            late=step.due_at < late_before,
-            estimated=item.estimated,
-        )
         for person_id in notified[(item.kind, item.id, step.level)]:
             group = groups.get((person_id, step.level))
             if group is None:
-                groups[(person_id, step.level)] = (item, step, [line])
+                groups[(person_id, step.level)] = (item, step, [(item, step, days)])
             else:
-                group[2].append(line)
+                group[2].append((item, step, days))
+    listed: dict[tuple[int, int], list[tuple[_Item, Step, int]]] = {}
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for key, (_item, _step, entries) in groups.items():
+        # the mail's order (texts.worst_first): major hazards first, then the longest overdue
+        worst = sorted(entries, key=lambda entry: (entry[0].severity != "major", -entry[2]))
+        listed[key] = worst[:MAIL_ITEMS_LISTED]
+        for item, _step, _days in listed[key]:
+            wanted[item.kind].add(item.id)
+    details = _details(session, wanted)
     mails: list[dict[str, object]] = []
-    for (person_id, level), (first_item, first_step, lines) in groups.items():
+    for (person_id, level), (first_item, first_step, entries) in groups.items():
         person = people[person_id]
+        lines = [
+            _line(item, details[(item.kind, item.id)], days, people, step.due_at < late_before)
+            for item, step, days in listed[(person_id, level)]
+        ]
         subject, body = mailtext.escalation_mail(
             level=level,
             colour=first_step.colour,
@@ -643,6 +678,12 @@ def _notify(
             items=lines,
             campaign_title=campaigns[first_item.campaign_id].title,
             base_url=base_url,
+            counted=mailtext.MailCount(
+                total=len(entries),
+                major=sum(item.severity == "major" for item, _step, _days in entries),
+                late=any(step.due_at < late_before for _item, step, _days in entries),
+                petitions_only=all(item.kind == "petition" for item, _step, _days in entries),
+            ),
         )
         # stable and unique: the first item of the group identifies this sweep's mail to this person
         first = f"{first_item.kind}{first_item.id}-r{first_item.deadline_round}"
@@ -660,6 +701,25 @@ def _notify(
     enqueue_many(session, mails)
     summary.mails = len(mails)
     return summary
+
+
+def _line(
+    item: _Item, shown: _Details, days: int, people: dict[int, _Recipient], late: bool
+) -> mailtext.ItemLine:
+    return mailtext.ItemLine(
+        kind=item.kind,
+        id=item.id,
+        title=shown.title,
+        site=shown.site,
+        unit=shown.unit,
+        deadline=item.deadline,
+        severity=item.severity,
+        overdue_working_days=days,
+        responsible=people[item.responsible_id].name,
+        temporary_measures=shown.temporary_measures,
+        late=late,
+        estimated=item.estimated,
+    )
 
 
 def _resolve(notify: tuple[str, ...], item: _Item, context: _CampaignContext) -> list[int]:

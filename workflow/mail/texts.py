@@ -56,19 +56,28 @@ def escalation_mail(
     items: list[ItemLine],
     campaign_title: str,
     base_url: str,
+    counted: MailCount | None = None,
 ) -> tuple[str, str]:
-    """Subject and body of one reminder or escalation mail listing ``items``."""
+    """Subject and body of one reminder or escalation mail about ``items``: the worst
+    ``MAIL_ITEMS_LISTED`` listed, the others counted. A caller that has many may pass only those
+    it lists (:func:`worst_first`), and ``counted`` for all of them."""
+    if counted is None:
+        counted = count_of(items)
+        items = worst_first(items)[:MAIL_ITEMS_LISTED]
+    total = counted.total
     colour_zh, colour_en = COLOUR_WORDS.get(colour, COLOUR_WORDS["red"])
     if level == 0:
-        subject = f"【{colour_zh}】{len(items)} 项整改即将到期 / {len(items)} item(s) due soon — {campaign_title}"  # noqa: E501
+        subject = (
+            f"【{colour_zh}】{total} 项整改即将到期 / {total} item(s) due soon — {campaign_title}"  # noqa: E501
+        )
         opening = (
             "以下事项即将到期，请按期完成整改。",
             "The following items are due soon; please complete them by the deadline.",
         )
-    elif all(item.kind == "petition" for item in items):
+    elif counted.petitions_only:
         subject = (
-            f"【{colour_zh}·第{level}级】{len(items)} 件信访事项逾期未办结 / level {level}: "
-            f"{len(items)} overdue letter(s) or visit(s) — {campaign_title}"
+            f"【{colour_zh}·第{level}级】{total} 件信访事项逾期未办结 / level {level}: "
+            f"{total} overdue letter(s) or visit(s) — {campaign_title}"
         )
         opening = (
             f"以下信访事项已逾期未办结，现按第{level}级督办通知您。",
@@ -78,8 +87,8 @@ def escalation_mail(
         )
     else:
         subject = (
-            f"【{colour_zh}·第{level}级】{len(items)} 项逾期未整改 / level {level}: "
-            f"{len(items)} overdue item(s) — {campaign_title}"
+            f"【{colour_zh}·第{level}级】{total} 项逾期未整改 / level {level}: "
+            f"{total} overdue item(s) — {campaign_title}"
         )
         opening = (
             f"以下事项已逾期，现按第{level}级督办通知您。",
@@ -87,13 +96,12 @@ def escalation_mail(
             f"({colour_en}).",
         )
     lines = [f"{recipient.name}：", "", opening[0], opening[1], ""]
-    listed = worst_first(items)[:MAIL_ITEMS_LISTED]
-    for number, item in enumerate(listed, start=1):
+    for number, item in enumerate(items, start=1):
         lines += _item_block(number, item, base_url)
-    if len(items) > len(listed):
-        lines += _not_listed(items, len(listed), level, base_url)
-    lines += estimate_note(item.deadline for item in listed if item.estimated)
-    if any(item.late for item in items):
+    if total > len(items):
+        lines += _not_listed(counted, len(items), level, base_url)
+    lines += estimate_note(item.deadline for item in items if item.estimated)
+    if counted.late:
         lines += [
             "注：本通知因系统停机后补发，时间晚于应发时间。",
             "Note: sent late, after the system was down when it came due.",
@@ -101,6 +109,24 @@ def escalation_mail(
         ]
     lines += ["——平安创建活动领导小组办公室 / pingan"]
     return subject, "\n".join(lines)
+
+
+class MailCount(NamedTuple):
+    """What a mail says of all its items, listed or not."""
+
+    total: int
+    major: int
+    late: bool  # one of them came due while the system was down
+    petitions_only: bool
+
+
+def count_of(items: list[ItemLine]) -> MailCount:
+    return MailCount(
+        total=len(items),
+        major=sum(item.severity == "major" for item in items),
+        late=any(item.late for item in items),
+        petitions_only=all(item.kind == "petition" for item in items),
+    )
 
 
 def worst_first(items: list[ItemLine]) -> list[ItemLine]:
@@ -317,18 +343,17 @@ _ESTIMATE_ZH = "（预计）"
 _ESTIMATE_EN = " (estimate)"
 
 
-def _not_listed(items: list[ItemLine], listed: int, level: int, base_url: str) -> list[str]:
+def _not_listed(counted: MailCount, listed: int, level: int, base_url: str) -> list[str]:
     """The line under a mail's list when it holds more items than it lists: how many more, and
     where all of them are (a reminder's items are in the inbox; an escalation's in the leader
     view, which lists what was escalated to that person)."""
-    rest = len(items) - listed
-    major = sum(item.severity == "major" for item in items)
+    rest, total, major = counted.total - listed, counted.total, counted.major
     link = f"{base_url.rstrip('/')}/" if level == 0 else f"{base_url.rstrip('/')}/leader"
     of_them = f"，其中重大隐患 {major} 项" if major else ""
     of_them_en = f", {major} of them major hazards" if major else ""
     return [
-        f"……另有 {rest} 项未逐条列出（本通知共 {len(items)} 项{of_them}），全部见：",
-        f"… and {rest} more not listed here ({len(items)} in all{of_them_en}); see them all at:",
+        f"……另有 {rest} 项未逐条列出（本通知共 {total} 项{of_them}），全部见：",
+        f"… and {rest} more not listed here ({total} in all{of_them_en}); see them all at:",
         f"   {link}",
         "",
     ]

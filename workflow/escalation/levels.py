@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, text
+from sqlalchemy import Integer, Select, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ from workflow.access import Need, campaign_for
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.clock import end_of_day, local_date
-from workflow.db import dialect_insert
+from workflow.db import dialect_insert, indexed
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition, EscalationSpec
 from workflow.escalation import queue
@@ -595,26 +595,64 @@ def _record(
                 select(table.c.item_kind, table.c.item_id, table.c.level).where(table.c.id > before)
             )
         }
-    # PostgreSQL: one INSERT … SELECT over an array per column. An executemany with RETURNING
-    # goes out as one statement per row (psycopg's pipeline), three times the cost of the insert.
-    names = list(rows[0])
-    arrays = (
-        func.unnest(
-            *(
-                bindparam(name, [row[name] for row in rows], type_=ARRAY(table.c[name].type))
-                for name in names
-            )
-        )
-        .table_valued(*names)
-        .render_derived()
+    # PostgreSQL: one INSERT … SELECT over arrays (an executemany with RETURNING goes out as one
+    # statement per row, four times the cost). The columns with few distinct values go as those
+    # values and an index per row: psycopg adapts ten thousand integers in a fraction of the time
+    # it takes for as many dates, instants and strings (workflow.db.indexed; 0.21 -> 0.12 s for
+    # 10,000 rows).
+    values: dict[str, object] = {"now": now}
+    for name in ("campaign_id", "item_id", "deadline_round", "level"):
+        values[name] = [row[name] for row in rows]
+    for name, distinct in _DISTINCT.items():
+        values[distinct], values[name] = indexed([row[name] for row in rows])
+    return {
+        (kind, item_id, level)
+        for kind, item_id, level in connection.execute(_insert_steps(table), values)
+    }
+
+
+# the columns _record sends as distinct values and an index per row, and the names of the former
+_DISTINCT = {
+    "item_kind": "kinds",
+    "colour": "colours",
+    "deadline": "deadlines",
+    "due_at": "due_times",
+    "recipients": "recipient_lists",
+}
+
+
+def _insert_steps(table: Any) -> Any:
+    per_row = ("campaign_id", "item_id", "deadline_round", "level", *_DISTINCT)
+    looked_up = {name: f"(:{distinct})[u.{name}]" for name, distinct in _DISTINCT.items()}
+    columns = (
+        "campaign_id",
+        "item_kind",
+        "item_id",
+        "deadline_round",
+        "level",
+        "colour",
+        "deadline",
+        "due_at",
+        "reached_at",
+        "recipients",
     )
-    statement = (
-        dialect_insert(session, table)
-        .from_select(names, select(*(arrays.c[name] for name in names)))
-        .on_conflict_do_nothing()
-        .returning(table.c.item_kind, table.c.item_id, table.c.level)
+    chosen = [
+        ":now" if name == "reached_at" else looked_up.get(name, f"u.{name}") for name in columns
+    ]
+    statement = text(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"SELECT {', '.join(chosen)} "
+        f"FROM unnest({', '.join(f':{name}' for name in per_row)}) AS u({', '.join(per_row)}) "
+        "ON CONFLICT DO NOTHING RETURNING item_kind, item_id, level"
     )
-    return {(kind, item_id, level) for kind, item_id, level in connection.execute(statement)}
+    return statement.bindparams(
+        *(bindparam(name, type_=ARRAY(Integer)) for name in per_row),
+        *(
+            bindparam(distinct, type_=ARRAY(table.c[name].type))
+            for name, distinct in _DISTINCT.items()
+        ),
+        bindparam("now", type_=table.c.reached_at.type),
+    )
 
 
 def _notify(

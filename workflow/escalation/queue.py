@@ -15,11 +15,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, delete, func, literal, select, true, tuple_
+from sqlalchemy import Integer, Select, bindparam, delete, func, literal, select, text, true, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from workflow.db import dialect_insert
+from workflow.db import dialect_insert, indexed
 from workflow.models import EscalationQueueEntry, UTCDateTime
 
 QUEUE = EscalationQueueEntry.__table__
@@ -108,20 +108,29 @@ def take(session: Session, entries: list[tuple[datetime, str, int, int]]) -> Non
             )
         )
         return
-    keys = (
-        func.unnest(
-            bindparam("d", [d for d, _k, _i, _r in entries], type_=ARRAY(UTCDateTime())),
-            bindparam("i", [i for _d, _k, i, _r in entries], type_=ARRAY(Integer)),
-            bindparam("r", [r for _d, _k, _i, r in entries], type_=ARRAY(Integer)),
-        )
-        .table_valued("due_at", "item_id", "deadline_round")
-        .render_derived()
-    )
+    due_times, at = indexed([d for d, _k, _i, _r in entries])
     session.connection().execute(
-        delete(QUEUE).where(
-            QUEUE.c.item_kind == entries[0][1],
-            tuple_(QUEUE.c.due_at, QUEUE.c.item_id, QUEUE.c.deadline_round).in_(
-                select(keys.c.due_at, keys.c.item_id, keys.c.deadline_round)
-            ),
-        )
+        _DELETE_BY_KEY,
+        {
+            "kind": entries[0][1],
+            "due_times": due_times,
+            "at": at,
+            "ids": [i for _d, _k, i, _r in entries],
+            "rounds": [r for _d, _k, _i, r in entries],
+        },
     )
+
+
+# the keys as arrays of integers, the due times as their few distinct values and an index per entry
+# (workflow.db.indexed)
+_DELETE_BY_KEY = text(
+    f"DELETE FROM {QUEUE.name} q "
+    "USING unnest(:at, :ids, :rounds) AS k(at, item_id, deadline_round) "
+    "WHERE q.item_kind = :kind AND q.due_at = (:due_times)[k.at] "
+    "AND q.item_id = k.item_id AND q.deadline_round = k.deadline_round"
+).bindparams(
+    bindparam("at", type_=ARRAY(Integer)),
+    bindparam("ids", type_=ARRAY(Integer)),
+    bindparam("rounds", type_=ARRAY(Integer)),
+    bindparam("due_times", type_=ARRAY(UTCDateTime())),
+)

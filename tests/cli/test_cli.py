@@ -278,3 +278,79 @@ def test_hazards_are_registered_moved_and_escalated_from_the_command_line(pingan
         "rectification 1: submitted, deadline 2026-09-29\n",
         "rectification 1: closed, deadline 2026-09-29\n",
     )
+
+
+def test_status_names_what_blocks_the_phase_the_open_hazards_and_what_falls_due_next(
+    pingan, started
+):
+    registered = [
+        pingan(
+            "hazard",
+            "register",
+            str(started),
+            "--description",
+            description,
+            "--unit",
+            "east-village",
+            "--severity",
+            severity,
+            "--deadline",
+            deadline,
+            now="2026-05-01T10:00",
+        )
+        for description, severity, deadline in (
+            ("道口护栏损坏", "major", "2026-05-06"),
+            ("警示牌缺失", "minor", "2026-05-20"),
+        )
+    ]
+    assert all(result.exit_code == 0 for result in registered), registered[0].output
+    text = pingan("status", str(started), now="2026-05-10T09:00").stdout
+    lines = text.splitlines()
+    assert "moves: advance — blocked by 5 item(s)" in lines
+    # each blocker named as `advance` names it, soonest due first: the major hazard among them
+    at = lines.index("moves: advance — blocked by 5 item(s)")
+    assert lines[at + 1 : at + 3] == [
+        "  rectification #1 道口护栏损坏 [东村] → 李村长, due 2026-05-06 (open)",
+        "  task #4 召开动员大会 → 赵主任, due 2026-05-08 (open)",
+    ]
+    assert "  task #2 制定创建活动计划 [北村] → 吴村长, due 2026-05-15 (open)" in lines
+    assert "rectifications: 2 open, 1 overdue" in lines
+    at = lines.index("rectifications: 2 open, 1 overdue")
+    assert lines[at + 1] == "  rectification #1 道口护栏损坏 [东村] → 李村长, due 2026-05-06"
+    at = lines.index("next due:")
+    assert lines[at + 1 :] == [
+        "  task #1 制定创建活动计划 [东村] → 李村长, due 2026-05-15",
+        "  task #2 制定创建活动计划 [北村] → 吴村长, due 2026-05-15",
+        "  task #3 制定创建活动计划 [西村] → 周村长, due 2026-05-15",
+        "  rectification #2 警示牌缺失 [东村] → 李村长, due 2026-05-20",
+    ], "the meeting, two days overdue, is listed as overdue, not as coming"
+
+    status = json.loads(pingan("status", str(started), "--json", now="2026-05-10T09:00").stdout)
+    assert status["blocking"] == len(status["blocking_items"]) == 5
+    assert {(item["kind"], item["id"]) for item in status["blocking_items"]} == {
+        ("rectification", 1),
+        ("task", 1),
+        ("task", 2),
+        ("task", 3),
+        ("task", 4),
+    }
+    assert (status["rectifications"]["open"], status["rectifications"]["overdue"]) == (2, 1)
+    assert [item["due_on"] for item in status["next_due"]] == [
+        "2026-05-15",
+        "2026-05-15",
+        "2026-05-15",
+        "2026-05-20",
+    ]
+
+
+def test_status_lists_a_terminal_s_screen_of_blockers_and_json_lists_them_all(
+    pingan, started, monkeypatch
+):
+    from webapp.cli import main
+
+    monkeypatch.setattr(main, "BLOCKERS_PRINTED", 2)
+    lines = pingan("status", str(started)).stdout.splitlines()
+    at = lines.index("moves: advance — blocked by 4 item(s)")
+    assert lines[at + 3] == f"  … and 2 more (`pingan status {started} --json` lists them all)"
+    status = json.loads(pingan("status", str(started), "--json").stdout)
+    assert len(status["blocking_items"]) == 4

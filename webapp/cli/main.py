@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
@@ -39,6 +40,9 @@ from webapp.cli.reports import incident, report
 from webapp.cli.scheduler import scheduler
 from webapp.cli.serve import serve
 from webapp.config import Settings
+
+if TYPE_CHECKING:  # the commands import the engine's views when they run
+    from workflow.views.progress import BlockingItem, DueItem, OverdueItem
 
 
 def main() -> None:
@@ -233,15 +237,17 @@ def start(
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @one_line_errors
 def status(campaign_id: int, as_json: bool) -> None:
-    """Phase, progress, blocking and overdue items of a campaign."""
-    from workflow.views.progress import campaign_status
+    """Phase, progress, the items that block the phase, overdue items and rectifications, and what
+    falls due next. --json lists every blocking item."""
+    from workflow.views.progress import campaign_outlook
 
     env = wiring()
     with env.transaction(readonly=True) as session:
-        report = campaign_status(session, campaign_id, clock=env.clock)
+        outlook = campaign_outlook(session, campaign_id, clock=env.clock, by=actor(env, None))
     if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(outlook.to_dict(), ensure_ascii=False, indent=2))
         return
+    report = outlook.status
     click.echo(
         f"campaign {report.id}: {report.title} ({report.definition} v{report.version}) — "
         f"{report.unit}"
@@ -251,6 +257,13 @@ def status(campaign_id: int, as_json: bool) -> None:
     click.echo(
         f"moves: {moves}" + (f" — blocked by {report.blocking} item(s)" if report.blocking else "")
     )
+    for blocker in outlook.blockers[:BLOCKERS_PRINTED]:
+        click.echo(f"  {_due_line(blocker, blocker.assignee)} ({blocker.state})")
+    if len(outlook.blockers) > BLOCKERS_PRINTED:
+        click.echo(
+            f"  … and {len(outlook.blockers) - BLOCKERS_PRINTED} more "
+            f"(`pingan status {report.id} --json` lists them all)"
+        )
     for phase in report.phases:
         mark = {"done": "✓", "current": "▶", "pending": " "}[phase.status]
         window = f"{phase.planned_start or '?'} → {phase.planned_last_day or '?'}"
@@ -260,11 +273,16 @@ def status(campaign_id: int, as_json: bool) -> None:
         click.echo(f"  {mark} {phase.id:<16} {window}  tasks {settled}/{total}{late}")
     click.echo(f"overdue: {report.overdue_count}")
     for item in report.overdue:
-        unit = f" [{item.unit}]" if item.unit else ""
-        click.echo(
-            f"  {item.kind} #{item.id} {item.title}{unit} → {item.assignee}, due {item.due_on}"
-            f"{ESTIMATE if item.due_estimated else ''}, {item.days_overdue} day(s) overdue"
-        )
+        click.echo(f"  {_due_line(item, item.assignee)}, {item.days_overdue} day(s) overdue")
+    click.echo(
+        f"rectifications: {outlook.open_rectifications} open, "
+        f"{outlook.overdue_rectification_count} overdue"
+    )
+    for overdue in outlook.overdue_rectifications:
+        click.echo(f"  {_due_line(overdue, overdue.responsible)}")
+    click.echo("next due:" + ("" if outlook.next_due else " nothing open"))
+    for coming in outlook.next_due:
+        click.echo(f"  {_due_line(coming, coming.responsible)}")
 
 
 @cli.command()
@@ -360,3 +378,16 @@ _task_command("complete", "Check a task off (open → done).")
 _task_command("reject", "Send a done task back (done → open); --note gives the reason.")
 _task_command("verify", "Confirm a done task (done → verified).")
 _task_command("cancel", "Withdraw an open task (open → cancelled).")
+
+
+# a terminal's screen of blocking items; --json lists them all
+BLOCKERS_PRINTED = 20
+
+
+def _due_line(item: BlockingItem | OverdueItem | DueItem, who: str) -> str:
+    """``task #3 制定创建活动计划 [东村] → 李村长, due 2026-05-08``: as `advance` names a
+    blocker."""
+    where = f" [{item.unit}]" if item.unit else ""
+    estimate = ESTIMATE if item.due_estimated else ""
+    due = f", due {item.due_on}{estimate}" if item.due_on else ""
+    return f"{item.kind} #{item.id} {item.title}{where} → {who}{due}"

@@ -36,6 +36,8 @@ OVERDUE_LIST_LIMIT = 50
 # a town of fifty villages with one required task each still fits a phone's page; the count says
 # how many more there are
 BLOCKER_LIST_LIMIT = 50
+# the due dates a coordinator's overview looks ahead to (pingan status)
+NEXT_DUE_SHOWN = 5
 TITLE_SHOWN = 80  # of a hazard's description, which is its title in a list
 
 
@@ -226,10 +228,12 @@ def campaign_status(
     )
 
 
-def phase_blockers_seen_by(session: Session, campaign_id: int, *, by: Actor) -> PhaseBlockers:
+def phase_blockers_seen_by(
+    session: Session, campaign_id: int, *, by: Actor, limit: int | None = BLOCKER_LIST_LIMIT
+) -> PhaseBlockers:
     """The items that keep the campaign in its current phase: all of them for its leading group,
     who may open every one; for anyone else of the campaign, their own (the count says how many
-    there are in all)."""
+    there are in all). The first ``limit`` of them, soonest due first (None: all)."""
     campaign = campaign_for(session, campaign_id, by, Need.OWN_ITEMS)
     if campaign.state in (DRAFT, CLOSED):
         return PhaseBlockers(0, True, 0, [])
@@ -277,14 +281,14 @@ def phase_blockers_seen_by(session: Session, campaign_id: int, *, by: Actor) -> 
     items = [
         BlockingItem("task", tid, title, titles_en.get(spec), unit, who, due_on, state, estimated)
         for tid, title, spec, unit, who, due_on, state, estimated in session.execute(
-            tasks.order_by(Task.due_on.is_(None), Task.due_on, Task.id).limit(BLOCKER_LIST_LIMIT)
+            tasks.order_by(Task.due_on.is_(None), Task.due_on, Task.id).limit(limit)
         )
     ] + [
         BlockingItem(
             "rectification", rid, _shortened(text), None, unit, who, deadline, state, estimated
         )
         for rid, text, unit, who, deadline, state, estimated in session.execute(
-            majors.order_by(Rectification.deadline, Rectification.id).limit(BLOCKER_LIST_LIMIT)
+            majors.order_by(Rectification.deadline, Rectification.id).limit(limit)
         )
     ]
     items.sort(
@@ -295,7 +299,112 @@ def phase_blockers_seen_by(session: Session, campaign_id: int, *, by: Actor) -> 
             item.id,
         )
     )
-    return PhaseBlockers(total, whole, seen, items[:BLOCKER_LIST_LIMIT])
+    return PhaseBlockers(total, whole, seen, items[:limit])
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """An open task or rectification with its due date (a rectification's deadline), as a
+    coordinator's overview lists it."""
+
+    kind: str  # task | rectification
+    id: int
+    title: str
+    unit: str | None
+    responsible: str
+    due_on: date
+    due_estimated: bool = False
+
+
+@dataclass
+class CampaignOutlook:
+    """What a coordinator needs of a campaign at a glance (``pingan status``): its standing, every
+    item that keeps it in its phase, its hazards still open and overdue, and what falls due next."""
+
+    status: CampaignStatus
+    blockers: list[BlockingItem]
+    open_rectifications: int
+    overdue_rectification_count: int
+    overdue_rectifications: list[DueItem]  # the first OVERDUE_LIST_LIMIT, longest overdue first
+    next_due: list[DueItem]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.status.to_dict(),
+            "blocking_items": _jsonable([asdict(item) for item in self.blockers]),
+            "rectifications": {
+                "open": self.open_rectifications,
+                "overdue": self.overdue_rectification_count,
+                "overdue_items": _jsonable([asdict(i) for i in self.overdue_rectifications]),
+            },
+            "next_due": _jsonable([asdict(item) for item in self.next_due]),
+        }
+
+
+def campaign_outlook(
+    session: Session, campaign_id: int, *, clock: Clock, by: Actor
+) -> CampaignOutlook:
+    """A campaign's standing for its leading group, with every blocking item named (not only
+    counted), its open and overdue rectifications, and the next ``NEXT_DUE_SHOWN`` due dates."""
+    campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
+    now = clock.now()
+    status = campaign_status(session, campaign.id, clock=clock)
+    blockers = phase_blockers_seen_by(session, campaign.id, by=by, limit=None).items
+    hazards = (
+        select(
+            Rectification.id,
+            Rectification.description,
+            Unit.name,
+            Person.name,
+            Rectification.deadline,
+            Rectification.deadline_estimated,
+        )
+        .join(Person, Person.id == Rectification.responsible_id)
+        .outerjoin(Unit, Unit.id == Rectification.unit_id)
+        .where(Rectification.campaign_id == campaign.id)
+    )
+    # overdue: still the responsible person's to do (one reported fixed waits on its verifier)
+    late = (Rectification.state == "open", Rectification.deadline_at <= now)
+    open_count, overdue_count = (
+        session.scalar(
+            select(func.count())
+            .select_from(Rectification)
+            .where(Rectification.campaign_id == campaign.id, *where)
+        )
+        or 0
+        for where in ((Rectification.state != "closed",), late)
+    )
+    overdue = [
+        DueItem("rectification", rid, _shortened(text), unit, who, deadline, estimated)
+        for rid, text, unit, who, deadline, estimated in session.execute(
+            hazards.where(*late)
+            .order_by(Rectification.deadline, Rectification.id)
+            .limit(OVERDUE_LIST_LIMIT)
+        )
+    ]
+    coming_hazards = [
+        DueItem("rectification", rid, _shortened(text), unit, who, deadline, estimated)
+        for rid, text, unit, who, deadline, estimated in session.execute(
+            hazards.where(Rectification.state == "open", Rectification.deadline_at > now)
+            .order_by(Rectification.deadline_at, Rectification.id)
+            .limit(NEXT_DUE_SHOWN)
+        )
+    ]
+    coming_tasks = [
+        DueItem("task", tid, title, unit, who, due_on, estimated)
+        for tid, title, unit, who, due_on, estimated in session.execute(
+            select(Task.id, Task.title, Unit.name, Person.name, Task.due_on, Task.due_estimated)
+            .join(Person, Person.id == Task.assignee_id)
+            .outerjoin(Unit, Unit.id == Task.unit_id)
+            .where(Task.campaign_id == campaign.id, Task.state == "open", Task.due_at > now)
+            .order_by(Task.due_at, Task.id)
+            .limit(NEXT_DUE_SHOWN)
+        )
+    ]
+    next_due = sorted(
+        coming_tasks + coming_hazards, key=lambda item: (item.due_on, item.kind, item.id)
+    )[:NEXT_DUE_SHOWN]
+    return CampaignOutlook(status, blockers, open_count, overdue_count, overdue, next_due)
 
 
 def advance_preview(session: Session, campaign_id: int, *, by: Actor) -> AdvancePreview:

@@ -251,3 +251,22 @@ def test_the_json_api_needs_no_csrf_token_and_a_page_form_does(report_app, as_pe
         report_app.test_client().post(f"/campaigns/{scenario.campaign}/incidents").status_code
         == 400
     )
+
+
+def test_before_scoring_has_started_nobody_is_graded_or_criticised(as_person, scenario):
+    # west's hazard is overdue and escalated, and every score is 0: still no verdict on anyone
+    scenario.at(2026, 5, 26, 9)
+    leader = as_person("leader@example.org")
+    report = leader("GET", f"/campaigns/{scenario.campaign}/report").json
+    assert report["assessment"]["state"] == "pending"
+    assert {
+        unit["code"]: (unit["grade"], unit["rank"]) for unit in report["assessment"]["units"]
+    } == {code: (None, None) for code in ("east", "west", "north")}
+    assert report["criticised"] == [] and report["commended"] == []
+    assert not any(
+        mark["rule"] == "grade"
+        for unit in report["assessment"]["units"]
+        for mark in unit["criticisms"]
+    ), "no 考核不合格 for a score of 0 nobody gave"
+    as_csv = leader("GET", f"/campaigns/{scenario.campaign}/report?format=csv&table=criticised")
+    assert list(csv.reader(io.StringIO(as_csv.data.decode("utf-8-sig"))))[1:] == []

@@ -77,10 +77,14 @@ def test_a_units_score_is_its_items_less_the_capped_deductions(scenario):
     assert [m.rule for m in west.criticisms] == ["cattle-over"], (
         "over a control target: criticised, not failed"
     )
-    north = score(scenario, "north", items={"meetings": 5})
+    north = score(scenario, "north", items={"meetings": 5, "measures": 0, "hazards": 0})
     assert (north.item_total, north.deductions, north.score) == (5, [], 5)
     table, _ = results(scenario)
-    assert [(row.code, row.rank) for row in table.units] == [("west", 1), ("north", 2), ("east", 3)]
+    assert [(row.code, row.rank, row.grade) for row in table.units] == [
+        ("west", 1, "passed"),
+        ("north", 2, "criticised"),
+        ("east", None, "scoring"),
+    ], "east, not scored yet, is neither ranked nor graded"
 
 
 def test_a_veto_fails_a_unit_whatever_its_score_and_ranks_it_last(inspecting):
@@ -112,8 +116,8 @@ def test_a_veto_fails_a_unit_whatever_its_score_and_ranks_it_last(inspecting):
 def test_grades_follow_the_thresholds_and_equal_scores_share_a_rank(inspecting):
     # 90: commended from 90
     score(inspecting, "east", items={"meetings": 40, "measures": 30, "hazards": 20})
-    score(inspecting, "west", items={"meetings": 30, "measures": 30})  # 60: passed from 60
-    score(inspecting, "north", items={"meetings": 29.5, "measures": 30})  # 59.5
+    score(inspecting, "west", items={"meetings": 30, "measures": 30, "hazards": 0})  # 60: passed
+    score(inspecting, "north", items={"meetings": 29.5, "measures": 30, "hazards": 0})  # 59.5
     grades = {code: (row.score, row.grade) for code, row in results(inspecting)[1].items()}
     assert grades == {
         "east": (90, "commended"),
@@ -125,6 +129,34 @@ def test_grades_follow_the_thresholds_and_equal_scores_share_a_rank(inspecting):
     table, by_code = results(inspecting)
     assert by_code["east"].grade == "passed"
     assert [(row.code, row.rank) for row in table.units] == [("east", 1), ("north", 2), ("west", 2)]
+
+
+def test_nobody_is_failed_before_scoring_and_a_partial_sheet_is_being_scored(scenario):
+    # the campaign's first weeks: every score is 0, and nobody has been judged
+    pending, by_code = results(scenario)
+    assert pending.state == "pending"
+    assert {code: (row.grade, row.rank) for code, row in by_code.items()} == {
+        code: (None, None) for code in ("east", "west", "north")
+    }
+    assert not any(m.rule == "grade" for row in pending.units for m in row.criticisms), (
+        "no 考核不合格 from a score of 0 nobody gave"
+    )
+    scenario.at(2026, 6, 1, 9).advance()
+    score(scenario, "east", items={"meetings": 10})  # a sheet begun: 10 < 60, but not finished
+    score(scenario, "west", items=FULL)
+    scoring, by_code = results(scenario)
+    assert {code: (row.sheet, row.grade, row.rank) for code, row in by_code.items()} == {
+        "east": ("partial", "scoring", None),
+        "west": ("complete", "commended", 1),
+        "north": ("empty", "scoring", None),
+    }
+    assert scoring.criticised == [] and [r.code for r in scoring.commended] == ["west"]
+    score(scenario, "east", items={"measures": 10, "hazards": 10})  # complete: 30 < 60
+    assert results(scenario)[1]["east"].grade == "criticised"
+    scenario.at(2026, 6, 20, 9).advance()  # scoring over: north was never scored
+    frozen, by_code = results(scenario)
+    assert (by_code["north"].grade, by_code["north"].rank) == ("unscored", None)
+    assert [r.code for r in frozen.criticised] == ["east"]
 
 
 def test_scores_are_entered_only_during_the_inspection_phase_and_frozen_after(scenario):

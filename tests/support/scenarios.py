@@ -199,10 +199,13 @@ class Scenario:
             return dict(session.execute(select(Unit.id, Unit.code)).all())
 
 
-def build_campaign_year(scenario: Scenario, password: str = PASSWORD) -> dict[str, int]:
+def build_campaign_year(
+    scenario: Scenario, password: str = PASSWORD, *, scored: bool = True
+) -> dict[str, int]:
     """Three hazards (north fixed on time, east after an extension, west left overdue and escalated), incidents
     (two cattle in west: a missed control target; a train accident in north: the veto), two letters (east's
-    overdue, west's processed), the inspection phase with everyone's scores entered, everyone's ``password``.
+    overdue, west's processed), the inspection phase with everyone's scores entered (unless not ``scored``),
+    everyone's ``password``.
     The clock: 2026-05-28 09:00. The letters' ids, by name.
 
     The report pages' campaign, which the browser's report page serves too."""
@@ -219,7 +222,7 @@ def build_campaign_year(scenario: Scenario, password: str = PASSWORD) -> dict[st
     scenario.at(2026, 5, 27, 11).advance()  # into the inspection phase: scores are entered now
     member = scenario.actor("member@example.org")
     with sessions.begin() as session:
-        for unit, points in SCORES.items():
+        for unit, points in SCORES.items() if scored else ():
             enter_scores(
                 session,
                 scenario.campaign,

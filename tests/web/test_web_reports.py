@@ -19,8 +19,10 @@ from tests.support.scenarios import Scenario, build_campaign_year
 from tests.support.texts import ASSESSED_RAILWAY
 from tests.support.web import PASSWORD, Visitor, text
 from webapp import create_app, wiring_of
+from workflow.assessment.scores import ScoreSheet, enter_scores
 from workflow.clock import FixedClock
 from workflow.models import AuditEvent, Incident, OutboxMail, Person, Petition, Score, Task
+from workflow.organisation.tokens import issue_token
 
 TITLE = "平安铁路创建活动"
 
@@ -188,6 +190,48 @@ def test_the_report_downloads_as_csv_and_xlsx_from_the_page(scenario, year, visi
 
     unknown = leader.get(f"/campaigns/{scenario.campaign}/report.csv?table=nope")
     assert unknown.status_code == 422 and "unknown table" in unknown.get_data(as_text=True)
+
+
+def test_in_the_scoring_phase_with_no_sheet_complete_nobody_is_criticised(
+    scenario, visitor, sessions, report_site
+):
+    # the year's incidents (west over its cattle control number, north's train accident) stand,
+    # but no unit's sheet is complete: no verdict yet, on the page, in the JSON and in the files
+    build_campaign_year(scenario, scored=False)
+    with sessions.begin() as session:
+        enter_scores(
+            session,
+            scenario.campaign,
+            "west",
+            ScoreSheet(items={"meetings": 10}),
+            by=scenario.actor("member@example.org"),
+            clock=scenario.clock,
+        )
+    leader = visitor("leader")
+    page = leader.page(f"/campaigns/{scenario.campaign}/report")
+    assert text(page, "assessment").count("评分中") == 3 and "不合格" not in page
+    assert text(page, "criticised") == "通报批评 无。"
+    with sessions.begin() as session:
+        token = issue_token(session, "leader@example.org", scenario.clock.now())
+    report = report_site.test_client().get(
+        f"/api/v1/campaigns/{scenario.campaign}/report",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert report.json["criticised"] == []
+    assert {
+        unit["code"]: (unit["grade"], unit["rank"]) for unit in report.json["assessment"]["units"]
+    } == {code: ("scoring", None) for code in ("east", "west", "north")}
+    files = leader.get(f"/campaigns/{scenario.campaign}/report.csv?table=criticised")
+    listed = list(csv.reader(io.StringIO(files.data.decode("utf-8-sig"))))
+    assert listed[1:] == [], "the criticised table is empty"
+    grades = leader.get(f"/campaigns/{scenario.campaign}/report.csv?table=assessment")
+    cells = {row[1]: row for row in csv.reader(io.StringIO(grades.data.decode("utf-8-sig")))}
+    assert {code: cells[code][0] for code in ("east", "west", "north")} == {
+        "east": "",
+        "west": "",
+        "north": "",
+    }, "nobody ranked"
+    assert all("评分中 scoring" in cells[code] for code in ("east", "west", "north"))
 
 
 @pytest.mark.parametrize(

@@ -55,8 +55,16 @@ class UnitResult:
     score: float
     vetoes: list[Mark]
     criticisms: list[Mark]
-    grade: str | None  # commended | passed | criticised (None: the definition sets no thresholds)
-    rank: int = 0
+    # commended | passed | criticised, once the unit's sheet is complete in or after the scoring
+    # phase; scoring (评分中: its sheet is not complete yet) or unscored (the scoring phase ended
+    # before it was); None: before the scoring phase, or the definition sets no thresholds
+    grade: str | None
+    sheet: str = "complete"  # complete | partial | empty: its checklist items given points
+    rank: int | None = None  # among the units graded; None for the others
+
+    @property
+    def graded(self) -> bool:
+        return self.rank is not None
 
     @property
     def vetoed(self) -> bool:
@@ -157,7 +165,16 @@ def compute_assessment(
         score = round(max(item_total - deducted, 0.0), 2)
         vetoes = marks(spec.veto, "veto")
         criticisms = marks(spec.criticism, "criticism")
-        grade = _grade(definition, score, bool(vetoes))
+        given_points = sum(points is not None for points in items.values())
+        sheet = "complete" if given_points == len(items) else "partial" if given_points else "empty"
+        # a verdict only once it exists: in or after the scoring phase, on a complete sheet (a
+        # unit is not failed on the campaign's first day for a score of 0 nobody has given yet)
+        judged = state in ("open", "frozen") and sheet == "complete"
+        grade = (
+            _grade(definition, score, bool(vetoes))
+            if judged
+            else {"open": "scoring", "frozen": "unscored"}.get(state)
+        )
         if grade == "criticised":
             why = "一票否决 vetoed" if vetoes else f"score {score:g} < {spec.grades.passed:g}"  # type: ignore[union-attr]
             criticisms.insert(0, Mark("grade", "考核不合格 failed the assessment", why))
@@ -174,16 +191,28 @@ def compute_assessment(
                 vetoes,
                 criticisms,
                 grade,
+                sheet,
+                0 if judged else None,
             )
         )
-    results.sort(key=lambda r: (r.vetoed, -r.score, r.code))
-    for position, result in enumerate(results):
-        before = results[position - 1] if position else None
+    # the units graded by standing, then those not yet (by code)
+    results.sort(
+        key=lambda r: (False, r.vetoed, -r.score, r.code) if r.graded else (True, False, 0, r.code)
+    )
+    ranked = [result for result in results if result.graded]
+    for position, result in enumerate(ranked):
+        before = ranked[position - 1] if position else None
         same = before is not None and (before.vetoed, before.score) == (result.vetoed, result.score)
         result.rank = before.rank if same else position + 1  # type: ignore[union-attr]
-    # before the scoring phase nobody has been scored: grades are provisional, and nobody is listed
-    # yet
-    listed = results if state in ("open", "frozen") else []
+    # commended or criticised: in the scoring phase, a unit whose sheet is complete; once it is
+    # over, every unit (the incidents and targets behind a criticism stand); before it, nobody
+    listed = (
+        results
+        if state == "frozen"
+        else [r for r in results if r.graded]
+        if state == "open"
+        else []
+    )
     commended = [r for r in listed if r.grade == "commended" and not r.criticisms]
     criticised = [r for r in listed if r.criticisms]
     return Assessment(
@@ -262,6 +291,7 @@ def _unit_dict(unit: UnitResult) -> dict[str, Any]:
         "vetoes": [dict(vars(mark)) for mark in unit.vetoes],
         "criticisms": [dict(vars(mark)) for mark in unit.criticisms],
         "grade": unit.grade,
+        "sheet": unit.sheet,
         "rank": unit.rank,
         "vetoed": unit.vetoed,
     }

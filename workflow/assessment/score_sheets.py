@@ -42,7 +42,7 @@ class UnitSheet:
     criticisms: dict[str, str]  # entered criticism id → reason
     automatic: list[Mark]  # vetoes and criticisms that follow from incidents, targets or the grade
     score: float
-    rank: int
+    rank: int | None  # None: not graded (yet)
     grade: str | None
 
 

@@ -106,6 +106,13 @@ HEADERS = {
     "metric": "指标 metric",
     "value": "数值 value",
 }
+GRADE_WORDS = {
+    "commended": "优秀 commended",
+    "passed": "合格 passed",
+    "criticised": "不合格 failed",
+    "scoring": "评分中 scoring",
+    "unscored": "未评分 not scored",
+}
 RATE_WORDS = {
     "total": "隐患总数 hazards",
     "open": "整改中 open",
@@ -152,7 +159,7 @@ def tables(report: CampaignReport) -> list[Table]:
             row["item_total"],
             row["deducted"],
             row["score"],
-            row["grade"],
+            GRADE_WORDS.get(row["grade"], row["grade"]),
             row["vetoed"],
             "; ".join(f"{m['title']}: {m['reason']}" for m in row["vetoes"]),
             "; ".join(f"{d['what']} ×{d['times']} −{d['points']:g}" for d in row["deductions"]),

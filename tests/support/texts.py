@@ -246,13 +246,15 @@ incidents:
 targets:
   - {id: no-train-accident, title: 不发生铁路行车重大事故, kind: zero, incident: train-accident}
   - {id: fewer-endangering, title: 危及行车安全的案件同比减少, kind: reduce, incident: endangering, period: year}
-  - {id: cattle-control, title: 耕牛挡道事故不超出控制目标, kind: max, incident: cattle, value: 1, period: year}
+  - {id: cattle-control, title: 耕牛挡道事故不超出控制目标, kind: max, incident: cattle, value: 1, period: year,
+     proposal: 控制数由上级下达，原文未给出数字}
   - {id: petitions-processed, title: 来信来访处理率达100%, kind: rate, measure: petitions_processed, value: 100,
      per: campaign}
   - {id: rectified-on-time, title: 隐患按期整改, kind: rate, measure: rectifications_closed_on_time, value: 100}
   - {id: satisfaction, title: 群众满意, kind: judged}
 assessment:
   phase: inspection
+  proposal: 原文未规定分值
   scorers: [leader, deputy, office_director, member]
   items:
     - {id: meetings, title: 会议必须强调, points: 40}

@@ -129,6 +129,16 @@ def test_the_report_page_shows_every_section_with_the_engine_s_numbers(scenario,
     )
 
 
+def test_the_report_marks_what_the_definition_proposes_where_the_text_is_silent(
+    scenario, year, visitor
+):
+    page = visitor("leader").page(f"/campaigns/{scenario.campaign}/report")
+    targets = text(page, "targets")
+    assert "≤ 1 per year 建议值 控制数由上级下达，原文未给出数字" in targets, targets
+    assert targets.count("建议值") == 3, "the cattle control number, once per village"
+    assert "建议值 原文未规定分值" in text(page, "assessment")
+
+
 def test_the_report_reads_in_english_with_the_charts_words_too(scenario, year, visitor):
     leader = visitor("leader")
     leader.post("/language", {"language": "en"})

@@ -96,11 +96,18 @@ def init() -> None:
     is_flag=True,
     help="Also print the next three times each cron duty fires, in the definition's time zone.",
 )
+@click.option(
+    "--proposals",
+    is_flag=True,
+    help="Also list what each definition proposes where its text does not say (建议值): "
+    "FILE:LINE: KEY (ID): NOTE.",
+)
 @one_line_errors
-def validate(files: tuple[Path, ...], verbose: bool) -> None:
+def validate(files: tuple[Path, ...], verbose: bool, proposals: bool) -> None:
     """Check definition files; print every problem as FILE:LINE: KEY: MESSAGE."""
     from workflow.definitions.checks import EVERY_KEYWORDS
     from workflow.definitions.cron import WEEKDAY_NAMES, next_fire_times
+    from workflow.definitions.proposals import proposals_of
     from workflow.definitions.reader import DefinitionError, load_definition_file
 
     now = settings().clock().now() if verbose else None
@@ -117,6 +124,14 @@ def validate(files: tuple[Path, ...], verbose: bool) -> None:
                 f"{path}: ok ({definition.id} v{definition.version}, {len(definition.phases)} "
                 "phases)"
             )
+            if proposals:
+                marked = proposals_of(definition)
+                for proposal in marked:
+                    click.echo(
+                        f"{path}:{proposal.line}: {proposal.path} ({proposal.name}): "
+                        f"建议值 proposal — {proposal.note}"
+                    )
+                click.echo(f"{path}: {len(marked)} proposal(s)")
             cron_duties = [
                 (phase.id, duty)
                 for phase in definition.phases

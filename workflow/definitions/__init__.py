@@ -7,5 +7,6 @@
 - ``plan``       a campaign's plan as its text writes it: phase windows fixed at start, due dates
                  (after the phase starts, before it ends, on a date), the text's dates moved
 - ``cron``       a duty's 5-field cron expression read as crontab reads it (0 or 7 = Sunday)
+- ``proposals``  what a definition proposes where its text is silent (``proposal:``, 建议值)
 - ``texts``      the English twins of a definition's texts (``title_en``), for pages in English
 """

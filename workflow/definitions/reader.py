@@ -159,6 +159,7 @@ class TargetSpec:
     bundle: str | None = None  # e.g. 五个不发生
     title_en: str | None = None
     description: str | None = None
+    proposal: str | None = None  # 建议值: the text does not say this (proposals.py)
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ class ScoreItem:
     points: float
     title_en: str | None = None
     description: str | None = None
+    proposal: str | None = None  # 建议值: the text does not say this (proposals.py)
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,7 @@ class AssessmentSpec:
     criticism: tuple[CriticismRule, ...] = ()
     grades: Grades | None = None
     description: str | None = None
+    proposal: str | None = None  # 建议值: the text does not say this (proposals.py)
 
     def total_points(self) -> float:
         """The most a unit can score: the sum of the items' points."""
@@ -562,6 +565,7 @@ def _target(data: dict[str, Any]) -> TargetSpec:
         bundle=data.get("bundle"),
         title_en=data.get("title_en"),
         description=data.get("description"),
+        proposal=data.get("proposal"),
     )
 
 
@@ -577,6 +581,7 @@ def _assessment(data: dict[str, Any]) -> AssessmentSpec:
                 item["points"],
                 item.get("title_en"),
                 item.get("description"),
+                item.get("proposal"),
             )
             for item in data.get("items", [])
         ),
@@ -617,6 +622,7 @@ def _assessment(data: dict[str, Any]) -> AssessmentSpec:
         ),
         grades=Grades(grades["commended"], grades["passed"]) if grades is not None else None,
         description=data.get("description"),
+        proposal=data.get("proposal"),
     )
 
 

@@ -208,6 +208,7 @@ def build_report(
     results = {row.unit_id: row for row in scored.units}
     codes = {unit.id: unit.code for unit in units}
     missed = missed_by_unit(targets)
+    proposed = {spec.id: spec.proposal for spec in definition.targets if spec.proposal}
 
     unit_rows = []
     for unit in units:
@@ -266,6 +267,7 @@ def build_report(
                 "actual": t.actual,
                 "expected": t.expected,
                 "detail": t.detail,
+                "proposal": proposed.get(t.target),
             }
             for t in targets
         ],
@@ -273,9 +275,11 @@ def build_report(
             **scored.to_dict(),
             "as_of": scored.as_of,
             "items": [
-                {"id": i.id, "title": i.title, "points": i.points}
+                {"id": i.id, "title": i.title, "points": i.points, "proposal": i.proposal}
                 for i in (definition.assessment.items if definition.assessment else ())
             ],
+            # 建议值: the points, deductions and grades where the text gives none
+            "proposal": definition.assessment.proposal if definition.assessment else None,
         },
         commended=[_listed(row) for row in scored.commended],
         criticised=[_listed(row) for row in scored.criticised],

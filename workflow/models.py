@@ -300,6 +300,9 @@ class Task(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     note: Mapped[str | None] = mapped_column(Text)
+    # an inspection's findings, recorded when it is checked off: none (no problems) | hazards (those
+    # registered from it: Rectification.task_id); NULL otherwise
+    findings: Mapped[str | None] = mapped_column(String(16))
 
     campaign: Mapped[Campaign] = relationship()
     unit: Mapped[Unit | None] = relationship()

@@ -11,13 +11,15 @@ from sqlalchemy import func, select
 from tests.support.actions import OPERATOR
 from tests.support.paths import SHIPPED
 from workflow.calendar import load_calendar
+from workflow.campaigns.inspections import inspections_done, is_inspection
 from workflow.campaigns.lifecycle import advance_campaign, start_campaign
 from workflow.campaigns.tasks import complete_task
 from workflow.clock import FixedClock
 from workflow.definitions.reader import load_definition_file
 from workflow.errors import TransitionRefused
 from workflow.escalation.sweep import run_sweep
-from workflow.models import Campaign, CampaignPhase, Task
+from workflow.hazards.rectifications import HazardReport, register_hazard
+from workflow.models import Campaign, CampaignPhase, Site, Task
 from workflow.organisation.directory import import_organisation
 from workflow.organisation.org_file import load_organisation_file
 
@@ -53,6 +55,9 @@ def test_a_seed_campaign_runs_from_its_first_phase_to_closed(
         ).id
 
     visited = []
+    inspected = 0
+    with sessions() as session:
+        first_site = session.scalar(select(Site.code).order_by(Site.id).limit(1))
     for phase in definition.phases:
         with sessions() as session:
             campaign = session.get(Campaign, campaign_id)
@@ -107,7 +112,33 @@ def test_a_seed_campaign_runs_from_its_first_phase_to_closed(
             for task in session.scalars(
                 select(Task).where(Task.campaign_id == campaign_id, Task.state == "open")
             ).all():
-                complete_task(session, task.id, by=OPERATOR, clock=FixedClock(when), note="已完成")
+                # an inspection is checked off with its findings: the first of the campaign found a
+                # hazard (registered from it), the others nothing
+                found = is_inspection(definition, task) and not inspected
+                if found:
+                    register_hazard(
+                        session,
+                        campaign_id,
+                        HazardReport(
+                            description="消防通道堆放杂物",
+                            task_id=task.id,
+                            # a campaign-wide inspection names where it found it
+                            site=None if task.site_id or task.unit_id else first_site,
+                        ),
+                        by=OPERATOR,
+                        clock=FixedClock(when),
+                        calendar=calendar,
+                        base_url="http://pingan.test",
+                    )
+                inspected += is_inspection(definition, task)
+                complete_task(
+                    session,
+                    task.id,
+                    by=OPERATOR,
+                    clock=FixedClock(when),
+                    note="已完成",
+                    no_problems=not found,
+                )
         with sessions.begin() as session:
             visited.append(
                 advance_campaign(
@@ -116,6 +147,12 @@ def test_a_seed_campaign_runs_from_its_first_phase_to_closed(
             )
 
     assert visited == [*definition.phase_ids()[1:], "closed"]
+    with sessions() as session:
+        findings = {
+            (done.findings, done.hazards) for done in inspections_done(session, campaign_id)
+        }
+    if slug in ("safe-tobacco", "safe-railway", "safe-unit-lingtai"):  # they inspect
+        assert ("hazards", 1) in findings and ("none", 0) in findings, findings
     with sessions() as session:
         ran = set(
             session.execute(

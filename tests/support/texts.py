@@ -294,3 +294,29 @@ _EditorsLoader.yaml_implicit_resolvers = {
 def as_editors_read(text: str) -> object:
     """A YAML document's data with dates as text: what the JSON schema is checked against."""
     return yaml.load(text, Loader=_EditorsLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+# an inspection of each key site (the tobacco text's 经常检查 → 逐件登记 → 限期解决) beside a plain
+# task; for TOWN_WITH_CROSSING, whose 3号道口 is 李村长's
+INSPECTING = """
+id: inspection-test
+version: 1
+title: 平安烟草建设
+roles:
+  - {id: leader, title: 组长}
+  - {id: deputy, title: 副组长}
+  - {id: office_director, title: 办公室主任}
+  - {id: village_head, title: 村负责人, scope: unit}
+phases:
+  - id: implementation
+    title: 组织实施阶段
+    duration: 60d
+    tasks:
+      - {id: site-check, title: 要害部位安全检查, assignee: responsible, per: site, due: 10d,
+         inspection: true}
+      - {id: plan, title: 制定计划, assignee: office_director, due: 10d}
+escalation:
+  deadline_by_severity: {major: 5wd, minor: 15wd}
+  levels:
+    - {after: 0d, notify: [responsible]}
+"""

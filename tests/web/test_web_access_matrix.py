@@ -348,6 +348,18 @@ MATRIX = [
         SIGN_IN,
         form={"note": "计划已上报"},
     ),
+    # a hazard found in the task: its assignee registers from an inspection only (the plan is none)
+    row(
+        f"POST {TASK}/hazards",
+        403,
+        404,
+        DONE,
+        DONE,
+        DONE,
+        404,
+        SIGN_IN,
+        form={"description": "计划中发现的隐患", "severity": "minor"},
+    ),
     row(
         f"POST {TASK}/verify",
         403,

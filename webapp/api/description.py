@@ -4,7 +4,7 @@ rule.
 ::
 
     @blueprint.post("/tasks/<int:task_id>/complete")
-    @described(Operation("Check a task off", answer="Task", body="Note"))
+    @described(Operation("Check a task off", answer="Task", body="CheckOff"))
     def complete_task(task_id: int) -> Response: ...
 
 The method and the path are the rule's own, never written twice. Each API

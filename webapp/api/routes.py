@@ -139,12 +139,20 @@ def my_inbox() -> Response:
 
 
 @blueprint.post("/tasks/<int:task_id>/complete")
-@described(Operation("Check a task off", answer="Task", body="Note"))
+@described(Operation("Check a task off", answer="Task", body="CheckOff"))
 def complete_task(task_id: int) -> Response:
-    body = _body("note")
+    body = _body("note", "no_problems")
+    no_problems = body.get("no_problems", False)
+    if not isinstance(no_problems, bool):
+        raise InvalidInput(f"no_problems must be true or false; got {_shown(no_problems)}")
     with _transaction() as session:
         task = tasks.complete_task(
-            session, task_id, by=_by(), clock=_clock(), note=_text(body, "note")
+            session,
+            task_id,
+            by=_by(),
+            clock=_clock(),
+            note=_text(body, "note"),
+            no_problems=no_problems,
         )
         return jsonify(shapes.task_json(task))
 

@@ -77,6 +77,7 @@ def task_json(task: Task) -> dict[str, Any]:
         **estimate_fields(task, "due"),
         "completed_at": _iso(task.completed_at),
         "note": task.note,
+        "findings": task.findings,
     }
 
 
@@ -143,6 +144,19 @@ REASON = {
 
 BODIES: dict[str, dict[str, Any]] = {
     "Note": {"type": "object", "additionalProperties": False, "properties": {"note": _NOTE}},
+    "CheckOff": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "note": _NOTE,
+            "no_problems": {
+                "type": "boolean",
+                "description": "an inspection's findings when it found nothing; an inspection is "
+                "checked off only with its findings: this, or the hazards registered from it "
+                "(POST /campaigns/{campaign_id}/hazards with task_id)",
+            },
+        },
+    },
     "Advance": {
         "type": "object",
         "additionalProperties": False,
@@ -231,6 +245,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "estimate_reason": REASON,
             "completed_at": _INSTANT,
             "note": _TEXT,
+            "findings": {
+                "enum": ["none", "hazards", None],
+                "description": "an inspection's findings once checked off: none (no problems) or "
+                "hazards (those registered from it); null otherwise",
+            },
         },
     },
     "Inbox": {

@@ -42,6 +42,15 @@ def hazard() -> None:
     "--working-days", "working_days", type=int, default=None, help="Rectify within N working days."
 )
 @click.option("--measures", default=None, help="Temporary measures in place.")
+@click.option(
+    "--task",
+    "task_id",
+    type=int,
+    default=None,
+    metavar="TASK",
+    help="The inspection (task) that found it: the hazard links back to it, and is found where "
+    "it looked; its assignee may register it.",
+)
 @as_option
 @one_line_errors
 def register(
@@ -55,6 +64,7 @@ def register(
     deadline: str | None,
     working_days: int | None,
     measures: str | None,
+    task_id: int | None,
     as_email: str | None,
 ) -> None:
     """Register a hazard; print its rectification id and deadline."""
@@ -70,6 +80,7 @@ def register(
         deadline=parse_date(deadline) if deadline else None,
         deadline_working_days=working_days,
         temporary_measures=measures,
+        task_id=task_id,
     )
     env = wiring()
     by = actor(env, as_email)

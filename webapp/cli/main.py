@@ -376,16 +376,26 @@ def _task_command(name: str, doc: str) -> None:
     @task.command(name=name, help=doc)
     @click.argument("task_id", metavar="TASK", type=int)
     @click.option("--note", default=None, help="A note (required to reject).")
+    @click.option(
+        "--no-problems",
+        "no_problems",
+        is_flag=True,
+        hidden=name != "complete",
+        help="An inspection's findings when it found nothing (an inspection is checked off "
+        "only with its findings: this, or the hazards registered from it with "
+        "`hazard register --task`).",
+    )
     @as_option
     @one_line_errors
-    def command(task_id: int, note: str | None, as_email: str | None) -> None:
+    def command(task_id: int, note: str | None, no_problems: bool, as_email: str | None) -> None:
         from workflow.campaigns import tasks
 
         env = wiring()
         by = actor(env, as_email)
         move = getattr(tasks, f"{name}_task")
+        findings = {"no_problems": no_problems} if name == "complete" else {}
         with env.transaction() as session:
-            moved = move(session, task_id, by=by, clock=env.clock, note=note)
+            moved = move(session, task_id, by=by, clock=env.clock, note=note, **findings)
         click.echo(f"task {moved.id}: {moved.state}")
 
 

@@ -113,6 +113,30 @@ class LanguageForm(FlaskForm):
 class CheckOffForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=NOTE_LIMIT)])
     evidence = MultipleFileField(_l("Evidence (photos or PDF, at most 5 files of 5 MB)"))
+    # an inspection's findings when it found nothing (what it found is registered from its page)
+    no_problems = BooleanField(_l("No problems found"))
+    next = HiddenField()
+
+
+class FoundHazardForm(OneTimeForm):
+    """A hazard an inspection found, registered from the inspection's page: where it looked is
+    where it was found."""
+
+    description = TextAreaField(
+        _l("Hazard found"),
+        validators=[DataRequired(_l("Describe the hazard.")), Length(max=TEXT_LIMIT)],
+    )
+    severity = SelectField(
+        _l("Grade"),
+        choices=options([("minor", _l("Minor")), ("major", _l("Major"))]),
+        default="minor",
+    )
+    # offered when the inspection has no place of its own (a campaign-wide one)
+    site = SelectField(_l("Key site"), validate_choice=False)
+    location = StringField(_l("Where exactly"), validators=[Optional(), Length(max=LOCATION_LIMIT)])
+    temporary_measures = TextAreaField(
+        _l("Temporary measures"), validators=[Optional(), Length(max=TEXT_LIMIT)]
+    )
     next = HiddenField()
 
 

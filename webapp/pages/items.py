@@ -22,6 +22,7 @@ from webapp.pages.common import (
 from webapp.pages.forms import (
     CheckOffForm,
     ExtensionDecisionForm,
+    FoundHazardForm,
     NoteForm,
     ReasonForm,
     ReassignForm,
@@ -33,6 +34,8 @@ from webapp.pages.forms import (
 from webapp.security import accepts_uploads
 from workflow.access import campaign_access
 from workflow.campaigns import reassign, tasks
+from workflow.campaigns.inspections import hazards_found_in, is_inspection
+from workflow.definitions.catalogue import stored_definition
 from workflow.errors import Conflict, InvalidInput
 from workflow.form_keys import AlreadySubmitted
 from workflow.hazards import rectifications as hazards
@@ -43,6 +46,7 @@ from workflow.hazards.evidence import (
     visible_task,
 )
 from workflow.hazards.ledger import register_choices
+from workflow.hazards.rectifications import HazardReport
 from workflow.views.awaiting import extension_awaiting_decision
 from workflow.views.inbox import campaign_facts
 
@@ -58,9 +62,21 @@ def task_page(task_id: int) -> str:
         facts = campaign_facts(session, {campaign.id}, include_closed=True)[campaign.id]
         people = register_choices(session, campaign.id, by=by).people if access.coordinator else []
         files = evidence_of(session, "task", task.id)
+        inspection = is_inspection(stored_definition(campaign.definition), task)
+        found_form = FoundHazardForm()
+        placeless = inspection and task.site_id is None and task.unit_id is None
+        if placeless and access.leading_group:
+            sites = register_choices(session, campaign.id, by=by).sites
+            found_form.site.choices = options(
+                [("", _("Choose where it was found"))] + [(site.code, site.name) for site in sites]
+            )
         page = render_template(
             "items/task.html",
             task=task,
+            inspection=inspection,
+            found=hazards_found_in(session, task.id) if inspection else [],
+            found_form=found_form,
+            placeless=placeless,
             campaign=campaign,
             facts=facts,
             access=access,
@@ -85,12 +101,66 @@ def complete(task_id: int) -> BaseResponse:
     try:
         files = evidence_store.accept(form.evidence.data)
         with evidence_store.kept(files) as accepted, transaction() as session:
-            task = tasks.complete_task(session, task_id, by=by, clock=clock(), note=form.note.data)
+            task = tasks.complete_task(
+                session,
+                task_id,
+                by=by,
+                clock=clock(),
+                note=form.note.data,
+                no_problems=bool(form.no_problems.data),
+            )
             attach_evidence(session, "task", task.id, accepted, by=by, now=clock().now())
             title = task.title
     except (Conflict, InvalidInput) as error:
         return back_with(refusal(error), form.next.data, here)
     return back_with(_("Checked off: %(title)s", title=title), form.next.data, here, "success")
+
+
+@blueprint.post("/tasks/<int:task_id>/hazards")
+def register_found(task_id: int) -> BaseResponse:
+    """A hazard the inspection found, registered by its inspector (or a coordinator) from its
+    page."""
+    form = FoundHazardForm()
+    here = url_for("items.task_page", task_id=task_id)
+    if not form.validate_on_submit():
+        return back_with(first_error(form), form.next.data, here)
+    by = web_actor()
+    report = HazardReport(
+        description=form.description.data or "",
+        severity=form.severity.data or "minor",
+        site=form.site.data or None,
+        location=form.location.data or None,
+        temporary_measures=form.temporary_measures.data or None,
+        task_id=task_id,
+    )
+    try:
+        with transaction() as session:
+            task, campaign = visible_task(session, task_id, by)
+            rectification = hazards.register_hazard(
+                session,
+                campaign.id,
+                report,
+                by=by,
+                clock=clock(),
+                calendar=calendar(session),
+                base_url=base_url(),
+                form_key=form.form_key.data,
+            )
+            deadline, name = rectification.deadline, rectification.responsible.name
+    except AlreadySubmitted:
+        return submitted_before(here)
+    except (Conflict, InvalidInput) as error:
+        return back_with(refusal(error), form.next.data, here)
+    return back_with(
+        _(
+            "Hazard registered: %(name)s is to rectify it by %(deadline)s.",
+            name=name,
+            deadline=deadline.isoformat(),
+        ),
+        form.next.data,
+        here,
+        "success",
+    )
 
 
 @blueprint.post("/tasks/<int:task_id>/<any(verify, reject):move>")

@@ -5,6 +5,7 @@
 - ``fanout``         what a task or duty fans out over: the campaign, each unit, site or list entry
 - ``recurring``      recurring duties: each period's occurrence becomes a task, with catch-up
 - ``tasks``          a task's moves: check off, send back, verify, cancel
+- ``inspections``    inspections checked off only with their findings: no problems, or hazards
 - ``reassign``       give a task or rectification to someone else; hand over all open work
 - ``phase_windows``  a phase running past its planned end with required work open, reported once
 """

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from workflow import audit
 from workflow.access import is_coordinator
 from workflow.audit import Actor
+from workflow.campaigns.inspections import findings_on_check_off, is_inspection
 from workflow.clock import Clock
 from workflow.definitions.catalogue import stored_definition
 from workflow.errors import Forbidden, InvalidInput, NotFound
@@ -17,12 +18,24 @@ from workflow.models import Campaign, Task
 
 
 def complete_task(
-    session: Session, task_id: int, *, by: Actor, clock: Clock, note: str | None = None
+    session: Session,
+    task_id: int,
+    *,
+    by: Actor,
+    clock: Clock,
+    note: str | None = None,
+    no_problems: bool = False,
 ) -> Task:
-    """Check a task off (open → done). The assignee or a coordinator may do it."""
+    """Check a task off (open → done). The assignee or a coordinator may do it. An inspection
+    needs its findings first: the hazards registered from it, or ``no_problems``."""
     task, campaign = _task_for_update(session, task_id)
     _require(session, by, task, campaign, assignee_may=True)
-    return _move(session, task, "complete", by, clock, _clean_note(note))
+    findings = None
+    if task.state == "open" and is_inspection(stored_definition(campaign.definition), task):
+        findings = findings_on_check_off(session, task, no_problems)
+    moved = _move(session, task, "complete", by, clock, _clean_note(note))
+    moved.findings = findings
+    return moved
 
 
 def reject_task(
@@ -63,7 +76,8 @@ def _move(
     if event == "complete":
         task.completed_at, task.completed_by_id, task.note = now, by.person_id, note
     elif event == "reject":
-        task.completed_at, task.completed_by_id = None, None
+        # sent back: what it found is looked at again when it is checked off again
+        task.completed_at, task.completed_by_id, task.findings = None, None, None
     audit.record(
         session,
         at=now,

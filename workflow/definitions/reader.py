@@ -69,6 +69,9 @@ class TaskSpec:
     list: str | None = None  # with per: list, the organisation's named list to fan out over
     # ``due_from: actual``: count from the day the phase was entered, not its planned start
     due_from_actual: bool = False
+    # an inspection: checked off only once its findings are recorded (no problems, or the hazards
+    # registered from it: workflow/hazards/inspections.py)
+    inspection: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class RecurringSpec:
     description: str | None
     list: str | None = None
     phases: tuple[str, ...] | None = None
+    inspection: bool = False  # as TaskSpec.inspection
 
 
 @dataclass(frozen=True)
@@ -502,6 +506,7 @@ def _task(data: dict[str, Any]) -> TaskSpec:
         description=data.get("description"),
         list=data.get("list"),
         due_from_actual=data.get("due_from") == "actual",
+        inspection=data.get("inspection", False),
     )
 
 
@@ -520,6 +525,7 @@ def _recurring(data: dict[str, Any]) -> RecurringSpec:
         description=data.get("description"),
         list=data.get("list"),
         phases=tuple(phases) if phases is not None else None,
+        inspection=data.get("inspection", False),
     )
 
 

@@ -10,7 +10,7 @@ decides, and the original deadline is kept for assessment.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -27,6 +27,7 @@ from workflow.access import (
 )
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
+from workflow.campaigns.inspections import is_inspection
 from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition
@@ -97,7 +98,11 @@ def register_hazard(
     """
     now = clock.now()
     claimed = form_keys.claim(session, form_key, by=by, now=now, entity="rectification")
-    campaign = campaign_for(session, campaign_id, by, Need.COORDINATOR, doing="register hazards")
+    task = _task_of(session, campaign_id, report.task_id)
+    # a coordinator registers hazards; an inspector, those their open inspection found
+    inspecting = task is not None and _is_own_open_inspection(task, by)
+    need = Need.OWN_ITEMS if inspecting else Need.COORDINATOR
+    campaign = campaign_for(session, campaign_id, by, need, doing="register hazards")
     definition = stored_definition(campaign.definition)
     if campaign.state in (DRAFT, CLOSED):
         raise TransitionRefused(
@@ -107,6 +112,13 @@ def register_hazard(
     if report.severity not in SEVERITIES:
         raise InvalidInput(
             f"severity must be one of {', '.join(SEVERITIES)}; got {report.severity!r}"
+        )
+    if task is not None and not (report.site or report.unit):
+        # found where the task (an inspection, say) looked
+        report = replace(
+            report,
+            site=task.site.code if task.site else None,
+            unit=task.unit.code if task.unit else None,
         )
     site, unit = _place(session, campaign, report)
     if (
@@ -556,6 +568,20 @@ def _load(
     ):
         raise NotFound(f"no rectification {rectification_id}")  # its existence is private
     return rectification, campaign, stored_definition(campaign.definition)
+
+
+def _task_of(session: Session, campaign_id: int, task_id: int | None) -> Task | None:
+    """The task a hazard was found in, when it is one of this campaign's (else the check below
+    refuses it)."""
+    task = session.get(Task, task_id) if task_id is not None else None
+    return task if task is not None and task.campaign_id == campaign_id else None
+
+
+def _is_own_open_inspection(task: Task, by: Actor) -> bool:
+    """Whether ``by`` is carrying out this inspection now: they register what it finds."""
+    if by.person_id is None or task.state != "open" or task.assignee_id != by.person_id:
+        return False
+    return is_inspection(stored_definition(task.campaign.definition), task)
 
 
 def _place(

@@ -35,11 +35,21 @@ from workflow.assessment.unit_counts import (
     percent,
 )
 from workflow.audit import Actor
+from workflow.campaigns.inspections import inspections_done
 from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.texts import english_twins
 from workflow.durations import last_day
-from workflow.models import Campaign, CampaignPhase, Escalation, Person, Rectification, Site, Unit
+from workflow.models import (
+    Campaign,
+    CampaignPhase,
+    Escalation,
+    Person,
+    Rectification,
+    Site,
+    Task,
+    Unit,
+)
 
 # open rectifications by days since they were registered
 AGEING_BUCKETS = ((0, 7, "0–7"), (8, 30, "8–30"), (31, 90, "31–90"), (91, None, "90+"))
@@ -104,9 +114,12 @@ LEDGER_COLUMNS = (
     "closed_on",
     "days_to_close",
     "days_overdue",
-    # last, so the columns before it keep their places: the deadline counted over a year without
-    # the official calendar (Monday–Friday), recomputed when that year's schedule is imported
+    # added at the end, so the columns before keep their places (a ledger's formulas in Excel): the
+    # deadline counted over a year without the official calendar (Monday–Friday), recomputed when
+    # that year's schedule is imported
     "deadline_estimated",
+    # the inspection (task) that found it, e.g. 要害部位安全检查 #12
+    "inspection",
 )
 PHASE_DATES = ("planned_start", "planned_last_day", "started_on", "ended_on")
 LEDGER_DATES = ("registered_on", "original_deadline", "deadline", "fixed_on", "closed_on")
@@ -138,6 +151,8 @@ class CampaignReport:
     assessment: dict[str, Any]
     commended: list[dict[str, Any]]
     criticised: list[dict[str, Any]]
+    # the inspections checked off, each with its findings (none, or the hazards it registered)
+    inspections: list[dict[str, Any]] = field(default_factory=list)
     # the definition's texts → their English twins, for the page in English (not in the JSON, the
     # CSV or the XLSX: those are bilingual documents of their own)
     english: Mapping[str, str] = field(default_factory=dict)
@@ -156,6 +171,7 @@ class CampaignReport:
             "assessment": {**self.assessment, "as_of": self.assessment["as_of"].isoformat()},
             "commended": self.commended,
             "criticised": self.criticised,
+            "inspections": _iso(self.inspections, ("completed_on",)),
         }
 
 
@@ -283,6 +299,18 @@ def build_report(
         },
         commended=[_listed(row) for row in scored.commended],
         criticised=[_listed(row) for row in scored.criticised],
+        inspections=[
+            {
+                "task_id": done.task_id,
+                "title": done.title,
+                "unit": done.unit,
+                "site": done.site,
+                "completed_on": local(done.completed_at),
+                "findings": done.findings,
+                "hazards": done.hazards,
+            }
+            for done in inspections_done(session, campaign.id)
+        ],
         english=english_twins(definition),
     )
 
@@ -387,9 +415,11 @@ def _ledger(
 ) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
     """台账: one row per hazard; and the rows of ``RECTIFICATION_FACTS`` (read once, for the counts
     and the rates)."""
-    responsible, finder = aliased(Person), aliased(Person)
+    responsible, finder, inspection = aliased(Person), aliased(Person), aliased(Task)
     query = (
         select(
+            inspection.id,
+            inspection.title,
             Rectification.id,
             Unit.name,
             Site.name,
@@ -408,12 +438,15 @@ def _ledger(
         .outerjoin(finder, finder.id == Rectification.registered_by_id)
         .outerjoin(Unit, Unit.id == Rectification.unit_id)
         .outerjoin(Site, Site.id == Rectification.site_id)
+        .outerjoin(inspection, inspection.id == Rectification.task_id)
         .where(Rectification.campaign_id == campaign.id)
         .order_by(Rectification.id)
     )
     today = local(now)
     rows, facts = [], []
     for (
+        inspection_id,
+        inspection_title,
         rid,
         unit,
         site,
@@ -456,6 +489,7 @@ def _ledger(
                 "days_to_close": (closed_on - registered_on).days if closed_on else None,  # type: ignore[operator]
                 "days_overdue": (today - deadline).days if overdue else 0,
                 "deadline_estimated": bool(estimated),
+                "inspection": f"{inspection_title} #{inspection_id}" if inspection_id else None,
             }
         )  # type: ignore[operator]
     return rows, facts

@@ -77,6 +77,7 @@ HEADERS = {
     "severity": "等级 grade",
     "registered_on": "发现日期 found on",
     "found_by": "检查人 found by",
+    "inspection": "检查任务 found in inspection",
     "responsible": "责任人 responsible",
     "original_deadline": "原定期限 original deadline",
     "deadline": "现期限 deadline",
@@ -186,7 +187,10 @@ def tables(report: CampaignReport) -> list[Table]:
             "ledger",
             "隐患台账 ledger",
             [HEADERS[c] for c in LEDGER_COLUMNS],
-            [[*(row[c] for c in LEDGER_COLUMNS[:-1]), _estimate(row)] for row in report.ledger],
+            [
+                [_estimate(row) if c == "deadline_estimated" else row[c] for c in LEDGER_COLUMNS]
+                for row in report.ledger
+            ],
         ),
         Table("rectifications", "整改统计 rates", [HEADERS["metric"], HEADERS["value"]], rate_rows),
         simple("escalations", "督办 escalations", ESCALATION_COLUMNS, report.escalations),

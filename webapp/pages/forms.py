@@ -118,28 +118,6 @@ class CheckOffForm(FlaskForm):
     next = HiddenField()
 
 
-class FoundHazardForm(OneTimeForm):
-    """A hazard an inspection found, registered from the inspection's page: where it looked is
-    where it was found."""
-
-    description = TextAreaField(
-        _l("Hazard found"),
-        validators=[DataRequired(_l("Describe the hazard.")), Length(max=TEXT_LIMIT)],
-    )
-    severity = SelectField(
-        _l("Grade"),
-        choices=options([("minor", _l("Minor")), ("major", _l("Major"))]),
-        default="minor",
-    )
-    # offered when the inspection has no place of its own (a campaign-wide one)
-    site = SelectField(_l("Key site"), validate_choice=False)
-    location = StringField(_l("Where exactly"), validators=[Optional(), Length(max=LOCATION_LIMIT)])
-    temporary_measures = TextAreaField(
-        _l("Temporary measures"), validators=[Optional(), Length(max=TEXT_LIMIT)]
-    )
-    next = HiddenField()
-
-
 class BulkCheckOffForm(FlaskForm):
     note = TextAreaField(
         _l("Note for all selected tasks"), validators=[Optional(), Length(max=NOTE_LIMIT)]
@@ -214,7 +192,10 @@ class HandOverForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=NOTE_LIMIT)])
 
 
-class HazardForm(OneTimeForm):
+class FoundHazardForm(OneTimeForm):
+    """A hazard found, as an inspection's page registers it: where the inspection looked is where
+    it was found (the register's form, below, says more)."""
+
     description = TextAreaField(
         _l("Hazard found"),
         validators=[DataRequired(_l("Describe the hazard.")), Length(max=TEXT_LIMIT)],
@@ -224,18 +205,26 @@ class HazardForm(OneTimeForm):
         choices=options([("minor", _l("Minor")), ("major", _l("Major"))]),
         default="minor",
     )
-    unit = SelectField(_l("Unit"), validate_choice=False)
+    # offered when the inspection has no place of its own (a campaign-wide one)
     site = SelectField(_l("Key site"), validate_choice=False)
     location = StringField(_l("Where exactly"), validators=[Optional(), Length(max=LOCATION_LIMIT)])
+    temporary_measures = TextAreaField(
+        _l("Temporary measures"), validators=[Optional(), Length(max=TEXT_LIMIT)]
+    )
+    next = HiddenField()
+
+
+class HazardForm(FoundHazardForm):
+    """A hazard as the register's form takes it: anywhere in the campaign, anyone responsible, any
+    deadline."""
+
+    unit = SelectField(_l("Unit"), validate_choice=False)
     responsible = SelectField(
         _l("Responsible person (default: the site's or unit's)"), validate_choice=False
     )
     deadline = DateField(_l("Rectify by"), validators=[Optional()])
     working_days = IntegerField(
         _l("or within working days"), validators=[Optional(), NumberRange(1, MAX_WORKING_DAYS)]
-    )
-    temporary_measures = TextAreaField(
-        _l("Temporary measures"), validators=[Optional(), Length(max=TEXT_LIMIT)]
     )
 
 

@@ -18,7 +18,7 @@ from workflow.campaigns.lifecycle import start_campaign
 from workflow.campaigns.recurring import period_starts
 from workflow.clock import FixedClock
 from workflow.definitions.reader import DefinitionError, load_definition_file, parse_definition
-from workflow.models import Campaign, CampaignPhase, Task
+from workflow.models import Campaign, CampaignPhase, Person, PersonRole, Task
 from workflow.organisation.directory import import_organisation
 from workflow.organisation.org_file import load_organisation_file
 
@@ -504,3 +504,42 @@ def test_the_standing_duties_run_all_the_campaign_long():
         "safe-family": {("chair-reception", None)},
         "safe-railway": {("supervised-visit", None)},
     }
+
+
+# clauses of the texts a coordinator looks for, each a task's or duty's own words (issue 17, item 7)
+CLAUSES = [
+    ("safe-unit-district", "社会治安大防控体系建设"),
+    ("safe-unit-district", "严厉打击利用宗教进行违法犯罪的活动"),
+    ("safe-railway", "清理线路、车站周边的流浪乞讨等闲杂人员"),
+    ("safe-railway", "与派出所管理工作接轨"),
+    ("safe-family", "制定工作目标任务和考核验收细则"),
+]
+
+
+@pytest.mark.parametrize("slug, words", CLAUSES, ids=[f"{s}:{w[:8]}" for s, w in CLAUSES])
+def test_the_text_s_clause_is_a_task_or_duty_in_its_own_words(slug, words):
+    definition = load_definition_file(SHIPPED / f"{slug}.yaml")
+    specs = [
+        *definition.recurring,
+        *(spec for phase in definition.phases for spec in (*phase.tasks, *phase.recurring)),
+    ]
+    assert any(words in spec.title or words in (spec.description or "") for spec in specs)
+
+
+def test_the_tobacco_leading_group_is_the_one_the_opinion_names(sessions):
+    organisation = load_organisation_file(SHIPPED / "org" / "dingxi-branch.yaml")
+    with sessions.begin() as session:
+        import_organisation(session, organisation)
+    with sessions() as session:
+        roles: dict[int, list[str]] = {}
+        for person_id, role in session.execute(select(PersonRole.person_id, PersonRole.role)):
+            roles.setdefault(person_id, []).append(role)
+        group = {
+            person.name: (person.title, sorted(roles.get(person.id, [])))
+            for person in session.scalars(select(Person)).all()
+            if person.unit.code == "dingxi-tobacco"
+        }
+    assert group["张维杰"][1] == ["leader"] and group["李红地"][1] == ["deputy"]
+    for member in ("李晓伟", "黄金成", "陈杰", "韦育顺"):
+        assert "member" in group[member][1], member
+    assert "office_director" in group["韦育顺"][1] and "安保科" in group["韦育顺"][0]

@@ -510,6 +510,7 @@ def test_the_standing_duties_run_all_the_campaign_long():
 CLAUSES = [
     ("safe-unit-district", "社会治安大防控体系建设"),
     ("safe-unit-district", "严厉打击利用宗教进行违法犯罪的活动"),
+    ("safe-unit-district", "向区综治办报送平安创建工作情况"),  # the reporting duty (item 4)
     ("safe-railway", "清理线路、车站周边的流浪乞讨等闲杂人员"),
     ("safe-railway", "与派出所管理工作接轨"),
     ("safe-family", "制定工作目标任务和考核验收细则"),

@@ -60,15 +60,21 @@ def task_page(task_id: int) -> str:
         task, campaign = visible_task(session, task_id, by)
         access = campaign_access(session, campaign, by)
         facts = campaign_facts(session, {campaign.id}, include_closed=True)[campaign.id]
-        people = register_choices(session, campaign.id, by=by).people if access.coordinator else []
         files = evidence_of(session, "task", task.id)
         inspection = is_inspection(stored_definition(campaign.definition), task)
-        found_form = FoundHazardForm()
+        # a campaign-wide inspection has no place of its own: its form asks where
         placeless = inspection and task.site_id is None and task.unit_id is None
-        if placeless and access.leading_group:
-            sites = register_choices(session, campaign.id, by=by).sites
+        choices = (
+            register_choices(session, campaign.id, by=by)
+            if access.coordinator or (placeless and access.leading_group)
+            else None
+        )
+        people = choices.people if choices and access.coordinator else []
+        found_form = FoundHazardForm()
+        if placeless and choices:
             found_form.site.choices = options(
-                [("", _("Choose where it was found"))] + [(site.code, site.name) for site in sites]
+                [("", _("Choose where it was found"))]
+                + [(site.code, site.name) for site in choices.sites]
             )
         page = render_template(
             "items/task.html",

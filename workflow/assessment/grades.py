@@ -63,10 +63,6 @@ class UnitResult:
     rank: int | None = None  # among the units graded; None for the others
 
     @property
-    def graded(self) -> bool:
-        return self.rank is not None
-
-    @property
     def vetoed(self) -> bool:
         return bool(self.vetoes)
 
@@ -128,7 +124,8 @@ def compute_assessment(
     }
     missed = missed_by_unit(targets)
     titles = {kind.id: kind.title for kind in definition.incidents}
-    results = []
+    ranked: list[UnitResult] = []  # graded: their sheet complete in or after the scoring phase
+    waiting: list[UnitResult] = []
     for unit in units:
         held = counts.units[unit.id]
         given = scores.get(unit.id, {})
@@ -178,41 +175,31 @@ def compute_assessment(
         if grade == "criticised":
             why = "一票否决 vetoed" if vetoes else f"score {score:g} < {spec.grades.passed:g}"  # type: ignore[union-attr]
             criticisms.insert(0, Mark("grade", "考核不合格 failed the assessment", why))
-        results.append(
-            UnitResult(
-                unit.id,
-                unit.code,
-                unit.name,
-                items,
-                round(item_total, 2),
-                lines,
-                round(deducted, 2),
-                score,
-                vetoes,
-                criticisms,
-                grade,
-                sheet,
-                0 if judged else None,
-            )
+        result = UnitResult(
+            unit.id,
+            unit.code,
+            unit.name,
+            items,
+            round(item_total, 2),
+            lines,
+            round(deducted, 2),
+            score,
+            vetoes,
+            criticisms,
+            grade,
+            sheet,
         )
-    # the units graded by standing, then those not yet (by code)
-    results.sort(
-        key=lambda r: (False, r.vetoed, -r.score, r.code) if r.graded else (True, False, 0, r.code)
-    )
-    ranked = [result for result in results if result.graded]
+        (ranked if judged else waiting).append(result)
+    # the units graded, by standing; then those not yet, by code
+    ranked.sort(key=lambda r: (r.vetoed, -r.score, r.code))
     for position, result in enumerate(ranked):
         before = ranked[position - 1] if position else None
         same = before is not None and (before.vetoed, before.score) == (result.vetoed, result.score)
         result.rank = before.rank if same else position + 1  # type: ignore[union-attr]
+    results = ranked + sorted(waiting, key=lambda r: r.code)
     # commended or criticised: in the scoring phase, a unit whose sheet is complete; once it is
     # over, every unit (the incidents and targets behind a criticism stand); before it, nobody
-    listed = (
-        results
-        if state == "frozen"
-        else [r for r in results if r.graded]
-        if state == "open"
-        else []
-    )
+    listed = {"open": ranked, "frozen": results}.get(state, [])
     commended = [r for r in listed if r.grade == "commended" and not r.criticisms]
     criticised = [r for r in listed if r.criticisms]
     return Assessment(

@@ -42,10 +42,9 @@ class InspectionDone:
 def is_inspection(definition: Definition, task: Task) -> bool:
     """Whether the task's spec (a phase's task or duty, or a campaign-wide duty) is an
     inspection."""
-    specs = [*definition.recurring]
-    if task.phase_key in definition.phase_ids():
-        phase = definition.phase(task.phase_key)
-        specs += [*phase.tasks, *phase.recurring]
+    if task.phase_key not in definition.phase_ids():
+        return False
+    specs = (*definition.phase(task.phase_key).tasks, *definition.duties(task.phase_key))
     return any(spec.id == task.spec_key and spec.inspection for spec in specs)
 
 

@@ -16,12 +16,12 @@ under a unique key, in the same transaction as the mails it causes.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, func, select, text
+from sqlalchemy import Integer, Select, bindparam, func, literal, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -402,46 +402,44 @@ class _Details:
     temporary_measures: str | None = None
 
 
+# per kind: what a mail shows of the items it lists, by id (title, unit, site, temporary measures)
+_DETAILS_OF: dict[str, Callable[[list[int]], Select[Any]]] = {
+    "rectification": lambda ids: (
+        select(
+            Rectification.id,
+            Rectification.description,
+            Unit.name,
+            Site.name,
+            Rectification.temporary_measures,
+        )
+        .outerjoin(Site, Site.id == Rectification.site_id)
+        .outerjoin(Unit, Unit.id == Rectification.unit_id)
+        .where(Rectification.id.in_(ids))
+    ),
+    "task": lambda ids: (
+        select(Task.id, Task.title, Unit.name)
+        .outerjoin(Unit, Unit.id == Task.unit_id)
+        .where(Task.id.in_(ids))
+    ),
+    "petition": lambda ids: (
+        select(Petition.id, literal("信访 letter/visit: ") + Petition.subject, Unit.name)
+        .outerjoin(Unit, Unit.id == Petition.unit_id)
+        .where(Petition.id.in_(ids))
+    ),
+}
+# ids bound per statement: far below SQLite's and PostgreSQL's limits on parameters
+DETAILS_CHUNK = 5000
+
+
 def _details(session: Session, wanted: dict[str, set[int]]) -> dict[tuple[str, int], _Details]:
     found: dict[tuple[str, int], _Details] = {}
-    ids = sorted(wanted.get("rectification", ()))
-    for chunk in _chunks(ids):
-        query = (
-            select(
-                Rectification.id,
-                Rectification.description,
-                Unit.name,
-                Site.name,
-                Rectification.temporary_measures,
-            )
-            .outerjoin(Site, Site.id == Rectification.site_id)
-            .outerjoin(Unit, Unit.id == Rectification.unit_id)
-            .where(Rectification.id.in_(chunk))
-        )
-        for item_id, *shown in session.connection().execute(query):
-            found[("rectification", item_id)] = _Details(*shown)
-    for chunk in _chunks(sorted(wanted.get("task", ()))):
-        query = (
-            select(Task.id, Task.title, Unit.name)
-            .outerjoin(Unit, Unit.id == Task.unit_id)
-            .where(Task.id.in_(chunk))
-        )
-        for item_id, title, unit in session.connection().execute(query):
-            found[("task", item_id)] = _Details(title, unit)
-    for chunk in _chunks(sorted(wanted.get("petition", ()))):
-        query = (
-            select(Petition.id, Petition.subject, Unit.name)
-            .outerjoin(Unit, Unit.id == Petition.unit_id)
-            .where(Petition.id.in_(chunk))
-        )
-        for item_id, subject, unit in session.connection().execute(query):
-            found[("petition", item_id)] = _Details(f"信访 letter/visit: {subject}", unit)
+    for kind, ids in wanted.items():
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), DETAILS_CHUNK):
+            statement = _DETAILS_OF[kind](ordered[start : start + DETAILS_CHUNK])
+            for item_id, *shown in session.connection().execute(statement):
+                found[(kind, item_id)] = _Details(*shown)
     return found
-
-
-def _chunks(ids: list[int], size: int = 5000) -> Iterator[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
 
 
 def _join_by_key(session: Session) -> Callable[[], None]:
@@ -606,8 +604,7 @@ def _record(
     for name, distinct in _DISTINCT.items():
         values[distinct], values[name] = indexed([row[name] for row in rows])
     return {
-        (kind, item_id, level)
-        for kind, item_id, level in connection.execute(_insert_steps(table), values)
+        (kind, item_id, level) for kind, item_id, level in connection.execute(_INSERT_STEPS, values)
     }
 
 
@@ -622,6 +619,7 @@ _DISTINCT = {
 
 
 def _insert_steps(table: Any) -> Any:
+    """PostgreSQL's INSERT … SELECT of a batch's steps over the arrays _record binds."""
     per_row = ("campaign_id", "item_id", "deadline_round", "level", *_DISTINCT)
     looked_up = {name: f"(:{distinct})[u.{name}]" for name, distinct in _DISTINCT.items()}
     columns = (
@@ -653,6 +651,9 @@ def _insert_steps(table: Any) -> Any:
         ),
         bindparam("now", type_=table.c.reached_at.type),
     )
+
+
+_INSERT_STEPS = _insert_steps(Escalation.__table__)
 
 
 def _notify(
@@ -696,8 +697,7 @@ def _notify(
     listed: dict[tuple[int, int], list[tuple[_Item, Step, int]]] = {}
     wanted: dict[str, set[int]] = defaultdict(set)
     for key, (_item, _step, entries) in groups.items():
-        # the mail's order (texts.worst_first): major hazards first, then the longest overdue
-        worst = sorted(entries, key=lambda entry: (entry[0].severity != "major", -entry[2]))
+        worst = sorted(entries, key=lambda entry: mailtext.worst_key(entry[0].severity, entry[2]))
         listed[key] = worst[:MAIL_ITEMS_LISTED]
         for item, _step, _days in listed[key]:
             wanted[item.kind].add(item.id)
@@ -716,11 +716,9 @@ def _notify(
             items=lines,
             campaign_title=campaigns[first_item.campaign_id].title,
             base_url=base_url,
-            counted=mailtext.MailCount(
-                total=len(entries),
-                major=sum(item.severity == "major" for item, _step, _days in entries),
-                late=any(step.due_at < late_before for _item, step, _days in entries),
-                petitions_only=all(item.kind == "petition" for item, _step, _days in entries),
+            counted=mailtext.count_of(
+                (item.kind, item.severity, step.due_at < late_before)
+                for item, step, _days in entries
             ),
         )
         # stable and unique: the first item of the group identifies this sweep's mail to this person

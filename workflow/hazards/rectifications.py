@@ -121,13 +121,7 @@ def register_hazard(
             unit=task.unit.code if task.unit else None,
         )
     site, unit = _place(session, campaign, report)
-    if (
-        report.task_id is not None
-        and session.scalar(
-            select(Task.id).where(Task.id == report.task_id, Task.campaign_id == campaign.id)
-        )
-        is None
-    ):
+    if report.task_id is not None and task is None:
         raise InvalidInput(f"no task {report.task_id} in this campaign")
     responsible = _responsible(session, campaign, definition, report, site, unit)
     today = local_date(now, campaign.timezone)

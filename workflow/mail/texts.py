@@ -62,7 +62,7 @@ def escalation_mail(
     ``MAIL_ITEMS_LISTED`` listed, the others counted. A caller that has many may pass only those
     it lists (:func:`worst_first`), and ``counted`` for all of them."""
     if counted is None:
-        counted = count_of(items)
+        counted = count_of((item.kind, item.severity, item.late) for item in items)
         items = worst_first(items)[:MAIL_ITEMS_LISTED]
     total = counted.total
     colour_zh, colour_en = COLOUR_WORDS.get(colour, COLOUR_WORDS["red"])
@@ -120,18 +120,25 @@ class MailCount(NamedTuple):
     petitions_only: bool
 
 
-def count_of(items: list[ItemLine]) -> MailCount:
+def count_of(items: Iterable[tuple[str, str | None, bool]]) -> MailCount:
+    """What a mail says of all its items, from each item's (kind, severity, late)."""
+    facts = list(items)
     return MailCount(
-        total=len(items),
-        major=sum(item.severity == "major" for item in items),
-        late=any(item.late for item in items),
-        petitions_only=all(item.kind == "petition" for item in items),
+        total=len(facts),
+        major=sum(severity == "major" for _kind, severity, _late in facts),
+        late=any(late for _kind, _severity, late in facts),
+        petitions_only=all(kind == "petition" for kind, _severity, _late in facts),
     )
 
 
 def worst_first(items: list[ItemLine]) -> list[ItemLine]:
     """Major hazards first, then the longest overdue; otherwise as given."""
-    return sorted(items, key=lambda item: (item.severity != "major", -item.overdue_working_days))
+    return sorted(items, key=lambda item: worst_key(item.severity, item.overdue_working_days))
+
+
+def worst_key(severity: str | None, overdue_working_days: int) -> tuple[bool, int]:
+    """The order in which a mail lists its items; a sweep sorts by it before reading their words."""
+    return severity != "major", -overdue_working_days
 
 
 def hazard_registered_mail(

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from workflow.access import (
@@ -255,19 +255,8 @@ def phase_blockers_seen_by(
         .outerjoin(Unit, Unit.id == Task.unit_id)
         .where(*open_required_tasks(campaign))
     )
-    majors = (
-        select(
-            Rectification.id,
-            Rectification.description,
-            Unit.name,
-            Person.name,
-            Rectification.deadline,
-            Rectification.state,
-            Rectification.deadline_estimated,
-        )
-        .join(Person, Person.id == Rectification.responsible_id)
-        .outerjoin(Unit, Unit.id == Rectification.unit_id)
-        .where(*open_major_hazards(campaign))
+    majors = _hazard_rows(Rectification.state, Rectification.deadline_estimated).where(
+        *open_major_hazards(campaign)
     )
     if not whole:
         tasks = tasks.where(Task.assignee_id == by.person_id)
@@ -350,18 +339,8 @@ def campaign_outlook(
     now = clock.now()
     status = campaign_status(session, campaign.id, clock=clock)
     blockers = phase_blockers_seen_by(session, campaign.id, by=by, limit=None).items
-    hazards = (
-        select(
-            Rectification.id,
-            Rectification.description,
-            Unit.name,
-            Person.name,
-            Rectification.deadline,
-            Rectification.deadline_estimated,
-        )
-        .join(Person, Person.id == Rectification.responsible_id)
-        .outerjoin(Unit, Unit.id == Rectification.unit_id)
-        .where(Rectification.campaign_id == campaign.id)
+    hazards = _hazard_rows(Rectification.deadline_estimated).where(
+        Rectification.campaign_id == campaign.id
     )
     # overdue: still the responsible person's to do (one reported fixed waits on its verifier)
     late = (Rectification.state == "open", Rectification.deadline_at <= now)
@@ -433,6 +412,23 @@ def advance_preview(session: Session, campaign_id: int, *, by: Actor) -> Advance
             and any(spec.required for spec in (*entering.tasks, *definition.duties(entering.id)))
         ),
         blocking=count_phase_blockers(session, campaign),
+    )
+
+
+def _hazard_rows(*then: Any) -> Select[Any]:
+    """Rectifications as lists show them: id, description, unit, responsible person, deadline,
+    then ``then``."""
+    return (
+        select(
+            Rectification.id,
+            Rectification.description,
+            Unit.name,
+            Person.name,
+            Rectification.deadline,
+            *then,
+        )
+        .join(Person, Person.id == Rectification.responsible_id)
+        .outerjoin(Unit, Unit.id == Rectification.unit_id)
     )
 
 

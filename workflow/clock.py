@@ -79,6 +79,11 @@ def local_date(instant: datetime, tz: str) -> date:
     return as_utc(instant).astimezone(ZoneInfo(tz)).date()
 
 
+def local_time(instant: datetime, tz: str) -> datetime:
+    """``instant`` as the clock on the wall reads it in the time zone ``tz``."""
+    return as_utc(instant).astimezone(ZoneInfo(tz))
+
+
 def end_of_day(day: date, tz: str) -> datetime:
     """The first instant after ``day`` in ``tz``, in UTC: a deadline date means the whole day."""
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(tz)).astimezone(

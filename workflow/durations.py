@@ -1,4 +1,5 @@
-"""Durations as written in definitions: ``30d`` (calendar days) or ``5wd`` (working days), the one
+"""Durations as written in definitions: ``30d`` (calendar days) or ``5wd`` (working days), a time
+limit such as ``1h`` (reports to outside bodies), the one
 rule turning a stored end (exclusive) into the last day a person reads (inclusive), and the one
 count of a dated rule that says whether its day is an estimate (:func:`count`)."""
 
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from workflow.calendar import WorkingCalendar
 
 _DURATION = re.compile(r"^(0|[1-9][0-9]{0,4})(d|wd)$")
+# a limit in the hour (``1h``, ``30min``): how soon an incident must be reported to outside bodies
+_TIME_LIMIT = re.compile(r"^([1-9][0-9]{0,3})(min|h)$")
 # a stored rule: a duration, counted back from its basis when signed (``-2wd``)
 _RULE = re.compile(r"^(-?)((?:0|[1-9][0-9]{0,4})(?:d|wd))$")
 # where each kind of row keeps its counted day (the other columns are ``<prefix>_estimated`` …)
@@ -66,6 +69,27 @@ def parse_duration(text: object) -> Duration:
             f"or wd (working days), e.g. 30d or 5wd"
         )
     return Duration(int(match.group(1)), match.group(2))  # type: ignore[arg-type]
+
+
+def parse_time_limit(text: object) -> timedelta:
+    """Parse ``30min`` / ``1h`` (a report's time limit, counted in clock time, day and night);
+    raise :class:`DurationError` with a message a user can act on."""
+    value = str(text).strip() if isinstance(text, str) else None
+    match = _TIME_LIMIT.match(value) if value is not None else None
+    if match is None:
+        raise DurationError(
+            f"bad time limit {text!r}: write a whole number followed by min (minutes) or h "
+            f"(hours), e.g. 30min or 1h"
+        )
+    amount = int(match.group(1))
+    return timedelta(minutes=amount) if match.group(2) == "min" else timedelta(hours=amount)
+
+
+def time_limit_text(limit: timedelta) -> str:
+    """A time limit as a person reads it in Chinese: 1小时, 30分钟, 1小时30分钟."""
+    minutes = int(limit.total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    return (f"{hours}小时" if hours else "") + (f"{rest}分钟" if rest or not hours else "")
 
 
 @dataclass(frozen=True)

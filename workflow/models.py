@@ -535,7 +535,11 @@ class Incident(Base):
     targets count these."""
 
     __tablename__ = "incidents"
-    __table_args__ = (Index("ix_incidents_campaign", "campaign_id", "kind", "occurred_on"),)
+    __table_args__ = (
+        Index("ix_incidents_campaign", "campaign_id", "kind", "occurred_on"),
+        # the sweep's look at incidents whose time to report to outside bodies ran out
+        Index("ix_incidents_report_due", "report_due_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
@@ -547,8 +551,27 @@ class Incident(Base):
     description: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    # by when every outside body of the kind's report_to must have been told (None: no limit);
+    # cleared once the sweep has looked, or once all were told
+    report_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit] = relationship()
+
+
+class OutsideReport(Base):
+    """An incident reported to an outside body (铁路部门, 公安机关, 派出所): when, by whom, how."""
+
+    __tablename__ = "outside_reports"
+    __table_args__ = (UniqueConstraint("incident_id", "body"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(String(100))  # as the kind's report_to names it
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the body was told
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    # how and to whom (电话报柳河站值班室 王某), as the person wrote it
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Petition(Base):

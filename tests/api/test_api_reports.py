@@ -211,7 +211,7 @@ def test_the_served_openapi_document_describes_every_route_of_the_blueprint(repo
     rules = [
         rule for rule in report_app.url_map.iter_rules() if rule.endpoint.startswith("reports_api.")
     ]
-    assert len(rules) == 7 and all(rule.rule.startswith("/api/v1/") for rule in rules)
+    assert len(rules) == 8 and all(rule.rule.startswith("/api/v1/") for rule in rules)
     served = report_app.test_client().get("/api/v1/openapi.json").json
     for rule in rules:
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
@@ -229,6 +229,8 @@ def test_the_served_openapi_document_describes_every_route_of_the_blueprint(repo
         "UnitResult",
         "Assessment",
         "IncidentReport",
+        "OutsideReportEntry",
+        "OutsideReport",
         "ScoreSheet",
     } <= set(schemas)
     scores = served["paths"]["/campaigns/{campaign_id}/scores/{unit_code}"]["put"]

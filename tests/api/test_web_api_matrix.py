@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -318,6 +319,10 @@ def into_inspection(world):
     world.scenario.at(2026, 6, 1, 9).advance()  # scores are entered in the inspection phase only
 
 
+def a_train_accident_in_east(world):
+    world.ids["incident_id"] = world.scenario.incident("train-accident", "east", date(2026, 5, 12))
+
+
 def a_letter_for_west(world):
     world.ids["petition_id"] = world.scenario.petition("west", subject=LETTER["subject"])
 
@@ -354,6 +359,15 @@ REPORT_MATRIX = [
         INCIDENT,
         {**{w: 201 for w in LEADING_GROUP}, "east": 201},
         [],
+        {"west": 403, "north": 403, "outsider": 404},
+    ),
+    # who records an incident records its reports to the railway department and the police
+    (
+        "POST",
+        "/incidents/{incident_id}/reports",
+        {"body": "铁路部门", "note": "电话报车站值班室"},
+        {**{w: 201 for w in LEADING_GROUP}, "east": 201},
+        [a_train_accident_in_east],
         {"west": 403, "north": 403, "outsider": 404},
     ),
     (

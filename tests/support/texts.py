@@ -241,6 +241,7 @@ incidents:
     title: 因治安问题导致的铁路行车重大事故
     notify: [leader, railway_liaison, police_liaison]
     report_to: [铁路部门, 公安机关]
+    report_within: 1h
   - {id: endangering, title: 危及行车安全的案件}
   - {id: cattle, title: 耕牛挡道事故}
 targets:

@@ -231,6 +231,12 @@ def east_asked_for_more_time(world: World) -> None:
         ).id
 
 
+def a_train_accident_in_east(world: World) -> None:
+    world.ids["incident_id"] = world.scenario.incident(
+        "train-accident", "east", date(2026, 5, 11), by="east@example.org"
+    )
+
+
 def the_phase_s_work_is_done(world: World) -> None:
     world.scenario.finish_tasks()  # the campaign may move on: a refusal is the person's, not the guard's
 
@@ -556,6 +562,19 @@ MATRIX = [
             "occurred_on": "2026-05-11",
             "description": "耕牛在道口附近挡道",
         },
+    ),
+    # who records an incident records its reports to outside bodies
+    row(
+        f"POST {CAMPAIGN}/incidents/{{incident_id}}/reports",
+        DONE,
+        404,
+        DONE,
+        DONE,
+        DONE,
+        404,
+        SIGN_IN,
+        form={"body": "公安机关", "reported_at": "", "note": "电话报派出所"},
+        preparation=(a_train_accident_in_east,),
     ),
     row(f"GET {CAMPAIGN}/report", 404, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=TITLE),
     row(f"GET {CAMPAIGN}/report.csv", 404, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows="东村"),

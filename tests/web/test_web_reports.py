@@ -362,6 +362,40 @@ def test_a_bad_incident_is_refused_on_the_form_and_nothing_is_recorded(
     assert rows(scenario.sessions, Incident, OutboxMail, AuditEvent) == before
 
 
+def test_the_office_records_whom_an_incident_was_reported_to_on_the_log(scenario, year, visitor):
+    office = visitor("office")
+    log = f"/campaigns/{scenario.campaign}/incidents"
+    with scenario.sessions() as session:
+        accident = session.scalar(select(Incident.id).where(Incident.kind == "train-accident"))
+    page = office.page(log)
+    reports = text(page, f"incident-{accident}")
+    assert "铁路部门: 尚未报告" in reports and "公安机关: 尚未报告" in reports
+    assert "须于 2026年5月27日 11:00 前报告" in reports, "recorded at 10:00 on 27 May: one hour"
+    assert "未按时上报" in reports, "and it is now the 28th"
+    action = f"{log}/{accident}/reports"
+    assert f'action="{action}"' in page
+
+    answer = office.post(
+        action, {"body": "铁路部门", "reported_at": "2026-05-27T11:20", "note": "电话报车站值班室"}
+    )
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith(f"/incidents#incident-{accident}")
+    page = office.page(log)
+    assert "已登记向铁路部门的报告。" in page
+    reports = text(page, f"incident-{accident}")
+    assert "铁路部门: 已于 2026年5月27日 11:20 报告 · 赵主任 超时 电话报车站值班室" in reports
+    assert '<option value="公安机关">' in page and '<option value="铁路部门">' not in page
+
+    before = rows(scenario.sessions, AuditEvent)
+    again = office.post(action, {"body": "铁路部门", "reported_at": "", "note": ""})
+    assert again.status_code == 409
+    assert "已登记" in form_error(again.get_data(as_text=True))
+    future = office.post(action, {"body": "公安机关", "reported_at": "2027-01-01T09:00"})
+    assert future.status_code == 422
+    assert "in the future" in form_error(future.get_data(as_text=True))
+    assert rows(scenario.sessions, AuditEvent) == before
+
+
 # --- the score sheets ---------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -24,6 +25,7 @@ from webapp.api.routes import (
     _clock,
     _code,
     _date,
+    _instant,
     _integer,
     _text,
     _transaction,
@@ -32,7 +34,10 @@ from webapp.api.routes import (
 )
 from webapp.api.shapes import ESTIMATED, REASON, estimate_fields
 from workflow.assessment.incidents import IncidentReport, list_incidents, record_incident
+from workflow.assessment.outside_reports import record_outside_report
+from workflow.assessment.report_status import ReportStatus
 from workflow.assessment.scores import ScoreSheet, assess, enter_scores
+from workflow.clock import as_utc
 from workflow.errors import InvalidInput
 from workflow.limits import MAX_WORKING_DAYS, NOTE_LIMIT, TEXT_LIMIT
 from workflow.machines import PETITION_STATES
@@ -51,6 +56,7 @@ FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 INCIDENT_FIELDS = ("kind", "unit", "occurred_on", "description")
+OUTSIDE_REPORT_FIELDS = ("body", "reported_at", "note")
 PETITION_FIELDS = (
     "subject",
     "channel",
@@ -171,16 +177,50 @@ def incidents(campaign_id: int) -> Response:
             kind=request.args.get("kind"),
             unit=request.args.get("unit"),
         )
+        now = _clock().now()
         return jsonify(
             [
                 {
                     **asdict(entry),
                     "occurred_on": entry.occurred_on.isoformat(),
                     "notified": list(entry.notified),
+                    "reports": reports_json(entry.reports, now) if entry.reports else None,
                 }
                 for entry in entries
             ]
         )
+
+
+@reports_api.post("/incidents/<int:incident_id>/reports")
+@described(
+    Operation(
+        "Record that an incident was reported to an outside body its kind names (上报)",
+        answer="OutsideReport",
+        body="OutsideReportEntry",
+        body_required=True,
+        status=201,
+    )
+)
+def new_outside_report(incident_id: int) -> tuple[Response, int]:
+    body = _body(*OUTSIDE_REPORT_FIELDS)
+    with _transaction() as session:
+        report = record_outside_report(
+            session,
+            incident_id,
+            _text(body, "body"),
+            reported_at=_instant(body, "reported_at"),
+            note=_text(body, "note"),
+            by=_by(),
+            clock=_clock(),
+        )
+        return jsonify(
+            {
+                "incident_id": report.incident_id,
+                "body": report.body,
+                "reported_at": as_utc(report.reported_at).isoformat(),
+                "note": report.note,
+            }
+        ), 201
 
 
 @reports_api.post("/campaigns/<int:campaign_id>/petitions")
@@ -282,6 +322,24 @@ def incident_json(incident: Incident) -> dict[str, Any]:
         "occurred_on": incident.occurred_on.isoformat(),
         "description": incident.description,
         "recorded_at": incident.recorded_at.isoformat(),
+    }
+
+
+def reports_json(status: ReportStatus, now: datetime) -> dict[str, Any]:
+    """An incident's reports to outside bodies: its time limit and each body, told or not."""
+    return {
+        "due_at": as_utc(status.due_at).isoformat() if status.due_at else None,
+        "overdue": status.overdue(now),
+        "bodies": [
+            {
+                "body": body.body,
+                "reported_at": as_utc(body.reported_at).isoformat() if body.reported_at else None,
+                "reported_by": body.reported_by,
+                "note": body.note,
+                "late": body.late,
+            }
+            for body in status.bodies
+        ],
     }
 
 
@@ -416,6 +474,29 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     },
     "IncidentList": {"type": "array", "items": {"type": "object"}},
+    "OutsideReportEntry": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["body"],
+        "properties": {
+            "body": {"type": "string", "description": "a body of the kind's report_to, as written"},
+            "reported_at": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "when it was told (default: now; no zone: the campaign's clock)",
+            },
+            "note": _TEXT,
+        },
+    },
+    "OutsideReport": {
+        "type": "object",
+        "properties": {
+            "incident_id": {"type": "integer"},
+            "body": {"type": "string"},
+            "reported_at": {"type": "string", "format": "date-time"},
+            "note": _TEXT,
+        },
+    },
     "Petition": {
         "type": "object",
         "properties": {

@@ -16,7 +16,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -65,6 +65,10 @@ HAZARD_FIELDS = (
 )
 NEW_DEADLINE_FIELDS = ("reason", "deadline", "deadline_working_days")
 DATE_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}")
+# an ISO date-time to the minute or second, its zone optional (Z or ±HH:MM)
+INSTANT_FORMAT = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?"
+)
 describe_schemas(blueprint.name, {**shapes.SCHEMAS, **shapes.BODIES})
 
 
@@ -464,6 +468,22 @@ def _date(body: dict[str, Any], field: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"{field} is not a calendar date: {value}") from None
+
+
+def _instant(body: dict[str, Any], field: str) -> datetime | None:
+    """A date-time written ISO 8601 (2026-06-04T10:30, with or without its zone: without, it is
+    the campaign's clock)."""
+    value = body.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not INSTANT_FORMAT.fullmatch(value):
+        raise InvalidInput(
+            f"{field} must be a date-time written YYYY-MM-DDTHH:MM; got {_shown(value)}"
+        )
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{field} is not a calendar date-time: {value}") from None
 
 
 def _shown(value: Any) -> str:

@@ -5,7 +5,7 @@
 - ``common``     what every sub-command shares: the settings and wiring, one-line errors, the
                  actor, dates; the modules below import it, never ``main``
 - ``hazards``    ``pingan hazard …`` and ``pingan rectification …``
-- ``reports``    ``pingan incident record …`` and ``pingan report …``
+- ``reports``    ``pingan incident record|reported …`` and ``pingan report …``
 - ``people``     ``pingan person deactivate|reactivate|password``
 - ``admin``      ``pingan admin grant|revoke EMAIL --unit CODE``: who administers a unit
 - ``backup``     ``pingan backup`` and ``pingan restore``

@@ -11,7 +11,7 @@ import functools
 import getpass
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -115,6 +115,16 @@ def parse_date(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"not a date: {value!r} (write YYYY-MM-DD)") from None
+
+
+def parse_time(value: str) -> datetime:
+    """A time as typed: '2026-06-04 10:30' or ISO; without a zone it is the campaign's clock."""
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"not a time: {value!r} (write YYYY-MM-DD HH:MM, e.g. 2026-06-04 10:30)"
+        ) from None
 
 
 def _first_line(error: object) -> str:

@@ -1,5 +1,5 @@
-"""`pingan incident record …` and `pingan report …`: the incident log and the campaign report, for
-operators."""
+"""`pingan incident record|reported …` and `pingan report …`: the incident log, its reports to
+outside bodies and the campaign report, for operators."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ from pathlib import Path
 
 import click
 
-from webapp.cli.common import actor, as_option, base_url, one_line_errors, parse_date, wiring
+from webapp.cli.common import (
+    actor,
+    as_option,
+    base_url,
+    one_line_errors,
+    parse_date,
+    parse_time,
+    wiring,
+)
 
 
 @click.group()
@@ -44,6 +52,44 @@ def record(
     click.echo(
         f"incident {recorded.id}: {recorded.kind} in {unit} on {recorded.occurred_on.isoformat()}"
     )
+
+
+@incident.command("reported")
+@click.argument("incident_id", metavar="INCIDENT", type=int)
+@click.option(
+    "--to", "body", required=True, help="The outside body, as the kind's report_to names it."
+)
+@click.option(
+    "--at",
+    "reported_at",
+    metavar="TIME",
+    help="When it was reported, e.g. '2026-06-04 10:30' (the campaign's clock); default: now.",
+)
+@click.option("--note", help="How and to whom (e.g. 电话报柳河站值班室).")
+@as_option
+@one_line_errors
+def reported(
+    incident_id: int, body: str, reported_at: str | None, note: str | None, as_email: str | None
+) -> None:
+    """Record that an incident was reported to an outside body (铁路部门, 公安机关 …)."""
+    from workflow.assessment.outside_reports import record_outside_report
+
+    env = wiring()
+    by = actor(env, as_email)
+    with env.transaction() as session:
+        report = record_outside_report(
+            session,
+            incident_id,
+            body,
+            reported_at=parse_time(reported_at) if reported_at else None,
+            note=note,
+            by=by,
+            clock=env.clock,
+        )
+        click.echo(
+            f"incident {incident_id}: reported to {report.body} at "
+            f"{report.reported_at:%Y-%m-%d %H:%M} (the campaign's clock)"
+        )
 
 
 @click.command()

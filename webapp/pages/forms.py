@@ -19,6 +19,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -258,6 +259,21 @@ class IncidentForm(OneTimeForm):
         _l("What happened"),
         validators=[DataRequired(_l("Say what happened.")), Length(max=TEXT_LIMIT)],
     )
+
+
+class OutsideReportForm(OneTimeForm):
+    # the body is checked by the engine against the incident kind's report_to
+    body = SelectField(
+        _l("Reported to"),
+        validators=[DataRequired(_l("Choose whom it was reported to."))],
+        validate_choice=False,
+    )
+    reported_at = DateTimeLocalField(
+        _l("When it was reported"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+    )
+    note = TextAreaField(_l("How and to whom"), validators=[Optional(), Length(max=TEXT_LIMIT)])
 
 
 class ProcessPetitionForm(FlaskForm):

@@ -26,17 +26,20 @@ from webapp.pages.common import (
     submitted_before,
     transaction,
 )
-from webapp.pages.forms import IncidentForm, first_error, options
+from webapp.pages.forms import IncidentForm, OutsideReportForm, first_error, options
 from workflow.access import campaign_access, load_campaign
 from workflow.assessment.incidents import (
+    IncidentEntry,
     IncidentReport,
     incident_kinds,
     list_incidents,
     record_incident,
 )
-from workflow.errors import Conflict, Forbidden, InvalidInput
+from workflow.assessment.outside_reports import record_outside_report
+from workflow.errors import Conflict, Forbidden, InvalidInput, TransitionRefused
 from workflow.form_keys import AlreadySubmitted
 from workflow.hazards.ledger import register_choices
+from workflow.machines import CLOSED
 
 blueprint = page_blueprint("incidents")
 
@@ -86,6 +89,37 @@ def record(campaign_id: int) -> BaseResponse | tuple[str, int]:
     )
 
 
+@blueprint.post("/campaigns/<int:campaign_id>/incidents/<int:incident_id>/reports")
+def report_outside(campaign_id: int, incident_id: int) -> BaseResponse | tuple[str, int]:
+    """Record that the incident was reported to an outside body (铁路部门, 公安机关 …)."""
+    form = OutsideReportForm()
+    if not form.validate_on_submit():
+        refused = (incident_id, form, first_error(form))
+        return _log_page(campaign_id, IncidentForm(), refused=refused), 422
+    try:
+        with transaction() as session:
+            report = record_outside_report(
+                session,
+                incident_id,
+                form.body.data,
+                reported_at=form.reported_at.data,
+                note=form.note.data,
+                by=web_actor(),
+                clock=clock(),
+                form_key=form.form_key.data,
+                in_campaign=campaign_id,
+            )
+            body = report.body
+            after = _after_recording(session, campaign_id, incident_id)
+    except AlreadySubmitted:
+        with transaction(readonly=True) as session:
+            return submitted_before(_after_recording(session, campaign_id, incident_id))
+    except (Conflict, Forbidden, InvalidInput, TransitionRefused) as error:
+        refused = (incident_id, form, refusal(error))
+        return _log_page(campaign_id, IncidentForm(), refused=refused), error.status
+    return back_with(_("The report to %(body)s is recorded.", body=body), None, after, "success")
+
+
 def _after_recording(session: Session, campaign_id: int, incident_id: int | None) -> str:
     """Where a recorded incident is shown: the log, at the incident; a village head may record one
     against their unit, but the log is the leading group's, so theirs is the campaign's page."""
@@ -95,7 +129,31 @@ def _after_recording(session: Session, campaign_id: int, incident_id: int | None
     return url_for("campaigns.campaign_page", campaign_id=campaign_id)
 
 
-def _log_page(campaign_id: int, form: IncidentForm, error: str | None = None) -> str:
+def _report_forms(
+    entries: list[IncidentEntry], refused: tuple[int, OutsideReportForm, str] | None
+) -> dict[int, OutsideReportForm]:
+    """A form for each incident with a body still untold: the one refused keeps what was typed."""
+    forms = {}
+    for entry in entries:
+        if entry.reports is None or not entry.reports.untold:
+            continue
+        form = (
+            refused[1]
+            if refused is not None and refused[0] == entry.id
+            else OutsideReportForm(formdata=None)
+        )
+        form.body.choices = options([(body, body) for body in entry.reports.untold])
+        forms[entry.id] = form
+    return forms
+
+
+def _log_page(
+    campaign_id: int,
+    form: IncidentForm,
+    error: str | None = None,
+    *,
+    refused: tuple[int, OutsideReportForm, str] | None = None,
+) -> str:
     by = web_actor()
     with transaction(readonly=True) as session:
         kinds = incident_kinds(session, campaign_id, by=by)  # NotFound outside the leading group
@@ -117,4 +175,7 @@ def _log_page(campaign_id: int, form: IncidentForm, error: str | None = None) ->
             kinds=kinds,
             form=form if access.coordinator and kinds else None,
             error=error,
+            report_forms=_report_forms(entries, refused) if campaign.state != CLOSED else {},
+            report_error=refused[::2] if refused else None,
+            now=clock().now(),
         )

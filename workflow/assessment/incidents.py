@@ -18,15 +18,18 @@ from sqlalchemy.orm import Session
 
 from workflow import audit, form_keys
 from workflow.access import Need, campaign_for, in_leading_group
+from workflow.assessment.report_status import ReportStatus, report_statuses
 from workflow.audit import Actor
 from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition, IncidentKind
+from workflow.durations import time_limit_text
 from workflow.errors import Forbidden, InvalidInput, TransitionRefused
 from workflow.limits import TEXT_LIMIT
 from workflow.machines import CLOSED
 from workflow.mail.outbox import enqueue
 from workflow.models import Campaign, CampaignUnit, Incident, Person, RoleBinding, Unit
+from workflow.organisation.roles import holders_of
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class IncidentEntry:
     description: str
     recorded_by: str | None
     notified: tuple[str, ...]  # roles told at once, as the definition names them
+    # its reports to the outside bodies the kind names (None: the kind names none)
+    reports: ReportStatus | None = None
 
 
 def record_incident(
@@ -73,7 +78,7 @@ def record_incident(
     claimed = form_keys.claim(session, form_key, by=by, now=now, entity="incident")
     campaign = campaign_for(session, campaign_id, by)
     definition = stored_definition(campaign.definition)
-    kind = _kind(definition, report.kind)
+    kind = declared_kind(definition, report.kind)
     if campaign.state == CLOSED:
         raise TransitionRefused(
             f"campaign {campaign.id} is closed: no more incidents are recorded in it"
@@ -81,7 +86,7 @@ def record_incident(
     unit = _unit(session, campaign, report.unit)
     if not (
         in_leading_group(session, campaign.id, campaign.unit_id, by)
-        or _holds_role_in(session, campaign, unit, by)
+        or holds_role_in(session, campaign, unit, by)
     ):
         raise Forbidden(
             f"only the leading group or the people of {unit.name} record incidents against it"
@@ -108,6 +113,8 @@ def record_incident(
         description=description,
         recorded_at=now,
         recorded_by_id=by.person_id,
+        # the sweep looks once the time to tell the outside bodies has run out
+        report_due_at=now + kind.report_within if kind.report_to and kind.report_within else None,
     )
     session.add(incident)
     session.flush()
@@ -124,7 +131,7 @@ def record_incident(
         campaign_id=campaign.id,
         note=f"{unit.code} {report.occurred_on.isoformat()}: {description[:200]}",
     )
-    for person in _to_notify(session, campaign, definition, kind, unit):
+    for person in holders_of(session, campaign, definition, kind.notify, unit):
         subject, body = incident_mail(
             person.name, kind, unit, incident, campaign.title, by.label, base_url
         )
@@ -158,14 +165,15 @@ def list_incidents(
         .where(Incident.campaign_id == campaign.id)
     )
     if kind is not None:
-        query = query.where(Incident.kind == _kind(definition, kind).id)
+        query = query.where(Incident.kind == declared_kind(definition, kind).id)
     if unit is not None:
         query = query.where(Unit.code == unit)
+    rows = session.execute(query.order_by(Incident.occurred_on.desc(), Incident.id.desc())).all()
+    kinds = {declared.id: declared for declared in definition.incidents}
+    reports = report_statuses(session, [row[0] for row in rows], kinds)
     entries = []
-    for incident, code, name, email in session.execute(
-        query.order_by(Incident.occurred_on.desc(), Incident.id.desc())
-    ):
-        declared = _declared(definition, incident.kind)
+    for incident, code, name, email in rows:
+        declared = kinds.get(incident.kind)
         entries.append(
             IncidentEntry(
                 incident.id,
@@ -177,6 +185,7 @@ def list_incidents(
                 incident.description,
                 email,
                 declared.notify if declared else (),
+                reports.get(incident.id),
             )
         )
     return entries
@@ -215,7 +224,9 @@ def incident_mail(
         f"   经过 what happened: {incident.description}",
     ]
     if kind.report_to:
-        lines.append(f"   须报告 report to: {'、'.join(kind.report_to)}")
+        limit = f"（{time_limit_text(kind.report_within)}内）" if kind.report_within else ""
+        lines.append(f"   须报告 report to: {'、'.join(kind.report_to)}{limit}")
+        lines.append("   报告后请在事件登记中登记报告时间 record each report in the incident log")
     if kind.description:
         lines.append(f"   要求 what to do: {kind.description}")
     lines += [
@@ -226,15 +237,33 @@ def incident_mail(
     return subject, "\n".join(lines)
 
 
-# --- helpers ------------------------------------------------------------------------------------
-
-
-def _kind(definition: Definition, kind_id: str | None) -> IncidentKind:
+def declared_kind(definition: Definition, kind_id: str | None) -> IncidentKind:
+    """The kind the definition declares by this id; InvalidInput naming the kinds it has."""
     declared = _declared(definition, kind_id or "")
     if declared is None:
         known = ", ".join(kind.id for kind in definition.incidents) or "none"
         raise InvalidInput(f"unknown incident kind {kind_id!r} (this campaign's kinds: {known})")
     return declared
+
+
+def holds_role_in(session: Session, campaign: Campaign, unit: Unit, by: Actor) -> bool:
+    """Whether ``by`` holds a role of the campaign in ``unit`` (its own people)."""
+    return (
+        by.person_id is not None
+        and session.scalar(
+            select(RoleBinding.id)
+            .where(
+                RoleBinding.campaign_id == campaign.id,
+                RoleBinding.person_id == by.person_id,
+                RoleBinding.unit_id == unit.id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+# --- helpers ------------------------------------------------------------------------------------
 
 
 def _declared(definition: Definition, kind_id: str) -> IncidentKind | None:
@@ -259,48 +288,3 @@ def _unit(session: Session, campaign: Campaign, code: str | None) -> Unit:
     if not allowed:
         raise InvalidInput(f"no unit '{code}' in this campaign")
     return unit  # type: ignore[return-value]
-
-
-def _holds_role_in(session: Session, campaign: Campaign, unit: Unit, by: Actor) -> bool:
-    return (
-        by.person_id is not None
-        and session.scalar(
-            select(RoleBinding.id)
-            .where(
-                RoleBinding.campaign_id == campaign.id,
-                RoleBinding.person_id == by.person_id,
-                RoleBinding.unit_id == unit.id,
-            )
-            .limit(1)
-        )
-        is not None
-    )
-
-
-def _to_notify(
-    session: Session, campaign: Campaign, definition: Definition, kind: IncidentKind, unit: Unit
-) -> list[Person]:
-    """Each notify role's holders: a leading-group role in the campaign's unit, a unit role in the
-    incident's unit."""
-    wanted: list[int] = []
-    for role_id in kind.notify:
-        scope_unit = unit.id if definition.role(role_id).scope == "unit" else campaign.unit_id
-        for person_id in session.scalars(
-            select(RoleBinding.person_id)
-            .where(
-                RoleBinding.campaign_id == campaign.id,
-                RoleBinding.role == role_id,
-                RoleBinding.unit_id == scope_unit,
-            )
-            .order_by(RoleBinding.id)
-        ):
-            if person_id not in wanted:
-                wanted.append(person_id)
-    people = {
-        person.id: person for person in session.scalars(select(Person).where(Person.id.in_(wanted)))
-    }
-    return [
-        people[person_id]
-        for person_id in wanted
-        if person_id in people and people[person_id].active
-    ]

@@ -96,6 +96,7 @@ class _Checks:
         self._phases()
         self._phase_dates()
         self._escalation()
+        self._incidents()
         return self.problems
 
     def _problem(self, path: tuple[str | int, ...], message: str) -> None:
@@ -312,6 +313,18 @@ class _Checks:
                     f"levels must come in order of 'after': {after} comes after {previous}",
                 )
             previous = after or previous
+        notify = escalation.get("notify_site_hazards")
+        if isinstance(notify, list):
+            for index, role_id in enumerate(notify):
+                self._known_role(("escalation", "notify_site_hazards", index), role_id)
+
+    def _incidents(self) -> None:
+        for path, kind in _items(self.data, "incidents", ()):
+            if kind.get("report_within") is not None and not kind.get("report_to"):
+                self._problem(
+                    (*path, "report_within"),
+                    "report_within needs report_to: name the bodies to be told in time",
+                )
 
     def _known_role(self, path: tuple[str | int, ...], role_id: object) -> bool:
         if not isinstance(role_id, str):

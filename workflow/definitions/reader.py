@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -23,7 +23,7 @@ import yaml
 
 from workflow.definitions.checks import RESPONSIBLE, cross_reference_problems, size_problems
 from workflow.definitions.plan import Due, parse_date, parse_due
-from workflow.durations import Duration, parse_duration
+from workflow.durations import Duration, parse_duration, parse_time_limit
 from workflow.limits import MAX_DEFINITION_BYTES
 from workflow.sourcefile import (
     Problem,
@@ -131,6 +131,8 @@ class EscalationSpec:
     deadline_by_severity: Mapping[str, Duration]
     remind_before: Duration | None
     levels: tuple[EscalationLevel, ...]
+    # roles told at once of every hazard registered at a key site (the railway's liaisons)
+    notify_site_hazards: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,8 @@ class IncidentKind:
     report_to: tuple[str, ...] = ()  # outside bodies as the text names them (铁路部门, 公安机关)
     title_en: str | None = None
     description: str | None = None
+    # how soon after it is recorded each body must have been told; later, it escalates
+    report_within: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -543,6 +547,7 @@ def _escalation(data: dict[str, Any]) -> EscalationSpec:
             )
             for level in data.get("levels", [])
         ),
+        notify_site_hazards=tuple(data.get("notify_site_hazards", [])),
     )
 
 
@@ -554,6 +559,9 @@ def _incident(data: dict[str, Any]) -> IncidentKind:
         report_to=tuple(data.get("report_to", [])),
         title_en=data.get("title_en"),
         description=data.get("description"),
+        report_within=(
+            parse_time_limit(data["report_within"]) if data.get("report_within") else None
+        ),
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflow.assessment.outside_reports import escalate_unreported
 from workflow.calendar import load_calendar
 from workflow.campaigns.phase_windows import report_late_phases
 from workflow.campaigns.recurring import create_due_occurrences
@@ -23,6 +24,7 @@ from workflow.mail.outbox import DeliveryReport, Mailer, deliver
 class SweepSummary:
     occurrences: int = 0
     late_phases: int = 0
+    unreported: int = 0  # incidents escalated for not being reported to outside bodies in time
     digests: int = 0
     escalation: EscalationSummary = field(default_factory=EscalationSummary)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
@@ -36,6 +38,7 @@ class SweepSummary:
         )
         late = f"late phases {self.late_phases}; " if self.late_phases else ""
         late += f"digests {self.digests}; " if self.digests else ""
+        late += f"unreported incidents {self.unreported}; " if self.unreported else ""
         return (
             f"occurrences {self.occurrences}; {late}reminders {self.escalation.reminders}; "
             f"escalations {levels}; "
@@ -53,14 +56,15 @@ def run_sweep(
     digest_hour: int | None = None,
     timezone: str = DEFAULT_TIMEZONE,
 ) -> SweepSummary:
-    """Create due occurrences, report late phases, escalate what came due (one transaction per
-    batch), deliver mail."""
+    """Create due occurrences, report late phases and unreported incidents, escalate what came due
+    (one transaction per batch), deliver mail."""
     summary = SweepSummary()
     now = clock.now()
     with sessions.begin() as session:
         summary.occurrences = create_due_occurrences(session, now, load_calendar(session))
     with sessions.begin() as session:
         summary.late_phases = report_late_phases(session, now, base_url)
+        summary.unreported = escalate_unreported(session, now, base_url)
     contexts: dict[int, object] = {}  # campaigns loaded once per sweep, shared by its batches
     with sessions() as session:
         # one calendar per sweep: its memo of days and spans is reused

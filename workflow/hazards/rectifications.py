@@ -55,6 +55,7 @@ from workflow.models import (
     Task,
     Unit,
 )
+from workflow.organisation.roles import holders_of
 
 SEVERITIES = ("minor", "major")
 # when a definition has no escalation block (corrective-action tools derive due days from severity)
@@ -198,6 +199,10 @@ def register_hazard(
         now=now,
         campaign_id=campaign.id,
     )
+    if site is not None and definition.escalation is not None:
+        _tell_of_site_hazard(
+            session, campaign, definition, rectification, site, unit, by, now, base_url
+        )
     return rectification
 
 
@@ -696,6 +701,42 @@ def _line(
         temporary_measures=rectification.temporary_measures,
         estimated=bool(rectification.deadline_estimated),
     )
+
+
+def _tell_of_site_hazard(
+    session: Session,
+    campaign: Campaign,
+    definition: Definition,
+    rectification: Rectification,
+    site: Site,
+    unit: Unit | None,
+    by: Actor,
+    now: datetime,
+    base_url: str,
+) -> None:
+    """The roles the definition names (``notify_site_hazards``: the railway's liaisons) are told
+    of a hazard at a key site, once each; the responsible person has had their own mail."""
+    roles = definition.escalation.notify_site_hazards if definition.escalation else ()
+    responsible = session.get(Person, rectification.responsible_id)
+    for person in holders_of(session, campaign, definition, roles, unit):
+        if person.id == rectification.responsible_id:
+            continue
+        subject, body = mailtext.site_hazard_mail(
+            recipient=person,
+            item=_line(rectification, site, unit, responsible),  # type: ignore[arg-type]
+            campaign_title=campaign.title,
+            registered_by=by.label,
+            base_url=base_url,
+        )
+        enqueue(
+            session,
+            key=f"hazard-{rectification.id}-site-p{person.id}",
+            recipient=person.email,
+            subject=subject,
+            body=body,
+            now=now,
+            campaign_id=campaign.id,
+        )
 
 
 def _audit(

@@ -168,6 +168,31 @@ def hazard_registered_mail(
     return subject, "\n".join(lines)
 
 
+def site_hazard_mail(
+    *, recipient: Named, item: ItemLine, campaign_title: str, registered_by: str, base_url: str
+) -> tuple[str, str]:
+    """Subject and body of the mail that tells a liaison (the railway department's, the police's)
+    of a hazard registered at a key site: for their knowledge, the rectification is someone
+    else's."""
+    where = item.site or item.unit or ""
+    subject = (
+        f"【重点部位隐患】{where}：{item.title[:40]} / "
+        f"hazard registered at {where} — {campaign_title}"
+    )
+    lines = [
+        f"{recipient.name}：",
+        "",
+        f"{registered_by} 在{where}登记了以下隐患，特此告知。整改由责任人负责，限期 "
+        f"{item.deadline.isoformat()}{_ESTIMATE_ZH * item.estimated}。",
+        f"A hazard was registered at {where}; you are told of it. Its responsible person "
+        f"rectifies it by {item.deadline.isoformat()}{_ESTIMATE_EN * item.estimated}.",
+        "",
+    ]
+    lines += _item_block(1, item, base_url)
+    lines += ["", "——平安创建活动领导小组办公室 / pingan"]
+    return subject, "\n".join(lines)
+
+
 class DueLine(NamedTuple):
     """A line of the daily digest: the reader's own work, overdue or due soon."""
 

@@ -9,6 +9,7 @@ all of them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from workflow.definitions.reader import Definition
 from workflow.errors import StartProblem
-from workflow.models import Person, PersonRole, Unit
+from workflow.models import Campaign, Person, PersonRole, RoleBinding, Unit
 
 
 @dataclass
@@ -68,6 +69,45 @@ def resolve_roles(session: Session, definition: Definition, unit: Unit) -> Resol
                 StartProblem(role.id, f"'{unit.code}' ({unit.name}): it has no sub-units")
             )
     return resolution
+
+
+def holders_of(
+    session: Session,
+    campaign: Campaign,
+    definition: Definition,
+    roles: Sequence[str],
+    unit: Unit | None,
+) -> list[Person]:
+    """The active people bound to each of ``roles`` in a campaign, in role order, each once: a
+    leading-group role's holders in the campaign's unit, a unit role's in ``unit`` (none without
+    one). Whom an incident, a hazard at a key site … is told."""
+    wanted: list[int] = []
+    for role_id in roles:
+        if definition.role(role_id).scope == "unit":
+            if unit is None:
+                continue
+            scope_unit = unit.id
+        else:
+            scope_unit = campaign.unit_id
+        for person_id in session.scalars(
+            select(RoleBinding.person_id)
+            .where(
+                RoleBinding.campaign_id == campaign.id,
+                RoleBinding.role == role_id,
+                RoleBinding.unit_id == scope_unit,
+            )
+            .order_by(RoleBinding.id)
+        ):
+            if person_id not in wanted:
+                wanted.append(person_id)
+    people = {
+        person.id: person for person in session.scalars(select(Person).where(Person.id.in_(wanted)))
+    }
+    return [
+        people[person_id]
+        for person_id in wanted
+        if person_id in people and people[person_id].active
+    ]
 
 
 def binding_rows(campaign_id: int, resolution: Resolution) -> list[dict[str, object]]:

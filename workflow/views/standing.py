@@ -26,6 +26,8 @@ from workflow.models import (
     Campaign,
     CampaignUnit,
     Escalation,
+    Incident,
+    OutsideReport,
     Person,
     Petition,
     Rectification,
@@ -362,4 +364,36 @@ def item_titles(
             query.where(Rectification.state != "closed") if still_open else query
         ):
             found[("rectification", item_id)] = title
+    incident_ids = [item_id for kind, item_id in items if kind == "incident"]
+    if incident_ids:
+        found.update(_unreported_titles(session, incident_ids, still_open))
+    return found
+
+
+def _unreported_titles(
+    session: Session, incident_ids: list[int], still_open: bool
+) -> dict[tuple[str, int], str]:
+    """An incident escalated for not being reported in time, by what happened; still open while a
+    body its kind names is untold."""
+    rows = session.execute(
+        select(Incident, Campaign)
+        .join(Campaign, Campaign.id == Incident.campaign_id)
+        .where(Incident.id.in_(incident_ids))
+    ).all()
+    told: dict[int, set[str]] = defaultdict(set)
+    for incident_id, body in session.execute(
+        select(OutsideReport.incident_id, OutsideReport.body).where(
+            OutsideReport.incident_id.in_(incident_ids)
+        )
+    ):
+        told[incident_id].add(body)
+    found = {}
+    for incident, campaign in rows:
+        kinds = {kind.id: kind for kind in stored_definition(campaign.definition).incidents}
+        kind = kinds.get(incident.kind)
+        untold = [body for body in kind.report_to if body not in told[incident.id]] if kind else []
+        if still_open and not untold:
+            continue
+        bodies = f"（{'、'.join(untold)}）" if untold else ""
+        found[("incident", incident.id)] = f"事件未按时上报{bodies}：{incident.description}"
     return found

@@ -43,7 +43,7 @@ def test_validate_lists_the_railway_s_control_numbers_and_invented_cadences(ping
             number = int(line.split(":", 2)[1])
             assert text[number - 1].strip().startswith("proposal:"), line
     assert "原文为“定期进行清理检查”：每季度一次为建议值。" in result.stdout
-    assert lines[-1] == f"{path}: 8 proposal(s)"
+    assert lines[-1] == f"{path}: 12 proposal(s)"
 
 
 def test_without_the_flag_validate_lists_none(pingan):

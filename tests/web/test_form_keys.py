@@ -89,9 +89,10 @@ def visitor(report_site):
 
 
 def form_key(page: str) -> str:
-    """The one-time key of the (only) form on the page that has one."""
+    """The one-time key of the page's first form that has one: the form that creates (the incident
+    log then has a form under each incident still to be reported to outside bodies)."""
     keys = re.findall(r'name="form_key"[^>]*value="([^"]+)"', page)
-    assert len(keys) == 1, keys
+    assert keys and len(set(keys)) == len(keys), keys  # each form its own key
     return keys[0]
 
 

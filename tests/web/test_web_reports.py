@@ -389,11 +389,20 @@ def test_the_office_records_whom_an_incident_was_reported_to_on_the_log(scenario
     before = rows(scenario.sessions, AuditEvent)
     again = office.post(action, {"body": "铁路部门", "reported_at": "", "note": ""})
     assert again.status_code == 409
-    assert "已登记" in form_error(again.get_data(as_text=True))
+    assert "the report to 铁路部门 is already recorded" in form_error(again.get_data(as_text=True))
     future = office.post(action, {"body": "公安机关", "reported_at": "2027-01-01T09:00"})
     assert future.status_code == 422
     assert "in the future" in form_error(future.get_data(as_text=True))
     assert rows(scenario.sessions, AuditEvent) == before
+
+    key = re.findall(r'name="form_key"[^>]*value="([^"]+)"', office.page(log))[-1]
+    posted = {"body": "公安机关", "reported_at": "", "note": "", "form_key": key}
+    assert office.post(action, posted).status_code == 302
+    twice = office.post(action, posted)  # a reload: nothing recorded twice
+    assert twice.status_code == 302
+    assert "已提交过" in office.page(twice.headers["Location"])
+    assert rows(scenario.sessions, AuditEvent) == (before[0] + 1,)
+    assert f'action="{action}"' not in office.page(log), "every body told: no form left"
 
 
 # --- the score sheets ---------------------------------------------------------------------------

@@ -607,6 +607,8 @@ class Petition(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     processed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     outcome: Mapped[str | None] = mapped_column(Text)
+    # a major letter or visit (重大信访): it calls the definition's meeting (major_meeting.py)
+    major: Mapped[bool] = mapped_column(Boolean, default=False)
 
     unit: Mapped[Unit | None] = relationship()
     responsible: Mapped[Person] = relationship(foreign_keys=[responsible_id])

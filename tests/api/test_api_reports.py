@@ -162,6 +162,21 @@ def test_a_letter_is_recorded_and_processed(as_person, scenario):
     assert rows(scenario.sessions, Petition) == 1
 
 
+def test_a_major_letter_is_recorded_as_major_and_a_flag_that_is_not_true_or_false_is_refused(
+    as_person, scenario
+):
+    office = as_person("office@example.org")
+    url = f"/campaigns/{scenario.campaign}/petitions"
+    refused = office("POST", url, {"subject": "反映道口无人看守", "unit": "west", "major": "yes"})
+    assert_error(refused, 422, "invalid")
+    assert "major must be true or false" in refused.json["message"]
+    assert rows(scenario.sessions, Petition) == 0
+    answer = office("POST", url, {"subject": "反映道口无人看守", "unit": "west", "major": True})
+    assert answer.status_code == 201 and answer.json["major"] is True
+    # this definition declares no meeting: the letter is marked, no task is made
+    assert rows(scenario.sessions, Petition) == 1
+
+
 def test_scores_are_entered_by_the_inspecting_group_and_read_in_the_assessment(as_person, scenario):
     scenario.at(2026, 6, 1, 9).advance()
     member = as_person("member@example.org")

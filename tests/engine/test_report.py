@@ -253,3 +253,12 @@ def test_pingan_report_writes_json_csv_and_xlsx(scenario, pingan, tmp_path):
         == 0
     )
     assert load_workbook(book).sheetnames[0] == "单位 units"
+    results = tmp_path / "results.xlsx"
+    sent = pingan(
+        "report", str(scenario.campaign), "--format", "xlsx", "--table", "results",
+        "--output", str(results), now=now,
+    )  # fmt: skip
+    assert sent.exit_code == 0
+    sheet = load_workbook(results)["考核结果"]
+    assert sheet["A1"].value == "平安铁路创建活动考核结果报送表"
+    assert [sheet.cell(row, 2).value for row in (4, 5, 6)] == ["东村", "北村", "西村"]

@@ -202,6 +202,39 @@ def test_the_report_downloads_as_csv_and_xlsx_from_the_page(scenario, year, visi
     assert unknown.status_code == 422 and "unknown table" in unknown.get_data(as_text=True)
 
 
+def test_the_results_go_up_to_the_higher_level_assessment_as_its_form(scenario, year, visitor):
+    # 考核结果作为干部政绩评定 / 纳入年终综治考评: one sheet a unit's row, signed and sealed
+    leader = visitor("leader")
+    page = leader.page(f"/campaigns/{scenario.campaign}/report")
+    href = f"/campaigns/{scenario.campaign}/report.xlsx?table=results"
+    assert f'href="{href}" download>上级考核报送表（XLSX）</a>' in page
+    answer = leader.get(href)
+    assert answer.status_code == 200
+    assert "campaign-1-results.xlsx" in answer.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(answer.data))["考核结果"]
+    rows = [[c for c in row if c not in (None, "")] for row in sheet.iter_rows(values_only=True)]
+    assert rows[0] == ["平安铁路创建活动考核结果报送表"]
+    assert rows[1] == [
+        "报送单位：铁路镇　　考核截至：2026-05-28　　满分：100（评分未结束，仅供参考）"
+    ]
+    assert rows[2][:8] == ["序号", "单位", "检查得分", "扣分", "总得分", "一票否决", "等次", "名次"]
+    east, west, north = rows[3:6]
+    assert east[:8] == [1, "东村", 96.5, 2, 94.5, "否", "优秀", 1]
+    assert east[8] == "表彰"
+    assert west[:8] == [2, "西村", 80, 8, 72, "否", "合格", 2]
+    assert west[8] == "通报批评"  # over its cattle control number
+    assert north[:7] == [
+        3,
+        "北村",
+        100,
+        0,
+        100,
+        "发生铁路行车重大事故：1 × 因治安问题导致的铁路行车重大事故",
+        "不合格",
+    ]
+    assert rows[-2:] == [["考核组（签字）："], ["领导小组（盖章）：", "年　　月　　日"]]
+
+
 def test_in_the_scoring_phase_with_no_sheet_complete_nobody_is_criticised(
     scenario, visitor, sessions, report_site
 ):

@@ -25,6 +25,7 @@ from webapp.api.routes import (
     _clock,
     _code,
     _date,
+    _flag,
     _instant,
     _integer,
     _text,
@@ -45,6 +46,7 @@ from workflow.models import Incident, Petition
 from workflow.petitions.handling import PetitionReport, process_petition, record_petition
 from workflow.views.report import CampaignReport, build_report
 from workflow.views.report_files import report_csv, report_xlsx
+from workflow.views.results_file import results_xlsx
 
 reports_api = Blueprint("reports_api", __name__)
 reports_api.before_request(authenticate)
@@ -56,6 +58,7 @@ FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 INCIDENT_FIELDS = ("kind", "unit", "occurred_on", "description")
+RESULTS = "results"  # with format=xlsx: 考核结果报送表
 OUTSIDE_REPORT_FIELDS = ("body", "reported_at", "note")
 PETITION_FIELDS = (
     "subject",
@@ -66,6 +69,7 @@ PETITION_FIELDS = (
     "received_on",
     "deadline",
     "deadline_working_days",
+    "major",
 )
 REPORT_QUERY = (
     {"name": "format", "in": "query", "schema": {"enum": list(FORMATS), "default": "json"}},
@@ -75,7 +79,8 @@ REPORT_QUERY = (
         "schema": {"type": "string", "default": "units"},
         "description": (
             "with format=csv: units, phases, ledger, rectifications, escalations, targets, "
-            "assessment, commended, criticised"
+            "assessment, commended, criticised; with format=xlsx: results (the results as the "
+            "higher-level assessment takes them), else the whole workbook"
         ),
     },
 )
@@ -119,15 +124,16 @@ def report(campaign_id: int) -> Response:
 
 
 def report_file(built: CampaignReport, chosen: str, table: str = "units") -> Response:
-    """The report as a download: one table as CSV, or the workbook as XLSX (for the API and the
-    report page)."""
+    """The report as a download: one table as CSV, the workbook as XLSX, or (XLSX, table
+    ``results``) the results as the higher-level assessment takes them; for the API and the report
+    page."""
     campaign_id = built.campaign["id"]
-    content = report_csv(built, table) if chosen == "csv" else report_xlsx(built)
-    name = (
-        f"campaign-{campaign_id}-{table}.csv"
-        if chosen == "csv"
-        else f"campaign-{campaign_id}-report.xlsx"
-    )
+    if chosen == "csv":
+        content, name = report_csv(built, table), f"campaign-{campaign_id}-{table}.csv"
+    elif table == RESULTS:  # the form sent up to the higher-level assessment
+        content, name = results_xlsx(built), f"campaign-{campaign_id}-results.xlsx"
+    else:
+        content, name = report_xlsx(built), f"campaign-{campaign_id}-report.xlsx"
     return Response(
         content,
         content_type=FORMATS[chosen],
@@ -244,6 +250,7 @@ def new_petition(campaign_id: int) -> tuple[Response, int]:
         received_on=_date(body, "received_on"),
         deadline=_date(body, "deadline"),
         deadline_working_days=_integer(body, "deadline_working_days"),
+        major=_flag(body, "major"),
     )
     with _transaction() as session:
         petition = record_petition(
@@ -359,6 +366,7 @@ def petition_json(petition: Petition) -> dict[str, Any]:
         **estimate_fields(petition, "deadline"),
         "processed_at": petition.processed_at.isoformat() if petition.processed_at else None,
         "outcome": petition.outcome,
+        "major": petition.major,
     }
 
 
@@ -407,6 +415,11 @@ BODIES: dict[str, dict[str, Any]] = {
                 "type": ["integer", "null"],
                 "minimum": 1,
                 "maximum": MAX_WORKING_DAYS,
+            },
+            "major": {
+                "type": "boolean",
+                "default": False,
+                "description": "重大信访: calls the definition's petitions.major_meeting",
             },
         },
         "description": "deadline or deadline_working_days or neither (60 days, 信访条例 art. 33)",
@@ -511,6 +524,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "estimate_reason": REASON,
             "processed_at": {"type": ["string", "null"], "format": "date-time"},
             "outcome": _TEXT,
+            "major": {"type": "boolean"},
         },
     },
     "UnitResult": {

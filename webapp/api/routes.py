@@ -146,9 +146,7 @@ def my_inbox() -> Response:
 @described(Operation("Check a task off", answer="Task", body="CheckOff"))
 def complete_task(task_id: int) -> Response:
     body = _body("note", "no_problems")
-    no_problems = body.get("no_problems", False)
-    if not isinstance(no_problems, bool):
-        raise InvalidInput(f"no_problems must be true or false; got {_shown(no_problems)}")
+    no_problems = _flag(body, "no_problems")
     with _transaction() as session:
         task = tasks.complete_task(
             session,
@@ -455,6 +453,14 @@ def _integer(body: dict[str, Any], field: str) -> int | None:
         # JSON numbers have no limit; compared with an id column, PostgreSQL refuses one past 2^31 -
         # 1 (a 500)
         raise InvalidInput(f"{field} is out of range; got {_shown(value)}")
+    return value
+
+
+def _flag(body: dict[str, Any], field: str) -> bool:
+    """A true/false field, false when absent."""
+    value = body.get(field, False)
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{field} must be true or false; got {_shown(value)}")
     return value
 
 

@@ -101,7 +101,13 @@ def reported(
     default="json",
     show_default=True,
 )
-@click.option("--table", default="units", show_default=True, help="With --format csv: which table.")
+@click.option(
+    "--table",
+    default="units",
+    show_default=True,
+    help="With --format csv: which table; with --format xlsx, results: the results as the "
+    "higher-level assessment takes them (else the whole workbook).",
+)
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -118,6 +124,7 @@ def report(
     from workflow.errors import InvalidInput
     from workflow.views.report import build_report
     from workflow.views.report_files import report_csv, report_xlsx
+    from workflow.views.results_file import results_xlsx
 
     if file_format == "xlsx" and output is None:
         raise InvalidInput("--format xlsx needs --output FILE")
@@ -129,12 +136,14 @@ def report(
             campaign_id,
             by=by,
             clock=env.clock,
-            with_ledger=file_format != "csv" or table == "ledger",
+            with_ledger=table == "ledger" or (file_format != "csv" and table != "results"),
         )
     if file_format == "json":
         content = json.dumps(built.to_dict(), ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
     elif file_format == "csv":
         content = report_csv(built, table)
+    elif table == "results":
+        content = results_xlsx(built)
     else:
         content = report_xlsx(built)
     if output is None:

@@ -58,9 +58,12 @@ def report_csv_file(campaign_id: int) -> BaseResponse:
 
 @blueprint.get("/campaigns/<int:campaign_id>/report.xlsx")
 def report_xlsx_file(campaign_id: int) -> BaseResponse:
+    table = request.args.get("table", "report")  # results: 考核结果报送表
     with transaction(readonly=True) as session:
-        report = build_report(session, campaign_id, by=web_actor(), clock=clock())
-    return report_file(report, "xlsx")
+        report = build_report(
+            session, campaign_id, by=web_actor(), clock=clock(), with_ledger=table != "results"
+        )
+    return report_file(report, "xlsx", table)
 
 
 def report_charts(report: CampaignReport) -> dict[str, Any]:

@@ -97,6 +97,7 @@ class _Checks:
         self._phase_dates()
         self._escalation()
         self._incidents()
+        self._petitions()
         return self.problems
 
     def _problem(self, path: tuple[str | int, ...], message: str) -> None:
@@ -325,6 +326,18 @@ class _Checks:
                     (*path, "report_within"),
                     "report_within needs report_to: name the bodies to be told in time",
                 )
+
+    def _petitions(self) -> None:
+        petitions = self.data.get("petitions")
+        meeting = petitions.get("major_meeting") if isinstance(petitions, dict) else None
+        if not isinstance(meeting, dict):
+            return
+        path = ("petitions", "major_meeting", "assignee")
+        role_id = meeting.get("assignee")
+        if self._known_role(path, role_id) and self.roles[role_id].get("scope") == "unit":
+            self._problem(
+                path, f"role '{role_id}' is a sub-unit's: the meeting is the leading group's"
+            )
 
     def _known_role(self, path: tuple[str | int, ...], role_id: object) -> bool:
         if not isinstance(role_id, str):

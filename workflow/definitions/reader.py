@@ -37,6 +37,8 @@ from workflow.sourcefile import (
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 # the leading group's usual officers coordinate unless the definition says otherwise
 DEFAULT_COORDINATORS = ("leader", "deputy", "office_director")
+# a major letter or visit's meeting, when the definition gives no ``due``
+MAJOR_MEETING_WITHIN = "3d"
 
 Scope = Literal["group", "unit"]
 Per = Literal["campaign", "unit"]
@@ -253,6 +255,16 @@ class AssessmentSpec:
 
 
 @dataclass(frozen=True)
+class PetitionRules:
+    """What the definition adds to letters and visits (信访): the meeting a major one calls for
+    (重大信访会制度), a task for ``major_meeting``'s assignee due ``major_meeting_within`` after
+    the day it was received."""
+
+    major_meeting: TaskSpec | None = None
+    major_meeting_within: Duration | None = None
+
+
+@dataclass(frozen=True)
 class Definition:
     """A validated campaign definition, with the exact text it was read from and that text's
     hash."""
@@ -276,6 +288,7 @@ class Definition:
     targets: tuple[TargetSpec, ...] = ()
     assessment: AssessmentSpec | None = None
     recurring: tuple[RecurringSpec, ...] = ()  # campaign-wide duties (top-level ``recurring:``)
+    petitions: PetitionRules | None = None
 
     def role(self, role_id: str) -> Role:
         """The declared role ``role_id`` (KeyError if there is none)."""
@@ -339,6 +352,8 @@ class Definition:
             spec.assignee for phase in self.phases for spec in (*phase.tasks, *phase.recurring)
         }
         needed.update(duty.assignee for duty in self.recurring)
+        if self.petitions is not None and self.petitions.major_meeting is not None:
+            needed.add(self.petitions.major_meeting.assignee)
         if self.escalation is not None:
             needed.update(role for level in self.escalation.levels for role in level.notify)
         needed.discard(RESPONSIBLE)
@@ -481,7 +496,25 @@ def _definition(data: dict[str, Any], text: str, source: str) -> Definition:
         targets=tuple(_target(target) for target in data.get("targets", [])),
         assessment=_assessment(data["assessment"]) if "assessment" in data else None,
         recurring=tuple(_recurring(duty) for duty in data.get("recurring", [])),
+        petitions=_petitions(data["petitions"]) if "petitions" in data else None,
     )
+
+
+def _petitions(data: dict[str, Any]) -> PetitionRules:
+    meeting = data.get("major_meeting")
+    if meeting is None:
+        return PetitionRules()
+    spec = TaskSpec(
+        id=meeting["id"],
+        title=meeting["title"],
+        assignee=meeting["assignee"],
+        per="campaign",
+        due=None,  # counted from the day the letter or visit was received, not a phase
+        required=meeting.get("required", True),
+        title_en=meeting.get("title_en"),
+        description=meeting.get("description"),
+    )
+    return PetitionRules(spec, parse_duration(meeting.get("due", MAJOR_MEETING_WITHIN)))
 
 
 def _phase(data: dict[str, Any]) -> PhaseSpec:

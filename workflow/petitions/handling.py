@@ -40,6 +40,7 @@ from workflow.limits import MAX_WORKING_DAYS, TEXT_LIMIT, check_not_too_far
 from workflow.machines import CLOSED, DRAFT, PETITION_MACHINE, fire
 from workflow.mail.outbox import enqueue
 from workflow.models import Campaign, Person, Petition, RoleBinding, Unit
+from workflow.petitions.major_meeting import call_major_meeting
 
 CHANNELS = ("letter", "visit")
 # 信访条例 (2005) art. 33: a petition is to be concluded within 60 days of its acceptance
@@ -59,6 +60,7 @@ class PetitionReport:
     received_on: date | None = None  # default: today
     deadline: date | None = None
     deadline_working_days: int | None = None
+    major: bool = False  # 重大信访: calls the definition's meeting (major_meeting.py)
 
 
 def record_petition(
@@ -71,7 +73,8 @@ def record_petition(
     calendar: WorkingCalendar,
     base_url: str,
 ) -> Petition:
-    """Record a letter or visit; the responsible person is mailed at once. For coordinators."""
+    """Record a letter or visit; the responsible person is mailed at once; a major one calls the
+    definition's meeting (重大信访会). For coordinators."""
     now = clock.now()
     campaign = campaign_for(
         session, campaign_id, by, Need.COORDINATOR, doing="record letters and visits"
@@ -111,6 +114,7 @@ def record_petition(
         **counted.columns("deadline", campaign.timezone),
         recorded_at=now,
         recorded_by_id=by.person_id,
+        major=report.major,
     )
     session.add(petition)
     session.flush()
@@ -131,8 +135,13 @@ def record_petition(
         from_state=None,
         to_state=petition.state,
         campaign_id=campaign.id,
-        note=f"{report.channel}; deadline {deadline.isoformat()}; responsible {responsible.email}",
+        note=f"{report.channel}; deadline {deadline.isoformat()}; responsible {responsible.email}"
+        + ("; major" if report.major else ""),
     )
+    if report.major:
+        call_major_meeting(
+            session, campaign, definition, petition, calendar=calendar, now=now, base_url=base_url
+        )
     subject_line, body = _assigned_mail(responsible, petition, unit, campaign.title, base_url)
     enqueue(
         session,

@@ -23,7 +23,7 @@ from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.texts import campaign_twins, english_twin
 from workflow.errors import NotFound
 from workflow.machines import PETITION_MACHINE, can
-from workflow.models import Campaign, Person, Petition, Unit
+from workflow.models import Campaign, Person, Petition, Task, Unit
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,17 @@ class PetitionPage:
     campaign_title_en: str | None = None
     # counted over a year without the official calendar: shown as 「预计」
     deadline_estimated: bool = False
+    major: bool = False  # 重大信访
+    meeting: MeetingLine | None = None  # the meeting it called (重大信访会), if any
+
+
+@dataclass(frozen=True)
+class MeetingLine:
+    """The meeting task a major letter or visit called: its page, its state, by when."""
+
+    task_id: int
+    state: str
+    due_on: date | None
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,8 @@ def petition_page(session: Session, petition_id: int, *, by: Actor, clock: Clock
         can(PETITION_MACHINE, petition.state, "process") and (responsible or coordinator),
         english_twin(campaign.title, definition),
         petition.deadline_estimated,
+        petition.major,
+        _meeting(session, petition) if petition.major else None,
     )
 
 
@@ -156,6 +169,16 @@ def open_petitions(session: Session, person_id: int, *, clock: Clock) -> list[Op
             )
         )
     return shown
+
+
+def _meeting(session: Session, petition: Petition) -> MeetingLine | None:
+    row = session.execute(
+        select(Task.id, Task.state, Task.due_on).where(
+            Task.campaign_id == petition.campaign_id,
+            Task.occurrence_key.startswith(f"petition-{petition.id}:"),
+        )
+    ).first()
+    return MeetingLine(*row) if row else None
 
 
 def _days_overdue(state: str, deadline: date, today: date) -> int:

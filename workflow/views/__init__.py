@@ -8,6 +8,7 @@ a leader, a person's own items in one campaign
 - ``awaiting``      what awaits a coordinator's decision (待我审核), for the inbox and the digest
 - ``report``        the campaign report (timeline, per unit, 台账, targets, assessment)
 - ``report_files``  the report as CSV (UTF-8 with BOM) and XLSX
+- ``results_file``  the assessment's results as the higher level takes them (考核结果报送表, XLSX)
 - ``escalation_log`` a campaign's reminders and levels reached: items by title, people told by name
 - ``undelivered``   a campaign's mail given up on (failed for good), for its leading group
 """

@@ -265,6 +265,7 @@ def build_report(
             "definition": definition.id,
             "version": definition.version,
             "starts_on": campaign.starts_on.isoformat(),
+            "timezone": campaign.timezone,
         },
         as_of=now,
         phases=_phases(session, campaign, definition, counts.phases, now),

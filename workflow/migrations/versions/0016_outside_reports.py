@@ -1,9 +1,11 @@
-"""reports to outside bodies: each incident's report to 铁路部门, 公安机关 … as a record
+"""reports to outside bodies: each incident's report to 铁路部门, 公安机关 … as a record; major
+letters and visits
 
 An incident of a kind with ``report_to`` records when each outside body was
 told, by whom and how (``outside_reports``, one row per body); a kind with
 ``report_within`` gives its incidents a ``report_due_at``, which the sweep
-looks at once: bodies not told by then escalate.
+looks at once: bodies not told by then escalate. A letter or visit recorded as
+major (``petitions.major``) calls the definition's meeting (重大信访会).
 
 Revision ID: 0016
 Revises: 0015
@@ -41,10 +43,16 @@ def upgrade() -> None:
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.add_column(sa.Column('report_due_at', sa.DateTime(), nullable=True))
         batch_op.create_index('ix_incidents_report_due', ['report_due_at'], unique=False)
+    with op.batch_alter_table('petitions', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('major', sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table('petitions', schema=None) as batch_op:
+        batch_op.drop_column('major')
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.drop_index('ix_incidents_report_due')
         batch_op.drop_column('report_due_at')

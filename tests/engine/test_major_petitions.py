@@ -59,7 +59,11 @@ def record(family, subject, *, major):
             session,
             campaign,
             PetitionReport(
-                subject=subject, channel="visit", received_on=date(2011, 2, 9), major=major
+                subject=subject,
+                channel="visit",
+                unit="xz-xinzhong",
+                received_on=date(2011, 2, 9),
+                major=major,
             ),
             by=office,
             clock=clock,
@@ -83,9 +87,10 @@ def test_a_major_visit_calls_the_chair_s_meeting_and_a_plain_one_does_not(family
     assert meetings(sessions) == []
 
     petition = record(family, "二十余名妇女集体反映被拖欠务工工资", major=True)
+    called = meetings(sessions)
     with sessions() as session:
         chair = person_by_email(session, CHAIR)
-        assert meetings(sessions) == [
+        assert called == [
             (
                 "召开重大信访会：二十余名妇女集体反映被拖欠务工工资",
                 date(2011, 2, 12),  # received on the 9th, three days
@@ -116,8 +121,11 @@ def test_the_phase_is_not_left_with_the_meeting_not_held(family):
     clock.instant = shanghai(2011, 3, 1, 9, 0)
     with sessions.begin() as session:
         office = Actor.person(person_by_email(session, OFFICE))
-        with pytest.raises(TransitionRefused, match="召开重大信访会"):
+        with pytest.raises(TransitionRefused, match="1 required item") as refused:
             advance_campaign(session, campaign, by=office, clock=clock, calendar=calendar)
+        assert [b.title for b in refused.value.blockers] == [
+            "召开重大信访会：二十余名妇女集体反映被拖欠务工工资"
+        ]
     with sessions.begin() as session:
         meeting = session.scalar(select(Task).where(Task.spec_key == "major-petition-meeting"))
         complete_task(

@@ -173,7 +173,12 @@ def test_the_report_downloads_as_csv_and_xlsx_from_the_page(scenario, year, visi
     links = dict(
         (label, href) for href, label in re.findall(r'<a href="([^"]+)" download>([^<]+)</a>', page)
     )
-    assert set(links) == {"下载完整报告（XLSX）", "各单位情况（CSV）", "隐患台账（CSV）"}
+    assert set(links) == {
+        "下载完整报告（XLSX）",
+        "上级考核报送表（XLSX）",
+        "各单位情况（CSV）",
+        "隐患台账（CSV）",
+    }
 
     units = leader.get(links["各单位情况（CSV）"].replace("&amp;", "&"))
     assert units.status_code == 200 and units.content_type == "text/csv; charset=utf-8"

@@ -69,7 +69,7 @@ REPORT_QUERY = (
         "schema": {"type": "string", "default": "units"},
         "description": (
             "with format=csv: units, phases, ledger, rectifications, escalations, targets, "
-            "assessment, commended, criticised"
+            "assessment, commended, criticised, letters"
         ),
     },
 )
@@ -401,7 +401,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "description": "campaign, as_of, phases, units, rectifications (rates, ageing, "
         "days to close), ledger, escalations, targets, assessment, "
-        "commended, criticised",
+        "commended, criticised, inspections, letters (responsibility letters)",
     },
     "Incident": {
         "type": "object",

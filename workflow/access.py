@@ -4,7 +4,8 @@ A person's access to a campaign follows from the roles bound to them in it
 (``role_bindings``) and the items they hold in it, at one of five levels:
 
 - ``Need.OWN_ITEMS``: any role in the campaign, or items of their own in it (a
-  task assigned to them, a rectification or a letter they are responsible for):
+  task assigned to them, a rectification or a letter they are responsible for, a
+  responsibility letter they sign):
   a site keeper with no role sees the campaign's page, read-only, with his own
   items (:func:`holds_items`). Only the campaign's page (the API's GET of it too)
   and the campaign list ask for no more; every other route keeps its level.
@@ -49,6 +50,7 @@ from workflow.models import (
     Administrator,
     Campaign,
     CampaignUnit,
+    Letter,
     Person,
     Petition,
     Rectification,
@@ -239,7 +241,7 @@ def campaigns_held(person_id: int) -> CompoundSelect[tuple[int]]:
 def menu_entries(session: Session, actor: Actor) -> MenuEntries:
     """Which of the main menu's entries the actor uses: one statement whose EXISTS are each an
     index probe (``ix_role_bindings_person``, ``ix_tasks_inbox``, ``ix_rectifications_responsible``,
-    ``ix_petitions_responsible``), cheap enough for every page."""
+    ``ix_petitions_responsible``, ``ix_letters_signer``), cheap enough for every page."""
     if actor.is_operator:
         return MenuEntries(True, True, True)
     if actor.person_id is None:
@@ -347,17 +349,20 @@ def require_higher_standing(
 
 
 def _held_items(person_id: int, campaign_id: int | None = None) -> list[Select[tuple[int]]]:
-    """The campaign ids of the person's tasks, rectifications and letters (of one campaign)."""
+    """The campaign ids of the person's tasks, rectifications, letters and visits, and
+    responsibility letters to sign (of one campaign)."""
     queries = [
         select(Task.campaign_id).where(Task.assignee_id == person_id),
         select(Rectification.campaign_id).where(Rectification.responsible_id == person_id),
         select(Petition.campaign_id).where(Petition.responsible_id == person_id),
+        # a responsibility letter to sign: a site's responsible person may hold no role
+        select(Letter.campaign_id).where(Letter.signer_id == person_id),
     ]
     if campaign_id is None:
         return queries
     return [
         query.where(model.campaign_id == campaign_id)
-        for query, model in zip(queries, (Task, Rectification, Petition))
+        for query, model in zip(queries, (Task, Rectification, Petition, Letter))
     ]
 
 

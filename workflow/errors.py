@@ -41,7 +41,7 @@ class Conflict(PingAnError):
 class Blocker:
     """One item that keeps a phase from being left."""
 
-    kind: str  # "task" (later: "rectification")
+    kind: str  # task | letter (a responsibility letter not yet signed) | rectification
     id: int
     title: str
     unit: str | None

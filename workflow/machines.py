@@ -8,7 +8,8 @@ guards that need the database (a phase's exit guard) are evaluated by the use
 cases, which also write the audit event in the same transaction.
 
 Every row that has states moves through one of these: campaigns, tasks,
-rectifications, their deadline extension requests, letters and visits. A move
+rectifications, their deadline extension requests, letters and visits, responsibility
+letters. A move
 that keeps the state (reassigning, asking for more time) is an internal
 transition (``dest: None``), so the machine alone says where it is allowed.
 Pages and templates ask :func:`can` (a Jinja global) instead of comparing
@@ -93,6 +94,17 @@ PETITION_STATES = ("open", "processed")
 PETITION_TRANSITIONS = [{"trigger": "process", "source": "open", "dest": "processed"}]
 PETITION_MACHINE = build_machine(list(PETITION_STATES), PETITION_TRANSITIONS)
 
+# a responsibility letter (责任书): drafted with its phase, issued by the leading group's role
+# (甲方), signed by the site's or unit's responsible person (乙方)
+LETTER_STATES = ("drafted", "issued", "signed")
+LETTER_TRANSITIONS = [
+    {"trigger": "issue", "source": "drafted", "dest": "issued"},
+    {"trigger": "sign", "source": "issued", "dest": "signed"},
+]
+LETTER_MACHINE = build_machine(list(LETTER_STATES), LETTER_TRANSITIONS)
+# a letter in this state no longer blocks its phase
+LETTER_SETTLED_STATES = ("signed",)
+
 # the machines of the rows whose kind is the same for every campaign; a campaign's depends on its
 # definition
 MACHINES: dict[str, Machine] = {
@@ -100,6 +112,7 @@ MACHINES: dict[str, Machine] = {
     "rectification": RECTIFICATION_MACHINE,
     "extension": EXTENSION_MACHINE,
     "petition": PETITION_MACHINE,
+    "letter": LETTER_MACHINE,
 }
 
 

@@ -311,6 +311,56 @@ class Task(Base):
     assignee: Mapped[Person] = relationship(foreign_keys=[assignee_id])
 
 
+class Letter(Base):
+    """A responsibility letter (责任书) between two parties: issued by the holder of a leading-group
+    role (甲方), signed by a site's or sub-unit's responsible person (乙方). Created with its phase,
+    like a task; its content is the definition's (duties, targets), which a stored definition never
+    changes."""
+
+    __tablename__ = "letters"
+    __table_args__ = (
+        # one letter per (spec, site or unit): re-entering a phase cannot duplicate
+        UniqueConstraint("campaign_id", "occurrence_key"),
+        Index("ix_letters_phase", "campaign_id", "phase_key", "state"),
+        # the signer's inbox
+        Index("ix_letters_signer", "signer_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    phase_key: Mapped[str] = mapped_column(String(64))
+    spec_key: Mapped[str] = mapped_column(String(64))
+    occurrence_key: Mapped[str] = mapped_column(String(200))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("list_entries.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    required: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the leading-group role that issues it (any holder in the campaign's unit may), and the holder
+    # named as 甲方: the first one, until one of them issues it
+    issuer_role: Mapped[str] = mapped_column(String(64))
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    signer_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    # drafted | issued | signed
+    state: Mapped[str] = mapped_column(String(16), default="drafted")
+    due_on: Mapped[date | None] = mapped_column(Date)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    due_basis: Mapped[date | None] = mapped_column(Date)
+    due_rule: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+    campaign: Mapped[Campaign] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+    site: Mapped[Site | None] = relationship()
+    issuer: Mapped[Person] = relationship(foreign_keys=[issuer_id])
+    signer: Mapped[Person] = relationship(foreign_keys=[signer_id])
+
+
 class AuditEvent(Base):
     """One state change: who, when, from, to. Written in the same transaction as the change."""
 

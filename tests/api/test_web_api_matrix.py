@@ -19,9 +19,11 @@ from sqlalchemy import select
 
 from tests.support.api import HAZARD
 from tests.support.databases import row_counts
-from tests.support.scenarios import start_another_campaign
+from tests.support.scenarios import Scenario, start_another_campaign
 from tests.support.terminal import print_past_capture
-from workflow.models import Task
+from tests.support.texts import LETTERED_RAILWAY
+from workflow.campaigns.letters import issue_letter
+from workflow.models import Letter, Task
 from workflow.organisation.directory import person_by_email
 from workflow.organisation.tokens import issue_token
 
@@ -327,7 +329,54 @@ def a_letter_for_west(world):
     world.ids["petition_id"] = world.scenario.petition("west", subject=LETTER["subject"])
 
 
+def east_s_letter(world):
+    """East's responsibility letter (``LETTERED_RAILWAY``), drafted: the leader issues it, east signs it."""
+    with world.scenario.sessions() as session:
+        east = person_by_email(session, "east@example.org").id
+        world.ids["letter_id"] = session.scalar(select(Letter.id).where(Letter.signer_id == east))
+
+
+def east_s_letter_issued(world):
+    east_s_letter(world)
+    leader = world.scenario.actor("leader@example.org")
+    with world.scenario.sessions.begin() as session:
+        issue_letter(
+            session,
+            world.ids["letter_id"],
+            by=leader,
+            clock=world.scenario.clock,
+            base_url="http://pingan.test",
+        )
+
+
+LETTER_SEERS_REFUSED = {w: 403 for w in ("deputy", "office", "member", "rail", "police")}
+
 REPORT_MATRIX = [
+    # each of the campaign sees their own letters (the leading group all of them)
+    (
+        "GET",
+        "/campaigns/{campaign_id}/letters",
+        None,
+        {w: 200 for w in (*LEADING_GROUP, "east", "west", "north")},
+        [],
+        {"outsider": 404},
+    ),
+    (
+        "POST",
+        "/letters/{letter_id}/issue",
+        None,
+        {"leader": 200},
+        [east_s_letter],
+        {**LETTER_SEERS_REFUSED, "east": 403, "west": 404, "north": 404, "outsider": 404},
+    ),
+    (
+        "POST",
+        "/letters/{letter_id}/sign",
+        None,
+        {"east": 200},
+        [east_s_letter_issued],
+        {**LETTER_SEERS_REFUSED, "leader": 403, "west": 404, "north": 404, "outsider": 404},
+    ),
     (
         "GET",
         "/campaigns/{campaign_id}/report",
@@ -433,7 +482,8 @@ class ReportWorld:
 
 
 @pytest.fixture
-def scenario(scenario, sessions, calendar):
+def scenario(sessions, calendar):
+    scenario = Scenario(sessions, calendar, LETTERED_RAILWAY)  # with a letter per village
     scenario.at(2026, 5, 12, 10)
     start_another_campaign(sessions, scenario.clock, calendar)  # the outsider's
     return scenario

@@ -176,6 +176,7 @@ def test_the_xlsx_has_a_sheet_per_table_and_one_row_per_unit(scenario):
         "考核 assessment",
         "表彰 commended",
         "通报批评 criticised",
+        "责任书 letters",
     ]
     rows = list(book["单位 units"].iter_rows(values_only=True))
     assert len(rows) == 1 + 3

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 import jsonschema
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.support.clock import SHANGHAI
 from tests.support.paths import SHIPPED
@@ -18,7 +18,7 @@ from workflow.campaigns.lifecycle import start_campaign
 from workflow.campaigns.recurring import period_starts
 from workflow.clock import FixedClock
 from workflow.definitions.reader import DefinitionError, load_definition_file, parse_definition
-from workflow.models import Campaign, CampaignPhase, Person, PersonRole, Task
+from workflow.models import Campaign, CampaignPhase, Letter, Person, PersonRole, Task
 from workflow.organisation.directory import import_organisation
 from workflow.organisation.org_file import load_organisation_file
 
@@ -79,6 +79,33 @@ def tasks_of(
             )
             for t in tasks
         ]
+
+
+def letters_of(
+    sessions, campaign_id: int
+) -> list[tuple[str, str | None, str | None, str, str, date | None]]:
+    """(spec, unit, site, issuer e-mail, signer e-mail, due date) of every responsibility letter of the campaign,
+    all still drafted."""
+    with sessions() as session:
+        letters = session.scalars(
+            select(Letter).where(Letter.campaign_id == campaign_id).order_by(Letter.id)
+        )
+        rows = [
+            (
+                letter.spec_key,
+                letter.unit.code if letter.unit else None,
+                letter.site.code if letter.site else None,
+                letter.issuer.email,
+                letter.signer.email,
+                letter.due_on,
+            )
+            for letter in letters
+            if letter.state == "drafted"
+        ]
+        assert len(rows) == session.scalar(
+            select(func.count()).select_from(Letter).where(Letter.campaign_id == campaign_id)
+        )
+        return rows
 
 
 def planned_phases(sessions, campaign_id: int) -> list[tuple[str, date, date]]:
@@ -313,18 +340,22 @@ def test_the_railway_campaign_gives_each_village_head_its_plan_and_each_section_
         ("liuhe-yangzhuang", "yangzhuang@liuhe.example.org", date(2012, 5, 30)),
         ("liuhe-zhanbei", "zhanbei@liuhe.example.org", date(2012, 5, 30)),
     ]
-    letters = Counter(who for *_, who, _ in of_spec(tasks, "section-letter"))
-    assert sum(letters.values()) == 8, "one responsibility letter per section"
-    assert letters["qianying-security@liuhe.example.org"] == 2
-    assert letters["daokou-keeper@liuhe.example.org"] == 1
+    letters = letters_of(sessions, campaign_id)
+    signers = Counter(who for *_, who, _ in letters)
+    assert sum(signers.values()) == 8, "one responsibility letter per section"
+    assert signers["qianying-security@liuhe.example.org"] == 2
+    assert signers["daokou-keeper@liuhe.example.org"] == 1
+    assert {issuer for _, _, _, issuer, _, _ in letters} == {"leader@liuhe.example.org"}, (
+        "issued by the town's leading group's head"
+    )
     assert (
         "section-letter",
         "liuhe-daokou",
         "lh-crossing-3",
-        None,
+        "leader@liuhe.example.org",
         "daokou-keeper@liuhe.example.org",
         date(2012, 5, 30),
-    ) in tasks
+    ) in letters
     groups = sorted(
         (entry, who) for _, _, _, entry, who, _ in of_spec(tasks, "help-education-group")
     )
@@ -337,7 +368,7 @@ def test_the_railway_campaign_gives_each_village_head_its_plan_and_each_section_
     assert of_spec(tasks, "town-leading-group") == [
         ("town-leading-group", None, None, None, "office@liuhe.example.org", date(2012, 5, 25))
     ]
-    assert len(tasks) == 1 + 4 * 5 + 8 + 4
+    assert len(tasks) == 1 + 4 * 5 + 4
     assert {spec for spec, *_ in tasks} == {
         task.id for task in definition("safe-railway").phases[0].tasks
     }
@@ -349,8 +380,11 @@ def test_the_lingtai_campaign_asks_each_of_the_six_key_sites_for_its_group_and_l
     campaign_id = start_seed(sessions, calendar, "safe-unit-lingtai")
     tasks = tasks_of(sessions, campaign_id)
 
-    letters = sorted((site, who) for _, _, site, _, who, _ in of_spec(tasks, "site-letter"))
-    assert letters == [
+    letters = letters_of(sessions, campaign_id)
+    assert {(spec, issuer) for spec, _, _, issuer, _, _ in letters} == {
+        ("site-letter", "director@lingtai-rftv.example.org")
+    }, "each signed with the director (局长)"
+    assert sorted((site, who) for _, _, site, _, who, _ in letters) == [
         ("lt-bureau-internal", "office@lingtai-rftv.example.org"),
         ("lt-film-company", "film@lingtai-rftv.example.org"),
         ("lt-hujiayuan-relay", "hujiayuan@lingtai-rftv.example.org"),
@@ -358,14 +392,14 @@ def test_the_lingtai_campaign_asks_each_of_the_six_key_sites_for_its_group_and_l
         ("lt-staff-housing", "union@lingtai-rftv.example.org"),
         ("lt-tv-station", "tv@lingtai-rftv.example.org"),
     ]
-    assert {due for *_, due in of_spec(tasks, "site-letter")} == {date(2006, 6, 22)}
+    assert {due for *_, due in letters} == {date(2006, 6, 22)}
     assert len(of_spec(tasks, "site-group")) == 6
     assert sorted(who for *_, who, _ in of_spec(tasks, "unit-measures")) == [
         "film@lingtai-rftv.example.org",
         "tv@lingtai-rftv.example.org",
     ]
     assert of_spec(tasks, "leading-group")[0][4] == "office@lingtai-rftv.example.org"
-    assert len(tasks) == 1 + 2 + 6 + 6
+    assert len(tasks) == 1 + 2 + 6
 
 
 def test_the_tobacco_campaign_starts_with_the_office_setting_up_the_group_and_the_plan(
@@ -401,12 +435,19 @@ def test_the_district_campaign_lands_on_every_department_head(sessions, calendar
     assert len(responsibility) == 6
     assert ("cg-grassroots", "grassroots@cg-justice.example.org") in responsibility
     assert ("cg-dongcheng", "dongcheng@cg-justice.example.org") in responsibility
-    assert {due for *_, due in of_spec(tasks, "responsibility-letter")} == {date(2011, 4, 14)}
+    letters = letters_of(sessions, campaign_id)
+    assert {(spec, issuer, due) for spec, _, _, issuer, _, due in letters} == {
+        ("responsibility-letter", "director@cg-justice.example.org", date(2011, 4, 14))
+    }, "each department's letter is signed with the bureau head, due as the task was"
+    assert sorted(unit for _, unit, *_ in letters) == sorted(unit for unit, _ in responsibility)
+    assert ("cg-grassroots", "grassroots@cg-justice.example.org") in {
+        (unit, who) for _, unit, _, _, who, _ in letters
+    }
     funding = of_spec(tasks, "funding")
     assert [(who, due) for *_, who, due in funding] == [
         ("office@cg-justice.example.org", date(2011, 4, 14))
     ]
-    assert len(tasks) == 1 + 6 + 6 + 1
+    assert len(tasks) == 1 + 6 + 1
 
 
 def test_the_family_campaign_splits_the_work_between_party_branch_and_womens_congress(

@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 
 from tests.support.actions import OPERATOR
 from tests.support.paths import SHIPPED
+from workflow.audit import Actor
 from workflow.calendar import load_calendar
 from workflow.campaigns.inspections import inspections_done, is_inspection
+from workflow.campaigns.letters import issue_letter, sign_letter
 from workflow.campaigns.lifecycle import advance_campaign, start_campaign
 from workflow.campaigns.tasks import complete_task
 from workflow.clock import FixedClock
@@ -19,7 +21,7 @@ from workflow.definitions.reader import load_definition_file
 from workflow.errors import TransitionRefused
 from workflow.escalation.sweep import run_sweep
 from workflow.hazards.rectifications import HazardReport, register_hazard
-from workflow.models import Campaign, CampaignPhase, Site, Task
+from workflow.models import Campaign, CampaignPhase, Letter, Site, Task
 from workflow.organisation.directory import import_organisation
 from workflow.organisation.org_file import load_organisation_file
 
@@ -55,7 +57,7 @@ def test_a_seed_campaign_runs_from_its_first_phase_to_closed(
         ).id
 
     visited = []
-    inspected = 0
+    inspected = signed = 0
     with sessions() as session:
         first_site = session.scalar(select(Site.code).order_by(Site.id).limit(1))
     for phase in definition.phases:
@@ -100,12 +102,36 @@ def test_a_seed_campaign_runs_from_its_first_phase_to_closed(
         assert made >= {d.id for d in phase.recurring}, (
             "every recurring duty ran at least once in its phase"
         )
-        if open_required:
+        with sessions() as session:
+            unsigned = session.scalar(
+                select(func.count())
+                .select_from(Letter)
+                .where(Letter.campaign_id == campaign_id, Letter.phase_key == phase.id)
+            )
+        assert unsigned == len(letters_made(sessions, campaign_id, phase.id)), "none signed yet"
+        if open_required or unsigned:
             with pytest.raises(TransitionRefused) as refused, sessions.begin() as session:
                 advance_campaign(
                     session, campaign_id, by=OPERATOR, clock=FixedClock(when), calendar=calendar
                 )
-            assert len(refused.value.blockers) == open_required
+            assert len(refused.value.blockers) == open_required + unsigned
+            assert sum(b.kind == "letter" for b in refused.value.blockers) == unsigned
+
+        # the head issues each letter of the phase, its signer signs it (both as themselves)
+        for letter_id, issuer, signer in letters_made(sessions, campaign_id, phase.id):
+            with sessions.begin() as session:
+                issue_letter(
+                    session,
+                    letter_id,
+                    by=issuer,
+                    clock=FixedClock(when),
+                    base_url="http://pingan.test",
+                )
+            with sessions.begin() as session:
+                assert sign_letter(session, letter_id, by=signer, clock=FixedClock(when)).state == (
+                    "signed"
+                )
+            signed += 1
 
         # each assignee checks their work off, then the coordinator advances
         with sessions.begin() as session:
@@ -147,6 +173,10 @@ def test_a_seed_campaign_runs_from_its_first_phase_to_closed(
             )
 
     assert visited == [*definition.phase_ids()[1:], "closed"]
+    # every department's, key site's and section's letter was issued by the head and signed
+    assert signed == {"safe-unit-district": 6, "safe-unit-lingtai": 6, "safe-railway": 8}.get(
+        slug, 0
+    )
     with sessions() as session:
         findings = {
             (done.findings, done.hazards) for done in inspections_done(session, campaign_id)
@@ -167,6 +197,24 @@ def test_a_seed_campaign_runs_from_its_first_phase_to_closed(
             assert phases == covered, duty.id
     with sessions() as session:
         assert session.get(Campaign, campaign_id).closed_at is not None
+
+
+def letters_made(sessions, campaign_id, phase_id):  # noqa: ANN001, ANN201
+    """(id, issuer, signer) of each responsibility letter of the phase still to sign, issuer and signer as
+    actors: the person named as 甲方 (the head) and the site's or unit's responsible person."""
+    with sessions() as session:
+        return [
+            (letter.id, Actor.person(letter.issuer), Actor.person(letter.signer))
+            for letter in session.scalars(
+                select(Letter)
+                .where(
+                    Letter.campaign_id == campaign_id,
+                    Letter.phase_key == phase_id,
+                    Letter.state != "signed",
+                )
+                .order_by(Letter.id)
+            )
+        ]
 
 
 def _at(day) -> datetime:  # noqa: ANN001

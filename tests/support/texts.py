@@ -22,6 +22,8 @@ Definitions (all titled 平安铁路创建活动 but the last):
   escalation levels.
 - ``ASSESSED_RAILWAY``: incidents, targets and an assessment with deductions, a veto and grades.
 - ``RIVER``: ``RAILWAY`` under titles of its own (平安河道创建活动), so its pages can be told from ours.
+- ``LETTERS``: a section letter per key site, issued by the leader, signed by the site's responsible person.
+- ``LETTERED_RAILWAY``: ``ASSESSED_RAILWAY`` with a letter per village (not required), signed by its head.
 """
 
 from __future__ import annotations
@@ -321,3 +323,53 @@ escalation:
   levels:
     - {after: 0d, notify: [responsible]}
 """
+
+
+# responsibility letters (issue 17, item 1): each key site's section letter, issued by the leader
+# and signed by the site's responsible person; for TOWN_WITH_KEEPER, whose 3号道口 is kept by the
+# crossing keeper (no role) and TOWN_WITH_CROSSING, whose 3号道口 is 李村长's
+LETTERS = """
+id: letters-test
+version: 1
+title: 平安铁路创建活动
+roles:
+  - {id: leader, title: 组长}
+  - {id: deputy, title: 副组长}
+  - {id: office_director, title: 办公室主任}
+  - {id: village_head, title: 村负责人, scope: unit}
+phases:
+  - id: mobilization
+    title: 宣传发动阶段
+    duration: 30d
+    tasks:
+      - {id: plan, title: 制定创建活动计划, assignee: office_director, due: 14d}
+    letters:
+      - id: section-letter
+        title: 签订铁路安全包片责任区段责任书
+        title_en: Sign the section's responsibility letter
+        issued_by: leader
+        signed_by: responsible
+        per: site
+        due: 10d
+        duties: [责任必须明确：包片区段每日巡查一次, 发现危及行车安全的隐患立即报告]
+        targets: [no-train-accident]
+  - id: implementation
+    title: 全面实施阶段
+    duration: 60d
+incidents:
+  - {id: train-accident, title: 因治安问题导致的铁路行车重大事故}
+targets:
+  - {id: no-train-accident, title: 不发生因治安问题导致的铁路行车重大事故, kind: zero, incident: train-accident}
+"""
+
+# ASSESSED_RAILWAY with a letter per village (not required: the campaign year moves on without it),
+# issued by the leader and signed by each village head: the access matrices' letters
+LETTERED_RAILWAY = ASSESSED_RAILWAY.replace(
+    "      - {id: plan, title: 制定创建活动计划, assignee: village_head, per: unit, due: 10d}\n",
+    "      - {id: plan, title: 制定创建活动计划, assignee: village_head, per: unit, due: 10d}\n"
+    "    letters:\n"
+    "      - {id: village-letter, title: 签订平安铁路目标责任书, issued_by: leader,"
+    " signed_by: village_head, per: unit, due: 10d, required: false,"
+    " duties: [护路联防，责任到人], targets: [no-train-accident]}\n",
+)
+assert LETTERED_RAILWAY != ASSESSED_RAILWAY

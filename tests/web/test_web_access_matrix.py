@@ -1,7 +1,8 @@
 """The pages' authorisation matrix (issue #9): every page route of the app × every kind of person, on SQLite and
 PostgreSQL.
 
-The campaign is ``tests.support.scenarios``' (three villages, incidents, letters and an assessment), so every page has
+The campaign is ``tests.support.scenarios``' (three villages, incidents, letters and an assessment; here with a
+responsibility letter per village, ``LETTERED_RAILWAY``), so every page has
 something to show; a second campaign over another town, with people of its own, gives "a person of another
 campaign". Who may do what follows the engine's rules: the coordinators (leader, deputy, office director) act on
 anything of their campaign, a village head on their own items; the leading group reads the registers. Everyone
@@ -43,9 +44,11 @@ from werkzeug.routing import AnyConverter
 from werkzeug.security import generate_password_hash
 
 from tests.support.actions import BASE_URL, OPERATOR
-from tests.support.scenarios import start_another_campaign
+from tests.support.scenarios import Scenario, start_another_campaign
 from tests.support.terminal import print_past_capture
+from tests.support.texts import LETTERED_RAILWAY
 from tests.support.web import PASSWORD, PNG, Visitor
+from workflow.campaigns.letters import issue_letter
 from workflow.campaigns.tasks import complete_task
 from workflow.hazards.rectifications import (
     HazardReport,
@@ -53,7 +56,7 @@ from workflow.hazards.rectifications import (
     request_extension,
     submit_rectification,
 )
-from workflow.models import Base, EvidenceFile, Person, Task, Unit
+from workflow.models import Base, EvidenceFile, Letter, Person, Task, Unit
 from workflow.organisation.directory import person_by_email
 
 # the other campaign's (``start_another_campaign``): its title, its village, a task of it
@@ -144,8 +147,10 @@ class World:
             plan = session.scalar(
                 select(Task.id).where(Task.assignee_id == east, Task.spec_key == "plan")
             )
+            east_letter = session.scalar(select(Letter.id).where(Letter.signer_id == east))
         self.ids = {
             "campaign_id": scenario.campaign,
+            "letter_id": east_letter,
             "task_id": plan,
             "rectification_id": rectification,
             "petition_id": letter,
@@ -241,6 +246,17 @@ def the_phase_s_work_is_done(world: World) -> None:
     world.scenario.finish_tasks()  # the campaign may move on: a refusal is the person's, not the guard's
 
 
+def the_leader_issued_east_s_letter(world: World) -> None:
+    with world.sessions.begin() as session:
+        issue_letter(
+            session,
+            world.ids["letter_id"],
+            by=world.actor("leader"),
+            clock=world.scenario.clock,
+            base_url=BASE_URL,
+        )
+
+
 def scoring_is_open(world: World) -> None:
     world.scenario.advance()  # into the inspection phase, where the inspecting group enters scores
 
@@ -309,6 +325,8 @@ CAMPAIGN = "/campaigns/{campaign_id}"
 TASK = "/tasks/{task_id}"
 RECT = "/rectifications/{rectification_id}"
 LETTER_PAGE = "/petitions/{petition_id}"
+RESPONSIBILITY_PAGE = "/campaigns/{campaign_id}/letters/{letter_id}"
+RESPONSIBILITY = "签订平安铁路目标责任书"  # LETTERED_RAILWAY's letter, one per village
 
 # Who gets what. The assignee is east (the plan task, the hazard and the letter are east's); the other head is west,
 # a village head of the same campaign; outsider: the other campaign's office director.
@@ -603,6 +621,32 @@ MATRIX = [
         SIGN_IN,
         shows={"leader": "东村", "outsider": ANOTHER_VILLAGE},
     ),
+    # responsibility letters (责任书): the list is the leading group's; a letter is its parties' and theirs; the
+    # leader issues it (the others who see it are refused), east, its signer, signs it
+    row(f"GET {CAMPAIGN}/letters", 404, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=RESPONSIBILITY),
+    row(
+        f"GET {RESPONSIBILITY_PAGE}",
+        PAGE,
+        404,
+        PAGE,
+        PAGE,
+        PAGE,
+        404,
+        SIGN_IN,
+        shows=RESPONSIBILITY,
+    ),
+    row(f"POST {RESPONSIBILITY_PAGE}/issue", 403, 404, 403, 403, DONE, 404, SIGN_IN),
+    row(
+        f"POST {RESPONSIBILITY_PAGE}/sign",
+        DONE,
+        404,
+        403,
+        403,
+        403,
+        404,
+        SIGN_IN,
+        preparation=(the_leader_issued_east_s_letter,),
+    ),
     row(f"GET {LETTER_PAGE}", PAGE, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=LETTER),
     row(
         f"POST {LETTER_PAGE}/process",
@@ -658,6 +702,12 @@ CELLS_CHECKED: Counter[str] = Counter()  # per database: the route × role cells
 
 
 # --- the tests ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def scenario(sessions, calendar):  # type: ignore[no-untyped-def]
+    """The assessed railway campaign with a responsibility letter per village (``LETTERED_RAILWAY``)."""
+    return Scenario(sessions, calendar, LETTERED_RAILWAY)
 
 
 @pytest.fixture

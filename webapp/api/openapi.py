@@ -41,7 +41,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Blocker": {
         "type": "object",
         "properties": {
-            "kind": {"enum": ["task", "rectification"]},
+            "kind": {"enum": ["task", "letter", "rectification"]},
             "id": {"type": "integer"},
             "title": {"type": "string"},
             "unit": {"type": ["string", "null"]},

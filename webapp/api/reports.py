@@ -79,8 +79,8 @@ REPORT_QUERY = (
         "schema": {"type": "string", "default": "units"},
         "description": (
             "with format=csv: units, phases, ledger, rectifications, escalations, targets, "
-            "assessment, commended, criticised; with format=xlsx: results (the results as the "
-            "higher-level assessment takes them), else the whole workbook"
+            "assessment, commended, criticised, letters; with format=xlsx: results (the results "
+            "as the higher-level assessment takes them), else the whole workbook"
         ),
     },
 )
@@ -472,7 +472,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "description": "campaign, as_of, phases, units, rectifications (rates, ageing, "
         "days to close), ledger, escalations, targets, assessment, "
-        "commended, criticised",
+        "commended, criticised, inspections, letters (responsibility letters)",
     },
     "Incident": {
         "type": "object",

@@ -6,6 +6,7 @@
                  actor, dates; the modules below import it, never ``main``
 - ``hazards``    ``pingan hazard …`` and ``pingan rectification …``
 - ``reports``    ``pingan incident record|reported …`` and ``pingan report …``
+- ``letters``    ``pingan letter list|issue|sign``: responsibility letters (责任书)
 - ``people``     ``pingan person deactivate|reactivate|password``
 - ``admin``      ``pingan admin grant|revoke EMAIL --unit CODE``: who administers a unit
 - ``backup``     ``pingan backup`` and ``pingan restore``

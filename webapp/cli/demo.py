@@ -21,6 +21,7 @@ from webapp.cli.common import one_line_errors, settings
 from webapp.cli.serve import DEFAULT_THREADS, run_server
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
+from workflow.campaigns.letters import issue_letter, sign_letter
 from workflow.campaigns.lifecycle import advance_campaign, start_campaign
 from workflow.campaigns.tasks import complete_task
 from workflow.clock import Clock, FixedClock, local_date
@@ -34,7 +35,7 @@ from workflow.hazards.rectifications import (
     verify_rectification,
 )
 from workflow.mail.outbox import Mailer
-from workflow.models import CampaignUnit, Rectification, Site, Task, Unit
+from workflow.models import CampaignUnit, Letter, Rectification, Site, Task, Unit
 from workflow.organisation.directory import import_organisation
 from workflow.organisation.org_file import load_organisation_file
 
@@ -172,7 +173,7 @@ def _play_campaign(
         )
         moved_on = min(phase_start + timedelta(days=max(length - 2, 1)), today - timedelta(days=7))
         run_sweep(sessions, clock=_at(moved_on), mailer=None, base_url=base_url)
-        _check_off(sessions, campaign_id, phase.id, _at(moved_on), share=1.0)
+        _check_off(sessions, campaign_id, phase.id, _at(moved_on), share=1.0, base_url=base_url)
         with sessions.begin() as session:
             advance_campaign(
                 session, campaign_id, by=OPERATOR, clock=_at(moved_on), calendar=calendar
@@ -184,12 +185,14 @@ def _play_campaign(
         state = session.scalar(
             select(Task.phase_key).where(Task.campaign_id == campaign_id).order_by(Task.id.desc())
         )
-    _check_off(sessions, campaign_id, state, _at(today - timedelta(days=2)), share=0.5)
+    _check_off(
+        sessions, campaign_id, state, _at(today - timedelta(days=2)), share=0.5, base_url=base_url
+    )
     return campaign_id
 
 
 def _check_off(
-    sessions, campaign_id: int, phase_key: str | None, clock: Clock, share: float
+    sessions, campaign_id: int, phase_key: str | None, clock: Clock, share: float, base_url: str
 ) -> None:  # noqa: ANN001
     with sessions.begin() as session:
         open_tasks = session.scalars(
@@ -209,6 +212,25 @@ def _check_off(
                     note="已按要求完成",
                     no_problems=True,  # an inspection among them found nothing
                 )
+        # the head issues the phase's letters and each signer signs (all of them in a phase done;
+        # in the current one, half are issued and half of those signed: both inboxes show some)
+        letters = session.scalars(
+            select(Letter)
+            .where(Letter.campaign_id == campaign_id, Letter.phase_key == phase_key)
+            .order_by(Letter.id)
+        ).all()
+        for index, letter in enumerate(letters):
+            if share >= 1.0 or index % 2 == 1:
+                if letter.state == "drafted":
+                    issue_letter(
+                        session,
+                        letter.id,
+                        by=Actor.person(letter.issuer),
+                        clock=clock,
+                        base_url=base_url,
+                    )
+                if letter.state == "issued" and (share >= 1.0 or index % 4 == 1):
+                    sign_letter(session, letter.id, by=Actor.person(letter.signer), clock=clock)
 
 
 def _register_hazards(

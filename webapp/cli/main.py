@@ -35,6 +35,7 @@ from webapp.cli.common import (
 )
 from webapp.cli.demo import demo
 from webapp.cli.hazards import hazard, rectification
+from webapp.cli.letters import letter
 from webapp.cli.people import person
 from webapp.cli.reports import incident, report
 from webapp.cli.scheduler import scheduler
@@ -71,6 +72,7 @@ for command in (
     hazard,
     rectification,
     incident,
+    letter,
     person,
     report,
     scheduler,

@@ -12,6 +12,8 @@ refusals
 - ``incidents``       the incident log and its form
 - ``scores``          the score sheets of the inspecting group
 - ``petitions``       one letter or visit (信访) and marking it processed
+- ``letters``         responsibility letters (责任书): one letter (prints on A4), a campaign's list,
+issue and sign
 - ``account``         the signed-in person's own password (a one-time one must be replaced first)
 - ``calendar_admin``  the official calendar's page for a top unit's administrators: status, import
 - ``evidence_store``  evidence files on disk under the instance folder

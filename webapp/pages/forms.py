@@ -106,6 +106,13 @@ class ActionForm(FlaskForm):
     next = HiddenField()
 
 
+class LetterMoveForm(OneTimeForm):
+    """Issue or sign a responsibility letter: a button, its one-time key, and the page to go back
+    to (the inbox, or the letter's page)."""
+
+    next = HiddenField()
+
+
 class LanguageForm(FlaskForm):
     language = HiddenField()
     next = HiddenField()

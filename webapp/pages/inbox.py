@@ -1,5 +1,6 @@
 """The inbox, every assignee's home page: what awaits my decision (a coordinator's); what is
-overdue, due within 3 working days, later; the letters and visits to process; and what is done."""
+overdue, due within 3 working days, later; the letters and visits to process; the responsibility
+letters to issue or sign; and what is done."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from workflow.limits import MAX_SELECTED_TASKS
 from workflow.petitions.reading import open_petitions
 from workflow.views import inbox as engine_inbox
 from workflow.views.awaiting import awaiting_decision
+from workflow.views.letters import letters_to_act_on
 
 blueprint = page_blueprint("inbox")
 
@@ -29,6 +31,7 @@ def home() -> str:
     with transaction(readonly=True) as session:
         found = engine_inbox.inbox(session, by.person_id, clock=clock(), calendar=calendar(session))  # type: ignore[arg-type]
         petitions = open_petitions(session, by.person_id, clock=clock())  # type: ignore[arg-type]
+        letters = letters_to_act_on(session, by.person_id)  # type: ignore[arg-type]
         waiting = awaiting_decision(
             session,
             by.person_id,  # type: ignore[arg-type]
@@ -39,11 +42,12 @@ def home() -> str:
         "inbox/inbox.html",
         inbox=found,
         petitions=petitions,
+        letters=letters,
         awaiting=waiting,
         check_off=CheckOffForm(),
         report_fixed=ReportFixedForm(),
         bulk=BulkCheckOffForm(),
-        # each rectification's report-fixed form gets a one-time key of its own
+        # each rectification's report-fixed form, and each letter's, gets a one-time key of its own
         new_form_key=new_key,
     )
 

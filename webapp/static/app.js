@@ -16,4 +16,8 @@ document.addEventListener("DOMContentLoaded", function () {
     boxes.forEach(function (box) { box.addEventListener("change", update); });
     update();
   }
+  // A letter's print button (the report's own is report.js's): one A4 sheet, app.css @media print.
+  document.querySelectorAll("[data-print-page]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
 });

@@ -6,6 +6,7 @@
 - ``recurring``      recurring duties: each period's occurrence becomes a task, with catch-up
 - ``tasks``          a task's moves: check off, send back, verify, cancel
 - ``inspections``    inspections checked off only with their findings: no problems, or hazards
+- ``letters``        responsibility letters (责任书): drafted with the phase, issued, signed
 - ``reassign``       give a task or rectification to someone else; hand over all open work
 - ``phase_windows``  a phase running past its planned end with required work open, reported once
 """

@@ -12,13 +12,14 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from workflow import audit
 from workflow.access import Need, campaign_for
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.campaigns.fanout import Scope, load_scope, targets
+from workflow.campaigns.letters import draft_letters, letter_start_problems, open_required_letters
 from workflow.campaigns.recurring import start_duties
 from workflow.campaigns.task_rows import queue_task_escalations, stored_scope, task_rows
 from workflow.clock import Clock, local_date
@@ -31,9 +32,11 @@ from workflow.models import (
     Campaign,
     CampaignPhase,
     CampaignUnit,
+    Letter,
     Person,
     Rectification,
     RoleBinding,
+    Site,
     Task,
     Unit,
 )
@@ -77,6 +80,7 @@ def start_campaign(
                     problems += [
                         p for p in targets(spec, definition, scope)[1] if p not in problems
                     ]
+        problems += [p for p in letter_start_problems(definition, scope) if p not in problems]
     if problems:
         raise StartRefused(problems)
     if not by.is_operator:
@@ -211,7 +215,7 @@ def advance_campaign(
 
 def phase_blockers(session: Session, campaign: Campaign, limit: int | None = None) -> list[Blocker]:
     """The items that keep the campaign in its current phase (the first ``limit``): required tasks
-    not yet done, then open major hazards."""
+    not yet done, required letters not yet signed, then open major hazards."""
     tasks = (
         select(Task.id, Task.title, Task.state, Unit.name, Person.name)
         .join(Person, Person.id == Task.assignee_id)
@@ -224,6 +228,11 @@ def phase_blockers(session: Session, campaign: Campaign, limit: int | None = Non
         Blocker("task", tid, title, unit, who, state)
         for tid, title, state, unit, who in session.execute(tasks)
     ]
+    if limit is not None and len(blockers) >= limit:
+        return blockers
+    blockers += unsigned_letters(
+        session, campaign, None if limit is None else limit - len(blockers)
+    )
     if limit is not None and len(blockers) >= limit:
         return blockers
     majors = (
@@ -252,7 +261,47 @@ def count_phase_blockers(session: Session, campaign: Campaign) -> int:
     majors = session.scalar(
         select(func.count()).select_from(Rectification).where(*open_major_hazards(campaign))
     )
-    return tasks + (majors or 0)
+    letters = session.scalar(
+        select(func.count()).select_from(Letter).where(*open_required_letters(campaign))
+    )
+    return tasks + (majors or 0) + (letters or 0)
+
+
+def unsigned_letters(
+    session: Session, campaign: Campaign, limit: int | None = None
+) -> list[Blocker]:
+    """The current phase's required letters not yet signed, each with the party whose move it is:
+    the issuer while drafted, then the signer."""
+    issuer, signer, site = aliased(Person), aliased(Person), aliased(Site)
+    rows = session.execute(
+        select(
+            Letter.id,
+            Letter.title,
+            Letter.state,
+            Unit.name,
+            site.name,
+            issuer.name,
+            signer.name,
+        )
+        .join(issuer, issuer.id == Letter.issuer_id)
+        .join(signer, signer.id == Letter.signer_id)
+        .outerjoin(Unit, Unit.id == Letter.unit_id)
+        .outerjoin(site, site.id == Letter.site_id)
+        .where(*open_required_letters(campaign))
+        .order_by(Letter.due_at, Letter.id)
+        .limit(limit)
+    )
+    return [
+        Blocker(
+            "letter",
+            lid,
+            title,
+            " · ".join(filter(None, (unit, site_name))) or None,
+            issuer_name if state == "drafted" else signer_name,
+            state,
+        )
+        for lid, title, state, unit, site_name, issuer_name, signer_name in rows
+    ]
 
 
 def open_required_tasks(campaign: Campaign) -> tuple[Any, ...]:
@@ -303,8 +352,8 @@ def _enter_phase(
     now: datetime,
     calendar: WorkingCalendar,
 ) -> int:
-    """Mark the phase started, create its one-off tasks and start its recurring duties; return tasks
-    created.
+    """Mark the phase started, create its one-off tasks, start its recurring duties and draft its
+    letters; return tasks created.
 
     Entered after its planned start, the phase's duties still run from the planned start: the
     periods begun meanwhile (this month's screening, a cron date already past) are created now;
@@ -345,5 +394,8 @@ def _enter_phase(
         queue_task_escalations(session, campaign, definition, rows, now, calendar)
     occurrences = start_duties(
         session, campaign, definition, phase, window_start, scope, now, calendar
+    )
+    draft_letters(
+        session, campaign, definition, scope, phase, planned, phase_start, shift, calendar, now
     )
     return len(rows) + occurrences

@@ -154,7 +154,8 @@ class _Checks:
                     )
                 else:
                     phase_lines[phase_id] = self.lines.line_of((*path, "id"))
-            for kind in ("tasks", "recurring"):
+            # letters share the namespace too: a letter's id names it beside the tasks
+            for kind in ("tasks", "recurring", "letters"):
                 specs += [(spec_path, spec, kind) for spec_path, spec in _items(phase, kind, path)]
                 if kind == "recurring":
                     for spec_path, spec in _items(phase, kind, path):
@@ -184,7 +185,10 @@ class _Checks:
                     )
                 else:
                     spec_lines[spec_id] = self.lines.line_of((*spec_path, "id"))
-            self._assignee(spec_path, spec)
+            if kind == "letters":
+                self._letter(spec_path, spec)
+            else:
+                self._assignee(spec_path, spec)
             if kind == "recurring":
                 self._schedule(spec_path, spec)
 
@@ -201,7 +205,8 @@ class _Checks:
                 )
             dated.append((path, starts, ends))
             has_end = ends is not None or phase.get("duration") is not None
-            for task_path, task in _items(phase, "tasks", path):
+            dated_items = [*_items(phase, "tasks", path), *_items(phase, "letters", path)]
+            for task_path, task in dated_items:
                 due = task.get("due")
                 if isinstance(due, str):
                     if DATE_PATTERN.match(due):
@@ -238,8 +243,42 @@ class _Checks:
             self._problem(path, str(error))
             return None
 
-    def _assignee(self, path: tuple[str | int, ...], spec: dict[str, Any]) -> None:
-        assignee, per = spec.get("assignee"), spec.get("per", "campaign")
+    def _letter(self, path: tuple[str | int, ...], spec: dict[str, Any]) -> None:
+        """A letter's two parties and its targets: issued by a leading-group role (the campaign's
+        top unit signs as 甲方), signed as a task is assigned; each target one the definition
+        declares."""
+        issuer = spec.get("issued_by")
+        if issuer == RESPONSIBLE:
+            self._problem(
+                (*path, "issued_by"),
+                "a letter is issued by a leading-group role of the campaign's unit, not by "
+                "'responsible'",
+            )
+        elif self._known_role((*path, "issued_by"), issuer) and (
+            self.roles[issuer].get("scope") == "unit"
+        ):
+            self._problem(
+                (*path, "issued_by"),
+                f"role '{issuer}' is held in each sub-unit (scope: unit): a letter is issued by a "
+                "leading-group role of the campaign's unit",
+            )
+        self._assignee(path, spec, key="signed_by")
+        declared = {target.get("id") for _target_path, target in _items(self.data, "targets")} - {
+            None
+        }
+        listed = spec.get("targets")
+        for index, target_id in enumerate(listed if isinstance(listed, list) else []):
+            if isinstance(target_id, str) and target_id not in declared:
+                known = ", ".join(sorted(declared)) or "none"
+                self._problem(
+                    (*path, "targets", index),
+                    f"unknown target '{target_id}' (declared under targets: {known})",
+                )
+
+    def _assignee(
+        self, path: tuple[str | int, ...], spec: dict[str, Any], key: str = "assignee"
+    ) -> None:
+        assignee, per = spec.get(key), spec.get("per", "campaign")
         if per == "list" and not isinstance(spec.get("list"), str):
             self._problem(
                 (*path, "per"),
@@ -250,16 +289,16 @@ class _Checks:
         if assignee == RESPONSIBLE:
             if per not in ("site", "list"):
                 self._problem(
-                    (*path, "assignee"),
-                    "assignee 'responsible' means the key site's or list entry's "
+                    (*path, key),
+                    f"{key} 'responsible' means the key site's or list entry's "
                     "responsible person: it needs per: site or per: list",
                 )
             return
-        if not self._known_role((*path, "assignee"), assignee):
+        if not self._known_role((*path, key), assignee):
             return
         if self.roles[assignee].get("scope") == "unit" and per == "campaign":
             self._problem(
-                (*path, "assignee"),
+                (*path, key),
                 f"role '{assignee}' is held in each sub-unit (scope: unit), so it needs 'per: "
                 "unit' "
                 f"(one item per sub-unit); or assign a leading-group role",

@@ -101,6 +101,39 @@ class RecurringSpec:
 
 
 @dataclass(frozen=True)
+class LetterSpec:
+    """A responsibility letter (责任书) drafted when its phase is entered: one per key site
+    (``per: site``), sub-unit (``per: unit``) or list entry, issued by the holder of a
+    leading-group role (``issued_by``, 甲方) and signed by ``signed_by`` (乙方): ``responsible``,
+    the site's or entry's own responsible person, or a role. Its content is ``duties`` and the
+    titles of the definition's ``targets`` it names."""
+
+    id: str
+    title: str
+    issued_by: str
+    signed_by: str
+    per: str
+    due: Due | None  # for signing, counted as a task's
+    required: bool  # an unsigned one keeps the campaign in its phase
+    title_en: str | None
+    description: str | None
+    duties: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+    list: str | None = None
+    due_from_actual: bool = False
+
+    @property
+    def assignee(self) -> str:
+        """Whom each letter lands on, as a task's assignee (workflow/campaigns/fanout.py): the
+        signer."""
+        return self.signed_by
+
+    def parties(self) -> tuple[str, str]:
+        """The roles of its two parties, issuer first (``responsible`` is no role)."""
+        return self.issued_by, self.signed_by
+
+
+@dataclass(frozen=True)
 class PhaseSpec:
     """A phase: a state of the campaign's machine, with its tasks and recurring duties."""
 
@@ -114,6 +147,7 @@ class PhaseSpec:
     # the text's own dates, both inclusive (workflow/definitions/plan.py)
     starts: date | None = None
     ends: date | None = None
+    letters: tuple[LetterSpec, ...] = ()  # responsibility letters drafted on entry
 
 
 @dataclass(frozen=True)
@@ -354,6 +388,8 @@ class Definition:
         needed.update(duty.assignee for duty in self.recurring)
         if self.petitions is not None and self.petitions.major_meeting is not None:
             needed.add(self.petitions.major_meeting.assignee)
+        for phase in self.phases:
+            needed.update(role for letter in phase.letters for role in letter.parties())
         if self.escalation is not None:
             needed.update(role for level in self.escalation.levels for role in level.notify)
         needed.discard(RESPONSIBLE)
@@ -528,6 +564,7 @@ def _phase(data: dict[str, Any]) -> PhaseSpec:
         description=data.get("description"),
         starts=parse_date(data["starts"]) if "starts" in data else None,
         ends=parse_date(data["ends"]) if "ends" in data else None,
+        letters=tuple(_letter(letter) for letter in data.get("letters", [])),
     )
 
 
@@ -544,6 +581,24 @@ def _task(data: dict[str, Any]) -> TaskSpec:
         list=data.get("list"),
         due_from_actual=data.get("due_from") == "actual",
         inspection=data.get("inspection", False),
+    )
+
+
+def _letter(data: dict[str, Any]) -> LetterSpec:
+    return LetterSpec(
+        id=data["id"],
+        title=data["title"],
+        issued_by=data["issued_by"],
+        signed_by=data["signed_by"],
+        per=data.get("per", "campaign"),
+        due=parse_due(data["due"]) if "due" in data else None,
+        required=data.get("required", True),
+        title_en=data.get("title_en"),
+        description=data.get("description"),
+        duties=tuple(data.get("duties", [])),
+        targets=tuple(data.get("targets", [])),
+        list=data.get("list"),
+        due_from_actual=data.get("due_from") == "actual",
     )
 
 

@@ -60,7 +60,11 @@ def _pairs(definition: Definition) -> Iterable[tuple[str, str]]:
         definition,
         *definition.roles,
         *definition.phases,
-        *(spec for phase in definition.phases for spec in (*phase.tasks, *phase.recurring)),
+        *(
+            spec
+            for phase in definition.phases
+            for spec in (*phase.tasks, *phase.recurring, *phase.letters)
+        ),
         *definition.recurring,
         *definition.incidents,
         *definition.targets,

@@ -331,6 +331,47 @@ def estimate_moved_mail(
     return subject, "\n".join(lines)
 
 
+def letter_link(base_url: str, campaign_id: int, letter_id: int) -> str:
+    """A responsibility letter's page (it prints on one A4 sheet)."""
+    return f"{base_url.rstrip('/')}/campaigns/{campaign_id}/letters/{letter_id}"
+
+
+def letter_issued_mail(
+    *,
+    signer_name: str,
+    issuer_name: str,
+    title: str,
+    place: str | None,
+    campaign_title: str,
+    due: date | None,
+    link: str,
+) -> tuple[str, str]:
+    """Subject and body of the mail that tells a letter's signer (乙方) it was issued to them."""
+    by_when = f"，请于 {due.isoformat()} 前签订" if due else "，请签订"
+    by_when_en = f" by {due.isoformat()}" if due else ""
+    subject = (
+        f"【责任书待签订】{title[:40]}{by_when} / responsibility letter to sign{by_when_en} — "
+        f"{campaign_title}"
+    )
+    lines = [
+        f"{signer_name}：",
+        "",
+        f"{issuer_name} 已向您下达以下责任书，请阅读后签订。",
+        f"{issuer_name} has issued you the following responsibility letter; please read and sign "
+        "it.",
+        "",
+        f"   责任书 letter: {title}",
+        f"   部位/单位 site or unit: {place or '—'}",
+        f"   甲方 issued by: {issuer_name}",
+        f"   乙方 signed by: {signer_name}",
+        f"   签订期限 sign by: {due.isoformat() if due else '—'}",
+        f"   链接 link: {link}",
+        "",
+        "——平安创建活动领导小组办公室 / pingan",
+    ]
+    return subject, "\n".join(lines)
+
+
 def estimate_note(days: Iterable[date]) -> list[str]:
     """Once per mail, when any of its dates (``days``) is an estimate: why, and that it will be
     recomputed; nothing otherwise."""

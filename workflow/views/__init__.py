@@ -5,6 +5,8 @@
 - ``standing``      the campaigns a person sees, each unit's red/amber/green, what was escalated to
 a leader, a person's own items in one campaign
 - ``inbox``         a person's open work across campaigns: overdue, due soon, later
+- ``letters``       a responsibility letter as it prints, a campaign's letters, the ones awaiting a
+person
 - ``awaiting``      what awaits a coordinator's decision (待我审核), for the inbox and the digest
 - ``report``        the campaign report (timeline, per unit, 台账, targets, assessment)
 - ``report_files``  the report as CSV (UTF-8 with BOM) and XLSX

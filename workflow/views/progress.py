@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from workflow.access import (
@@ -19,6 +19,7 @@ from workflow.access import (
     takes_part,
 )
 from workflow.audit import Actor
+from workflow.campaigns.letters import open_required_letters
 from workflow.campaigns.lifecycle import (
     count_phase_blockers,
     open_major_hazards,
@@ -30,7 +31,7 @@ from workflow.definitions.reader import Definition, PhaseSpec
 from workflow.durations import last_day
 from workflow.errors import TransitionRefused
 from workflow.machines import CLOSED, DRAFT, TASK_SETTLED_STATES, allowed_events, campaign_machine
-from workflow.models import CampaignPhase, Person, Rectification, Task, Unit
+from workflow.models import CampaignPhase, Letter, Person, Rectification, Task, Unit
 
 OVERDUE_LIST_LIMIT = 50
 # a town of fifty villages with one required task each still fits a phone's page; the count says
@@ -96,7 +97,8 @@ class CampaignStatus:
 class BlockingItem:
     """A required item that keeps the campaign in its phase, as a page lists it."""
 
-    kind: str  # task | rectification (an open major hazard)
+    kind: str  # task | letter (a responsibility letter not yet signed) | rectification (an open
+    # major hazard)
     id: int
     title: str
     title_en: str | None  # a task's English title, where the definition gives one
@@ -258,28 +260,64 @@ def phase_blockers_seen_by(
     majors = _hazard_rows(Rectification.state, Rectification.deadline_estimated).where(
         *open_major_hazards(campaign)
     )
+    letters = (
+        select(
+            Letter.id,
+            Letter.title,
+            Letter.spec_key,
+            Unit.name,
+            Person.name,
+            Letter.due_on,
+            Letter.state,
+            Letter.due_estimated,
+        )
+        # the party whose move it is: the issuer while drafted, then the signer
+        .join(
+            Person,
+            Person.id
+            == case((Letter.state == "drafted", Letter.issuer_id), else_=Letter.signer_id),
+        )
+        .outerjoin(Unit, Unit.id == Letter.unit_id)
+        .where(*open_required_letters(campaign))
+    )
     if not whole:
         tasks = tasks.where(Task.assignee_id == by.person_id)
         majors = majors.where(Rectification.responsible_id == by.person_id)
+        letters = letters.where(
+            or_(Letter.signer_id == by.person_id, Letter.issuer_id == by.person_id)
+        )
     seen = sum(
         session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        for query in (tasks, majors)
+        for query in (tasks, majors, letters)
     )
     total = seen if whole else count_phase_blockers(session, campaign)
     titles_en = _spec_titles_en(stored_definition(campaign.definition), campaign.state)
-    items = [
-        BlockingItem("task", tid, title, titles_en.get(spec), unit, who, due_on, state, estimated)
-        for tid, title, spec, unit, who, due_on, state, estimated in session.execute(
-            tasks.order_by(Task.due_on.is_(None), Task.due_on, Task.id).limit(limit)
-        )
-    ] + [
-        BlockingItem(
-            "rectification", rid, _shortened(text), None, unit, who, deadline, state, estimated
-        )
-        for rid, text, unit, who, deadline, state, estimated in session.execute(
-            majors.order_by(Rectification.deadline, Rectification.id).limit(limit)
-        )
-    ]
+    items = (
+        [
+            BlockingItem(
+                "task", tid, title, titles_en.get(spec), unit, who, due_on, state, estimated
+            )
+            for tid, title, spec, unit, who, due_on, state, estimated in session.execute(
+                tasks.order_by(Task.due_on.is_(None), Task.due_on, Task.id).limit(limit)
+            )
+        ]
+        + [
+            BlockingItem(
+                "letter", lid, title, titles_en.get(spec), unit, who, due_on, state, estimated
+            )
+            for lid, title, spec, unit, who, due_on, state, estimated in session.execute(
+                letters.order_by(Letter.due_on.is_(None), Letter.due_on, Letter.id).limit(limit)
+            )
+        ]
+        + [
+            BlockingItem(
+                "rectification", rid, _shortened(text), None, unit, who, deadline, state, estimated
+            )
+            for rid, text, unit, who, deadline, state, estimated in session.execute(
+                majors.order_by(Rectification.deadline, Rectification.id).limit(limit)
+            )
+        ]
+    )
     items.sort(
         key=lambda item: (
             item.due_on is None,
@@ -409,7 +447,10 @@ def advance_preview(session: Session, campaign_id: int, *, by: Actor) -> Advance
         entering=_phase_name(entering) if entering else None,
         entering_has_required_work=bool(
             entering
-            and any(spec.required for spec in (*entering.tasks, *definition.duties(entering.id)))
+            and any(
+                spec.required
+                for spec in (*entering.tasks, *definition.duties(entering.id), *entering.letters)
+            )
         ),
         blocking=count_phase_blockers(session, campaign),
     )
@@ -437,7 +478,8 @@ def _phase_name(phase: PhaseSpec) -> PhaseName:
 
 
 def _spec_titles_en(definition: Definition, phase_id: str) -> dict[str, str]:
-    specs = (*definition.phase(phase_id).tasks, *definition.duties(phase_id))
+    phase = definition.phase(phase_id)
+    specs = (*phase.tasks, *definition.duties(phase_id), *phase.letters)
     return {spec.id: spec.title_en for spec in specs if spec.title_en}
 
 

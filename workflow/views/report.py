@@ -50,6 +50,7 @@ from workflow.models import (
     Task,
     Unit,
 )
+from workflow.views.letters import leading_group_letters
 
 # open rectifications by days since they were registered
 AGEING_BUCKETS = ((0, 7, "0–7"), (8, 30, "8–30"), (31, 90, "31–90"), (91, None, "90+"))
@@ -136,6 +137,20 @@ TARGET_COLUMNS = (
     "detail",
 )
 LIST_COLUMNS = ("rank", "code", "name", "score", "grade", "reasons", "accountability")
+# responsibility letters (责任书): both parties and where each letter stands
+LETTER_COLUMNS = (
+    "id",
+    "title",
+    "unit",
+    "site",
+    "issuer",
+    "signer",
+    "state",
+    "due_on",
+    "issued_on",
+    "signed_on",
+)
+LETTER_DATES = ("due_on", "issued_on", "signed_on")
 
 
 @dataclass
@@ -153,6 +168,8 @@ class CampaignReport:
     criticised: list[dict[str, Any]]
     # the inspections checked off, each with its findings (none, or the hazards it registered)
     inspections: list[dict[str, Any]] = field(default_factory=list)
+    # the responsibility letters (责任书), each with its two parties and where it stands
+    letters: list[dict[str, Any]] = field(default_factory=list)
     # the definition's texts → their English twins, for the page in English (not in the JSON, the
     # CSV or the XLSX: those are bilingual documents of their own)
     english: Mapping[str, str] = field(default_factory=dict)
@@ -172,6 +189,7 @@ class CampaignReport:
             "commended": self.commended,
             "criticised": self.criticised,
             "inspections": _iso(self.inspections, ("completed_on",)),
+            "letters": _iso(self.letters, LETTER_DATES),
         }
 
 
@@ -311,6 +329,10 @@ def build_report(
                 "hazards": done.hazards,
             }
             for done in inspections_done(session, campaign.id)
+        ],
+        letters=[
+            {column: getattr(row, column) for column in LETTER_COLUMNS}
+            for row in leading_group_letters(session, campaign)
         ],
         english=english_twins(definition),
     )

@@ -30,6 +30,7 @@ from workflow.errors import InvalidInput
 from workflow.views.report import (
     ESCALATION_COLUMNS,
     LEDGER_COLUMNS,
+    LETTER_COLUMNS,
     LIST_COLUMNS,
     PHASE_COLUMNS,
     TARGET_COLUMNS,
@@ -98,6 +99,11 @@ HEADERS = {
     "kind": "类型 kind",
     "bundle": "分组 bundle",
     "actual": "实际 actual",
+    "issuer": "甲方 issued by",
+    "signer": "乙方 signed by",
+    "due_on": "签订期限 sign by",
+    "issued_on": "下达日期 issued on",
+    "signed_on": "签订日期 signed on",
     "expected": "要求 expected",
     "detail": "明细 detail",
     "reasons": "原因 reasons",
@@ -106,6 +112,11 @@ HEADERS = {
     "deducted": "扣分 deducted",
     "metric": "指标 metric",
     "value": "数值 value",
+}
+LETTER_WORDS = {
+    "drafted": "待下达 drafted",
+    "issued": "已下达待签订 issued",
+    "signed": "已签订 signed",
 }
 GRADE_WORDS = {
     "commended": "优秀 commended",
@@ -198,6 +209,18 @@ def tables(report: CampaignReport) -> list[Table]:
         Table("assessment", "考核 assessment", assessed_headers, assessed),
         simple("commended", "表彰 commended", LIST_COLUMNS, report.commended),
         simple("criticised", "通报批评 criticised", LIST_COLUMNS, report.criticised),
+        Table(
+            "letters",
+            "责任书 letters",
+            [HEADERS[c] for c in LETTER_COLUMNS],
+            [
+                [
+                    LETTER_WORDS.get(row[c], row[c]) if c == "state" else row[c]
+                    for c in LETTER_COLUMNS
+                ]
+                for row in report.letters
+            ],
+        ),
     ]
 
 

@@ -27,6 +27,7 @@ from workflow.models import (
     CampaignUnit,
     Escalation,
     Incident,
+    Letter,
     OutsideReport,
     Person,
     Petition,
@@ -270,7 +271,8 @@ def escalated_to(
 
 
 def items_held(session: Session, campaign_id: int, *, by: Actor) -> list[HeldItem]:
-    """The viewer's own tasks, rectifications and letters in the campaign, still open ones first,
+    """The viewer's own tasks, rectifications, letters and visits and responsibility letters to sign
+    in the campaign, still open ones first,
     each soonest due first: what the campaign's page shows someone who holds no role in it."""
     campaign = campaign_for(session, campaign_id, by, Need.OWN_ITEMS)
     person = by.person_id
@@ -306,6 +308,18 @@ def items_held(session: Session, campaign_id: int, *, by: Actor) -> list[HeldIte
             .where(Petition.campaign_id == campaign.id, Petition.responsible_id == person)
             .limit(HELD_LIST_LIMIT)
         ),
+        *session.execute(
+            select(
+                literal("letter"),
+                Letter.id,
+                Letter.title,
+                Letter.state,
+                Letter.due_on,
+                Letter.due_estimated,
+            )
+            .where(Letter.campaign_id == campaign.id, Letter.signer_id == person)
+            .limit(HELD_LIST_LIMIT)
+        ),
     ]
     twins = english_twins(stored_definition(campaign.definition))
     items = [
@@ -313,14 +327,21 @@ def items_held(session: Session, campaign_id: int, *, by: Actor) -> list[HeldIte
             kind,
             item_id,
             title,
-            twins.get(title) if kind == "task" else None,
+            twins.get(title) if kind in ("task", "letter") else None,
             state,
             due,
             estimated,
         )
         for kind, item_id, title, state, due, estimated in rows
     ]
-    items.sort(key=lambda item: (item.state != "open", item.due_on or date.max, item.kind, item.id))
+    items.sort(
+        key=lambda item: (
+            item.state not in ("open", "issued"),
+            item.due_on or date.max,
+            item.kind,
+            item.id,
+        )
+    )
     return items[:HELD_LIST_LIMIT]
 
 

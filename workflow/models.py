@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -668,11 +669,34 @@ class Score(Base):
     """The points the inspecting group gave one unit for one checklist item (考核验收)."""
 
     __tablename__ = "scores"
-    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "item_key"),)
+    __table_args__ = (
+        # one row per item of a unit's own sheet, and of each key site's (site_id set; its unit_id
+        # is the site's unit): partial indexes, since NULL never equals NULL in a unique key
+        Index(
+            "uq_scores_unit_item",
+            "campaign_id",
+            "unit_id",
+            "item_key",
+            unique=True,
+            sqlite_where=text("site_id IS NULL"),
+            postgresql_where=text("site_id IS NULL"),
+        ),
+        Index(
+            "uq_scores_site_item",
+            "campaign_id",
+            "site_id",
+            "item_key",
+            unique=True,
+            sqlite_where=text("site_id IS NOT NULL"),
+            postgresql_where=text("site_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    # a key site's sheet (assessment.sites); None: the unit's own
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     item_key: Mapped[str] = mapped_column(String(64))
     points: Mapped[float] = mapped_column()  # the annotation gives the type: Float
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -541,6 +541,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "vetoes": _MARKS,
             "criticisms": _MARKS,
             "grade": {"enum": ["commended", "passed", "criticised", None]},
+            "kind": {
+                "enum": ["unit", "site"],
+                "description": "site: a key site (assessment.sites)",
+            },
+            "site_of": {"type": ["string", "null"], "description": "a key site's unit"},
             "rank": {"type": "integer"},
         },
     },

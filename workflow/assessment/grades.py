@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.assessment.targets import TargetResult, missed_by_unit
-from workflow.assessment.unit_counts import CampaignCounts, UnitCounts, UnitRef
+from workflow.assessment.unit_counts import CampaignCounts, UnitCounts, UnitRef, subject_key
 from workflow.definitions.reader import Definition
 from workflow.machines import CLOSED, DRAFT
 from workflow.models import AssessmentFinding, Campaign, Score
@@ -60,11 +60,18 @@ class UnitResult:
     # before it was); None: before the scoring phase, or the definition sets no thresholds
     grade: str | None
     sheet: str = "complete"  # complete | partial | empty: its checklist items given points
-    rank: int | None = None  # among the units graded; None for the others
+    rank: int | None = None  # among the units (or the key sites) graded; None for the others
+    # a key site scored as a subject of its own (assessment.sites): the name of its unit; its
+    # ``unit_id`` is then minus the site's id
+    site_of: str | None = None
 
     @property
     def vetoed(self) -> bool:
         return bool(self.vetoes)
+
+    @property
+    def is_site(self) -> bool:
+        return self.site_of is not None
 
 
 @dataclass
@@ -106,11 +113,13 @@ def compute_assessment(
     state = scoring_state(definition, campaign)
     if spec is None:
         return Assessment(campaign.id, None, state, counts.as_of, 0, [], [], [])
-    scores: dict[int, dict[str, float]] = {}
-    for unit_id, item, points in session.execute(
-        select(Score.unit_id, Score.item_key, Score.points).where(Score.campaign_id == campaign.id)
+    scores: dict[int, dict[str, float]] = {}  # subject key (a site's: minus its id) → item → points
+    for unit_id, site_id, item, points in session.execute(
+        select(Score.unit_id, Score.site_id, Score.item_key, Score.points).where(
+            Score.campaign_id == campaign.id
+        )
     ):
-        scores.setdefault(unit_id, {})[item] = points
+        scores.setdefault(subject_key(unit_id, site_id), {})[item] = points  # type: ignore[arg-type]
     findings: dict[tuple[int, str, str], str] = {
         (unit_id, kind, rule): reason
         for unit_id, kind, rule, reason in session.execute(
@@ -129,11 +138,16 @@ def compute_assessment(
     for unit in units:
         held = counts.units[unit.id]
         given = scores.get(unit.id, {})
-        items = {item.id: given.get(item.id) for item in spec.items}
+        subject = "sites" if unit.is_site else "units"
+        items = {item.id: given.get(item.id) for item in spec.items if subject in item.subjects}
         item_total = sum(points for points in items.values() if points is not None)
         lines = [
             line
-            for line in (_deduction(d, held, missed.get(unit.id, [])) for d in spec.deductions)
+            for line in (
+                _deduction(d, held, missed.get(unit.id, []))
+                for d in spec.deductions
+                if subject in d.subjects
+            )
             if line
         ]
         deducted = sum(line.points for line in lines)
@@ -167,13 +181,16 @@ def compute_assessment(
         # a verdict only once it exists: in or after the scoring phase, on a complete sheet (a
         # unit is not failed on the campaign's first day for a score of 0 nobody has given yet)
         judged = state in ("open", "frozen") and sheet == "complete"
+        # a subject scored on fewer items (a key site) is held to the same share of its full marks
+        share = sum(i.points for i in spec.items if i.id in items) / (spec.total_points() or 1)
         grade = (
-            _grade(definition, score, bool(vetoes))
+            _grade(definition, score, bool(vetoes), share)
             if judged
             else {"open": "scoring", "frozen": "unscored"}.get(state)
         )
         if grade == "criticised":
-            why = "一票否决 vetoed" if vetoes else f"score {score:g} < {spec.grades.passed:g}"  # type: ignore[union-attr]
+            passed = spec.grades.passed * share if spec.grades else 0  # type: ignore[union-attr]
+            why = "一票否决 vetoed" if vetoes else f"score {score:g} < {passed:g}"
             criticisms.insert(0, Mark("grade", "考核不合格 failed the assessment", why))
         result = UnitResult(
             unit.id,
@@ -188,18 +205,27 @@ def compute_assessment(
             criticisms,
             grade,
             sheet,
+            site_of=unit.site_of,
         )
         (ranked if judged else waiting).append(result)
-    # the units graded, by standing; then those not yet, by code
-    ranked.sort(key=lambda r: (r.vetoed, -r.score, r.code))
+    # the units graded, by standing, then the key sites (ranked among themselves); then those not
+    # graded yet, by code
+    ranked.sort(key=lambda r: (r.is_site, r.vetoed, -r.score, r.code))
     for position, result in enumerate(ranked):
         before = ranked[position - 1] if position else None
-        same = before is not None and (before.vetoed, before.score) == (result.vetoed, result.score)
-        result.rank = before.rank if same else position + 1  # type: ignore[union-attr]
-    results = ranked + sorted(waiting, key=lambda r: r.code)
+        if before is None or before.is_site != result.is_site:
+            first = position  # the first of its kind
+        same = before is not None and (before.is_site, before.vetoed, before.score) == (
+            result.is_site,
+            result.vetoed,
+            result.score,
+        )
+        result.rank = before.rank if same else position - first + 1  # type: ignore[union-attr]
+    results = ranked + sorted(waiting, key=lambda r: (r.is_site, r.code))
     # commended or criticised: in the scoring phase, a unit whose sheet is complete; once it is
-    # over, every unit (the incidents and targets behind a criticism stand); before it, nobody
-    listed = {"open": ranked, "frozen": results}.get(state, [])
+    # over, every unit (the incidents and targets behind a criticism stand); before it, nobody.
+    # The lists name units: a key site's grade is its unit's business
+    listed = [r for r in {"open": ranked, "frozen": results}.get(state, []) if not r.is_site]
     commended = [r for r in listed if r.grade == "commended" and not r.criticisms]
     criticised = [r for r in listed if r.criticisms]
     return Assessment(
@@ -255,13 +281,13 @@ def _deduction(rule: Any, held: UnitCounts, missed: list[TargetResult]) -> Deduc
     )
 
 
-def _grade(definition: Definition, score: float, vetoed: bool) -> str | None:
+def _grade(definition: Definition, score: float, vetoed: bool, share: float = 1.0) -> str | None:
     grades = definition.assessment.grades  # type: ignore[union-attr]
     if grades is None:
         return "criticised" if vetoed else None
-    if vetoed or score < grades.passed:
+    if vetoed or score < grades.passed * share:
         return "criticised"
-    return "commended" if score >= grades.commended else "passed"
+    return "commended" if score >= grades.commended * share else "passed"
 
 
 def _unit_dict(unit: UnitResult) -> dict[str, Any]:
@@ -281,4 +307,6 @@ def _unit_dict(unit: UnitResult) -> dict[str, Any]:
         "sheet": unit.sheet,
         "rank": unit.rank,
         "vetoed": unit.vetoed,
+        "kind": "site" if unit.is_site else "unit",
+        "site_of": unit.site_of,
     }

@@ -44,6 +44,7 @@ class UnitSheet:
     score: float
     rank: int | None  # None: not graded (yet)
     grade: str | None
+    site_of: str | None = None  # a key site (assessment.sites): its unit's name
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class ScoreSheets:
     items: list[SheetLine]
     veto_rules: list[SheetLine]
     criticism_rules: list[SheetLine]
-    units: list[UnitSheet]  # by name, as the units are listed everywhere else
+    units: list[UnitSheet]  # by name, as the units are listed everywhere else; then key sites
     # the definition's texts (items, rules, phases, its title) → their English twins, for the page
     # in English
     english: Mapping[str, str] = field(default_factory=dict)
@@ -93,8 +94,10 @@ def score_sheets(session: Session, campaign_id: int, *, by: Actor, clock: Clock)
             row.score,
             row.rank,
             row.grade,
+            row.site_of,
         )
-        for row in sorted(result.units, key=lambda row: (row.name, row.code))
+        # the units by name, then the key sites by unit and name
+        for row in sorted(result.units, key=lambda row: (row.is_site, row.site_of or "", row.name))
     ]
     phase = result.scoring_phase
     phase_title = definition.phase(phase).title if phase in definition.phase_ids() else phase

@@ -24,14 +24,19 @@ from workflow import audit
 from workflow.access import Need, campaign_for, is_scorer, load_campaign, scorer_roles
 from workflow.assessment.grades import Assessment, UnitResult, compute_assessment, scoring_state
 from workflow.assessment.targets import evaluate_targets, incident_rows
-from workflow.assessment.unit_counts import UnitRef, count_units, participating_units
+from workflow.assessment.unit_counts import (
+    UnitRef,
+    count_units,
+    participating_units,
+    scored_subjects,
+)
 from workflow.audit import Actor
 from workflow.clock import Clock
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition
 from workflow.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
 from workflow.limits import NOTE_LIMIT
-from workflow.models import AssessmentFinding, Campaign, CampaignPhase, Score
+from workflow.models import AssessmentFinding, Campaign, CampaignPhase, Score, Site
 
 __all__ = [
     "Assessment",
@@ -83,10 +88,20 @@ def enter_scores(
             f"scores are entered during phase '{definition.scoring_phase()}'; they are "
             + ("frozen: the campaign has left it" if state == "frozen" else "not open yet")
         )
-    unit = next((u for u in participating_units(session, campaign) if u.code == unit_code), None)
+    subjects = scored_subjects(
+        session, campaign, definition, participating_units(session, campaign)
+    )
+    # a unit's code first: a key site shares the organisation file's ids, not the units' table
+    unit = next((u for u in subjects if u.code == unit_code and not u.is_site), None) or next(
+        (u for u in subjects if u.code == unit_code), None
+    )
     if unit is None:
-        raise NotFound(f"no unit '{unit_code}' in this campaign")
-    items = _checked_items(definition, sheet.items)
+        raise NotFound(f"no unit or scored key site '{unit_code}' in this campaign")
+    if unit.is_site and (sheet.vetoes or sheet.criticisms):
+        raise InvalidInput(
+            f"{unit.name} is a key site: vetoes and notices of criticism are entered for units"
+        )
+    items = _checked_items(definition, sheet.items, site=unit.is_site)
     findings = {
         ("veto", rule): reason
         for rule, reason in _checked_findings(spec.veto, sheet.vetoes, "veto")
@@ -116,12 +131,13 @@ def assess(
         campaign = load_campaign(session, campaign_id)
     definition = stored_definition(campaign.definition)
     units = participating_units(session, campaign)
+    subjects = scored_subjects(session, campaign, definition, units)
     as_of = assessment_as_of(session, definition, campaign, clock.now())
-    counts = count_units(session, campaign, units, as_of)
+    counts = count_units(session, campaign, subjects, as_of)
     targets = evaluate_targets(
         definition, campaign, units, counts, incident_rows(session, campaign.id, as_of)
     )
-    return compute_assessment(session, definition, campaign, units, counts, targets)
+    return compute_assessment(session, definition, campaign, subjects, counts, targets)
 
 
 def assessment_as_of(
@@ -143,8 +159,15 @@ def assessment_as_of(
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _checked_items(definition: Definition, entered: Mapping[str, Any]) -> dict[str, float | None]:
-    items = {item.id: item for item in definition.assessment.items}  # type: ignore[union-attr]
+def _checked_items(
+    definition: Definition, entered: Mapping[str, Any], *, site: bool = False
+) -> dict[str, float | None]:
+    subject = "sites" if site else "units"
+    items = {
+        item.id: item
+        for item in definition.assessment.items  # type: ignore[union-attr]
+        if subject in item.subjects
+    }
     checked: dict[str, float | None] = {}
     for key, value in entered.items():
         if key not in items:
@@ -201,12 +224,15 @@ def _store_scores(
     by: Actor,
     now: datetime,
 ) -> None:
+    site_id = -unit.id if unit.is_site else None
+    owner = session.scalar(select(Site.unit_id).where(Site.id == site_id)) if site_id else unit.id
     stored = {
         row.item_key: row
         for row in session.scalars(
             select(Score).where(
                 Score.campaign_id == campaign.id,
-                Score.unit_id == unit.id,
+                Score.unit_id == owner,
+                Score.site_id.is_(None) if site_id is None else Score.site_id == site_id,
                 Score.item_key.in_(list(items)),
             )
         )
@@ -221,7 +247,8 @@ def _store_scores(
         elif row is None:
             row = Score(
                 campaign_id=campaign.id,
-                unit_id=unit.id,
+                unit_id=owner,
+                site_id=site_id,
                 item_key=key,
                 points=points,
                 entered_at=now,

@@ -26,6 +26,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from workflow.clock import end_of_day, local_date
+from workflow.definitions.reader import Definition
 from workflow.models import (
     Campaign,
     CampaignUnit,
@@ -33,6 +34,7 @@ from workflow.models import (
     Incident,
     Petition,
     Rectification,
+    Site,
     Task,
     Unit,
 )
@@ -48,6 +50,7 @@ RECTIFICATION_FACTS = (
     Rectification.submitted_at,
     Rectification.closed_at,
     Rectification.state,
+    Rectification.site_id,
 )
 
 
@@ -95,9 +98,22 @@ class UnitCounts:
 
 @dataclass(frozen=True)
 class UnitRef:
+    """A scored subject: a participating unit, or (with ``assessment.sites``) a key site, whose
+    ``id`` is then minus its site id so that one mapping of counts holds both."""
+
     id: int
     code: str
     name: str
+    site_of: str | None = None  # a key site: the name of the unit it belongs to
+
+    @property
+    def is_site(self) -> bool:
+        return self.site_of is not None
+
+
+def subject_key(unit_id: int | None, site_id: int | None = None) -> int | None:
+    """The key a site's counts are kept under (minus its id); a unit's is its id."""
+    return -site_id if site_id is not None else unit_id
 
 
 @dataclass
@@ -130,6 +146,31 @@ def participating_units(session: Session, campaign: Campaign) -> list[UnitRef]:
     return [UnitRef(*row) for row in rows]
 
 
+def participating_sites(session: Session, campaign: Campaign) -> list[UnitRef]:
+    """The key sites of the campaign's unit and of its participating sub-units, by unit then site
+    name, each as a scored subject (``UnitRef.id`` is minus the site's id)."""
+    unit_ids = [campaign.unit_id] + list(
+        session.scalars(select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign.id))
+    )
+    rows = session.execute(
+        select(Site.id, Site.code, Site.name, Unit.name)
+        .join(Unit, Unit.id == Site.unit_id)
+        .where(Site.unit_id.in_(unit_ids))
+        .order_by(Unit.name, Site.name, Site.code)
+    ).all()
+    return [UnitRef(-site_id, code, name, unit) for site_id, code, name, unit in rows]
+
+
+def scored_subjects(
+    session: Session, campaign: Campaign, definition: Definition, units: list[UnitRef]
+) -> list[UnitRef]:
+    """Who the assessment scores: the participating units, then, when the definition says
+    ``assessment.sites``, every key site."""
+    if definition.assessment is None or not definition.assessment.sites:
+        return units
+    return units + participating_sites(session, campaign)
+
+
 def campaign_window(campaign: Campaign, as_of: datetime) -> tuple[date, date]:
     """The days the campaign has run by ``as_of``: from its start to its close (or to ``as_of``)."""
     end = (
@@ -157,15 +198,19 @@ def count_units(
     total = UnitCounts()
     phases: dict[str, tuple[int, int]] = {}
 
-    def of(unit_id: int | None) -> list[UnitCounts]:
-        found = counts.get(unit_id) if unit_id is not None else None
-        return [total, found] if found is not None else [total]
+    def of(unit_id: int | None, site_id: int | None = None) -> list[UnitCounts]:
+        """The campaign's counts, the unit's, and the key site's (when it is scored)."""
+        found = [total]
+        for key in (unit_id, subject_key(None, site_id)):
+            if key is not None and key in counts:
+                found.append(counts[key])
+        return found
 
-    for unit_id, phase, *row in _task_rows(session, campaign.id, as_of):
+    for unit_id, site_id, phase, *row in _task_rows(session, campaign.id, as_of):
         tasks, done, due, on_time, overdue = row
         before = phases.get(phase, (0, 0))
         phases[phase] = (before[0] + tasks, before[1] + done)
-        for target in of(unit_id):
+        for target in of(unit_id, site_id):
             target.tasks += tasks
             target.tasks_done += done
             target.tasks_due += due
@@ -180,8 +225,8 @@ def count_units(
         ]
     _count_rectifications(campaign, as_of, rectifications, of)
     _count_petitions(session, campaign.id, as_of, of)
-    for unit_id, level, times in _escalation_rows(session, campaign.id, as_of):
-        for target in of(unit_id):
+    for unit_id, site_id, level, times in _escalation_rows(session, campaign.id, as_of):
+        for target in of(unit_id, site_id):
             target.escalations[level] += times
     start, end = campaign_window(campaign, as_of)
     for unit_id, kind, times in session.execute(
@@ -203,8 +248,8 @@ def count_units(
 
 
 def _task_rows(session: Session, campaign_id: int, as_of: datetime) -> list[tuple]:
-    """Per (unit, phase): tasks, done, due, done on time, overdue; counted in the database (100,000
-    tasks)."""
+    """Per (unit, site, phase): tasks, done, due, done on time, overdue; counted in the database
+    (100,000 tasks)."""
     done = and_(Task.state.in_(DONE_STATES), Task.completed_at <= as_of)
     required_dated = and_(Task.required.is_(True), Task.due_at.is_not(None))
     on_time = and_(required_dated, done, Task.completed_at <= Task.due_at)
@@ -212,6 +257,7 @@ def _task_rows(session: Session, campaign_id: int, as_of: datetime) -> list[tupl
     query = (
         select(
             Task.unit_id,
+            Task.site_id,
             Task.phase_key,
             func.count(),
             func.count().filter(done),
@@ -220,7 +266,7 @@ def _task_rows(session: Session, campaign_id: int, as_of: datetime) -> list[tupl
             func.count().filter(and_(passed, ~on_time)),
         )
         .where(Task.campaign_id == campaign_id, Task.state != "cancelled", Task.created_at <= as_of)
-        .group_by(Task.unit_id, Task.phase_key)
+        .group_by(Task.unit_id, Task.site_id, Task.phase_key)
     )
     return [tuple(row) for row in session.execute(query)]
 
@@ -231,7 +277,7 @@ def _count_rectifications(
     """In Python: "fixed by the original deadline" compares a local date, which SQL cannot do
     portably."""
     ends: dict[date, datetime] = {}
-    for unit_id, original, deadline_at, registered_at, submitted_at, closed_at, _state in rows:
+    for unit_id, original, deadline_at, registered_at, submitted_at, closed_at, _, site_id in rows:
         if registered_at > as_of:
             continue
         closed = closed_at is not None and closed_at <= as_of
@@ -242,7 +288,7 @@ def _count_rectifications(
         # from the check
         on_time = closed and (submitted_at or closed_at) < ends[original]
         reported = submitted_at is not None and submitted_at <= as_of
-        for target in of(unit_id):
+        for target in of(unit_id, site_id):
             target.rectifications += 1
             target.rectifications_closed += closed
             target.rectifications_due += due
@@ -268,27 +314,28 @@ def _count_petitions(session: Session, campaign_id: int, as_of: datetime, of) ->
 
 def _escalation_rows(
     session: Session, campaign_id: int, as_of: datetime
-) -> list[tuple[int | None, int, int]]:
-    """(unit, level, times) over the escalations of tasks, rectifications and petitions."""
-    rows: list[tuple[int | None, int, int]] = []
+) -> list[tuple[int | None, int | None, int, int]]:
+    """(unit, site, level, times) over the escalations of tasks, rectifications and petitions (a
+    letter or visit is at no site)."""
+    rows: list[tuple[int | None, int | None, int, int]] = []
     for kind, table in (("task", Task), ("rectification", Rectification), ("petition", Petition)):
-        rows += [
-            tuple(row)
-            for row in session.execute(  # type: ignore[misc]
-                select(table.unit_id, Escalation.level, func.count())
-                # the campaign in the join too: PostgreSQL then reads only this campaign's items
-                .join(
-                    table,
-                    and_(
-                        table.id == Escalation.item_id, table.campaign_id == Escalation.campaign_id
-                    ),
-                )
-                .where(
-                    Escalation.campaign_id == campaign_id,
-                    Escalation.item_kind == kind,
-                    Escalation.reached_at <= as_of,
-                )
-                .group_by(table.unit_id, Escalation.level)
+        places = (table.unit_id,) if table is Petition else (table.unit_id, table.site_id)
+        found = session.execute(
+            select(*places, Escalation.level, func.count())
+            # the campaign in the join too: PostgreSQL then reads only this campaign's items
+            .join(
+                table,
+                and_(table.id == Escalation.item_id, table.campaign_id == Escalation.campaign_id),
             )
-        ]
+            .where(
+                Escalation.campaign_id == campaign_id,
+                Escalation.item_kind == kind,
+                Escalation.reached_at <= as_of,
+            )
+            .group_by(*places, Escalation.level)
+        )
+        if table is Petition:
+            rows += [(unit_id, None, level, times) for unit_id, level, times in found]
+        else:
+            rows += [tuple(row) for row in found]  # type: ignore[misc]
     return rows

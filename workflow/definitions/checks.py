@@ -98,6 +98,7 @@ class _Checks:
         self._escalation()
         self._incidents()
         self._petitions()
+        self._scored_sites()
         return self.problems
 
     def _problem(self, path: tuple[str | int, ...], message: str) -> None:
@@ -377,6 +378,19 @@ class _Checks:
             self._problem(
                 path, f"role '{role_id}' is a sub-unit's: the meeting is the leading group's"
             )
+
+    def _scored_sites(self) -> None:
+        assessment = self.data.get("assessment")
+        if not isinstance(assessment, dict) or assessment.get("sites") is True:
+            return
+        for key in ("items", "deductions"):
+            for path, entry in _items(assessment, key, ("assessment",)):
+                if entry.get("for") == ["sites"]:
+                    self._problem(
+                        (*path, "for"),
+                        "only key sites are scored on this, but assessment.sites is not true: "
+                        "nobody is",
+                    )
 
     def _known_role(self, path: tuple[str | int, ...], role_id: object) -> bool:
         if not isinstance(role_id, str):

@@ -37,6 +37,8 @@ from workflow.sourcefile import (
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 # the leading group's usual officers coordinate unless the definition says otherwise
 DEFAULT_COORDINATORS = ("leader", "deputy", "office_director")
+# who an assessment item or deduction applies to, unless it says (``for:``)
+SUBJECTS = ("units", "sites")
 # a major letter or visit's meeting, when the definition gives no ``due``
 MAJOR_MEETING_WITHIN = "3d"
 
@@ -216,6 +218,8 @@ class ScoreItem:
     title_en: str | None = None
     description: str | None = None
     proposal: str | None = None  # 建议值: the text does not say this (proposals.py)
+    # who is scored on it: sub-units, key sites (with ``assessment.sites``), or both
+    subjects: tuple[str, ...] = SUBJECTS
 
 
 @dataclass(frozen=True)
@@ -230,6 +234,7 @@ class Deduction:
     incident: str | None = None
     cap: float | None = None
     description: str | None = None
+    subjects: tuple[str, ...] = SUBJECTS  # whose counts it takes off from (as ScoreItem)
 
 
 @dataclass(frozen=True)
@@ -282,6 +287,8 @@ class AssessmentSpec:
     grades: Grades | None = None
     description: str | None = None
     proposal: str | None = None  # 建议值: the text does not say this (proposals.py)
+    # the key sites are scored too, each a row of its own (Lingtai: 对各部位行使直接管理责任)
+    sites: bool = False
 
     def total_points(self) -> float:
         """The most a unit can score: the sum of the items' points."""
@@ -684,6 +691,7 @@ def _assessment(data: dict[str, Any]) -> AssessmentSpec:
                 item.get("title_en"),
                 item.get("description"),
                 item.get("proposal"),
+                tuple(item.get("for", SUBJECTS)),
             )
             for item in data.get("items", [])
         ),
@@ -696,6 +704,7 @@ def _assessment(data: dict[str, Any]) -> AssessmentSpec:
                 d.get("incident"),
                 d.get("cap"),
                 d.get("description"),
+                tuple(d.get("for", SUBJECTS)),
             )
             for d in data.get("deductions", [])
         ),
@@ -725,6 +734,7 @@ def _assessment(data: dict[str, Any]) -> AssessmentSpec:
         grades=Grades(grades["commended"], grades["passed"]) if grades is not None else None,
         description=data.get("description"),
         proposal=data.get("proposal"),
+        sites=data.get("sites", False),
     )
 
 

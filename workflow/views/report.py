@@ -33,6 +33,7 @@ from workflow.assessment.unit_counts import (
     count_units,
     participating_units,
     percent,
+    scored_subjects,
 )
 from workflow.audit import Actor
 from workflow.campaigns.inspections import inspections_done
@@ -218,7 +219,8 @@ def build_report(
                 )
             ],
         )
-    counts = count_units(session, campaign, units, now, facts)
+    subjects = scored_subjects(session, campaign, definition, units)
+    counts = count_units(session, campaign, subjects, now, facts)
     targets = evaluate_targets(
         definition, campaign, units, counts, incident_rows(session, campaign.id, now)
     )
@@ -226,9 +228,9 @@ def build_report(
     # figures
     scored_as_of = assessment_as_of(session, definition, campaign, now)
     if scored_as_of == now:
-        scored = compute_assessment(session, definition, campaign, units, counts, targets)
+        scored = compute_assessment(session, definition, campaign, subjects, counts, targets)
     else:
-        frozen_counts = count_units(session, campaign, units, scored_as_of, facts)
+        frozen_counts = count_units(session, campaign, subjects, scored_as_of, facts)
         frozen_targets = evaluate_targets(
             definition,
             campaign,
@@ -237,7 +239,7 @@ def build_report(
             incident_rows(session, campaign.id, scored_as_of),
         )
         scored = compute_assessment(
-            session, definition, campaign, units, frozen_counts, frozen_targets
+            session, definition, campaign, subjects, frozen_counts, frozen_targets
         )
     results = {row.unit_id: row for row in scored.units}
     codes = {unit.id: unit.code for unit in units}
@@ -365,7 +367,7 @@ def _rates(
     (from the rows)."""
     states: Counter[str] = Counter()
     closing_days, ages = [], []
-    for _unit, _original, _deadline_at, registered_at, _submitted_at, closed_at, state in facts:
+    for _unit, _original, _deadline_at, registered_at, _submitted_at, closed_at, state, _ in facts:
         states[state] += 1
         if state == "closed":
             closing_days.append((local(closed_at) - local(registered_at)).days)  # type: ignore[operator]
@@ -484,7 +486,7 @@ def _ledger(
         estimated,
         *fact,
     ) in session.execute(query):
-        _unit, original, deadline_at, registered_at, submitted_at, closed_at, state = fact
+        _unit, original, deadline_at, registered_at, submitted_at, closed_at, state, _site = fact
         facts.append(tuple(fact))
         registered_on, closed_on = local(registered_at), local(closed_at)
         overdue = state == "open" and now >= deadline_at

@@ -176,8 +176,10 @@ def test_the_report_and_the_score_sheets_show_the_sites(lingtai, db_url):
         member = Visitor(app.test_client())
         assert member.sign_in(MEMBER, PASSWORD).status_code == 302
         page = member.page(f"/campaigns/{campaign}/report")
-        assert text(page, "assessed-lt-hujiayuan-relay").startswith(
-            "— 胡家塬转播台 重点部位 · 灵台县广播电视台 — 0 0 — —"
+        # rank, site, its unit, five items (three not a site's, two not scored yet), the late
+        # hazard's −2, a score of 0, 评分中, no veto
+        assert text(page, "assessed-lt-hujiayuan-relay") == (
+            "— 胡家塬转播台 重点部位 · 灵台县广播电视台 — — — — — −2 0 评分中 —"
         )
         sheets = member.page(f"/campaigns/{campaign}/scores")
         assert 'id="sheet-lt-residential-area"' in sheets

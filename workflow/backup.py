@@ -259,10 +259,20 @@ def _pg_restore(engine: Engine, source: Path, environ: Mapping[str, str] | None)
     # --clean drops only what the archive holds: a table of a newer schema (`pingan init` run on the
     # target first) would stay behind and make the next `pingan init` fail. Reaching here, such
     # tables are empty or the operator forced the restore: either way they go.
+    # Likewise a foreign key the newer schema added to a table the archive holds (scores.site_id →
+    # sites): --clean does not know it, and dropping the key it points at would fail.
+    keys = set(re.findall(r"^\d+; \d+ \d+ FK CONSTRAINT \S+ \S+ (\S+) ", listing, re.MULTILINE))
     with engine.begin() as connection:
-        for name in inspect(connection).get_table_names():
+        inspector = inspect(connection)
+        for name in inspector.get_table_names():
             if name not in tables:
                 connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}" CASCADE')
+                continue
+            for key in inspector.get_foreign_keys(name):
+                if key["name"] and key["name"] not in keys:
+                    connection.exec_driver_sql(
+                        f'ALTER TABLE "{name}" DROP CONSTRAINT IF EXISTS "{key["name"]}"'
+                    )
     engine.dispose()  # our own pooled connections must not hold the database while it is replaced
     _run(
         "pg_restore",

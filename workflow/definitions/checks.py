@@ -264,8 +264,10 @@ class _Checks:
                 "leading-group role of the campaign's unit",
             )
         self._assignee(path, spec, key="signed_by")
-        declared = {target.get("id") for _target_path, target in _items(self.data, "targets")} - {
-            None
+        declared = {
+            target["id"]
+            for _target_path, target in _items(self.data, "targets")
+            if isinstance(target.get("id"), str)  # the schema has said what else is wrong
         }
         listed = spec.get("targets")
         for index, target_id in enumerate(listed if isinstance(listed, list) else []):

@@ -597,6 +597,8 @@ class Incident(Base):
     # an incident kind id of the campaign's definition
     kind: Mapped[str] = mapped_column(String(64))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    # the key site it happened at, if any (its unit is unit_id): targets held per site count these
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     # the day it happened, which may be before the campaign (last year's count, for a reduce target)
     occurred_on: Mapped[date] = mapped_column(Date)
     description: Mapped[str] = mapped_column(Text)
@@ -607,6 +609,7 @@ class Incident(Base):
     report_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit] = relationship()
+    site: Mapped[Site | None] = relationship()
 
 
 class OutsideReport(Base):

@@ -17,13 +17,14 @@ from tests.support.clock import shanghai
 from tests.support.paths import SHIPPED
 from tests.support.web import PASSWORD, Visitor, give_everyone_a_password, text
 from webapp import create_app, wiring_of
+from workflow.assessment.incidents import IncidentReport, record_incident
 from workflow.assessment.scores import ScoreSheet, assess, enter_scores
 from workflow.audit import Actor
 from workflow.calendar import load_calendar
 from workflow.campaigns.letters import issue_letter, sign_letter
 from workflow.campaigns.lifecycle import advance_campaign, start_campaign
 from workflow.campaigns.tasks import complete_task
-from workflow.clock import FixedClock
+from workflow.clock import FixedClock, local_date
 from workflow.definitions.reader import load_definition_file
 from workflow.errors import InvalidInput
 from workflow.hazards.rectifications import HazardReport, register_hazard
@@ -159,6 +160,39 @@ def test_the_inspecting_group_scores_a_site_and_it_is_graded_on_its_share(lingta
     # the commendation and criticism lists name units: the staff housing's 优秀 is its own row's
     listed = {row["code"] for row in (*report.commended, *report.criticised)}
     assert not listed & set(SITES)
+
+
+def test_a_site_is_held_to_its_target_by_the_incidents_at_the_site(lingtai):
+    sessions, clock, campaign = lingtai
+    with sessions.begin() as session:
+        office = Actor.person(person_by_email(session, "office@lingtai-rftv.example.org"))
+        record_incident(
+            session,
+            campaign,
+            IncidentReport(
+                "signal-accident", None, local_date(clock.now(), "Asia/Shanghai"),
+                "胡家塬转播台敏感时期信号中断12分钟", site="lt-hujiayuan-relay",
+            ),
+            by=office, clock=clock, base_url=BASE_URL,
+        )  # fmt: skip
+        with pytest.raises(InvalidInput, match="not in unit 'lingtai-film'"):
+            record_incident(
+                session, campaign,
+                IncidentReport("signal-accident", "lingtai-film", date(2006, 6, 1), "x", site="lt-tv-station"),
+                by=office, clock=clock, base_url=BASE_URL,
+            )  # fmt: skip
+    with sessions() as session:
+        report = build_report(session, campaign, by=office, clock=clock)
+    held = {
+        row["unit"]: row["status"]
+        for row in report.targets
+        if row["target"] == "no-signal-accident"
+    }
+    assert held == {code: "missed" if code == "lt-hujiayuan-relay" else "met" for code in SITES}, (
+        "each site is held to it, no unit"
+    )
+    relay = next(row for row in report.assessment["units"] if row["code"] == "lt-hujiayuan-relay")
+    assert [d["each"] for d in relay["deductions"]] == ["overdue_rectification", "missed_target"]
 
 
 def test_the_report_and_the_score_sheets_show_the_sites(lingtai, db_url):

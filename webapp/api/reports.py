@@ -57,7 +57,7 @@ FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-INCIDENT_FIELDS = ("kind", "unit", "occurred_on", "description")
+INCIDENT_FIELDS = ("kind", "unit", "occurred_on", "description", "site")
 RESULTS = "results"  # with format=xlsx: 考核结果报送表
 OUTSIDE_REPORT_FIELDS = ("body", "reported_at", "note")
 PETITION_FIELDS = (
@@ -158,6 +158,7 @@ def new_incident(campaign_id: int) -> tuple[Response, int]:
         unit=_code(body, "unit"),
         occurred_on=_date(body, "occurred_on"),
         description=_text(body, "description"),
+        site=_code(body, "site"),
     )
     with _transaction() as session:
         incident = record_incident(
@@ -329,6 +330,7 @@ def incident_json(incident: Incident) -> dict[str, Any]:
         "occurred_on": incident.occurred_on.isoformat(),
         "description": incident.description,
         "recorded_at": incident.recorded_at.isoformat(),
+        "site": incident.site.code if incident.site else None,
     }
 
 
@@ -397,6 +399,7 @@ BODIES: dict[str, dict[str, Any]] = {
             "unit": {"type": "string", "description": "unit code"},
             "occurred_on": {"type": "string", "format": "date"},
             "description": _LONG_TEXT,
+            "site": {"type": ["string", "null"], "description": "key site code, if at one"},
         },
     },
     "PetitionReport": {

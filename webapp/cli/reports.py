@@ -32,10 +32,17 @@ def incident() -> None:
     "--date", "occurred", required=True, metavar="DATE", help="The day it happened (YYYY-MM-DD)."
 )
 @click.option("--description", required=True, help="What happened.")
+@click.option("--site", default=None, help="The key site's id, if it happened at one.")
 @as_option
 @one_line_errors
 def record(
-    campaign_id: int, kind: str, unit: str, occurred: str, description: str, as_email: str | None
+    campaign_id: int,
+    kind: str,
+    unit: str,
+    occurred: str,
+    description: str,
+    site: str | None,
+    as_email: str | None,
 ) -> None:
     """Record an incident; the kind's notify roles are mailed at once (through the outbox)."""
     from workflow.assessment.incidents import IncidentReport, record_incident
@@ -43,7 +50,7 @@ def record(
     env = wiring()
     by = actor(env, as_email)
     report = IncidentReport(
-        kind=kind, unit=unit, occurred_on=parse_date(occurred), description=description
+        kind=kind, unit=unit, occurred_on=parse_date(occurred), description=description, site=site
     )
     with env.transaction() as session:
         recorded = record_incident(

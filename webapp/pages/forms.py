@@ -259,6 +259,7 @@ class IncidentForm(OneTimeForm):
     unit = SelectField(
         _l("Unit"), validators=[DataRequired(_l("Choose the unit."))], validate_choice=False
     )
+    site = SelectField(_l("Key site (if at one)"), validate_choice=False)
     occurred_on = DateField(
         _l("Date it happened"), validators=[DataRequired(_l("Give the date it happened."))]
     )

@@ -59,6 +59,7 @@ def record(campaign_id: int) -> BaseResponse | tuple[str, int]:
         unit=form.unit.data or None,
         occurred_on=form.occurred_on.data,
         description=form.description.data,
+        site=form.site.data or None,
     )
     try:
         with transaction() as session:
@@ -158,7 +159,8 @@ def _log_page(
     with transaction(readonly=True) as session:
         kinds = incident_kinds(session, campaign_id, by=by)  # NotFound outside the leading group
         entries = list_incidents(session, campaign_id, by=by)
-        units = register_choices(session, campaign_id, by=by).units
+        choices = register_choices(session, campaign_id, by=by)
+        units = choices.units
         campaign = load_campaign(session, campaign_id)
         access = campaign_access(session, campaign, by)
         form.kind.choices = options(
@@ -167,6 +169,9 @@ def _log_page(
         )
         form.unit.choices = options(
             [("", _("Choose"))] + [(unit.code, unit.name) for unit in units]
+        )
+        form.site.choices = options(
+            [("", _("None"))] + [(site.code, site.name) for site in choices.sites]
         )
         return render_template(
             "incidents/incidents.html",

@@ -28,7 +28,7 @@ from workflow.errors import Forbidden, InvalidInput, TransitionRefused
 from workflow.limits import TEXT_LIMIT
 from workflow.machines import CLOSED
 from workflow.mail.outbox import enqueue
-from workflow.models import Campaign, CampaignUnit, Incident, Person, RoleBinding, Unit
+from workflow.models import Campaign, CampaignUnit, Incident, Person, RoleBinding, Site, Unit
 from workflow.organisation.roles import holders_of
 
 
@@ -40,6 +40,7 @@ class IncidentReport:
     unit: str | None
     occurred_on: date | None
     description: str | None
+    site: str | None = None  # the key site's code, if it happened at one (the unit may be left out)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class IncidentEntry:
     notified: tuple[str, ...]  # roles told at once, as the definition names them
     # its reports to the outside bodies the kind names (None: the kind names none)
     reports: ReportStatus | None = None
+    site: str | None = None  # the key site's name, if it happened at one
 
 
 def record_incident(
@@ -83,7 +85,11 @@ def record_incident(
         raise TransitionRefused(
             f"campaign {campaign.id} is closed: no more incidents are recorded in it"
         )
-    unit = _unit(session, campaign, report.unit)
+    site = _site(session, report.site)
+    site_unit = session.get(Unit, site.unit_id) if site else None
+    unit = _unit(session, campaign, report.unit or (site_unit.code if site_unit else None))
+    if site is not None and site.unit_id != unit.id:
+        raise InvalidInput(f"key site '{site.code}' is not in unit '{unit.code}'")
     if not (
         in_leading_group(session, campaign.id, campaign.unit_id, by)
         or holds_role_in(session, campaign, unit, by)
@@ -109,6 +115,7 @@ def record_incident(
         campaign_id=campaign.id,
         kind=kind.id,
         unit_id=unit.id,
+        site_id=site.id if site else None,
         occurred_on=report.occurred_on,
         description=description,
         recorded_at=now,
@@ -159,8 +166,9 @@ def list_incidents(
     campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
     definition = stored_definition(campaign.definition)
     query = (
-        select(Incident, Unit.code, Unit.name, Person.email)
+        select(Incident, Unit.code, Unit.name, Person.email, Site.name)
         .join(Unit, Unit.id == Incident.unit_id)
+        .outerjoin(Site, Site.id == Incident.site_id)
         .outerjoin(Person, Person.id == Incident.recorded_by_id)
         .where(Incident.campaign_id == campaign.id)
     )
@@ -172,7 +180,7 @@ def list_incidents(
     kinds = {declared.id: declared for declared in definition.incidents}
     reports = report_statuses(session, [row[0] for row in rows], kinds)
     entries = []
-    for incident, code, name, email in rows:
+    for incident, code, name, email, site in rows:
         declared = kinds.get(incident.kind)
         entries.append(
             IncidentEntry(
@@ -186,6 +194,7 @@ def list_incidents(
                 email,
                 declared.notify if declared else (),
                 reports.get(incident.id),
+                site,
             )
         )
     return entries
@@ -268,6 +277,15 @@ def holds_role_in(session: Session, campaign: Campaign, unit: Unit, by: Actor) -
 
 def _declared(definition: Definition, kind_id: str) -> IncidentKind | None:
     return next((kind for kind in definition.incidents if kind.id == kind_id), None)
+
+
+def _site(session: Session, code: str | None) -> Site | None:
+    if not code:
+        return None
+    site = session.scalar(select(Site).where(Site.code == code))
+    if site is None:
+        raise InvalidInput(f"no key site '{code}'")
+    return site  # in this campaign: its unit is checked to be
 
 
 def _unit(session: Session, campaign: Campaign, code: str | None) -> Unit:

@@ -135,7 +135,7 @@ def assess(
     as_of = assessment_as_of(session, definition, campaign, clock.now())
     counts = count_units(session, campaign, subjects, as_of)
     targets = evaluate_targets(
-        definition, campaign, units, counts, incident_rows(session, campaign.id, as_of)
+        definition, campaign, subjects, counts, incident_rows(session, campaign.id, as_of)
     )
     return compute_assessment(session, definition, campaign, subjects, counts, targets)
 

@@ -31,6 +31,8 @@ from workflow.assessment.unit_counts import (
     count_units,
     participating_units,
     percent,
+    scored_subjects,
+    subject_key,
 )
 from workflow.audit import Actor
 from workflow.clock import Clock
@@ -43,8 +45,8 @@ MONTHS_IN = {"year": 12, "quarter": 3, "month": 1}
 
 @dataclass(frozen=True)
 class TargetResult:
-    """One target for one holder: a participating unit, or the campaign as a whole (``unit_id``
-    None)."""
+    """One target for one holder: a participating unit, a key site (``unit_id`` minus its id), or
+    the campaign as a whole (``unit_id`` None)."""
 
     target: str
     title: str
@@ -65,7 +67,7 @@ class Period:
     last: date
 
 
-IncidentRows = list[tuple[int, str, date]]  # (unit id, kind, occurred on)
+IncidentRows = list[tuple[int, int | None, str, date]]  # (unit id, site id, kind, occurred on)
 
 
 def target_status(
@@ -75,14 +77,11 @@ def target_status(
     (others: not found)."""
     campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
     now = clock.now()
-    units = participating_units(session, campaign)
+    definition = stored_definition(campaign.definition)
+    units = scored_subjects(session, campaign, definition, participating_units(session, campaign))
     counts = count_units(session, campaign, units, now)
     return evaluate_targets(
-        stored_definition(campaign.definition),
-        campaign,
-        units,
-        counts,
-        incident_rows(session, campaign.id, now),
+        definition, campaign, units, counts, incident_rows(session, campaign.id, now)
     )
 
 
@@ -92,7 +91,7 @@ def incident_rows(session: Session, campaign_id: int, as_of: datetime) -> Incide
     return [
         tuple(row)
         for row in session.execute(  # type: ignore[misc]
-            select(Incident.unit_id, Incident.kind, Incident.occurred_on).where(
+            select(Incident.unit_id, Incident.site_id, Incident.kind, Incident.occurred_on).where(
                 Incident.campaign_id == campaign_id, Incident.recorded_at <= as_of
             )
         )
@@ -107,17 +106,22 @@ def evaluate_targets(
     incidents: IncidentRows,
 ) -> list[TargetResult]:
     """The status of each target for each of its holders (a pure function of the counts and the
-    incidents)."""
+    incidents). ``units``: the scored subjects; a key site among them (``UnitRef.is_site``) holds
+    the targets ``per: site``."""
     start, end = campaign_window(campaign, counts.as_of)
     days: dict[tuple[str, int | None], list[date]] = defaultdict(list)
-    for unit_id, kind, occurred_on in incidents:
+    for unit_id, site_id, kind, occurred_on in incidents:
         if occurred_on <= end:
             days[(kind, unit_id)].append(occurred_on)
             days[(kind, None)].append(occurred_on)
+            if site_id is not None:
+                days[(kind, subject_key(unit_id, site_id))].append(occurred_on)
     results = []
     for target in definition.targets:
         holders: list[int | None] = (
-            [None] if target.per == "campaign" else [unit.id for unit in units]
+            [None]
+            if target.per == "campaign"
+            else [unit.id for unit in units if unit.is_site == (target.per == "site")]
         )
         spans = periods(target.period, start, end)
         for holder in holders:

@@ -229,17 +229,17 @@ def count_units(
         for target in of(unit_id, site_id):
             target.escalations[level] += times
     start, end = campaign_window(campaign, as_of)
-    for unit_id, kind, times in session.execute(
-        select(Incident.unit_id, Incident.kind, func.count())
+    for unit_id, site_id, kind, times in session.execute(
+        select(Incident.unit_id, Incident.site_id, Incident.kind, func.count())
         .where(
             Incident.campaign_id == campaign.id,
             Incident.occurred_on >= start,
             Incident.occurred_on <= end,
             Incident.recorded_at <= as_of,
         )
-        .group_by(Incident.unit_id, Incident.kind)
+        .group_by(Incident.unit_id, Incident.site_id, Incident.kind)
     ):
-        for target in of(unit_id):
+        for target in of(unit_id, site_id):
             target.incidents[kind] += times
     return CampaignCounts(as_of, counts, total, phases)
 

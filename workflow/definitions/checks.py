@@ -383,7 +383,15 @@ class _Checks:
 
     def _scored_sites(self) -> None:
         assessment = self.data.get("assessment")
-        if not isinstance(assessment, dict) or assessment.get("sites") is True:
+        if isinstance(assessment, dict) and assessment.get("sites") is True:
+            return
+        for path, target in _items(self.data, "targets"):
+            if target.get("per") == "site":
+                self._problem(
+                    (*path, "per"),
+                    "per: site holds each key site to it, but assessment.sites is not true",
+                )
+        if not isinstance(assessment, dict):
             return
         for key in ("items", "deductions"):
             for path, entry in _items(assessment, key, ("assessment",)):

@@ -201,7 +201,7 @@ class TargetSpec:
     value: float | None = None  # rate: percent; max: the control number
     baseline: int | None = None  # reduce: the count of the period before, when none is recorded
     period: str = "campaign"  # campaign | year | quarter | month
-    per: str = "unit"  # unit | campaign
+    per: str = "unit"  # unit | campaign | site (each key site, with assessment.sites)
     bundle: str | None = None  # e.g. 五个不发生
     title_en: str | None = None
     description: str | None = None

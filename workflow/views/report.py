@@ -222,7 +222,7 @@ def build_report(
     subjects = scored_subjects(session, campaign, definition, units)
     counts = count_units(session, campaign, subjects, now, facts)
     targets = evaluate_targets(
-        definition, campaign, units, counts, incident_rows(session, campaign.id, now)
+        definition, campaign, subjects, counts, incident_rows(session, campaign.id, now)
     )
     # a frozen assessment is counted as of the end of its phase; while it is open, from the same
     # figures
@@ -234,7 +234,7 @@ def build_report(
         frozen_targets = evaluate_targets(
             definition,
             campaign,
-            units,
+            subjects,
             frozen_counts,
             incident_rows(session, campaign.id, scored_as_of),
         )
@@ -242,7 +242,7 @@ def build_report(
             session, definition, campaign, subjects, frozen_counts, frozen_targets
         )
     results = {row.unit_id: row for row in scored.units}
-    codes = {unit.id: unit.code for unit in units}
+    codes = {unit.id: unit.code for unit in subjects}
     missed = missed_by_unit(targets)
     proposed = {spec.id: spec.proposal for spec in definition.targets if spec.proposal}
 

@@ -13,7 +13,7 @@ from tests.support.actions import BASE_URL, OPERATOR, sweep
 from tests.support.clock import shanghai
 from tests.support.databases import row_counts
 from tests.support.paths import SHIPPED
-from workflow.assessment.incidents import list_incidents
+from workflow.assessment.incidents import IncidentReport, list_incidents, record_incident
 from workflow.assessment.outside_reports import record_outside_report
 from workflow.audit import Actor, trail
 from workflow.calendar import load_calendar
@@ -228,3 +228,49 @@ def test_the_railway_liaisons_are_told_of_a_hazard_at_a_section(sessions):
         )
         assert mail.subject.startswith("【重点部位隐患】K112+000—K113+500 区段：K112+300 护网破损")
         assert "限期 " in mail.body and "整改由责任人负责" in mail.body
+
+
+def test_the_railway_s_storming_not_reported_within_its_hour_escalates_once(sessions):
+    # 冲击铁路、拦车断道等群体性事件: to the railway department and the police at once (1 hour, a
+    # proposal); the shipped railway campaign, told to the police only
+    definition = load_definition_file(SHIPPED / "safe-railway.yaml")
+    clock = FixedClock(shanghai(2012, 6, 5, 14, 0))
+    with sessions.begin() as session:
+        import_organisation(session, load_organisation_file(SHIPPED / "org" / "railway-town.yaml"))
+        calendar = load_calendar(session)
+        campaign = start_campaign(
+            session, definition, "liuhe-town", date(2012, 5, 20), by=OPERATOR, clock=clock,
+            calendar=calendar,
+        ).id  # fmt: skip
+        office = Actor.person(person_by_email(session, "office@liuhe.example.org"))
+    with sessions.begin() as session:
+        storming = record_incident(
+            session,
+            campaign,
+            IncidentReport("mass-incident", "liuhe-qianying", date(2012, 6, 5), "三十余人拦车断道"),
+            by=office,
+            clock=clock,
+            base_url=BASE_URL,
+        ).id
+        record_outside_report(
+            session, storming, "公安机关", reported_at=None, note="110", by=office, clock=clock
+        )
+    assert sweep(sessions, shanghai(2012, 6, 5, 15, 1)).unreported == 1
+    assert sweep(sessions, shanghai(2012, 6, 5, 16, 0)).unreported == 0
+    with sessions() as session:
+        told = session.scalars(
+            select(OutboxMail.recipient).where(
+                OutboxMail.key.startswith(f"incident-unreported-{storming}-")
+            )
+        ).all()
+        assert sorted(told) == sorted(
+            [
+                "leader@liuhe.example.org",
+                "office@liuhe.example.org",
+                "station@liuhe.example.org",
+                "police@liuhe.example.org",
+            ]
+        )
+        assert session.scalar(
+            select(Escalation.recipients).where(Escalation.item_kind == "incident")
+        )

@@ -10,18 +10,29 @@ from sqlalchemy import func, select
 
 from tests.support.actions import OPERATOR
 from tests.support.paths import SHIPPED
+from workflow.assessment.incidents import IncidentReport, record_incident
+from workflow.assessment.outside_reports import record_outside_report
 from workflow.audit import Actor
 from workflow.calendar import load_calendar
 from workflow.campaigns.inspections import inspections_done, is_inspection
 from workflow.campaigns.letters import issue_letter, sign_letter
 from workflow.campaigns.lifecycle import advance_campaign, start_campaign
 from workflow.campaigns.tasks import complete_task
-from workflow.clock import FixedClock
+from workflow.clock import FixedClock, local_date
 from workflow.definitions.reader import load_definition_file
 from workflow.errors import TransitionRefused
 from workflow.escalation.sweep import run_sweep
 from workflow.hazards.rectifications import HazardReport, register_hazard
-from workflow.models import Campaign, CampaignPhase, Letter, Site, Task
+from workflow.models import (
+    Campaign,
+    CampaignPhase,
+    CampaignUnit,
+    Letter,
+    OutsideReport,
+    Site,
+    Task,
+    Unit,
+)
 from workflow.organisation.directory import import_organisation
 from workflow.organisation.org_file import load_organisation_file
 
@@ -57,7 +68,7 @@ def test_a_seed_campaign_runs_from_its_first_phase_to_closed(
         ).id
 
     visited = []
-    inspected = signed = 0
+    inspected = signed = reported = 0
     with sessions() as session:
         first_site = session.scalar(select(Site.code).order_by(Site.id).limit(1))
     for phase in definition.phases:
@@ -133,6 +144,9 @@ def test_a_seed_campaign_runs_from_its_first_phase_to_closed(
                 )
             signed += 1
 
+        if not visited:  # in the first phase, an incident the text says is reported at once
+            reported += _report_an_incident(sessions, definition, campaign_id, when)
+
         # each assignee checks their work off, then the coordinator advances
         with sessions.begin() as session:
             for task in session.scalars(
@@ -173,6 +187,8 @@ def test_a_seed_campaign_runs_from_its_first_phase_to_closed(
             )
 
     assert visited == [*definition.phase_ids()[1:], "closed"]
+    # the railway's 上访群众向铁路集结 was reported to the railway department and the police
+    assert reported == {"safe-railway": 2}.get(slug, 0)
     # every department's, key site's and section's letter was issued by the head and signed
     assert signed == {"safe-unit-district": 6, "safe-unit-lingtai": 6, "safe-railway": 8}.get(
         slug, 0
@@ -219,3 +235,38 @@ def letters_made(sessions, campaign_id, phase_id):  # noqa: ANN001, ANN201
 
 def _at(day) -> datetime:  # noqa: ANN001
     return datetime.combine(day, time(9, 0), tzinfo=BEIJING)
+
+
+def _report_an_incident(sessions, definition, campaign_id, when) -> int:  # noqa: ANN001
+    """The first incident kind the text says is reported at once: one recorded in the campaign's
+    first sub-unit, then each body told, as the office would; how many reports were recorded."""
+    kind = next((k for k in definition.incidents if k.report_to and k.report_within), None)
+    if kind is None:
+        return 0
+    with sessions.begin() as session:
+        unit = session.scalar(
+            select(Unit.code)
+            .join(CampaignUnit, CampaignUnit.unit_id == Unit.id)
+            .where(CampaignUnit.campaign_id == campaign_id)
+            .order_by(Unit.code)
+            .limit(1)
+        )
+        incident = record_incident(
+            session,
+            campaign_id,
+            IncidentReport(kind.id, unit, local_date(when, "Asia/Shanghai"), "登记于试运行"),
+            by=OPERATOR,
+            clock=FixedClock(when),
+            base_url="http://pingan.test",
+        ).id
+        for body in kind.report_to:
+            record_outside_report(
+                session, incident, body, reported_at=None, note="电话", by=OPERATOR,
+                clock=FixedClock(when),
+            )  # fmt: skip
+    with sessions() as session:
+        return session.scalar(
+            select(func.count())
+            .select_from(OutsideReport)
+            .where(OutsideReport.incident_id == incident)
+        )

@@ -68,7 +68,7 @@ def record_outside_report(
     if incident is None or in_campaign not in (None, incident.campaign_id):
         raise NotFound(f"no incident {incident_id}")
     campaign = campaign_for(session, incident.campaign_id, by)
-    unit = session.get(Unit, incident.unit_id)
+    unit = incident.unit
     if not (
         in_leading_group(session, campaign.id, campaign.unit_id, by)
         or (unit is not None and holds_role_in(session, campaign, unit, by))
@@ -168,7 +168,7 @@ def escalate_unreported(session: Session, now: datetime, base_url: str) -> int:
         untold = [body for body in kind.report_to if body not in told_in_time]
         if not untold:
             continue
-        unit = session.get(Unit, incident.unit_id)
+        unit = incident.unit
         people = holders_of(session, campaign, definition, kind.notify, unit)
         recorder = session.get(Person, incident.recorded_by_id) if incident.recorded_by_id else None
         if recorder is not None and recorder.active and recorder not in people:

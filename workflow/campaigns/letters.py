@@ -27,7 +27,7 @@ from workflow.calendar import WorkingCalendar
 from workflow.campaigns.fanout import Scope, targets
 from workflow.campaigns.task_rows import NO_DUE
 from workflow.clock import Clock
-from workflow.definitions.plan import Window, due_day
+from workflow.definitions.plan import Window, spec_due
 from workflow.definitions.reader import Definition, PhaseSpec
 from workflow.errors import Forbidden, NotFound, StartProblem, TransitionRefused
 from workflow.machines import CLOSED, LETTER_MACHINE, LETTER_SETTLED_STATES, fire
@@ -52,18 +52,7 @@ def draft_letters(
     return how many."""
     rows = []
     for spec in phase.letters:
-        due = (
-            due_day(
-                spec.due,
-                planned,
-                phase_start,
-                from_actual=spec.due_from_actual,
-                shift=shift,
-                calendar=calendar,
-            )
-            if spec.due
-            else None
-        )
+        due = spec_due(spec, planned, phase_start, shift=shift, calendar=calendar)
         issuer = _first_holder(scope, spec.issued_by, scope.campaign_unit.id)
         if issuer is None:  # start refuses a campaign whose issuing role nobody holds
             continue

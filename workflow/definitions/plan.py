@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from workflow.durations import (
     Counted,
@@ -153,6 +153,23 @@ def due_day(
     base = entered if from_actual or window.start is None else window.start
     # a -5d due in a phase whose end nobody planned: the checks refuse it; counted from entry
     return count(due.after or due.before_end or Duration(0, "d"), base, calendar)
+
+
+def spec_due(
+    spec: Any, window: Window, entered: date, *, shift: timedelta, calendar: WorkingCalendar
+) -> Counted | None:
+    """The due date of a phase's task or letter (``spec.due``, ``spec.due_from_actual``), or None
+    when it gives none."""
+    if spec.due is None:
+        return None
+    return due_day(
+        spec.due,
+        window,
+        entered,
+        from_actual=spec.due_from_actual,
+        shift=shift,
+        calendar=calendar,
+    )
 
 
 @dataclass(frozen=True)

@@ -199,7 +199,7 @@ def register_hazard(
         now=now,
         campaign_id=campaign.id,
     )
-    if site is not None and definition.escalation is not None:
+    if site is not None:
         _tell_of_site_hazard(
             session, campaign, definition, rectification, site, unit, by, now, base_url
         )

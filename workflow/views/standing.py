@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import Session
 
 from workflow.access import CampaignAccess, Need, campaign_access, campaign_for, campaigns_held
+from workflow.assessment.report_status import report_statuses
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.clock import Clock, end_of_day, local_date
@@ -28,7 +29,6 @@ from workflow.models import (
     Escalation,
     Incident,
     Letter,
-    OutsideReport,
     Person,
     Petition,
     Rectification,
@@ -395,26 +395,22 @@ def _unreported_titles(
     session: Session, incident_ids: list[int], still_open: bool
 ) -> dict[tuple[str, int], str]:
     """An incident escalated for not being reported in time, by what happened; still open while a
-    body its kind names is untold."""
-    rows = session.execute(
+    body its kind names is untold (report_status.py says which)."""
+    by_campaign: dict[Campaign, list[Incident]] = defaultdict(list)
+    for incident, campaign in session.execute(
         select(Incident, Campaign)
         .join(Campaign, Campaign.id == Incident.campaign_id)
         .where(Incident.id.in_(incident_ids))
-    ).all()
-    told: dict[int, set[str]] = defaultdict(set)
-    for incident_id, body in session.execute(
-        select(OutsideReport.incident_id, OutsideReport.body).where(
-            OutsideReport.incident_id.in_(incident_ids)
-        )
     ):
-        told[incident_id].add(body)
+        by_campaign[campaign].append(incident)
     found = {}
-    for incident, campaign in rows:
+    for campaign, incidents in by_campaign.items():
         kinds = {kind.id: kind for kind in stored_definition(campaign.definition).incidents}
-        kind = kinds.get(incident.kind)
-        untold = [body for body in kind.report_to if body not in told[incident.id]] if kind else []
-        if still_open and not untold:
-            continue
-        bodies = f"（{'、'.join(untold)}）" if untold else ""
-        found[("incident", incident.id)] = f"事件未按时上报{bodies}：{incident.description}"
+        statuses = report_statuses(session, incidents, kinds)
+        for incident in incidents:
+            untold = statuses[incident.id].untold if incident.id in statuses else ()
+            if still_open and not untold:
+                continue
+            bodies = f"（{'、'.join(untold)}）" if untold else ""
+            found[("incident", incident.id)] = f"事件未按时上报{bodies}：{incident.description}"
     return found

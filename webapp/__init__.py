@@ -103,6 +103,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         scores,
     )
     from webapp.pages import reports as report_pages
+    from webapp.pages.admin import home as admin_home
 
     identity.init_login(app)
     i18n.init_i18n(app)
@@ -127,6 +128,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         letters,
         account,
         calendar_admin,
+        admin_home,
     ):
         app.register_blueprint(pages.blueprint)
     return app

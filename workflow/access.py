@@ -22,6 +22,9 @@ A person's access to a campaign follows from the roles bound to them in it
 An operator (the ``pingan`` command run on the server) passes every level.
 The official working-day calendar is every campaign's: only an operator or an
 administrator of a top unit (one with no parent) keeps it (:func:`keeps_calendar`).
+An administrator of a unit (``pingan admin grant``) manages that unit and every unit under it:
+its people, roles, key sites and rosters, its definitions and the campaigns started for it
+(:func:`administers`); an administrator of a village never reaches the town above it.
 Which entries of the pages' main menu a person uses follows from the same rows
 (:func:`menu_entries`).
 Item-level rules (the responsible person of a rectification, the assignee of a
@@ -59,6 +62,7 @@ from workflow.models import (
     Unit,
 )
 from workflow.organisation.directory import person_by_email
+from workflow.people.administrators import administered_units
 
 
 class Need(Enum):
@@ -93,7 +97,7 @@ class MenuEntries:
 
     campaigns: bool  # a role in some campaign, or items of their own in one
     leader_view: bool  # in the leading group of a campaign not closed: its standing is theirs
-    # 管理: the administration pages (for now the official calendar, a top unit's administrators')
+    # 管理: the administration pages, an administrator's of any unit (and the operator's)
     administration: bool = False
 
 
@@ -261,7 +265,8 @@ def menu_entries(session: Session, actor: Actor) -> MenuEntries:
     )
     bound = select(RoleBinding.id).where(RoleBinding.person_id == person).exists()
     held = [query.exists() for query in _held_items(person)]
-    row = session.execute(select(or_(bound, *held), leads, _keeps_calendar(person))).one()
+    administers_some = select(Administrator.id).where(Administrator.person_id == person).exists()
+    row = session.execute(select(or_(bound, *held), leads, administers_some)).one()
     return MenuEntries(bool(row[0]), bool(row[1]), bool(row[2]))
 
 
@@ -273,6 +278,38 @@ def keeps_calendar(session: Session, actor: Actor) -> bool:
     if actor.person_id is None:
         return False
     return bool(session.scalar(select(_keeps_calendar(actor.person_id))))
+
+
+def administered_unit_ids(session: Session, actor: Actor) -> set[int] | None:
+    """The ids of the units the actor administers (each granted unit and every unit under it);
+    ``None`` for an operator, who administers every unit."""
+    if actor.is_operator:
+        return None
+    if actor.person_id is None:
+        return set()
+    return administered_units(session, actor.person_id)
+
+
+def administers(session: Session, actor: Actor, unit_id: int) -> bool:
+    """Whether the actor administers the unit: granted it or a unit above it (or is the
+    operator)."""
+    ids = administered_unit_ids(session, actor)
+    return ids is None or unit_id in ids
+
+
+def require_administrator(session: Session, actor: Actor, unit_id: int | None = None) -> None:
+    """Refuse (forbidden) unless the actor administers ``unit_id``, or, with no unit given, some
+    unit: the administration pages' gate. A unit outside their tree is refused exactly as one that
+    does not exist is refused by the caller's look-up, so a village's administrator learns nothing
+    of the town above."""
+    ids = administered_unit_ids(session, actor)
+    if ids is None:
+        return
+    if unit_id is None:
+        if not ids:
+            raise Forbidden("only an administrator may open the administration pages")
+    elif unit_id not in ids:
+        raise Forbidden("only an administrator of this unit or a unit above it may change it")
 
 
 def require_calendar_keeper(session: Session, actor: Actor) -> None:

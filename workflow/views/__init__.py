@@ -12,5 +12,6 @@ person
 - ``report_files``  the report as CSV (UTF-8 with BOM) and XLSX
 - ``results_file``  the assessment's results as the higher level takes them (考核结果报送表, XLSX)
 - ``escalation_log`` a campaign's reminders and levels reached: items by title, people told by name
+- ``administration`` the administration home's counts: units, people, sites, campaigns
 - ``undelivered``   a campaign's mail given up on (failed for good), for its leading group
 """

@@ -1,0 +1,5 @@
+"""The administration pages (「管理」), a blueprint each, for the administrators of a unit and every
+unit under it (``workflow/access.py``: ``administers``):
+
+- ``home``  ``/admin``: what the administrator looks after, counted, with a link to each page
+"""

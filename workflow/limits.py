@@ -35,6 +35,8 @@ LOCATION_LIMIT = 300
 # an e-mail address: the longest a mail server takes (RFC 5321's path, 256 with its brackets), and
 # the columns' width
 EMAIL_LIMIT = 254
+# a mainland mobile number has 11 digits; room for a written +86 prefix is not needed (stored bare)
+PHONE_LIMIT = 20
 # a password typed at sign-in: hashing costs time in proportion, so an unbounded one is a cheap
 # denial of service
 PASSWORD_LIMIT = 200

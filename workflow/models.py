@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from workflow.limits import EMAIL_LIMIT, FORM_KEY_LIMIT, LOCATION_LIMIT
+from workflow.limits import EMAIL_LIMIT, FORM_KEY_LIMIT, LOCATION_LIMIT, PHONE_LIMIT
 
 # Stable constraint names so Alembic migrations (batch mode on SQLite) can
 # refer to them.
@@ -123,6 +123,8 @@ class Person(Base):
     email: Mapped[str] = mapped_column(String(EMAIL_LIMIT), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str | None] = mapped_column(String(200))
+    # a mainland mobile number, 11 digits (migration 0019): a second way to sign in, unique
+    phone: Mapped[str | None] = mapped_column(String(PHONE_LIMIT), unique=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -547,6 +549,21 @@ class ApiToken(Base):
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PasswordReset(Base):
+    """A single-use link to choose a new password, valid 24 hours (migration 0019); only the token's
+    SHA-256 digest is stored, so the table gives nobody a way in."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(EMAIL_LIMIT))
 
 
 class LoginFailure(Base):

@@ -91,7 +91,7 @@ def test_a_wrong_password_and_an_unknown_person_get_the_same_answer_at_the_same_
     unknown = visitor().sign_in("nobody@example.org", password="guess")
 
     for answer in (wrong, unknown):
-        assert answer.status_code == 401 and "电子邮箱或密码错误。" in text(
+        assert answer.status_code == 401 and "电子邮箱、手机号或密码错误。" in text(
             answer.get_data(as_text=True)
         )
     assert len(checked) == 2 and checked[1] == signin._dummy_hash(), (

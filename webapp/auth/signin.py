@@ -23,7 +23,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -33,7 +32,7 @@ from webapp.i18n import LANGUAGE_COOKIE, LANGUAGES
 from webapp.pages.forms import ActionForm, LanguageForm, SignInForm, first_error
 from webapp.security import safe_next
 from webapp.wiring import wiring_of
-from workflow.models import Person
+from workflow.organisation.directory import person_for_sign_in
 
 blueprint = Blueprint("signin", __name__)
 
@@ -51,10 +50,13 @@ def login() -> BaseResponse | tuple[str, int] | str:
     if not form.validate_on_submit():
         return render_template("signin/login.html", form=form, problem=first_error(form)), 400
 
-    email = (form.email.data or "").strip().lower()
-    keys = throttle.keys_for(email, request.remote_addr)
-    now = current_app.config["LOGIN_CLOCK"].now()
+    identifier = (form.email.data or "").strip().lower()
     wiring = wiring_of(current_app)
+    with wiring.transaction(readonly=True) as db:
+        person = person_for_sign_in(db, identifier)
+    # an account is throttled under its e-mail whether it is named by e-mail or by mobile number
+    keys = throttle.keys_for(person.email if person else identifier, request.remote_addr)
+    now = current_app.config["LOGIN_CLOCK"].now()
     try:
         # counted as a failure now, taken back below if the password is right
         with wiring.transaction() as db:
@@ -68,8 +70,6 @@ def login() -> BaseResponse | tuple[str, int] | str:
         response.headers["Retry-After"] = str(int(locked.retry_after.total_seconds()) + 1)
         return response
 
-    with wiring.transaction(readonly=True) as db:
-        person = db.scalar(select(Person).where(Person.email == email))
     usable = person is not None and person.active and bool(person.password_hash)
     # check a dummy hash for unknown people: the same ~100 ms either way
     matches = check_password_hash(
@@ -78,7 +78,7 @@ def login() -> BaseResponse | tuple[str, int] | str:
     )
     if not (usable and matches):  # already counted
         return render_template(
-            "signin/login.html", form=form, problem=_("Wrong e-mail or password.")
+            "signin/login.html", form=form, problem=_("Wrong e-mail, mobile number or password.")
         ), 401
 
     with wiring.transaction() as db:

@@ -79,6 +79,10 @@ def _problem_text(problem: PasswordProblem) -> str:
             "A password has at most %(count)d characters.", count=PASSWORD_LIMIT
         ),
         PasswordProblem.IS_EMAIL: _("The password must not be your e-mail address."),
+        PasswordProblem.IS_PHONE: _("The password must not be your mobile number."),
+        PasswordProblem.COMMON: _(
+            "This password is one of the most commonly used ones: choose one nobody would guess."
+        ),
         PasswordProblem.UNCHANGED: _("The new password must differ from the current one."),
     }
     return texts[problem]

@@ -20,7 +20,6 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
-    EmailField,
     HiddenField,
     IntegerField,
     MultipleFileField,
@@ -56,9 +55,13 @@ def options(pairs: Iterable[tuple[str, Any]]) -> list[Any]:
 
 
 class SignInForm(FlaskForm):
-    email = EmailField(
-        _l("E-mail"),
-        validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=EMAIL_LIMIT)],
+    # named "email" as ever (scripts post it), it takes a mobile number as well
+    email = StringField(
+        _l("E-mail or mobile number"),
+        validators=[
+            DataRequired(_l("Enter your e-mail address or mobile number.")),
+            Length(max=EMAIL_LIMIT),
+        ],
     )
     password = PasswordField(
         _l("Password"),

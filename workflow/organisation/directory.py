@@ -8,9 +8,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from workflow.errors import NotFound
+from workflow.errors import InvalidInput, NotFound
 from workflow.models import ListEntry, Person, PersonRole, Site, Unit
-from workflow.organisation.org_file import Organisation
+from workflow.organisation.org_file import Organisation, normal_phone
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,7 @@ def import_organisation(session: Session, organisation: Organisation) -> ImportS
             summary.units_updated += 1
 
     people = {p.email: p for p in session.scalars(select(Person))}
+    _make_room_for_phones(session, organisation, people)
     roles_of: dict[int, set[str]] = {}
     for person_id, role in session.execute(select(PersonRole.person_id, PersonRole.role)):
         roles_of.setdefault(person_id, set()).add(role)
@@ -115,6 +116,10 @@ def import_organisation(session: Session, organisation: Organisation) -> ImportS
                 for role, unit in sorted(after - before)
             ]
         person.name, person.title, person.unit_id = spec.name, spec.title, unit_id
+        if spec.phone is not None and person.phone != spec.phone:
+            # a file without a phone leaves the one entered on the page; a phone given replaces it
+            person.phone = spec.phone
+            changed = True
         if spec.password and not person.password_hash:
             person.password_hash = generate_password_hash(spec.password)
             changed = True
@@ -198,6 +203,41 @@ def person_by_email(session: Session, email: str) -> Person:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def person_for_sign_in(session: Session, identifier: str) -> Person | None:
+    """The person a sign-in names: by mobile number when it reads as one (``normal_phone``), else
+    by e-mail (compared without case). None when nobody has it."""
+    phone = normal_phone(identifier)
+    if phone is not None:
+        return session.scalar(select(Person).where(Person.phone == phone))
+    return session.scalar(select(Person).where(Person.email == identifier.strip().lower()))
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _make_room_for_phones(
+    session: Session, organisation: Organisation, people: dict[str, Person]
+) -> None:
+    """Refuse a phone the file gives to someone while another person keeps it; free the phones
+    that move (two people swapping numbers) before any is set, so no flush meets the unique key."""
+    given = {spec.email: spec.phone for spec in organisation.people if spec.phone is not None}
+    holders = {person.phone: person for person in people.values() if person.phone}
+    for email, phone in given.items():
+        holder = holders.get(phone)
+        if holder is not None and holder.email != email and given.get(holder.email, phone) == phone:
+            raise InvalidInput(
+                f"the mobile number {phone} given to {email} is {holder.email}'s: change or "
+                f"remove theirs first"
+            )
+    moving = [p for email, p in people.items() if p.phone and given.get(email, p.phone) != p.phone]
+    moving += [holders[phone] for phone in given.values() if phone in holders]
+    if moving:
+        for person in moving:
+            if given.get(person.email) != person.phone:
+                person.phone = None
+        session.flush()
 
 
 def _note_inactive(

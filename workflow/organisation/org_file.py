@@ -8,6 +8,7 @@ which is compared without regard to case (people type it both ways).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ from workflow.sourcefile import (
 )
 
 PathKey = tuple[str | int, ...]
+
+PHONE_PROBLEM = "a mobile number has 11 digits and starts with 1 (e.g. 13800138000)"
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class PersonSpec:
     roles: tuple[str, ...]
     password: str | None
     title: str | None
+    phone: str | None = None  # 11 digits (``normal_phone``)
+    administers: tuple[str, ...] = ()  # unit ids granted to them (never revoked by a file)
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,14 @@ def load_organisation_file(path: str | Path) -> Organisation:
     return parse_organisation(read_document(path, OrganisationError), str(path))
 
 
+def normal_phone(text: str) -> str | None:
+    """A mainland mobile number as 11 bare digits (spaces, dashes and a +86 / 0086 prefix dropped),
+    or None when it is not one."""
+    digits = re.sub(r"[\s\-()]", "", text.strip())
+    digits = re.sub(r"^(\+86|0086)", "", digits)
+    return digits if re.fullmatch(r"1[3-9]\d{9}", digits) else None
+
+
 # --- checks the schema cannot make --------------------------------------------------------------
 
 
@@ -121,6 +134,7 @@ def _check(data: dict[str, Any], lines: SourceLines) -> list[Problem]:
                 responsible.append(((*site_path, "responsible"), site["responsible"]))
 
     email_lines: dict[str, int] = {}
+    phone_lines: dict[str, int] = {}
     for path, person in _mappings(data.get("people"), ("people",)):
         email = person.get("email")
         if isinstance(email, str):
@@ -135,6 +149,19 @@ def _check(data: dict[str, Any], lines: SourceLines) -> list[Problem]:
         unit_id = person.get("unit")
         if isinstance(unit_id, str) and unit_id not in unit_lines:
             problems.append(lines.problem((*path, "unit"), f"unknown unit '{unit_id}'"))
+        if isinstance(person.get("phone"), str | int):
+            phone = normal_phone(str(person["phone"]))
+            if phone is None:
+                problems.append(lines.problem((*path, "phone"), PHONE_PROBLEM))
+            else:
+                _first_or_problem(
+                    phone_lines, phone, (*path, "phone"), lines, problems, "duplicate phone"
+                )
+        for index, administered in enumerate(person.get("administers") or []):
+            if isinstance(administered, str) and administered not in unit_lines:
+                problems.append(
+                    lines.problem((*path, "administers", index), f"unknown unit '{administered}'")
+                )
 
     lists = data.get("lists")
     for list_id, entries in lists.items() if isinstance(lists, dict) else []:
@@ -231,6 +258,8 @@ def _organisation(data: dict[str, Any], source: str) -> Organisation:
             roles=tuple(dict.fromkeys(person.get("roles", []))),
             password=person.get("password"),
             title=person.get("title"),
+            phone=normal_phone(str(person["phone"])) if "phone" in person else None,
+            administers=tuple(dict.fromkeys(person.get("administers", []))),
         )
         for person in data.get("people", [])
     )

@@ -3,5 +3,8 @@
 - ``rebinding``       the organisation's role changes reach every running campaign's role bindings
 - ``deactivation``    deactivate a person who leaves (after handing their work over), reactivate
 - ``passwords``       one-time passwords, a person's own change, the rules; ending every session
+- ``reset_links``     single-use password reset links, valid 24 hours (only their digest stored)
+- ``records``         the directory kept by hand: find, add, edit people; give and take roles, hand
+a post over; add and rename units and key sites; a person's history
 - ``administrators``  who administers which unit (granted, revoked, audited); the missing calendar
 """

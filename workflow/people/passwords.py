@@ -9,9 +9,11 @@ enforces it from ``must_change_password``).
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 from enum import Enum
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -36,6 +38,8 @@ class PasswordProblem(Enum):
     TOO_SHORT = f"a password has at least {MIN_PASSWORD_LENGTH} characters"
     TOO_LONG = f"a password has at most {PASSWORD_LIMIT} characters"
     IS_EMAIL = "a password must not be your e-mail address"
+    IS_PHONE = "a password must not be your mobile number"
+    COMMON = "this password is one of the most commonly used ones"
     UNCHANGED = "the new password must differ from the current one"
 
 
@@ -52,7 +56,7 @@ def set_one_time_password(session: Session, email: str, *, now: datetime, by: Ac
     """
     person = person_by_email(session, email)
     password = "".join(secrets.choice(_ALPHABET) for _ in range(ONE_TIME_LENGTH))
-    _replace_password(
+    replace_password(
         session, person, password, one_time=True, event="password_reset", now=now, by=by
     )
     return password
@@ -68,10 +72,10 @@ def change_password(
         raise NotFound(f"no person {person_id}")
     if not (person.password_hash and check_password_hash(person.password_hash, current)):
         raise PasswordRefused(PasswordProblem.WRONG_CURRENT)
-    problem = password_problem(new, person.email, current)
+    problem = password_problem(new, person.email, current, phone=person.phone)
     if problem is not None:
         raise PasswordRefused(problem)
-    _replace_password(
+    replace_password(
         session,
         person,
         new,
@@ -83,8 +87,15 @@ def change_password(
     return person
 
 
-def password_problem(new: str, email: str, current: str | None = None) -> PasswordProblem | None:
-    """What is wrong with ``new`` as a password, or None."""
+def password_problem(
+    new: str, email: str, current: str | None = None, *, phone: str | None = None
+) -> PasswordProblem | None:
+    """What is wrong with ``new`` as a password, or None.
+
+    Commonly used passwords are zxcvbn's list (about 30,000, from leaked password sets, kept with
+    the maintained ``zxcvbn`` package); the Chinese favourites a leak list of English sites misses
+    (5201314, woaini…) are checked once their digits and letters are stripped of repetition.
+    """
     if len(new) < MIN_PASSWORD_LENGTH:
         return PasswordProblem.TOO_SHORT
     if len(new) > PASSWORD_LIMIT:
@@ -92,6 +103,10 @@ def password_problem(new: str, email: str, current: str | None = None) -> Passwo
     folded = new.strip().casefold()
     if folded in {email.casefold(), email.partition("@")[0].casefold()}:
         return PasswordProblem.IS_EMAIL
+    if phone and phone in re.sub(r"\D", "", folded) and len(re.sub(r"\d", "", folded)) < 4:
+        return PasswordProblem.IS_PHONE
+    if _is_common(folded):
+        return PasswordProblem.COMMON
     if current is not None and new == current:
         return PasswordProblem.UNCHANGED
     return None
@@ -106,10 +121,7 @@ def end_access(session: Session, person: Person, *, now: datetime, by: Actor) ->
     return revoke_tokens(session, person.email, now, by=by)
 
 
-# --- helpers ------------------------------------------------------------------------------------
-
-
-def _replace_password(
+def replace_password(
     session: Session,
     person: Person,
     password: str,
@@ -137,3 +149,33 @@ def _replace_password(
         campaign_id=None,
         note=f"{person.email}: {what}; {ended} token(s) revoked",
     )
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+# passwords Chinese users choose that an English leak list ranks low or misses
+_CHINESE_FAVOURITES = ("woaini", "5201314", "1314520", "iloveyou", "aini1314", "qq123456")
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def _is_common(folded: str) -> bool:
+    """Whether the password is a common one, one character or two repeated, a run of digits, or a
+    common one with a year or a few digits added (``password2026``, ``woaini1314``)."""
+    if folded in _common_passwords():
+        return True
+    stem = re.sub(r"(19|20)\d\d$|[!@#.]+$", "", folded)
+    if stem in _common_passwords() or len(set(folded)) <= 2:
+        return True
+    if re.fullmatch(r"\d+", folded) and folded in "01234567890123456789" + "98765432109876543210":
+        return True
+    rest = folded
+    for favourite in _CHINESE_FAVOURITES:
+        rest = rest.replace(favourite, "")
+    # what is left beside a favourite is a year, a 1314 or a few keys
+    return rest != folded and (len(rest) < 4 or (rest.isdigit() and len(rest) <= 4))

@@ -30,6 +30,7 @@ from workflow.definitions.catalogue import stored_definition
 from workflow.models import Campaign, CampaignUnit, Person, RoleBinding, Unit
 from workflow.organisation.directory import ImportSummary, RoleChange, import_organisation
 from workflow.organisation.org_file import Organisation
+from workflow.people.administrators import grant_administrator
 
 
 @dataclass
@@ -49,8 +50,12 @@ class Rebinding:
 def import_and_rebind(
     session: Session, organisation: Organisation, *, now: datetime, by: Actor
 ) -> tuple[ImportSummary, Rebinding]:
-    """Import an organisation file and let every running campaign follow its role changes."""
+    """Import an organisation file, grant the administrations it names (a file never revokes one:
+    it may cover part of the tree), and let every running campaign follow its role changes."""
     summary = import_organisation(session, organisation)
+    for spec in organisation.people:
+        for unit_code in spec.administers:
+            grant_administrator(session, spec.email, unit_code, by=by, now=now)
     return summary, follow_role_changes(session, summary.role_changes, now=now, by=by)
 
 

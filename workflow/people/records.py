@@ -291,8 +291,9 @@ def open_work_of_role(session: Session, person_id: int, role: str) -> list[tuple
         ]
         if not specs:
             continue
-        found += list(
-            session.execute(
+        found += [
+            (task_id, campaign_id, title)
+            for task_id, campaign_id, title in session.execute(
                 select(Task.id, Task.campaign_id, Task.title)
                 .where(
                     Task.campaign_id == campaign.id,
@@ -301,8 +302,8 @@ def open_work_of_role(session: Session, person_id: int, role: str) -> list[tuple
                     Task.state.in_(states_allowing(TASK_MACHINE, "reassign")),
                 )
                 .order_by(Task.id)
-            ).tuples()
-        )
+            )
+        ]
     return found
 
 
@@ -435,13 +436,14 @@ def unit_tree(session: Session, unit_ids: set[int] | None) -> list[tuple[Unit, i
     """The units of ``unit_ids`` (every one for None), each after its parent, with its depth and
     number of active people."""
     units = list(session.scalars(select(Unit).order_by(Unit.name)))
-    people = dict(
-        session.execute(
+    people: dict[int, int] = {
+        unit_id: count
+        for unit_id, count in session.execute(
             select(Person.unit_id, func.count())
             .where(Person.active.is_(True))
             .group_by(Person.unit_id)
-        ).tuples()
-    )
+        )
+    }
     children: dict[int | None, list[Unit]] = {}
     for unit in units:
         children.setdefault(unit.parent_id, []).append(unit)

@@ -1,5 +1,7 @@
 """The administration pages (「管理」), a blueprint each, for the administrators of a unit and every
 unit under it (``workflow/access.py``: ``administers``):
 
-- ``home``  ``/admin``: what the administrator looks after, counted, with a link to each page
+- ``home``    ``/admin``: what the administrator looks after, counted, with a link to each page
+- ``people``  ``/admin/people``: find, add, edit; roles and a post's hand-over; reset links;
+deactivate after a hand-over, reactivate; each person's history
 """

@@ -105,6 +105,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     from webapp.pages import reports as report_pages
     from webapp.pages.admin import home as admin_home
     from webapp.pages.admin import people as admin_people
+    from webapp.pages.admin import units as admin_units
 
     identity.init_login(app)
     i18n.init_i18n(app)
@@ -131,6 +132,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         calendar_admin,
         admin_home,
         admin_people,
+        admin_units,
         reset,
     ):
         app.register_blueprint(pages.blueprint)

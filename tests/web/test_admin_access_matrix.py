@@ -33,7 +33,7 @@ from tests.support.actions import OPERATOR
 from tests.support.texts import RIVER_TOWN
 from tests.support.web import PASSWORD, Visitor
 from webapp import wiring_of
-from workflow.models import Base, Person, PersonRole, Unit
+from workflow.models import Base, Person, PersonRole, Site, Unit
 from workflow.organisation.directory import import_organisation
 from workflow.organisation.org_file import parse_organisation
 from workflow.people.administrators import grant_administrator
@@ -67,7 +67,7 @@ ADMINISTRATORS = {
 }
 # what an answer must never name to these administrators: the people outside what they administer
 HIDDEN = {
-    "admin_village": ("张组长", "赵主任", "leader@example.org", "周村长"),
+    "admin_village": ("张组长", "赵主任", "leader@example.org", "周村长", "西村"),
     "admin_other": ("张组长", "赵主任", "李村长", "east@example.org"),
 }
 
@@ -105,6 +105,8 @@ NEW_PERSON = {
     "unit": "{town}",
     "phone": "13900139000",
 }
+NEW_UNIT = {"code": "east-group-1", "name": "东村一组"}
+NEW_SITE = {"code": "crossing-9", "name": "9号道口", "responsible": ""}
 LEADER_RENAMED = {"name": "张组长", "title": "镇长", "email": "leader@example.org", "phone": ""}
 
 
@@ -184,6 +186,29 @@ MATRIX = [
         *NOT_ADMIN,
         prepare=(someone_of_east_left,),
     ),
+    # units and key sites: what a village's administrator adds or renames stays inside the village
+    row(
+        "GET",
+        "/admin/units",
+        PAGE,
+        PAGE,
+        PAGE,
+        *NOT_ADMIN,
+        shows={"admin_here": "西村", "admin_village": "3号道口", "admin_other": "渡口村"},
+    ),
+    row("POST", "/admin/units/{town}/units", DONE, 403, 403, *NOT_ADMIN, form=NEW_UNIT),
+    row("POST", "/admin/units/{east}/units", DONE, DONE, 403, *NOT_ADMIN, form=NEW_UNIT),
+    row("POST", "/admin/units/{town}", DONE, 403, 403, *NOT_ADMIN, form={"name": "铁路镇人民政府"}),
+    row("POST", "/admin/units/{east}/sites", DONE, DONE, 403, *NOT_ADMIN, form=NEW_SITE),
+    row(
+        "POST",
+        "/admin/sites/{crossing}",
+        DONE,
+        DONE,
+        403,
+        *NOT_ADMIN,
+        form={"name": "3号道口（东）"},
+    ),
 ]
 
 
@@ -224,6 +249,7 @@ class AdminWorld:
                 "east_head": people["east@example.org"],
                 "ferry_head": people["ferry@example.org"],
                 "head_role": "village_head",
+                "crossing": session.scalar(select(Site.id).where(Site.code == "crossing-3")),
             }
 
     def add_person(

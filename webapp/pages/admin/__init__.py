@@ -4,4 +4,5 @@ unit under it (``workflow/access.py``: ``administers``):
 - ``home``    ``/admin``: what the administrator looks after, counted, with a link to each page
 - ``people``  ``/admin/people``: find, add, edit; roles and a post's hand-over; reset links;
 deactivate after a hand-over, reactivate; each person's history
+- ``units``   ``/admin/units``: the unit tree with its key sites; add and rename (nothing deleted)
 """

@@ -93,7 +93,7 @@ def test_the_administrator_finds_adds_and_edits_people_and_each_change_is_in_the
             "the refused edit changed nothing"
         )
     history = text(page, "history")
-    assert "add" in history and "edit" in history and "13900139000 → 13800000001" in history
+    assert "新增" in history and "信息修改" in history and "13900139000 → 13800000001" in history
 
 
 def site_unit(site, code: str) -> int:  # type: ignore[no-untyped-def]

@@ -38,6 +38,7 @@ from workflow.people.records import (
     open_work_of_role,
     person_details,
     person_history,
+    role_titles,
     search_people,
     take_role,
     unit_tree,
@@ -153,6 +154,7 @@ def person(person_id: int) -> str:
         ]
         offer = _hand_over_offer(db, person_id, details.unit_id)
         units = unit_tree(db, ids)
+        titles = role_titles(db)
     form = PersonForm(
         name=details.name,
         title=details.title,
@@ -178,6 +180,16 @@ def person(person_id: int) -> str:
         offer=offer,
         hand_over_form=HandOverForm(),
         shown_link=session.pop(SHOWN_LINK, None),
+        titles=titles,
+        happened=_history_words(),
+        # events whose word says all: their English audit note is left to the command line
+        wordless={
+            "person.add",
+            "person.reset_link",
+            "person.password_reset_by_link",
+            "person.password_change",
+            "person.password_reset",
+        },
     )
 
 
@@ -220,12 +232,13 @@ def give(person_id: int) -> BaseResponse:
     try:
         with transaction() as db:
             given = give_role(db, person_id, form.role.data or "", by=by, now=clock().now())
+            title = role_titles(db).get(given.role, given.role)
     except PingAnError as error:
         return back_with(refusal(error), None, here)
     flash(
         _(
             "The role %(role)s is given; %(count)d running campaign(s) bind it now.",
-            role=given.role,
+            role=title,
             count=given.rebinding.granted,
         ),
         "success",
@@ -379,6 +392,26 @@ def _deliver(db, link, *, new_account: bool) -> bool:  # type: ignore[no-untyped
         return True
     session[SHOWN_LINK] = {"url": link.url, "email": link.email}
     return False
+
+
+def _history_words() -> dict[str, str]:
+    """What each kind of audit event of a person's history is called on the page."""
+    return {
+        "person.add": _("added"),
+        "person.edit": _("details changed"),
+        "person.role_give": _("role given"),
+        "person.role_take": _("role taken away"),
+        "person.reset_link": _("password reset link sent"),
+        "person.password_reset_by_link": _("password set from a reset link"),
+        "person.password_change": _("password changed"),
+        "person.password_reset": _("one-time password set"),
+        "person.deactivate": _("deactivated"),
+        "person.reactivate": _("reactivated"),
+        "role.grant": _("bound in a campaign"),
+        "role.withdraw": _("withdrawn in a campaign"),
+        "administrator.grant": _("made an administrator"),
+        "administrator.revoke": _("administration ended"),
+    }
 
 
 def _hand_over_offer(db, person_id: int, unit_id: int) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]

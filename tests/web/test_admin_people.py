@@ -288,3 +288,39 @@ def test_a_village_administrator_cannot_touch_the_town_above(site, clock):
     )
     assert refused.status_code == 403
     assert "张组长" not in east.page("/admin/people")
+
+
+def test_passwords_and_reset_tokens_never_reach_a_log_line(json_logging, site, clock, capsys):
+    """With JSON logs and their access lines on: a reset link sent, opened, used with a refused and then a good
+    password, and a sign-in with it — none of the secrets is in any line, and the access lines name ``/reset`` only."""
+    with wiring_of(site).transaction() as session:
+        grant_administrator(session, ADMIN, "town", by=OPERATOR, now=clock.now())
+    office = signed_in(site, ADMIN)
+    east_id = person_id(site, "east@example.org")
+    page = office.page(office.post(f"/admin/people/{east_id}/reset").headers["Location"])
+    token = re.search(r"/reset\?token=([^\"&]+)", page).group(1)
+    stranger = Visitor(site.test_client())
+    assert stranger.get(f"/reset?token={token}").status_code == 200
+    for new in ("qwertyuiop", NEW_PASSWORD):
+        stranger.client.post(
+            "/reset",
+            data={
+                "csrf_token": stranger.csrf_token(f"/reset?token={token}"),
+                "token": token,
+                "new": new,
+                "again": new,
+            },
+        )
+    signed_in(site, "east@example.org", NEW_PASSWORD)
+    logged = capsys.readouterr().err
+    lines = [line for line in logged.splitlines() if line.strip()]
+    assert any('"/reset"' in line for line in lines), "the access lines are on"
+    for secret in (token, NEW_PASSWORD, "qwertyuiop", PASSWORD):
+        assert secret not in logged, secret
+    with wiring_of(site).transaction(readonly=True) as session:
+        assert session.scalar(select(Person.password_hash).where(Person.id == east_id)).startswith(
+            "scrypt:"
+        )
+        assert token not in str(session.scalars(select(PasswordReset.digest)).all()), (
+            "only a digest is stored"
+        )

@@ -25,6 +25,7 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import IntegerConverter
 
+from webapp.engine_messages import engine_message
 from workflow.errors import PingAnError, TransitionRefused
 from workflow.limits import MAX_DATABASE_ID
 
@@ -103,7 +104,8 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> Respon
 
 def _engine_error(error: PingAnError) -> Response | tuple[str, int]:
     if not _is_api():
-        return _page(error.status, error.message if error.status not in (403, 404) else None)
+        shown = engine_message(error.message) if error.status not in (403, 404) else None
+        return _page(error.status, shown)
     extra: dict[str, Any] = {}
     if isinstance(error, TransitionRefused):
         # only the people allowed to make the move get this far (the engine checks before the guard)

@@ -21,17 +21,22 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import delete, select, text, update
 from sqlalchemy import exc as sa_exc
-from werkzeug.security import generate_password_hash
 
 from tests.support.actions import person_id
 from tests.support.texts import RAILWAY_WITH_ESCALATION, TOWN_WITH_CROSSING
-from tests.support.web import PASSWORD, Visitor, started_site, url_for_rule
+from tests.support.web import (
+    PASSWORD,
+    Visitor,
+    give_everyone_a_password,
+    started_site,
+    url_for_rule,
+)
 from tests.support.web import text as page_text
 from webapp import create_app, wiring_of
 from workflow.audit import Actor, record
 from workflow.clock import FixedClock
 from workflow.db import alembic_config, create_db_engine, current_revision, upgrade_schema
-from workflow.models import AuditEvent, Campaign, DeadlineExtension, Person, Task
+from workflow.models import AuditEvent, Campaign, DeadlineExtension, Task
 from workflow.organisation.directory import import_organisation, person_by_email
 from workflow.organisation.org_file import parse_organisation
 from workflow.organisation.tokens import issue_token, revoke_tokens
@@ -110,8 +115,7 @@ def test_every_change_of_state_through_the_command_line_the_api_and_the_pages_is
 ):
     with sessions.begin() as session:
         import_organisation(session, parse_organisation(TOWN_WITH_CROSSING, "org.yaml"))
-        for person in session.scalars(select(Person)):
-            person.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+        give_everyone_a_password(session)
     definition = tmp_path / "railway.yaml"
     definition.write_text(RAILWAY_WITH_ESCALATION, encoding="utf-8")
     started = pingan(

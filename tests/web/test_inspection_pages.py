@@ -47,7 +47,7 @@ def test_the_inspector_records_findings_on_the_inspection_page(site, sessions, i
     assert "检查发现" in text(page, "findings") and "尚未记录检查结果" in text(page, "findings")
 
     refused = after(east, east.post(f"/tasks/{inspection}/complete", {"note": "已检查"}))
-    assert "is an inspection: record what it found before checking it off" in text(refused)
+    assert "是一次检查：办结前请记录检查结果" in text(refused)
     with sessions() as session:
         assert session.get(Task, inspection).state == "open", "nothing was checked off"
 

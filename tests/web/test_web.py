@@ -152,7 +152,7 @@ def test_an_oversized_file_is_refused_with_a_message_and_the_task_stays_open(sit
     )
 
     assert answer.status_code == 302
-    assert "big.png is too large" in text(east.page("/"))
+    assert "big.png 太大" in text(east.page("/"))
     with wiring_of(site).transaction(readonly=True) as session:
         assert session.get(Task, plan).state == "open"
         assert session.scalars(select(EvidenceFile)).all() == []
@@ -186,7 +186,7 @@ def test_a_file_that_is_not_a_photo_or_pdf_is_refused_whatever_its_name(site, vi
         {"evidence": (io.BytesIO(b"<script>alert(1)</script>"), "photo.png")},
         content_type="multipart/form-data",
     )
-    assert "only photos (JPEG, PNG, GIF, WebP) and PDF files are accepted" in text(east.page("/"))
+    assert "只接受照片（JPEG、PNG、GIF、WebP）和 PDF 文件" in text(east.page("/"))
 
 
 def test_text_people_typed_is_shown_escaped_never_run(site, visitor):

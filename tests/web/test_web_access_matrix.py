@@ -41,13 +41,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from werkzeug.routing import AnyConverter
-from werkzeug.security import generate_password_hash
 
 from tests.support.actions import BASE_URL, OPERATOR
 from tests.support.scenarios import Scenario, start_another_campaign
 from tests.support.terminal import print_past_capture
 from tests.support.texts import LETTERED_RAILWAY
-from tests.support.web import PASSWORD, PNG, Visitor
+from tests.support.web import PNG, Visitor, give_everyone_a_password
 from workflow.campaigns.letters import issue_letter
 from workflow.campaigns.tasks import complete_task
 from workflow.hazards.rectifications import (
@@ -117,14 +116,11 @@ class World:
         self.site, self.scenario, self.sessions = site, scenario, sessions
         start_another_campaign(sessions, scenario.clock, calendar)
         scenario.at(2026, 5, 12, 10)
-        # these tests sign in often
-        cheap = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
         with sessions.begin() as session:
             east_village = session.scalar(select(Unit.id).where(Unit.code == "east"))
             session.add(Person(email=EMAILS[KEEPER], name="陈道口看守", unit_id=east_village))
             session.flush()
-            for person in session.scalars(select(Person)):
-                person.password_hash = cheap
+            give_everyone_a_password(session)
         rectification = scenario.hazard("east", date(2026, 5, 29), HAZARD, by="office@example.org")
         with sessions.begin() as session:
             register_hazard(

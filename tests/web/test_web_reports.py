@@ -12,16 +12,15 @@ import re
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
 from tests.support.actions import BASE_URL
 from tests.support.scenarios import Scenario, build_campaign_year
 from tests.support.texts import ASSESSED_RAILWAY
-from tests.support.web import PASSWORD, Visitor, text
+from tests.support.web import Visitor, give_everyone_a_password, text
 from webapp import create_app, wiring_of
 from workflow.assessment.scores import ScoreSheet, enter_scores
 from workflow.clock import FixedClock
-from workflow.models import AuditEvent, Incident, OutboxMail, Person, Petition, Score, Task
+from workflow.models import AuditEvent, Incident, OutboxMail, Petition, Score, Task
 from workflow.organisation.tokens import issue_token
 
 TITLE = "平安铁路创建活动"
@@ -204,7 +203,7 @@ def test_the_report_downloads_as_csv_and_xlsx_from_the_page(scenario, year, visi
     assert book["单位 units"].max_row == 1 + 3 and book["考核 assessment"].max_row == 1 + 3
 
     unknown = leader.get(f"/campaigns/{scenario.campaign}/report.csv?table=nope")
-    assert unknown.status_code == 422 and "unknown table" in unknown.get_data(as_text=True)
+    assert unknown.status_code == 422 and "未知的表" in unknown.get_data(as_text=True)
 
 
 def test_the_results_go_up_to_the_higher_level_assessment_as_its_form(scenario, year, visitor):
@@ -310,8 +309,7 @@ def test_the_summary_phase_s_task_links_the_report(db_url, sessions, calendar, t
     )
     scenario = Scenario(sessions, calendar, definition)
     with sessions.begin() as session:
-        for person in session.scalars(select(Person)):
-            person.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+        give_everyone_a_password(session)
     with sessions() as session:
         plan = session.scalar(select(Task.id).where(Task.spec_key == "plan").limit(1))
     scenario.at(2026, 6, 1, 9).advance()
@@ -374,9 +372,9 @@ def test_a_coordinator_records_an_incident_and_who_must_know_is_told(scenario, y
 @pytest.mark.parametrize(
     "fields, message",
     [
-        ({"kind": "flood"}, "unknown incident kind 'flood'"),
-        ({"unit": "nowhere"}, "no unit 'nowhere' in this campaign"),
-        ({"occurred_on": "2026-06-30"}, "is in the future"),
+        ({"kind": "flood"}, "未知的事件类别 'flood'"),
+        ({"unit": "nowhere"}, "本创建活动中没有单位“nowhere”"),
+        ({"occurred_on": "2026-06-30"}, "发生日期 2026-06-30 在未来"),
         ({"description": " "}, "请说明事件经过。"),
     ],
 )
@@ -427,10 +425,10 @@ def test_the_office_records_whom_an_incident_was_reported_to_on_the_log(scenario
     before = rows(scenario.sessions, AuditEvent)
     again = office.post(action, {"body": "铁路部门", "reported_at": "", "note": ""})
     assert again.status_code == 409
-    assert "the report to 铁路部门 is already recorded" in form_error(again.get_data(as_text=True))
+    assert "向 铁路部门 的报告已经登记" in form_error(again.get_data(as_text=True))
     future = office.post(action, {"body": "公安机关", "reported_at": "2027-01-01T09:00"})
     assert future.status_code == 422
-    assert "in the future" in form_error(future.get_data(as_text=True))
+    assert "在未来" in form_error(future.get_data(as_text=True))
     assert rows(scenario.sessions, AuditEvent) == before
 
     key = re.findall(r'name="form_key"[^>]*value="([^"]+)"', office.page(log))[-1]
@@ -477,12 +475,12 @@ def test_the_inspecting_group_enters_a_unit_s_scores_on_its_sheet(scenario, year
 @pytest.mark.parametrize(
     "who, fields, status, message",
     [
-        ("member", {"item:meetings": "41"}, 422, "outside 0–40"),
-        ("member", {"item:meetings": "-1"}, 422, "outside 0–40"),
-        ("member", {"item:meetings": "很好"}, 422, "points must be a number"),
-        ("member", {"item:punctuality": "3"}, 422, "unknown score item 'punctuality'"),
-        ("member", {"veto:train-accident-veto": "事故"}, 422, "follows from the incident log"),
-        ("rail", {"item:meetings": "40"}, 403, "only the inspecting group"),
+        ("member", {"item:meetings": "41"}, 422, "超出该项的分值范围 0–40"),
+        ("member", {"item:meetings": "-1"}, 422, "超出该项的分值范围 0–40"),
+        ("member", {"item:meetings": "很好"}, 422, "分值必须是数字"),
+        ("member", {"item:punctuality": "3"}, 422, "未知的评分项 'punctuality'"),
+        ("member", {"veto:train-accident-veto": "事故"}, 422, "由事件记录和目标自动得出"),
+        ("rail", {"item:meetings": "40"}, 403, "只有检查考核组"),
     ],
 )
 def test_a_bad_score_sheet_is_refused_on_the_sheet_and_nothing_changes(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.auth.identity import login_manager
+from webapp.engine_messages import engine_message
 from webapp.security import safe_next
 from webapp.wiring import wiring_of
 from workflow import limits
@@ -73,12 +74,13 @@ def base_url() -> str:
 
 
 def refusal(error: PingAnError) -> str:
-    """The engine's reason for a refused move, framed in the page's language."""
+    """The engine's reason for a refused move, in the page's language (``engine_messages``)."""
+    reason = engine_message(error.message)
     if isinstance(error, Conflict):
-        return _("Not possible now: %(reason)s", reason=error.message)
+        return _("Not possible now: %(reason)s", reason=reason)
     if isinstance(error, InvalidInput):
-        return _("Please correct this: %(reason)s", reason=error.message)
-    return error.message
+        return _("Please correct this: %(reason)s", reason=reason)
+    return reason
 
 
 def back_with(

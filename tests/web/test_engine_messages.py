@@ -1,0 +1,47 @@
+"""The engine's refusals reach the pages in the reader's language (issue #18, item 7): every refusal the engine
+raises from a literal or an f-string is an entry of the catalogue, translated into Chinese, and a refused move on a
+page reads in Chinese with the engine's parts (an e-mail, a number) kept; English readers get the engine's words."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from tests.support.paths import ROOT
+from webapp import create_app
+from webapp.engine_messages import _templates, engine_message
+
+CHINESE = ROOT / "webapp/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
+
+
+def test_every_engine_refusal_template_is_translated_into_chinese():
+    catalogue = {m.id: m.string for m in read_po(Path(CHINESE).open("rb")) if m.id}
+    templates = [t.msgid for t in _templates()]
+    assert len(templates) > 100
+    missing = [msgid for msgid in templates if not catalogue.get(msgid)]
+    assert missing == [], "run pybabel extract/update and translate these"
+    for msgid in templates:  # the translation keeps every part
+        parts = sorted(re.findall(r"%\((p\d+)\)s", msgid))
+        assert sorted(re.findall(r"%\((p\d+)\)s", catalogue[msgid])) == parts, msgid
+
+
+def test_a_message_is_matched_to_its_template_and_its_parts_kept():
+    app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "test"})
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert engine_message("east@example.org is deactivated: reactivate them first") == (
+            "east@example.org 已停用：请先恢复启用"
+        )
+        assert engine_message("task 12 is done: only open tasks are reassigned") == (
+            "任务 12 处于 done：只有未完成的任务可以改派"
+        )
+        assert (
+            engine_message("something the engine never says") == "something the engine never says"
+        )
+    with app.test_request_context(headers={"Cookie": "lang=en"}):
+        english = engine_message("east@example.org is deactivated: reactivate them first")
+    assert english in (
+        "east@example.org is deactivated: reactivate them first",
+        "east@example.org 已停用：请先恢复启用",
+    )

@@ -129,9 +129,9 @@ MAX_CALENDAR_FILE_BYTES = 256 * 1024
 # --- rosters (花名册) ---------------------------------------------------------------------------
 
 # A roster is an XLSX spreadsheet or an organisation YAML file uploaded on /admin/roster. A county's
-# roster of 5,000 people is some 250 KB as XLSX and 600 KB as YAML: 2 MB is room enough, and the
-# request is held in memory until it is read.
-MAX_ROSTER_FILE_BYTES = 2 * 1024 * 1024
+# roster of 5,000 people is some 250 KB as XLSX and 600 KB as YAML; 4 MB leaves room for a logo or a
+# photo in the workbook, and the request is held in memory until it is read.
+MAX_ROSTER_FILE_BYTES = 4 * 1024 * 1024
 # people (rows below the header) a roster may have: a county's, many times over. openpyxl reads
 # row by row (read-only mode) and stops past this, so a sheet of 1,000,000 rows costs a second.
 MAX_ROSTER_ROWS = 5000

@@ -104,6 +104,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     )
     from webapp.pages import reports as report_pages
     from webapp.pages.admin import home as admin_home
+    from webapp.pages.admin import roster as admin_roster
 
     identity.init_login(app)
     i18n.init_i18n(app)
@@ -129,6 +130,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         account,
         calendar_admin,
         admin_home,
+        admin_roster,
     ):
         app.register_blueprint(pages.blueprint)
     return app

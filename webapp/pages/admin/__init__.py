@@ -2,4 +2,5 @@
 unit under it (``workflow/access.py``: ``administers``):
 
 - ``home``  ``/admin``: what the administrator looks after, counted, with a link to each page
+- ``roster``  ``/admin/roster``: a unit's roster from XLSX or YAML, previewed, applied; exports
 """

@@ -11,7 +11,14 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from tests.support.actions import BASE_URL, OPERATOR, actor
-from tests.support.rosters import billion_laughs, every_row, million_rows, xlsx, zip_bomb
+from tests.support.rosters import (
+    billion_laughs,
+    every_row,
+    million_rows,
+    xlsx,
+    xml_entity_bomb,
+    zip_bomb,
+)
 from workflow.form_keys import AlreadySubmitted
 from workflow.models import AuditEvent, Person, PersonRole, Unit
 from workflow.organisation.org_changes import plan_roster
@@ -229,6 +236,7 @@ def test_importing_an_export_changes_nothing(sessions, clock, campaign, form):
         (zip_bomb, "bomb.xlsx", "zip_bomb"),
         (million_rows, "million.xlsx", "too_many_rows"),
         (billion_laughs, "laughs.yaml", "yaml"),
+        (xml_entity_bomb, "entities.xlsx", "xml_entities"),  # defusedxml refuses them
         (lambda: b"PK\x03\x04 not really", "broken.xlsx", "not_xlsx"),
         (lambda: b"x" * (5 * 1024 * 1024), "big.xlsx", "too_big"),
     ],

@@ -83,6 +83,27 @@ def million_rows(rows: int = 1_000_000) -> bytes:
     return out.getvalue()
 
 
+def xml_entity_bomb() -> bytes:
+    """A workbook whose sheet declares XML entities of entities (billion laughs in XML)."""
+    entities = '<!ENTITY a "lollollollollollollollollollol">' + "".join(
+        f'<!ENTITY {level} "{("&" + chr(ord(level) - 1) + ";") * 10}">' for level in "bcdefghi"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _ROOT_RELS)
+        archive.writestr("xl/workbook.xml", _WORKBOOK)
+        archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        archive.writestr(
+            "xl/worksheets/sheet1.xml",
+            f'<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE worksheet [{entities}]>'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&i;</t></is></c></row>'
+            "</sheetData></worksheet>",
+        )
+    return out.getvalue()
+
+
 def billion_laughs() -> bytes:
     """A YAML file whose aliases of aliases would expand to 10⁹ strings."""
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']

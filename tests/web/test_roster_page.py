@@ -11,7 +11,14 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.actions import OPERATOR
-from tests.support.rosters import billion_laughs, every_row, million_rows, xlsx, zip_bomb
+from tests.support.rosters import (
+    billion_laughs,
+    every_row,
+    million_rows,
+    xlsx,
+    xml_entity_bomb,
+    zip_bomb,
+)
 from tests.support.web import text
 from webapp import wiring_of
 from workflow.models import Person, Unit
@@ -143,7 +150,8 @@ def test_an_export_uploaded_back_changes_nothing(site, admin, form):
         (zip_bomb, "bomb.xlsx", "zip 炸弹"),
         (million_rows, "million.xlsx", "超过 5000 行"),
         (lambda: xlsx(("钱", "", "=A1", "", "q@example.org", "")), "formula.xlsx", "公式"),
-        (billion_laughs, "laughs.yaml", "aliases expand"),
+        (billion_laughs, "laughs.yaml", "别名展开"),
+        (xml_entity_bomb, "entities.xlsx", "XML 实体"),
     ],
 )
 def test_a_hostile_upload_is_refused_with_a_reason_and_nothing_written(
@@ -153,3 +161,26 @@ def test_a_hostile_upload_is_refused_with_a_reason_and_nothing_written(
     page = preview_of(admin, upload(admin, site, "east-village", make(), name))
     assert says in text(page, "roster-problems")
     assert every_row(wiring_of(site).sessions) == before
+
+
+def test_who_the_roster_leaves_out_is_named_deactivated_or_kept_with_their_open_work(site, admin):
+    raw = xlsx(("新村长", "", "东村", "", "new-head@example.org", "village_head"))
+    page = preview_of(admin, upload(admin, site, "east-village", raw))
+    leaving = text(page, "roster-leaving")
+    assert "陈道口看守" in leaving and "将被停用" in leaving
+    # east holds the crossing and the campaign's tasks: kept, and why, in Chinese
+    assert "李村长" in leaving and "保留：仍有未办结事项" in leaving
+    assert "重点部位 3号道口（crossing-3）的负责人" in leaving
+    assert "task " not in leaving and "key site" not in leaving
+
+
+def test_a_yaml_roster_s_problems_name_line_and_key_in_chinese(site, admin):
+    raw = (
+        "units:\n  - id: east-village\n    name: 东村\n"
+        "people:\n  - {email: east@example.org, name: 李村长, unit: east-village, phone: '12'}\n"
+        "  - {email: x@example.org, unit: east-village}\n"
+    ).encode()
+    page = preview_of(admin, upload(admin, site, "east-village", raw, "org.yaml"))
+    problems = text(page, "roster-problems")
+    assert "第 5 行 people[0].phone ：不是手机号码" in problems, problems
+    assert "第 6 行 people[1] ：“name”缺失" in problems, problems

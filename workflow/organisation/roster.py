@@ -173,7 +173,7 @@ def read_xlsx_roster(raw: bytes) -> Roster:
             if rel.Type.endswith("/worksheet") and rel.target in reader.valid_files
         ]
     except Exception as error:  # openpyxl raises a dozen kinds for a damaged or foreign file
-        _refuse("not_xlsx", f"not a readable XLSX workbook ({type(error).__name__})")
+        _unreadable(error)
     if not targets:
         _refuse("no_header", "the workbook has no sheet")
     # openpyxl's load_workbook(read_only=True) parses a sheet without a <dimension> element to its
@@ -197,7 +197,7 @@ def read_xlsx_roster(raw: bytes) -> Roster:
         except RosterError:
             raise
         except Exception as error:  # a damaged sheet fails part way
-            _refuse("not_xlsx", f"not a readable XLSX workbook ({type(error).__name__})")
+            _unreadable(error)
     raise AssertionError  # unreachable
 
 
@@ -262,6 +262,13 @@ def read_yaml_roster(raw: bytes, source: str) -> Roster:
 
 def _refuse(code: str, message: str, **values: str) -> None:
     raise RosterError([RosterProblem(Place(0), code, message, tuple(values.items()))])
+
+
+def _unreadable(error: Exception) -> None:
+    name = type(error).__name__
+    if name in ("EntitiesForbidden", "DTDForbidden", "ExternalReferenceForbidden"):  # defusedxml's
+        _refuse("xml_entities", "the workbook declares XML entities (an entity bomb?): refused")
+    _refuse("not_xlsx", f"not a readable XLSX workbook ({name})")
 
 
 def _check_zip(raw: bytes) -> None:

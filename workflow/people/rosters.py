@@ -23,8 +23,8 @@ from workflow import audit, form_keys
 from workflow.audit import Actor
 from workflow.clock import Clock
 from workflow.errors import Conflict
-from workflow.models import Person
-from workflow.organisation.org_changes import RosterPlan, plan_roster
+from workflow.models import Person, Unit
+from workflow.organisation.org_changes import RosterPlan, plan_roster, scope_unit_ids
 from workflow.organisation.roster import Roster, RosterError
 from workflow.people.deactivation import deactivate_person
 from workflow.people.rebinding import import_and_rebind
@@ -71,6 +71,15 @@ def apply_roster(
     StaleRoster when the preview no longer holds. The caller checks that ``by`` administers the
     scope (``access.require_administrator``)."""
     now = clock.now()
+    # two applies at once (two administrators, overlapping scopes): the second waits here and
+    # then plans against what the first wrote, so its preview no longer holds (PostgreSQL; SQLite
+    # runs one writer at a time)
+    session.execute(
+        select(Unit.id)
+        .where(Unit.id.in_(scope_unit_ids(session, scope_id)))
+        .order_by(Unit.id)
+        .with_for_update()
+    ).all()
     plan = plan_roster(session, scope_id, roster, by=by)
     if plan.problems:
         raise RosterError(plan.problems)

@@ -66,6 +66,7 @@ PROBLEMS = {
     "zip_bomb": _l(
         "The workbook unpacks to far more than any roster: refused unread (a zip bomb?)."
     ),
+    "xml_entities": _l("The workbook declares XML entities (an entity bomb?): refused unread."),
     "no_header": _l(
         "No header row found: the first rows must name the columns "
         "姓名, 职务, 单位, 手机, 邮箱, 角色."
@@ -124,6 +125,37 @@ OPEN_ITEMS = (
         re.compile(r"^list entry (\S+) of (\S+) \((.*)\)$"),
         _l("Responsible for %(3)s (%(1)s) of the list %(2)s"),
     ),
+)
+
+# the organisation file's problems (workflow/sourcefile.py, org_file.py) that a roster meets most,
+# worded again; any other keeps the engine's words
+YAML_PROBLEMS = (
+    (re.compile(r"^missing '(.+)'$"), _l("“%(1)s” is missing.")),
+    (re.compile(r"^unknown key '([^']+)'"), _l("Unknown key “%(1)s”.")),
+    (
+        re.compile(r"^duplicate key '(.+)' \(first at line (\d+)\)$"),
+        _l("The key “%(1)s” again (first at line %(2)s)."),
+    ),
+    (
+        re.compile(r"^duplicate (e-mail|phone|unit id|site id) '(.+)' \(first at line (\d+)\)$"),
+        _l("“%(2)s” again (first at line %(3)s)."),
+    ),
+    (re.compile(r"^unknown unit '(.+)'$"), _l("There is no unit “%(1)s”.")),
+    (
+        re.compile(r"^no person with e-mail '(.+)' under people$"),
+        _l("Nobody under people has the e-mail %(1)s."),
+    ),
+    (
+        re.compile(r"^a mobile number has 11 digits"),
+        _l("Not a mobile number (11 digits starting with 1)."),
+    ),
+    (
+        re.compile(r"^unsupported YAML: aliases expand"),
+        _l("Aliases expand to too many values (aliases of aliases?): refused."),
+    ),
+    (re.compile(r"^unsupported YAML: nested more than"), _l("Nested too deep: refused.")),
+    (re.compile(r"^YAML syntax error: (.*)$"), _l("YAML syntax error: %(1)s")),
+    (re.compile(r"^the file is empty$"), _l("The file is empty.")),
 )
 
 
@@ -403,12 +435,20 @@ def _worded(problem: RosterProblem) -> dict[str, str]:
             else _("Line %(line)d", line=place.line)
         )
     template = PROBLEMS.get(problem.code)
-    what = str(template) % values if template is not None else problem.message
+    if template is not None:
+        what = str(template) % values
+    else:
+        what = _reworded(problem.message, YAML_PROBLEMS)
     return {"where": where, "what": what, "code": problem.code}
 
 
 def _open_item(line: str) -> str:
-    for pattern, words in OPEN_ITEMS:
+    return _reworded(line, OPEN_ITEMS)
+
+
+def _reworded(line: str, patterns: tuple[tuple[re.Pattern[str], Any], ...]) -> str:
+    """An engine line in the page's words, by the first pattern it matches (else as it is)."""
+    for pattern, words in patterns:
         found = pattern.match(line)
         if found:
             return str(words) % {str(i): part for i, part in enumerate(found.groups(), start=1)}

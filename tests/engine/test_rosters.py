@@ -23,7 +23,8 @@ from workflow.form_keys import AlreadySubmitted
 from workflow.models import AuditEvent, Person, PersonRole, Unit
 from workflow.organisation.org_changes import plan_roster
 from workflow.organisation.org_export import export_xlsx, export_yaml
-from workflow.organisation.roster import RosterError, read_roster
+from workflow.organisation.roster import RosterError
+from workflow.organisation.roster_files import read_roster
 from workflow.people.administrators import grant_administrator
 from workflow.people.rosters import StaleRoster, apply_roster
 

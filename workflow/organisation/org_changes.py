@@ -8,117 +8,31 @@ with the items named. A roster may not reach outside its scope: a row naming a u
 the e-mail of someone who belongs outside it, or a mobile number held by someone the roster does
 not list, is a problem at its place, and a roster with a problem changes nothing. The plan carries
 the organisation that ``import_and_rebind`` is given on apply, and a ``fingerprint`` of what it
-shows, so an apply can tell that the directory changed since its preview.
+shows, so an apply can tell that the directory changed since its preview. An organisation file's
+units, key sites and lists are ``unit_changes``' part of the plan.
 """
 
 from __future__ import annotations
-
-import hashlib
-import json
-from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.audit import Actor
-from workflow.models import Administrator, ListEntry, Person, PersonRole, Site, Unit
+from workflow.models import Administrator, Person, PersonRole, Unit
 from workflow.organisation.org_file import Organisation, PersonSpec, UnitSpec
-from workflow.organisation.roster import Place, Roster, RosterPerson, RosterProblem
+from workflow.organisation.roster import (
+    FieldChange,
+    Leaving,
+    PersonLine,
+    Roster,
+    RosterPerson,
+    RosterPlan,
+)
+from workflow.organisation.unit_changes import plan_file_units
 from workflow.people.deactivation import open_items
 
 # the open items a kept person's line names (the page counts the rest)
 KEPT_ITEMS_NAMED = 5
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    """One field of a person, unit or site that the roster changes: ``name``, ``title``, ``unit``,
-    ``phone``, ``roles``, ``administers``, ``password``, ``parent``, ``responsible``, ``note``."""
-
-    field: str
-    before: str
-    after: str
-
-
-@dataclass(frozen=True)
-class PersonLine:
-    """A person the roster lists: ``added``, ``changed`` or ``unchanged``, with the row as it will
-    be (``unit`` is the unit's name) and the line or row it came from."""
-
-    kind: str
-    email: str
-    name: str
-    title: str
-    unit: str
-    phone: str
-    roles: str
-    line: int
-    changes: tuple[FieldChange, ...] = ()
-    inactive: bool = False  # a deactivated person stays so (reactivation is a page of its own)
-
-
-@dataclass(frozen=True)
-class Leaving:
-    """An active person of the scope the roster does not list: deactivated on apply, or ``kept``
-    because of ``reasons`` (their open items, or: it is the administrator themselves)."""
-
-    email: str
-    name: str
-    unit: str
-    kept: bool
-    reasons: tuple[str, ...] = ()
-    more: int = 0  # open items beyond those named
-    is_you: bool = False
-
-
-@dataclass(frozen=True)
-class OtherChange:
-    """A unit, key site or list entry an organisation file adds or changes."""
-
-    kind: str  # unit | site | entry
-    code: str
-    name: str
-    added: bool
-    changes: tuple[FieldChange, ...] = ()
-
-
-@dataclass
-class RosterPlan:
-    scope_id: int
-    scope_code: str
-    scope_name: str
-    people: list[PersonLine] = field(default_factory=list)
-    leaving: list[Leaving] = field(default_factory=list)
-    other: list[OtherChange] = field(default_factory=list)
-    problems: list[RosterProblem] = field(default_factory=list)
-    organisation: Organisation | None = None
-
-    def count(self, kind: str) -> int:
-        return sum(1 for person in self.people if person.kind == kind)
-
-    @property
-    def deactivated(self) -> list[Leaving]:
-        return [leaving for leaving in self.leaving if not leaving.kept]
-
-    @property
-    def kept(self) -> list[Leaving]:
-        return [leaving for leaving in self.leaving if leaving.kept]
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.count("added") or self.count("changed") or self.deactivated or self.other)
-
-    @property
-    def fingerprint(self) -> str:
-        """A digest of everything the preview shows: an apply made for another state is refused."""
-        shown = {
-            "scope": self.scope_id,
-            "people": [asdict(line) for line in self.people],
-            "leaving": [asdict(leaving) for leaving in self.leaving],
-            "other": [asdict(change) for change in self.other],
-        }
-        text = json.dumps(shown, ensure_ascii=False, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def scope_unit_ids(session: Session, unit_id: int) -> set[int]:
@@ -153,7 +67,7 @@ def plan_roster(session: Session, scope_id: int, roster: Roster, *, by: Actor) -
     unit_specs: tuple[UnitSpec, ...] = ()
     unit_names = {unit.code: unit.name for unit in units.values()}
     if roster.organisation is not None:
-        unit_specs = _file_units(session, roster, scope, units, by_code, in_scope, plan)
+        unit_specs = plan_file_units(session, roster, scope, units, by_code, in_scope, plan)
         unit_names.update({spec.id: spec.name for spec in unit_specs})
 
     listed = {person.email for person in roster.people}
@@ -164,8 +78,7 @@ def plan_roster(session: Session, scope_id: int, roster: Roster, *, by: Actor) -
         unit_code = _unit_code(entry, roster, units, by_code, in_scope, plan)
         current = people.get(entry.email)
         if current is not None and current.unit_id not in in_scope:
-            _problem(
-                plan,
+            plan.problem(
                 entry.places["email"],
                 "person_outside_scope",
                 f"{entry.email} belongs to a unit outside {scope.name}: not this roster's",
@@ -179,8 +92,7 @@ def plan_roster(session: Session, scope_id: int, roster: Roster, *, by: Actor) -
                 and holder.email != entry.email
                 and given_phones.get(holder.email, entry.phone) == entry.phone
             ):
-                _problem(
-                    plan,
+                plan.problem(
                     entry.places["phone"],
                     "phone_taken",
                     f"the mobile number {entry.phone} is someone else's (not given another "
@@ -219,10 +131,6 @@ def plan_roster(session: Session, scope_id: int, roster: Roster, *, by: Actor) -
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _problem(plan: RosterPlan, place: Place, code: str, message: str, **values: str) -> None:
-    plan.problems.append(RosterProblem(place, code, message, tuple(values.items())))
-
-
 def _unit_code(
     entry: RosterPerson,
     roster: Roster,
@@ -244,8 +152,7 @@ def _unit_code(
     place = entry.places["unit"]
     if len(named) > 1:
         codes = ", ".join(sorted(u.code for u in named))
-        _problem(
-            plan,
+        plan.problem(
             place,
             "ambiguous_unit",
             f"several units are named '{written}' ({codes}): write the unit's id",
@@ -253,180 +160,15 @@ def _unit_code(
             codes=codes,
         )
     elif unit is not None or any(u.name == written for u in units.values()):
-        _problem(
-            plan,
+        plan.problem(
             place,
             "unit_outside_scope",
             f"'{written}' is not {plan.scope_name} or a unit under it",
             value=written,
         )
     else:
-        _problem(plan, place, "unknown_unit", f"no unit '{written}'", value=written)
+        plan.problem(place, "unknown_unit", f"no unit '{written}'", value=written)
     return None
-
-
-def _file_units(
-    session: Session,
-    roster: Roster,
-    scope: Unit,
-    units: dict[int, Unit],
-    by_code: dict[str, Unit],
-    in_scope: set[int],
-    plan: RosterPlan,
-) -> tuple[UnitSpec, ...]:
-    """The file's units, each top one hung where it already hangs; problems for what the file
-    cannot do in this scope (a unit, site or entry outside it, a new top unit, a loop)."""
-    assert roster.organisation is not None
-    specs: list[UnitSpec] = []
-    parents = {unit.code: units[unit.parent_id].code for unit in units.values() if unit.parent_id}
-    for spec in roster.organisation.units:
-        place = roster.place_of(f"unit:{spec.id}")
-        existing = by_code.get(spec.id)
-        parent = spec.parent
-        if existing is not None and existing.id not in in_scope:
-            _problem(
-                plan,
-                place,
-                "unit_outside_scope",
-                f"'{spec.id}' is not {scope.name} or a unit under it",
-                value=spec.id,
-            )
-            continue
-        if existing is None and parent is None:
-            _problem(
-                plan,
-                place,
-                "new_top_unit",
-                f"a new unit '{spec.id}' must be placed under a unit of {scope.name}",
-                value=spec.id,
-            )
-            continue
-        if parent is None and existing is not None:
-            parent = parents.get(existing.code)  # where it hangs already
-        elif existing is not None and existing.id == scope.id and parent != parents.get(scope.code):
-            _problem(
-                plan,
-                place,
-                "scope_moved",
-                f"{scope.name} itself cannot be moved by its own roster",
-                value=spec.id,
-            )
-            continue
-        parents[spec.id] = parent  # type: ignore[assignment]
-        specs.append(UnitSpec(spec.id, spec.name, parent, spec.sites))
-        if existing is None:
-            plan.other.append(OtherChange("unit", spec.id, spec.name, True))
-        else:
-            changes = []
-            if existing.name != spec.name:
-                changes.append(FieldChange("name", existing.name, spec.name))
-            old_parent = units[existing.parent_id].code if existing.parent_id else ""
-            if (parent or "") != old_parent:
-                changes.append(FieldChange("parent", old_parent, parent or ""))
-            if changes:
-                plan.other.append(OtherChange("unit", spec.id, spec.name, False, tuple(changes)))
-    for spec in specs:  # a unit under its own child would hang nowhere
-        seen, code = set(), spec.id
-        while code and code not in seen:
-            seen.add(code)
-            code = parents.get(code)  # type: ignore[assignment]
-        if code:
-            _problem(
-                plan,
-                roster.place_of(f"unit:{spec.id}"),
-                "unit_loop",
-                f"'{spec.id}' would be under itself",
-                value=spec.id,
-            )
-    _file_sites_and_entries(session, roster, scope, in_scope, plan, specs)
-    return tuple(specs)
-
-
-def _file_sites_and_entries(
-    session: Session,
-    roster: Roster,
-    scope: Unit,
-    in_scope: set[int],
-    plan: RosterPlan,
-    specs: list[UnitSpec],
-) -> None:
-    assert roster.organisation is not None
-    emails = dict(session.execute(select(Person.id, Person.email)).all())
-    codes = dict(session.execute(select(Unit.id, Unit.code)).all())
-    sites = {site.code: site for site in session.scalars(select(Site))}
-    for unit in specs:
-        for spec in unit.sites:
-            site = sites.get(spec.id)
-            if site is not None and site.unit_id not in in_scope:
-                _problem(
-                    plan,
-                    roster.place_of(f"site:{spec.id}"),
-                    "site_outside_scope",
-                    f"the key site '{spec.id}' belongs to a unit outside {scope.name}",
-                    value=spec.id,
-                )
-                continue
-            before = (
-                (site.name, codes[site.unit_id], emails.get(site.responsible_id) or "")
-                if site
-                else None
-            )
-            after = (spec.name, spec.unit, spec.responsible or "")
-            _other(plan, "site", spec.id, spec.name, before, after, ("name", "unit", "responsible"))
-    entries = {(e.list_key, e.code): e for e in session.scalars(select(ListEntry))}
-    for spec in roster.organisation.entries:
-        entry = entries.get((spec.list, spec.id))
-        if entry is not None and entry.unit_id not in in_scope:
-            _problem(
-                plan,
-                roster.place_of(f"entry:{spec.list}/{spec.id}"),
-                "entry_outside_scope",
-                f"the entry '{spec.id}' of list '{spec.list}' belongs to a unit outside "
-                f"{scope.name}",
-                value=spec.id,
-            )
-            continue
-        before = (
-            (
-                entry.name,
-                codes[entry.unit_id],
-                emails.get(entry.responsible_id) or "",
-                entry.note or "",
-            )
-            if entry
-            else None
-        )
-        after = (spec.name, spec.unit, spec.responsible or "", spec.note or "")
-        _other(
-            plan,
-            "entry",
-            f"{spec.list}/{spec.id}",
-            spec.name,
-            before,
-            after,
-            ("name", "unit", "responsible", "note"),
-        )
-
-
-def _other(
-    plan: RosterPlan,
-    kind: str,
-    code: str,
-    name: str,
-    before: tuple[str, ...] | None,
-    after: tuple[str, ...],
-    fields: tuple[str, ...],
-) -> None:
-    if before is None:
-        plan.other.append(OtherChange(kind, code, name, True))
-        return
-    changes = tuple(
-        FieldChange(key, old, new)
-        for key, old, new in zip(fields, before, after, strict=True)
-        if old != new
-    )
-    if changes:
-        plan.other.append(OtherChange(kind, code, name, False, changes))
 
 
 def _person_line(

@@ -24,8 +24,8 @@ from workflow.audit import Actor
 from workflow.clock import Clock
 from workflow.errors import Conflict
 from workflow.models import Person, Unit
-from workflow.organisation.org_changes import RosterPlan, plan_roster, scope_unit_ids
-from workflow.organisation.roster import Roster, RosterError
+from workflow.organisation.org_changes import plan_roster, scope_unit_ids
+from workflow.organisation.roster import Roster, RosterError, RosterPlan
 from workflow.people.deactivation import deactivate_person
 from workflow.people.rebinding import import_and_rebind
 

@@ -137,6 +137,9 @@ MAX_ROSTER_FILE_BYTES = 4 * 1024 * 1024
 MAX_ROSTER_ROWS = 5000
 # columns read of each row: the roster's six and any the office keeps beside them
 MAX_ROSTER_COLUMNS = 50
+# cells a row of the sheet may have at all (Excel writes the cells that hold something): a row of
+# a million cells would be built whole before it is read, a gigabyte of objects
+MAX_ROW_CELLS = 1000
 # An XLSX file is a zip of XML. What its members declare they unpack to is checked before openpyxl
 # opens it (Python's zipfile stops at the declared size, so a member cannot lie past it): a zip
 # bomb declares gigabytes from a few kilobytes. 64 MB is a sheet of a million small rows; openpyxl

@@ -27,6 +27,7 @@ ADMIN = "office@example.org"
 SHOTS = Path("/tmp/shots-roster")
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
+NARROW = {"width": 360, "height": 740}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 BAD = xlsx(
@@ -123,4 +124,6 @@ def _shots(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.set_viewport_size(PHONE)
     page.screenshot(path=str(SHOTS / f"{name}-390.png"), full_page=True)
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"], name
+    page.set_viewport_size(NARROW)  # the narrowest phone the pages are made for
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= NARROW["width"], name
     page.set_viewport_size(DESKTOP)

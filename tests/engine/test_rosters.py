@@ -15,6 +15,7 @@ from tests.support.rosters import (
     billion_laughs,
     every_row,
     million_rows,
+    wide_row,
     xlsx,
     xml_entity_bomb,
     zip_bomb,
@@ -237,7 +238,8 @@ def test_importing_an_export_changes_nothing(sessions, clock, campaign, form):
         (zip_bomb, "bomb.xlsx", "zip_bomb"),
         (million_rows, "million.xlsx", "too_many_rows"),
         (billion_laughs, "laughs.yaml", "yaml"),
-        (xml_entity_bomb, "entities.xlsx", "xml_entities"),  # defusedxml refuses them
+        (xml_entity_bomb, "entities.xlsx", "xml_entities"),
+        (wide_row, "wide.xlsx", "too_wide"),  # defusedxml refuses them
         (lambda: b"PK\x03\x04 not really", "broken.xlsx", "not_xlsx"),
         (lambda: b"x" * (5 * 1024 * 1024), "big.xlsx", "too_big"),
     ],

@@ -25,11 +25,14 @@ from typing import Any
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._reader import WorkSheetParser
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import iterparse  # defusedxml's, when it is installed
 
 from workflow.limits import (
     MAX_ROSTER_COLUMNS,
     MAX_ROSTER_PROBLEMS,
     MAX_ROSTER_ROWS,
+    MAX_ROW_CELLS,
     MAX_XLSX_MEMBERS,
     MAX_XLSX_RATIO,
     MAX_XLSX_SHARED_STRINGS_BYTES,
@@ -52,6 +55,7 @@ HEADER_SEARCH_ROWS = 10
 ROLE_SEPARATORS = re.compile(r"[,，、;；\s]+")
 ROLE = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ROW, _CELL = f"{{{SHEET_MAIN_NS}}}row", f"{{{SHEET_MAIN_NS}}}c"
 TEXT_LIMIT = 200  # a name, a title or a unit's name: the columns' width
 
 
@@ -73,27 +77,20 @@ def read_xlsx_roster(raw: bytes) -> Roster:
     if not targets:
         _refuse("no_header", "the workbook has no sheet")
     # openpyxl's load_workbook(read_only=True) parses a sheet without a <dimension> element to its
-    # end before the first row is read (37 MB of rows: 8 s); its row parser alone streams, and keeps
-    # a formula a formula (data_only=False: never the value Excel cached for it)
-    with reader.archive.open(targets[0]) as source:
-        parser = WorkSheetParser(source, reader.shared_strings, data_only=False)
-        rows = (
-            (
-                number,
-                {
-                    cell["column"] - 1: cell
-                    for cell in cells
-                    if cell["column"] <= MAX_ROSTER_COLUMNS
-                },
-            )
-            for number, cells in parser.parse()
-        )
-        try:
-            return _read_sheet(rows)
-        except RosterError:
-            raise
-        except Exception as error:  # a damaged sheet fails part way
-            _unreadable(error)
+    # end before the first row is read (37 MB of rows: 8 s), and builds a row's every cell before
+    # it yields the row (one row of a million cells: a gigabyte). So the sheet is streamed here,
+    # row by row, a row's cells counted as they come, and each row is read by openpyxl's own row
+    # parser, which keeps a formula a formula (data_only=False: never the value Excel cached)
+    try:
+        with reader.archive.open(targets[0]) as source:
+            parser = WorkSheetParser(source, reader.shared_strings, data_only=False)
+            return _read_sheet(_sheet_rows(source, parser))
+    except RosterError:
+        raise
+    except Exception as error:  # a damaged sheet fails part way
+        _unreadable(error)
+    finally:
+        reader.archive.close()
     raise AssertionError  # unreachable
 
 
@@ -135,6 +132,42 @@ def _check_zip(raw: bytes) -> None:
                 f"the workbook unpacks to more than a roster can hold (a part of "
                 f"{member.file_size // (1024 * 1024)} MB packed {ratio:.0f} times): refused unread",
             )
+
+
+def _sheet_rows(
+    source: Any, parser: WorkSheetParser
+) -> Iterator[tuple[int, dict[int, dict[str, Any]]]]:
+    """Each row's number and its cells by position (0 is column A), the first
+    ``MAX_ROSTER_COLUMNS`` columns only. Every element is let go once it is read, and a row of
+    more than ``MAX_ROW_CELLS`` cells is refused before it is built: memory stays that of a row."""
+    open_elements: list[Any] = []
+    cells = nodes = 0
+    for event, element in iterparse(source, events=("start", "end")):
+        if event == "start":
+            open_elements.append(element)
+            if element.tag == _ROW:
+                cells = nodes = 0
+            continue
+        open_elements.pop()
+        in_row = any(e.tag == _ROW for e in open_elements)
+        if in_row:  # kept for the row's parser: counted
+            nodes += 1
+            cells += element.tag == _CELL
+            if cells > MAX_ROW_CELLS or nodes > 8 * MAX_ROW_CELLS:
+                _refuse(
+                    "too_wide",
+                    f"a row has more than {MAX_ROW_CELLS} cells: refused unread",
+                    limit=str(MAX_ROW_CELLS),
+                )
+            continue
+        if element.tag == _ROW:
+            number, parsed = parser.parse_row(element)
+            yield (
+                number,
+                {c["column"] - 1: c for c in parsed if c["column"] <= MAX_ROSTER_COLUMNS},
+            )
+        if open_elements:  # read: let it go (its earlier siblings went before it)
+            open_elements[-1].remove(element)
 
 
 def _read_sheet(rows: Iterator[tuple[int, dict[int, dict[str, Any]]]]) -> Roster:

@@ -22,6 +22,7 @@ PROBLEMS = {
     "zip_bomb": _l(
         "The workbook unpacks to far more than any roster: refused unread (a zip bomb?)."
     ),
+    "too_wide": _l("A row has more than %(limit)s cells: refused unread."),
     "xml_entities": _l("The workbook declares XML entities (an entity bomb?): refused unread."),
     "no_header": _l(
         "No header row found: the first rows must name the columns "

@@ -4,6 +4,7 @@ so that importing the export changes nothing, and refuse hostile files in bounde
 
 from __future__ import annotations
 
+import io
 import time
 
 import pytest
@@ -204,7 +205,8 @@ def test_a_yaml_roster_names_line_and_key():
 
 
 @pytest.mark.parametrize("form", ["xlsx", "yaml"])
-def test_importing_an_export_changes_nothing(sessions, clock, campaign, form):
+@pytest.mark.parametrize("scope, people", [("town", 6), ("east-village", 2)])
+def test_importing_an_export_changes_nothing(sessions, clock, campaign, form, scope, people):
     with sessions.begin() as session:
         grant_administrator(
             session, "east@example.org", "east-village", by=OPERATOR, now=clock.now()
@@ -212,23 +214,23 @@ def test_importing_an_export_changes_nothing(sessions, clock, campaign, form):
         east = session.scalar(select(Person).where(Person.email == "east@example.org"))
         east.phone, east.title = "13900139000", "=1+1"  # a title Excel would run, kept as text
     with sessions() as session:
-        town = unit_id(sessions, "town")
-        raw = export_xlsx(session, town) if form == "xlsx" else export_yaml(session, town).encode()
+        unit = unit_id(sessions, scope)
+        raw = export_xlsx(session, unit) if form == "xlsx" else export_yaml(session, unit).encode()
     name = f"export.{form}"
     if form == "xlsx":
-        sheet = load_workbook(__import__("io").BytesIO(raw)).active
+        sheet = load_workbook(io.BytesIO(raw)).active
         cells = {cell.value: cell.data_type for row in sheet.iter_rows() for cell in row}
         assert cells["=1+1"] == "s"
     else:
         assert "administers:\n  - east-village" in raw.decode()
         assert "crossing-3" in raw.decode()
-    plan = preview(sessions, "town", raw, name)
+    plan = preview(sessions, scope, raw, name)
     assert plan.problems == []
     assert {line.kind for line in plan.people} == {"unchanged"}
-    assert len(plan.people) == 6
+    assert len(plan.people) == people
     assert plan.leaving == [] and plan.other == []
     before = every_row(sessions)
-    apply(sessions, clock, "town", raw, plan.fingerprint, name=name, key="export")
+    apply(sessions, clock, scope, raw, plan.fingerprint, name=name, key="export")
     assert every_row(sessions) == before
 
 
@@ -238,8 +240,8 @@ def test_importing_an_export_changes_nothing(sessions, clock, campaign, form):
         (zip_bomb, "bomb.xlsx", "zip_bomb"),
         (million_rows, "million.xlsx", "too_many_rows"),
         (billion_laughs, "laughs.yaml", "yaml"),
-        (xml_entity_bomb, "entities.xlsx", "xml_entities"),
-        (wide_row, "wide.xlsx", "too_wide"),  # defusedxml refuses them
+        (xml_entity_bomb, "entities.xlsx", "xml_entities"),  # defusedxml refuses them
+        (wide_row, "wide.xlsx", "too_wide"),
         (lambda: b"PK\x03\x04 not really", "broken.xlsx", "not_xlsx"),
         (lambda: b"x" * (5 * 1024 * 1024), "big.xlsx", "too_big"),
     ],
@@ -251,3 +253,32 @@ def test_a_hostile_file_is_refused_quickly_with_a_reason(make, name, code):
         read_roster(raw, name)
     assert time.perf_counter() - started < 2
     assert [p.code for p in refused.value.problems] == [code]
+
+
+def test_an_organisation_file_adds_and_renames_units_inside_its_scope_only(
+    sessions, clock, campaign
+):
+    with sessions() as session:
+        exported = export_yaml(session, unit_id(sessions, "town"))
+    renamed = exported.replace("name: 西村", "name: 西庄").replace(
+        "  - id: west-village", "  - id: south-village\n    name: 南村\n  - id: west-village"
+    )
+    plan = preview(sessions, "town", renamed.encode(), "org.yaml")
+    assert plan.problems == []
+    assert {(c.kind, c.code, c.added) for c in plan.other} == {
+        ("unit", "south-village", True),
+        ("unit", "west-village", False),
+    }
+    apply(sessions, clock, "town", renamed.encode(), plan.fingerprint, name="org.yaml")
+    with sessions() as session:
+        names = dict(session.execute(select(Unit.code, Unit.name)).all())
+        assert (names["south-village"], names["west-village"]) == ("南村", "西庄")
+        events = {
+            (e.entity, e.event)
+            for e in session.scalars(select(AuditEvent).where(AuditEvent.entity == "unit"))
+        }
+        assert events == {("unit", "add"), ("unit", "edit")}
+    # a village's file cannot reach the town above it
+    village = exported.replace("- id: town\n  name: 铁路镇", "- id: town\n  name: 铁路乡")
+    plan = preview(sessions, "east-village", village.encode(), "org.yaml")
+    assert "unit_outside_scope" in {p.code for p in plan.problems}

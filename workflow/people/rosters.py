@@ -23,9 +23,9 @@ from workflow import audit, form_keys
 from workflow.audit import Actor
 from workflow.clock import Clock
 from workflow.errors import Conflict
-from workflow.models import Person, Unit
+from workflow.models import ListEntry, Person, Site, Unit
 from workflow.organisation.org_changes import plan_roster, scope_unit_ids
-from workflow.organisation.roster import Roster, RosterError, RosterPlan
+from workflow.organisation.roster import FieldChange, Roster, RosterError, RosterPlan
 from workflow.people.deactivation import deactivate_person
 from workflow.people.rebinding import import_and_rebind
 
@@ -114,9 +114,9 @@ def apply_roster(
 
 
 def _audit_people(session: Session, plan: RosterPlan, by: Actor, clock: Clock) -> None:
+    """An audit event for each person, unit, key site and list entry added or changed, as the
+    pages' own edits write them (``records``)."""
     touched = [line for line in plan.people if line.kind != "unchanged"]
-    if not touched:
-        return
     ids = dict(
         session.execute(
             select(Person.email, Person.id).where(Person.email.in_([p.email for p in touched]))
@@ -126,19 +126,45 @@ def _audit_people(session: Session, plan: RosterPlan, by: Actor, clock: Clock) -
         if line.kind == "added":
             note = f"{line.email}: added by a roster of {plan.scope_code} ({line.unit})"
         else:
-            changes = "; ".join(
-                f"{c.field}: {c.before or '—'} → {c.after or '—'}" for c in line.changes
+            note = f"{line.email}: roster of {plan.scope_code}: {_changes(line.changes)}"
+        _record(session, "person", ids[line.email], line.kind == "added", note, by, clock)
+    for change in plan.other:
+        if change.kind == "unit":
+            row_id = session.scalar(select(Unit.id).where(Unit.code == change.code))
+        elif change.kind == "site":
+            row_id = session.scalar(select(Site.id).where(Site.code == change.code))
+        else:
+            list_key, code = change.code.split("/", 1)
+            row_id = session.scalar(
+                select(ListEntry.id).where(ListEntry.list_key == list_key, ListEntry.code == code)
             )
-            note = f"{line.email}: roster of {plan.scope_code}: {changes}"
-        audit.record(
-            session,
-            at=clock.now(),
-            by=by,
-            entity="person",
-            entity_id=ids[line.email],
-            event="add" if line.kind == "added" else "edit",
-            from_state=None,
-            to_state=None,
-            campaign_id=None,
-            note=note[:1000],
-        )
+        what = "added" if change.added else _changes(change.changes)
+        note = f"{change.code} ({change.name}): roster of {plan.scope_code}: {what}"
+        _record(session, change.kind, row_id, change.added, note, by, clock)
+
+
+def _changes(changes: tuple[FieldChange, ...]) -> str:
+    return "; ".join(f"{c.field}: {c.before or '—'} → {c.after or '—'}" for c in changes)
+
+
+def _record(
+    session: Session,
+    entity: str,
+    entity_id: int | None,
+    added: bool,
+    note: str,
+    by: Actor,
+    clock: Clock,
+) -> None:
+    audit.record(
+        session,
+        at=clock.now(),
+        by=by,
+        entity=entity,
+        entity_id=entity_id or 0,
+        event="add" if added else "edit",
+        from_state=None,
+        to_state=None,
+        campaign_id=None,
+        note=note[:1000],
+    )

@@ -103,6 +103,14 @@ def test_a_bad_row_is_shown_then_a_good_roster_is_previewed_and_applied(server, 
             assert (added.name, added.phone, added.active) == ("孙新人", "13800138000", True)
         text = page.locator("main").inner_text()
         assert "task " not in text and "campaign " not in text  # no English engine message
+
+        # a roster without 李村长 and the keeper: the keeper would go, 李村长 stays (his open work)
+        _upload(page, xlsx(("孙新人", "", "东村", 13800138000, "sun@example.org", "member")))
+        leaving = page.locator("#roster-leaving").inner_text()
+        assert "陈道口看守" in leaving and "将被停用" in leaving
+        assert "保留：仍有未办结事项" in leaving and "3号道口" in leaving
+        assert "task " not in leaving and "key site" not in leaving
+        _shots(page, "5-leaving")
     finally:
         context.close()
         engine.dispose()

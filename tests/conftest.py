@@ -5,6 +5,7 @@ signed-in visitors). A folder's own fixtures are in its conftest.py; helpers are
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -173,6 +174,21 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
     monkeypatch.setenv("MAIL_TIMEOUT", "5")
     yield sink
     sink.stop()
+
+
+@pytest.fixture
+def json_logging(monkeypatch):  # type: ignore[no-untyped-def]
+    """PINGAN_LOG_FORMAT=json for this test; the root logger as it was afterwards (other tests read stderr)."""
+    from webapp.logs import configure_logging
+
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    monkeypatch.setenv("PINGAN_LOG_FORMAT", "json")
+    yield
+    monkeypatch.delenv("PINGAN_LOG_FORMAT")
+    configure_logging({})  # removes our handler; pytest's own keep the root logger configured
+    root.setLevel(level)
+    assert root.handlers == handlers
 
 
 @pytest.fixture(autouse=True)

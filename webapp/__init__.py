@@ -88,7 +88,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     from webapp import errors, health, i18n, security
     from webapp.api import letters as letters_api
     from webapp.api import openapi, reports, routes
-    from webapp.auth import identity, signin
+    from webapp.auth import identity, reset, signin
     from webapp.pages import (
         account,
         calendar_admin,
@@ -104,7 +104,9 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     )
     from webapp.pages import reports as report_pages
     from webapp.pages.admin import home as admin_home
+    from webapp.pages.admin import people as admin_people
     from webapp.pages.admin import roster as admin_roster
+    from webapp.pages.admin import units as admin_units
 
     identity.init_login(app)
     i18n.init_i18n(app)
@@ -130,6 +132,9 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         account,
         calendar_admin,
         admin_home,
+        admin_people,
+        admin_units,
+        reset,
         admin_roster,
     ):
         app.register_blueprint(pages.blueprint)
@@ -172,6 +177,8 @@ def _flask_config(config: dict[str, Any], settings: Settings) -> dict[str, Any]:
             # sign-in throttle: real time even when PINGAN_NOW pins the campaign clock for a
             # rehearsal
             "LOGIN_CLOCK": SystemClock(),
+            # a reset link is mailed when a mail server is set; else shown once to the administrator
+            "MAIL_CONFIGURED": bool(settings.mail_server),
         }
     )
     flask_config.update(config)

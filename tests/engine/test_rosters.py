@@ -125,7 +125,9 @@ def test_someone_holding_open_work_is_kept_and_the_preview_says_why(sessions, cl
     plan = preview(sessions, "east-village", raw)
     kept = {x.email: x for x in plan.leaving}
     assert kept["east@example.org"].kept
-    assert any("crossing-3" in reason for reason in kept["east@example.org"].reasons)
+    assert ("site", "crossing-3 (3号道口)") in {
+        (item.kind, item.title) for item in kept["east@example.org"].held
+    }
     apply(sessions, clock, "east-village", raw, plan.fingerprint)
     with sessions() as session:
         assert session.scalar(select(Person.active).where(Person.email == "east@example.org"))

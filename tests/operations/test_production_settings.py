@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import signal
@@ -195,21 +194,6 @@ def test_sqlite_has_no_statement_timeout_and_ignores_the_setting(tmp_path, monke
 
 
 # --- structured logs ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def json_logging(monkeypatch):
-    """PINGAN_LOG_FORMAT=json for this test; the root logger as it was afterwards (other tests read stderr)."""
-    from webapp.logs import configure_logging
-
-    root = logging.getLogger()
-    level, handlers = root.level, list(root.handlers)
-    monkeypatch.setenv("PINGAN_LOG_FORMAT", "json")
-    yield
-    monkeypatch.delenv("PINGAN_LOG_FORMAT")
-    configure_logging({})  # removes our handler; pytest's own keep the root logger configured
-    root.setLevel(level)
-    assert root.handlers == handlers
 
 
 def test_json_logs_are_one_object_per_line_and_never_carry_a_password_or_a_token(

@@ -41,6 +41,7 @@ def give_everyone_a_password(session: Session, password: str = PASSWORD) -> None
     cheap = generate_password_hash(password, method="pbkdf2:sha256:1000")
     for person in session.scalars(select(Person)):
         person.password_hash = cheap
+        person.must_change_password = False
 
 
 def started_site(

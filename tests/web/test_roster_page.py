@@ -170,7 +170,7 @@ def test_who_the_roster_leaves_out_is_named_deactivated_or_kept_with_their_open_
     assert "陈道口看守" in leaving and "将被停用" in leaving
     # east holds the crossing and the campaign's tasks: kept, and why, in Chinese
     assert "李村长" in leaving and "保留：仍有未办结事项" in leaving
-    assert "重点部位 3号道口（crossing-3）的负责人" in leaving
+    assert "重点部位：crossing-3 (3号道口)" in leaving
     assert "task " not in leaving and "key site" not in leaving
 
 

@@ -689,6 +689,19 @@ MATRIX = [
             "again": "晨光道口2026安全",
         },
     ),
+    # a password reset link is the proof, for anyone: a token nobody was given opens nothing
+    row("GET /reset", 410, 410, 410, 410, 410, 410, 410),
+    row(
+        "POST /reset",
+        410,
+        410,
+        410,
+        410,
+        410,
+        410,
+        410,
+        form={"token": "not-a-token", "new": "晨光道口2026安全", "again": "晨光道口2026安全"},
+    ),
     row("GET /login", HOME, HOME, HOME, HOME, HOME, HOME, PAGE),
     # each person posts their own e-mail and password; "anonymous" posts an e-mail nobody has
     row("POST /login", DONE, DONE, DONE, DONE, DONE, DONE, 401, succeeded=is_signed_in),

@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from webapp.cli.common import one_line_errors, settings
 from webapp.cli.serve import DEFAULT_THREADS, run_server
@@ -35,7 +35,7 @@ from workflow.hazards.rectifications import (
     verify_rectification,
 )
 from workflow.mail.outbox import Mailer
-from workflow.models import CampaignUnit, Letter, Rectification, Site, Task, Unit
+from workflow.models import CampaignUnit, Letter, Person, Rectification, Site, Task, Unit
 from workflow.organisation.directory import import_organisation
 from workflow.organisation.org_file import load_organisation_file
 
@@ -128,6 +128,9 @@ def build_demo(folder: Path, clock: Clock, mailer: Mailer | None, base_url: str)
             import_organisation(
                 session, load_organisation_file(Path(str(SHIPPED / "org" / org_file)))
             )
+        # a demo is signed into by whoever tries it, with the one password the README gives: no
+        # forced change (an organisation file's passwords are initial ones everywhere else)
+        session.execute(update(Person).values(must_change_password=False))
     for slug, _org, unit, days_ago, advances in CAMPAIGNS:
         campaign_ids.append(
             _play_campaign(

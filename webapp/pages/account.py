@@ -45,7 +45,7 @@ def change() -> BaseResponse | tuple[str, int]:
             session.flush()
             session.expunge(person)
     except PasswordRefused as refused:
-        return _page(form, _problem_text(refused.problem)), 422
+        return _page(form, problem_text(refused.problem)), 422
     # the change rotated the session token: this browser signs in again, every other one is out
     login_user(SignedInPerson(person, current_app.config["SECRET_KEY"]))  # type: ignore[arg-type]
     return back_with(
@@ -59,17 +59,7 @@ def change() -> BaseResponse | tuple[str, int]:
     )
 
 
-def _page(form: PasswordChangeForm, problem: str | None = None) -> str:
-    return render_template(
-        "account/password.html",
-        form=form,
-        problem=problem,
-        forced=bool(current_user.person.must_change_password),
-        min_length=MIN_PASSWORD_LENGTH,
-    )
-
-
-def _problem_text(problem: PasswordProblem) -> str:
+def problem_text(problem: PasswordProblem) -> str:
     texts = {
         PasswordProblem.WRONG_CURRENT: _("The current password is wrong."),
         PasswordProblem.TOO_SHORT: _(
@@ -86,3 +76,13 @@ def _problem_text(problem: PasswordProblem) -> str:
         PasswordProblem.UNCHANGED: _("The new password must differ from the current one."),
     }
     return texts[problem]
+
+
+def _page(form: PasswordChangeForm, problem: str | None = None) -> str:
+    return render_template(
+        "account/password.html",
+        form=form,
+        problem=problem,
+        forced=bool(current_user.person.must_change_password),
+        min_length=MIN_PASSWORD_LENGTH,
+    )

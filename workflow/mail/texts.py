@@ -372,6 +372,37 @@ def letter_issued_mail(
     return subject, "\n".join(lines)
 
 
+def reset_link_mail(
+    *, name: str, by_name: str, link: str, expires: str, new_account: bool
+) -> tuple[str, str]:
+    """Subject and body of the mail carrying a single-use link to choose a password."""
+    why = (
+        ("已为您开通平安创建工作平台账号", "an account was opened for you")
+        if new_account
+        else (
+            "已为您重置平安创建工作平台的密码",
+            "your password was reset",
+        )
+    )
+    subject = f"【设置密码】{why[0]} / {why[1]}"
+    lines = [
+        f"{name}：",
+        "",
+        f"{by_name} {why[0]}。请在 {expires} 前打开下面的链接设置您自己的密码"
+        "（链接只能使用一次）。",
+        f"{by_name}: {why[1]}. Open the link below before {expires} to choose your own password "
+        "(it works once).",
+        "",
+        f"   链接 link: {link}",
+        "",
+        "如果您没有申请，请忽略本邮件并告知管理员。 / If you did not expect this, ignore this mail "
+        "and tell your administrator.",
+        "",
+        "——平安创建活动领导小组办公室 / pingan",
+    ]
+    return subject, "\n".join(lines)
+
+
 def estimate_note(days: Iterable[date]) -> list[str]:
     """Once per mail, when any of its dates (``days``) is an estimate: why, and that it will be
     recomputed; nothing otherwise."""

@@ -121,7 +121,10 @@ def import_organisation(session: Session, organisation: Organisation) -> ImportS
             person.phone = spec.phone
             changed = True
         if spec.password and not person.password_hash:
+            # an initial password: whoever typed the file knows it, so it opens the page that
+            # replaces it and nothing else until then
             person.password_hash = generate_password_hash(spec.password)
+            person.must_change_password = True
             changed = True
         wanted = set(spec.roles)
         if roles_of.get(person.id, set()) != wanted:

@@ -232,15 +232,16 @@ def _person_line(
 def _leaving(session: Session, person: Person, units: dict[int, Unit], by: Actor) -> Leaving:
     unit = units[person.unit_id].name
     if by.person_id == person.id:
-        return Leaving(person.email, person.name, unit, kept=True, is_you=True)
+        return Leaving(person.id, person.email, person.name, unit, kept=True, is_you=True)
     items = open_items(session, person.id)
     if items:
         return Leaving(
+            person.id,
             person.email,
             person.name,
             unit,
             kept=True,
-            reasons=tuple(items[:KEPT_ITEMS_NAMED]),
+            held=tuple(items[:KEPT_ITEMS_NAMED]),
             more=max(len(items) - KEPT_ITEMS_NAMED, 0),
         )
-    return Leaving(person.email, person.name, unit, kept=False)
+    return Leaving(person.id, person.email, person.name, unit, kept=False)

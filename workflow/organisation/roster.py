@@ -13,8 +13,12 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from workflow.organisation.org_file import Organisation
+
+if TYPE_CHECKING:  # its type only: deactivation reads the directory this package keeps
+    from workflow.people.deactivation import HeldItem
 
 # the roster's fields, and the headers that name each (compared without case and spaces)
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -138,13 +142,15 @@ class PersonLine:
 @dataclass(frozen=True)
 class Leaving:
     """An active person of the scope the roster does not list: deactivated on apply, or ``kept``
-    because of ``reasons`` (their open items, or: it is the administrator themselves)."""
+    because of ``held`` (their open items: ``deactivation.HeldItem``) or because it is the
+    administrator themselves."""
 
+    person_id: int
     email: str
     name: str
     unit: str
     kept: bool
-    reasons: tuple[str, ...] = ()
+    held: tuple[HeldItem, ...] = ()
     more: int = 0  # open items beyond those named
     is_you: bool = False
 

@@ -52,10 +52,29 @@ class Deactivation:
         return "\n".join(lines)
 
 
-def open_items(session: Session, person_id: int) -> list[str]:
-    """Everything still in the person's hands, one line each: what deactivation would orphan."""
+@dataclass(frozen=True)
+class HeldItem:
+    """One thing still in a person's hands: a task, rectification or petition of a campaign, or a
+    key site or list entry they are responsible for; its line is the command line's wording."""
+
+    kind: str  # task | rectification | petition | site | entry
+    id: int
+    campaign_id: int | None
+    title: str | None
+
+    def __str__(self) -> str:
+        if self.kind == "site":
+            return f"key site {self.title}"
+        if self.kind == "entry":
+            return f"list entry {self.title}"
+        line = f"{self.kind} {self.id} (campaign {self.campaign_id})"
+        return f"{line}: {self.title}" if self.title else line
+
+
+def open_items(session: Session, person_id: int) -> list[HeldItem]:
+    """Everything still in the person's hands: what deactivation would orphan."""
     found = [
-        f"task {task_id} (campaign {campaign_id}): {title}"
+        HeldItem("task", task_id, campaign_id, title)
         for task_id, campaign_id, title in session.execute(
             select(Task.id, Task.campaign_id, Task.title)
             .where(*_open_tasks_of(person_id))
@@ -63,7 +82,7 @@ def open_items(session: Session, person_id: int) -> list[str]:
         )
     ]
     found += [
-        f"rectification {item_id} (campaign {campaign_id}): {description.splitlines()[0][:60]}"
+        HeldItem("rectification", item_id, campaign_id, description.splitlines()[0][:60])
         for item_id, campaign_id, description in session.execute(
             select(Rectification.id, Rectification.campaign_id, Rectification.description)
             .where(*_open_rectifications_of(person_id))
@@ -71,7 +90,7 @@ def open_items(session: Session, person_id: int) -> list[str]:
         )
     ]
     found += [
-        f"petition {item_id} (campaign {campaign_id})"
+        HeldItem("petition", item_id, campaign_id, None)
         for item_id, campaign_id in session.execute(
             select(Petition.id, Petition.campaign_id)
             .where(*_open_petitions_of(person_id))
@@ -79,15 +98,17 @@ def open_items(session: Session, person_id: int) -> list[str]:
         )
     ]
     found += [
-        f"key site {code} ({name})"
-        for code, name in session.execute(
-            select(Site.code, Site.name).where(Site.responsible_id == person_id).order_by(Site.code)
+        HeldItem("site", site_id, None, f"{code} ({name})")
+        for site_id, code, name in session.execute(
+            select(Site.id, Site.code, Site.name)
+            .where(Site.responsible_id == person_id)
+            .order_by(Site.code)
         )
     ]
     found += [
-        f"list entry {code} of {list_key} ({name})"
-        for list_key, code, name in session.execute(
-            select(ListEntry.list_key, ListEntry.code, ListEntry.name)
+        HeldItem("entry", entry_id, None, f"{code} of {list_key} ({name})")
+        for entry_id, list_key, code, name in session.execute(
+            select(ListEntry.id, ListEntry.list_key, ListEntry.code, ListEntry.name)
             .where(ListEntry.responsible_id == person_id)
             .order_by(ListEntry.list_key, ListEntry.code)
         )
@@ -121,7 +142,7 @@ def deactivate_person(
         _hand_everything_over(session, person, successor, by, clock, base_url, result)
     left = open_items(session, person.id)
     if left:
-        shown = left[:NAMED_ITEMS] + (
+        shown = [str(item) for item in left[:NAMED_ITEMS]] + (
             [f"… and {len(left) - NAMED_ITEMS} more"] if len(left) > NAMED_ITEMS else []
         )
         raise Conflict(

@@ -30,6 +30,7 @@ from workflow.machines import TASK_MACHINE, states_allowing
 from workflow.models import (
     AuditEvent,
     Campaign,
+    DefinitionRow,
     Person,
     PersonRole,
     RoleBinding,
@@ -87,6 +88,10 @@ class RoleGiven:
 
 @dataclass(frozen=True)
 class HistoryLine:
+    """One event of a person's history; ``what`` is ``entity.event`` (``person.add``,
+    ``role.grant``, ``administrator.revoke`` …), which the page words in the reader's language."""
+
+    what: str
     at: datetime
     actor: str
     event: str
@@ -291,8 +296,9 @@ def open_work_of_role(session: Session, person_id: int, role: str) -> list[tuple
         ]
         if not specs:
             continue
-        found += list(
-            session.execute(
+        found += [
+            (task_id, campaign_id, title)
+            for task_id, campaign_id, title in session.execute(
                 select(Task.id, Task.campaign_id, Task.title)
                 .where(
                     Task.campaign_id == campaign.id,
@@ -301,8 +307,8 @@ def open_work_of_role(session: Session, person_id: int, role: str) -> list[tuple
                     Task.state.in_(states_allowing(TASK_MACHINE, "reassign")),
                 )
                 .order_by(Task.id)
-            ).tuples()
-        )
+            )
+        ]
     return found
 
 
@@ -428,20 +434,34 @@ def person_history(session: Session, person_id: int, limit: int = 200) -> list[H
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .limit(limit)
     )
-    return [HistoryLine(e.at, e.actor, e.event, e.note, e.campaign_id) for e in rows]
+    return [
+        HistoryLine(f"{e.entity}.{e.event}", e.at, e.actor, e.event, e.note, e.campaign_id)
+        for e in rows
+    ]
+
+
+def role_titles(session: Session) -> dict[str, str]:
+    """Each role id's title as the definitions in use name it (村负责人 for village_head); the
+    newest definition's wording wins."""
+    titles: dict[str, str] = {}
+    for row in session.scalars(select(DefinitionRow).order_by(DefinitionRow.id)):
+        for role in stored_definition(row).roles:
+            titles[role.id] = role.title
+    return titles
 
 
 def unit_tree(session: Session, unit_ids: set[int] | None) -> list[tuple[Unit, int, int]]:
     """The units of ``unit_ids`` (every one for None), each after its parent, with its depth and
     number of active people."""
     units = list(session.scalars(select(Unit).order_by(Unit.name)))
-    people = dict(
-        session.execute(
+    people: dict[int, int] = {
+        unit_id: count
+        for unit_id, count in session.execute(
             select(Person.unit_id, func.count())
             .where(Person.active.is_(True))
             .group_by(Person.unit_id)
-        ).tuples()
-    )
+        )
+    }
     children: dict[int | None, list[Unit]] = {}
     for unit in units:
         children.setdefault(unit.parent_id, []).append(unit)

@@ -14,19 +14,23 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from workflow import audit
 from workflow.audit import Actor
+from workflow.clock import DEFAULT_TIMEZONE
 from workflow.errors import InvalidInput, NotFound
+from workflow.mail.outbox import enqueue
+from workflow.mail.texts import reset_link_mail
 from workflow.models import PasswordReset, Person
 from workflow.organisation.tokens import MAX_TOKEN_LENGTH, token_digest
 from workflow.people.passwords import PasswordRefused, password_problem, replace_password
 
 VALID_FOR = timedelta(hours=24)
-RESET_PATH = "/reset/"
+RESET_PATH = "/reset?token="  # a query string: the access log names the path only (webapp/logs.py)
 
 
 class ResetLinkInvalid(InvalidInput):
@@ -89,6 +93,24 @@ def issue_reset_link(
     )
 
 
+def mail_reset_link(
+    session: Session, link: ResetLink, *, by_name: str, now: datetime, new_account: bool = False
+) -> None:
+    """Put the link's mail into the outbox (delivered after the transaction, like every mail)."""
+    expires = link.expires_at.astimezone(ZoneInfo(DEFAULT_TIMEZONE)).strftime("%Y-%m-%d %H:%M")
+    subject, body = reset_link_mail(
+        name=link.name, by_name=by_name, link=link.url, expires=expires, new_account=new_account
+    )
+    enqueue(
+        session,
+        key=f"reset-{link.person_id}-{link.expires_at.isoformat()}",
+        recipient=link.email,
+        subject=subject,
+        body=body,
+        now=now,
+    )
+
+
 def reset_link_holder(session: Session, token: str, *, now: datetime) -> Person:
     """The active person a live link is for; ResetLinkInvalid otherwise."""
     return _live(session, token, now)[1]
@@ -129,7 +151,7 @@ def _live(session: Session, token: str, now: datetime) -> tuple[PasswordReset, P
     ).first()
     if found is None:
         raise ResetLinkInvalid()
-    reset, person = found.tuple()
+    reset, person = found
     if reset.used_at is not None or reset.expires_at <= now or not person.active:
         raise ResetLinkInvalid()
     return reset, person

@@ -31,7 +31,7 @@ from wtforms import HiddenField, SelectField
 from wtforms.validators import DataRequired
 
 from webapp.auth.identity import web_actor
-from webapp.pages.admin.roster_words import FIELDS, PROBLEMS, open_item, worded
+from webapp.pages.admin.roster_words import FIELDS, PROBLEMS, worded
 from webapp.pages.common import (
     base_url,
     clock,
@@ -154,7 +154,6 @@ def preview(unit_id: int, file: str) -> str | BaseResponse:
         more=max(len(problems) - PROBLEMS_SHOWN, 0),
         form=apply_form,
         fields=FIELDS,
-        open_item=open_item,
     )
 
 

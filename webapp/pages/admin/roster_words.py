@@ -1,7 +1,7 @@
 """The roster pages' words (``roster``): each problem of a roster said from its code and values,
-where it is (「第 7 行 手机 列（D）」, or a YAML file's line and key), and the engine's lines a
-roster preview shows (an organisation file's problems, a kept person's open items) said again in
-the page's language. A line no pattern knows is shown as the engine wrote it.
+where it is (「第 7 行 手机 列（D）」, or a YAML file's line and key), and an organisation file's
+problems said again in the page's language. A line no pattern knows is shown as the engine wrote
+it.
 """
 
 from __future__ import annotations
@@ -66,24 +66,6 @@ FIELDS = {
     "responsible": _l("Responsible"),
     "note": _l("Note"),
 }
-# deactivation.open_items' lines, worded again
-OPEN_ITEMS = (
-    (
-        re.compile(r"^task (\d+) \(campaign (\d+)\): (.*)$"),
-        _l("Task %(1)s (campaign %(2)s): %(3)s"),
-    ),
-    (
-        re.compile(r"^rectification (\d+) \(campaign (\d+)\): (.*)$"),
-        _l("Hazard %(1)s (campaign %(2)s): %(3)s"),
-    ),
-    (re.compile(r"^petition (\d+) \(campaign (\d+)\)$"), _l("Petition %(1)s (campaign %(2)s)")),
-    (re.compile(r"^key site (\S+) \((.*)\)$"), _l("Responsible for the key site %(2)s (%(1)s)")),
-    (
-        re.compile(r"^list entry (\S+) of (\S+) \((.*)\)$"),
-        _l("Responsible for %(3)s (%(1)s) of the list %(2)s"),
-    ),
-)
-
 # the organisation file's problems (workflow/sourcefile.py, org_file.py) that a roster meets most,
 # worded again; any other keeps the engine's words
 YAML_PROBLEMS = (
@@ -143,11 +125,6 @@ def worded(problem: RosterProblem) -> dict[str, str]:
     else:
         what = _reworded(problem.message, YAML_PROBLEMS)
     return {"where": where, "what": what, "code": problem.code}
-
-
-def open_item(line: str) -> str:
-    """An open item (``deactivation.open_items``) in the page's words."""
-    return _reworded(line, OPEN_ITEMS)
 
 
 # --- helpers ------------------------------------------------------------------------------------

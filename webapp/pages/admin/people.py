@@ -1,0 +1,427 @@
+"""``/admin/people``: the people of the units an administrator looks after — find, add, edit, give
+and take roles (with the post's open work handed to the new holder), send a password reset link,
+deactivate (after a hand-over) and reactivate, and each person's history.
+
+Every route asks ``workflow/access.py`` first (``require_administrator`` for the person's unit): a
+village's administrator never reaches the town's own people. Each post calls one engine function of
+``workflow/people`` and answers with a redirect back to the person's page (PITFALLS.md, Forms).
+"""
+
+from __future__ import annotations
+
+from flask import current_app, flash, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms import HiddenField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from webapp.auth.identity import web_actor
+from webapp.pages.common import back_with, base_url, clock, page_blueprint, refusal, transaction
+from webapp.pages.forms import ActionForm, first_error
+from workflow.access import (
+    administered_unit_ids,
+    administrative_actor,
+    require_administrator,
+)
+from workflow.errors import Conflict, PingAnError
+from workflow.limits import EMAIL_LIMIT, PHONE_LIMIT
+from workflow.models import Person
+from workflow.people.deactivation import deactivate_person, open_items, reactivate_person
+from workflow.people.records import (
+    add_person,
+    edit_person,
+    give_role,
+    hand_over_role,
+    held_roles,
+    open_work_of_role,
+    person_details,
+    person_history,
+    role_titles,
+    search_people,
+    take_role,
+    unit_tree,
+)
+from workflow.people.reset_links import issue_reset_link, mail_reset_link
+
+blueprint = page_blueprint("admin_people")
+
+# the one-time display of a reset link when no mail server is set: kept in the session for the
+# next page only, never in a URL (the access log names the path)
+SHOWN_LINK = "admin_reset_link"
+
+
+class PersonForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=200)])
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
+    phone = StringField(_l("Mobile number"), validators=[Optional(), Length(max=PHONE_LIMIT)])
+    email = StringField(
+        _l("E-mail"),
+        validators=[DataRequired(_l("Enter an e-mail address.")), Length(max=EMAIL_LIMIT)],
+    )
+    unit = SelectField(_l("Unit"), coerce=int, validate_choice=False)
+
+
+class RoleForm(FlaskForm):
+    role = StringField(
+        _l("Role id"), validators=[DataRequired(_l("Enter a role id.")), Length(max=64)]
+    )
+
+
+class HandOverForm(FlaskForm):
+    role = HiddenField()
+    previous = HiddenField()
+
+
+class DeactivateForm(FlaskForm):
+    successor = SelectField(_l("Hand their open work over to"), coerce=int, validate_choice=False)
+
+
+@blueprint.get("/admin/people")
+def people() -> str:
+    by = web_actor()
+    words = request.args.get("q", "")[:100]
+    unit = request.args.get("unit", type=int)
+    role = request.args.get("role", "")[:64] or None
+    with transaction(readonly=True) as db:
+        require_administrator(db, by)
+        ids = administered_unit_ids(db, by)
+        if unit is not None and ids is not None and unit not in ids:
+            unit = None
+        found = search_people(db, ids, words=words, unit_id=unit, role=role)
+        units = unit_tree(db, ids)
+    form = PersonForm()
+    form.unit.choices = [(u.id, "\u3000" * depth + u.name) for u, depth, _n in units]
+    return render_template(
+        "admin/people.html",
+        found=found,
+        units=units,
+        words=words,
+        unit=unit,
+        role=role or "",
+        form=form,
+        problem=None,
+    )
+
+
+@blueprint.post("/admin/people")
+def add() -> BaseResponse | tuple[str, int]:
+    by = web_actor()
+    form = PersonForm()
+    with transaction(readonly=True) as db:
+        require_administrator(db, by, form.unit.data if form.unit.data else None)
+    if not form.validate_on_submit():
+        flash(first_error(form) or _("Please check the form."), "error")
+        return back_with(None, None, url_for("admin_people.people"))
+    try:
+        with transaction() as db:
+            require_administrator(db, by, form.unit.data)
+            now = clock().now()
+            person = add_person(
+                db,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                unit_id=form.unit.data,
+                title=form.title.data,
+                phone=form.phone.data,
+                by=by,
+                now=now,
+            )
+            link = issue_reset_link(db, person.id, by=by, now=now, base_url=base_url())
+            _deliver(db, link, new_account=True)
+            person_id = person.id
+    except PingAnError as error:
+        return back_with(refusal(error), None, url_for("admin_people.people"))
+    flash(_("%(name)s is added.", name=form.name.data), "success")
+    return back_with(None, None, url_for("admin_people.person", person_id=person_id))
+
+
+@blueprint.get("/admin/people/<int:person_id>")
+def person(person_id: int) -> str:
+    by = web_actor()
+    with transaction(readonly=True) as db:
+        details = person_details(db, person_id)
+        require_administrator(db, by, details.unit_id)
+        ids = administered_unit_ids(db, by)
+        roles = held_roles(db, person_id)
+        history = person_history(db, person_id)
+        holding = open_items(db, person_id) if details.active else []
+        successors = [
+            p
+            for p in search_people(db, ids)
+            if p.active and p.id != person_id and (ids is None or p.unit_id in ids)
+        ]
+        offer = _hand_over_offer(db, person_id, details.unit_id)
+        units = unit_tree(db, ids)
+        titles = role_titles(db)
+    form = PersonForm(
+        name=details.name,
+        title=details.title,
+        phone=details.phone,
+        email=details.email,
+        unit=details.unit_id,
+    )
+    form.unit.choices = [(u.id, u.name) for u, _d, _n in units if u.id == details.unit_id]
+    deactivate = DeactivateForm()
+    deactivate.successor.choices = [(0, _("— nobody —"))] + [
+        (p.id, f"{p.name} · {p.unit_name}") for p in successors
+    ]
+    return render_template(
+        "admin/person.html",
+        person=details,
+        roles=roles,
+        history=history,
+        holding=holding,
+        form=form,
+        role_form=RoleForm(),
+        deactivate=deactivate,
+        action=ActionForm(),
+        offer=offer,
+        hand_over_form=HandOverForm(),
+        shown_link=session.pop(SHOWN_LINK, None),
+        titles=titles,
+        happened=_history_words(),
+        # events whose word says all: their English audit note is left to the command line
+        wordless={
+            "person.add",
+            "person.reset_link",
+            "person.password_reset_by_link",
+            "person.password_change",
+            "person.password_reset",
+        },
+    )
+
+
+@blueprint.post("/admin/people/<int:person_id>")
+def edit(person_id: int) -> BaseResponse:
+    by = web_actor()
+    form = PersonForm()
+    here = url_for("admin_people.person", person_id=person_id)
+    with transaction(readonly=True) as db:
+        require_administrator(db, by, person_details(db, person_id).unit_id)
+    if not form.validate_on_submit():
+        return back_with(first_error(form), None, here)
+    try:
+        with transaction() as db:
+            changes = edit_person(
+                db,
+                person_id,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                title=form.title.data,
+                phone=form.phone.data,
+                by=by,
+                now=clock().now(),
+            )
+    except PingAnError as error:
+        return back_with(refusal(error), None, here)
+    message = _("Saved.") if changes else _("Nothing changed.")
+    return back_with(message, None, here, "success" if changes else "info")
+
+
+@blueprint.post("/admin/people/<int:person_id>/roles")
+def give(person_id: int) -> BaseResponse:
+    by = web_actor()
+    form = RoleForm()
+    here = url_for("admin_people.person", person_id=person_id)
+    with transaction(readonly=True) as db:
+        require_administrator(db, by, person_details(db, person_id).unit_id)
+    if not form.validate_on_submit():
+        return back_with(first_error(form), None, here)
+    try:
+        with transaction() as db:
+            given = give_role(db, person_id, form.role.data or "", by=by, now=clock().now())
+            title = role_titles(db).get(given.role, given.role)
+    except PingAnError as error:
+        return back_with(refusal(error), None, here)
+    flash(
+        _(
+            "The role %(role)s is given; %(count)d running campaign(s) bind it now.",
+            role=title,
+            count=given.rebinding.granted,
+        ),
+        "success",
+    )
+    return back_with(None, None, here + "#hand-over" if given.other_holders else here)
+
+
+@blueprint.post("/admin/people/<int:person_id>/roles/<role>/remove")
+def take(person_id: int, role: str) -> BaseResponse:
+    by = web_actor()
+    here = url_for("admin_people.person", person_id=person_id)
+    with transaction(readonly=True) as db:
+        require_administrator(db, by, person_details(db, person_id).unit_id)
+    if not ActionForm().validate_on_submit():
+        return back_with(_("The form expired: please try again."), None, here)
+    try:
+        with transaction() as db:
+            take_role(db, person_id, role, by=by, now=clock().now())
+    except PingAnError as error:
+        return back_with(refusal(error), None, here)
+    return back_with(_("The role %(role)s is taken away.", role=role), None, here, "success")
+
+
+@blueprint.post("/admin/people/<int:person_id>/hand-over")
+def hand_over(person_id: int) -> BaseResponse:
+    """The offer after a role was given: the previous holder's open work of that role, in running
+    campaigns, goes to this person, and the previous holder gives the role up."""
+    by = web_actor()
+    form = HandOverForm()
+    here = url_for("admin_people.person", person_id=person_id)
+    with transaction(readonly=True) as db:
+        require_administrator(db, by, person_details(db, person_id).unit_id)
+    if not form.validate_on_submit() or not (form.previous.data or "").isdigit():
+        return back_with(_("The form expired: please try again."), None, here)
+    previous = int(form.previous.data or 0)
+    try:
+        with transaction() as db:
+            leaving = person_details(db, previous)
+            acting = administrative_actor(db, by, {leaving.unit_id})
+            moved = hand_over_role(
+                db,
+                form.role.data or "",
+                previous,
+                person_id,
+                by=acting,
+                clock=clock(),
+                base_url=base_url(),
+            )
+    except PingAnError as error:
+        return back_with(refusal(error), None, here)
+    return back_with(
+        _(
+            "%(name)s no longer holds %(role)s; %(count)d open task(s) of it are handed over.",
+            name=leaving.name,
+            role=form.role.data,
+            count=len(moved),
+        ),
+        None,
+        here,
+        "success",
+    )
+
+
+@blueprint.post("/admin/people/<int:person_id>/reset")
+def reset(person_id: int) -> BaseResponse:
+    by = web_actor()
+    here = url_for("admin_people.person", person_id=person_id)
+    with transaction(readonly=True) as db:
+        require_administrator(db, by, person_details(db, person_id).unit_id)
+    if not ActionForm().validate_on_submit():
+        return back_with(_("The form expired: please try again."), None, here)
+    try:
+        with transaction() as db:
+            link = issue_reset_link(db, person_id, by=by, now=clock().now(), base_url=base_url())
+            mailed = _deliver(db, link, new_account=False)
+    except PingAnError as error:
+        return back_with(refusal(error), None, here)
+    if mailed:
+        message = _("A reset link valid for 24 hours is mailed to %(email)s.", email=link.email)
+        return back_with(message, None, here, "success")
+    return back_with(None, None, here)
+
+
+@blueprint.post("/admin/people/<int:person_id>/deactivate")
+def deactivate(person_id: int) -> BaseResponse:
+    by = web_actor()
+    form = DeactivateForm()
+    here = url_for("admin_people.person", person_id=person_id)
+    with transaction(readonly=True) as db:
+        require_administrator(db, by, person_details(db, person_id).unit_id)
+    if not form.validate_on_submit():
+        return back_with(_("The form expired: please try again."), None, here)
+    try:
+        with transaction() as db:
+            leaving = person_details(db, person_id)
+            units = {leaving.unit_id}
+            successor = db.get(Person, form.successor.data) if form.successor.data else None
+            if successor is not None:
+                units.add(successor.unit_id)
+            result = deactivate_person(
+                db,
+                leaving.email,
+                by=administrative_actor(db, by, units),
+                clock=clock(),
+                base_url=base_url(),
+                hand_over_to=successor.email if successor else None,
+            )
+    except Conflict:
+        # the engine's refusal names the items in English for the command line; the page lists them
+        message = _(
+            "%(name)s still holds open work, listed below: choose who takes it over, then "
+            "deactivate.",
+            name=leaving.name,
+        )
+        return back_with(message, None, here + "#access")
+    except PingAnError as error:
+        return back_with(refusal(error), None, here)
+    message = _("%(email)s is deactivated: signed out everywhere.", email=result.email)
+    if result.handed_over_to:
+        message += " " + _("Their open work went to %(email)s.", email=result.handed_over_to)
+    return back_with(message, None, here, "success")
+
+
+@blueprint.post("/admin/people/<int:person_id>/reactivate")
+def reactivate(person_id: int) -> BaseResponse:
+    by = web_actor()
+    here = url_for("admin_people.person", person_id=person_id)
+    with transaction(readonly=True) as db:
+        require_administrator(db, by, person_details(db, person_id).unit_id)
+    if not ActionForm().validate_on_submit():
+        return back_with(_("The form expired: please try again."), None, here)
+    try:
+        with transaction() as db:
+            email = person_details(db, person_id).email
+            reactivate_person(db, email, by=by, clock=clock())
+    except PingAnError as error:
+        return back_with(refusal(error), None, here)
+    return back_with(_("%(email)s can sign in again.", email=email), None, here, "success")
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _deliver(db, link, *, new_account: bool) -> bool:  # type: ignore[no-untyped-def]
+    """Mail the link when a mail server is set (True); else keep it for the next page only, where
+    the administrator sees it once."""
+    if current_app.config.get("MAIL_CONFIGURED"):
+        mail_reset_link(
+            db, link, by_name=web_actor().label, now=clock().now(), new_account=new_account
+        )
+        return True
+    session[SHOWN_LINK] = {"url": link.url, "email": link.email}
+    return False
+
+
+def _history_words() -> dict[str, str]:
+    """What each kind of audit event of a person's history is called on the page."""
+    return {
+        "person.add": _("added"),
+        "person.edit": _("details changed"),
+        "person.role_give": _("role given"),
+        "person.role_take": _("role taken away"),
+        "person.reset_link": _("password reset link sent"),
+        "person.password_reset_by_link": _("password set from a reset link"),
+        "person.password_change": _("password changed"),
+        "person.password_reset": _("one-time password set"),
+        "person.deactivate": _("deactivated"),
+        "person.reactivate": _("reactivated"),
+        "role.grant": _("bound in a campaign"),
+        "role.withdraw": _("withdrawn in a campaign"),
+        "administrator.grant": _("made an administrator"),
+        "administrator.revoke": _("administration ended"),
+    }
+
+
+def _hand_over_offer(db, person_id: int, unit_id: int) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    """For each role the person holds: the unit's other holders of it with open work of it, whose
+    work this person could take over."""
+    offers = []
+    for role in held_roles(db, person_id):
+        for other in search_people(db, None, unit_id=unit_id, role=role):
+            if other.id == person_id:
+                continue
+            work = open_work_of_role(db, other.id, role)
+            offers.append({"role": role, "person": other, "open": len(work)})
+    return offers

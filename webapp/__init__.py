@@ -105,6 +105,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     from webapp.pages import reports as report_pages
     from webapp.pages.admin import home as admin_home
     from webapp.pages.admin import people as admin_people
+    from webapp.pages.admin import roster as admin_roster
     from webapp.pages.admin import units as admin_units
 
     identity.init_login(app)
@@ -134,6 +135,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         admin_people,
         admin_units,
         reset,
+        admin_roster,
     ):
         app.register_blueprint(pages.blueprint)
     return app

@@ -125,3 +125,31 @@ MAX_TASKS = 500
 # An upload on the administrator's page larger than this is no calendar; it stays far below the
 # request limit (MAX_REQUEST_BYTES), so a wrong file is refused with a reason.
 MAX_CALENDAR_FILE_BYTES = 256 * 1024
+
+# --- rosters (花名册) ---------------------------------------------------------------------------
+
+# A roster is an XLSX spreadsheet or an organisation YAML file uploaded on /admin/roster. A county's
+# roster of 5,000 people is some 250 KB as XLSX and 600 KB as YAML; 4 MB leaves room for a logo or a
+# photo in the workbook, and the request is held in memory until it is read.
+MAX_ROSTER_FILE_BYTES = 4 * 1024 * 1024
+# people (rows below the header) a roster may have: a county's, many times over. openpyxl reads
+# row by row (read-only mode) and stops past this, so a sheet of 1,000,000 rows costs a second.
+MAX_ROSTER_ROWS = 5000
+# columns read of each row: the roster's six and any the office keeps beside them
+MAX_ROSTER_COLUMNS = 50
+# cells a row of the sheet may have at all (Excel writes the cells that hold something): a row of
+# a million cells would be built whole before it is read, a gigabyte of objects
+MAX_ROW_CELLS = 1000
+# An XLSX file is a zip of XML. What its members declare they unpack to is checked before openpyxl
+# opens it (Python's zipfile stops at the declared size, so a member cannot lie past it): a zip
+# bomb declares gigabytes from a few kilobytes. 64 MB is a sheet of a million small rows; openpyxl
+# reads the shared strings whole, so they have a bound of their own.
+MAX_XLSX_UNPACKED_BYTES = 64 * 1024 * 1024
+MAX_XLSX_SHARED_STRINGS_BYTES = 8 * 1024 * 1024
+MAX_XLSX_MEMBERS = 200
+# deflate packs repetitive XML 10–30 times; a bomb's zeros pack a thousand times
+MAX_XLSX_RATIO = 200
+# problems a refused roster lists (the first ones, in row order): a wrong file may have thousands
+MAX_ROSTER_PROBLEMS = 200
+# an uploaded roster waits this long for its apply, stored by its digest in the instance folder
+ROSTER_UPLOAD_HOURS = 2

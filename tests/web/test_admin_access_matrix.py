@@ -30,6 +30,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from tests.support.actions import OPERATOR
+from tests.support.rosters import xlsx
 from tests.support.texts import RIVER_TOWN
 from tests.support.web import PASSWORD, Visitor
 from webapp import wiring_of
@@ -126,6 +127,24 @@ def someone_of_east_left(world: AdminWorld) -> None:
 # the refusal every non-administrator gets from every administration route
 NOT_ADMIN = (403, 403, 403, 403, SIGN_IN)
 
+# a roster of 铁路镇 with one person added (tests/web/test_roster_page.py has the flows)
+ROSTER = xlsx(("新镇干部", "", "town", "", "new-town@example.org", ""))
+
+
+def roster_uploaded(world: AdminWorld) -> None:
+    """铁路镇's administrator has uploaded ``ROSTER`` and seen its preview: ``roster_file`` and
+    ``roster_fingerprint`` are what the preview's apply form carries."""
+    admin = world.visitor("admin_here")
+    answer = admin.post(
+        "/admin/roster",
+        {"unit": str(world.ids["town"]), "file": (io.BytesIO(ROSTER), "roster.xlsx")},
+        content_type="multipart/form-data",
+    )
+    world.ids["roster_file"] = answer.headers["Location"].rsplit("/", 1)[-1]
+    page = admin.page(answer.headers["Location"])
+    world.ids["roster_fingerprint"] = re.search(r'name="fingerprint"[^>]*value="(\w+)"', page)[1]
+
+
 MATRIX = [
     row("GET", "/admin", PAGE, PAGE, PAGE, *NOT_ADMIN, shows="管理"),
     # the official calendar is kept by a top unit's administrators (tests/web/test_calendar_page.py)
@@ -209,6 +228,40 @@ MATRIX = [
         *NOT_ADMIN,
         form={"name": "3号道口（东）"},
     ),
+    # rosters: a village's administrator, or another town's, is refused 铁路镇's
+    row("GET", "/admin/roster", PAGE, PAGE, PAGE, *NOT_ADMIN),
+    row(
+        "POST",
+        "/admin/roster",
+        302,
+        403,
+        403,
+        *NOT_ADMIN,
+        form={"unit": "{town}"},
+        files={"file": (ROSTER, "roster.xlsx")},
+    ),
+    row(
+        "GET",
+        "/admin/roster/{town}/preview/{roster_file}",
+        PAGE,
+        403,
+        403,
+        *NOT_ADMIN,
+        prepare=(roster_uploaded,),
+        shows="new-town@example.org",
+    ),
+    row(
+        "POST",
+        "/admin/roster/{town}/apply",
+        DONE,
+        403,
+        403,
+        *NOT_ADMIN,
+        form={"file": "{roster_file}", "fingerprint": "{roster_fingerprint}"},
+        prepare=(roster_uploaded,),
+    ),
+    row("GET", "/admin/roster/{town}/export.xlsx", PAGE, 403, 403, *NOT_ADMIN),
+    row("GET", "/admin/roster/{town}/export.yaml", PAGE, 403, 403, *NOT_ADMIN, shows="铁路镇"),
 ]
 
 
@@ -297,7 +350,7 @@ def test_each_person_gets_what_the_table_says_and_a_refusal_changes_nothing(worl
             assert answer.headers["Location"].startswith("/login"), where
         else:
             assert answer.status_code == outcome, (*where, answer.status_code)
-        body = answer.get_data(as_text=True)
+        body = answer.get_data().decode("utf-8", "replace")  # an export may be XLSX, not text
         assert [name for name in HIDDEN.get(persona, ()) if name in body] == [], where
         assert snapshot(world.sessions) == before, f"{where}: the answer changed the database"
 

@@ -6,5 +6,6 @@
 - ``reset_links``     single-use password reset links, valid 24 hours (only their digest stored)
 - ``records``         the directory kept by hand: find, add, edit people; give and take roles, hand
 a post over; add and rename units and key sites; a person's history
+- ``rosters``         apply a previewed roster: import, grants, role bindings, deactivations, once
 - ``administrators``  who administers which unit (granted, revoked, audited); the missing calendar
 """

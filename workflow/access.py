@@ -24,7 +24,9 @@ The official working-day calendar is every campaign's: only an operator or an
 administrator of a top unit (one with no parent) keeps it (:func:`keeps_calendar`).
 An administrator of a unit (``pingan admin grant``) manages that unit and every unit under it:
 its people, roles, key sites and rosters, its definitions and the campaigns started for it
-(:func:`administers`); an administrator of a village never reaches the town above it.
+(:func:`administers`); an administrator of a village never reaches the town above it. A campaign is
+started by an operator, an administrator of its unit or a coordinator of the new campaign
+(:func:`may_start_campaign`).
 Which entries of the pages' main menu a person uses follows from the same rows
 (:func:`menu_entries`).
 Item-level rules (the responsible person of a rectification, the assignee of a
@@ -310,6 +312,25 @@ def require_administrator(session: Session, actor: Actor, unit_id: int | None = 
             raise Forbidden("only an administrator may open the administration pages")
     elif unit_id not in ids:
         raise Forbidden("only an administrator of this unit or a unit above it may change it")
+
+
+def may_start_campaign(
+    session: Session, actor: Actor, unit_id: int, coordinator_roles: set[str]
+) -> bool:
+    """Whether the actor may start a campaign for the unit: an operator, an administrator of the
+    unit (or of a unit above it), or a coordinator of the new campaign (``coordinator_roles``: the
+    definition's coordinator roles the actor would hold in it, as its roles resolve)."""
+    return bool(coordinator_roles) or administers(session, actor, unit_id)
+
+
+def require_may_start_campaign(
+    session: Session, actor: Actor, unit_id: int, coordinator_roles: set[str]
+) -> None:
+    """Refuse (forbidden) unless :func:`may_start_campaign`."""
+    if not may_start_campaign(session, actor, unit_id, coordinator_roles):
+        raise Forbidden(
+            "only a coordinator of the campaign's unit or an administrator of the unit may start it"
+        )
 
 
 def require_calendar_keeper(session: Session, actor: Actor) -> None:

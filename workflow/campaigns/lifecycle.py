@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow import audit
-from workflow.access import Need, campaign_for
+from workflow.access import Need, campaign_for, require_may_start_campaign
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.campaigns.fanout import Scope, load_scope, targets
@@ -26,7 +26,7 @@ from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import register_definition, stored_definition
 from workflow.definitions.plan import Window, planned_windows, spec_due, text_shift
 from workflow.definitions.reader import Definition
-from workflow.errors import Blocker, Forbidden, StartRefused, TransitionRefused
+from workflow.errors import Blocker, StartRefused, TransitionRefused
 from workflow.machines import CLOSED, TASK_SETTLED_STATES, campaign_machine, fire
 from workflow.models import (
     Campaign,
@@ -41,7 +41,7 @@ from workflow.models import (
     Unit,
 )
 from workflow.organisation.directory import unit_by_code
-from workflow.organisation.roles import binding_rows, resolve_roles
+from workflow.organisation.roles import Resolution, binding_rows, resolve_roles
 
 
 @dataclass(frozen=True)
@@ -83,15 +83,7 @@ def start_campaign(
         problems += [p for p in letter_start_problems(definition, scope) if p not in problems]
     if problems:
         raise StartRefused(problems)
-    if not by.is_operator:
-        # only an operator or a coordinator of the new campaign may start it
-        coordinator_roles = {
-            role
-            for (role, unit_id), people in resolution.holders.items()
-            if unit_id == unit.id and by.person_id in people
-        }
-        if not coordinator_roles & set(definition.coordinators):
-            raise Forbidden("only a coordinator of the campaign's unit may start it")
+    require_may_start_campaign(session, by, unit.id, coordinating(definition, resolution, unit, by))
 
     row = register_definition(session, definition, now)
     campaign = Campaign(
@@ -133,6 +125,15 @@ def start_campaign(
     )
     session.flush()
     return campaign
+
+
+def coordinating(definition: Definition, resolution: Resolution, unit: Unit, by: Actor) -> set[str]:
+    """The coordinator roles ``by`` would hold in a new campaign of ``definition`` for ``unit``."""
+    return {
+        role
+        for (role, unit_id), people in resolution.holders.items()
+        if unit_id == unit.id and by.person_id in people and role in definition.coordinators
+    }
 
 
 def advance_campaign(

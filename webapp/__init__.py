@@ -103,7 +103,9 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         scores,
     )
     from webapp.pages import reports as report_pages
+    from webapp.pages.admin import definitions as admin_definitions
     from webapp.pages.admin import home as admin_home
+    from webapp.pages.admin import starting as admin_starting
 
     identity.init_login(app)
     i18n.init_i18n(app)
@@ -129,6 +131,8 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         account,
         calendar_admin,
         admin_home,
+        admin_definitions,
+        admin_starting,
     ):
         app.register_blueprint(pages.blueprint)
     return app
@@ -166,6 +170,8 @@ def _flask_config(config: dict[str, Any], settings: Settings) -> dict[str, Any]:
             "WTF_CSRF_SSL_STRICT": https,
             "BABEL_DEFAULT_LOCALE": "zh_CN",
             "BABEL_DEFAULT_TIMEZONE": settings.timezone,
+            # where the administration pages find definitions by id, as `pingan start` does
+            "DEFINITIONS_PATH": settings.definitions_path,
             "PROXIES": settings.proxies,
             # sign-in throttle: real time even when PINGAN_NOW pins the campaign clock for a
             # rehearsal

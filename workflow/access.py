@@ -7,8 +7,9 @@ A person's access to a campaign follows from the roles bound to them in it
   task assigned to them, a rectification or a letter they are responsible for, a
   responsibility letter they sign):
   a site keeper with no role sees the campaign's page, read-only, with his own
-  items (:func:`holds_items`). Only the campaign's page (the API's GET of it too)
-  and the campaign list ask for no more; every other route keeps its level.
+  items (:func:`holds_items`); so does an administrator of the campaign's unit.
+  Only the campaign's page (the API's GET of it too) and the campaign list ask
+  for no more; every other route keeps its level.
 - ``Need.MEMBER``: any role in the campaign. To anyone else the campaign does
   not exist (not found), so its existence is private.
 - ``Need.LEADING_GROUP``: a role bound to the campaign's own unit. They read the
@@ -125,7 +126,11 @@ def campaign_for(
     if need is Need.LEADING_GROUP:
         sees = in_leading_group(session, campaign.id, campaign.unit_id, by)
     elif need is Need.OWN_ITEMS:
-        sees = takes_part(session, campaign.id, by) or holds_items(session, campaign.id, by)
+        sees = (
+            takes_part(session, campaign.id, by)
+            or holds_items(session, campaign.id, by)
+            or administers(session, by, campaign.unit_id)
+        )
     else:
         sees = takes_part(session, campaign.id, by)
     if not sees:  # to anyone else the campaign (or this side of it) does not exist
@@ -204,7 +209,13 @@ def campaign_access(session: Session, campaign: Campaign, by: Actor) -> Campaign
         return CampaignAccess(True, True, True)
     roles = _roles(session, campaign.id, by)
     if not roles:
-        return CampaignAccess(False, False, False, holds_items(session, campaign.id, by))
+        # an administrator of its unit (who may have started it) sees its page as a holder of items
+        return CampaignAccess(
+            False,
+            False,
+            False,
+            holds_items(session, campaign.id, by) or administers(session, by, campaign.unit_id),
+        )
     coordinator = bool(roles & set(stored_definition(campaign.definition).coordinators))
     leading = in_leading_group(session, campaign.id, campaign.unit_id, by)
     return CampaignAccess(True, leading, coordinator)

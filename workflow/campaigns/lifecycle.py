@@ -72,6 +72,8 @@ def start_campaign(
     unit = unit_by_code(session, unit_code)
     resolution = resolve_roles(session, definition, unit)
     scope = load_scope(session, unit, resolution)
+    # who may start first: the problems below name the unit's roles and sites
+    require_may_start_campaign(session, by, unit.id, coordinating(definition, resolution, unit, by))
     problems = list(resolution.missing)
     if not problems:  # roles first: a missing role would be named again for every site and entry
         for phase in definition.phases:
@@ -83,7 +85,6 @@ def start_campaign(
         problems += [p for p in letter_start_problems(definition, scope) if p not in problems]
     if problems:
         raise StartRefused(problems)
-    require_may_start_campaign(session, by, unit.id, coordinating(definition, resolution, unit, by))
 
     row = register_definition(session, definition, now)
     campaign = Campaign(

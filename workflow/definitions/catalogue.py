@@ -11,6 +11,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow import audit
+from workflow.audit import Actor
 from workflow.definitions.reader import (
     Definition,
     definition_files,
@@ -18,6 +20,7 @@ from workflow.definitions.reader import (
     parse_definition,
 )
 from workflow.errors import Conflict, NotFound
+from workflow.form_keys import claim, created
 from workflow.models import Campaign, DefinitionRow, Unit
 
 
@@ -146,6 +149,41 @@ def register_definition(session: Session, definition: Definition, now: datetime)
             definition.id, definition.version, latest_version(session, definition.id) + 1
         )
     return row
+
+
+def store_definition(
+    session: Session,
+    definition: Definition,
+    *,
+    by: Actor,
+    now: datetime,
+    form_key: str | None = None,
+) -> tuple[DefinitionRow, bool]:
+    """Store an uploaded definition, audited; the row and whether it is new (the same text stored
+    before is no change). Refused (VersionTaken) as :func:`register_definition` refuses; a form
+    posted again with its key stores nothing (AlreadySubmitted)."""
+    claimed = claim(session, form_key, by=by, now=now, entity="definition")
+    known = session.scalar(
+        select(DefinitionRow.id).where(
+            DefinitionRow.slug == definition.id, DefinitionRow.version == definition.version
+        )
+    )
+    row = register_definition(session, definition, now)
+    if known is None:
+        audit.record(
+            session,
+            at=now,
+            by=by,
+            entity="definition",
+            entity_id=row.id,
+            event="store",
+            from_state=None,
+            to_state=None,
+            campaign_id=None,
+            note=f"{definition.id} v{definition.version} from {definition.source}"[:300],
+        )
+    created(session, claimed, row.id)
+    return row, known is None
 
 
 def latest_version(session: Session, slug: str) -> int:

@@ -211,6 +211,10 @@ def test_a_village_administrator_cannot_start_for_the_town(site, visitor):
             session, "west@example.org", "west-village", by=OPERATOR, now=wiring.clock.now()
         )
     west = visitor("west@example.org")
+    units = re.search(
+        r'<select[^>]*name="unit".*?</select>', west.page("/admin/campaigns/new"), re.S
+    ).group(0)
+    assert "西村" in units and "铁路镇" not in units and "东村" not in units
     before = counts(site)
     answer = west.post(
         "/admin/campaigns/dry-run",

@@ -14,6 +14,7 @@ administrator of the unit (or a unit above it), or a coordinator of the new camp
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -46,6 +47,8 @@ blueprint = page_blueprint("admin_starting")
 
 # a campaign's title: the campaigns table's column
 TITLE_LIMIT = 300
+# how workflow/organisation/roles.py names a unit in a StartProblem
+_UNIT = re.compile(r"^'(?P<code>[^']*)' \((?P<name>.*)\)(?P<rest>: .*)?$")
 
 
 class StartForm(FlaskForm):
@@ -191,7 +194,18 @@ def _problem(definition: Definition, problem: StartProblem) -> str:
         role = f"{definition.role(problem.role).title} ({problem.role})"
     except KeyError:
         role = problem.role
-    return _("Nobody holds the role %(role)s in %(unit)s.", role=role, unit=problem.unit)
+    # the engine names a unit as 'code' (name), and a town without villages says so after it
+    named = _UNIT.match(problem.unit)
+    if named is None:
+        return _("Nobody holds the role %(role)s in %(unit)s.", role=role, unit=problem.unit)
+    unit = f"{named['name']} ({named['code']})"
+    if named["rest"]:
+        return _(
+            "%(unit)s has no sub-units: nobody can hold the sub-units' role %(role)s.",
+            unit=unit,
+            role=role,
+        )
+    return _("Nobody holds the role %(role)s in %(unit)s.", role=role, unit=unit)
 
 
 def _folders() -> list[Path]:

@@ -71,10 +71,16 @@ def shoot(page, name: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def no_sideways_scroll(page) -> None:  # type: ignore[no-untyped-def]
-    scroll, client = page.evaluate(
-        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-    )
-    assert scroll <= client, (page.url, scroll, client)
+    """The page fits its width, and on a phone also the narrowest one we serve (360 px)."""
+    size = page.viewport_size
+    widths = [size["width"], 360] if size["width"] < 600 else [size["width"]]
+    for width in widths:
+        page.set_viewport_size({"width": width, "height": size["height"]})
+        scroll, client = page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert scroll <= client, (page.url, width, scroll, client)
+    page.set_viewport_size(size)
 
 
 @pytest.mark.parametrize("width", [1280, 390])

@@ -13,11 +13,12 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.support.actions import OPERATOR
+from tests.support.paths import ROOT
 from tests.support.texts import RAILWAY, RAILWAY_WITH_ESCALATION
 from tests.support.web import text
 from webapp import wiring_of
 from workflow.limits import MAX_DEFINITION_BYTES
-from workflow.models import Base, Campaign, DefinitionRow, Unit
+from workflow.models import AuditEvent, Base, Campaign, DefinitionRow, Unit
 from workflow.people.administrators import grant_administrator
 
 ADMIN = "leader@example.org"  # the town's leader, made its administrator
@@ -105,7 +106,8 @@ def test_a_valid_file_opens_its_preview_and_saving_it_twice_stores_it_once(admin
     assert text(page, "duty-talk").count("2026年") >= 10
     assert "2026年5月5日" in text(page, "duty-talk") and "2026年9月5日" in text(page, "duty-talk")
     key = re.search(r'name="form_key"[^>]*value="([^"]+)"', page).group(1)
-    form = {"text": saved_text(page), "form_key": key}
+    name = re.search(r'id="save-form".*?name="name"[^>]*value="([^"]+)"', page, re.S).group(1)
+    form = {"text": saved_text(page), "form_key": key, "name": name}
     first = admin.post("/admin/definitions", form)
     assert first.status_code == 302 and first.headers["Location"].endswith(
         "/admin/definitions/uploaded-test/1"
@@ -117,6 +119,11 @@ def test_a_valid_file_opens_its_preview_and_saving_it_twice_stores_it_once(admin
     with wiring_of(site).sessions() as session:
         row = session.scalar(select(DefinitionRow).where(DefinitionRow.slug == "uploaded-test"))
         assert row.text == NEW  # byte for byte the file: the CLI's start of the same file finds it
+        stored = session.scalars(select(AuditEvent).where(AuditEvent.entity == "definition")).all()
+        assert [(e.event, e.entity_id, e.note) for e in stored] == [
+            ("store", row.id, "uploaded-test v1 from mine.yaml")
+        ]
+        assert stored[0].actor == ADMIN
     assert "uploaded-test" in admin.page("/admin/definitions")
 
 
@@ -141,6 +148,23 @@ def test_the_same_id_and_version_with_other_text_is_refused_and_told_to_raise_th
     packed = base64.b64encode(changed.encode()).decode()
     answer = admin.post("/admin/definitions", {"text": packed, "form_key": "k" * 22})
     assert answer.status_code == 302
+    assert counts(site) == before
+
+
+def test_a_shipped_id_and_version_with_other_text_is_refused_too(admin, site):
+    shipped = (ROOT / "definitions" / "standard.yaml").read_text(encoding="utf-8")
+    page = upload(admin, shipped).get_data(as_text=True)
+    assert (
+        'id="save-form"' in page and 'id="version-taken"' not in page
+    )  # the very text: nothing to refuse
+    changed = shipped.replace("title:", "title: 改 ", 1)
+    page = upload(admin, changed).get_data(as_text=True)
+    assert "standard" in text(page, "version-taken") and 'id="save-form"' not in page
+    before = counts(site)
+    packed = base64.b64encode(changed.encode()).decode()
+    assert (
+        admin.post("/admin/definitions", {"text": packed, "form_key": "s" * 22}).status_code == 302
+    )
     assert counts(site) == before
 
 

@@ -157,12 +157,17 @@ def store_definition(
     *,
     by: Actor,
     now: datetime,
+    folders: Sequence[Path] = (),
     form_key: str | None = None,
 ) -> tuple[DefinitionRow, bool]:
     """Store an uploaded definition, audited; the row and whether it is new (the same text stored
-    before is no change). Refused (VersionTaken) as :func:`register_definition` refuses; a form
-    posted again with its key stores nothing (AlreadySubmitted)."""
+    before is no change). Refused (VersionTaken) when its (id, version) is stored or shipped (in
+    ``folders``) with other text: `pingan start ID` would otherwise find two texts of one version.
+    A form posted again with its key stores nothing (AlreadySubmitted)."""
     claimed = claim(session, form_key, by=by, now=now, entity="definition")
+    conflict = version_conflict(session, definition, folders)
+    if conflict is not None:
+        raise conflict
     known = session.scalar(
         select(DefinitionRow.id).where(
             DefinitionRow.slug == definition.id, DefinitionRow.version == definition.version
@@ -184,6 +189,22 @@ def store_definition(
         )
     created(session, claimed, row.id)
     return row, known is None
+
+
+def version_conflict(
+    session: Session, definition: Definition, folders: Sequence[Path] = ()
+) -> VersionTaken | None:
+    """The refusal storing ``definition`` would meet: its (id, version) stored, or shipped in
+    ``folders``, with other text; None when it is new or the very same text."""
+    try:
+        known = catalogued_definition(session, definition.id, definition.version, folders)
+    except NotFound:
+        return None
+    if known.content_hash == definition.content_hash:
+        return None
+    shipped = [file.version for file in definition_files(folders) if file.id == definition.id]
+    latest = max([latest_version(session, definition.id), *shipped])
+    return VersionTaken(definition.id, definition.version, latest + 1)
 
 
 def latest_version(session: Session, slug: str) -> int:

@@ -26,8 +26,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import DateField, HiddenField
 from wtforms.validators import Optional
@@ -41,9 +39,9 @@ from workflow.definitions.catalogue import (
     VersionTaken,
     catalogue,
     catalogued_definition,
-    latest_version,
     previous_version,
     store_definition,
+    version_conflict,
 )
 from workflow.definitions.changes import definition_changes, text_diff
 from workflow.definitions.reader import (
@@ -54,7 +52,6 @@ from workflow.definitions.reader import (
 )
 from workflow.form_keys import AlreadySubmitted
 from workflow.limits import MAX_DEFINITION_BYTES
-from workflow.models import DefinitionRow
 from workflow.sourcefile import Problem
 from workflow.views.definition_preview import NEXT_DATES, preview_definition
 
@@ -77,6 +74,7 @@ class UploadForm(FlaskForm):
 
 class SaveForm(OneTimeForm):
     text = HiddenField()
+    name = HiddenField()  # the uploaded file's name, for the audit trail
 
 
 @blueprint.get("/admin/definitions")
@@ -94,13 +92,16 @@ def index() -> str:
 
 
 @blueprint.get("/admin/definitions/<slug>/<int:version>")
-def show(slug: str, version: int) -> str:
+def show(slug: str, version: int) -> tuple[str, int] | str:
     by = web_actor()
     starts = _starts(request.args.get("starts"))
-    with transaction(readonly=True) as session:
-        require_administrator(session, by)
-        definition = catalogued_definition(session, slug, version, _folders())
-        preview = preview_definition(definition, starts, calendar(session))
+    try:
+        with transaction(readonly=True) as session:
+            require_administrator(session, by)
+            definition = catalogued_definition(session, slug, version, _folders())
+            preview = preview_definition(definition, starts, calendar(session))
+    except DefinitionError as error:  # a file of a definitions folder broken since it was listed
+        return _problems_page(error.problems, None, slug, ""), 422
     return render_template(
         "admin/definition.html",
         preview=preview,
@@ -147,7 +148,8 @@ def upload() -> tuple[str, int] | str:
     with transaction(readonly=True) as session:
         preview = preview_definition(definition, starts, calendar(session))
         before = previous_version(session, definition, _folders())
-        taken = _taken(session, definition)
+        conflict = version_conflict(session, definition, _folders())
+        taken = version_taken_message(conflict) if conflict else None
     return render_template(
         "admin/definition.html",
         preview=preview,
@@ -158,7 +160,7 @@ def upload() -> tuple[str, int] | str:
         changes=definition_changes(before, definition) if before else None,
         diff=text_diff(before, definition) if before else None,
         form=UploadForm(text=_packed(definition), starts=starts),
-        save=SaveForm(text=_packed(definition)),
+        save=SaveForm(text=_packed(definition), name=name),
         next_dates=NEXT_DATES,
     )
 
@@ -174,7 +176,8 @@ def save() -> BaseResponse:
         flash(_("The form was not accepted: upload the file again."), "error")
         return redirect(here)
     try:
-        definition = parse_definition(_unpacked(form.text.data), "upload")
+        name = Path(form.name.data or "").name[:100] or "upload.yaml"
+        definition = parse_definition(_unpacked(form.text.data), name)
     except (DefinitionError, _Unreadable):
         flash(_("The definition was not stored: upload the file again."), "error")
         return redirect(here)
@@ -182,12 +185,17 @@ def save() -> BaseResponse:
         with transaction() as session:
             require_administrator(session, by)
             _row, new = store_definition(
-                session, definition, by=by, now=clock().now(), form_key=form.form_key.data
+                session,
+                definition,
+                by=by,
+                now=clock().now(),
+                folders=_folders(),
+                form_key=form.form_key.data,
             )
     except AlreadySubmitted:
         return submitted_before(_page_of(definition))
     except VersionTaken as taken:
-        flash(_version_taken(taken), "error")
+        flash(version_taken_message(taken), "error")
         return redirect(here)
     if new:
         message = _("Definition %(id)s version %(version)d stored.")
@@ -195,6 +203,17 @@ def save() -> BaseResponse:
         message = _("Definition %(id)s version %(version)d was stored before with this very text.")
     flash(message % {"id": definition.id, "version": definition.version}, "success")
     return redirect(_page_of(definition))
+
+
+def version_taken_message(taken: VersionTaken) -> str:
+    """The refusal of a version stored or shipped with other text, in the page's language."""
+    return _(
+        "Definition %(id)s version %(version)d is already stored with different text. Raise "
+        "the version (version: %(next)d) and upload it again.",
+        id=taken.slug,
+        version=taken.version,
+        next=taken.next_version,
+    )
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -249,30 +268,6 @@ def _unpacked(value: str | None) -> str:
         return base64.b64decode((value or "").encode("ascii"), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError):
         raise _Unreadable(_("The form was not accepted: upload the file again.")) from None
-
-
-def _taken(session: Session, definition: Definition) -> str | None:
-    """The refusal saving would meet: this (id, version) stored with other text."""
-    row = session.scalar(
-        select(DefinitionRow).where(
-            DefinitionRow.slug == definition.id, DefinitionRow.version == definition.version
-        )
-    )
-    if row is None or row.content_hash == definition.content_hash:
-        return None
-    return _version_taken(
-        VersionTaken(definition.id, definition.version, latest_version(session, definition.id) + 1)
-    )
-
-
-def _version_taken(taken: VersionTaken) -> str:
-    return _(
-        "Definition %(id)s version %(version)d is already stored with different text. Raise "
-        "the version (version: %(next)d) and upload it again.",
-        id=taken.slug,
-        version=taken.version,
-        next=taken.next_version,
-    )
 
 
 def _page_of(definition: Definition) -> str:

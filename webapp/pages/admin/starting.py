@@ -29,6 +29,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from webapp.auth.identity import web_actor
+from webapp.pages.admin.definitions import version_taken_message
 from webapp.pages.common import calendar, clock, page_blueprint, submitted_before, transaction
 from webapp.pages.forms import OneTimeForm, options
 from workflow.access import administered_unit_ids, require_administrator
@@ -99,7 +100,7 @@ def dry_run() -> tuple[str, int] | str:
                 title=form.title.data or None,
             )
     except VersionTaken as taken:
-        flash(str(taken), "error")
+        flash(version_taken_message(taken), "error")
         return render_template("admin/start.html", form=form, trial=None), 409
     confirm = _choices(ConfirmForm(formdata=None, data=form.data), None, by, form)
     return render_template(
@@ -149,7 +150,7 @@ def start() -> BaseResponse:
             flash(_problem(definition, problem), "error")
         return redirect(back)
     except VersionTaken as taken:
-        flash(str(taken), "error")
+        flash(version_taken_message(taken), "error")
         return redirect(back)
     flash(_("Campaign started: its first tasks are in their assignees' inboxes."), "success")
     return redirect(url_for("campaigns.campaign_page", campaign_id=campaign_id))

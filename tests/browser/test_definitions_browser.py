@@ -61,6 +61,12 @@ def server(tmp_path_factory, sqlite_template) -> Iterator[str]:
     (folder / "files").mkdir()
     (folder / "files" / "bad.yaml").write_text(BAD, encoding="utf-8")
     (folder / "files" / "monthly.yaml").write_text(MONTHLY, encoding="utf-8")
+    second = (
+        MONTHLY.replace("version: 1", "version: 2")
+        .replace("due: 14d", "due: 10wd")
+        .replace("    - {after: 7wd, notify: [leader], colour: red}\n", "")
+    )
+    (folder / "files" / "monthly-v2.yaml").write_text(second, encoding="utf-8")
     with serving(url, "2026-05-12T09:00", folder / "instance") as base_url:
         yield base_url, folder / "files", url
 
@@ -95,6 +101,7 @@ def test_upload_a_bad_then_a_good_definition_and_start_a_campaign(server, browse
     try:
         sign_in(page, base_url, ADMIN)
         page.goto(f"{base_url}/admin")
+        shoot(page, f"admin-home-{tag}")
         page.click("#admin-links a[href='/admin/definitions']")
         page.wait_for_load_state()
         assert "safe-railway" in page.locator("#definitions").inner_text()
@@ -137,6 +144,16 @@ def test_upload_a_bad_then_a_good_definition_and_start_a_campaign(server, browse
             page.click("#save-form button[type=submit]")
             page.wait_for_load_state()
             assert "已保存" in page.locator(".flash-success").inner_text()
+            shoot(page, f"definition-stored-{tag}")
+            # its next version: what changed since version 1
+            page.goto(f"{base_url}/admin/definitions")
+            page.set_input_files("#file", str(files / "monthly-v2.yaml"))
+            page.click("#upload button[type=submit]")
+            page.wait_for_load_state()
+            changes = page.locator("#changes").inner_text()
+            assert "与第 1 版相比的变化" in changes and "制定创建活动计划" in changes
+            assert "14d" in changes and "10wd" in changes and "删除" in changes
+            shoot(page, f"definition-changes-{tag}")
 
         # the dry run for 铁路镇 names the role nobody holds in 南村 (added for the phone's run)
         if phone:

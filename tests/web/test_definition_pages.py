@@ -17,8 +17,10 @@ from tests.support.paths import ROOT
 from tests.support.texts import RAILWAY, RAILWAY_WITH_ESCALATION
 from tests.support.web import text
 from webapp import wiring_of
+from workflow.definitions.catalogue import register_definition
+from workflow.definitions.reader import parse_definition
 from workflow.limits import MAX_DEFINITION_BYTES
-from workflow.models import AuditEvent, Base, Campaign, DefinitionRow, Unit
+from workflow.models import AuditEvent, Base, Campaign, DefinitionRow, Site, Unit
 from workflow.people.administrators import grant_administrator
 
 ADMIN = "leader@example.org"  # the town's leader, made its administrator
@@ -197,6 +199,25 @@ def test_a_dry_run_writes_nothing_and_names_each_role_nobody_holds(admin, site):
     assert counts(site) == before
 
 
+def test_a_dry_run_names_a_key_site_with_nobody_responsible_in_chinese(admin, site):
+    patrols = RAILWAY.replace("id: safe-railway-test", "id: patrol-test").replace(
+        "      - {id: banner, title: 悬挂宣传标语, assignee: village_head, per: unit, required: false}\n",
+        "      - {id: patrol, title: 道口巡查, assignee: responsible, per: site}\n",
+    )
+    wiring = wiring_of(site)
+    with wiring.transaction() as session:
+        register_definition(session, parse_definition(patrols, "patrol.yaml"), wiring.clock.now())
+        east = session.scalar(select(Unit).where(Unit.code == "east-village"))
+        session.add(Site(code="crossing-9", name="9号道口", unit_id=east.id))
+    before = counts(site)
+    page = admin.post(
+        "/admin/campaigns/dry-run",
+        {"definition": "patrol-test@1", "unit": "town", "starts": "2026-06-01"},
+    ).get_data(as_text=True)
+    assert text(page, "start-problems") == "重点部位 9号道口（crossing-9） 没有责任人。"
+    assert counts(site) == before
+
+
 def test_a_start_from_the_page_puts_the_first_tasks_into_the_inboxes_once(admin, site, visitor):
     before = counts(site)
     dry = admin.post(
@@ -251,3 +272,11 @@ def test_a_village_administrator_cannot_start_for_the_town(site, visitor):
     )
     assert answer.status_code == 403
     assert counts(site) == before
+
+
+def test_the_pages_read_in_english_too(admin, site):
+    admin.client.set_cookie("lang", "en")
+    page = admin.page("/admin/definitions/safe-railway-api/1?starts=2026-05-01")
+    assert "14 days after the start" in text(page, "phase-mobilization")
+    assert "Level 3" in text(page, "ladder") and "7 working days overdue" in text(page, "ladder")
+    assert "Start a campaign" in admin.page("/admin/campaigns/new")

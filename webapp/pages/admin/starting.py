@@ -50,6 +50,7 @@ blueprint = page_blueprint("admin_starting")
 TITLE_LIMIT = 300
 # how workflow/organisation/roles.py names a unit in a StartProblem
 _UNIT = re.compile(r"^'(?P<code>[^']*)' \((?P<name>.*)\)(?P<rest>: .*)?$")
+_SITE = re.compile(r"^key site '(?P<code>[^']*)' \((?P<name>.*)\)$")
 
 
 class StartForm(FlaskForm):
@@ -190,6 +191,11 @@ def _definition(session: Session, value: str) -> Definition:
 def _problem(definition: Definition, problem: StartProblem) -> str:
     """A start problem in the page's language: the role by its title, and its unit."""
     if problem.text is not None:
+        # workflow/campaigns/fanout.py: a key site or list entry with nobody responsible for it
+        site = _SITE.match(problem.unit)
+        if problem.text.endswith(" has no responsible person"):
+            where = _("key site %(name)s (%(code)s)", **site.groupdict()) if site else problem.unit
+            return _("%(where)s has no responsible person.", where=where)
         return problem.text
     try:
         role = f"{definition.role(problem.role).title} ({problem.role})"

@@ -13,11 +13,12 @@ from sqlalchemy import func, select
 from tests.support.actions import OPERATOR, start
 from tests.support.texts import RAILWAY, TOWN, TOWN_WITH_CROSSING
 from workflow.audit import Actor
+from workflow.campaigns.lifecycle import start_campaign
 from workflow.campaigns.trial import trial_start
 from workflow.definitions.catalogue import VersionTaken, register_definition
 from workflow.definitions.changes import ADDED, CHANGED, REMOVED, definition_changes, text_diff
 from workflow.definitions.reader import DefinitionError, parse_definition
-from workflow.errors import Forbidden
+from workflow.errors import Forbidden, InvalidInput
 from workflow.models import Base, Person
 from workflow.organisation.directory import import_organisation
 from workflow.organisation.org_file import parse_organisation
@@ -238,3 +239,21 @@ def test_a_yaml_bomb_is_refused_quickly():
         parse_definition(bomb, "bomb.yaml")
     assert time.perf_counter() - started < 2
     assert "aliases expand to more than" in str(refused.value)
+
+
+def test_a_title_longer_than_the_column_is_refused_before_anything_is_written(
+    sessions, clock, calendar, town
+):
+    before = counts(sessions)
+    with pytest.raises(InvalidInput, match="at most 300"), sessions.begin() as session:
+        start_campaign(
+            session,
+            parse_definition(RAILWAY, "def.yaml"),
+            "town",
+            date(2026, 5, 1),
+            by=OPERATOR,
+            clock=clock,
+            calendar=calendar,
+            title="长" * 301,
+        )
+    assert counts(sessions) == before

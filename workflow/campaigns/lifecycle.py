@@ -26,7 +26,8 @@ from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import register_definition, stored_definition
 from workflow.definitions.plan import Window, planned_windows, spec_due, text_shift
 from workflow.definitions.reader import Definition
-from workflow.errors import Blocker, StartRefused, TransitionRefused
+from workflow.errors import Blocker, InvalidInput, StartRefused, TransitionRefused
+from workflow.limits import CAMPAIGN_TITLE_LIMIT
 from workflow.machines import CLOSED, TASK_SETTLED_STATES, campaign_machine, fire
 from workflow.models import (
     Campaign,
@@ -69,6 +70,8 @@ def start_campaign(
     Refused, with nothing written, when a role the definition needs resolves to nobody.
     """
     now = clock.now()
+    if title is not None and len(title) > CAMPAIGN_TITLE_LIMIT:
+        raise InvalidInput(f"the title is too long (at most {CAMPAIGN_TITLE_LIMIT} characters)")
     unit = unit_by_code(session, unit_code)
     resolution = resolve_roles(session, definition, unit)
     scope = load_scope(session, unit, resolution)

@@ -42,12 +42,11 @@ from workflow.definitions.reader import Definition, definition_folders
 from workflow.errors import StartProblem, StartRefused
 from workflow.form_keys import AlreadySubmitted, created
 from workflow.form_keys import claim as claim_key
+from workflow.limits import CAMPAIGN_TITLE_LIMIT
 from workflow.models import Unit
 
 blueprint = page_blueprint("admin_starting")
 
-# a campaign's title: the campaigns table's column
-TITLE_LIMIT = 300
 # how workflow/organisation/roles.py names a unit in a StartProblem
 _UNIT = re.compile(r"^'(?P<code>[^']*)' \((?P<name>.*)\)(?P<rest>: .*)?$")
 _SITE = re.compile(r"^key site '(?P<code>[^']*)' \((?P<name>.*)\)$")
@@ -62,7 +61,9 @@ class StartForm(FlaskForm):
         _l("Unit"), validators=[DataRequired(_l("Choose a unit."))], validate_choice=False
     )
     starts = DateField(_l("First day"), validators=[DataRequired(_l("Enter the first day."))])
-    title = StringField(_l("Title (optional)"), validators=[Optional(), Length(max=TITLE_LIMIT)])
+    title = StringField(
+        _l("Title (optional)"), validators=[Optional(), Length(max=CAMPAIGN_TITLE_LIMIT)]
+    )
 
 
 class ConfirmForm(StartForm, OneTimeForm):

@@ -103,9 +103,11 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         scores,
     )
     from webapp.pages import reports as report_pages
+    from webapp.pages.admin import definitions as admin_definitions
     from webapp.pages.admin import home as admin_home
     from webapp.pages.admin import people as admin_people
     from webapp.pages.admin import roster as admin_roster
+    from webapp.pages.admin import starting as admin_starting
     from webapp.pages.admin import units as admin_units
 
     identity.init_login(app)
@@ -136,6 +138,8 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         admin_units,
         reset,
         admin_roster,
+        admin_definitions,
+        admin_starting,
     ):
         app.register_blueprint(pages.blueprint)
     return app
@@ -173,6 +177,8 @@ def _flask_config(config: dict[str, Any], settings: Settings) -> dict[str, Any]:
             "WTF_CSRF_SSL_STRICT": https,
             "BABEL_DEFAULT_LOCALE": "zh_CN",
             "BABEL_DEFAULT_TIMEZONE": settings.timezone,
+            # where the administration pages find definitions by id, as `pingan start` does
+            "DEFINITIONS_PATH": settings.definitions_path,
             "PROXIES": settings.proxies,
             # sign-in throttle: real time even when PINGAN_NOW pins the campaign clock for a
             # rehearsal

@@ -7,8 +7,9 @@ A person's access to a campaign follows from the roles bound to them in it
   task assigned to them, a rectification or a letter they are responsible for, a
   responsibility letter they sign):
   a site keeper with no role sees the campaign's page, read-only, with his own
-  items (:func:`holds_items`). Only the campaign's page (the API's GET of it too)
-  and the campaign list ask for no more; every other route keeps its level.
+  items (:func:`holds_items`); so does an administrator of the campaign's unit.
+  Only the campaign's page (the API's GET of it too) and the campaign list ask
+  for no more; every other route keeps its level.
 - ``Need.MEMBER``: any role in the campaign. To anyone else the campaign does
   not exist (not found), so its existence is private.
 - ``Need.LEADING_GROUP``: a role bound to the campaign's own unit. They read the
@@ -24,7 +25,9 @@ The official working-day calendar is every campaign's: only an operator or an
 administrator of a top unit (one with no parent) keeps it (:func:`keeps_calendar`).
 An administrator of a unit (``pingan admin grant``) manages that unit and every unit under it:
 its people, roles, key sites and rosters, its definitions and the campaigns started for it
-(:func:`administers`); an administrator of a village never reaches the town above it.
+(:func:`administers`); an administrator of a village never reaches the town above it. A campaign is
+started by an operator, an administrator of its unit or a coordinator of the new campaign
+(:func:`may_start_campaign`).
 Which entries of the pages' main menu a person uses follows from the same rows
 (:func:`menu_entries`).
 Item-level rules (the responsible person of a rectification, the assignee of a
@@ -124,7 +127,11 @@ def campaign_for(
     if need is Need.LEADING_GROUP:
         sees = in_leading_group(session, campaign.id, campaign.unit_id, by)
     elif need is Need.OWN_ITEMS:
-        sees = takes_part(session, campaign.id, by) or holds_items(session, campaign.id, by)
+        sees = (
+            takes_part(session, campaign.id, by)
+            or holds_items(session, campaign.id, by)
+            or administers(session, by, campaign.unit_id)
+        )
     else:
         sees = takes_part(session, campaign.id, by)
     if not sees:  # to anyone else the campaign (or this side of it) does not exist
@@ -203,7 +210,13 @@ def campaign_access(session: Session, campaign: Campaign, by: Actor) -> Campaign
         return CampaignAccess(True, True, True)
     roles = _roles(session, campaign.id, by)
     if not roles:
-        return CampaignAccess(False, False, False, holds_items(session, campaign.id, by))
+        # an administrator of its unit (who may have started it) sees its page as a holder of items
+        return CampaignAccess(
+            False,
+            False,
+            False,
+            holds_items(session, campaign.id, by) or administers(session, by, campaign.unit_id),
+        )
     coordinator = bool(roles & set(stored_definition(campaign.definition).coordinators))
     leading = in_leading_group(session, campaign.id, campaign.unit_id, by)
     return CampaignAccess(True, leading, coordinator)
@@ -323,6 +336,25 @@ def administrative_actor(session: Session, actor: Actor, unit_ids: Iterable[int]
     if actor.is_operator:
         return actor
     return Actor(label=actor.label, person_id=actor.person_id, is_operator=True)
+
+
+def may_start_campaign(
+    session: Session, actor: Actor, unit_id: int, coordinator_roles: set[str]
+) -> bool:
+    """Whether the actor may start a campaign for the unit: an operator, an administrator of the
+    unit (or of a unit above it), or a coordinator of the new campaign (``coordinator_roles``: the
+    definition's coordinator roles the actor would hold in it, as its roles resolve)."""
+    return bool(coordinator_roles) or administers(session, actor, unit_id)
+
+
+def require_may_start_campaign(
+    session: Session, actor: Actor, unit_id: int, coordinator_roles: set[str]
+) -> None:
+    """Refuse (forbidden) unless :func:`may_start_campaign`."""
+    if not may_start_campaign(session, actor, unit_id, coordinator_roles):
+        raise Forbidden(
+            "only a coordinator of the campaign's unit or an administrator of the unit may start it"
+        )
 
 
 def require_calendar_keeper(session: Session, actor: Actor) -> None:

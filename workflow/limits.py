@@ -32,6 +32,8 @@ TEXT_LIMIT = 5000
 # where exactly a hazard is: the width of its column (PostgreSQL refuses a longer value, SQLite
 # would keep it)
 LOCATION_LIMIT = 300
+# a campaign's own title (`pingan start --title`, the start page): the campaigns table's column
+CAMPAIGN_TITLE_LIMIT = 300
 # an e-mail address: the longest a mail server takes (RFC 5321's path, 256 with its brackets), and
 # the columns' width
 EMAIL_LIMIT = 254

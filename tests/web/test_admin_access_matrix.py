@@ -19,6 +19,7 @@ Routes are rows of ``MATRIX``; a route added under ``/admin`` without a row fail
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from werkzeug.security import generate_password_hash
 
 from tests.support.actions import OPERATOR
 from tests.support.rosters import xlsx
-from tests.support.texts import RIVER_TOWN
+from tests.support.texts import RAILWAY, RIVER_TOWN
 from tests.support.web import PASSWORD, Visitor
 from webapp import wiring_of
 from workflow.models import Base, Person, PersonRole, Site, Unit
@@ -123,6 +124,67 @@ def someone_of_east_left(world: AdminWorld) -> None:
         "gone@example.org", "周离开", "east-village", [], active=False
     )
 
+
+# a definition uploaded and stored through the pages
+UPLOADED = RAILWAY.replace("id: safe-railway-test", "id: uploaded-matrix")
+# a campaign of the site's definition for 铁路镇
+START = {
+    "definition": "safe-railway-api@1",
+    "unit": "town",
+    "starts": "2026-06-01",
+    "form_key": "matrix-start-000000000",
+}
+
+# the refusal every non-administrator gets from every administration route
+NOT_ADMIN = (403, 403, 403, 403, SIGN_IN)
+
+MATRIX = [
+    row("GET", "/admin", PAGE, PAGE, PAGE, *NOT_ADMIN, shows="管理"),
+    # the official calendar is kept by a top unit's administrators (tests/web/test_calendar_page.py)
+    row("GET", "/admin/calendar", PAGE, 403, PAGE, *NOT_ADMIN),
+    # an empty form: sent back to the page with a message, nothing entered
+    row("POST", "/admin/calendar", 302, 403, 302, *NOT_ADMIN, form={}),
+    # definitions are every administrator's to read and upload; the campaigns listed are of their own units
+    row("GET", "/admin/definitions", PAGE, PAGE, PAGE, *NOT_ADMIN, shows="safe-railway-api"),
+    row(
+        "GET",
+        "/admin/definitions/{definition}/{version}",
+        PAGE,
+        PAGE,
+        PAGE,
+        *NOT_ADMIN,
+        shows="宣传发动阶段",
+    ),
+    row("GET", "/admin/definitions/{definition}/{version}/download", PAGE, PAGE, PAGE, *NOT_ADMIN),
+    # checking an upload writes nothing: its preview
+    row(
+        "POST",
+        "/admin/definitions/upload",
+        PAGE,
+        PAGE,
+        PAGE,
+        *NOT_ADMIN,
+        form={"starts": "2026-05-01"},
+        files={"file": (UPLOADED.encode(), "new.yaml")},
+        shows="uploaded-matrix",
+    ),
+    row(
+        "POST",
+        "/admin/definitions",
+        DONE,
+        DONE,
+        DONE,
+        *NOT_ADMIN,
+        form={
+            "text": base64.b64encode(UPLOADED.encode()).decode(),
+            "form_key": "matrix-key-0000000000",
+        },
+    ),
+    # starting: only for a unit the administrator administers (a village's cannot start for the town above)
+    row("GET", "/admin/campaigns/new", PAGE, PAGE, PAGE, *NOT_ADMIN, shows="safe-railway-api"),
+    row("POST", "/admin/campaigns/dry-run", PAGE, 403, 403, *NOT_ADMIN, form=START, shows="李村长"),
+    row("POST", "/admin/campaigns", DONE, 403, 403, *NOT_ADMIN, form=START),
+]
 
 # the refusal every non-administrator gets from every administration route
 NOT_ADMIN = (403, 403, 403, 403, SIGN_IN)
@@ -262,6 +324,46 @@ MATRIX = [
     ),
     row("GET", "/admin/roster/{town}/export.xlsx", PAGE, 403, 403, *NOT_ADMIN),
     row("GET", "/admin/roster/{town}/export.yaml", PAGE, 403, 403, *NOT_ADMIN, shows="铁路镇"),
+    # definitions are every administrator's to read and upload; the campaigns listed are of their own units
+    row("GET", "/admin/definitions", PAGE, PAGE, PAGE, *NOT_ADMIN, shows="safe-railway-api"),
+    row(
+        "GET",
+        "/admin/definitions/{definition}/{version}",
+        PAGE,
+        PAGE,
+        PAGE,
+        *NOT_ADMIN,
+        shows="宣传发动阶段",
+    ),
+    row("GET", "/admin/definitions/{definition}/{version}/download", PAGE, PAGE, PAGE, *NOT_ADMIN),
+    # checking an upload writes nothing: its preview
+    row(
+        "POST",
+        "/admin/definitions/upload",
+        PAGE,
+        PAGE,
+        PAGE,
+        *NOT_ADMIN,
+        form={"starts": "2026-05-01"},
+        files={"file": (UPLOADED.encode(), "new.yaml")},
+        shows="uploaded-matrix",
+    ),
+    row(
+        "POST",
+        "/admin/definitions",
+        DONE,
+        DONE,
+        DONE,
+        *NOT_ADMIN,
+        form={
+            "text": base64.b64encode(UPLOADED.encode()).decode(),
+            "form_key": "matrix-key-0000000000",
+        },
+    ),
+    # starting: only for a unit the administrator administers (a village's cannot start for the town above)
+    row("GET", "/admin/campaigns/new", PAGE, PAGE, PAGE, *NOT_ADMIN, shows="safe-railway-api"),
+    row("POST", "/admin/campaigns/dry-run", PAGE, 403, 403, *NOT_ADMIN, form=START, shows="李村长"),
+    row("POST", "/admin/campaigns", DONE, 403, 403, *NOT_ADMIN, form=START),
 ]
 
 
@@ -303,6 +405,8 @@ class AdminWorld:
                 "ferry_head": people["ferry@example.org"],
                 "head_role": "village_head",
                 "crossing": session.scalar(select(Site.id).where(Site.code == "crossing-3")),
+                "definition": "safe-railway-api",
+                "version": 1,
             }
 
     def add_person(

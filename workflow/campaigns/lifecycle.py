@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow import audit
-from workflow.access import Need, campaign_for
+from workflow.access import Need, campaign_for, require_may_start_campaign
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.campaigns.fanout import Scope, load_scope, targets
@@ -26,7 +26,8 @@ from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import register_definition, stored_definition
 from workflow.definitions.plan import Window, planned_windows, spec_due, text_shift
 from workflow.definitions.reader import Definition
-from workflow.errors import Blocker, Forbidden, StartRefused, TransitionRefused
+from workflow.errors import Blocker, InvalidInput, StartRefused, TransitionRefused
+from workflow.limits import CAMPAIGN_TITLE_LIMIT
 from workflow.machines import CLOSED, TASK_SETTLED_STATES, campaign_machine, fire
 from workflow.models import (
     Campaign,
@@ -41,7 +42,7 @@ from workflow.models import (
     Unit,
 )
 from workflow.organisation.directory import unit_by_code
-from workflow.organisation.roles import binding_rows, resolve_roles
+from workflow.organisation.roles import Resolution, binding_rows, resolve_roles
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,13 @@ def start_campaign(
     Refused, with nothing written, when a role the definition needs resolves to nobody.
     """
     now = clock.now()
+    if title is not None and len(title) > CAMPAIGN_TITLE_LIMIT:
+        raise InvalidInput(f"the title is too long (at most {CAMPAIGN_TITLE_LIMIT} characters)")
     unit = unit_by_code(session, unit_code)
     resolution = resolve_roles(session, definition, unit)
     scope = load_scope(session, unit, resolution)
+    # who may start first: the problems below name the unit's roles and sites
+    require_may_start_campaign(session, by, unit.id, coordinating(definition, resolution, unit, by))
     problems = list(resolution.missing)
     if not problems:  # roles first: a missing role would be named again for every site and entry
         for phase in definition.phases:
@@ -83,15 +88,6 @@ def start_campaign(
         problems += [p for p in letter_start_problems(definition, scope) if p not in problems]
     if problems:
         raise StartRefused(problems)
-    if not by.is_operator:
-        # only an operator or a coordinator of the new campaign may start it
-        coordinator_roles = {
-            role
-            for (role, unit_id), people in resolution.holders.items()
-            if unit_id == unit.id and by.person_id in people
-        }
-        if not coordinator_roles & set(definition.coordinators):
-            raise Forbidden("only a coordinator of the campaign's unit may start it")
 
     row = register_definition(session, definition, now)
     campaign = Campaign(
@@ -133,6 +129,15 @@ def start_campaign(
     )
     session.flush()
     return campaign
+
+
+def coordinating(definition: Definition, resolution: Resolution, unit: Unit, by: Actor) -> set[str]:
+    """The coordinator roles ``by`` would hold in a new campaign of ``definition`` for ``unit``."""
+    return {
+        role
+        for (role, unit_id), people in resolution.holders.items()
+        if unit_id == unit.id and by.person_id in people and role in definition.coordinators
+    }
 
 
 def advance_campaign(

@@ -3,7 +3,9 @@
 - ``reader``     read a definition file, report every problem by file, line and key, build the specs
 - ``checks``     what a JSON schema cannot check: cross-references, duplicates, cron expressions
 - ``catalogue``  definitions as stored: (id, version) fixes the text; a running campaign keeps its
-                 version
+                 version; the shipped and stored ones listed for the administration pages
+- ``changes``    what changed between two versions: phases, tasks, duties, levels (added, removed,
+                 changed)
 - ``plan``       a campaign's plan as its text writes it: phase windows fixed at start, due dates
                  (after the phase starts, before it ends, on a date), the text's dates moved
 - ``cron``       a duty's 5-field cron expression read as crontab reads it (0 or 7 = Sunday)

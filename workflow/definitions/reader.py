@@ -491,6 +491,29 @@ def definition_folders(extra: Sequence[Path] = ()) -> list[Path]:
     return folders
 
 
+@dataclass(frozen=True)
+class DefinitionFile:
+    """A definition file found in a folder, by its top-level keys (not yet validated)."""
+
+    id: str
+    version: int
+    title: str
+    path: Path
+
+
+def definition_files(search_path: Sequence[Path] | None = None) -> list[DefinitionFile]:
+    """Every definition file of ``search_path`` (default: the shipped ones), one per (id,
+    version): the earlier folder wins, as :func:`find_definition` finds them."""
+    folders = list(search_path) if search_path is not None else definition_folders()
+    found: dict[tuple[str, int], DefinitionFile] = {}
+    for path in _yaml_files(folders):
+        head = _head(path)
+        identity = _identity(path, head)
+        if identity is not None and identity not in found:
+            found[identity] = DefinitionFile(*identity, head.get("title") or identity[0], path)
+    return sorted(found.values(), key=lambda file: (file.id, file.version))
+
+
 # --- the size limit -----------------------------------------------------------------------------
 
 
@@ -914,8 +937,17 @@ def _yaml_files(folders: Sequence[Path]) -> Iterator[Path]:
             yield from sorted(folder.glob("*.yaml"))
 
 
-def _identity(path: Path) -> tuple[str, int] | None:
+def _identity(path: Path, head: dict[str, str] | None = None) -> tuple[str, int] | None:
     """A file's top-level ``id`` and ``version``, without building or validating the rest."""
+    head = _head(path) if head is None else head
+    definition_id, version = head.get("id"), head.get("version", "")
+    if definition_id is None or not version.isdigit():
+        return None
+    return definition_id, int(version)
+
+
+def _head(path: Path) -> dict[str, str]:
+    """A file's top-level scalar keys (empty when it cannot be read as a mapping)."""
     try:
         root = yaml.compose(path.read_bytes(), Loader=yaml.SafeLoader)
     # RecursionError: nesting deeper than PyYAML's stack
@@ -924,15 +956,11 @@ def _identity(path: Path) -> tuple[str, int] | None:
         yaml.YAMLError,
         RecursionError,
     ):
-        return None  # not ours to report here: `pingan validate` names what is wrong with it
+        return {}  # not ours to report here: `pingan validate` names what is wrong with it
     if not isinstance(root, yaml.MappingNode):
-        return None
-    head = {
+        return {}
+    return {
         k.value: v.value
         for k, v in root.value
         if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)
     }
-    definition_id, version = head.get("id"), head.get("version", "")
-    if definition_id is None or not version.isdigit():
-        return None
-    return definition_id, int(version)

@@ -13,5 +13,7 @@ person
 - ``results_file``  the assessment's results as the higher level takes them (考核结果报送表, XLSX)
 - ``escalation_log`` a campaign's reminders and levels reached: items by title, people told by name
 - ``administration`` the administration home's counts: units, people, sites, campaigns
+- ``definition_preview`` a definition before it runs: phase windows, tasks, duties' next dates,
+the escalation ladder
 - ``undelivered``   a campaign's mail given up on (failed for good), for its leading group
 """

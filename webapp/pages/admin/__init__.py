@@ -7,4 +7,7 @@ deactivate after a hand-over, reactivate; each person's history
 - ``units``   ``/admin/units``: the unit tree with its key sites; add and rename (nothing deleted)
 - ``roster``  ``/admin/roster``: a unit's roster from XLSX or YAML, previewed, applied; exports
 - ``roster_words``  the roster pages' words: problems by row and column, open items
+- ``definitions``  ``/admin/definitions``: the definitions shipped and stored, a preview of each,
+                   its file; upload one (problems by line and key, preview, what changed), store it
+- ``starting``     ``/admin/campaigns/new``: start a campaign after a dry run that writes nothing
 """

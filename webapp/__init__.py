@@ -13,6 +13,7 @@ At this level, what every part of the app shares:
 - ``wiring``    database, sessions, clock and calendar of a process
 - ``errors``    the API's error shape under ``/api/``, an error page elsewhere
 - ``i18n``      Chinese by default, English on request; dates as people there write them
+- ``engine_messages``  the engine's refusals in the reader's language (a catalogue entry each)
 - ``logs``      logging for every process: readable lines, or JSON lines
 - ``mail``      the engine's Mailer implemented with Flask-Mail
 - ``security``  CSRF on every form, response headers, a ``next`` that never leaves the site

@@ -6,6 +6,9 @@ show it to people who read Chinese. Rather than a second copy of every sentence,
 source is the list: each ``raise`` of a refusal whose message is a literal or an f-string becomes a
 catalogue entry whose placeholders stand for the f-string's parts (``%(p1)s is deactivated: …``).
 
+The same holds for the problems of a file the engine reads (a definition, an organisation file):
+each ``lines.problem(path, f"…")`` is an entry too.
+
 - ``extract_engine_messages`` is a Babel extractor (``babel.cfg``), so ``pybabel extract`` puts
   these entries into ``messages.pot`` beside the pages' own, to be translated like them;
 - ``engine_message`` finds the entry a message was made from (the longest template it matches)
@@ -79,16 +82,27 @@ def _templates() -> tuple[Template, ...]:
 
 
 def _raises(source: str) -> Iterator[tuple[int, str, str, int]]:
+    """Each refusal's message, and each problem's of a file the engine reads (``lines.problem(path,
+    message)``, ``Problem(source, line, key, message)``: a definition's or an organisation's)."""
     for node in ast.walk(ast.parse(source)):
-        if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
-            continue
+        message = _message_of(node)
+        template = _template(message) if message is not None else None
+        # a sentence, not a bare part or a code (``phone_taken``, ``%(p1)s.isOffDay``)
+        if template is not None and template[2] >= 8 and " " in template[0]:
+            yield node.lineno, *template
+
+
+def _message_of(node: ast.AST) -> ast.expr | None:
+    if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
         call = node.exc
         name = call.func.id if isinstance(call.func, ast.Name) else None
-        if name not in REFUSALS or not call.args:
-            continue
-        template = _template(call.args[0])
-        if template is not None and template[2] >= 8:  # a sentence, not a bare part
-            yield node.lineno, *template
+        return call.args[0] if name in REFUSALS and call.args else None
+    if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "problem":
+            return node.args[1] if len(node.args) >= 2 else None
+        if isinstance(node.func, ast.Name) and node.func.id == "Problem":
+            return node.args[3] if len(node.args) >= 4 else None
+    return None
 
 
 def _template(node: ast.expr) -> tuple[str, str, int] | None:

@@ -45,3 +45,11 @@ def test_a_message_is_matched_to_its_template_and_its_parts_kept():
         "east@example.org is deactivated: reactivate them first",
         "east@example.org 已停用：请先恢复启用",
     )
+
+
+def test_a_definition_s_problem_reads_in_chinese_beside_the_line_pingan_validate_prints():
+    app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "test"})
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        said = engine_message("duplicate key 'title' (first at line 3)")
+        assert said == "键“title”重复（首次出现在第 3 行）"
+        assert engine_message("the file is empty") == "文件是空的"

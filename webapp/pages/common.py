@@ -25,7 +25,7 @@ from workflow.machines import can
 
 # the templates' view of the engine's rules: {% if can('task', task.state, 'complete') %}, {{
 # limits.NOTE_LIMIT }}
-TEMPLATE_GLOBALS = {"can": can, "limits": limits}
+TEMPLATE_GLOBALS = {"can": can, "limits": limits, "engine_message": engine_message}
 
 
 def page_blueprint(name: str) -> Blueprint:

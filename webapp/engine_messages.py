@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from flask_babel import gettext
+from flask_babel import gettext as _
 
 import workflow
 
@@ -55,6 +56,29 @@ def engine_message(message: str) -> str:
             parts = found.groupdict()
             return gettext(template.msgid, **parts) if parts else gettext(template.msgid)
     return message
+
+
+def target_words(text: str) -> str:
+    """A target's expected value or detail (``workflow/assessment/targets.py``: "≤ 2 per quarter",
+    "3 incident(s)", "2026-Q1: 1 (before: 2)") in the reader's language: the engine writes them for
+    the report's files, in English, and the numbers and periods stay as they are."""
+    periods = {
+        "year": _("per year"),
+        "quarter": _("per quarter"),
+        "month": _("per month"),
+        "week": _("per week"),
+    }
+    text = re.sub(
+        r"(\d+) incident\(s\)", lambda m: _("%(count)s incident(s)", count=m.group(1)), text
+    )
+    text = re.sub(r" per (year|quarter|month|week)\b", lambda m: " " + periods[m.group(1)], text)
+    text = re.sub(r"\(before: (\d+)\)", lambda m: _("(before: %(count)s)", count=m.group(1)), text)
+    text = re.sub(
+        r"^< (\d+) then fewer each period$",
+        lambda m: _("< %(count)s, then fewer each period", count=m.group(1)),
+        text,
+    )
+    return _("fewer than the period before") if text == "< the period before" else text
 
 
 def extract_engine_messages(

@@ -53,3 +53,17 @@ def test_a_definition_s_problem_reads_in_chinese_beside_the_line_pingan_validate
         said = engine_message("duplicate key 'title' (first at line 3)")
         assert said == "键“title”重复（首次出现在第 3 行）"
         assert engine_message("the file is empty") == "文件是空的"
+
+
+def test_a_target_s_expected_value_and_detail_read_in_chinese_with_their_numbers_and_periods():
+    from webapp.engine_messages import target_words
+
+    app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "test"})
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert target_words("≤ 2 per quarter") == "≤ 2 /季度"
+        assert target_words("3 incident(s)") == "3 起"
+        assert target_words("2026-Q1: 1 (before: 2); 2026-Q2: 0 (before: 1)") == (
+            "2026-Q1: 1 （上期 2）; 2026-Q2: 0 （上期 1）"
+        )
+        assert target_words("< the period before") == "少于上一期"
+        assert target_words("≥ 95%") == "≥ 95%"

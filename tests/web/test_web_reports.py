@@ -88,7 +88,7 @@ def test_the_report_page_shows_every_section_with_the_engine_s_numbers(scenario,
     assert "到期提醒 蓝色 隐患 1" in escalations and "第 1 级督办 黄色 隐患 1" in escalations
     assert 'class="badge colour-blue"' in page and 'class="badge colour-yellow"' in page
     targets = text(page, "targets")
-    assert "耕牛挡道事故不超出控制目标 西村 未达标 2 ≤ 1 per year" in targets
+    assert "耕牛挡道事故不超出控制目标 西村 未达标 2 ≤ 1 /年" in targets
     assert "来信来访处理率达100% 全活动 未达标 50 ≥ 100% 1/2" in targets
     assert "群众满意 东村 由检查组评定" in targets
     # rank, unit, the three items, deducted, score, grade, veto; the reasons below the table
@@ -133,7 +133,7 @@ def test_the_report_marks_what_the_definition_proposes_where_the_text_is_silent(
 ):
     page = visitor("leader").page(f"/campaigns/{scenario.campaign}/report")
     targets = text(page, "targets")
-    assert "≤ 1 per year 建议值 控制数由上级下达，原文未给出数字" in targets, targets
+    assert "≤ 1 /年 建议值 控制数由上级下达，原文未给出数字" in targets, targets
     assert targets.count("建议值") == 3, "the cattle control number, once per village"
     assert "建议值 原文未规定分值" in text(page, "assessment")
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.auth.identity import login_manager
-from webapp.engine_messages import engine_message
+from webapp.engine_messages import engine_message, target_words
 from webapp.security import safe_next
 from webapp.wiring import wiring_of
 from workflow import limits
@@ -25,7 +25,12 @@ from workflow.machines import can
 
 # the templates' view of the engine's rules: {% if can('task', task.state, 'complete') %}, {{
 # limits.NOTE_LIMIT }}
-TEMPLATE_GLOBALS = {"can": can, "limits": limits, "engine_message": engine_message}
+TEMPLATE_GLOBALS = {
+    "can": can,
+    "limits": limits,
+    "engine_message": engine_message,
+    "target_words": target_words,
+}
 
 
 def page_blueprint(name: str) -> Blueprint:

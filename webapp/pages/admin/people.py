@@ -9,10 +9,14 @@ village's administrator never reaches the town's own people. Each post calls one
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from flask import current_app, flash, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
@@ -25,7 +29,8 @@ from workflow.access import (
     administrative_actor,
     require_administrator,
 )
-from workflow.errors import Conflict, PingAnError
+from workflow.audit import Actor
+from workflow.errors import Conflict, InvalidInput, PingAnError
 from workflow.limits import EMAIL_LIMIT, PHONE_LIMIT
 from workflow.models import Person
 from workflow.people.deactivation import deactivate_person, open_items, reactivate_person
@@ -195,191 +200,175 @@ def person(person_id: int) -> str:
 
 @blueprint.post("/admin/people/<int:person_id>")
 def edit(person_id: int) -> BaseResponse:
-    by = web_actor()
     form = PersonForm()
-    here = url_for("admin_people.person", person_id=person_id)
-    with transaction(readonly=True) as db:
-        require_administrator(db, by, person_details(db, person_id).unit_id)
-    if not form.validate_on_submit():
-        return back_with(first_error(form), None, here)
-    try:
-        with transaction() as db:
-            changes = edit_person(
-                db,
-                person_id,
-                email=form.email.data or "",
-                name=form.name.data or "",
-                title=form.title.data,
-                phone=form.phone.data,
-                by=by,
-                now=clock().now(),
-            )
-    except PingAnError as error:
-        return back_with(refusal(error), None, here)
-    message = _("Saved.") if changes else _("Nothing changed.")
-    return back_with(message, None, here, "success" if changes else "info")
+
+    def act(db: Session, by: Actor) -> Outcome:
+        changes = edit_person(
+            db,
+            person_id,
+            email=form.email.data or "",
+            name=form.name.data or "",
+            title=form.title.data,
+            phone=form.phone.data,
+            by=by,
+            now=clock().now(),
+        )
+        if changes:
+            return Outcome(_("Saved."))
+        return Outcome(_("Nothing changed."), "info")
+
+    return _change_person(person_id, form, act)
 
 
 @blueprint.post("/admin/people/<int:person_id>/roles")
 def give(person_id: int) -> BaseResponse:
-    by = web_actor()
     form = RoleForm()
-    here = url_for("admin_people.person", person_id=person_id)
-    with transaction(readonly=True) as db:
-        require_administrator(db, by, person_details(db, person_id).unit_id)
-    if not form.validate_on_submit():
-        return back_with(first_error(form), None, here)
-    try:
-        with transaction() as db:
-            given = give_role(db, person_id, form.role.data or "", by=by, now=clock().now())
-            title = role_titles(db).get(given.role, given.role)
-    except PingAnError as error:
-        return back_with(refusal(error), None, here)
-    flash(
-        _(
+
+    def act(db: Session, by: Actor) -> Outcome:
+        given = give_role(db, person_id, form.role.data or "", by=by, now=clock().now())
+        said = _(
             "The role %(role)s is given; %(count)d running campaign(s) bind it now.",
-            role=title,
+            role=role_titles(db).get(given.role, given.role),
             count=given.rebinding.granted,
-        ),
-        "success",
-    )
-    return back_with(None, None, here + "#hand-over" if given.other_holders else here)
+        )
+        return Outcome(said, anchor="#hand-over" if given.other_holders else "")
+
+    return _change_person(person_id, form, act)
 
 
 @blueprint.post("/admin/people/<int:person_id>/roles/<role>/remove")
 def take(person_id: int, role: str) -> BaseResponse:
-    by = web_actor()
-    here = url_for("admin_people.person", person_id=person_id)
-    with transaction(readonly=True) as db:
-        require_administrator(db, by, person_details(db, person_id).unit_id)
-    if not ActionForm().validate_on_submit():
-        return back_with(_("The form expired: please try again."), None, here)
-    try:
-        with transaction() as db:
-            take_role(db, person_id, role, by=by, now=clock().now())
-    except PingAnError as error:
-        return back_with(refusal(error), None, here)
-    return back_with(_("The role %(role)s is taken away.", role=role), None, here, "success")
+    def act(db: Session, by: Actor) -> Outcome:
+        take_role(db, person_id, role, by=by, now=clock().now())
+        return Outcome(_("The role %(role)s is taken away.", role=role))
+
+    return _change_person(person_id, ActionForm(), act)
 
 
 @blueprint.post("/admin/people/<int:person_id>/hand-over")
 def hand_over(person_id: int) -> BaseResponse:
     """The offer after a role was given: the previous holder's open work of that role, in running
     campaigns, goes to this person, and the previous holder gives the role up."""
-    by = web_actor()
     form = HandOverForm()
-    here = url_for("admin_people.person", person_id=person_id)
-    with transaction(readonly=True) as db:
-        require_administrator(db, by, person_details(db, person_id).unit_id)
-    if not form.validate_on_submit() or not (form.previous.data or "").isdigit():
-        return back_with(_("The form expired: please try again."), None, here)
-    previous = int(form.previous.data or 0)
-    try:
-        with transaction() as db:
-            leaving = person_details(db, previous)
-            acting = administrative_actor(db, by, {leaving.unit_id})
-            moved = hand_over_role(
-                db,
-                form.role.data or "",
-                previous,
-                person_id,
-                by=acting,
-                clock=clock(),
-                base_url=base_url(),
+
+    def act(db: Session, by: Actor) -> Outcome:
+        if not (form.previous.data or "").isdigit():
+            raise InvalidInput("name the previous holder")
+        leaving = person_details(db, int(form.previous.data or 0))
+        moved = hand_over_role(
+            db,
+            form.role.data or "",
+            leaving.id,
+            person_id,
+            by=administrative_actor(db, by, {leaving.unit_id}),
+            clock=clock(),
+            base_url=base_url(),
+        )
+        return Outcome(
+            _(
+                "%(name)s no longer holds %(role)s; %(count)d open task(s) of it are handed over.",
+                name=leaving.name,
+                role=form.role.data,
+                count=len(moved),
             )
-    except PingAnError as error:
-        return back_with(refusal(error), None, here)
-    return back_with(
-        _(
-            "%(name)s no longer holds %(role)s; %(count)d open task(s) of it are handed over.",
-            name=leaving.name,
-            role=form.role.data,
-            count=len(moved),
-        ),
-        None,
-        here,
-        "success",
-    )
+        )
+
+    return _change_person(person_id, form, act)
 
 
 @blueprint.post("/admin/people/<int:person_id>/reset")
 def reset(person_id: int) -> BaseResponse:
-    by = web_actor()
-    here = url_for("admin_people.person", person_id=person_id)
-    with transaction(readonly=True) as db:
-        require_administrator(db, by, person_details(db, person_id).unit_id)
-    if not ActionForm().validate_on_submit():
-        return back_with(_("The form expired: please try again."), None, here)
-    try:
-        with transaction() as db:
-            link = issue_reset_link(db, person_id, by=by, now=clock().now(), base_url=base_url())
-            mailed = _deliver(db, link, new_account=False)
-    except PingAnError as error:
-        return back_with(refusal(error), None, here)
-    if mailed:
-        message = _("A reset link valid for 24 hours is mailed to %(email)s.", email=link.email)
-        return back_with(message, None, here, "success")
-    return back_with(None, None, here)
+    def act(db: Session, by: Actor) -> Outcome:
+        link = issue_reset_link(db, person_id, by=by, now=clock().now(), base_url=base_url())
+        if _deliver(db, link, new_account=False):
+            return Outcome(
+                _("A reset link valid for 24 hours is mailed to %(email)s.", email=link.email)
+            )
+        return Outcome(None)  # the page shows the link itself, once
+
+    return _change_person(person_id, ActionForm(), act)
 
 
 @blueprint.post("/admin/people/<int:person_id>/deactivate")
 def deactivate(person_id: int) -> BaseResponse:
-    by = web_actor()
     form = DeactivateForm()
-    here = url_for("admin_people.person", person_id=person_id)
-    with transaction(readonly=True) as db:
-        require_administrator(db, by, person_details(db, person_id).unit_id)
-    if not form.validate_on_submit():
-        return back_with(_("The form expired: please try again."), None, here)
-    try:
-        with transaction() as db:
-            leaving = person_details(db, person_id)
-            units = {leaving.unit_id}
-            successor = db.get(Person, form.successor.data) if form.successor.data else None
-            if successor is not None:
-                units.add(successor.unit_id)
-            result = deactivate_person(
-                db,
-                leaving.email,
-                by=administrative_actor(db, by, units),
-                clock=clock(),
-                base_url=base_url(),
-                hand_over_to=successor.email if successor else None,
-            )
-    except Conflict:
-        # the engine's refusal names the items in English for the command line; the page lists them
-        message = _(
-            "%(name)s still holds open work, listed below: choose who takes it over, then "
-            "deactivate.",
-            name=leaving.name,
+
+    def act(db: Session, by: Actor) -> Outcome:
+        leaving = person_details(db, person_id)
+        units = {leaving.unit_id}
+        successor = db.get(Person, form.successor.data) if form.successor.data else None
+        if successor is not None:
+            units.add(successor.unit_id)
+        result = deactivate_person(
+            db,
+            leaving.email,
+            by=administrative_actor(db, by, units),
+            clock=clock(),
+            base_url=base_url(),
+            hand_over_to=successor.email if successor else None,
         )
-        return back_with(message, None, here + "#access")
-    except PingAnError as error:
-        return back_with(refusal(error), None, here)
-    message = _("%(email)s is deactivated: signed out everywhere.", email=result.email)
-    if result.handed_over_to:
-        message += " " + _("Their open work went to %(email)s.", email=result.handed_over_to)
-    return back_with(message, None, here, "success")
+        message = _("%(email)s is deactivated: signed out everywhere.", email=result.email)
+        if result.handed_over_to:
+            message += " " + _("Their open work went to %(email)s.", email=result.handed_over_to)
+        return Outcome(message)
+
+    # the engine's refusal names the items in English for the command line; the page lists them
+    still_holds = _(
+        "They still hold open work, listed below: choose who takes it over, then deactivate."
+    )
+    return _change_person(
+        person_id, form, act, on_conflict=Outcome(still_holds, "error", "#access")
+    )
 
 
 @blueprint.post("/admin/people/<int:person_id>/reactivate")
 def reactivate(person_id: int) -> BaseResponse:
+    def act(db: Session, by: Actor) -> Outcome:
+        email = person_details(db, person_id).email
+        reactivate_person(db, email, by=by, clock=clock())
+        return Outcome(_("%(email)s can sign in again.", email=email))
+
+    return _change_person(person_id, ActionForm(), act)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a change of a person's says on their page afterwards (and where on it)."""
+
+    message: str | None
+    category: str = "success"
+    anchor: str = ""
+
+
+def _change_person(
+    person_id: int,
+    form: FlaskForm,
+    act: Callable[[Session, Actor], Outcome],
+    *,
+    on_conflict: Outcome | None = None,
+) -> BaseResponse:
+    """Every change of a person: the administrator of their unit only (asked before the form is
+    read), a valid form, one transaction for ``act``, and back to the person's page with what it
+    says; a refusal changes nothing and is said in the reader's language."""
     by = web_actor()
     here = url_for("admin_people.person", person_id=person_id)
     with transaction(readonly=True) as db:
         require_administrator(db, by, person_details(db, person_id).unit_id)
-    if not ActionForm().validate_on_submit():
-        return back_with(_("The form expired: please try again."), None, here)
+    if not form.validate_on_submit():
+        return back_with(first_error(form) or _("The form expired: please try again."), None, here)
     try:
         with transaction() as db:
-            email = person_details(db, person_id).email
-            reactivate_person(db, email, by=by, clock=clock())
+            outcome = act(db, by)
+    except Conflict as conflict:
+        if on_conflict is None:
+            return back_with(refusal(conflict), None, here)
+        outcome = on_conflict
     except PingAnError as error:
         return back_with(refusal(error), None, here)
-    return back_with(_("%(email)s can sign in again.", email=email), None, here, "success")
-
-
-# --- helpers ------------------------------------------------------------------------------------
+    return back_with(outcome.message, None, here + outcome.anchor, outcome.category)
 
 
 def _deliver(db, link, *, new_account: bool) -> bool:  # type: ignore[no-untyped-def]

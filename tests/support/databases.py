@@ -44,6 +44,22 @@ def row_counts(sessions: sessionmaker[Session]) -> dict[str, int]:
         }
 
 
+def every_row(sessions: sessionmaker[Session]) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, in key order: a refused request changes no count and no state.
+
+    Not the sign-in throttle's rows: a refused sign-in is counted there by design.
+    """
+    with sessions() as session:
+        return {
+            table.name: [
+                tuple(row)
+                for row in session.execute(select(table).order_by(*table.primary_key.columns))
+            ]
+            for table in Base.metadata.sorted_tables
+            if table.name != "login_failures"
+        }
+
+
 def revisions() -> list[str]:
     """Every schema revision, oldest first (the history is linear)."""
     script = ScriptDirectory.from_config(alembic_config())

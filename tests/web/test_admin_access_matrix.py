@@ -31,11 +31,12 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from tests.support.actions import OPERATOR
+from tests.support.databases import every_row
 from tests.support.rosters import xlsx
 from tests.support.texts import RAILWAY, RIVER_TOWN
 from tests.support.web import PASSWORD, Visitor
 from webapp import wiring_of
-from workflow.models import Base, Person, PersonRole, Site, Unit
+from workflow.models import Person, PersonRole, Site, Unit
 from workflow.organisation.directory import import_organisation
 from workflow.organisation.org_file import parse_organisation
 from workflow.people.administrators import grant_administrator
@@ -439,7 +440,7 @@ def test_each_person_gets_what_the_table_says_and_a_refusal_changes_nothing(worl
     for prepare in route.prepare:
         prepare(world)
     path = route.path.format(**world.ids)
-    before = snapshot(world.sessions)
+    before = every_row(world.sessions)
     for persona, outcome in route.outcomes.items():
         if outcome == DONE:
             continue
@@ -456,7 +457,7 @@ def test_each_person_gets_what_the_table_says_and_a_refusal_changes_nothing(worl
             assert answer.status_code == outcome, (*where, answer.status_code)
         body = answer.get_data().decode("utf-8", "replace")  # an export may be XLSX, not text
         assert [name for name in HIDDEN.get(persona, ()) if name in body] == [], where
-        assert snapshot(world.sessions) == before, f"{where}: the answer changed the database"
+        assert every_row(world.sessions) == before, f"{where}: the answer changed the database"
 
 
 ALLOWED = [
@@ -469,10 +470,10 @@ def test_each_administrator_allowed_a_form_can_use_it(world, route, persona):
     """An allowed form, each in a world of its own: it answers with a redirect and leaves a trace."""
     for prepare in route.prepare:
         prepare(world)
-    before = snapshot(world.sessions)
+    before = every_row(world.sessions)
     answer = send(world.visitor(persona), route, route.path.format(**world.ids), world.ids, persona)
     assert answer.status_code in (302, 303), (route.name, persona, answer.status_code)
-    assert snapshot(world.sessions) != before, (route.name, persona, "the move left no trace")
+    assert every_row(world.sessions) != before, (route.name, persona, "the move left no trace")
 
 
 def test_the_matrix_covers_every_admin_route(site):
@@ -501,19 +502,6 @@ def send(visitor: Visitor, route: Row, path: str, ids: dict[str, Any], persona: 
     return visitor.client.post(
         path, data={"csrf_token": token, **data}, content_type="multipart/form-data"
     )
-
-
-def snapshot(sessions) -> dict[str, list[tuple[Any, ...]]]:  # type: ignore[no-untyped-def]
-    """Every row of every table but the sign-in throttle's (a refused sign-in is counted there by design)."""
-    with sessions() as session:
-        return {
-            table.name: [
-                tuple(r)
-                for r in session.execute(select(table).order_by(*table.primary_key.columns))
-            ]
-            for table in Base.metadata.sorted_tables
-            if table.name != "login_failures"
-        }
 
 
 def _shape(path: str) -> str:

@@ -43,6 +43,7 @@ from sqlalchemy import select
 from werkzeug.routing import AnyConverter
 
 from tests.support.actions import BASE_URL, OPERATOR
+from tests.support.databases import every_row
 from tests.support.scenarios import Scenario, start_another_campaign
 from tests.support.terminal import print_past_capture
 from tests.support.texts import LETTERED_RAILWAY
@@ -55,7 +56,7 @@ from workflow.hazards.rectifications import (
     request_extension,
     submit_rectification,
 )
-from workflow.models import Base, EvidenceFile, Letter, Person, Task, Unit
+from workflow.models import EvidenceFile, Letter, Person, Task, Unit
 from workflow.organisation.directory import person_by_email
 
 # the other campaign's (``start_another_campaign``): its title, its village, a task of it
@@ -165,22 +166,6 @@ class World:
 
     def actor(self, role: str):  # type: ignore[no-untyped-def]
         return self.scenario.actor(EMAILS[role])
-
-
-def snapshot(sessions) -> dict[str, list[tuple[Any, ...]]]:  # type: ignore[no-untyped-def]
-    """Every row of every table: a refused form changes no count and no state.
-
-    Not the sign-in throttle's rows: a refused sign-in is counted there by design.
-    """
-    with sessions() as session:
-        return {
-            table.name: [
-                tuple(row)
-                for row in session.execute(select(table).order_by(*table.primary_key.columns))
-            ]
-            for table in Base.metadata.sorted_tables
-            if table.name != "login_failures"
-        }
 
 
 # preparations: the state in which the route's move is possible, made through the engine as its people would
@@ -749,11 +734,11 @@ def test_each_person_gets_what_the_table_says_and_a_refusal_reveals_and_changes_
     path = route.path.format(**world.ids)
     cells = {role: outcome for role, outcome in route.outcomes().items() if not is_a_move(outcome)}
     visitors = {role: world.visitor(role) for role in cells}
-    before = snapshot(world.sessions)
+    before = every_row(world.sessions)
     for role, outcome in cells.items():
         answer = _send(visitors[role], route, path, world.ids, role)
         assert_outcome(world, route, role, outcome, visitors[role], answer)
-        assert snapshot(world.sessions) == before, (
+        assert every_row(world.sessions) == before, (
             f"{(route.name, role)}: the answer changed the database"
         )
         CELLS_CHECKED[_database(db_url)] += 1
@@ -776,11 +761,11 @@ def test_each_person_allowed_a_form_can_use_it(world, route, role, db_url):
         prepare(world)
     # signing in is the move
     visitor = world.visitor("anonymous" if route.path == "/login" else role)
-    before = snapshot(world.sessions)
+    before = every_row(world.sessions)
     answer = _send(visitor, route, route.path.format(**world.ids), world.ids, role)
     assert_outcome(world, route, role, route.outcomes()[role], visitor, answer)
     if route.path not in ("/language", "/login"):  # a cookie, a session: nothing of the campaign's
-        assert snapshot(world.sessions) != before, (route.name, role, "the move left no trace")
+        assert every_row(world.sessions) != before, (route.name, role, "the move left no trace")
     CELLS_CHECKED[_database(db_url)] += 1
 
 

@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from tests.support.actions import OPERATOR
 from tests.support.browser import sign_in, town_railway_campaign
+from tests.support.databases import every_row
 from tests.support.processes import serving
-from tests.support.rosters import every_row, xlsx
+from tests.support.rosters import xlsx
 from workflow.calendar import WorkingCalendar
 from workflow.clock import FixedClock, parse_instant
 from workflow.db import create_db_engine, session_factory

@@ -5,16 +5,15 @@ so that importing the export changes nothing, and refuse hostile files in bounde
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from tests.support.actions import BASE_URL, OPERATOR, actor
+from tests.support.databases import every_row
 from tests.support.rosters import (
     billion_laughs,
-    every_row,
     million_rows,
     wide_row,
     xlsx,
@@ -248,12 +247,10 @@ def test_importing_an_export_changes_nothing(sessions, clock, campaign, form, sc
         (lambda: b"x" * (5 * 1024 * 1024), "big.xlsx", "too_big"),
     ],
 )
-def test_a_hostile_file_is_refused_quickly_with_a_reason(make, name, code):
-    raw = make()
-    started = time.perf_counter()
+@pytest.mark.timeout(60)  # a hang fails; how fast is benchmarks/hostile_uploads.py's figure
+def test_a_hostile_file_is_refused_with_a_reason(make, name, code):
     with pytest.raises(RosterError) as refused:
-        read_roster(raw, name)
-    assert time.perf_counter() - started < 2
+        read_roster(make(), name)
     assert [p.code for p in refused.value.problems] == [code]
 
 

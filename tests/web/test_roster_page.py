@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.actions import OPERATOR
+from tests.support.databases import every_row
 from tests.support.rosters import (
     billion_laughs,
-    every_row,
     million_rows,
     xlsx,
     xml_entity_bomb,

@@ -18,16 +18,15 @@ from workflow.errors import InvalidInput
 from workflow.models import AuditEvent, Person, Task, Unit
 from workflow.organisation.directory import person_by_email, person_for_sign_in
 from workflow.organisation.org_file import OrganisationError, parse_organisation
+from workflow.organisation.tree import add_unit, rename_unit
 from workflow.people.passwords import PasswordRefused
-from workflow.people.rebinding import import_and_rebind
-from workflow.people.records import (
-    add_person,
-    add_unit,
+from workflow.people.posts import (
     give_role,
     hand_over_role,
     open_work_of_role,
-    rename_unit,
 )
+from workflow.people.rebinding import import_and_rebind
+from workflow.people.records import add_person
 from workflow.people.reset_links import (
     ResetLinkInvalid,
     issue_reset_link,

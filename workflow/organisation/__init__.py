@@ -4,6 +4,9 @@
 - ``directory``  import the file into the database; look people and units up
 - ``roles``      role → person resolution for a campaign (谁主管谁负责), the role bindings
 - ``tokens``     API tokens: issued once, stored as a digest, revocable
+- ``tree``       the unit tree kept by hand: add and rename units and key sites (nothing deleted)
+- ``fields``     names, ids, e-mails, phones and role ids as typed on the pages, checked one way;
+  a change of the directory audited one way
 - ``roster``        a roster (花名册): its people with the place of each value, its problems at
   their places, and the plan of what it changes (the preview)
 - ``roster_files``  read an uploaded roster: an organisation YAML file, or by ``roster_xlsx``

@@ -4,8 +4,9 @@
 - ``deactivation``    deactivate a person who leaves (after handing their work over), reactivate
 - ``passwords``       one-time passwords, a person's own change, the rules; ending every session
 - ``reset_links``     single-use password reset links, valid 24 hours (only their digest stored)
-- ``records``         the directory kept by hand: find, add, edit people; give and take roles, hand
-a post over; add and rename units and key sites; a person's history
+- ``records``         people kept by hand: find, add, edit; a person's history; role titles
+- ``posts``           a role given or taken (every running campaign follows), a post's work handed
+over
 - ``rosters``         apply a previewed roster: import, grants, role bindings, deactivations, once
 - ``administrators``  who administers which unit (granted, revoked, audited); the missing calendar
 """

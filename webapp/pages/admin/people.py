@@ -33,20 +33,22 @@ from workflow.audit import Actor
 from workflow.errors import Conflict, InvalidInput, PingAnError
 from workflow.limits import EMAIL_LIMIT, PHONE_LIMIT
 from workflow.models import Person
+from workflow.organisation.tree import unit_tree
 from workflow.people.deactivation import deactivate_person, open_items, reactivate_person
+from workflow.people.posts import (
+    give_role,
+    hand_over_role,
+    open_work_of_role,
+    take_role,
+)
 from workflow.people.records import (
     add_person,
     edit_person,
-    give_role,
-    hand_over_role,
     held_roles,
-    open_work_of_role,
     person_details,
     person_history,
     role_titles,
     search_people,
-    take_role,
-    unit_tree,
 )
 from workflow.people.reset_links import issue_reset_link, mail_reset_link
 

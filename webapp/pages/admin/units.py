@@ -25,14 +25,14 @@ from workflow.access import administered_unit_ids, require_administrator
 from workflow.audit import Actor
 from workflow.errors import NotFound, PingAnError
 from workflow.models import Site
-from workflow.people.records import (
+from workflow.organisation.tree import (
     add_site,
     add_unit,
     edit_site,
     rename_unit,
-    search_people,
     unit_tree,
 )
+from workflow.people.records import search_people
 
 blueprint = page_blueprint("admin_units")
 

@@ -506,3 +506,25 @@ def send(visitor: Visitor, route: Row, path: str, ids: dict[str, Any], persona: 
 
 def _shape(path: str) -> str:
     return re.sub(r"<[^>]+>|\{\w*\}", "{}", path)
+
+
+POSTS = [route for route in MATRIX if route.method == "POST"]
+
+
+@pytest.mark.parametrize("route", POSTS, ids=[route.name for route in POSTS])
+def test_every_administration_form_without_its_csrf_token_is_refused_and_changes_nothing(
+    world, route
+):
+    """The administrator of the town, who may post every one of these forms, posts it without its CSRF token."""
+    for prepare in route.prepare:
+        prepare(world)
+    visitor = world.visitor("admin_here")
+    data: dict[str, Any] = {name: value.format(**world.ids) for name, value in route.form.items()}
+    for name, (content, filename) in route.files.items():
+        data[name] = (io.BytesIO(content), filename)
+    before = every_row(world.sessions)
+    answer = visitor.client.post(
+        route.path.format(**world.ids), data=data, content_type="multipart/form-data"
+    )
+    assert answer.status_code == 400, (route.name, answer.status_code)
+    assert every_row(world.sessions) == before

@@ -120,6 +120,17 @@ def newcomer_takes_east_s_post(world: AdminWorld) -> None:
     )
 
 
+def east_s_head_administers_east(world: AdminWorld) -> None:
+    with wiring_of(world.site).transaction() as session:
+        grant_administrator(
+            session,
+            "east@example.org",
+            "east-village",
+            by=OPERATOR,
+            now=wiring_of(world.site).clock.now(),
+        )
+
+
 def someone_of_east_left(world: AdminWorld) -> None:
     world.ids["gone"] = world.add_person(
         "gone@example.org", "周离开", "east-village", [], active=False
@@ -249,6 +260,38 @@ MATRIX = [
         prepare=(newcomer_takes_east_s_post,),
     ),
     row("POST", "/admin/people/{east_head}/reset", DONE, DONE, 403, *NOT_ADMIN),
+    # administration is granted for a unit the granting administrator administers
+    row(
+        "POST",
+        "/admin/people/{east_head}/administers",
+        DONE,
+        DONE,
+        403,
+        *NOT_ADMIN,
+        form={"unit": "{east}"},
+    ),
+    row(
+        "POST",
+        "/admin/people/{leader_id}/administers",
+        DONE,
+        403,
+        403,
+        *NOT_ADMIN,
+        form={"unit": "{town}"},
+    ),
+    row(
+        "POST",
+        "/admin/people/{east_head}/administers/{east}/remove",
+        DONE,
+        DONE,
+        403,
+        403,
+        DONE,  # east's head administers east here: he may end his own grant
+        403,
+        403,
+        SIGN_IN,
+        prepare=(east_s_head_administers_east,),
+    ),
     row(
         "POST",
         "/admin/people/{east_head}/deactivate",

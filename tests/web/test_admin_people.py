@@ -324,3 +324,19 @@ def test_passwords_and_reset_tokens_never_reach_a_log_line(json_logging, site, c
         assert token not in str(session.scalars(select(PasswordReset.digest)).all()), (
             "only a digest is stored"
         )
+
+
+def test_the_town_s_administrator_makes_a_village_head_administrator_of_his_village_and_ends_it(
+    site, office
+):
+    east_id = person_id(site, "east@example.org")
+    east_unit = site_unit(site, "east-village")
+    office.post(f"/admin/people/{east_id}/administers", {"unit": str(east_unit)})
+    east = signed_in(site, "east@example.org")
+    assert east.get("/admin/people").status_code == 200, "管理 opens for him"
+    assert "东村" in text(office.page(f"/admin/people/{east_id}"), "administration")
+    assert east.get(f"/admin/people/{person_id(site, 'leader@example.org')}").status_code == 403
+    office.post(f"/admin/people/{east_id}/administers/{east_unit}/remove")
+    assert east.get("/admin/people").status_code == 403
+    history = text(office.page(f"/admin/people/{east_id}"), "history")
+    assert "设为管理员" in history and "取消管理员" in history

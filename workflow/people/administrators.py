@@ -82,6 +82,18 @@ def revoke_administrator(
     return AdministratorChange(person.email, unit.code, False, True)
 
 
+def granted_units(session: Session, person_id: int) -> list[Unit]:
+    """The units granted to the person (each the top of what they administer), by name."""
+    return list(
+        session.scalars(
+            select(Unit)
+            .join(Administrator, Administrator.unit_id == Unit.id)
+            .where(Administrator.person_id == person_id)
+            .order_by(Unit.name)
+        )
+    )
+
+
 def administered_units(session: Session, person_id: int) -> set[int]:
     """The ids of the units the person administers: each granted unit and every unit under it."""
     granted = set(

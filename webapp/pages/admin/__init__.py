@@ -2,8 +2,8 @@
 unit under it (``workflow/access.py``: ``administers``):
 
 - ``home``    ``/admin``: what the administrator looks after, counted, with a link to each page
-- ``people``  ``/admin/people``: find, add, edit; roles and a post's hand-over; reset links;
-deactivate after a hand-over, reactivate; each person's history
+- ``people``  ``/admin/people``: find, add, edit; roles and a post's hand-over; administrators;
+reset links; deactivate after a hand-over, reactivate; each person's history
 - ``units``   ``/admin/units``: the unit tree with its key sites; add and rename (nothing deleted)
 - ``roster``  ``/admin/roster``: a unit's roster from XLSX or YAML, previewed, applied; exports
 - ``roster_words``  the roster pages' words: problems by row and column, open items

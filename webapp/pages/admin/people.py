@@ -32,8 +32,13 @@ from workflow.access import (
 from workflow.audit import Actor
 from workflow.errors import Conflict, InvalidInput, PingAnError
 from workflow.limits import EMAIL_LIMIT, PHONE_LIMIT
-from workflow.models import Person
+from workflow.models import Person, Unit
 from workflow.organisation.tree import unit_tree
+from workflow.people.administrators import (
+    grant_administrator,
+    granted_units,
+    revoke_administrator,
+)
 from workflow.people.deactivation import deactivate_person, open_items, reactivate_person
 from workflow.people.posts import (
     give_role,
@@ -79,6 +84,10 @@ class RoleForm(FlaskForm):
 class HandOverForm(FlaskForm):
     role = HiddenField()
     previous = HiddenField()
+
+
+class GrantForm(FlaskForm):
+    unit = SelectField(_l("Administrator of"), coerce=int, validate_choice=False)
 
 
 class DeactivateForm(FlaskForm):
@@ -160,6 +169,7 @@ def person(person_id: int) -> str:
             if p.active and p.id != person_id and (ids is None or p.unit_id in ids)
         ]
         offer = _hand_over_offer(db, person_id, details.unit_id)
+        grants = granted_units(db, person_id)
         units = unit_tree(db, ids)
         titles = role_titles(db)
     form = PersonForm(
@@ -170,6 +180,8 @@ def person(person_id: int) -> str:
         unit=details.unit_id,
     )
     form.unit.choices = [(u.id, u.name) for u, _d, _n in units if u.id == details.unit_id]
+    grant_form = GrantForm()
+    grant_form.unit.choices = [(u.id, "\u3000" * depth + u.name) for u, depth, _n in units]
     deactivate = DeactivateForm()
     deactivate.successor.choices = [(0, _("— nobody —"))] + [
         (p.id, f"{p.name} · {p.unit_name}") for p in successors
@@ -188,6 +200,9 @@ def person(person_id: int) -> str:
         hand_over_form=HandOverForm(),
         shown_link=session.pop(SHOWN_LINK, None),
         titles=titles,
+        grants=grants,
+        grant_form=grant_form,
+        administered=ids,
         happened=_history_words(),
         # events whose word says all: their English audit note is left to the command line
         wordless={
@@ -276,6 +291,37 @@ def hand_over(person_id: int) -> BaseResponse:
         )
 
     return _change_person(person_id, form, act)
+
+
+@blueprint.post("/admin/people/<int:person_id>/administers")
+def grant(person_id: int) -> BaseResponse:
+    """Make the person an administrator of a unit the signed-in administrator administers."""
+    form = GrantForm()
+
+    def act(db: Session, by: Actor) -> Outcome:
+        unit = db.get(Unit, form.unit.data or 0)
+        if unit is None:
+            raise InvalidInput("choose a unit")
+        require_administrator(db, by, unit.id)
+        email = person_details(db, person_id).email
+        grant_administrator(db, email, unit.code, by=by, now=clock().now())
+        return Outcome(_("%(email)s administers %(unit)s now.", email=email, unit=unit.name))
+
+    return _change_person(person_id, form, act)
+
+
+@blueprint.post("/admin/people/<int:person_id>/administers/<int:unit_id>/remove")
+def revoke(person_id: int, unit_id: int) -> BaseResponse:
+    def act(db: Session, by: Actor) -> Outcome:
+        require_administrator(db, by, unit_id)
+        unit = db.get(Unit, unit_id)
+        if unit is None:
+            raise InvalidInput("choose a unit")
+        email = person_details(db, person_id).email
+        revoke_administrator(db, email, unit.code, by=by, now=clock().now())
+        return Outcome(_("%(email)s no longer administers %(unit)s.", email=email, unit=unit.name))
+
+    return _change_person(person_id, ActionForm(), act)
 
 
 @blueprint.post("/admin/people/<int:person_id>/reset")

@@ -340,3 +340,10 @@ def test_the_town_s_administrator_makes_a_village_head_administrator_of_his_vill
     assert east.get("/admin/people").status_code == 403
     history = text(office.page(f"/admin/people/{east_id}"), "history")
     assert "设为管理员" in history and "取消管理员" in history
+
+
+def test_someone_who_administers_nothing_learns_no_person_ids(site):
+    east = signed_in(site, "east@example.org")
+    for path in ("/admin/people/1", "/admin/people/999999"):
+        assert east.get(path).status_code == 403, path
+        assert east.post(f"{path}/reset").status_code == 403, path

@@ -157,6 +157,7 @@ def add() -> BaseResponse | tuple[str, int]:
 def person(person_id: int) -> str:
     by = web_actor()
     with transaction(readonly=True) as db:
+        require_administrator(db, by)  # before the look-up: a non-administrator learns no ids
         details = person_details(db, person_id)
         require_administrator(db, by, details.unit_id)
         ids = administered_unit_ids(db, by)
@@ -404,6 +405,7 @@ def _change_person(
     by = web_actor()
     here = url_for("admin_people.person", person_id=person_id)
     with transaction(readonly=True) as db:
+        require_administrator(db, by)  # before the look-up: a non-administrator learns no ids
         require_administrator(db, by, person_details(db, person_id).unit_id)
     if not form.validate_on_submit():
         return back_with(first_error(form) or _("The form expired: please try again."), None, here)

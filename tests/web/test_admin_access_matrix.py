@@ -150,57 +150,6 @@ START = {
 # the refusal every non-administrator gets from every administration route
 NOT_ADMIN = (403, 403, 403, 403, SIGN_IN)
 
-MATRIX = [
-    row("GET", "/admin", PAGE, PAGE, PAGE, *NOT_ADMIN, shows="管理"),
-    # the official calendar is kept by a top unit's administrators (tests/web/test_calendar_page.py)
-    row("GET", "/admin/calendar", PAGE, 403, PAGE, *NOT_ADMIN),
-    # an empty form: sent back to the page with a message, nothing entered
-    row("POST", "/admin/calendar", 302, 403, 302, *NOT_ADMIN, form={}),
-    # definitions are every administrator's to read and upload; the campaigns listed are of their own units
-    row("GET", "/admin/definitions", PAGE, PAGE, PAGE, *NOT_ADMIN, shows="safe-railway-api"),
-    row(
-        "GET",
-        "/admin/definitions/{definition}/{version}",
-        PAGE,
-        PAGE,
-        PAGE,
-        *NOT_ADMIN,
-        shows="宣传发动阶段",
-    ),
-    row("GET", "/admin/definitions/{definition}/{version}/download", PAGE, PAGE, PAGE, *NOT_ADMIN),
-    # checking an upload writes nothing: its preview
-    row(
-        "POST",
-        "/admin/definitions/upload",
-        PAGE,
-        PAGE,
-        PAGE,
-        *NOT_ADMIN,
-        form={"starts": "2026-05-01"},
-        files={"file": (UPLOADED.encode(), "new.yaml")},
-        shows="uploaded-matrix",
-    ),
-    row(
-        "POST",
-        "/admin/definitions",
-        DONE,
-        DONE,
-        DONE,
-        *NOT_ADMIN,
-        form={
-            "text": base64.b64encode(UPLOADED.encode()).decode(),
-            "form_key": "matrix-key-0000000000",
-        },
-    ),
-    # starting: only for a unit the administrator administers (a village's cannot start for the town above)
-    row("GET", "/admin/campaigns/new", PAGE, PAGE, PAGE, *NOT_ADMIN, shows="safe-railway-api"),
-    row("POST", "/admin/campaigns/dry-run", PAGE, 403, 403, *NOT_ADMIN, form=START, shows="李村长"),
-    row("POST", "/admin/campaigns", DONE, 403, 403, *NOT_ADMIN, form=START),
-]
-
-# the refusal every non-administrator gets from every administration route
-NOT_ADMIN = (403, 403, 403, 403, SIGN_IN)
-
 # a roster of 铁路镇 with one person added (tests/web/test_roster_page.py has the flows)
 ROSTER = xlsx(("新镇干部", "", "town", "", "new-town@example.org", ""))
 

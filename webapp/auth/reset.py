@@ -20,7 +20,6 @@ from webapp.pages.account import problem_text
 from webapp.pages.common import back_with
 from webapp.pages.forms import first_error
 from webapp.wiring import wiring_of
-from workflow.errors import InvalidInput
 from workflow.limits import MIN_PASSWORD_LENGTH, PASSWORD_LIMIT
 from workflow.people.passwords import PasswordRefused
 from workflow.people.reset_links import (
@@ -44,15 +43,7 @@ class ResetForm(FlaskForm):
 @blueprint.get("/reset")
 def page() -> str | tuple[str, int]:
     token = request.args.get("token", "")
-    wiring = wiring_of(current_app)
-    try:
-        with wiring.transaction(readonly=True) as db:
-            name = reset_link_holder(db, token, now=wiring.clock.now()).name
-    except ResetLinkInvalid:
-        return render_template("signin/reset.html", form=None, name=None), 410
-    return render_template(
-        "signin/reset.html", form=ResetForm(token=token), name=name, min_length=MIN_PASSWORD_LENGTH
-    )
+    return _form_page(ResetForm(token=token), None, 200)
 
 
 @blueprint.post("/reset")
@@ -65,7 +56,7 @@ def choose() -> BaseResponse | tuple[str, int]:
             if form.again.errors
             else first_error(form) or _("The form expired: please try again.")
         )
-        return _again(form, problem), 422
+        return _form_page(form, problem, 422)
     try:
         with wiring.transaction() as db:
             reset_password_with_link(
@@ -74,9 +65,7 @@ def choose() -> BaseResponse | tuple[str, int]:
     except ResetLinkInvalid:
         return render_template("signin/reset.html", form=None, name=None), 410
     except PasswordRefused as refused:
-        return _again(form, problem_text(refused.problem)), 422
-    except InvalidInput:
-        return render_template("signin/reset.html", form=None, name=None), 410
+        return _form_page(form, problem_text(refused.problem), 422)
     return back_with(
         _("Your new password is set. Sign in with it."), None, url_for("signin.login"), "success"
     )
@@ -85,14 +74,19 @@ def choose() -> BaseResponse | tuple[str, int]:
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _again(form: ResetForm, problem: str) -> str:
+def _form_page(form: ResetForm, problem: str | None, status: int) -> tuple[str, int]:
+    """The form for the link's holder (what was typed cleared), or, for a link that no longer
+    opens anything, the page saying so (410 unless the form itself was being answered)."""
     wiring = wiring_of(current_app)
     try:
         with wiring.transaction(readonly=True) as db:
             name = reset_link_holder(db, form.token.data or "", now=wiring.clock.now()).name
     except ResetLinkInvalid:
-        return render_template("signin/reset.html", form=None, name=None)
+        return render_template("signin/reset.html", form=None, name=None), (
+            410 if status == 200 else status
+        )
     form.new.data = form.again.data = ""
-    return render_template(
+    page = render_template(
         "signin/reset.html", form=form, name=name, problem=problem, min_length=MIN_PASSWORD_LENGTH
     )
+    return page, status

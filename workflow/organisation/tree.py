@@ -14,6 +14,7 @@ from workflow.audit import Actor
 from workflow.errors import InvalidInput, NotFound
 from workflow.models import Person, Site, Unit
 from workflow.organisation.fields import checked_code, checked_name, record_change, unit_row
+from workflow.people.administrators import forget_administered
 
 
 def add_unit(
@@ -27,6 +28,7 @@ def add_unit(
     unit = Unit(code=code, name=checked_name(name), parent_id=parent.id)
     session.add(unit)
     session.flush()
+    forget_administered(session)  # an administrator of the parent administers it now
     record_change(
         session, "unit", unit.id, "add", by, now, f"{code} ({unit.name}) under {parent.code}"
     )

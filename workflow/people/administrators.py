@@ -56,6 +56,7 @@ def grant_administrator(
     )
     _audit(session, person.id, f"{person.email}: administrator of {unit.code}", "grant", by, now)
     session.flush()
+    forget_administered(session)
     return AdministratorChange(person.email, unit.code, True, True)
 
 
@@ -70,6 +71,7 @@ def revoke_administrator(
     if grant is None:
         raise InvalidInput(f"{person.email} does not administer {unit.code}")
     session.delete(grant)
+    forget_administered(session)
     _audit(
         session,
         person.id,
@@ -95,7 +97,27 @@ def granted_units(session: Session, person_id: int) -> list[Unit]:
 
 
 def administered_units(session: Session, person_id: int) -> set[int]:
-    """The ids of the units the person administers: each granted unit and every unit under it."""
+    """The ids of the units the person administers: each granted unit and every unit under it.
+
+    Remembered for the session (a page asks it several times: the gate, the unit, the lists);
+    a grant, a revocation or a new unit forgets it (:func:`forget_administered`)."""
+    remembered = session.info.setdefault(_REMEMBERED, {})
+    if person_id not in remembered:
+        remembered[person_id] = frozenset(_administered_units(session, person_id))
+    return set(remembered[person_id])
+
+
+def forget_administered(session: Session) -> None:
+    """The tree or the grants changed in this session: what was remembered is recomputed."""
+    session.info.pop(_REMEMBERED, None)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+_REMEMBERED = "pingan.administered_units"
+
+
+def _administered_units(session: Session, person_id: int) -> set[int]:
     granted = set(
         session.scalars(select(Administrator.unit_id).where(Administrator.person_id == person_id))
     )
@@ -115,9 +137,6 @@ def administered_units(session: Session, person_id: int) -> set[int]:
             found.add(unit_id)
             waiting.extend(children.get(unit_id, ()))
     return found
-
-
-# --- helpers ------------------------------------------------------------------------------------
 
 
 def _grant(session: Session, person_id: int, unit_id: int) -> Administrator | None:

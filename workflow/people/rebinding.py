@@ -30,7 +30,7 @@ from workflow.definitions.catalogue import stored_definition
 from workflow.models import Campaign, CampaignUnit, Person, RoleBinding, Unit
 from workflow.organisation.directory import ImportSummary, RoleChange, import_organisation
 from workflow.organisation.org_file import Organisation
-from workflow.people.administrators import grant_administrator
+from workflow.people.administrators import forget_administered, grant_administrator
 
 
 @dataclass
@@ -53,6 +53,7 @@ def import_and_rebind(
     """Import an organisation file, grant the administrations it names (a file never revokes one:
     it may cover part of the tree), and let every running campaign follow its role changes."""
     summary = import_organisation(session, organisation)
+    forget_administered(session)  # the file may have added units under administered ones
     for spec in organisation.people:
         for unit_code in spec.administers:
             grant_administrator(session, spec.email, unit_code, by=by, now=now)

@@ -34,4 +34,5 @@ The areas, one folder each:
 - ``escalation/``   levels, the queue, the sweep, the daily digest, the scheduler
 - ``mail/``         the outbox and the words of the mails
 - ``views/``        the read side: progress, standing, inbox, report, report files
+- ``worklists/``    work lists at scale: filters, keyset pages, Chinese search, saved views
 """

@@ -45,6 +45,14 @@ PASSWORD_LIMIT = 200
 # a person's own password: long enough that the throttle's guesses get nowhere
 MIN_PASSWORD_LENGTH = 10
 
+# a saved view's name (「本周到期的重大隐患」): a line of the navigation, on a phone
+VIEW_NAME_LIMIT = 60
+# a saved view's filter as a query string: a dozen short parameters and a search of SEARCH_LIMIT
+VIEW_QUERY_LIMIT = 1000
+# a search typed in a list's box: a phrase, not a document; the trigram index makes each character
+# a lookup
+SEARCH_LIMIT = 100
+
 # a form's one-time key (workflow/form_keys.py): the keys made are 22 characters; a longer one was
 # not made here, and the column holds 64
 FORM_KEY_LIMIT = 64
@@ -70,6 +78,13 @@ MAX_DATABASE_ID = 2**31 - 1
 # tasks checked off at once from the inbox: all or none, in one transaction that holds the row lock
 # of each
 MAX_SELECTED_TASKS = 200
+# rows of a work list shown at once (the inbox, the done list, the register): a phone's screen
+# scrolls through 50 cards; the next page is a keyset away, however long the list
+PAGE_SIZE = 50
+# "due within N working days": a month of them at most (the filter's ``within``)
+MAX_WITHIN_DAYS = 22
+# saved views one person keeps: a navigation longer than this is not read
+MAX_SAVED_VIEWS = 20
 
 # --- dates ---------------------------------------------------------------------------------------
 

@@ -27,7 +27,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from workflow.limits import EMAIL_LIMIT, FORM_KEY_LIMIT, LOCATION_LIMIT, PHONE_LIMIT
+from workflow.limits import (
+    EMAIL_LIMIT,
+    FORM_KEY_LIMIT,
+    LOCATION_LIMIT,
+    PHONE_LIMIT,
+    VIEW_NAME_LIMIT,
+    VIEW_QUERY_LIMIT,
+)
 
 # Stable constraint names so Alembic migrations (batch mode on SQLite) can
 # refer to them.
@@ -396,7 +403,16 @@ class Rectification(Base):
     __tablename__ = "rectifications"
     __table_args__ = (
         Index("ix_rectifications_responsible", "responsible_id", "state", "deadline_at"),
-        Index("ix_rectifications_campaign", "campaign_id", "state"),
+        # the register (台账), soonest deadline first; a unit's register, filtered and counted
+        Index("ix_rectifications_campaign", "campaign_id", "state", "deadline_at"),
+        Index(
+            "ix_rectifications_unit_register",
+            "campaign_id",
+            "unit_id",
+            "state",
+            "severity",
+            "deadline_at",
+        ),
         Index("ix_rectifications_open_deadline", "state", "deadline"),  # the daily digest
     )
 
@@ -787,3 +803,25 @@ class Administrator(Base):
 
     person: Mapped[Person] = relationship()
     unit: Mapped[Unit] = relationship()
+
+
+class SavedView(Base):
+    """A filtered work list kept under a name (「本周到期的重大隐患」, migration 0020): found in
+    its owner's navigation and, shared by a coordinator, in that of the campaign's leading group."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (UniqueConstraint("owner_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(VIEW_NAME_LIMIT))
+    # which list: inbox | done | register (workflow/worklists/filters.py LISTS)
+    list_name: Mapped[str] = mapped_column(String(16))
+    # the register's campaign; the campaign whose leading group a shared view is for
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    # the filter as the list's address writes it (``unit=town&due=overdue``): one set of names
+    query: Mapped[str] = mapped_column(String(VIEW_QUERY_LIMIT))
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -114,15 +114,21 @@ def populate(url: str) -> None:
     engine.dispose()
 
 
+# SQLite's search index (FTS5 tables and their shadow tables, migration 0020): derived from the
+# items' rows, rebuilt with them; its bookkeeping row (``*_config``) is there even when empty
+SEARCH_INDEX = ("task_search", "rectification_search")
+
+
 def rows_of(url: str) -> Rows:
-    """Every row of every table (alembic's own aside), by primary key, as column → value."""
+    """Every row of every table (alembic's own and the search index aside), by primary key, as
+    column → value."""
     engine = create_engine(url, poolclass=NullPool)
     found: Rows = {}
     with engine.connect() as connection:
         metadata = MetaData()
         metadata.reflect(bind=connection)
         for name, table in metadata.tables.items():
-            if name == "alembic_version":
+            if name == "alembic_version" or name.startswith(SEARCH_INDEX):
                 continue
             key = list(table.primary_key.columns) or list(table.columns)
             found[name] = {

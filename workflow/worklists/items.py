@@ -1,0 +1,420 @@
+"""One page of a work list (the inbox, the done list, a campaign's register), filtered, sorted,
+counted: tasks and rectifications in one statement.
+
+Each kind is read from its own table by its own index, already narrowed, ordered and cut to the
+page (``ix_tasks_inbox`` for a person's tasks, ``ix_rectifications_unit_register`` for a unit's
+register ...); the two are then merged and cut again. The keyset condition of the next page is
+applied inside each half, so a page deep into a long list reads no more rows than the first one.
+The count for the filter is a second statement over the same conditions, without order or page.
+
+Who may read which list is the caller's: the inbox and the done list are a person's own; the
+register is the campaign's leading group's (workflow/access.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    and_,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from workflow.limits import PAGE_SIZE
+from workflow.machines import CLOSED
+from workflow.models import Campaign, Escalation, Person, Rectification, Site, Task, Unit
+from workflow.worklists import keyset, search
+from workflow.worklists.filters import WorkFilter
+from workflow.worklists.keyset import INSTANT, NUMBER, SortKey
+
+# the states each list holds of each kind
+_LIST_STATES = {
+    "inbox": {"task": ("open",), "rectification": ("open",)},
+    "done": {"task": ("done", "verified"), "rectification": ("submitted", "closed")},
+    "register": {"task": (), "rectification": ("open", "submitted", "closed")},
+}
+# name, descending, nullable, type: each order ends in (kind, id), so every row has its own key
+_ORDERS: dict[str, list[tuple[str, bool, bool, str]]] = {
+    "due": [("due_at", False, True, INSTANT), ("kind_rank", False, False, NUMBER)],
+    "registered": [("registered_at", True, False, INSTANT), ("kind_rank", False, False, NUMBER)],
+    "finished": [("finished_at", True, True, INSTANT), ("kind_rank", False, False, NUMBER)],
+    "level": [
+        ("level", True, False, NUMBER),
+        ("due_at", False, True, INSTANT),
+        ("kind_rank", False, False, NUMBER),
+    ],
+    "relevance": [
+        ("rank", True, False, NUMBER),
+        ("due_at", False, True, INSTANT),
+        ("kind_rank", False, False, NUMBER),
+    ],
+}
+# which id direction goes with each order: newest first where the order is newest first
+_ID_DESCENDING = {"registered", "finished"}
+
+
+class WorkRow(NamedTuple):
+    """A task or a rectification as the lists show it."""
+
+    kind: str  # task | rectification
+    kind_rank: int  # 0 rectification, 1 task: a hazard first where both are due at once
+    id: int
+    title: str  # a task's title; a hazard's description
+    spec_key: str | None
+    campaign_id: int
+    phase_key: str
+    unit: str | None
+    site: str | None
+    severity: str | None
+    state: str
+    due_on: date | None
+    due_at: datetime | None
+    due_estimated: bool
+    registered_at: datetime
+    finished_at: datetime | None
+    holder_id: int
+    note: str | None
+    location: str | None
+    original_due: date | None
+    level: int  # highest escalation level reached on the current deadline; -1 none (sort level)
+    rank: int  # how well it matches the search (sort relevance)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which list: a person's inbox or done list, or a campaign's register."""
+
+    list_name: str  # inbox | done | register
+    person_id: int | None = None
+    campaign_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Window:
+    """The instants that divide overdue, due soon and later for this reading."""
+
+    now: datetime
+    soon_until: date  # the last day counted as "due soon"
+
+
+@dataclass(frozen=True)
+class WorkPage:
+    rows: list[WorkRow]
+    count: int  # rows matching the filter, on every page
+    next_after: str | None  # the key of the next page; None on the last
+    sort: str
+    terms: list[str]  # the searched words, to highlight
+    levels: dict[tuple[str, int], int]  # (kind, id) → highest level reached, for the page's rows
+
+
+def sort_of(scope: Scope, work_filter: WorkFilter) -> str:
+    """The order a list is read in: the filter's, else relevance for a search, else the list's
+    own (the done list newest first, the others soonest due first)."""
+    if work_filter.sort:
+        return work_filter.sort
+    if work_filter.q and search.words(work_filter.q):
+        return "relevance"
+    return "finished" if scope.list_name == "done" else "due"
+
+
+def work_page(
+    session: Session,
+    scope: Scope,
+    work_filter: WorkFilter,
+    window: Window,
+    *,
+    after: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> WorkPage:
+    """The page of ``scope``'s list after ``after`` (the first page without it), its count and the
+    key of the next page."""
+    session.flush()  # Core statements skip the ORM's autoflush
+    sort = sort_of(scope, work_filter)
+    terms = search.words(work_filter.q or "")
+    if sort == "relevance" and not terms:
+        sort = "due"
+    wanted = _resolved(session, work_filter)
+    dialect = session.get_bind().dialect.name
+    after_values = keyset.decode(after, _keys(sort, None)) if after else None
+    halves = []
+    counted = []
+    for kind in ("rectification", "task"):
+        half = _Half(kind, scope, work_filter, wanted, window, terms, dialect, sort)
+        if half.empty:
+            continue
+        halves.append(half.page(after_values, limit + 1))
+        counted.append(half.counted())
+    if not halves:
+        return WorkPage([], 0, None, sort, terms, {})
+    items = union_all(*halves).subquery("items")
+    keys = _keys(sort, items.c)
+    statement = select(items).order_by(*(key.ordering() for key in keys)).limit(limit + 1)
+    connection = session.connection()
+    rows = [WorkRow(*row) for row in connection.execute(statement)]
+    count = connection.execute(
+        select(func.count()).select_from(union_all(*counted).subquery())
+    ).scalar_one()
+    next_after = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]._asdict()
+        next_after = keyset.encode(tuple(last[name] for name in _key_names(sort)))
+    return WorkPage(rows, count, next_after, sort, terms, _levels(session, rows))
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """The filter's codes and addresses as ids (None: not asked; an empty match finds nothing)."""
+
+    unit_id: int | None
+    site_id: int | None
+    person_id: int | None
+    nothing: bool  # a code or address that names nothing
+
+
+def _resolved(session: Session, work_filter: WorkFilter) -> _Wanted:
+    def lookup(column: Any, key: Any, value: str | None) -> int | None:
+        if value is None:
+            return None
+        return session.execute(select(column).where(key == value)).scalar_one_or_none() or -1
+
+    unit_id = lookup(Unit.id, Unit.code, work_filter.unit)
+    site_id = lookup(Site.id, Site.code, work_filter.site)
+    person_id = lookup(Person.id, Person.email, work_filter.responsible)
+    nothing = -1 in (unit_id, site_id, person_id)
+    return _Wanted(unit_id, site_id, person_id, nothing)
+
+
+def _key_names(sort: str) -> list[str]:
+    return [name for name, *_rest in _ORDERS[sort]] + ["id"]
+
+
+def _keys(sort: str, columns: Any) -> list[SortKey]:
+    """The order's keys over ``columns`` (None: only their shape, to read a page's key)."""
+    keys = [
+        SortKey(columns[name] if columns is not None else None, descending, nullable, kind)
+        for name, descending, nullable, kind in _ORDERS[sort]
+    ]
+    id_column = columns["id"] if columns is not None else None
+    return [*keys, SortKey(id_column, sort in _ID_DESCENDING)]
+
+
+class _Half:
+    """The rows of one kind: its columns under the lists' names, and its conditions."""
+
+    def __init__(
+        self,
+        kind: str,
+        scope: Scope,
+        work_filter: WorkFilter,
+        wanted: _Wanted,
+        window: Window,
+        terms: list[str],
+        dialect: str,
+        sort: str,
+    ) -> None:
+        self.kind = kind
+        self.sort = sort
+        table = Task.__table__ if kind == "task" else Rectification.__table__
+        self.table = table
+        self.unit = Unit.__table__.alias(f"{kind}_unit")
+        self.site = Site.__table__.alias(f"{kind}_site")
+        states = _LIST_STATES[scope.list_name][kind]
+        self.empty = (
+            wanted.nothing
+            or not states
+            or (work_filter.kind is not None and work_filter.kind != kind)
+            or (work_filter.state is not None and work_filter.state not in states)
+            or (work_filter.severity is not None and kind == "task")
+        )
+        self.columns = _columns(kind, table, self.unit, self.site)
+        self.round = self.columns.pop("round")
+        self.conditions = (
+            []
+            if self.empty
+            else self._conditions(scope, work_filter, wanted, window, terms, dialect, states)
+        )
+        self.terms = terms
+        self.joins_site = bool(terms)
+        self.level_floor = work_filter.level
+
+    def page(self, after_values: list[Any] | None, limit: int) -> Any:
+        columns = dict(self.columns)
+        columns["level"] = (
+            func.coalesce(self._level_reached(), -1) if self.sort == "level" else literal(-1)
+        )
+        columns["rank"] = (
+            search.score(self.kind, self.terms, self.site.c.name) if self.terms else literal(0)
+        )
+        labelled = [expression.label(name) for name, expression in columns.items()]
+        query = self._from(select(*labelled)).where(*self.conditions)
+        keys = _keys(self.sort, columns)
+        if after_values is not None:
+            query = query.where(keyset.after_key(keys, after_values))
+        query = query.order_by(*(key.ordering() for key in keys)).limit(limit)
+        return select(query.subquery(f"{self.kind}_page"))
+
+    def counted(self) -> Any:
+        return self._from(select(literal(1).label("one"))).where(*self.conditions)
+
+    def _from(self, query: Any) -> Any:
+        table = self.table
+        return (
+            query.select_from(table)
+            .outerjoin(self.unit, self.unit.c.id == table.c.unit_id)
+            .outerjoin(self.site, self.site.c.id == table.c.site_id)
+        )
+
+    def _conditions(
+        self,
+        scope: Scope,
+        work_filter: WorkFilter,
+        wanted: _Wanted,
+        window: Window,
+        terms: list[str],
+        dialect: str,
+        states: tuple[str, ...],
+    ) -> list[Any]:
+        table, columns = self.table, self.columns
+        state = table.c.state
+        conditions: list[Any] = [
+            state == work_filter.state if work_filter.state else state.in_(states)
+        ]
+        if scope.person_id is not None:
+            conditions.append(columns["holder_id"] == scope.person_id)
+        if scope.campaign_id is not None:
+            conditions.append(table.c.campaign_id == scope.campaign_id)
+        if scope.list_name == "inbox":
+            # a closed campaign's leftovers wait for nobody
+            conditions.append(
+                table.c.campaign_id.in_(select(Campaign.id).where(Campaign.state != CLOSED))
+            )
+        if work_filter.campaign is not None:
+            conditions.append(table.c.campaign_id == work_filter.campaign)
+        for column, value in (
+            (table.c.unit_id, wanted.unit_id),
+            (table.c.site_id, wanted.site_id),
+            (columns["holder_id"], wanted.person_id),
+        ):
+            if value is not None:
+                conditions.append(column == value)
+        if work_filter.severity is not None:
+            conditions.append(table.c.severity == work_filter.severity)
+        due_at, due_on = columns["due_at"], columns["due_on"]
+        if work_filter.due == "overdue":
+            conditions += [state == "open", due_at <= window.now]
+        elif work_filter.due == "soon":
+            conditions += [due_at > window.now, due_on <= window.soon_until]
+        elif work_filter.due == "later":
+            conditions.append((due_on > window.soon_until) | due_on.is_(None))
+        if work_filter.level is not None:
+            conditions.append(self._level_at_least(work_filter.level))
+        if terms:
+            conditions.append(search.matches(self.kind, terms, self.site.c.name, dialect))
+        return conditions
+
+    def _escalations(self) -> Any:
+        escalation = Escalation.__table__
+        return escalation, and_(
+            escalation.c.item_kind == self.kind,
+            escalation.c.item_id == self.table.c.id,
+            escalation.c.deadline_round == self.round,
+        )
+
+    def _level_reached(self) -> Any:
+        escalation, same_item = self._escalations()
+        return select(func.max(escalation.c.level)).where(same_item).scalar_subquery()
+
+    def _level_at_least(self, level: int) -> Any:
+        escalation, same_item = self._escalations()
+        return exists(select(1).where(same_item, escalation.c.level >= level))
+
+
+def _columns(kind: str, table: Any, unit: Any, site: Any) -> dict[str, Any]:
+    common = {"unit": unit.c.name, "site": site.c.name}
+    if kind == "task":
+        return {
+            "kind": literal("task"),
+            "kind_rank": literal(1, Integer),
+            "id": table.c.id,
+            "title": table.c.title,
+            "spec_key": table.c.spec_key,
+            "campaign_id": table.c.campaign_id,
+            "phase_key": table.c.phase_key,
+            **common,
+            "severity": cast(null(), String),
+            "state": table.c.state,
+            "due_on": table.c.due_on,
+            "due_at": table.c.due_at,
+            "due_estimated": table.c.due_estimated,
+            "registered_at": table.c.created_at,
+            "finished_at": table.c.completed_at,
+            "holder_id": table.c.assignee_id,
+            "note": table.c.note,
+            "location": cast(null(), String),
+            "original_due": cast(null(), Date),
+            "round": literal(0, Integer),
+        }
+    return {
+        "kind": literal("rectification"),
+        "kind_rank": literal(0, Integer),
+        "id": table.c.id,
+        "title": table.c.description,
+        "spec_key": cast(null(), String),
+        "campaign_id": table.c.campaign_id,
+        "phase_key": table.c.phase_key,
+        **common,
+        "severity": table.c.severity,
+        "state": table.c.state,
+        "due_on": table.c.deadline,
+        "due_at": table.c.deadline_at,
+        "due_estimated": table.c.deadline_estimated,
+        "registered_at": table.c.registered_at,
+        "finished_at": table.c.submitted_at,
+        "holder_id": table.c.responsible_id,
+        "note": table.c.submission_note,
+        "location": table.c.location,
+        "original_due": table.c.original_deadline,
+        "round": table.c.deadline_round,
+    }
+
+
+def _levels(session: Session, rows: list[WorkRow]) -> dict[tuple[str, int], int]:
+    """The highest escalation level each row reached on its current deadline."""
+    if not rows:
+        return {}
+    escalation = Escalation.__table__
+    levels: dict[tuple[str, int], int] = {}
+    for kind in ("task", "rectification"):
+        ids = [row.id for row in rows if row.kind == kind]
+        if not ids:
+            continue
+        table = Task.__table__ if kind == "task" else Rectification.__table__
+        round_ = table.c.deadline_round if kind == "rectification" else literal(0, Integer)
+        query = (
+            select(escalation.c.item_id, func.max(escalation.c.level))
+            .join(table, table.c.id == escalation.c.item_id)
+            .where(
+                escalation.c.item_kind == kind,
+                escalation.c.item_id.in_(ids),
+                escalation.c.deadline_round == round_,
+            )
+            .group_by(escalation.c.item_id)
+        )
+        levels.update(((kind, item_id), level) for item_id, level in session.execute(query))
+    return levels

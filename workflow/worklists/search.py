@@ -1,0 +1,141 @@
+"""Chinese search over work items: the words of a query are found in an item's texts (a task's
+title and note; a hazard's description, location, the note it was reported fixed with and its
+temporary measures) or in its key site's name, each word anywhere in them.
+
+Chinese has no spaces between words, so the indexes are of trigrams, three characters at a time:
+SQLite's FTS5 with the trigram tokenizer (``task_search``, ``rectification_search``, kept by
+triggers) and PostgreSQL's pg_trgm GIN indexes on the very expressions :data:`TEXTS` writes
+(migration 0020). A word of three characters or more is looked up in them. A word of one or two
+characters (「护栏」, most Chinese words) has no trigram, so an index cannot find it (PITFALLS.md):
+it is matched by LIKE over the list's own rows, which the other filters have already narrowed (one
+person's items, one campaign's register), so the scan is of those rows, not of the table.
+
+Results are ranked by where each word was found (title or description 4, key site or location 2,
+notes 1), the same on both databases, and :func:`marked` splits a text into the parts to
+highlight.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Integer, and_, bindparam, case, cast, func, literal, or_, select, text
+from sqlalchemy.sql.elements import ColumnElement
+
+from workflow.models import Rectification, Task
+
+# a word shorter than this has no trigram: LIKE over the narrowed rows
+TRIGRAM = 3
+_ESCAPE = "\\"
+
+
+def words(query: str) -> list[str]:
+    """The words of a query: separated by spaces (full-width ones too), each kept whole, at most
+    five (each is a condition on every row)."""
+    return list(dict.fromkeys(query.replace("\u3000", " ").split()))[:5]
+
+
+def matches(kind: str, terms: list[str], site_name: Any, dialect: str) -> ColumnElement[bool]:
+    """Whether an item of ``kind`` (task | rectification) holds every word, in its texts or its
+    key site's name (``site_name``: the site's name column joined to the item)."""
+    table = _TABLES[kind]
+    return and_(*(_holds(kind, table, term, site_name, dialect) for term in terms))
+
+
+def score(kind: str, terms: list[str], site_name: Any) -> ColumnElement[int]:
+    """How well an item matches: for each word, the weight of each text that holds it."""
+    table = _TABLES[kind]
+    total: ColumnElement[int] = literal(0, Integer)
+    for term in terms:
+        pattern = _pattern(term)
+        for column, weight in (*_weighted(kind, table), (site_name, 2)):
+            total = total + case((column.ilike(pattern, escape=_ESCAPE), weight), else_=0)
+    return cast(total, Integer)
+
+
+def marked(value: str | None, terms: list[str]) -> list[tuple[str, bool]]:
+    """``value`` cut into parts, each with whether it is a searched word (to highlight)."""
+    if not value:
+        return []
+    if not terms:
+        return [(value, False)]
+    spans: list[tuple[int, int]] = []
+    folded = value.casefold()
+    for term in terms:
+        needle = term.casefold()
+        start = folded.find(needle)
+        while start >= 0 and needle:
+            spans.append((start, start + len(needle)))
+            start = folded.find(needle, start + len(needle))
+    parts: list[tuple[str, bool]] = []
+    at = 0
+    for start, end in sorted(spans):
+        if start < at:  # overlapping words: the first one found keeps its part
+            start = at
+        if start >= end:
+            continue
+        if start > at:
+            parts.append((value[at:start], False))
+        parts.append((value[start:end], True))
+        at = end
+    if at < len(value):
+        parts.append((value[at:], False))
+    return parts
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+_TABLES = {"task": Task.__table__, "rectification": Rectification.__table__}
+# the texts searched, written as migration 0020 wrote PostgreSQL's index on them
+TEXTS = {
+    "task": lambda t: t.c.title + " " + _blank(t.c.note),
+    "rectification": lambda t: (
+        t.c.description
+        + " "
+        + _blank(t.c.location)
+        + " "
+        + _blank(t.c.submission_note)
+        + " "
+        + _blank(t.c.temporary_measures)
+    ),
+}
+_FTS = {"task": "task_search", "rectification": "rectification_search"}
+
+
+def _blank(column: Any) -> Any:
+    return func.coalesce(column, "")
+
+
+def _weighted(kind: str, table: Any) -> list[tuple[Any, int]]:
+    if kind == "task":
+        return [(table.c.title, 4), (table.c.note, 1)]
+    return [
+        (table.c.description, 4),
+        (table.c.location, 2),
+        (table.c.submission_note, 1),
+        (table.c.temporary_measures, 1),
+    ]
+
+
+def _pattern(term: str) -> str:
+    escaped = (
+        term.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%").replace("_", _ESCAPE + "_")
+    )
+    return f"%{escaped}%"
+
+
+def _holds(kind: str, table: Any, term: str, site_name: Any, dialect: str) -> ColumnElement[bool]:
+    pattern = _pattern(term)
+    in_site = site_name.ilike(pattern, escape=_ESCAPE)
+    if len(term) < TRIGRAM:
+        texts = [
+            column.ilike(pattern, escape=_ESCAPE) for column, _weight in _weighted(kind, table)
+        ]
+        return or_(*texts, in_site)
+    if dialect == "sqlite":
+        fts = _FTS[kind]
+        phrase = '"' + term.replace('"', '""') + '"'
+        match = text(f"{fts} MATCH :phrase").bindparams(bindparam("phrase", phrase, unique=True))
+        found = select(text("rowid")).select_from(text(fts)).where(match)
+        return or_(table.c.id.in_(found), in_site)
+    return or_(TEXTS[kind](table).ilike(pattern, escape=_ESCAPE), in_site)

@@ -89,6 +89,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     from webapp import errors, health, i18n, security
     from webapp.api import letters as letters_api
     from webapp.api import openapi, reports, routes
+    from webapp.api import worklists as worklists_api
     from webapp.auth import identity, reset, signin
     from webapp.pages import (
         account,
@@ -110,6 +111,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     from webapp.pages.admin import roster as admin_roster
     from webapp.pages.admin import starting as admin_starting
     from webapp.pages.admin import units as admin_units
+    from webapp.pages.worklists import saved_views
 
     identity.init_login(app)
     i18n.init_i18n(app)
@@ -118,6 +120,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     app.register_blueprint(routes.blueprint, url_prefix="/api/v1")
     app.register_blueprint(reports.reports_api, url_prefix="/api/v1")
     app.register_blueprint(letters_api.letters_api, url_prefix="/api/v1")
+    app.register_blueprint(worklists_api.worklists_api, url_prefix="/api/v1")
     app.register_blueprint(openapi.blueprint, url_prefix="/api/v1")
     app.register_blueprint(health.health)  # /healthz, /readyz for load balancers: no sign-in
     for pages in (
@@ -141,6 +144,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         admin_roster,
         admin_definitions,
         admin_starting,
+        saved_views,
     ):
         app.register_blueprint(pages.blueprint)
     return app

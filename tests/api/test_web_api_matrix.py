@@ -87,6 +87,15 @@ COORDINATORS = {
 MATRIX = [
     ("GET", "/me", None, {who: 200 for who in PEOPLE}, [], {}),
     ("GET", "/inbox", None, {who: 200 for who in PEOPLE}, [], {}),
+    ("GET", "/done", None, {who: 200 for who in PEOPLE}, [], {}),
+    (
+        "GET",
+        "/campaigns/{campaign_id}/hazards",
+        None,
+        {w: 200 for w in ("leader", "deputy", "office")},
+        [],
+        {"east": 404, "west": 404, "keeper": 404, "outsider": 404},
+    ),
     ("GET", "/openapi.json", None, {who: 200 for who in PEOPLE}, [], {}),
     (
         "GET",

@@ -228,4 +228,9 @@ def test_the_api_inbox_lists_my_work_soonest_due_first(as_person, campaign, cloc
 
 def test_the_api_inbox_of_someone_with_no_work_is_empty(as_person, campaign):
     answer = as_person("keeper@example.org").get("/inbox")
-    assert answer.json == {"counts": {"overdue": 0, "soon": 0, "later": 0}, "items": []}
+    assert answer.json == {
+        "counts": {"overdue": 0, "soon": 0, "later": 0},
+        "count": 0,
+        "next_after": None,
+        "items": [],
+    }

@@ -7,13 +7,16 @@ from datetime import date
 
 import pytest
 
-from tests.support.actions import person_id, register
+from tests.support.actions import BASE_URL, actor, person_id, register
 from tests.support.clock import shanghai
-from workflow.clock import local_date
-from workflow.errors import InvalidInput
+from workflow.clock import FixedClock, local_date
+from workflow.errors import Conflict, InvalidInput, NotFound
+from workflow.escalation.sweep import run_sweep
+from workflow.views.escalation_log import escalation_page
 from workflow.worklists.filters import WorkFilter, read_filter
 from workflow.worklists.items import Scope, Window, work_page
 from workflow.worklists.search import marked
+from workflow.worklists.views import delete_view, save_view, share_view, views_for
 
 REGISTERED = shanghai(2026, 9, 14, 9)
 # read on 2026-10-12: the hazards due 9-28 … are overdue, those due within 3 working days soon
@@ -25,6 +28,7 @@ def window(calendar, now=READ, within=3):
 
 
 def page(sessions, scope, calendar, after=None, limit=50, now=READ, **filters):
+    """A page of ``scope``'s list as read at ``now``, with the rows' escalation levels."""
     work_filter = read_filter({name: str(value) for name, value in filters.items()})
     with sessions() as session:
         return work_page(
@@ -34,6 +38,7 @@ def page(sessions, scope, calendar, after=None, limit=50, now=READ, **filters):
             window(calendar, now, work_filter.within),
             after=after,
             limit=limit,
+            levels=True,
         )
 
 
@@ -227,3 +232,122 @@ def test_the_inbox_is_the_holder_s_open_items_filtered_the_same_way(
     filtered = WorkFilter(due="overdue", severity="major")
     assert filtered.query() == {"severity": "major", "due": "overdue"}
     assert read_filter(filtered.query()) == filtered
+
+
+def test_a_view_shared_by_a_coordinator_reaches_the_leading_group_only(
+    sessions, hazard_campaign, hazards
+):
+    office, deputy, east = (
+        actor(sessions, email)
+        for email in ("office@example.org", "deputy@example.org", "east@example.org")
+    )
+    with sessions.begin() as session:
+        view = save_view(
+            session,
+            name=" 本周到期的重大隐患 ",
+            list_name="register",
+            query="?severity=major&due=soon&unknown=1",
+            campaign_id=hazard_campaign,
+            by=office,
+            now=READ,
+        )
+        view_id = view.id
+    with sessions() as session:
+        mine = views_for(session, office.person_id)
+        assert [(v.name, v.query, v.mine) for v in mine] == [
+            ("本周到期的重大隐患", "severity=major&due=soon", True)
+        ], "the name trimmed, the filter kept in its own names only"
+        assert views_for(session, deputy.person_id) == []
+    with sessions.begin() as session:
+        share_view(session, view_id, shared=True, by=office)
+    with sessions() as session:
+        shared = views_for(session, deputy.person_id)
+        assert [(v.name, v.mine, v.shared) for v in shared] == [("本周到期的重大隐患", False, True)]
+        assert views_for(session, east.person_id) == [], "a village head is not of the group"
+    with sessions.begin() as session, pytest.raises(NotFound):
+        delete_view(session, view_id, by=deputy)
+
+
+def test_a_view_is_refused_when_its_name_is_taken_or_its_filter_is_bad(
+    sessions, hazard_campaign, hazards
+):
+    office, east = actor(sessions, "office@example.org"), actor(sessions, "east@example.org")
+
+    def save(**changes):
+        fields = {
+            "name": "逾期",
+            "list_name": "register",
+            "query": "due=overdue",
+            "campaign_id": hazard_campaign,
+            "by": office,
+            "now": READ,
+        } | changes
+        with sessions.begin() as session:
+            return save_view(session, **fields).id
+
+    save()
+    with pytest.raises(Conflict, match="already have a view named 逾期"):
+        save()
+    with pytest.raises(InvalidInput, match="due must be one of"):
+        save(name="坏的", query="due=tomorrow")
+    with pytest.raises(InvalidInput, match="needs a name"):
+        save(name="   ")
+    with pytest.raises(NotFound):  # a village head reads no register
+        save(name="东村", by=east)
+    inbox_view = save(name="我的逾期", list_name="inbox", campaign_id=None, by=east)
+    with (
+        sessions.begin() as session,
+        pytest.raises(InvalidInput, match="only a view of a campaign"),
+    ):
+        share_view(session, inbox_view, shared=True, by=east)
+
+
+def test_the_escalation_log_pages_newest_first_and_narrows_by_level(
+    sessions, hazard_campaign, hazards
+):
+    office = actor(sessions, "office@example.org")
+    run_sweep(sessions, clock=FixedClock(READ), mailer=None, base_url=BASE_URL)
+    with sessions() as session:
+        everything = escalation_page(session, hazard_campaign, WorkFilter(), by=office)
+        assert everything.count == len(everything.entries) > 2
+        seen, after = [], None
+        while True:
+            page = escalation_page(
+                session, hazard_campaign, WorkFilter(), by=office, after=after, limit=2
+            )
+            seen += [entry.id for entry in page.entries]
+            after = page.next_after
+            if not after:
+                break
+        assert seen == [entry.id for entry in everything.entries]
+        higher = escalation_page(session, hazard_campaign, WorkFilter(level=1), by=office)
+        assert higher.entries and all(entry.level >= 1 for entry in higher.entries)
+        assert higher.count < everything.count
+
+
+def test_the_register_narrows_to_an_escalation_level_and_sorts_by_it(
+    sessions, hazard_campaign, hazards, calendar
+):
+    run_sweep(sessions, clock=FixedClock(READ), mailer=None, base_url=BASE_URL)
+    scope = register_scope(hazard_campaign)
+    reminded = page(sessions, scope, calendar, level=0)
+    by_level = page(sessions, scope, calendar, sort="level")
+    levels = [by_level.levels.get(("rectification", row.id), -1) for row in by_level.rows]
+
+    assert levels == sorted(levels, reverse=True) and levels[0] >= 1
+    assert {row.id for row in reminded.rows} == {
+        row.id
+        for row in by_level.rows
+        if by_level.levels.get(("rectification", row.id)) is not None
+    }
+    assert page(sessions, scope, calendar, level=9).rows == []
+
+
+def test_a_nul_in_a_filter_is_dropped_before_it_reaches_the_database(
+    sessions, hazard_campaign, hazards, calendar
+):
+    found = page(
+        sessions, register_scope(hazard_campaign), calendar, q="护\x00栏", unit="east\x00-village"
+    )
+
+    assert descriptions(found) == ["护栏油漆脱落", "道口护栏损坏"]

@@ -58,6 +58,7 @@ from workflow.hazards.rectifications import (
 )
 from workflow.models import EvidenceFile, Letter, Person, Task, Unit
 from workflow.organisation.directory import person_by_email
+from workflow.worklists.views import save_view, share_view
 
 # the other campaign's (``start_another_campaign``): its title, its village, a task of it
 ANOTHER_TITLE, ANOTHER_VILLAGE, ANOTHER_MEETING = "平安河道创建活动", "渡口村", "召开动员大会"
@@ -155,6 +156,16 @@ class World:
             "evidence_id": 0,
             "extension_id": 0,
         }
+        with sessions.begin() as session:  # the office director's view of the register
+            self.ids["view_id"] = save_view(
+                session,
+                name="逾期重大隐患",
+                list_name="register",
+                query="due=overdue&severity=major",
+                campaign_id=scenario.campaign,
+                by=scenario.actor("office@example.org"),
+                now=scenario.clock.now(),
+            ).id
 
     def visitor(self, role: str) -> Visitor:
         """A browser of the person in ``role``, signed in through the sign-in form (anonymous: not signed in)."""
@@ -180,6 +191,11 @@ def east_checked_the_plan_off(world: World) -> None:
             clock=world.scenario.clock,
             note="计划已上报",
         )
+
+
+def the_office_shared_its_view(world: World) -> None:
+    with world.sessions.begin() as session:
+        share_view(session, world.ids["view_id"], shared=True, by=world.actor("office"))
 
 
 def east_reported_the_hazard_fixed(world: World) -> None:
@@ -683,6 +699,33 @@ MATRIX = [
         410,
         form={"token": "not-a-token", "new": "晨光道口2026安全", "again": "晨光道口2026安全"},
     ),
+    # saved views: everyone keeps their own; only the owner shares or deletes one (the office
+    # director's, a coordinator's), the others find none
+    row("GET /views", PAGE, PAGE, PAGE, PAGE, PAGE, PAGE, SIGN_IN),
+    row(
+        "POST /views",
+        DONE,
+        DONE,
+        DONE,
+        DONE,
+        DONE,
+        DONE,
+        SIGN_IN,
+        form={"name": "本周到期", "list_name": "inbox", "campaign": "", "query": "due=soon"},
+    ),
+    row("POST /views/{view_id}/share", 404, 404, DONE, 404, 404, 404, SIGN_IN),
+    row(
+        "POST /views/{view_id}/unshare",
+        404,
+        404,
+        DONE,
+        404,
+        404,
+        404,
+        SIGN_IN,
+        preparation=(the_office_shared_its_view,),
+    ),
+    row("POST /views/{view_id}/delete", 404, 404, DONE, 404, 404, 404, SIGN_IN),
     row("GET /login", HOME, HOME, HOME, HOME, HOME, HOME, PAGE),
     # each person posts their own e-mail and password; "anonymous" posts an e-mail nobody has
     row("POST /login", DONE, DONE, DONE, DONE, DONE, DONE, 401, succeeded=is_signed_in),

@@ -138,11 +138,11 @@ def test_the_register_filters_by_unit_site_severity_state_and_overdue(site, visi
     assert shown("?severity=major") == ["信号灯不亮"]
     assert shown("?site=crossing-3&unit=east-village") == ["信号灯不亮", "道口护栏损坏"]
     assert shown("?unit=west-village") == []
-    assert shown("?overdue=y") == ["信号灯不亮", "道口护栏损坏"]
+    assert shown("?due=overdue") == ["信号灯不亮", "道口护栏损坏"]
     assert shown("?state=submitted") == []
     clock.instant = shanghai(2026, 5, 2, 9)
-    assert shown("?overdue=y") == []
-    assert "已逾期" not in text(office.page(base))
+    assert shown("?due=overdue") == []
+    assert 'class="late"' not in office.page(base), "nothing is marked overdue"
 
 
 def test_a_coordinator_registers_a_hazard_and_its_responsible_person_is_told(site, visitor):

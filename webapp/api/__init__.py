@@ -3,6 +3,8 @@
 - ``routes``       me, inbox, tasks, campaigns, hazards, rectifications, escalations
 - ``reports``      incidents, letters and visits, scores and the report
 - ``letters``      responsibility letters (责任书): a campaign's, issue, sign
+- ``worklists``    the done list and a campaign's register, filtered, searched and paged
+- ``list_query``   the work lists' query parameters as the OpenAPI document describes them
 - ``shapes``       the JSON shapes answered: one function per kind of thing
 - ``description``  how a route describes itself for the OpenAPI document, next to the route
 - ``openapi``      ``GET /api/v1/openapi.json``, assembled from those descriptions

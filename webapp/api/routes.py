@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -27,6 +27,7 @@ from werkzeug.exceptions import BadRequest
 
 from webapp.api import shapes
 from webapp.api.description import Operation, describe_schemas, described
+from webapp.api.list_query import INBOX_QUERY, filter_parameters
 from webapp.auth.identity import SAFE_METHODS, api_actor
 from webapp.pages.common import base_url as _base_url  # the links of pages, API and mails alike
 from webapp.wiring import wiring_of
@@ -36,7 +37,6 @@ from workflow.campaigns import tasks
 from workflow.campaigns.lifecycle import advance_campaign
 from workflow.clock import Clock
 from workflow.errors import InvalidInput, NotFound
-from workflow.escalation.levels import campaign_escalations
 from workflow.hazards import rectifications as hazards
 from workflow.limits import MAX_DATABASE_ID
 from workflow.models import (
@@ -44,8 +44,10 @@ from workflow.models import (
     PersonRole,
     Rectification,
 )
-from workflow.views.inbox import GROUPS, inbox
+from workflow.views.escalation_log import escalation_page
+from workflow.views.inbox import GROUPS, inbox_page
 from workflow.views.progress import campaign_status
+from workflow.worklists.filters import read_filter
 
 blueprint = Blueprint("api", __name__)
 log = logging.getLogger("pingan.web")
@@ -126,15 +128,31 @@ def me() -> Response:
 
 @blueprint.get("/inbox")
 @described(
-    Operation("My open tasks and rectifications, soonest due first", answer="Inbox", errors=(401,))
+    Operation(
+        "My open tasks and rectifications, soonest due first; filtered, searched and paged with "
+        "the names the inbox page takes (counts: the whole filter by group; items: this page)",
+        answer="Inbox",
+        errors=(401, 422),
+        query=INBOX_QUERY,
+    )
 )
 def my_inbox() -> Response:
+    work_filter = read_filter(request.args)
     with _transaction(readonly=True) as session:
-        found = inbox(session, _by().person_id, clock=_clock(), calendar=_calendar(session))  # type: ignore[arg-type]
+        found = inbox_page(
+            session,
+            _by().person_id,  # type: ignore[arg-type]
+            work_filter,
+            after=request.args.get("after") or None,
+            clock=_clock(),
+            calendar=_calendar(session),
+        )
         return jsonify(
             {
-                "counts": {group: len(getattr(found, group)) for group in GROUPS},
-                "items": [shapes.inbox_item_json(item) for item in found.items()],
+                "counts": {group: found.counts.get(group, 0) for group in GROUPS},
+                "count": found.count,
+                "next_after": found.next_after,
+                "items": [shapes.inbox_item_json(item) for item in found.inbox.items()],
             }
         )
 
@@ -218,15 +236,32 @@ def advance(campaign_id: int) -> Response:
 @blueprint.get("/campaigns/<int:campaign_id>/escalations")
 @described(
     Operation(
-        "What was escalated to whom, when (newest first)",
+        "What was escalated to whom, when (newest first); a page, narrowed by kind and level "
+        "(this level or higher): the next page's address is in the Link header (rel=next), the "
+        "count for the filter in X-Total-Count",
         answer="EscalationList",
-        errors=(401, 404),
+        errors=(401, 404, 422),
+        query=filter_parameters("kind", "level"),
     )
 )
 def escalations(campaign_id: int) -> Response:
+    work_filter = read_filter(request.args)
     with _transaction(readonly=True) as session:
-        rows = campaign_escalations(session, campaign_id, _by())
-        return jsonify([shapes.escalation_json(row) for row in rows])
+        page = escalation_page(
+            session,
+            campaign_id,
+            work_filter,
+            after=request.args.get("after") or None,
+            by=_by(),
+        )
+        answer = jsonify([shapes.escalation_json(row) for row in page.rows])
+    answer.headers["X-Total-Count"] = str(page.count)
+    if page.next_after:
+        following = url_for(
+            "api.escalations", campaign_id=campaign_id, **work_filter.query(), after=page.next_after
+        )
+        answer.headers["Link"] = f'<{following}>; rel="next"'
+    return answer
 
 
 @blueprint.post("/campaigns/<int:campaign_id>/hazards")

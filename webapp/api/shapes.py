@@ -263,9 +263,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                     "later": {"type": "integer"},
                 },
             },
+            "count": {"type": "integer", "description": "items matching the filter"},
+            "next_after": {
+                "type": ["string", "null"],
+                "description": "pass as `after` for the next page; null on the last",
+            },
             "items": {
                 "type": "array",
-                "description": "soonest due first; undated items last",
+                "description": "this page: soonest due first (or as `sort` says); undated last",
                 "items": {"$ref": "#/components/schemas/InboxItem"},
             },
         },

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
@@ -23,6 +23,7 @@ from webapp.pages.common import (
     transaction,
 )
 from webapp.pages.forms import ActionForm, HandOverForm, first_error, options
+from webapp.pages.worklists.filter_bar import filter_form, list_filter, page_after, page_links
 from workflow.access import campaign_access, load_campaign
 from workflow.audit import Actor
 from workflow.campaigns.lifecycle import advance_campaign
@@ -30,10 +31,10 @@ from workflow.campaigns.reassign import hand_over
 from workflow.definitions.texts import campaign_twins
 from workflow.errors import Conflict, InvalidInput, TransitionRefused
 from workflow.hazards.ledger import register_choices
-from workflow.views.escalation_log import escalation_entries
+from workflow.views.escalation_log import escalation_page
 from workflow.views.inbox import campaign_facts
 from workflow.views.progress import advance_preview, campaign_status, phase_blockers_seen_by
-from workflow.views.standing import campaign_standing, campaigns_for, items_held
+from workflow.views.standing import campaign_list_page, campaign_standing, items_held
 from workflow.views.undelivered import undeliverable_mails
 
 blueprint = page_blueprint("campaigns")
@@ -41,9 +42,24 @@ blueprint = page_blueprint("campaigns")
 
 @blueprint.get("/campaigns")
 def campaign_list() -> str:
+    work_filter = list_filter()
     with transaction(readonly=True) as session:
-        summaries = campaigns_for(session, web_actor())
-    return render_template("campaigns/campaigns.html", campaigns=summaries)
+        try:
+            summaries, count, next_after = campaign_list_page(
+                session, web_actor(), work_filter, after=page_after()
+            )
+        except InvalidInput as error:  # a page key altered by hand: the first page
+            flash(refusal(error), "error")
+            summaries, count, next_after = campaign_list_page(session, web_actor(), work_filter)
+    states = [("running", _("Running")), ("closed", _("Campaign ended"))]
+    return render_template(
+        "campaigns/campaigns.html",
+        campaigns=summaries,
+        count=count,
+        work_filter=work_filter,
+        filters=filter_form(work_filter, fields=("q", "state"), states=states),
+        links=page_links("campaigns.campaign_list", work_filter, next_after),
+    )
 
 
 @blueprint.get("/campaigns/<int:campaign_id>")
@@ -147,12 +163,23 @@ def hand_over_work(campaign_id: int) -> BaseResponse:
 @blueprint.get("/campaigns/<int:campaign_id>/escalations")
 def escalation_log(campaign_id: int) -> str:
     by = web_actor()
+    work_filter = list_filter()
     with transaction(readonly=True) as session:
-        entries = escalation_entries(session, campaign_id, by)  # NotFound outside the group
+        try:  # NotFound outside the group
+            page = escalation_page(session, campaign_id, work_filter, after=page_after(), by=by)
+        except InvalidInput as error:  # a page key altered by hand: the first page
+            flash(refusal(error), "error")
+            page = escalation_page(session, campaign_id, work_filter, by=by)
         return render_template(
             "campaigns/escalations.html",
             campaign=load_campaign(session, campaign_id),
-            escalations=entries,
+            escalations=page.entries,
+            page=page,
+            work_filter=work_filter,
+            filters=filter_form(work_filter, fields=("kind", "level")),
+            links=page_links(
+                "campaigns.escalation_log", work_filter, page.next_after, campaign_id=campaign_id
+            ),
             undeliverable=undeliverable_mails(session, campaign_id, by),
         )
 

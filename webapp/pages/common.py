@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from flask import Blueprint, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -22,14 +23,25 @@ from workflow.calendar import WorkingCalendar, load_calendar
 from workflow.clock import Clock
 from workflow.errors import Conflict, InvalidInput, PingAnError
 from workflow.machines import can
+from workflow.worklists.search import marked
+
 
 # the templates' view of the engine's rules: {% if can('task', task.state, 'complete') %}, {{
 # limits.NOTE_LIMIT }}
+def highlighted(value: str | None, terms: list[str]) -> Markup:
+    """``value`` escaped, with the searched words of a work list in ``<mark>``."""
+    return Markup("").join(
+        Markup("<mark>%s</mark>") % part if found else escape(part)
+        for part, found in marked(value, terms)
+    )
+
+
 TEMPLATE_GLOBALS = {
     "can": can,
     "limits": limits,
     "engine_message": engine_message,
     "target_words": target_words,
+    "highlighted": highlighted,
 }
 
 

@@ -24,6 +24,7 @@ from wtforms import (
     IntegerField,
     MultipleFileField,
     PasswordField,
+    SearchField,
     SelectField,
     StringField,
     TextAreaField,
@@ -39,6 +40,7 @@ from workflow.limits import (
     NOTE_LIMIT,
     PASSWORD_LIMIT,
     TEXT_LIMIT,
+    VIEW_NAME_LIMIT,
 )
 
 try:
@@ -239,17 +241,35 @@ class HazardForm(FoundHazardForm):
     )
 
 
-class RegisterFilterForm(FlaskForm):
-    """The register's filters: a GET form, so no CSRF token and no state change."""
+class WorkFilterForm(FlaskForm):
+    """A work list's filter bar (workflow/worklists/filters.py names its fields): a GET form, so no
+    CSRF token and no state change; the address it makes is the list's, to share or to save."""
 
     class Meta:
         csrf = False
 
+    q = SearchField(_l("Search"))
+    campaign = SelectField(_l("Campaign"), validate_choice=False)
     unit = SelectField(_l("Unit"), validate_choice=False)
     site = SelectField(_l("Key site"), validate_choice=False)
+    kind = SelectField(_l("Kind"), validate_choice=False)
     severity = SelectField(_l("Grade"), validate_choice=False)
     state = SelectField(_l("State"), validate_choice=False)
-    overdue = BooleanField(_l("Overdue only"))
+    due = SelectField(_l("Due"), validate_choice=False)
+    level = SelectField(_l("Escalation level"), validate_choice=False)
+    responsible = SelectField(_l("Responsible"), validate_choice=False)
+    sort = SelectField(_l("Sort by"), validate_choice=False)
+
+
+class SaveViewForm(FlaskForm):
+    """Keep the list's current filter under a name."""
+
+    name = StringField(
+        _l("Name of the view"), validators=[DataRequired(), Length(max=VIEW_NAME_LIMIT)]
+    )
+    list_name = HiddenField()
+    campaign = HiddenField()
+    query = HiddenField()
 
 
 class IncidentForm(OneTimeForm):

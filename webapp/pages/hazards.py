@@ -5,7 +5,7 @@ that post is sent on to the rectification the first one opened."""
 
 from __future__ import annotations
 
-from flask import render_template, request, url_for
+from flask import flash, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -23,22 +23,23 @@ from webapp.pages.common import (
 from webapp.pages.forms import (
     HazardForm,
     NoteForm,
-    RegisterFilterForm,
     RejectRectificationForm,
     first_error,
     options,
 )
+from webapp.pages.worklists.filter_bar import (
+    filter_form,
+    list_filter,
+    page_after,
+    page_links,
+    save_view_form,
+)
 from workflow.access import campaign_access, load_campaign
 from workflow.errors import Conflict, InvalidInput
 from workflow.form_keys import AlreadySubmitted
-from workflow.hazards.ledger import (
-    RegisterChoices,
-    RegisterFilter,
-    hazard_register,
-    register_choices,
-)
+from workflow.hazards.ledger import RegisterChoices, register_choices
+from workflow.hazards.ledger import register_page as register_page_of
 from workflow.hazards.rectifications import HazardReport, register_hazard
-from workflow.machines import RECTIFICATION_STATES
 
 blueprint = page_blueprint("hazards")
 
@@ -46,30 +47,61 @@ blueprint = page_blueprint("hazards")
 @blueprint.get("/campaigns/<int:campaign_id>/hazards")
 def register_page(campaign_id: int) -> str:
     by = web_actor()
-    filters_form = RegisterFilterForm(request.args)
-    filters = RegisterFilter(
-        unit=filters_form.unit.data or None,
-        site=filters_form.site.data or None,
-        severity=_one_of(filters_form.severity.data, ("minor", "major")),
-        state=_one_of(filters_form.state.data, RECTIFICATION_STATES),
-        overdue=bool(filters_form.overdue.data),
-    )
+    work_filter = list_filter()
     with transaction(readonly=True) as session:
         # NotFound outside the leading group
         choices = register_choices(session, campaign_id, by=by)
-        entries = hazard_register(
-            session, campaign_id, filters, by=by, clock=clock(), calendar=calendar(session)
-        )
+        try:
+            page = register_page_of(
+                session,
+                campaign_id,
+                work_filter,
+                after=page_after(),
+                by=by,
+                clock=clock(),
+                calendar=calendar(session),
+            )
+        except InvalidInput as error:  # a page key altered by hand: the first page
+            flash(refusal(error), "error")
+            page = register_page_of(
+                session, campaign_id, work_filter, by=by, clock=clock(), calendar=calendar(session)
+            )
         campaign = load_campaign(session, campaign_id)
         access = campaign_access(session, campaign, by)
-        _fill_filter_choices(filters_form, choices)
         return render_template(
             "hazards/hazards.html",
             campaign=campaign,
             access=access,
-            entries=entries,
-            filters=filters_form,
-            filtered=filters != RegisterFilter(),
+            page=page,
+            entries=page.entries,
+            work_filter=work_filter,
+            filters=filter_form(
+                work_filter,
+                fields=(
+                    "q",
+                    "unit",
+                    "site",
+                    "severity",
+                    "state",
+                    "due",
+                    "level",
+                    "responsible",
+                    "sort",
+                ),
+                units=[(c.code, c.name) for c in choices.units],
+                sites=[(c.code, c.name) for c in choices.sites],
+                people=[(c.code, c.name) for c in choices.people],
+                states=[
+                    ("open", _("Open")),
+                    ("submitted", _("Reported fixed")),
+                    ("closed", _("Closed")),
+                ],
+                sorts=("due", "registered", "level", "relevance"),
+            ),
+            links=page_links(
+                "hazards.register_page", work_filter, page.next_after, campaign_id=campaign_id
+            ),
+            save_form=save_view_form("register", work_filter, campaign_id),
             hazard_form=_hazard_form(choices) if access.coordinator else None,
             verify=NoteForm(),
             reject=RejectRectificationForm(),
@@ -123,21 +155,6 @@ def register(campaign_id: int) -> BaseResponse:
         None,
         here,
         "success",
-    )
-
-
-def _one_of(value: str | None, allowed: tuple[str, ...]) -> str | None:
-    return value if value in allowed else None
-
-
-def _fill_filter_choices(form: RegisterFilterForm, choices: RegisterChoices) -> None:
-    everything = [("", _("All"))]
-    form.unit.choices = options(everything + [(c.code, c.name) for c in choices.units])
-    form.site.choices = options(everything + [(c.code, c.name) for c in choices.sites])
-    form.severity.choices = options(everything + [("minor", _("Minor")), ("major", _("Major"))])
-    form.state.choices = options(
-        everything
-        + [("open", _("Open")), ("submitted", _("Reported fixed")), ("closed", _("Closed"))]
     )
 
 

@@ -4,15 +4,23 @@ letters to issue or sign; and what is done."""
 
 from __future__ import annotations
 
-from flask import render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.auth.identity import web_actor
 from webapp.errors import database_id
+from webapp.i18n import localized
 from webapp.pages.common import back_with, calendar, clock, page_blueprint, refusal, transaction
 from webapp.pages.forms import BulkCheckOffForm, CheckOffForm, ReportFixedForm, first_error
+from webapp.pages.worklists.filter_bar import (
+    filter_form,
+    list_filter,
+    page_after,
+    page_links,
+    save_view_form,
+)
 from workflow.campaigns.tasks import complete_task
 from workflow.errors import Conflict, InvalidInput
 from workflow.form_keys import new_key
@@ -28,8 +36,30 @@ blueprint = page_blueprint("inbox")
 @blueprint.get("/")
 def home() -> str:
     by = web_actor()
+    work_filter = list_filter()
     with transaction(readonly=True) as session:
-        found = engine_inbox.inbox(session, by.person_id, clock=clock(), calendar=calendar(session))  # type: ignore[arg-type]
+        try:
+            found = engine_inbox.inbox_page(
+                session,
+                by.person_id,  # type: ignore[arg-type]
+                work_filter,
+                after=page_after(),
+                clock=clock(),
+                calendar=calendar(session),
+            )
+        except InvalidInput as error:  # a page key altered by hand: the first page
+            flash(refusal(error), "error")
+            found = engine_inbox.inbox_page(
+                session,
+                by.person_id,
+                work_filter,
+                clock=clock(),
+                calendar=calendar(session),  # type: ignore[arg-type]
+            )
+        campaigns = [
+            (key, localized(title, twin))
+            for key, title, twin in engine_inbox.campaign_choices(session, by.person_id)  # type: ignore[arg-type]
+        ]
         petitions = open_petitions(session, by.person_id, clock=clock())  # type: ignore[arg-type]
         letters = letters_to_act_on(session, by.person_id)  # type: ignore[arg-type]
         waiting = awaiting_decision(
@@ -40,7 +70,17 @@ def home() -> str:
         )
     return render_template(
         "inbox/inbox.html",
-        inbox=found,
+        listing=found,
+        inbox=found.inbox,
+        work_filter=work_filter,
+        filters=filter_form(
+            work_filter,
+            fields=("q", "campaign", "kind", "severity", "due", "level", "sort"),
+            campaigns=campaigns,
+            sorts=("due", "registered", "level", "relevance"),
+        ),
+        links=page_links("inbox.home", work_filter, found.next_after),
+        save_form=save_view_form("inbox", work_filter, work_filter.campaign),
         petitions=petitions,
         letters=letters,
         awaiting=waiting,
@@ -55,9 +95,52 @@ def home() -> str:
 @blueprint.get("/done")
 def done() -> str:
     by = web_actor()
+    work_filter = list_filter()
     with transaction(readonly=True) as session:
-        items = engine_inbox.done_items(session, by.person_id)  # type: ignore[arg-type]
-    return render_template("inbox/done.html", items=items)
+        try:
+            items, count, next_after, terms = engine_inbox.done_page(
+                session,
+                by.person_id,  # type: ignore[arg-type]
+                work_filter,
+                after=page_after(),
+                clock=clock(),
+                calendar=calendar(session),
+            )
+        except InvalidInput as error:
+            flash(refusal(error), "error")
+            items, count, next_after, terms = engine_inbox.done_page(
+                session,
+                by.person_id,
+                work_filter,
+                clock=clock(),
+                calendar=calendar(session),  # type: ignore[arg-type]
+            )
+        campaigns = [
+            (key, localized(title, twin))
+            for key, title, twin in engine_inbox.campaign_choices(session, by.person_id)  # type: ignore[arg-type]
+        ]
+    states = [
+        ("done", _("Done")),
+        ("verified", _("Verified")),
+        ("submitted", _("Reported fixed")),
+        ("closed", _("Closed")),
+    ]
+    return render_template(
+        "inbox/done.html",
+        items=items,
+        count=count,
+        terms=terms,
+        work_filter=work_filter,
+        filters=filter_form(
+            work_filter,
+            fields=("q", "campaign", "kind", "state", "sort"),
+            campaigns=campaigns,
+            states=states,
+            sorts=("finished", "registered", "relevance"),
+        ),
+        links=page_links("inbox.done", work_filter, next_after),
+        save_form=save_view_form("done", work_filter, work_filter.campaign),
+    )
 
 
 @blueprint.post("/inbox/check-off")

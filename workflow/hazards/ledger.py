@@ -12,27 +12,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from workflow.access import Need, campaign_for, campaign_unit_ids
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.clock import Clock, local_date
-from workflow.errors import InvalidInput
-from workflow.hazards.rectifications import SEVERITIES
-from workflow.machines import RECTIFICATION_STATES
 from workflow.models import Person, Rectification, RoleBinding, Site, Unit
-
-REGISTER_LIMIT = 500
-
-
-@dataclass(frozen=True)
-class RegisterFilter:
-    unit: str | None = None  # unit code
-    site: str | None = None  # site code
-    severity: str | None = None
-    state: str | None = None
-    overdue: bool = False
+from workflow.worklists.filters import WorkFilter
+from workflow.worklists.items import Scope, window_for, work_page
 
 
 @dataclass(frozen=True)
@@ -70,72 +58,89 @@ class RegisterChoices:
     people: list[Choice]  # code = e-mail
 
 
-def hazard_register(
+@dataclass(frozen=True)
+class RegisterPage:
+    """One page of a campaign's register as filtered, with the count for the whole filter."""
+
+    entries: list[RegisterEntry]
+    count: int
+    next_after: str | None
+    terms: list[str]  # the searched words, to highlight
+    sort: str
+    levels: dict[int, int]  # rectification id → highest escalation level reached
+
+
+def register_page(
     session: Session,
     campaign_id: int,
-    filters: RegisterFilter,
+    work_filter: WorkFilter,
     *,
+    after: str | None = None,
     by: Actor,
     clock: Clock,
     calendar: WorkingCalendar,
-) -> list[RegisterEntry]:
-    """The campaign's hazards matching ``filters``, soonest deadline first; for its leading group
-    only."""
+    limit: int | None = None,
+) -> RegisterPage:
+    """A page of the campaign's hazards matching ``work_filter``, soonest deadline first unless it
+    says otherwise; for its leading group only."""
     campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
-    if filters.severity and filters.severity not in SEVERITIES:
-        raise InvalidInput(f"severity must be one of {', '.join(SEVERITIES)}")
-    if filters.state and filters.state not in RECTIFICATION_STATES:
-        raise InvalidInput(f"state must be one of {', '.join(RECTIFICATION_STATES)}")
     now = clock.now()
     today = local_date(now, campaign.timezone)
-    responsible = aliased(Person)
-    query = (
-        select(Rectification, Unit.name, Site.name, responsible.name, responsible.email)
-        .join(responsible, responsible.id == Rectification.responsible_id)
-        .outerjoin(Unit, Unit.id == Rectification.unit_id)
-        .outerjoin(Site, Site.id == Rectification.site_id)
-        .where(Rectification.campaign_id == campaign.id)
+    window = window_for(now, campaign.timezone, calendar, work_filter.within)
+    found = work_page(
+        session,
+        Scope("register", campaign_id=campaign.id),
+        work_filter,
+        window,
+        after=after,
+        limit=limit,
+        levels=True,
     )
-    if filters.unit:
-        query = query.where(Unit.code == filters.unit)
-    if filters.site:
-        query = query.where(Site.code == filters.site)
-    if filters.severity:
-        query = query.where(Rectification.severity == filters.severity)
-    if filters.state:
-        query = query.where(Rectification.state == filters.state)
-    if filters.overdue:
-        query = query.where(Rectification.state == "open", Rectification.deadline_at <= now)
-    query = query.order_by(Rectification.deadline_at, Rectification.id).limit(REGISTER_LIMIT)
+    holders = {row.holder_id for row in found.rows}
+    people = {
+        person_id: (name, email)
+        for person_id, name, email in session.execute(
+            select(Person.id, Person.name, Person.email).where(Person.id.in_(holders))
+        )
+    }
+    extra = {
+        rectification_id: (registered_at, measures)
+        for rectification_id, registered_at, measures in session.execute(
+            select(
+                Rectification.id, Rectification.registered_at, Rectification.temporary_measures
+            ).where(Rectification.id.in_([row.id for row in found.rows]))
+        )
+    }
     entries = []
-    for rectification, unit, site, name, email in session.execute(query):
-        overdue = rectification.state == "open" and now >= rectification.deadline_at
+    for row in found.rows:
+        overdue = row.state == "open" and row.due_at is not None and now >= row.due_at
+        name, email = people[row.holder_id]
+        registered_at, measures = extra[row.id]
         entries.append(
             RegisterEntry(
-                id=rectification.id,
-                description=rectification.description,
-                severity=rectification.severity,
-                state=rectification.state,
-                unit=unit,
-                site=site,
-                location=rectification.location,
+                id=row.id,
+                description=row.title,
+                severity=row.severity or "minor",
+                state=row.state,
+                unit=row.unit,
+                site=row.site,
+                location=row.location,
                 responsible=name,
                 responsible_email=email,
-                deadline=rectification.deadline,
-                original_deadline=rectification.original_deadline,
+                deadline=row.due_on,  # type: ignore[arg-type]
+                original_deadline=row.original_due,  # type: ignore[arg-type]
                 overdue=overdue,
-                working_days_overdue=max(
-                    calendar.working_days_between(rectification.deadline, today), 0
-                )
+                working_days_overdue=max(calendar.working_days_between(row.due_on, today), 0)  # type: ignore[arg-type]
                 if overdue
                 else 0,
-                registered_at=rectification.registered_at,
-                submission_note=rectification.submission_note,
-                temporary_measures=rectification.temporary_measures,
-                deadline_estimated=rectification.deadline_estimated,
+                registered_at=registered_at,
+                submission_note=row.note,
+                temporary_measures=measures,
+                deadline_estimated=bool(row.due_estimated),
             )
         )
-    return entries
+    levels = {item_id: level for (_kind, item_id), level in found.levels.items()}
+    return RegisterPage(entries, found.count, found.next_after, found.terms, found.sort, levels)
 
 
 def register_choices(session: Session, campaign_id: int, *, by: Actor) -> RegisterChoices:

@@ -11,15 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from workflow import limits
+from workflow.access import Need, campaign_for
 from workflow.audit import Actor
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.texts import english_twins
 from workflow.escalation.levels import campaign_escalations
-from workflow.models import Campaign, Person, Petition
+from workflow.models import Campaign, Escalation, Person, Petition
 from workflow.views.standing import estimated_dates, item_titles
+from workflow.worklists import keyset
+from workflow.worklists.filters import WorkFilter
+from workflow.worklists.keyset import INSTANT, SortKey
 
 
 @dataclass(frozen=True)
@@ -47,10 +52,60 @@ class LogEntry:
     deadline_estimated: bool = False  # counted over a year without the official calendar: 「预计」
 
 
+@dataclass(frozen=True)
+class LogPage:
+    """One page of a campaign's escalation log as filtered, with the count for the whole filter."""
+
+    entries: list[LogEntry]
+    count: int
+    next_after: str | None
+    rows: list[Escalation]  # the page's rows as stored (the API answers them)
+
+
 def escalation_entries(session: Session, campaign_id: int, by: Actor) -> list[LogEntry]:
     """What was escalated in a campaign, newest first, with titles and names; for its leading group
     only (others: not found)."""
-    rows = campaign_escalations(session, campaign_id, by)
+    return _entries(session, campaign_id, campaign_escalations(session, campaign_id, by))
+
+
+def escalation_page(
+    session: Session,
+    campaign_id: int,
+    work_filter: WorkFilter,
+    *,
+    after: str | None = None,
+    by: Actor,
+    limit: int | None = None,
+) -> LogPage:
+    """A page of the campaign's escalation log, newest first, narrowed by the filter's ``kind`` and
+    ``level`` (this level or higher); for its leading group only (others: not found)."""
+    campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
+    limit = limit or limits.PAGE_SIZE
+    conditions = [Escalation.campaign_id == campaign_id]
+    if work_filter.kind is not None:
+        conditions.append(Escalation.item_kind == work_filter.kind)
+    if work_filter.level is not None:
+        conditions.append(Escalation.level >= work_filter.level)
+    keys = [
+        SortKey(Escalation.reached_at, descending=True, kind=INSTANT),
+        SortKey(Escalation.id, descending=True),
+    ]
+    query = select(Escalation).where(*conditions)
+    if after:
+        query = query.where(keyset.after_key(keys, keyset.decode(after, keys)))
+    rows = list(session.scalars(query.order_by(*(key.ordering() for key in keys)).limit(limit + 1)))
+    count = session.scalar(select(func.count()).select_from(Escalation).where(*conditions)) or 0
+    next_after = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_after = keyset.encode((rows[-1].reached_at, rows[-1].id))
+    return LogPage(_entries(session, campaign_id, rows), count, next_after, rows)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _entries(session: Session, campaign_id: int, rows: list[Escalation]) -> list[LogEntry]:
     keys = {(row.item_kind, row.item_id) for row in rows}
     titles = item_titles(session, keys)
     petitions = [item_id for kind, item_id in keys if kind == "petition"]
@@ -88,9 +143,6 @@ def escalation_entries(session: Session, campaign_id: int, by: Actor) -> list[Lo
             )
         )
     return entries
-
-
-# --- helpers ------------------------------------------------------------------------------------
 
 
 def _addresses(recipients: str) -> list[str]:

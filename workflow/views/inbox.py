@@ -28,16 +28,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from workflow.access import campaigns_held
 from workflow.calendar import WorkingCalendar
-from workflow.clock import Clock, local_date
+from workflow.clock import DEFAULT_TIMEZONE, Clock, local_date
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition
 from workflow.definitions.texts import english_twins
 from workflow.machines import CLOSED
 from workflow.models import Campaign, DefinitionRow, Rectification, Site, Task, Unit
+from workflow.worklists.filters import SOON_WORKING_DAYS, WorkFilter
+from workflow.worklists.items import Scope, window_for, work_page
 
-# "due within 3 working days" (the issue; amber in the leader's view)
-SOON_WORKING_DAYS = 3
 DONE_LIST_LIMIT = 100
 GROUPS = ("overdue", "soon", "later")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -199,6 +200,112 @@ def inbox(session: Session, person_id: int, *, clock: Clock, calendar: WorkingCa
     return grouped
 
 
+@dataclass(frozen=True)
+class InboxPage:
+    """One page of a person's inbox as filtered: its items grouped, the count of each group for the
+    whole filter, the next page's key and the searched words (to highlight)."""
+
+    inbox: Inbox
+    counts: dict[str, int]
+    next_after: str | None
+    terms: list[str]
+    sort: str
+    levels: dict[tuple[str, int], int]
+
+    @property
+    def count(self) -> int:
+        return sum(self.counts.values())
+
+
+def inbox_page(
+    session: Session,
+    person_id: int,
+    work_filter: WorkFilter,
+    *,
+    after: str | None = None,
+    clock: Clock,
+    calendar: WorkingCalendar,
+    limit: int | None = None,
+) -> InboxPage:
+    """A page of the open tasks and rectifications of ``person_id`` in campaigns not closed,
+    filtered, in the filter's order (soonest due first unless it says otherwise)."""
+    now = clock.now()
+    window = window_for(now, DEFAULT_TIMEZONE, calendar, work_filter.within)
+    found = work_page(
+        session, Scope("inbox", person_id=person_id), work_filter, window, after=after, limit=limit
+    )
+    campaigns = campaign_facts(session, {row.campaign_id for row in found.rows})
+    horizons: dict[str, tuple[date, date]] = {}
+    grouped = Inbox()
+    for row in found.rows:
+        facts = campaigns.get(row.campaign_id)
+        if facts is None:  # closed between the two statements
+            continue
+        horizon = horizons.get(facts.timezone)
+        if horizon is None:
+            today = local_date(now, facts.timezone)
+            horizon = horizons[facts.timezone] = (
+                today,
+                calendar.add_working_days(today, SOON_WORKING_DAYS),
+            )
+        title_en = facts.spec_titles_en.get(row.spec_key or "") if row.kind == "task" else None
+        item = _item(
+            facts,
+            row.kind,
+            row.id,
+            row.title,
+            title_en,
+            row.phase_key,
+            row.unit,
+            row.site,
+            row.due_on,
+            row.severity,
+            horizon,
+            calendar,
+            bool(row.due_estimated),
+        )
+        getattr(grouped, item.group).append(item)
+    return InboxPage(grouped, found.counts, found.next_after, found.terms, found.sort, found.levels)
+
+
+def done_page(
+    session: Session,
+    person_id: int,
+    work_filter: WorkFilter,
+    *,
+    after: str | None = None,
+    clock: Clock,
+    calendar: WorkingCalendar,
+    limit: int | None = None,
+) -> tuple[list[DoneItem], int, str | None, list[str]]:
+    """A page of what the person has finished, newest first unless the filter says otherwise: the
+    items, the count for the filter, the next page's key and the searched words."""
+    window = window_for(clock.now(), DEFAULT_TIMEZONE, calendar, work_filter.within)
+    found = work_page(
+        session, Scope("done", person_id=person_id), work_filter, window, after=after, limit=limit
+    )
+    campaigns = campaign_facts(
+        session, {row.campaign_id for row in found.rows}, include_closed=True
+    )
+    items = [
+        DoneItem(
+            row.kind,
+            row.id,
+            row.title,
+            row.campaign_id,
+            campaigns[row.campaign_id].title,
+            row.state,
+            row.finished_at,
+            row.note,
+            campaigns[row.campaign_id].spec_titles_en.get(row.spec_key) if row.spec_key else None,
+            campaigns[row.campaign_id].title_en,
+        )
+        for row in found.rows
+        if row.campaign_id in campaigns
+    ]
+    return items, found.count, found.next_after, found.terms
+
+
 def done_items(session: Session, person_id: int, *, limit: int = DONE_LIST_LIMIT) -> list[DoneItem]:
     """What the person has finished: tasks checked off and rectifications reported fixed, newest
     first."""
@@ -254,6 +361,19 @@ def done_items(session: Session, person_id: int, *, limit: int = DONE_LIST_LIMIT
     ]
     done.sort(key=lambda item: item.finished_at or _EPOCH, reverse=True)
     return done[:limit]
+
+
+def campaign_choices(session: Session, person_id: int) -> list[tuple[int, str, str | None]]:
+    """The campaigns a person's lists may be narrowed to (those they hold a role or items in): id,
+    title and its English twin, by title."""
+    ids = set(
+        session.scalars(select(Campaign.id).where(Campaign.id.in_(campaigns_held(person_id))))
+    )
+    facts = campaign_facts(session, ids, include_closed=True)
+    return sorted(
+        ((fact.id, fact.title, fact.title_en) for fact in facts.values()),
+        key=lambda choice: (choice[1], choice[0]),
+    )
 
 
 def campaign_facts(

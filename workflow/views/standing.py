@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import Session
 
+from workflow import limits
 from workflow.access import CampaignAccess, Need, campaign_access, campaign_for, campaigns_held
 from workflow.assessment.report_status import report_statuses
 from workflow.audit import Actor
@@ -23,6 +25,7 @@ from workflow.calendar import WorkingCalendar
 from workflow.clock import Clock, end_of_day, local_date
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.texts import campaign_twins, english_twin, english_twins
+from workflow.machines import CLOSED
 from workflow.models import (
     Campaign,
     CampaignUnit,
@@ -36,6 +39,10 @@ from workflow.models import (
     Unit,
 )
 from workflow.views.inbox import SOON_WORKING_DAYS, campaign_facts
+from workflow.worklists import keyset
+from workflow.worklists.filters import WorkFilter
+from workflow.worklists.keyset import DAY, SortKey
+from workflow.worklists.search import words
 
 COLOURS = ("red", "amber", "green")
 # a site keeper holds a handful of items; a village head with a role sees the whole page instead
@@ -123,31 +130,43 @@ class EscalatedToMe:
 def campaigns_for(session: Session, by: Actor) -> list[CampaignSummary]:
     """The campaigns a person takes part in or holds items in (``Need.OWN_ITEMS``; every campaign
     for an operator), newest first."""
-    query = select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id.desc())
-    if not by.is_operator:
-        if by.person_id is None:
-            return []
-        query = query.where(Campaign.id.in_(campaigns_held(by.person_id)))
-    campaigns = list(session.scalars(query))
-    facts = campaign_facts(session, {c.id for c in campaigns}, include_closed=True)
-    summaries = []
-    for campaign in campaigns:
-        phase_title, phase_title_en = facts[campaign.id].phase_titles.get(
-            campaign.state, (None, None)
-        )
-        summaries.append(
-            CampaignSummary(
-                campaign.id,
-                campaign.title,
-                campaign.state,
-                phase_title,
-                phase_title_en,
-                campaign.unit.name,
-                campaign_access(session, campaign, by),
-                english_twin(campaign.title, stored_definition(campaign.definition)),
-            )
-        )
-    return summaries
+    query = _campaigns_seen(by)
+    if query is None:
+        return []
+    return _summaries(session, by, list(session.scalars(query.order_by(*_NEWEST_FIRST))))
+
+
+def campaign_list_page(
+    session: Session, by: Actor, work_filter: WorkFilter, *, after: str | None = None
+) -> tuple[list[CampaignSummary], int, str | None]:
+    """A page of the campaigns a person sees (as :func:`campaigns_for`), newest first, narrowed by
+    the filter's ``unit`` (the campaign's unit code), ``state`` (``running`` or ``closed``) and
+    ``q`` (words of the title); with the count for the filter and the next page's key."""
+    query = _campaigns_seen(by)
+    if query is None:
+        return [], 0, None
+    if work_filter.unit:
+        query = query.join(Unit, Unit.id == Campaign.unit_id).where(Unit.code == work_filter.unit)
+    if work_filter.state == "running":
+        query = query.where(Campaign.state != CLOSED)
+    elif work_filter.state:
+        query = query.where(Campaign.state == work_filter.state)
+    for word in words(work_filter.q or ""):
+        query = query.where(Campaign.title.contains(word, autoescape=True))
+    count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    keys = [
+        SortKey(Campaign.starts_on, descending=True, kind=DAY),
+        SortKey(Campaign.id, descending=True),
+    ]
+    if after:
+        query = query.where(keyset.after_key(keys, keyset.decode(after, keys)))
+    limit = limits.PAGE_SIZE
+    campaigns = list(session.scalars(query.order_by(*_NEWEST_FIRST).limit(limit + 1)))
+    next_after = None
+    if len(campaigns) > limit:
+        campaigns = campaigns[:limit]
+        next_after = keyset.encode((campaigns[-1].starts_on, campaigns[-1].id))
+    return _summaries(session, by, campaigns), count, next_after
 
 
 def campaign_standing(
@@ -414,3 +433,38 @@ def _unreported_titles(
             bodies = f"（{'、'.join(untold)}）" if untold else ""
             found[("incident", incident.id)] = f"事件未按时上报{bodies}：{incident.description}"
     return found
+
+
+def _summaries(session: Session, by: Actor, campaigns: list[Campaign]) -> list[CampaignSummary]:
+    facts = campaign_facts(session, {c.id for c in campaigns}, include_closed=True)
+    summaries = []
+    for campaign in campaigns:
+        phase_title, phase_title_en = facts[campaign.id].phase_titles.get(
+            campaign.state, (None, None)
+        )
+        summaries.append(
+            CampaignSummary(
+                campaign.id,
+                campaign.title,
+                campaign.state,
+                phase_title,
+                phase_title_en,
+                campaign.unit.name,
+                campaign_access(session, campaign, by),
+                english_twin(campaign.title, stored_definition(campaign.definition)),
+            )
+        )
+    return summaries
+
+
+def _campaigns_seen(by: Actor) -> Any:
+    """The campaigns ``by`` sees in the list (None: nobody's)."""
+    query = select(Campaign)
+    if by.is_operator:
+        return query
+    if by.person_id is None:
+        return None
+    return query.where(Campaign.id.in_(campaigns_held(by.person_id)))
+
+
+_NEWEST_FIRST = (Campaign.starts_on.desc(), Campaign.id.desc())

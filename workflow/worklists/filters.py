@@ -31,9 +31,10 @@ KINDS = ("task", "rectification")
 SEVERITIES = ("minor", "major")
 DUE_WINDOWS = ("overdue", "soon", "later")
 SORTS = ("due", "registered", "level", "finished", "relevance")
-# "due soon": within 3 working days, as the inbox's amber group and the leaders' view count it
+# "due within 3 working days" (the inbox's amber group, the leader's view): the filter's default
 SOON_WORKING_DAYS = 3
-STATES = tuple(dict.fromkeys((*TASK_STATES, *RECTIFICATION_STATES)))
+# ``running``: the campaign list's campaigns not closed
+STATES = tuple(dict.fromkeys((*TASK_STATES, *RECTIFICATION_STATES, "running")))
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ FILTER_NAMES = tuple(item.name for item in fields(WorkFilter))
 def read_filter(params: Mapping[str, str]) -> WorkFilter:
     """The filter a page's address or the API's query gives; InvalidInput names the first bad
     value. Empty values count as absent (a form's blank select)."""
-    given = {name: params.get(name, "").strip() for name in FILTER_NAMES}
+    # a NUL is no character of a filter (PostgreSQL refuses it in any text it compares)
+    given = {name: params.get(name, "").replace("\x00", "").strip() for name in FILTER_NAMES}
     within = _number(given["within"], "within", 1, MAX_WITHIN_DAYS)
     q = given["q"] or None
     if q is not None and len(q) > SEARCH_LIMIT:

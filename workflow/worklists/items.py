@@ -22,6 +22,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    case,
     cast,
     exists,
     func,
@@ -32,7 +33,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from workflow.limits import PAGE_SIZE
+from workflow import limits
+from workflow.calendar import WorkingCalendar
+from workflow.clock import local_date
 from workflow.machines import CLOSED
 from workflow.models import Campaign, Escalation, Person, Rectification, Site, Task, Unit
 from workflow.worklists import keyset, search
@@ -112,11 +115,22 @@ class Window:
 @dataclass(frozen=True)
 class WorkPage:
     rows: list[WorkRow]
-    count: int  # rows matching the filter, on every page
+    # rows matching the filter by due group (overdue | soon | later), on every page
+    counts: dict[str, int]
     next_after: str | None  # the key of the next page; None on the last
     sort: str
     terms: list[str]  # the searched words, to highlight
     levels: dict[tuple[str, int], int]  # (kind, id) → highest level reached, for the page's rows
+
+    @property
+    def count(self) -> int:
+        """Rows matching the filter, on every page."""
+        return sum(self.counts.values())
+
+
+def window_for(now: datetime, zone: str, calendar: WorkingCalendar, within: int) -> Window:
+    """The reading at ``now`` in ``zone``: due soon means due within ``within`` working days."""
+    return Window(now, calendar.add_working_days(local_date(now, zone), within))
 
 
 def sort_of(scope: Scope, work_filter: WorkFilter) -> str:
@@ -136,10 +150,13 @@ def work_page(
     window: Window,
     *,
     after: str | None = None,
-    limit: int = PAGE_SIZE,
+    limit: int | None = None,
+    levels: bool = False,
 ) -> WorkPage:
     """The page of ``scope``'s list after ``after`` (the first page without it), its count and the
-    key of the next page."""
+    key of the next page; ``limit`` rows (``limits.PAGE_SIZE`` unless given); with each row's
+    escalation level if ``levels`` (a third statement: the register shows them, the inbox not)."""
+    limit = limit or limits.PAGE_SIZE
     session.flush()  # Core statements skip the ORM's autoflush
     sort = sort_of(scope, work_filter)
     terms = search.words(work_filter.q or "")
@@ -155,23 +172,26 @@ def work_page(
         if half.empty:
             continue
         halves.append(half.page(after_values, limit + 1))
-        counted.append(half.counted())
+        counted.append(half.counted(window))
     if not halves:
-        return WorkPage([], 0, None, sort, terms, {})
+        return WorkPage([], {}, None, sort, terms, {})
     items = union_all(*halves).subquery("items")
     keys = _keys(sort, items.c)
     statement = select(items).order_by(*(key.ordering() for key in keys)).limit(limit + 1)
     connection = session.connection()
     rows = [WorkRow(*row) for row in connection.execute(statement)]
-    count = connection.execute(
-        select(func.count()).select_from(union_all(*counted).subquery())
-    ).scalar_one()
+    matching = union_all(*counted).subquery()
+    counts = dict(
+        connection.execute(
+            select(matching.c.due_group, func.count()).group_by(matching.c.due_group)
+        ).all()
+    )
     next_after = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]._asdict()
         next_after = keyset.encode(tuple(last[name] for name in _key_names(sort)))
-    return WorkPage(rows, count, next_after, sort, terms, _levels(session, rows))
+    return WorkPage(rows, counts, next_after, sort, terms, _levels(session, rows) if levels else {})
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -269,8 +289,14 @@ class _Half:
         query = query.order_by(*(key.ordering() for key in keys)).limit(limit)
         return select(query.subquery(f"{self.kind}_page"))
 
-    def counted(self) -> Any:
-        return self._from(select(literal(1).label("one"))).where(*self.conditions)
+    def counted(self, window: Window) -> Any:
+        due_at, due_on = self.columns["due_at"], self.columns["due_on"]
+        group = case(
+            (and_(self.table.c.state == "open", due_at <= window.now), "overdue"),
+            (and_(due_at > window.now, due_on <= window.soon_until), "soon"),
+            else_="later",
+        )
+        return self._from(select(group.label("due_group"))).where(*self.conditions)
 
     def _from(self, query: Any) -> Any:
         table = self.table

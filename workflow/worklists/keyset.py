@@ -12,7 +12,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, false, or_
@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from workflow.errors import InvalidInput
 
 # the types of key values: each travels as JSON and is read back as the column compares it
-INSTANT, NUMBER = "instant", "number"
+INSTANT, DAY, NUMBER = "instant", "day", "number"
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class SortKey:
 
 def encode(values: tuple[Any, ...]) -> str:
     """The opaque key of a page's last row."""
-    plain = [value.isoformat() if isinstance(value, datetime) else value for value in values]
+    plain = [value.isoformat() if isinstance(value, date) else value for value in values]
     text = json.dumps(plain, separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
@@ -81,10 +81,10 @@ def _value(value: Any, key: SortKey) -> Any:
         if not key.nullable:
             raise ValueError("a key that is never empty")
         return None
-    if key.kind == INSTANT:
+    if key.kind in (INSTANT, DAY):
         if not isinstance(value, str):
-            raise ValueError("not an instant")
-        return datetime.fromisoformat(value)
+            raise ValueError("not a date")
+        return datetime.fromisoformat(value) if key.kind == INSTANT else date.fromisoformat(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("not a number")
     return value

@@ -1,0 +1,159 @@
+"""The JSON API of work lists (``worklists_api``, under ``/api/v1``): the done list and a
+campaign's register, filtered, searched and paged with the query names the pages use
+(workflow/worklists/filters.py), so a page's address and the API's query say the same thing. The
+inbox (``GET /inbox``, webapp/api/routes.py) takes the same names.
+
+A list answers one page: ``items``, ``count`` (every page: the rows matching the filter) and
+``next_after`` (the key of the next page, None on the last; pass it back as ``after``).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from webapp.api.description import Operation, describe_schemas, described
+from webapp.api.list_query import filter_parameters
+from webapp.api.routes import _by, _calendar, _clock, _transaction, authenticate, not_cached
+from workflow.hazards.ledger import register_page
+from workflow.views.inbox import done_page
+from workflow.worklists.filters import WorkFilter, read_filter
+
+worklists_api = Blueprint("worklists_api", __name__)
+worklists_api.before_request(authenticate)
+worklists_api.after_request(not_cached)
+
+
+def list_filter() -> WorkFilter:
+    """The filter of the request's query (InvalidInput: the API's 422)."""
+    return read_filter(request.args)
+
+
+@worklists_api.get("/done")
+@described(
+    Operation(
+        "What I finished (tasks done or verified, hazards reported fixed or closed), newest first; "
+        "filtered and paged",
+        answer="DoneList",
+        errors=(401, 422),
+        query=filter_parameters("campaign", "kind", "state", "q", "sort"),
+    )
+)
+def done() -> Response:
+    work_filter = list_filter()
+    with _transaction(readonly=True) as session:
+        items, count, next_after, _terms = done_page(
+            session,
+            _by().person_id,  # type: ignore[arg-type]
+            work_filter,
+            after=request.args.get("after") or None,
+            clock=_clock(),
+            calendar=_calendar(session),
+        )
+        return jsonify(
+            {
+                "count": count,
+                "next_after": next_after,
+                "items": [
+                    {
+                        "kind": item.kind,
+                        "id": item.id,
+                        "title": item.title,
+                        "state": item.state,
+                        "campaign": {"id": item.campaign_id, "title": item.campaign_title},
+                        "finished_at": item.finished_at.isoformat() if item.finished_at else None,
+                        "note": item.note,
+                    }
+                    for item in items
+                ],
+            }
+        )
+
+
+@worklists_api.get("/campaigns/<int:campaign_id>/hazards")
+@described(
+    Operation(
+        "The campaign's hazard register (隐患台账), soonest deadline first; filtered, searched and "
+        "paged; for its leading group",
+        answer="Register",
+        errors=(401, 404, 422),
+        query=filter_parameters(
+            "unit",
+            "site",
+            "severity",
+            "state",
+            "due",
+            "within",
+            "level",
+            "responsible",
+            "q",
+            "sort",
+        ),
+    )
+)
+def register(campaign_id: int) -> Response:
+    work_filter = list_filter()
+    with _transaction(readonly=True) as session:
+        page = register_page(
+            session,
+            campaign_id,
+            work_filter,
+            after=request.args.get("after") or None,
+            by=_by(),
+            clock=_clock(),
+            calendar=_calendar(session),
+        )
+        return jsonify(
+            {
+                "count": page.count,
+                "next_after": page.next_after,
+                "items": [
+                    {
+                        "id": entry.id,
+                        "description": entry.description,
+                        "severity": entry.severity,
+                        "state": entry.state,
+                        "unit": entry.unit,
+                        "site": entry.site,
+                        "location": entry.location,
+                        "responsible": {
+                            "name": entry.responsible,
+                            "email": entry.responsible_email,
+                        },
+                        "deadline": entry.deadline.isoformat(),
+                        "original_deadline": entry.original_deadline.isoformat(),
+                        "deadline_estimated": entry.deadline_estimated,
+                        "overdue": entry.overdue,
+                        "working_days_overdue": entry.working_days_overdue,
+                        "level": page.levels.get(entry.id),
+                        "registered_at": entry.registered_at.isoformat(),
+                    }
+                    for entry in page.entries
+                ],
+            }
+        )
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+_PAGE = {
+    "count": {"type": "integer", "description": "rows matching the filter, on every page"},
+    "next_after": {
+        "type": ["string", "null"],
+        "description": "pass as `after` for the next page; null on the last",
+    },
+}
+
+describe_schemas(
+    "worklists_api",
+    {
+        "DoneList": {
+            "type": "object",
+            "properties": {**_PAGE, "items": {"type": "array", "items": {"type": "object"}}},
+        },
+        "Register": {
+            "type": "object",
+            "properties": {**_PAGE, "items": {"type": "array", "items": {"type": "object"}}},
+        },
+    },
+)

@@ -71,6 +71,11 @@ MAX_DATABASE_ID = 2**31 - 1
 # of each
 MAX_SELECTED_TASKS = 200
 
+# items a coordinator decides at once (verify, send back, reassign: workflow/campaigns/bulk.py),
+# each in a SAVEPOINT of its own and each with its audit event and mails; a page of 100 is what a
+# phone scrolls through, and the result the page carries back fits a session cookie
+MAX_DECIDED_AT_ONCE = 100
+
 # --- dates ---------------------------------------------------------------------------------------
 
 # A date a person types (a deadline, the deadline an extension asks for, the day a letter came) lies

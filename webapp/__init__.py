@@ -87,6 +87,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     Mail(app)  # reads MAIL_* once, so after the configuration above (PITFALLS.md)
 
     from webapp import errors, health, i18n, security
+    from webapp.api import decisions as decisions_api
     from webapp.api import letters as letters_api
     from webapp.api import openapi, reports, routes
     from webapp.auth import identity, reset, signin
@@ -118,6 +119,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     app.register_blueprint(routes.blueprint, url_prefix="/api/v1")
     app.register_blueprint(reports.reports_api, url_prefix="/api/v1")
     app.register_blueprint(letters_api.letters_api, url_prefix="/api/v1")
+    app.register_blueprint(decisions_api.decisions_api, url_prefix="/api/v1")
     app.register_blueprint(openapi.blueprint, url_prefix="/api/v1")
     app.register_blueprint(health.health)  # /healthz, /readyz for load balancers: no sign-in
     for pages in (

@@ -33,7 +33,7 @@ from workflow.clock import Clock
 from workflow.definitions.catalogue import stored_definition
 from workflow.errors import InvalidInput, NotFound, PingAnError
 from workflow.hazards import rectifications
-from workflow.limits import MAX_DECIDED_AT_ONCE
+from workflow.limits import MAX_DECIDED_AT_ONCE, MAX_WORKING_DAYS, NOTE_LIMIT
 from workflow.mail.outbox import enqueue
 from workflow.mail.texts import sent_back_mail
 from workflow.models import AuditEvent, Campaign, Person, Rectification, Task
@@ -131,6 +131,14 @@ def _checked(
     for item in items:
         if item.kind not in KINDS:
             raise InvalidInput(f"unknown kind {item.kind!r}: task or rectification")
+    if len(note or "") > NOTE_LIMIT:  # as given: what the forms and the API document count
+        raise InvalidInput(
+            f"the note is too long ({len(note or '')} characters; at most {NOTE_LIMIT})"
+        )
+    if deadline_working_days is not None and not 1 <= deadline_working_days <= MAX_WORKING_DAYS:
+        raise InvalidInput(
+            f"deadline_working_days must be a whole number from 1 to {MAX_WORKING_DAYS}"
+        )
     if decision == "reject" and not (note or "").strip():
         raise InvalidInput("a rejection needs a reason (note)")
     if decision == "reject" and deadline_working_days is None:

@@ -64,8 +64,8 @@ def coordinated_campaigns(session: Session, by: Actor) -> list[tuple[int, str]]:
 def open_work(
     session: Session, campaign_id: int, *, by: Actor, limit: int = MAX_DECIDED_AT_ONCE
 ) -> OpenWork:
-    """The campaign's open tasks and rectifications not closed, for a coordinator of it (anyone else:
-    refused as ``campaign_for`` refuses)."""
+    """The campaign's open tasks and rectifications not closed, for a coordinator of it (anyone
+    else: refused as ``campaign_for`` refuses)."""
     campaign = campaign_for(session, campaign_id, by, Need.COORDINATOR, doing="reassign work")
     work = OpenWork(campaign.id, campaign.title)
     task_states = states_allowing(TASK_MACHINE, "reassign")

@@ -105,6 +105,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         scores,
     )
     from webapp.pages import reports as report_pages
+    from webapp.pages.decisions import bulk as bulk_decisions
     from webapp.pages.admin import definitions as admin_definitions
     from webapp.pages.admin import home as admin_home
     from webapp.pages.admin import people as admin_people
@@ -143,6 +144,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         admin_roster,
         admin_definitions,
         admin_starting,
+        bulk_decisions,
     ):
         app.register_blueprint(pages.blueprint)
     return app

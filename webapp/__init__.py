@@ -105,13 +105,13 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         scores,
     )
     from webapp.pages import reports as report_pages
-    from webapp.pages.decisions import bulk as bulk_decisions
     from webapp.pages.admin import definitions as admin_definitions
     from webapp.pages.admin import home as admin_home
     from webapp.pages.admin import people as admin_people
     from webapp.pages.admin import roster as admin_roster
     from webapp.pages.admin import starting as admin_starting
     from webapp.pages.admin import units as admin_units
+    from webapp.pages.decisions import bulk as bulk_decisions
 
     identity.init_login(app)
     i18n.init_i18n(app)

@@ -87,7 +87,48 @@ def decide_many(
     only when it cannot be read: an unknown decision or kind, none or too many items, a missing
     reason, deadline or person. ``form_key``: a page form's one-time key (``form_keys``)."""
     selected = _checked(items, decision, note, to_email, deadline_working_days)
-    form_keys.claim(session, form_key, by=by, now=clock.now(), entity="decisions")
+    # the key's claim stands only if something was decided: a batch refused or moved item by item
+    # writes nothing, and the same form sent again is simply looked at again
+    claimed = session.begin_nested()
+    try:
+        form_keys.claim(session, form_key, by=by, now=clock.now(), entity="decisions")
+        outcomes = _each(
+            session,
+            selected,
+            decision,
+            by,
+            clock,
+            calendar,
+            base_url,
+            note,
+            to_email,
+            deadline_working_days,
+        )
+    except BaseException:
+        claimed.rollback()
+        raise
+    if any(outcome.result == DECIDED for outcome in outcomes):
+        claimed.commit()
+    else:
+        claimed.rollback()
+    return outcomes
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _each(
+    session: Session,
+    selected: list[Selected],
+    decision: str,
+    by: Actor,
+    clock: Clock,
+    calendar: WorkingCalendar,
+    base_url: str,
+    note: str | None,
+    to_email: str | None,
+    deadline_working_days: int | None,
+) -> list[Outcome]:
     outcomes = []
     for item in selected:
         try:
@@ -108,9 +149,6 @@ def decide_many(
             outcome = Outcome(item.kind, item.id, REFUSED, item.state, reason=str(error))
         outcomes.append(outcome)
     return outcomes
-
-
-# --- helpers ------------------------------------------------------------------------------------
 
 
 def _checked(

@@ -56,13 +56,16 @@ def test_a_coordinator_verifies_many_once_and_sees_each_outcome(visitor, desk, s
         )
 
     html, form = confirmed(office, {"item": values(desk), "decision": "verify", "note": "同意"})
-    assert f"{len(values(desk))}" in text(html, "confirmation") or str(len(values(desk))) in html
+    assert f"确认审核通过 {len(values(desk))} 项？" in html
     assert verified_count(sessions, desk.campaign) == 0, "the confirmation changes nothing"
 
     answer = office.post("/decisions/apply", form)
     assert answer.status_code == 302 and answer.headers["Location"].endswith("/decisions/result")
     result = office.page("/decisions/result")
     assert f'id="outcome-task-{moved}" data-result="moved"' in result
+    # in Chinese, the reader's language: which one moved, from what to what
+    assert "期间已变动，未作更改" in text(result, f"outcome-task-{moved}")
+    assert "原为「已办结」，现为「未完成」" in text(result, f"outcome-task-{moved}")
     for rect in desk.submitted:
         assert f'id="outcome-rectification-{rect}" data-result="decided"' in result
     with sessions() as session:

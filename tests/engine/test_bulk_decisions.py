@@ -16,6 +16,7 @@ from workflow.campaigns.tasks import reject_task
 from workflow.definitions.reader import parse_definition
 from workflow.errors import InvalidInput
 from workflow.form_keys import AlreadySubmitted
+from workflow.hazards.rectifications import reject_rectification
 from workflow.limits import MAX_DECIDED_AT_ONCE
 from workflow.models import AuditEvent, OutboxMail, Rectification, Task
 
@@ -127,9 +128,18 @@ def test_a_bulk_reassign_gives_open_tasks_and_rectifications_to_one_person(
     sessions, campaign, clock, calendar
 ):
     desk = laid_out(sessions, campaign, clock, calendar)
+    rect = desk.submitted[0]
+    leader = actor(sessions, "leader@example.org")
     with sessions.begin() as session:  # one hazard sent back: open again
-        rect = desk.submitted[0]
-        session.get(Rectification, rect).state = "open"
+        reject_rectification(
+            session,
+            rect,
+            by=leader,
+            clock=clock,
+            calendar=calendar,
+            reason="仍松动",
+            deadline_working_days=3,
+        )
         tasks = session.scalars(
             select(Task.id).where(Task.campaign_id == campaign, Task.state == "open")
         ).all()

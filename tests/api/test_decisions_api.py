@@ -88,3 +88,23 @@ def test_a_batch_that_cannot_be_read_is_refused_whole(as_person, sessions, desk,
     before = row_counts(sessions)
     assert_error(office.post("/decisions", body), 422, "invalid")
     assert row_counts(sessions) == before
+
+
+def test_a_single_rejection_mails_the_assignee_as_a_bulk_one_does(as_person, sessions, desk):
+    office = as_person("office@example.org")
+    task, rect = desk.done_tasks[0], desk.submitted[0]
+    assert office.post(f"/tasks/{task}/reject", {"note": "缺少分工"}).status_code == 200
+    answer = office.post(
+        f"/rectifications/{rect}/reject", {"reason": "仍松动", "deadline_working_days": 2}
+    )
+    assert answer.status_code == 200, answer.json
+    with sessions() as session:
+        mails = session.scalars(
+            select(OutboxMail)
+            .where(OutboxMail.subject.contains("【退回】"))
+            .order_by(OutboxMail.id)
+        ).all()
+        assignee = session.get(Task, task).assignee.email
+    assert [m.recipient for m in mails] == [assignee, "east@example.org"]
+    assert "缺少分工" in mails[0].body and f"/tasks/{task}" in mails[0].body
+    assert "仍松动" in mails[1].body and "新的整改期限" in mails[1].body

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow import form_keys
@@ -34,9 +34,7 @@ from workflow.definitions.catalogue import stored_definition
 from workflow.errors import InvalidInput, NotFound, PingAnError
 from workflow.hazards import rectifications
 from workflow.limits import MAX_DECIDED_AT_ONCE, MAX_WORKING_DAYS, NOTE_LIMIT
-from workflow.mail.outbox import enqueue
-from workflow.mail.texts import sent_back_mail
-from workflow.models import AuditEvent, Campaign, Person, Rectification, Task
+from workflow.models import Campaign, Rectification, Task
 
 KINDS = ("task", "rectification")
 DECISIONS = ("verify", "reject", "reassign")
@@ -234,8 +232,10 @@ def _decide_one(
             note=note,
         )
     elif item.kind == "task":
-        move = tasks.verify_task if decision == "verify" else tasks.reject_task
-        move(session, item.id, by=by, clock=clock, note=note)
+        if decision == "verify":
+            tasks.verify_task(session, item.id, by=by, clock=clock, note=note)
+        else:
+            tasks.reject_task(session, item.id, by=by, clock=clock, note=note, base_url=base_url)
     elif decision == "verify":
         rectifications.verify_rectification(session, item.id, by=by, clock=clock, note=note)
     else:
@@ -247,51 +247,6 @@ def _decide_one(
             calendar=calendar,
             reason=note,
             deadline_working_days=deadline_working_days,
+            base_url=base_url,
         )
-    if decision == "reject":
-        _tell_sent_back(session, item, thing, campaign, title, by, clock, base_url, note or "")
     return Outcome(item.kind, item.id, DECIDED, item.state, thing.state, title, campaign.id)
-
-
-def _tell_sent_back(
-    session: Session,
-    item: Selected,
-    thing: Task | Rectification,
-    campaign: Campaign,
-    title: str,
-    by: Actor,
-    clock: Clock,
-    base_url: str,
-    reason: str,
-) -> None:
-    """Mail the person whose work was sent back: the reason, and where to find it."""
-    person_id = thing.assignee_id if isinstance(thing, Task) else thing.responsible_id
-    person = session.get(Person, person_id)
-    if person is None:
-        return
-    event_id = session.scalar(
-        select(func.max(AuditEvent.id)).where(
-            AuditEvent.entity == item.kind, AuditEvent.entity_id == item.id
-        )
-    )
-    deadline = thing.deadline if isinstance(thing, Rectification) else None
-    subject, body = sent_back_mail(
-        person,
-        campaign.title,
-        item.kind,
-        item.id,
-        title,
-        by.label,
-        reason.strip(),
-        deadline,
-        base_url,
-    )
-    enqueue(
-        session,
-        key=f"sent-back-{item.kind}-{item.id}-{event_id}",
-        recipient=person.email,
-        subject=subject,
-        body=body,
-        now=clock.now(),
-        campaign_id=campaign.id,
-    )

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from tests.support.actions import BASE_URL, actor, start
 from tests.support.desk import laid_out
+from tests.support.races import at_once, succeeded
 from tests.support.texts import RAILWAY
 from workflow.audit import trail
 from workflow.campaigns.bulk import DECIDED, MOVED, REFUSED, Selected, decide_many
@@ -248,3 +249,54 @@ def test_the_same_form_posted_twice_decides_once(sessions, desk, clock, calendar
             )
         )
     assert verified == len(seen(desk))
+
+
+def test_two_coordinators_verifying_the_same_batch_at_once_decide_each_item_once(
+    sessions, desk, clock, calendar
+):
+    items = seen(desk)
+
+    def verifying(email):
+        by = actor(sessions, email)
+
+        def verify():
+            with sessions.begin() as session:
+                return decide_many(
+                    session,
+                    items,
+                    "verify",
+                    by=by,
+                    clock=clock,
+                    calendar=calendar,
+                    base_url=BASE_URL,
+                )
+
+        return verify
+
+    first = desk.done_tasks[0]
+    outcomes = at_once(
+        sessions,
+        lambda session: session.execute(
+            select(Task).where(Task.id == first).with_for_update()
+        ).one(),
+        verifying("office@example.org"),
+        verifying("deputy@example.org"),
+    )
+
+    batches = succeeded(outcomes)
+    assert len(batches) == 2, [o.error for o in outcomes]
+    results = sorted({o.result for o in batch} for batch in batches)
+    # one batch decided every item; the other found each of them moved (done → verified)
+    assert results == [{DECIDED}, {MOVED}]
+    [late] = [batch for batch in batches if batch[0].result == MOVED]
+    assert {(o.seen, o.state) for o in late} == {("done", "verified"), ("submitted", "closed")}
+    assert verified_events(sessions, desk) == len(items)
+
+
+def verified_events(sessions, desk):
+    with sessions() as session:
+        return session.scalar(
+            select(func.count()).where(
+                AuditEvent.event == "verify", AuditEvent.campaign_id == desk.campaign
+            )
+        )

@@ -87,6 +87,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     Mail(app)  # reads MAIL_* once, so after the configuration above (PITFALLS.md)
 
     from webapp import errors, health, i18n, security
+    from webapp.api import decisions as decisions_api
     from webapp.api import letters as letters_api
     from webapp.api import openapi, reports, routes
     from webapp.api import worklists as worklists_api
@@ -112,6 +113,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     from webapp.pages.admin import starting as admin_starting
     from webapp.pages.admin import units as admin_units
     from webapp.pages.worklists import saved_views
+    from webapp.pages.decisions import bulk as bulk_decisions
 
     identity.init_login(app)
     i18n.init_i18n(app)
@@ -121,6 +123,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     app.register_blueprint(reports.reports_api, url_prefix="/api/v1")
     app.register_blueprint(letters_api.letters_api, url_prefix="/api/v1")
     app.register_blueprint(worklists_api.worklists_api, url_prefix="/api/v1")
+    app.register_blueprint(decisions_api.decisions_api, url_prefix="/api/v1")
     app.register_blueprint(openapi.blueprint, url_prefix="/api/v1")
     app.register_blueprint(health.health)  # /healthz, /readyz for load balancers: no sign-in
     for pages in (
@@ -145,6 +148,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         admin_definitions,
         admin_starting,
         saved_views,
+        bulk_decisions,
     ):
         app.register_blueprint(pages.blueprint)
     return app

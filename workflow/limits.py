@@ -86,6 +86,11 @@ MAX_WITHIN_DAYS = 22
 # saved views one person keeps: a navigation longer than this is not read
 MAX_SAVED_VIEWS = 20
 
+# items a coordinator decides at once (verify, send back, reassign: workflow/campaigns/bulk.py),
+# each in a SAVEPOINT of its own and each with its audit event and mails; a page of 100 is what a
+# phone scrolls through, and the result the page carries back fits a session cookie
+MAX_DECIDED_AT_ONCE = 100
+
 # --- dates ---------------------------------------------------------------------------------------
 
 # A date a person types (a deadline, the deadline an extension asks for, the day a letter came) lies

@@ -209,6 +209,16 @@ MATRIX = [
         [ASK],
         {"east": 403, "west": 404, "keeper": 404, "outsider": 404},
     ),
+    # many items at once: each item's refusal is its outcome in a 200 (tests/api/test_decisions_api.py
+    # shows a refused caller changes nothing, and what a coordinator's batch decides)
+    (
+        "POST",
+        "/decisions",
+        {"items": [{"kind": "task", "id": 1, "state": "done"}], "decision": "verify"},
+        {who: 200 for who in PEOPLE},
+        [],
+        {},
+    ),
 ]
 
 

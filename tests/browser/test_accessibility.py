@@ -140,6 +140,7 @@ def visits(ids: dict[str, object]) -> list[tuple[str, str, str, list[str]]]:
                 f"{campaign}/scores",
                 letter,
                 "/leader",
+                "/decisions",
             ],
         ),
         ("leader", "zh", "leader@example.org", ["/leader", campaign, f"{campaign}/report"]),
@@ -154,7 +155,7 @@ def visits(ids: dict[str, object]) -> list[tuple[str, str, str, list[str]]]:
             "office director",
             "en",
             "office@example.org",
-            ["/", campaign, f"{campaign}/hazards", f"{campaign}/report", "/leader"],
+            ["/", campaign, f"{campaign}/hazards", f"{campaign}/report", "/leader", "/decisions"],
         ),
     ]
 

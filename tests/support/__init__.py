@@ -14,5 +14,6 @@
 - ``mail``: a real SMTP server that keeps what arrives.
 - ``terminal``: printing counts past pytest's capture.
 - ``race_worker``: a process that moves one task back and forth (run as a script by the concurrency test).
+- ``desk``: a coordinator's desk: tasks checked off and hazards reported fixed, awaiting decision.
 - ``races``: moves made at the same instant, queued behind a held lock and let go together (``at_once``).
 """

@@ -269,6 +269,13 @@ def says_it_was_done(world: World, visitor: Visitor, answer: Any) -> None:
     assert 'class="flash flash-success"' in landing.get_data(as_text=True)
 
 
+def lists_each_outcome(world: World, visitor: Visitor, answer: Any) -> None:
+    """A batch of decisions leads to its result page, which lists the item decided."""
+    assert (answer.status_code, answer.headers["Location"]) == (302, "/decisions/result")
+    landing = visitor.get("/decisions/result").get_data(as_text=True)
+    assert 'data-result="decided"' in landing
+
+
 def reads_in_english(world: World, visitor: Visitor, answer: Any) -> None:
     assert answer.status_code == 302
     assert '<html lang="en">' in visitor.client.get(
@@ -730,6 +737,36 @@ MATRIX = [
     # each person posts their own e-mail and password; "anonymous" posts an e-mail nobody has
     row("POST /login", DONE, DONE, DONE, DONE, DONE, DONE, 401, succeeded=is_signed_in),
     row("POST /logout", DONE, DONE, DONE, DONE, DONE, DONE, SIGN_IN, succeeded=is_signed_out),
+    # many decisions at once (/decisions): everyone's page lists what is theirs to decide (nothing, for most);
+    # the confirmation changes nothing; a batch decides each item on its own, so a person not deciding the
+    # campaign's items is sent to the result (each item refused) and nothing changes; the result page without a
+    # batch sends back to the selection
+    row("GET /decisions", PAGE, PAGE, PAGE, PAGE, PAGE, PAGE, SIGN_IN),
+    row(
+        "POST /decisions/confirm",
+        PAGE,
+        PAGE,
+        PAGE,
+        PAGE,
+        PAGE,
+        PAGE,
+        SIGN_IN,
+        form={"item": ["task:{task_id}:done"], "decision": "verify"},
+    ),
+    row(
+        "POST /decisions/apply",
+        302,
+        302,
+        DONE,
+        DONE,
+        DONE,
+        302,
+        SIGN_IN,
+        form={"item": ["task:{task_id}:done"], "decision": "verify"},
+        preparation=(east_checked_the_plan_off,),
+        succeeded=lists_each_outcome,
+    ),
+    row("GET /decisions/result", 302, 302, 302, 302, 302, 302, SIGN_IN),
 ]
 
 CELLS_CHECKED: Counter[str] = Counter()  # per database: the route × role cells asserted in this run

@@ -5,6 +5,7 @@
 - ``letters``      responsibility letters (责任书): a campaign's, issue, sign
 - ``worklists``    the done list and a campaign's register, filtered, searched and paged
 - ``list_query``   the work lists' query parameters as the OpenAPI document describes them
+- ``decisions``    many tasks and rectifications decided at once: verify, send back, reassign
 - ``shapes``       the JSON shapes answered: one function per kind of thing
 - ``description``  how a route describes itself for the OpenAPI document, next to the route
 - ``openapi``      ``GET /api/v1/openapi.json``, assembled from those descriptions

@@ -185,7 +185,12 @@ def reject_task(task_id: int) -> Response:
     body = _body("note")
     with _transaction() as session:
         task = tasks.reject_task(
-            session, task_id, by=_by(), clock=_clock(), note=_text(body, "note")
+            session,
+            task_id,
+            by=_by(),
+            clock=_clock(),
+            note=_text(body, "note"),
+            base_url=_base_url(),
         )
         return jsonify(shapes.task_json(task))
 
@@ -420,6 +425,8 @@ def _back_to_open(rectification_id: int, move: Callable[..., Rectification]) -> 
             reason=_text(body, "reason"),
             deadline=_date(body, "deadline"),
             deadline_working_days=_integer(body, "deadline_working_days"),
+            # sent back: the responsible person is told why by mail (a look-back's reopening: not)
+            **({"base_url": _base_url()} if move is hazards.reject_rectification else {}),
         )
         return jsonify(shapes.rectification_json(moved))
 

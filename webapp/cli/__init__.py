@@ -7,6 +7,7 @@
 - ``hazards``    ``pingan hazard …`` and ``pingan rectification …``
 - ``reports``    ``pingan incident record|reported …`` and ``pingan report …``
 - ``letters``    ``pingan letter list|issue|sign``: responsibility letters (责任书)
+- ``decisions``  ``pingan decide verify|reject|reassign KIND:ID:STATE...``: many items at once
 - ``people``     ``pingan person deactivate|reactivate|password``
 - ``admin``      ``pingan admin grant|revoke EMAIL --unit CODE``: who administers a unit
 - ``backup``     ``pingan backup`` and ``pingan restore``

@@ -33,6 +33,7 @@ from webapp.cli.common import (
     settings,
     wiring,
 )
+from webapp.cli.decisions import decide
 from webapp.cli.demo import demo
 from webapp.cli.hazards import hazard, rectification
 from webapp.cli.letters import letter
@@ -66,6 +67,7 @@ def cli(context: click.Context) -> None:
 for command in (
     admin,
     backup,
+    decide,
     restore,
     calendar,
     demo,

@@ -17,6 +17,7 @@ issue and sign
 - ``account``         the signed-in person's own password (a one-time one must be replaced first)
 - ``calendar_admin``  the official calendar's page for a top unit's administrators: status, import
 - ``worklists/``      the work lists' filter bar and saved views: a package, its docstring maps them
+- ``decisions/``      many items decided at once (「批量处理」): a package, its docstring maps it
 - ``admin/``          the administration pages (「管理」): a package, its docstring maps them
 - ``evidence_store``  evidence files on disk under the instance folder
 """

@@ -175,10 +175,21 @@ def task_review(task_id: int, move: str) -> BaseResponse:
     here = url_for("items.task_page", task_id=task_id)
     if not form.validate_on_submit():
         return back_with(first_error(form), form.next.data, here)
-    use_case = tasks.reject_task if move == "reject" else tasks.verify_task
     try:
         with transaction() as session:
-            use_case(session, task_id, by=web_actor(), clock=clock(), note=form.note.data)
+            if move == "reject":  # the assignee is told why, by mail
+                tasks.reject_task(
+                    session,
+                    task_id,
+                    by=web_actor(),
+                    clock=clock(),
+                    note=form.note.data,
+                    base_url=base_url(),
+                )
+            else:
+                tasks.verify_task(
+                    session, task_id, by=web_actor(), clock=clock(), note=form.note.data
+                )
     except (Conflict, InvalidInput) as error:
         return back_with(refusal(error), form.next.data, here)
     done = _("Sent back to the assignee.") if move == "reject" else _("Verified.")
@@ -277,6 +288,7 @@ def reject_rectification(rectification_id: int) -> BaseResponse:
                 calendar=calendar(session),
                 reason=form.reason.data,
                 deadline_working_days=form.working_days.data,
+                base_url=base_url(),
             )
     except (Conflict, InvalidInput) as error:
         return back_with(refusal(error), form.next.data, here)

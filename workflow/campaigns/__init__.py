@@ -9,5 +9,6 @@
 - ``inspections``    inspections checked off only with their findings: no problems, or hazards
 - ``letters``        responsibility letters (责任书): drafted with the phase, issued, signed
 - ``reassign``       give a task or rectification to someone else; hand over all open work
+- ``bulk``           decide many items at once: verify, send back, reassign, each on its own
 - ``phase_windows``  a phase running past its planned end with required work open, reported once
 """

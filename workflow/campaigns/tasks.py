@@ -14,6 +14,7 @@ from workflow.definitions.catalogue import stored_definition
 from workflow.errors import Forbidden, InvalidInput, NotFound
 from workflow.limits import NOTE_LIMIT
 from workflow.machines import TASK_MACHINE, fire
+from workflow.mail.sent_back import tell_sent_back
 from workflow.models import Campaign, Task
 
 
@@ -39,15 +40,37 @@ def complete_task(
 
 
 def reject_task(
-    session: Session, task_id: int, *, by: Actor, clock: Clock, note: str | None = None
+    session: Session,
+    task_id: int,
+    *,
+    by: Actor,
+    clock: Clock,
+    note: str | None = None,
+    base_url: str | None = None,
 ) -> Task:
-    """Send a done task back to its assignee (done → open); a coordinator gives the reason."""
+    """Send a done task back to its assignee (done → open); a coordinator gives the reason. With
+    ``base_url`` (the pages, the API), the assignee is mailed the reason and the link."""
     task, campaign = _task_for_update(session, task_id)
     _require(session, by, task, campaign, assignee_may=False)
     reason = _clean_note(note)
     if not reason:
         raise InvalidInput("a rejection needs a reason (note)")
-    return _move(session, task, "reject", by, clock, reason)
+    moved = _move(session, task, "reject", by, clock, reason)
+    if base_url is not None:
+        tell_sent_back(
+            session,
+            kind="task",
+            item_id=task.id,
+            title=task.title,
+            person=task.assignee,
+            campaign=campaign,
+            by=by,
+            reason=reason,
+            deadline=None,
+            now=clock.now(),
+            base_url=base_url,
+        )
+    return moved
 
 
 def verify_task(

@@ -45,6 +45,7 @@ from workflow.limits import (
 from workflow.machines import CLOSED, DRAFT, EXTENSION_MACHINE, RECTIFICATION_MACHINE, fire
 from workflow.mail import texts as mailtext
 from workflow.mail.outbox import enqueue
+from workflow.mail.sent_back import tell_sent_back
 from workflow.models import (
     Campaign,
     DeadlineExtension,
@@ -280,9 +281,11 @@ def reject_rectification(
     reason: str | None,
     deadline: date | None = None,
     deadline_working_days: int | None = None,
+    base_url: str | None = None,
 ) -> Rectification:
     """A coordinator finds it not fixed (submitted → open); a reason and a new deadline are
-    required."""
+    required. With ``base_url`` (the pages, the API), the responsible person is mailed the reason,
+    the new deadline and the link."""
     return _back_to_open(
         session,
         rectification_id,
@@ -293,6 +296,7 @@ def reject_rectification(
         reason=reason,
         deadline=deadline,
         deadline_working_days=deadline_working_days,
+        base_url=base_url,
     )
 
 
@@ -492,6 +496,7 @@ def _back_to_open(
     reason: str | None,
     deadline: date | None,
     deadline_working_days: int | None,
+    base_url: str | None = None,
 ) -> Rectification:
     rectification, campaign, definition = _load(session, rectification_id, by)
     require_coordinator(session, campaign, by)
@@ -518,6 +523,20 @@ def _back_to_open(
         after,
         f"{text} (new deadline {new_deadline.day.isoformat()})",
     )
+    if base_url is not None and event == "reject":
+        tell_sent_back(
+            session,
+            kind="rectification",
+            item_id=rectification.id,
+            title=rectification.description,
+            person=rectification.responsible,
+            campaign=campaign,
+            by=by,
+            reason=text or "",
+            deadline=new_deadline.day,
+            now=now,
+            base_url=base_url,
+        )
     return rectification
 
 

@@ -403,6 +403,42 @@ def reset_link_mail(
     return subject, "\n".join(lines)
 
 
+def sent_back_mail(
+    recipient: Named,
+    campaign_title: str,
+    kind: str,
+    item_id: int,
+    title: str,
+    by: str,
+    reason: str,
+    deadline: date | None,
+    base_url: str,
+) -> tuple[str, str]:
+    """Subject and body of the mail telling a person a coordinator sent their work back: the
+    reason, the new deadline of a rectification, and the link."""
+    what = ("任务", "task") if kind == "task" else ("隐患整改", "rectification")
+    subject = (
+        f"【退回】{what[0]}「{title[:40]}」未通过审核 / {what[1]} sent back — {campaign_title}"
+    )
+    lines = [
+        f"{recipient.name}：",
+        "",
+        f"{by} 审核后退回了您的{what[0]}，请按意见重新办理。",
+        f"{by} sent your {what[1]} back; please act on the reason below.",
+        "",
+        f"1. {title}",
+        f"   退回理由 reason: {reason}",
+    ]
+    if deadline is not None:
+        lines.append(f"   新的整改期限 new deadline: {deadline.isoformat()}")
+    lines += [
+        f"   链接 link: {item_link(base_url, kind, item_id)}",
+        "",
+        "——平安创建活动领导小组办公室 / pingan",
+    ]
+    return subject, "\n".join(lines)
+
+
 def estimate_note(days: Iterable[date]) -> list[str]:
     """Once per mail, when any of its dates (``days``) is an estimate: why, and that it will be
     recomputed; nothing otherwise."""

@@ -8,6 +8,7 @@ a leader, a person's own items in one campaign
 - ``letters``       a responsibility letter as it prints, a campaign's letters, the ones awaiting a
 person
 - ``awaiting``      what awaits a coordinator's decision (待我审核), for the inbox and the digest
+- ``open_work``     a campaign's open tasks and rectifications, for reassigning many at once
 - ``report``        the campaign report (timeline, per unit, 台账, targets, assessment)
 - ``report_files``  the report as CSV (UTF-8 with BOM) and XLSX
 - ``results_file``  the assessment's results as the higher level takes them (考核结果报送表, XLSX)

@@ -232,8 +232,7 @@ class _Half:
         self.sort = sort
         table = Task.__table__ if kind == "task" else Rectification.__table__
         self.table = table
-        self.unit = Unit.__table__.alias(f"{kind}_unit")
-        self.site = Site.__table__.alias(f"{kind}_site")
+        self.unit, self.site = _JOINED[kind]
         states = _LIST_STATES[scope.list_name][kind]
         self.empty = (
             wanted.nothing
@@ -242,7 +241,7 @@ class _Half:
             or (work_filter.state is not None and work_filter.state not in states)
             or (work_filter.severity is not None and kind == "task")
         )
-        self.columns = _columns(kind, table, self.unit, self.site)
+        self.columns = dict(_COLUMNS[kind])
         self.round = self.columns.pop("round")
         self.conditions = (
             []
@@ -392,6 +391,22 @@ def _columns(kind: str, table: Any, unit: Any, site: Any) -> dict[str, Any]:
         "original_due": table.c.original_deadline,
         "round": table.c.deadline_round,
     }
+
+
+# Made once: aliasing a table copies its columns and foreign keys (more than a page's statements
+# cost to build), and the expressions are immutable, so every page shares them
+_JOINED = {
+    kind: (Unit.__table__.alias(f"{kind}_unit"), Site.__table__.alias(f"{kind}_site"))
+    for kind in ("task", "rectification")
+}
+_COLUMNS = {
+    kind: _columns(
+        kind,
+        Task.__table__ if kind == "task" else Rectification.__table__,
+        *_JOINED[kind],
+    )
+    for kind in ("task", "rectification")
+}
 
 
 def _levels(session: Session, rows: list[WorkRow]) -> dict[tuple[str, int], int]:

@@ -523,8 +523,16 @@ TASKS_FROM = (
     "FROM tasks t LEFT OUTER JOIN units u ON u.id = t.unit_id "
     "LEFT OUTER JOIN sites s ON s.id = t.site_id"
 )
+# as work_page orders: each half by its own columns (cut to the page), the union by their names
+R_BY_DUE = "ORDER BY r.deadline_at ASC NULLS LAST, r.id ASC LIMIT :limit"
+T_BY_DUE = "ORDER BY t.due_at ASC NULLS LAST, t.id ASC LIMIT :limit"
+R_BY_RELEVANCE = "ORDER BY {rank} DESC, r.deadline_at ASC NULLS LAST, r.id ASC LIMIT :limit"
 BY_DUE = "ORDER BY due_at ASC NULLS LAST, kind_rank ASC, id ASC LIMIT :limit"
-BY_RELEVANCE = "ORDER BY rank DESC, due_at ASC NULLS LAST, kind_rank ASC, id ASC LIMIT :limit"
+NAMES = (
+    "kind, kind_rank, id, title, spec_key, campaign_id, phase_key, unit, site, severity, state, "
+    "due_on, due_at, due_estimated, registered_at, finished_at, holder_id, note, location, "
+    "original_due, level, rank"
+)
 IN_REGISTER = "r.state IN ('open', 'submitted', 'closed') AND r.campaign_id = :campaign"
 REGISTER_WHERE = (
     f"{IN_REGISTER} AND r.unit_id = :unit AND r.severity = :severity "
@@ -550,11 +558,14 @@ LEVELS = {
 
 
 def _paged(halves: list[str], order: str) -> str:
-    """The engine's shape: each half ordered and cut to the page, the union ordered and cut."""
-    inner = " UNION ALL ".join(
-        f"SELECT * FROM (SELECT {half} {order}) AS half_{n}" for n, half in enumerate(halves)
+    """The engine's shape: one half as it is; two, each in a subquery, the union ordered and cut
+    again."""
+    if len(halves) == 1:
+        return halves[0]
+    union = " UNION ALL ".join(
+        f"SELECT {NAMES} FROM ({half}) AS page_{n}" for n, half in enumerate(halves)
     )
-    return f"SELECT * FROM ({inner}) AS items {order}"
+    return f"{union} {order}"
 
 
 def _counted(halves: list[str]) -> str:
@@ -605,20 +616,28 @@ class Floor:
         plain = RECTIFICATION_COLUMNS_READ.format(rank="0")
         register = f"{RECTIFICATIONS_FROM} WHERE {REGISTER_WHERE}"
         self.register = (
-            text(_paged([f"{plain} {register}"], BY_DUE)).bindparams(now),
+            text(f"SELECT {plain} {register} {R_BY_DUE}").bindparams(now),
             text(_counted([register])).bindparams(now),
         )
         rank, found = _search(dialect)
         searched = f"{RECTIFICATIONS_FROM} WHERE {IN_REGISTER} AND {found}"
         ranked = RECTIFICATION_COLUMNS_READ.format(rank=rank)
         self.search = (
-            text(_paged([f"{ranked} {searched}"], BY_RELEVANCE)),
+            text(f"SELECT {ranked} {searched} {R_BY_RELEVANCE.format(rank=rank)}"),
             text(_counted([searched])),
         )
         hazards = f"{RECTIFICATIONS_FROM} WHERE {INBOX_RECTIFICATIONS}"
         tasks = f"{TASKS_FROM} WHERE {INBOX_TASKS}"
         self.inbox = (
-            text(_paged([f"{plain} {hazards}", f"{TASK_COLUMNS_READ} {tasks}"], BY_DUE)),
+            text(
+                _paged(
+                    [
+                        f"SELECT {plain} {hazards} {R_BY_DUE}",
+                        f"SELECT {TASK_COLUMNS_READ} {tasks} {T_BY_DUE}",
+                    ],
+                    BY_DUE,
+                )
+            ),
             text(_counted([hazards, tasks])),
         )
 

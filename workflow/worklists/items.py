@@ -26,6 +26,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     null,
     select,
     union_all,
@@ -158,9 +159,22 @@ def work_page(
         counted.append(half.counted())
     if not halves:
         return WorkPage([], 0, None, sort, terms, {})
-    items = union_all(*halves).subquery("items")
-    keys = _keys(sort, items.c)
-    statement = select(items).order_by(*(key.ordering() for key in keys)).limit(limit + 1)
+    if len(halves) == 1:
+        statement = halves[0]  # already ordered and cut to the page
+    else:
+        # each half ordered and cut in a subquery of its own, the union by the columns' names
+        # (not a subquery of it: its column collection costs more to make than the rest)
+        keys = _keys(sort, _NAMED)
+        statement = (
+            union_all(
+                *(
+                    select(*_OUTER).select_from(half.subquery(f"page_{n}"))
+                    for n, half in enumerate(halves)
+                )
+            )
+            .order_by(*(key.ordering() for key in keys))
+            .limit(limit + 1)
+        )
     connection = session.connection()
     rows = [WorkRow(*row) for row in connection.execute(statement)]
     count = connection.execute(
@@ -266,7 +280,7 @@ class _Half:
         if after_values is not None:
             query = query.where(keyset.after_key(keys, after_values))
         query = query.order_by(*(key.ordering() for key in keys)).limit(limit)
-        return select(query.subquery(f"{self.kind}_page"))
+        return query
 
     def counted(self) -> Any:
         return self._from(select(literal(1).label("one"))).where(*self.conditions)
@@ -393,6 +407,14 @@ def _columns(kind: str, table: Any, unit: Any, site: Any) -> dict[str, Any]:
     }
 
 
+class _Named(dict[str, Any]):
+    """The union's columns by name, for its ORDER BY."""
+
+    def __missing__(self, name: str) -> Any:
+        return self.setdefault(name, literal_column(name))
+
+
+_NAMED = _Named()
 # Made once: aliasing a table copies its columns and foreign keys (more than a page's statements
 # cost to build), and the expressions are immutable, so every page shares them
 _JOINED = {
@@ -407,6 +429,13 @@ _COLUMNS = {
     )
     for kind in ("task", "rectification")
 }
+
+# a half's columns read from its subquery: by name, typed as the rows are read
+_OUTER = [
+    literal_column(name, expression.type)
+    for name, expression in _COLUMNS["rectification"].items()
+    if name != "round"
+] + [literal_column("level", Integer()), literal_column("rank", Integer())]
 
 
 def _levels(session: Session, rows: list[WorkRow]) -> dict[tuple[str, int], int]:

@@ -202,10 +202,13 @@ class _Wanted:
 
 
 def _resolved(session: Session, work_filter: WorkFilter) -> _Wanted:
+    connection = session.connection()  # Core statements: the ORM's execution path costs more
+
     def lookup(column: Any, key: Any, value: str | None) -> int | None:
         if value is None:
             return None
-        return session.execute(select(column).where(key == value)).scalar_one_or_none() or -1
+        found = connection.execute(select(column).where(key == value)).scalar_one_or_none()
+        return found or -1
 
     unit_id = lookup(Unit.id, Unit.code, work_filter.unit)
     site_id = lookup(Site.id, Site.code, work_filter.site)
@@ -274,7 +277,11 @@ class _Half:
         columns["rank"] = (
             search.score(self.kind, self.terms, self.site.c.name) if self.terms else literal(0)
         )
-        labelled = [expression.label(name) for name, expression in columns.items()]
+        labelled = [
+            *_LABELLED[self.kind],
+            columns["level"].label("level"),
+            columns["rank"].label("rank"),
+        ]
         query = self._from(select(*labelled)).where(*self.conditions)
         keys = _keys(self.sort, columns)
         if after_values is not None:
@@ -429,7 +436,10 @@ _COLUMNS = {
     )
     for kind in ("task", "rectification")
 }
-
+_LABELLED = {
+    kind: [expression.label(name) for name, expression in columns.items() if name != "round"]
+    for kind, columns in _COLUMNS.items()
+}
 # a half's columns read from its subquery: by name, typed as the rows are read
 _OUTER = [
     literal_column(name, expression.type)
@@ -443,6 +453,7 @@ def _levels(session: Session, rows: list[WorkRow]) -> dict[tuple[str, int], int]
     if not rows:
         return {}
     escalation = Escalation.__table__
+    connection = session.connection()
     levels: dict[tuple[str, int], int] = {}
     for kind in ("task", "rectification"):
         ids = [row.id for row in rows if row.kind == kind]
@@ -460,5 +471,5 @@ def _levels(session: Session, rows: list[WorkRow]) -> dict[tuple[str, int], int]
             )
             .group_by(escalation.c.item_id)
         )
-        levels.update(((kind, item_id), level) for item_id, level in session.execute(query))
+        levels.update(((kind, item_id), level) for item_id, level in connection.execute(query))
     return levels

@@ -148,11 +148,12 @@ def work_page(
         sort = "due"
     wanted = _resolved(session, work_filter)
     dialect = session.get_bind().dialect.name
+    sites = search.named_sites(session.connection(), terms) if terms and not wanted.nothing else {}
     after_values = keyset.decode(after, _keys(sort, None)) if after else None
     halves = []
     counted = []
     for kind in ("rectification", "task"):
-        half = _Half(kind, scope, work_filter, wanted, window, terms, dialect, sort)
+        half = _Half(kind, scope, work_filter, wanted, window, terms, dialect, sort, sites)
         if half.empty:
             continue
         halves.append(half.page(after_values, limit + 1))
@@ -244,6 +245,7 @@ class _Half:
         terms: list[str],
         dialect: str,
         sort: str,
+        sites: dict[str, list[int]],
     ) -> None:
         self.kind = kind
         self.sort = sort
@@ -263,7 +265,7 @@ class _Half:
         self.conditions = (
             []
             if self.empty
-            else self._conditions(scope, work_filter, wanted, window, terms, dialect, states)
+            else self._conditions(scope, work_filter, wanted, window, terms, dialect, states, sites)
         )
         self.terms = terms
         self.joins_site = bool(terms)
@@ -309,6 +311,7 @@ class _Half:
         terms: list[str],
         dialect: str,
         states: tuple[str, ...],
+        sites: dict[str, list[int]],
     ) -> list[Any]:
         table, columns = self.table, self.columns
         state = table.c.state
@@ -345,7 +348,7 @@ class _Half:
         if work_filter.level is not None:
             conditions.append(self._level_at_least(work_filter.level))
         if terms:
-            conditions.append(search.matches(self.kind, terms, self.site.c.name, dialect))
+            conditions.append(search.matches(self.kind, terms, self.site.c.name, dialect, sites))
         return conditions
 
     def _escalations(self) -> Any:

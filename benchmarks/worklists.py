@@ -632,7 +632,9 @@ class Floor:
             text(f"SELECT {ranked} {searched} {R_BY_RELEVANCE.format(rank=rank)}"),
             text(_counted([searched])),
         )
-        in_unit = f"{RECTIFICATIONS_FROM} WHERE {IN_REGISTER} AND r.unit_id = :unit AND {found}"
+        # one unit's rows: on SQLite the FTS5 table is only probed (r.id + 0: no index)
+        narrowed = found.replace("r.id IN", "r.id + 0 IN")
+        in_unit = f"{RECTIFICATIONS_FROM} WHERE {IN_REGISTER} AND r.unit_id = :unit AND {narrowed}"
         self.unit_search = (
             text(f"SELECT {ranked} {in_unit} {R_BY_RELEVANCE.format(rank=rank)}"),
             text(_counted([in_unit])),

@@ -348,7 +348,13 @@ class _Half:
         if work_filter.level is not None:
             conditions.append(self._level_at_least(work_filter.level))
         if terms:
-            conditions.append(search.matches(self.kind, terms, self.site.c.name, dialect, sites))
+            # one person's or one unit's rows are fewer than a common word's
+            narrowed = scope.person_id is not None or any(
+                value is not None for value in (wanted.unit_id, wanted.site_id, wanted.person_id)
+            )
+            conditions.append(
+                search.matches(self.kind, terms, self.site.c.name, dialect, sites, narrowed)
+            )
         return conditions
 
     def _escalations(self) -> Any:

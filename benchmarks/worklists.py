@@ -632,8 +632,11 @@ class Floor:
             text(f"SELECT {ranked} {searched} {R_BY_RELEVANCE.format(rank=rank)}"),
             text(_counted([searched])),
         )
-        # one unit's rows: on SQLite the FTS5 table is only probed (r.id + 0: no index)
-        narrowed = found.replace("r.id IN", "r.id + 0 IN")
+        # one unit's rows: the trigram index is not used (SQLite: r.id + 0, the FTS5 table only
+        # probed; PostgreSQL: the texts || '', not the indexed expression)
+        narrowed = found.replace("r.id IN", "r.id + 0 IN").replace(
+            "coalesce(r.temporary_measures, '')", "coalesce(r.temporary_measures, '') || ''"
+        )
         in_unit = f"{RECTIFICATIONS_FROM} WHERE {IN_REGISTER} AND r.unit_id = :unit AND {narrowed}"
         self.unit_search = (
             text(f"SELECT {ranked} {in_unit} {R_BY_RELEVANCE.format(rank=rank)}"),

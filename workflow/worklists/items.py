@@ -27,6 +27,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     null,
     select,
     union_all,
@@ -164,20 +165,34 @@ def work_page(
         sort = "due"
     wanted = _resolved(session, work_filter)
     dialect = session.get_bind().dialect.name
+    sites = search.named_sites(session.connection(), terms) if terms and not wanted.nothing else {}
     after_values = keyset.decode(after, _keys(sort, None)) if after else None
     halves = []
     counted = []
     for kind in ("rectification", "task"):
-        half = _Half(kind, scope, work_filter, wanted, window, terms, dialect, sort)
+        half = _Half(kind, scope, work_filter, wanted, window, terms, dialect, sort, sites)
         if half.empty:
             continue
         halves.append(half.page(after_values, limit + 1))
         counted.append(half.counted(window))
     if not halves:
         return WorkPage([], {}, None, sort, terms, {})
-    items = union_all(*halves).subquery("items")
-    keys = _keys(sort, items.c)
-    statement = select(items).order_by(*(key.ordering() for key in keys)).limit(limit + 1)
+    if len(halves) == 1:
+        statement = halves[0]  # already ordered and cut to the page
+    else:
+        # each half ordered and cut in a subquery of its own, the union by the columns' names
+        # (not a subquery of it: its column collection costs more to make than the rest)
+        keys = _keys(sort, _NAMED)
+        statement = (
+            union_all(
+                *(
+                    select(*_OUTER).select_from(half.subquery(f"page_{n}"))
+                    for n, half in enumerate(halves)
+                )
+            )
+            .order_by(*(key.ordering() for key in keys))
+            .limit(limit + 1)
+        )
     connection = session.connection()
     rows = [WorkRow(*row) for row in connection.execute(statement)]
     matching = union_all(*counted).subquery()
@@ -208,10 +223,13 @@ class _Wanted:
 
 
 def _resolved(session: Session, work_filter: WorkFilter) -> _Wanted:
+    connection = session.connection()  # Core statements: the ORM's execution path costs more
+
     def lookup(column: Any, key: Any, value: str | None) -> int | None:
         if value is None:
             return None
-        return session.execute(select(column).where(key == value)).scalar_one_or_none() or -1
+        found = connection.execute(select(column).where(key == value)).scalar_one_or_none()
+        return found or -1
 
     unit_id = lookup(Unit.id, Unit.code, work_filter.unit)
     site_id = lookup(Site.id, Site.code, work_filter.site)
@@ -247,13 +265,13 @@ class _Half:
         terms: list[str],
         dialect: str,
         sort: str,
+        sites: dict[str, list[int]],
     ) -> None:
         self.kind = kind
         self.sort = sort
         table = Task.__table__ if kind == "task" else Rectification.__table__
         self.table = table
-        self.unit = Unit.__table__.alias(f"{kind}_unit")
-        self.site = Site.__table__.alias(f"{kind}_site")
+        self.unit, self.site = _JOINED[kind]
         states = _LIST_STATES[scope.list_name][kind]
         self.empty = (
             wanted.nothing
@@ -262,12 +280,12 @@ class _Half:
             or (work_filter.state is not None and work_filter.state not in states)
             or (work_filter.severity is not None and kind == "task")
         )
-        self.columns = _columns(kind, table, self.unit, self.site)
+        self.columns = dict(_COLUMNS[kind])
         self.round = self.columns.pop("round")
         self.conditions = (
             []
             if self.empty
-            else self._conditions(scope, work_filter, wanted, window, terms, dialect, states)
+            else self._conditions(scope, work_filter, wanted, window, terms, dialect, states, sites)
         )
         self.terms = terms
         self.joins_site = bool(terms)
@@ -281,13 +299,17 @@ class _Half:
         columns["rank"] = (
             search.score(self.kind, self.terms, self.site.c.name) if self.terms else literal(0)
         )
-        labelled = [expression.label(name) for name, expression in columns.items()]
+        labelled = [
+            *_LABELLED[self.kind],
+            columns["level"].label("level"),
+            columns["rank"].label("rank"),
+        ]
         query = self._from(select(*labelled)).where(*self.conditions)
         keys = _keys(self.sort, columns)
         if after_values is not None:
             query = query.where(keyset.after_key(keys, after_values))
         query = query.order_by(*(key.ordering() for key in keys)).limit(limit)
-        return select(query.subquery(f"{self.kind}_page"))
+        return query
 
     def counted(self, window: Window) -> Any:
         due_at, due_on = self.columns["due_at"], self.columns["due_on"]
@@ -315,6 +337,7 @@ class _Half:
         terms: list[str],
         dialect: str,
         states: tuple[str, ...],
+        sites: dict[str, list[int]],
     ) -> list[Any]:
         table, columns = self.table, self.columns
         state = table.c.state
@@ -351,7 +374,13 @@ class _Half:
         if work_filter.level is not None:
             conditions.append(self._level_at_least(work_filter.level))
         if terms:
-            conditions.append(search.matches(self.kind, terms, self.site.c.name, dialect))
+            # one person's or one unit's rows are fewer than a common word's
+            narrowed = scope.person_id is not None or any(
+                value is not None for value in (wanted.unit_id, wanted.site_id, wanted.person_id)
+            )
+            conditions.append(
+                search.matches(self.kind, terms, self.site.c.name, dialect, sites, narrowed)
+            )
         return conditions
 
     def _escalations(self) -> Any:
@@ -420,11 +449,46 @@ def _columns(kind: str, table: Any, unit: Any, site: Any) -> dict[str, Any]:
     }
 
 
+class _Named(dict[str, Any]):
+    """The union's columns by name, for its ORDER BY."""
+
+    def __missing__(self, name: str) -> Any:
+        return self.setdefault(name, literal_column(name))
+
+
+_NAMED = _Named()
+# Made once: aliasing a table copies its columns and foreign keys (more than a page's statements
+# cost to build), and the expressions are immutable, so every page shares them
+_JOINED = {
+    kind: (Unit.__table__.alias(f"{kind}_unit"), Site.__table__.alias(f"{kind}_site"))
+    for kind in ("task", "rectification")
+}
+_COLUMNS = {
+    kind: _columns(
+        kind,
+        Task.__table__ if kind == "task" else Rectification.__table__,
+        *_JOINED[kind],
+    )
+    for kind in ("task", "rectification")
+}
+_LABELLED = {
+    kind: [expression.label(name) for name, expression in columns.items() if name != "round"]
+    for kind, columns in _COLUMNS.items()
+}
+# a half's columns read from its subquery: by name, typed as the rows are read
+_OUTER = [
+    literal_column(name, expression.type)
+    for name, expression in _COLUMNS["rectification"].items()
+    if name != "round"
+] + [literal_column("level", Integer()), literal_column("rank", Integer())]
+
+
 def _levels(session: Session, rows: list[WorkRow]) -> dict[tuple[str, int], int]:
     """The highest escalation level each row reached on its current deadline."""
     if not rows:
         return {}
     escalation = Escalation.__table__
+    connection = session.connection()
     levels: dict[tuple[str, int], int] = {}
     for kind in ("task", "rectification"):
         ids = [row.id for row in rows if row.kind == kind]
@@ -442,5 +506,5 @@ def _levels(session: Session, rows: list[WorkRow]) -> dict[tuple[str, int], int]
             )
             .group_by(escalation.c.item_id)
         )
-        levels.update(((kind, item_id), level) for item_id, level in session.execute(query))
+        levels.update(((kind, item_id), level) for item_id, level in connection.execute(query))
     return levels

@@ -112,8 +112,8 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     from webapp.pages.admin import roster as admin_roster
     from webapp.pages.admin import starting as admin_starting
     from webapp.pages.admin import units as admin_units
-    from webapp.pages.worklists import saved_views
     from webapp.pages.decisions import bulk as bulk_decisions
+    from webapp.pages.worklists import saved_views
 
     identity.init_login(app)
     i18n.init_i18n(app)

@@ -81,6 +81,10 @@ MAX_SELECTED_TASKS = 200
 # rows of a work list shown at once (the inbox, the done list, the register): a phone's screen
 # scrolls through 50 cards; the next page is a keyset away, however long the list
 PAGE_SIZE = 50
+# a search's matches ranked by relevance and counted: a common word (「护栏」 in a county's
+# register) matches tens of thousands, which nobody reads ranked; past this they are listed by due
+# date and counted as "more than 1,000" (a second word narrows them)
+SEARCH_RANK_LIMIT = 1000
 # "due within N working days": a month of them at most (the filter's ``within``)
 MAX_WITHIN_DAYS = 22
 # saved views one person keeps: a navigation longer than this is not read

@@ -351,3 +351,18 @@ def test_a_nul_in_a_filter_is_dropped_before_it_reaches_the_database(
     )
 
     assert descriptions(found) == ["护栏油漆脱落", "道口护栏损坏"]
+
+
+def test_a_search_matching_more_than_are_ranked_is_listed_by_due_date_and_said_so(
+    sessions, hazard_campaign, hazards, calendar, monkeypatch
+):
+    scope = register_scope(hazard_campaign)
+    ranked = page(sessions, scope, calendar, q="护栏")
+    assert descriptions(ranked) == ["护栏油漆脱落", "道口护栏损坏"] and not ranked.count_capped
+
+    monkeypatch.setattr("workflow.limits.SEARCH_RANK_LIMIT", 1)
+    common = page(sessions, scope, calendar, q="护栏")
+    assert common.count_capped and common.sort == "due"
+    assert descriptions(common) == ["道口护栏损坏", "护栏油漆脱落"], "soonest due first"
+    few = page(sessions, scope, calendar, q="照明")
+    assert not few.count_capped and few.sort == "relevance" and few.count == 1

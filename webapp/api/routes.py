@@ -151,6 +151,7 @@ def my_inbox() -> Response:
             {
                 "counts": {group: found.counts.get(group, 0) for group in GROUPS},
                 "count": found.count,
+                "count_capped": found.count_capped,
                 "next_after": found.next_after,
                 "items": [shapes.inbox_item_json(item) for item in found.inbox.items()],
             }

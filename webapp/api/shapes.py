@@ -264,6 +264,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 },
             },
             "count": {"type": "integer", "description": "items matching the filter"},
+            "count_capped": {
+                "type": "boolean",
+                "description": "a search matched more: counted no further, listed by due date",
+            },
             "next_after": {
                 "type": ["string", "null"],
                 "description": "pass as `after` for the next page; null on the last",

@@ -41,7 +41,7 @@ def list_filter() -> WorkFilter:
 def done() -> Response:
     work_filter = list_filter()
     with _transaction(readonly=True) as session:
-        items, count, next_after, _terms = done_page(
+        found = done_page(
             session,
             _by().person_id,  # type: ignore[arg-type]
             work_filter,
@@ -51,8 +51,9 @@ def done() -> Response:
         )
         return jsonify(
             {
-                "count": count,
-                "next_after": next_after,
+                "count": found.count,
+                "count_capped": found.count_capped,
+                "next_after": found.next_after,
                 "items": [
                     {
                         "kind": item.kind,
@@ -63,7 +64,7 @@ def done() -> Response:
                         "finished_at": item.finished_at.isoformat() if item.finished_at else None,
                         "note": item.note,
                     }
-                    for item in items
+                    for item in found.items
                 ],
             }
         )
@@ -105,6 +106,7 @@ def register(campaign_id: int) -> Response:
         return jsonify(
             {
                 "count": page.count,
+                "count_capped": page.count_capped,
                 "next_after": page.next_after,
                 "items": [
                     {
@@ -138,6 +140,11 @@ def register(campaign_id: int) -> Response:
 
 _PAGE = {
     "count": {"type": "integer", "description": "rows matching the filter, on every page"},
+    "count_capped": {
+        "type": "boolean",
+        "description": "a search matched more than `count` - 1 rows: counted no further, and "
+        "listed by due date instead of relevance",
+    },
     "next_after": {
         "type": ["string", "null"],
         "description": "pass as `after` for the next page; null on the last",

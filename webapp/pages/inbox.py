@@ -98,7 +98,7 @@ def done() -> str:
     work_filter = list_filter()
     with transaction(readonly=True) as session:
         try:
-            items, count, next_after, terms = engine_inbox.done_page(
+            found = engine_inbox.done_page(
                 session,
                 by.person_id,  # type: ignore[arg-type]
                 work_filter,
@@ -108,7 +108,7 @@ def done() -> str:
             )
         except InvalidInput as error:
             flash(refusal(error), "error")
-            items, count, next_after, terms = engine_inbox.done_page(
+            found = engine_inbox.done_page(
                 session,
                 by.person_id,
                 work_filter,
@@ -127,9 +127,9 @@ def done() -> str:
     ]
     return render_template(
         "inbox/done.html",
-        items=items,
-        count=count,
-        terms=terms,
+        items=found.items,
+        listing=found,
+        terms=found.terms,
         work_filter=work_filter,
         filters=filter_form(
             work_filter,
@@ -138,7 +138,7 @@ def done() -> str:
             states=states,
             sorts=("finished", "registered", "relevance"),
         ),
-        links=page_links("inbox.done", work_filter, next_after),
+        links=page_links("inbox.done", work_filter, found.next_after),
         save_form=save_view_form("done", work_filter, work_filter.campaign),
     )
 

@@ -68,6 +68,7 @@ class RegisterPage:
     terms: list[str]  # the searched words, to highlight
     sort: str
     levels: dict[int, int]  # rectification id → highest escalation level reached
+    count_capped: bool = False  # a search's count stopped past limits.SEARCH_RANK_LIMIT
 
 
 def register_page(
@@ -140,7 +141,15 @@ def register_page(
             )
         )
     levels = {item_id: level for (_kind, item_id), level in found.levels.items()}
-    return RegisterPage(entries, found.count, found.next_after, found.terms, found.sort, levels)
+    return RegisterPage(
+        entries,
+        found.count,
+        found.next_after,
+        found.terms,
+        found.sort,
+        levels,
+        found.count_capped,
+    )
 
 
 def register_choices(session: Session, campaign_id: int, *, by: Actor) -> RegisterChoices:

@@ -211,10 +211,22 @@ class InboxPage:
     terms: list[str]
     sort: str
     levels: dict[tuple[str, int], int]
+    count_capped: bool = False  # a search's count stopped past limits.SEARCH_RANK_LIMIT
 
     @property
     def count(self) -> int:
         return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class DonePage:
+    """One page of a person's done list as filtered, with the count for the whole filter."""
+
+    items: list[DoneItem]
+    count: int
+    next_after: str | None
+    terms: list[str]
+    count_capped: bool = False  # a search's count stopped past limits.SEARCH_RANK_LIMIT
 
 
 def inbox_page(
@@ -265,7 +277,15 @@ def inbox_page(
             bool(row.due_estimated),
         )
         getattr(grouped, item.group).append(item)
-    return InboxPage(grouped, found.counts, found.next_after, found.terms, found.sort, found.levels)
+    return InboxPage(
+        grouped,
+        found.counts,
+        found.next_after,
+        found.terms,
+        found.sort,
+        found.levels,
+        found.count_capped,
+    )
 
 
 def done_page(
@@ -277,9 +297,8 @@ def done_page(
     clock: Clock,
     calendar: WorkingCalendar,
     limit: int | None = None,
-) -> tuple[list[DoneItem], int, str | None, list[str]]:
-    """A page of what the person has finished, newest first unless the filter says otherwise: the
-    items, the count for the filter, the next page's key and the searched words."""
+) -> DonePage:
+    """A page of what the person has finished, newest first unless the filter says otherwise."""
     window = window_for(clock.now(), DEFAULT_TIMEZONE, calendar, work_filter.within)
     found = work_page(
         session, Scope("done", person_id=person_id), work_filter, window, after=after, limit=limit
@@ -303,7 +322,7 @@ def done_page(
         for row in found.rows
         if row.campaign_id in campaigns
     ]
-    return items, found.count, found.next_after, found.terms
+    return DonePage(items, found.count, found.next_after, found.terms, found.count_capped)
 
 
 def done_items(session: Session, person_id: int, *, limit: int = DONE_LIST_LIMIT) -> list[DoneItem]:

@@ -122,6 +122,8 @@ class WorkPage:
     sort: str
     terms: list[str]  # the searched words, to highlight
     levels: dict[tuple[str, int], int]  # (kind, id) → highest level reached, for the page's rows
+    # a search's count stopped past limits.SEARCH_RANK_LIMIT: "more than"; listed by due date
+    count_capped: bool = False
 
     @property
     def count(self) -> int:
@@ -166,17 +168,26 @@ def work_page(
     wanted = _resolved(session, work_filter)
     dialect = session.get_bind().dialect.name
     sites = search.named_sites(session.connection(), terms) if terms and not wanted.nothing else {}
-    after_values = keyset.decode(after, _keys(sort, None)) if after else None
-    halves = []
-    counted = []
-    for kind in ("rectification", "task"):
-        half = _Half(kind, scope, work_filter, wanted, window, terms, dialect, sort, sites)
-        if half.empty:
-            continue
-        halves.append(half.page(after_values, limit + 1))
-        counted.append(half.counted(window))
-    if not halves:
+    kinds = [
+        _Half(kind, scope, work_filter, wanted, window, terms, dialect, sort, sites)
+        for kind in ("rectification", "task")
+    ]
+    kinds = [half for half in kinds if not half.empty]
+    if not kinds:
         return WorkPage([], {}, None, sort, terms, {})
+    connection = session.connection()
+    # a search counts up to SEARCH_RANK_LIMIT and ranks no more: ranking a common word's 50,000
+    # matches is seconds of scoring and sorting where a person reads the first page; past the
+    # limit its matches are listed by due date (the soonest first: an index walk), said so
+    cap = limits.SEARCH_RANK_LIMIT if terms else None
+    counts = _counts(connection, [half.counted(window) for half in kinds], cap)
+    capped = cap is not None and sum(counts.values()) > cap
+    if capped and sort == "relevance":
+        sort = "due"
+        for half in kinds:
+            half.sort = sort
+    after_values = keyset.decode(after, _keys(sort, None)) if after else None
+    halves = [half.page(after_values, limit + 1) for half in kinds]
     if len(halves) == 1:
         statement = halves[0]  # already ordered and cut to the page
     else:
@@ -193,23 +204,34 @@ def work_page(
             .order_by(*(key.ordering() for key in keys))
             .limit(limit + 1)
         )
-    connection = session.connection()
     rows = [WorkRow(*row) for row in connection.execute(statement)]
-    matching = union_all(*counted).subquery()
-    counts = dict(
-        connection.execute(
-            select(matching.c.due_group, func.count()).group_by(matching.c.due_group)
-        ).all()
-    )
     next_after = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]._asdict()
         next_after = keyset.encode(tuple(last[name] for name in _key_names(sort)))
-    return WorkPage(rows, counts, next_after, sort, terms, _levels(session, rows) if levels else {})
+    return WorkPage(
+        rows,
+        counts,
+        next_after,
+        sort,
+        terms,
+        _levels(session, rows) if levels else {},
+        count_capped=capped,
+    )
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def _counts(connection: Any, counted: list[Any], cap: int | None) -> dict[str, int]:
+    """The rows matching, by due group; at most ``cap`` + 1 of them when a cap is given."""
+    matching: Any = union_all(*counted) if len(counted) > 1 else counted[0]
+    if cap is not None:
+        matching = matching.limit(cap + 1)
+    grouped = matching.subquery()
+    query = select(grouped.c.due_group, func.count()).group_by(grouped.c.due_group)
+    return dict(connection.execute(query).all())
 
 
 @dataclass(frozen=True)

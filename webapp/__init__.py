@@ -143,6 +143,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         admin_starting,
     ):
         app.register_blueprint(pages.blueprint)
+    app.register_blueprint(account.stand_ins)
     return app
 
 

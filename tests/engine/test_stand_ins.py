@@ -161,7 +161,7 @@ def test_the_stand_in_acts_on_the_absent_person_s_items_and_the_trail_names_both
         end_stand_in(session, row, by=OPERATOR, clock=NAMED_AT)
         assert stand_ins_of(session, keeper_id, date(2026, 9, 1)) == []
     with pytest.raises(NotFound), sessions.begin() as session:  # ended: no longer theirs
-        get_rectification(session, rect, west, FixedClock(shanghai(2026, 9, 29, 9)))
+        get_rectification(session, rect, west, shanghai(2026, 9, 29, 9))
 
 
 def test_an_outsider_an_inactive_person_and_someone_with_no_say_are_refused(

@@ -14,7 +14,8 @@ refusals
 - ``petitions``       one letter or visit (信访) and marking it processed
 - ``letters``         responsibility letters (责任书): one letter (prints on A4), a campaign's list,
 issue and sign
-- ``account``         the signed-in person's own password (a one-time one must be replaced first)
+- ``account``         the signed-in person's own password (a one-time one must be replaced first);
+stand-ins while away (代理), one's own and an administrator's for a person
 - ``calendar_admin``  the official calendar's page for a top unit's administrators: status, import
 - ``admin/``          the administration pages (「管理」): a package, its docstring maps them
 - ``evidence_store``  evidence files on disk under the instance folder

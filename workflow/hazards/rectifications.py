@@ -240,8 +240,8 @@ def submit_rectification(
         entity="rectification",
         entity_id=rectification_id,
     )
-    rectification, campaign, definition = _load(session, rectification_id, by, clock=clock)
-    holder = _holder(session, rectification, campaign, by, clock)
+    rectification, campaign, definition = _load(session, rectification_id, by, now=clock.now())
+    holder = _holder(session, rectification, campaign, by, clock.now())
     if not (by.is_operator or holder is not None):
         raise Forbidden("only the responsible person reports a rectification done")
     by = holder or by  # a stand-in is recorded as acting for the responsible person
@@ -350,8 +350,8 @@ def request_extension(
     The date asked for is bounded as a deadline given at registration is (workflow/limits.py), so a
     request that could never be approved is refused now, not when a coordinator approves it.
     """
-    rectification, campaign, definition = _load(session, rectification_id, by, clock=clock)
-    holder = _holder(session, rectification, campaign, by, clock)
+    rectification, campaign, definition = _load(session, rectification_id, by, now=clock.now())
+    holder = _holder(session, rectification, campaign, by, clock.now())
     if not (by.is_operator or holder is not None):
         raise Forbidden("only the responsible person asks for an extension")
     by = holder or by  # a stand-in is recorded as acting for the responsible person
@@ -483,11 +483,19 @@ def decide_extension(
 
 
 def get_rectification(
-    session: Session, rectification_id: int, by: Actor, clock: Clock | None = None
+    session: Session, rectification_id: int, by: Actor, now: datetime | None = None
 ) -> Rectification:
     """A rectification its viewer may see: the responsible person, a coordinator or leader of the
-    campaign; with ``clock``, the responsible person's stand-in today as well."""
-    return _load(session, rectification_id, by, for_update=False, clock=clock)[0]
+    campaign; given ``now``, the responsible person's stand-in that day as well."""
+    return _load(session, rectification_id, by, for_update=False, now=now)[0]
+
+
+def acts_as_responsible(
+    session: Session, rectification: Rectification, by: Actor, now: datetime
+) -> bool:
+    """Whether ``by`` reports this rectification fixed: its responsible person, or their stand-in
+    that day (what the page offers)."""
+    return _holder(session, rectification, rectification.campaign, by, now) is not None
 
 
 def overdue(rectification: Rectification, now: datetime) -> bool:
@@ -569,7 +577,7 @@ def _load(
     rectification_id: int,
     by: Actor,
     for_update: bool = True,
-    clock: Clock | None = None,
+    now: datetime | None = None,
 ) -> tuple[Rectification, Campaign, Definition]:
     query = (
         select(Rectification, Campaign)
@@ -585,17 +593,18 @@ def _load(
     if not (
         by.person_id == rectification.responsible_id
         or in_leading_group(session, campaign.id, campaign.unit_id, by)
-        or (clock is not None and _holder(session, rectification, campaign, by, clock))
+        or (now is not None and _holder(session, rectification, campaign, by, now))
     ):
         raise NotFound(f"no rectification {rectification_id}")  # its existence is private
     return rectification, campaign, stored_definition(campaign.definition)
 
 
 def _holder(
-    session: Session, rectification: Rectification, campaign: Campaign, by: Actor, clock: Clock
+    session: Session, rectification: Rectification, campaign: Campaign, by: Actor, now: datetime
 ) -> Actor | None:
-    """``by`` as the responsible person, or as their stand-in today (named "for" them), or None."""
-    today = local_date(clock.now(), campaign.timezone)
+    """``by`` as the responsible person, or as their stand-in that day (named "for" them), or
+    None."""
+    today = local_date(now, campaign.timezone)
     return stand_ins.acting_actor(session, by, rectification.responsible_id, today)
 
 

@@ -35,7 +35,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow import audit
-from workflow.access import campaign_unit_ids, campaigns_held, require_may_name_stand_in
+from workflow.access import (
+    campaign_unit_ids,
+    campaigns_held,
+    may_name_stand_in,
+    require_may_name_stand_in,
+)
 from workflow.audit import Actor
 from workflow.clock import Clock
 from workflow.errors import Conflict, InvalidInput, NotFound
@@ -106,12 +111,13 @@ def name_stand_in(
 
 
 def end_stand_in(session: Session, stand_in_row_id: int, *, by: Actor, clock: Clock) -> StandIn:
-    """End a stand-in before its last day (or withdraw one not yet begun)."""
+    """End a stand-in before its last day (or withdraw one not yet begun): whoever may name the
+    person's stand-in."""
     row = session.get(StandIn, stand_in_row_id)
-    if row is None:
+    person = _person(session, row.person_id) if row is not None else None
+    if row is None or person is None or not may_name_stand_in(session, by, person):
+        # whose stand-in it is, and that it exists, is theirs and their administrators' to know
         raise NotFound(f"no stand-in {stand_in_row_id}")
-    person = _person(session, row.person_id)
-    require_may_name_stand_in(session, by, person)
     if row.cancelled_at is not None:
         raise Conflict(f"stand-in {row.id} has already been ended")
     now = clock.now()
@@ -147,6 +153,22 @@ def standing_in_for(session: Session, stand_in_id: int, on: date) -> list[StandI
                 StandIn.ends_on >= on,
             )
             .order_by(StandIn.starts_on, StandIn.id)
+        )
+    )
+
+
+def candidates(session: Session, person_id: int) -> list[Person]:
+    """Who may be offered as the person's stand-in: the active people under the same top unit, the
+    person left out, by name (naming one still checks the campaigns' units)."""
+    person = _person(session, person_id)
+    top = _top_unit(session, person.unit_id)
+    parents = {unit: parent for unit, parent in session.execute(select(Unit.id, Unit.parent_id))}
+    units = {unit for unit in parents if _root(parents, unit) == top}
+    return list(
+        session.scalars(
+            select(Person)
+            .where(Person.active.is_(True), Person.unit_id.in_(units), Person.id != person.id)
+            .order_by(Person.name, Person.id)
         )
     )
 
@@ -351,6 +373,14 @@ def _top_unit(session: Session, unit_id: int) -> int:
         parent = session.scalar(select(Unit.parent_id).where(Unit.id == unit_id))
         if parent is None:
             return unit_id
+        unit_id = parent
+    return unit_id
+
+
+def _root(parents: dict[int, int | None], unit_id: int) -> int:
+    seen = set()
+    while (parent := parents.get(unit_id)) is not None and unit_id not in seen:
+        seen.add(unit_id)
         unit_id = parent
     return unit_id
 

@@ -26,6 +26,7 @@ from workflow.people.stand_ins import (
     name_stand_in,
     stand_ins_of,
 )
+from workflow.views.inbox import inbox
 
 NAMED_AT = FixedClock(shanghai(2026, 9, 21, 9))
 
@@ -194,3 +195,24 @@ def test_an_outsider_an_inactive_person_and_someone_with_no_say_are_refused(
         *days,
         by=actor(sessions, "office@example.org"),
     )
+
+
+def test_the_stand_in_s_inbox_lists_the_absent_person_s_open_items_during_the_range(
+    sessions, hazard_campaign, calendar
+):
+    rect = register(
+        sessions, hazard_campaign, calendar, shanghai(2026, 9, 21, 10), deadline=date(2026, 9, 29)
+    )
+    name(sessions, "keeper@example.org", "west@example.org", date(2026, 9, 28), date(2026, 9, 30))
+    west = person_id(sessions, "west@example.org")
+
+    def listed(when) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+        with sessions() as session:
+            box = inbox(session, west, clock=FixedClock(when), calendar=calendar)
+            return [(item.kind, item.id) for item in box.items()]
+
+    assert ("rectification", rect) not in listed(shanghai(2026, 9, 27, 23))
+    during = listed(shanghai(2026, 9, 28, 9))
+    assert ("rectification", rect) in during
+    assert any(kind == "task" for kind, _id in during), "west's own task as ever"
+    assert ("rectification", rect) not in listed(shanghai(2026, 10, 1, 0, 5)), "it ends by itself"

@@ -29,12 +29,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from workflow.calendar import WorkingCalendar
-from workflow.clock import Clock, local_date
+from workflow.clock import DEFAULT_TIMEZONE, Clock, local_date
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition
 from workflow.definitions.texts import english_twins
 from workflow.machines import CLOSED
 from workflow.models import Campaign, DefinitionRow, Rectification, Site, Task, Unit
+from workflow.people import stand_ins
 
 # "due within 3 working days" (the issue; amber in the leader's view)
 SOON_WORKING_DAYS = 3
@@ -133,7 +134,11 @@ def inbox(session: Session, person_id: int, *, clock: Clock, calendar: WorkingCa
     # statement skips the ORM's autoflush, so what the caller has pending is flushed first, as an
     # ORM query would have.
     session.flush()
-    rows = session.connection().execute(_OPEN_ITEMS, {"person_id": person_id}).all()
+    rows = [
+        row
+        for holder in _holders(session, person_id, now)
+        for row in session.connection().execute(_OPEN_ITEMS, {"person_id": holder}).all()
+    ]
     campaigns: dict[int, CampaignFacts] = {}
     # one "today" and "soon" boundary per time zone: campaigns of one person rarely differ
     horizons: dict[str, tuple[date, date]] = {}
@@ -298,6 +303,13 @@ def definition_titles(session: Session, definition_id: int, content_hash: str) -
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def _holders(session: Session, person_id: int, now: datetime) -> list[int]:
+    """The person, and the people away today whose open items they carry as stand-in
+    (workflow/people/stand_ins.py): usually the person alone, at the cost of one small query."""
+    today = local_date(now, DEFAULT_TIMEZONE)
+    return [person_id, *stand_ins.absent_for(session, person_id, today)]
 
 
 def _item(

@@ -9,9 +9,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from tests.support.actions import OPERATOR, actor, person_id, register, sweep
+from tests.support.actions import BASE_URL, OPERATOR, actor, person_id, register, sweep
 from tests.support.clock import shanghai
 from workflow.audit import trail
+from workflow.campaigns.reassign import reassign_task
 from workflow.campaigns.tasks import complete_task
 from workflow.clock import FixedClock
 from workflow.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -216,3 +217,26 @@ def test_the_stand_in_s_inbox_lists_the_absent_person_s_open_items_during_the_ra
     assert ("rectification", rect) in during
     assert any(kind == "task" for kind, _id in during), "west's own task as ever"
     assert ("rectification", rect) not in listed(shanghai(2026, 10, 1, 0, 5)), "it ends by itself"
+
+
+def test_a_task_given_to_someone_away_reaches_their_stand_in_too(sessions, hazard_campaign, smtp):
+    name(sessions, "east@example.org", "west@example.org", date(2026, 9, 28), date(2026, 9, 30))
+    office = actor(sessions, "office@example.org")
+    with sessions() as session:
+        task = session.scalar(
+            select(Task.id).where(Task.assignee_id == person_id(sessions, "west@example.org"))
+        )
+    with sessions.begin() as session:
+        reassign_task(
+            session,
+            task,
+            "east@example.org",
+            by=office,
+            clock=FixedClock(shanghai(2026, 9, 29, 9)),
+            base_url=BASE_URL,
+        )
+    sweep(sessions, shanghai(2026, 9, 29, 9))
+    [copy] = smtp.to("west@example.org")
+    assert copy["subject"].startswith("【代 李村长 / for 李村长】")
+    assert f"/tasks/{task}" in copy["body"]
+    assert len(smtp.to("east@example.org")) == 1

@@ -174,6 +174,10 @@ def test_an_outsider_an_inactive_person_and_someone_with_no_say_are_refused(
     days = (date(2026, 10, 1), date(2026, 10, 7))
     with pytest.raises(InvalidInput, match="not of keeper@example.org's organisation"):
         name(sessions, "keeper@example.org", "river@example.org", *days)
+    with pytest.raises(InvalidInput, match="has passed"):
+        name(
+            sessions, "keeper@example.org", "west@example.org", date(2026, 9, 1), date(2026, 9, 20)
+        )
     with pytest.raises(InvalidInput, match="is before the first"):
         name(sessions, "keeper@example.org", "west@example.org", days[1], days[0])
     with pytest.raises(InvalidInput, match="themselves"):

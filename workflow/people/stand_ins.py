@@ -42,7 +42,7 @@ from workflow.access import (
     require_may_name_stand_in,
 )
 from workflow.audit import Actor
-from workflow.clock import Clock
+from workflow.clock import DEFAULT_TIMEZONE, Clock, local_date
 from workflow.errors import Conflict, InvalidInput, NotFound
 from workflow.machines import CLOSED
 from workflow.mail import texts as mailtext
@@ -65,9 +65,15 @@ def name_stand_in(
 ) -> StandIn:
     """Name ``stand_in_id`` to stand in for ``person_id`` from ``starts_on`` to ``ends_on``
     (both included); refused for an outsider, an inactive person, an overlap or a loop."""
-    person = _person(session, person_id)
+    # the person's row locked: two namings for them at once (PostgreSQL) queue for the overlap check
+    person = _person(session, person_id, lock=True)
     require_may_name_stand_in(session, by, person)
     stand_in = _person(session, stand_in_id)
+    today = local_date(clock.now(), DEFAULT_TIMEZONE)
+    if ends_on < today:
+        raise InvalidInput(
+            f"the stand-in's last day ({ends_on.isoformat()}) has passed: it would never apply"
+        )
     if ends_on < starts_on:
         raise InvalidInput(
             f"the stand-in's last day ({ends_on.isoformat()}) is before the first "
@@ -282,8 +288,8 @@ def enqueue_copy(
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _person(session: Session, person_id: int) -> Person:
-    person = session.get(Person, person_id)
+def _person(session: Session, person_id: int, *, lock: bool = False) -> Person:
+    person = session.get(Person, person_id, with_for_update=True if lock else None)
     if person is None:
         raise NotFound(f"no person {person_id}")
     return person

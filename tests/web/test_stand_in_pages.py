@@ -101,4 +101,6 @@ def test_an_administrator_names_and_ends_a_stand_in_for_a_person_of_the_town(sit
     answer = office.post(f"/stand-ins/{row.id}/end", {"next": f"/admin/people/{east_id}/stand-ins"})
     assert answer.status_code == 302
     assert "尚未指定代理人" in text(office.page(f"/admin/people/{east_id}/stand-ins"), "named")
+    history = text(office.page(f"/admin/people/{east_id}"), "history")
+    assert "指定了代理人" in history and "结束了代理" in history
     assert west.post(f"/stand-ins/{row.id}/end").status_code == 404, "not theirs to know"

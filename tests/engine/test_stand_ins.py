@@ -17,7 +17,7 @@ from workflow.campaigns.tasks import complete_task
 from workflow.clock import FixedClock
 from workflow.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflow.hazards.rectifications import get_rectification, submit_rectification
-from workflow.models import Rectification, Task
+from workflow.models import Person, Rectification, Task
 from workflow.organisation.directory import import_organisation
 from workflow.organisation.org_file import parse_organisation
 from workflow.people.stand_ins import (
@@ -111,6 +111,12 @@ def test_a_chain_resolves_to_its_end_and_a_loop_is_refused(sessions, hazard_camp
         )
     with pytest.raises(Conflict, match="cannot close a loop"):
         name(sessions, "west@example.org", "east@example.org", date(2026, 10, 5), date(2026, 10, 9))
+    with sessions.begin() as session:  # west leaves: the chain stops at east
+        session.get(Person, west).active = False
+    with sessions() as session:
+        assert acting_for(session, keeper, date(2026, 10, 4)) == east
+    with sessions.begin() as session:
+        session.get(Person, west).active = True
     # after the chain's days the same names make no loop
     name(sessions, "west@example.org", "keeper@example.org", date(2026, 10, 10), date(2026, 10, 12))
     with pytest.raises(Conflict, match="already has a stand-in"):

@@ -305,10 +305,17 @@ def _in_force(session: Session, starts_on: date, ends_on: date):  # type: ignore
 
 
 def _edges(session: Session, on: date) -> dict[int, int]:
-    """Person away → their stand-in, on ``on`` (a handful of rows: people away on one day)."""
+    """Person away → their stand-in, on ``on`` (a handful of rows: people away on one day). A
+    stand-in deactivated since stands in for nobody: the chain stops before them."""
     rows = session.execute(
         select(StandIn.person_id, StandIn.stand_in_id)
-        .where(StandIn.cancelled_at.is_(None), StandIn.starts_on <= on, StandIn.ends_on >= on)
+        .join(Person, Person.id == StandIn.stand_in_id)
+        .where(
+            StandIn.cancelled_at.is_(None),
+            StandIn.starts_on <= on,
+            StandIn.ends_on >= on,
+            Person.active.is_(True),
+        )
         .order_by(StandIn.id)
     )
     edges: dict[int, int] = {}

@@ -16,8 +16,9 @@ from workflow.campaigns.reassign import reassign_task
 from workflow.campaigns.tasks import complete_task
 from workflow.clock import FixedClock
 from workflow.errors import Conflict, Forbidden, InvalidInput, NotFound
+from workflow.escalation.digest import send_digests
 from workflow.hazards.rectifications import get_rectification, submit_rectification
-from workflow.models import Person, Rectification, Task
+from workflow.models import OutboxMail, Person, Rectification, Task
 from workflow.organisation.directory import import_organisation
 from workflow.organisation.org_file import parse_organisation
 from workflow.people.stand_ins import (
@@ -250,3 +251,36 @@ def test_a_task_given_to_someone_away_reaches_their_stand_in_too(sessions, hazar
     assert copy["subject"].startswith("【代 李村长 / for 李村长】")
     assert f"/tasks/{task}" in copy["body"]
     assert len(smtp.to("east@example.org")) == 1
+
+
+def test_the_stand_in_reads_the_absent_person_s_daily_digest_too(
+    sessions, hazard_campaign, calendar
+):
+    register(
+        sessions, hazard_campaign, calendar, shanghai(2026, 9, 21, 10), deadline=date(2026, 9, 29)
+    )
+    name(sessions, "keeper@example.org", "west@example.org", date(2026, 9, 28), date(2026, 9, 30))
+
+    def digests(day: int) -> dict[str, str]:
+        with sessions.begin() as session:
+            send_digests(
+                session,
+                shanghai(2026, 9, day, 9),
+                calendar,
+                tz="Asia/Shanghai",
+                hour=8,
+                base_url=BASE_URL,
+            )
+        with sessions() as session:
+            return dict(
+                session.execute(
+                    select(OutboxMail.recipient, OutboxMail.subject).where(
+                        OutboxMail.key.like(f"digest-2026-09-{day:02d}-%")
+                    )
+                ).all()
+            )
+
+    assert "keeper@example.org" in (before := digests(24)) and "west@example.org" not in before
+    on_the_day = digests(28)
+    assert on_the_day["west@example.org"].startswith("【代 陈道口看守 / for 陈道口看守】")
+    assert "keeper@example.org" in on_the_day

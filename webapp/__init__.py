@@ -151,6 +151,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         bulk_decisions,
     ):
         app.register_blueprint(pages.blueprint)
+    app.register_blueprint(account.stand_ins)
     return app
 
 

@@ -28,6 +28,8 @@ its people, roles, key sites and rosters, its definitions and the campaigns star
 (:func:`administers`); an administrator of a village never reaches the town above it. A campaign is
 started by an operator, an administrator of its unit or a coordinator of the new campaign
 (:func:`may_start_campaign`).
+A stand-in (代理) for a person away is named by the person, an administrator of their unit or a
+coordinator of a campaign they take part in (:func:`may_name_stand_in`).
 Which entries of the pages' main menu a person uses follows from the same rows
 (:func:`menu_entries`).
 Item-level rules (the responsible person of a rectification, the assignee of a
@@ -424,6 +426,39 @@ def require_higher_standing(
         raise Forbidden(
             f"handing over the leading-group role(s) {', '.join(roles)} needs a coordinator of "
             "higher standing, or the operator (pingan person deactivate --hand-over-to)"
+        )
+
+
+def may_name_stand_in(session: Session, actor: Actor, person: Person) -> bool:
+    """Whether the actor may name (or end) a stand-in for ``person``: the person themself, an
+    administrator of their unit (or a unit above it), or a coordinator of a campaign not closed in
+    which the person holds a role (workflow/people/stand_ins.py)."""
+    if actor.is_operator or actor.person_id == person.id:
+        return True
+    if actor.person_id is None:
+        return False
+    if administers(session, actor, person.unit_id):
+        return True
+    campaigns = session.scalars(
+        select(Campaign).where(
+            Campaign.state != CLOSED,
+            Campaign.id.in_(
+                select(RoleBinding.campaign_id).where(RoleBinding.person_id == person.id)
+            ),
+        )
+    )
+    return any(
+        is_coordinator(session, stored_definition(campaign.definition), campaign.id, actor)
+        for campaign in campaigns
+    )
+
+
+def require_may_name_stand_in(session: Session, actor: Actor, person: Person) -> None:
+    """Refuse (forbidden) unless :func:`may_name_stand_in`."""
+    if not may_name_stand_in(session, actor, person):
+        raise Forbidden(
+            "only the person, an administrator of their unit or a coordinator of their campaign "
+            "may name their stand-in"
         )
 
 

@@ -825,3 +825,28 @@ class SavedView(Base):
     query: Mapped[str] = mapped_column(String(VIEW_QUERY_LIMIT))
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StandIn(Base):
+    """A stand-in (代理) named for a person away over a range of local dates, both ends included
+    (migration 0021): new items, reminders and escalations addressed to the person reach the
+    stand-in as well, who may act on the person's items. ``cancelled_at`` ends it early; past
+    ``ends_on`` it ends by itself. Naming and ending are audited."""
+
+    __tablename__ = "stand_ins"
+    __table_args__ = (Index("ix_stand_ins_person", "person_id", "starts_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    stand_in_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_by: Mapped[str] = mapped_column(String(EMAIL_LIMIT))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+    stand_in: Mapped[Person] = relationship(foreign_keys=[stand_in_id])

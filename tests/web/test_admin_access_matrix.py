@@ -131,6 +131,14 @@ def east_s_head_administers_east(world: AdminWorld) -> None:
         )
 
 
+def east_admin_is_known(world: AdminWorld) -> None:
+    """东村's administrator, a person of 东村: who stands in for its head."""
+    with wiring_of(world.site).transaction(readonly=True) as session:
+        world.ids["east_admin"] = session.scalar(
+            select(Person.id).where(Person.email == EMAILS["admin_village"])
+        )
+
+
 def someone_of_east_left(world: AdminWorld) -> None:
     world.ids["gone"] = world.add_person(
         "gone@example.org", "周离开", "east-village", [], active=False
@@ -209,6 +217,18 @@ MATRIX = [
         prepare=(newcomer_takes_east_s_post,),
     ),
     row("POST", "/admin/people/{east_head}/reset", DONE, DONE, 403, *NOT_ADMIN),
+    # stand-ins while away (代理) named for a person of the administrator's units
+    row("GET", "/admin/people/{east_head}/stand-ins", PAGE, PAGE, 403, *NOT_ADMIN, shows="李村长"),
+    row(
+        "POST",
+        "/admin/people/{east_head}/stand-ins",
+        DONE,
+        DONE,
+        403,
+        *NOT_ADMIN,
+        form={"stand_in": "{east_admin}", "starts_on": "2026-05-13", "ends_on": "2026-05-14"},
+        prepare=(east_admin_is_known,),
+    ),
     # administration is granted for a unit the granting administrator administers
     row(
         "POST",

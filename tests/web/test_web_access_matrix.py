@@ -58,6 +58,7 @@ from workflow.hazards.rectifications import (
 )
 from workflow.models import EvidenceFile, Letter, Person, Task, Unit
 from workflow.organisation.directory import person_by_email
+from workflow.people.stand_ins import name_stand_in
 from workflow.worklists.views import save_view, share_view
 
 # the other campaign's (``start_another_campaign``): its title, its village, a task of it
@@ -218,6 +219,20 @@ def east_reported_it_fixed_with_a_photo(world: World) -> None:
     assert answer.status_code == 302
     with world.sessions() as session:
         world.ids["evidence_id"] = session.scalar(select(EvidenceFile.id))
+
+
+def east_named_west_to_stand_in(world: World) -> None:
+    east, west = world.actor("assignee"), world.actor("other_head")
+    with world.sessions.begin() as session:
+        world.ids["stand_in_id"] = name_stand_in(
+            session,
+            east.person_id,
+            west.person_id,
+            date(2026, 5, 12),
+            date(2026, 5, 14),
+            by=east,
+            clock=world.scenario.clock,
+        ).id
 
 
 def east_asked_for_more_time(world: World) -> None:
@@ -692,6 +707,32 @@ MATRIX = [
             "new": "晨光道口2026安全",
             "again": "晨光道口2026安全",
         },
+    ),
+    # one's own stand-ins while away (代理): the naming itself is in test_stand_in_pages.py; a form
+    # with nobody chosen is refused; a stand-in is ended by the person or a coordinator of theirs,
+    # and the stand-in and everyone else learn nothing of it
+    row("GET /account/stand-ins", PAGE, PAGE, PAGE, PAGE, PAGE, PAGE, SIGN_IN),
+    row(
+        "POST /account/stand-ins",
+        422,
+        422,
+        422,
+        422,
+        422,
+        422,
+        SIGN_IN,
+        form={"stand_in": "0", "starts_on": "2026-05-12", "ends_on": "2026-05-14"},
+    ),
+    row(
+        "POST /stand-ins/{stand_in_id}/end",
+        DONE,
+        404,
+        DONE,
+        DONE,
+        DONE,
+        404,
+        SIGN_IN,
+        preparation=(east_named_west_to_stand_in,),
     ),
     # a password reset link is the proof, for anyone: a token nobody was given opens nothing
     row("GET /reset", 410, 410, 410, 410, 410, 410, 410),

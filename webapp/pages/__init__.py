@@ -14,7 +14,8 @@ refusals
 - ``petitions``       one letter or visit (信访) and marking it processed
 - ``letters``         responsibility letters (责任书): one letter (prints on A4), a campaign's list,
 issue and sign
-- ``account``         the signed-in person's own password (a one-time one must be replaced first)
+- ``account``         the signed-in person's own password (a one-time one must be replaced first);
+stand-ins while away (代理), one's own and an administrator's for a person
 - ``calendar_admin``  the official calendar's page for a top unit's administrators: status, import
 - ``worklists/``      the work lists' filter bar and saved views: a package, its docstring maps them
 - ``decisions/``      many items decided at once (「批量处理」): a package, its docstring maps it

@@ -205,6 +205,25 @@ class HandOverForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=NOTE_LIMIT)])
 
 
+class StandInForm(FlaskForm):
+    """A stand-in named for a range of dates, both ends included (workflow/people/stand_ins.py)."""
+
+    stand_in = SelectField(
+        _l("Stand-in"),
+        validators=[DataRequired(_l("Choose a person."))],
+        coerce=int,
+        validate_choice=False,
+    )
+    starts_on = DateField(
+        _l("First day away"),
+        validators=[DataRequired(_l("Give the first day away (YYYY-MM-DD)."))],
+    )
+    ends_on = DateField(
+        _l("Last day away"),
+        validators=[DataRequired(_l("Give the last day away (YYYY-MM-DD)."))],
+    )
+
+
 class FoundHazardForm(OneTimeForm):
     """A hazard found, as an inspection's page registers it: where the inspection looked is where
     it was found (the register's form, below, says more)."""

@@ -57,7 +57,7 @@ blueprint = page_blueprint("items")
 def task_page(task_id: int) -> str:
     by = web_actor()
     with transaction(readonly=True) as session:
-        task, campaign = visible_task(session, task_id, by)
+        task, campaign = visible_task(session, task_id, by, clock().now())
         access = campaign_access(session, campaign, by)
         facts = campaign_facts(session, {campaign.id}, include_closed=True)[campaign.id]
         files = evidence_of(session, "task", task.id)
@@ -92,6 +92,9 @@ def task_page(task_id: int) -> str:
             verify=NoteForm(),
             reassign=_reassign_form(people, task.assignee.email),
             people=people,
+            # the assignee, or their stand-in today: whoever sees the task outside the leading group
+            # is one of the two (visible_task; workflow/people/stand_ins.py)
+            holds=by.person_id == task.assignee_id or not access.leading_group,
         )
     return page
 
@@ -200,7 +203,7 @@ def task_review(task_id: int, move: str) -> BaseResponse:
 def rectification_page(rectification_id: int) -> str:
     by = web_actor()
     with transaction(readonly=True) as session:
-        rectification = hazards.get_rectification(session, rectification_id, by)
+        rectification = hazards.get_rectification(session, rectification_id, by, clock().now())
         campaign = rectification.campaign
         access = campaign_access(session, campaign, by)
         people = register_choices(session, campaign.id, by=by).people if access.coordinator else []
@@ -219,7 +222,7 @@ def rectification_page(rectification_id: int) -> str:
             decide=ExtensionDecisionForm(),
             reassign=_reassign_form(people, rectification.responsible.email),
             people=people,
-            is_responsible=by.person_id == rectification.responsible_id,
+            is_responsible=hazards.acts_as_responsible(session, rectification, by, clock().now()),
         )
 
 

@@ -24,7 +24,7 @@ from workflow.access import (
     require_higher_standing,
 )
 from workflow.audit import Actor
-from workflow.clock import Clock
+from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import stored_definition
 from workflow.errors import Conflict, InvalidInput, NotFound
 from workflow.limits import NOTE_LIMIT
@@ -33,6 +33,7 @@ from workflow.mail.outbox import enqueue
 from workflow.mail.texts import item_link
 from workflow.models import Campaign, Person, Rectification, RoleBinding, Task
 from workflow.organisation.directory import person_by_email
+from workflow.people import stand_ins
 
 
 @dataclass
@@ -274,6 +275,16 @@ def hand_over(
             now=now,
             campaign_id=campaign.id,
         )
+        stand_ins.enqueue_copy(
+            session,
+            successor,
+            local_date(now, campaign.timezone),
+            key=f"handover-{event.id}",
+            subject=subject,
+            body=body,
+            now=now,
+            campaign_id=campaign.id,
+        )
     if leading:
         # a post in the leading group changes hands: both people hear of it, not only the successor
         titles = [definition.role(role).title for role in leading]
@@ -414,6 +425,16 @@ def _record_and_tell(
         session,
         key=f"reassign-{kind}-{item_id}-{event.id}",
         recipient=successor.email,
+        subject=subject,
+        body=body,
+        now=now,
+        campaign_id=campaign.id,
+    )
+    stand_ins.enqueue_copy(
+        session,
+        successor,
+        local_date(now, campaign.timezone),
+        key=f"reassign-{kind}-{item_id}-{event.id}",
         subject=subject,
         body=body,
         now=now,

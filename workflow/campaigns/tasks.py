@@ -9,13 +9,14 @@ from workflow import audit
 from workflow.access import is_coordinator
 from workflow.audit import Actor
 from workflow.campaigns.inspections import findings_on_check_off, is_inspection
-from workflow.clock import Clock
+from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import stored_definition
 from workflow.errors import Forbidden, InvalidInput, NotFound
 from workflow.limits import NOTE_LIMIT
 from workflow.machines import TASK_MACHINE, fire
 from workflow.mail.sent_back import tell_sent_back
 from workflow.models import Campaign, Task
+from workflow.people import stand_ins
 
 
 def complete_task(
@@ -30,7 +31,7 @@ def complete_task(
     """Check a task off (open → done). The assignee or a coordinator may do it. An inspection
     needs its findings first: the hazards registered from it, or ``no_problems``."""
     task, campaign = _task_for_update(session, task_id)
-    _require(session, by, task, campaign, assignee_may=True)
+    by = _require(session, by, task, campaign, assignee_may=True, clock=clock)
     findings = None
     if task.state == "open" and is_inspection(stored_definition(campaign.definition), task):
         findings = findings_on_check_off(session, task, no_problems)
@@ -131,12 +132,25 @@ def _task_for_update(session: Session, task_id: int) -> tuple[Task, Campaign]:
 
 
 def _require(
-    session: Session, by: Actor, task: Task, campaign: Campaign, *, assignee_may: bool
-) -> None:
+    session: Session,
+    by: Actor,
+    task: Task,
+    campaign: Campaign,
+    *,
+    assignee_may: bool,
+    clock: Clock | None = None,
+) -> Actor:
+    """The actor the move is recorded as: ``by``, or ``by`` acting for the assignee it stands in
+    for today (workflow/people/stand_ins.py); refused otherwise."""
     if by.is_operator or (assignee_may and by.person_id == task.assignee_id):
-        return
+        return by
     if is_coordinator(session, stored_definition(campaign.definition), campaign.id, by):
-        return
+        return by
+    if assignee_may and clock is not None:
+        today = local_date(clock.now(), campaign.timezone)
+        standing_in = stand_ins.acting_actor(session, by, task.assignee_id, today)
+        if standing_in is not None:
+            return standing_in
     if by.person_id == task.assignee_id:
         raise Forbidden(f"only a coordinator may do this to task {task.id}")
     # the existence of someone else's task is private

@@ -27,6 +27,7 @@ from workflow.models import (
     RoleBinding,
     Task,
 )
+from workflow.people import stand_ins
 from workflow.views.awaiting import AwaitingItem, awaiting_by_person
 
 DUE_SOON_WORKING_DAYS = 3
@@ -114,6 +115,10 @@ def send_digests(
                 now=now,
             )
         )
+    # whoever stands in for a person away today reads their digest too, marked 「代 张三」
+    rows += stand_ins.copy_rows(
+        session, [(person_id, today, row) for person_id, row in zip(sorted(recipients), rows)]
+    )
     # the day's claim makes it once a day; the key keeps a person's digest once even so
     result = session.connection().execute(
         dialect_insert(session, OutboxMail.__table__).on_conflict_do_nothing(), rows

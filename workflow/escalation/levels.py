@@ -49,6 +49,7 @@ from workflow.models import (
     Task,
     Unit,
 )
+from workflow.people import stand_ins
 
 REMINDER = 0
 EVER_BEFORE = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -703,6 +704,7 @@ def _notify(
             wanted[item.kind].add(item.id)
     details = _details(session, wanted)
     mails: list[dict[str, object]] = []
+    addressed: list[tuple[int, date, dict[str, object]]] = []
     for (person_id, level), (first_item, first_step, entries) in groups.items():
         person = people[person_id]
         lines = [
@@ -734,6 +736,11 @@ def _notify(
                 campaign_id=first_item.campaign_id,
             )
         )
+        addressed.append(
+            (person_id, today_in[campaigns[first_item.campaign_id].timezone], mails[-1])
+        )
+    # whoever stands in for a recipient away today gets a copy, marked 「代 张三」
+    mails += stand_ins.copy_rows(session, addressed)
     enqueue_many(session, mails)
     summary.mails = len(mails)
     return summary

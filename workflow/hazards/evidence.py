@@ -19,10 +19,12 @@ from sqlalchemy.orm import Session
 
 from workflow.access import in_leading_group
 from workflow.audit import Actor
+from workflow.clock import local_date
 from workflow.errors import InvalidInput, NotFound
 from workflow.hazards.rectifications import get_rectification
 from workflow.limits import MAX_FILE_BYTES, MAX_FILES
 from workflow.models import Campaign, EvidenceFile, Task
+from workflow.people import stand_ins
 
 # Photos and scanned documents are what village heads hand in; each type is recognised by its first
 # bytes.
@@ -93,7 +95,7 @@ def attach_evidence(
 ) -> list[EvidenceFile]:
     """Record accepted files as evidence of an item the actor may see (call it in the move's own
     transaction)."""
-    campaign_id = visible_item(session, kind, item_id, by)
+    campaign_id = visible_item(session, kind, item_id, by, now)
     rows = [
         EvidenceFile(
             campaign_id=campaign_id,
@@ -137,9 +139,11 @@ def evidence_for_download(session: Session, evidence_id: int, by: Actor) -> Evid
     return row
 
 
-def visible_task(session: Session, task_id: int, by: Actor) -> tuple[Task, Campaign]:
+def visible_task(
+    session: Session, task_id: int, by: Actor, now: datetime | None = None
+) -> tuple[Task, Campaign]:
     """A task its viewer may see: the assignee, or the campaign's leading group (coordinators,
-    leaders)."""
+    leaders); given ``now``, the assignee's stand-in that day as well."""
     row = session.execute(
         select(Task, Campaign)
         .join(Campaign, Campaign.id == Task.campaign_id)
@@ -148,19 +152,23 @@ def visible_task(session: Session, task_id: int, by: Actor) -> tuple[Task, Campa
     if row is None:
         raise NotFound(f"no task {task_id}")
     task, campaign = row
-    if by.person_id != task.assignee_id and not in_leading_group(
-        session, campaign.id, campaign.unit_id, by
+    if (
+        by.person_id != task.assignee_id
+        and not in_leading_group(session, campaign.id, campaign.unit_id, by)
+        and not (now is not None and _stands_in(session, by, task.assignee_id, campaign, now))
     ):
         raise NotFound(f"no task {task_id}")  # the existence of someone else's task is private
     return task, campaign
 
 
-def visible_item(session: Session, kind: str, item_id: int, by: Actor) -> int:
+def visible_item(
+    session: Session, kind: str, item_id: int, by: Actor, now: datetime | None = None
+) -> int:
     """The campaign id of a task or rectification the actor may see; NotFound otherwise."""
     if kind == "task":
-        return visible_task(session, item_id, by)[0].campaign_id
+        return visible_task(session, item_id, by, now)[0].campaign_id
     if kind == "rectification":
-        return get_rectification(session, item_id, by).campaign_id
+        return get_rectification(session, item_id, by, now).campaign_id
     raise NotFound(f"no {kind} {item_id}")
 
 
@@ -187,3 +195,10 @@ def _recognised_type(head: bytes) -> str | None:
                 continue
             return content_type
     return None
+
+
+def _stands_in(
+    session: Session, by: Actor, holder_id: int, campaign: Campaign, now: datetime
+) -> bool:
+    today = local_date(now, campaign.timezone)
+    return stand_ins.acting_actor(session, by, holder_id, today) is not None

@@ -57,6 +57,7 @@ from workflow.models import (
     Unit,
 )
 from workflow.organisation.roles import holders_of
+from workflow.people import stand_ins
 
 SEVERITIES = ("minor", "major")
 # when a definition has no escalation block (corrective-action tools derive due days from severity)
@@ -200,6 +201,16 @@ def register_hazard(
         now=now,
         campaign_id=campaign.id,
     )
+    stand_ins.enqueue_copy(
+        session,
+        responsible,
+        today,
+        key=f"hazard-{rectification.id}",
+        subject=subject,
+        body=body,
+        now=now,
+        campaign_id=campaign.id,
+    )
     if site is not None:
         _tell_of_site_hazard(
             session, campaign, definition, rectification, site, unit, by, now, base_url
@@ -230,9 +241,11 @@ def submit_rectification(
         entity="rectification",
         entity_id=rectification_id,
     )
-    rectification, campaign, definition = _load(session, rectification_id, by)
-    if not (by.is_operator or by.person_id == rectification.responsible_id):
+    rectification, campaign, definition = _load(session, rectification_id, by, now=clock.now())
+    holder = _holder(session, rectification, campaign, by, clock.now())
+    if not (by.is_operator or holder is not None):
         raise Forbidden("only the responsible person reports a rectification done")
+    by = holder or by  # a stand-in is recorded as acting for the responsible person
     text = _text(note, "note", required=True, limit=NOTE_LIMIT)
     now = clock.now()
     before, after = fire(
@@ -341,9 +354,11 @@ def request_extension(
     The date asked for is bounded as a deadline given at registration is (workflow/limits.py), so a
     request that could never be approved is refused now, not when a coordinator approves it.
     """
-    rectification, campaign, definition = _load(session, rectification_id, by)
-    if not (by.is_operator or by.person_id == rectification.responsible_id):
+    rectification, campaign, definition = _load(session, rectification_id, by, now=clock.now())
+    holder = _holder(session, rectification, campaign, by, clock.now())
+    if not (by.is_operator or holder is not None):
         raise Forbidden("only the responsible person asks for an extension")
+    by = holder or by  # a stand-in is recorded as acting for the responsible person
     text = _text(reason, "reason", required=True, limit=NOTE_LIMIT)
     before, after = fire(
         RECTIFICATION_MACHINE,
@@ -471,10 +486,20 @@ def decide_extension(
     return extension
 
 
-def get_rectification(session: Session, rectification_id: int, by: Actor) -> Rectification:
+def get_rectification(
+    session: Session, rectification_id: int, by: Actor, now: datetime | None = None
+) -> Rectification:
     """A rectification its viewer may see: the responsible person, a coordinator or leader of the
-    campaign."""
-    return _load(session, rectification_id, by, for_update=False)[0]
+    campaign; given ``now``, the responsible person's stand-in that day as well."""
+    return _load(session, rectification_id, by, for_update=False, now=now)[0]
+
+
+def acts_as_responsible(
+    session: Session, rectification: Rectification, by: Actor, now: datetime
+) -> bool:
+    """Whether ``by`` reports this rectification fixed: its responsible person, or their stand-in
+    that day (what the page offers)."""
+    return _holder(session, rectification, rectification.campaign, by, now) is not None
 
 
 def overdue(rectification: Rectification, now: datetime) -> bool:
@@ -567,7 +592,11 @@ def _move_deadline(
 
 
 def _load(
-    session: Session, rectification_id: int, by: Actor, for_update: bool = True
+    session: Session,
+    rectification_id: int,
+    by: Actor,
+    for_update: bool = True,
+    now: datetime | None = None,
 ) -> tuple[Rectification, Campaign, Definition]:
     query = (
         select(Rectification, Campaign)
@@ -583,9 +612,19 @@ def _load(
     if not (
         by.person_id == rectification.responsible_id
         or in_leading_group(session, campaign.id, campaign.unit_id, by)
+        or (now is not None and _holder(session, rectification, campaign, by, now))
     ):
         raise NotFound(f"no rectification {rectification_id}")  # its existence is private
     return rectification, campaign, stored_definition(campaign.definition)
+
+
+def _holder(
+    session: Session, rectification: Rectification, campaign: Campaign, by: Actor, now: datetime
+) -> Actor | None:
+    """``by`` as the responsible person, or as their stand-in that day (named "for" them), or
+    None."""
+    today = local_date(now, campaign.timezone)
+    return stand_ins.acting_actor(session, by, rectification.responsible_id, today)
 
 
 def _task_of(session: Session, campaign_id: int, task_id: int | None) -> Task | None:

@@ -1,6 +1,7 @@
 """The mail that tells a person a coordinator sent their work back (a task checked off, a hazard
 reported fixed): the reason, a rectification's new deadline, the link. Queued in the move's own
-transaction, keyed by the move's audit event, so one sending back is one mail."""
+transaction, keyed by the move's audit event, so one sending back is one mail (and one copy for a
+stand-in, workflow/people/stand_ins.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.audit import Actor
+from workflow.clock import local_date
 from workflow.mail.outbox import enqueue
 from workflow.mail.texts import sent_back_mail
 from workflow.models import AuditEvent, Campaign, Person
+from workflow.people import stand_ins
 
 
 def tell_sent_back(
@@ -39,10 +42,23 @@ def tell_sent_back(
     subject, body = sent_back_mail(
         person, campaign.title, kind, item_id, title, by.label, reason, deadline, base_url
     )
+    key = f"sent-back-{kind}-{item_id}-{event_id}"
     enqueue(
         session,
-        key=f"sent-back-{kind}-{item_id}-{event_id}",
+        key=key,
         recipient=person.email,
+        subject=subject,
+        body=body,
+        now=now,
+        campaign_id=campaign.id,
+    )
+    # whoever stands in for them while they are away gets it too, marked 「代 张三」
+    today = local_date(now, campaign.timezone)
+    stand_ins.enqueue_copy(
+        session,
+        person,
+        today,
+        key=key,
         subject=subject,
         body=body,
         now=now,

@@ -439,6 +439,22 @@ def sent_back_mail(
     return subject, "\n".join(lines)
 
 
+def stand_in_copy(subject: str, body: str, *, absent: Named, stand_in: Named) -> tuple[str, str]:
+    """The copy of a mail to ``absent`` that goes to the person standing in for them
+    (workflow/people/stand_ins.py): marked 「代 张三」 in the subject and above the mail as sent."""
+    marked = f"【代 {absent.name} / for {absent.name}】{subject}"
+    lines = [
+        f"{stand_in.name}（代 {absent.name}）：",
+        "",
+        f"{absent.name} 不在岗期间由您代理，以下邮件原发给 {absent.name}，请代为办理。",
+        f"You stand in for {absent.name} while they are away; this mail was addressed to them.",
+        "",
+        "-" * 40,
+        body,
+    ]
+    return marked, "\n".join(lines)
+
+
 def estimate_note(days: Iterable[date]) -> list[str]:
     """Once per mail, when any of its dates (``days``) is an estimate: why, and that it will be
     recomputed; nothing otherwise."""

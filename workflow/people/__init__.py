@@ -9,4 +9,5 @@
 over
 - ``rosters``         apply a previewed roster: import, grants, role bindings, deactivations, once
 - ``administrators``  who administers which unit (granted, revoked, audited); the missing calendar
+- ``stand_ins``       stand-ins while away (代理): named for dates, copied on mails, acting "for"
 """

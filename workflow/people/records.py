@@ -15,13 +15,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from workflow.audit import Actor
 from workflow.definitions.catalogue import stored_definition
 from workflow.errors import NotFound
-from workflow.models import AuditEvent, DefinitionRow, Person, PersonRole, Unit
+from workflow.models import AuditEvent, DefinitionRow, Person, PersonRole, StandIn, Unit
 from workflow.organisation.fields import (
     checked_email,
     checked_name,
@@ -208,14 +208,24 @@ def edit_person(
 
 def person_history(session: Session, person_id: int, limit: int = 200) -> list[HistoryLine]:
     """What happened to the person, newest first: added, edited, roles given and taken (and bound
-    or withdrawn in each campaign), passwords, deactivation, administration
-    (``ix_audit_entity``)."""
+    or withdrawn in each campaign), passwords, deactivation, administration, stand-ins named and
+    ended (``ix_audit_entity``)."""
     person = person_row(session, person_id)
+    # stand-ins (workflow/people/stand_ins.py) are audited under their own ids: those for the
+    # person, and those they were named to
+    stand_ins = select(StandIn.id).where(
+        or_(StandIn.person_id == person.id, StandIn.stand_in_id == person.id)
+    )
     rows = session.scalars(
         select(AuditEvent)
         .where(
-            AuditEvent.entity.in_(("person", "administrator", "role")),
-            AuditEvent.entity_id == person.id,
+            or_(
+                and_(
+                    AuditEvent.entity.in_(("person", "administrator", "role")),
+                    AuditEvent.entity_id == person.id,
+                ),
+                and_(AuditEvent.entity == "stand_in", AuditEvent.entity_id.in_(stand_ins)),
+            )
         )
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .limit(limit)

@@ -40,6 +40,7 @@ from workflow.limits import MAX_WORKING_DAYS, TEXT_LIMIT, check_not_too_far
 from workflow.machines import CLOSED, DRAFT, PETITION_MACHINE, fire
 from workflow.mail.outbox import enqueue
 from workflow.models import Campaign, Person, Petition, RoleBinding, Unit
+from workflow.people import stand_ins
 from workflow.petitions.major_meeting import call_major_meeting
 
 CHANNELS = ("letter", "visit")
@@ -147,6 +148,16 @@ def record_petition(
         session,
         key=f"petition-{petition.id}",
         recipient=responsible.email,
+        subject=subject_line,
+        body=body,
+        now=now,
+        campaign_id=campaign.id,
+    )
+    stand_ins.enqueue_copy(
+        session,
+        responsible,
+        local_date(now, campaign.timezone),
+        key=f"petition-{petition.id}",
         subject=subject_line,
         body=body,
         now=now,

@@ -36,6 +36,7 @@ from workflow.definitions.reader import Definition
 from workflow.definitions.texts import english_twins
 from workflow.machines import CLOSED
 from workflow.models import Campaign, DefinitionRow, Rectification, Site, Task, Unit
+from workflow.people import stand_ins
 from workflow.worklists.filters import SOON_WORKING_DAYS, WorkFilter
 from workflow.worklists.items import Scope, window_for, work_page
 
@@ -134,7 +135,11 @@ def inbox(session: Session, person_id: int, *, clock: Clock, calendar: WorkingCa
     # statement skips the ORM's autoflush, so what the caller has pending is flushed first, as an
     # ORM query would have.
     session.flush()
-    rows = session.connection().execute(_OPEN_ITEMS, {"person_id": person_id}).all()
+    rows = [
+        row
+        for holder in _holders(session, person_id, now)
+        for row in session.connection().execute(_OPEN_ITEMS, {"person_id": holder}).all()
+    ]
     campaigns: dict[int, CampaignFacts] = {}
     # one "today" and "soon" boundary per time zone: campaigns of one person rarely differ
     horizons: dict[str, tuple[date, date]] = {}
@@ -243,9 +248,9 @@ def inbox_page(
     filtered, in the filter's order (soonest due first unless it says otherwise)."""
     now = clock.now()
     window = window_for(now, DEFAULT_TIMEZONE, calendar, work_filter.within)
-    found = work_page(
-        session, Scope("inbox", person_id=person_id), work_filter, window, after=after, limit=limit
-    )
+    absent = tuple(_holders(session, person_id, now)[1:])
+    scope = Scope("inbox", person_id=person_id, absent=absent)
+    found = work_page(session, scope, work_filter, window, after=after, limit=limit)
     campaigns = campaign_facts(session, {row.campaign_id for row in found.rows})
     horizons: dict[str, tuple[date, date]] = {}
     grouped = Inbox()
@@ -437,6 +442,13 @@ def definition_titles(session: Session, definition_id: int, content_hash: str) -
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def _holders(session: Session, person_id: int, now: datetime) -> list[int]:
+    """The person, and the people away today whose open items they carry as stand-in
+    (workflow/people/stand_ins.py): usually the person alone, at the cost of one small query."""
+    today = local_date(now, DEFAULT_TIMEZONE)
+    return [person_id, *stand_ins.absent_for(session, person_id, today)]
 
 
 def _item(

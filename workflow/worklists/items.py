@@ -103,6 +103,8 @@ class Scope:
     list_name: str  # inbox | done | register
     person_id: int | None = None
     campaign_id: int | None = None
+    # the inbox of a stand-in (workflow/people/stand_ins.py): the people away whose items it lists
+    absent: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -366,7 +368,9 @@ class _Half:
         conditions: list[Any] = [
             state == work_filter.state if work_filter.state else state.in_(states)
         ]
-        if scope.person_id is not None:
+        if scope.person_id is not None and scope.absent:
+            conditions.append(columns["holder_id"].in_((scope.person_id, *scope.absent)))
+        elif scope.person_id is not None:
             conditions.append(columns["holder_id"] == scope.person_id)
         if scope.campaign_id is not None:
             conditions.append(table.c.campaign_id == scope.campaign_id)

@@ -450,6 +450,8 @@ def _history_words() -> dict[str, str]:
         "role.withdraw": _("withdrawn in a campaign"),
         "administrator.grant": _("made an administrator"),
         "administrator.revoke": _("administration ended"),
+        "stand_in.name": _("stand-in named"),
+        "stand_in.end": _("stand-in ended"),
     }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
@@ -23,7 +23,7 @@ from webapp.pages.common import (
     transaction,
 )
 from webapp.pages.forms import ActionForm, HandOverForm, first_error, options
-from webapp.pages.worklists.filter_bar import filter_form, list_filter, page_after, page_links
+from webapp.pages.worklists.filter_bar import filter_form, list_filter, page_links, read_page
 from workflow.access import campaign_access, load_campaign
 from workflow.audit import Actor
 from workflow.campaigns.lifecycle import advance_campaign
@@ -44,13 +44,9 @@ blueprint = page_blueprint("campaigns")
 def campaign_list() -> str:
     work_filter = list_filter()
     with transaction(readonly=True) as session:
-        try:
-            summaries, count, next_after = campaign_list_page(
-                session, web_actor(), work_filter, after=page_after()
-            )
-        except InvalidInput as error:  # a page key altered by hand: the first page
-            flash(refusal(error), "error")
-            summaries, count, next_after = campaign_list_page(session, web_actor(), work_filter)
+        summaries, count, next_after = read_page(
+            lambda after: campaign_list_page(session, web_actor(), work_filter, after=after)
+        )
     states = [("running", _("Running")), ("closed", _("Campaign ended"))]
     return render_template(
         "campaigns/campaigns.html",
@@ -165,11 +161,9 @@ def escalation_log(campaign_id: int) -> str:
     by = web_actor()
     work_filter = list_filter()
     with transaction(readonly=True) as session:
-        try:  # NotFound outside the group
-            page = escalation_page(session, campaign_id, work_filter, after=page_after(), by=by)
-        except InvalidInput as error:  # a page key altered by hand: the first page
-            flash(refusal(error), "error")
-            page = escalation_page(session, campaign_id, work_filter, by=by)
+        page = read_page(  # NotFound outside the group
+            lambda after: escalation_page(session, campaign_id, work_filter, after=after, by=by)
+        )
         return render_template(
             "campaigns/escalations.html",
             campaign=load_campaign(session, campaign_id),

@@ -5,7 +5,7 @@ that post is sent on to the rectification the first one opened."""
 
 from __future__ import annotations
 
-from flask import flash, render_template, url_for
+from flask import render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -30,8 +30,8 @@ from webapp.pages.forms import (
 from webapp.pages.worklists.filter_bar import (
     filter_form,
     list_filter,
-    page_after,
     page_links,
+    read_page,
     save_view_form,
 )
 from workflow.access import campaign_access, load_campaign
@@ -51,21 +51,17 @@ def register_page(campaign_id: int) -> str:
     with transaction(readonly=True) as session:
         # NotFound outside the leading group
         choices = register_choices(session, campaign_id, by=by)
-        try:
-            page = register_page_of(
+        page = read_page(
+            lambda after: register_page_of(
                 session,
                 campaign_id,
                 work_filter,
-                after=page_after(),
+                after=after,
                 by=by,
                 clock=clock(),
                 calendar=calendar(session),
             )
-        except InvalidInput as error:  # a page key altered by hand: the first page
-            flash(refusal(error), "error")
-            page = register_page_of(
-                session, campaign_id, work_filter, by=by, clock=clock(), calendar=calendar(session)
-            )
+        )
         campaign = load_campaign(session, campaign_id)
         access = campaign_access(session, campaign, by)
         return render_template(

@@ -4,7 +4,7 @@ letters to issue or sign; and what is done."""
 
 from __future__ import annotations
 
-from flask import flash, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
@@ -17,8 +17,8 @@ from webapp.pages.forms import BulkCheckOffForm, CheckOffForm, ReportFixedForm, 
 from webapp.pages.worklists.filter_bar import (
     filter_form,
     list_filter,
-    page_after,
     page_links,
+    read_page,
     save_view_form,
 )
 from workflow.campaigns.tasks import complete_task
@@ -38,24 +38,16 @@ def home() -> str:
     by = web_actor()
     work_filter = list_filter()
     with transaction(readonly=True) as session:
-        try:
-            found = engine_inbox.inbox_page(
+        found = read_page(
+            lambda after: engine_inbox.inbox_page(
                 session,
                 by.person_id,  # type: ignore[arg-type]
                 work_filter,
-                after=page_after(),
+                after=after,
                 clock=clock(),
                 calendar=calendar(session),
             )
-        except InvalidInput as error:  # a page key altered by hand: the first page
-            flash(refusal(error), "error")
-            found = engine_inbox.inbox_page(
-                session,
-                by.person_id,
-                work_filter,
-                clock=clock(),
-                calendar=calendar(session),  # type: ignore[arg-type]
-            )
+        )
         campaigns = [
             (key, localized(title, twin))
             for key, title, twin in engine_inbox.campaign_choices(session, by.person_id)  # type: ignore[arg-type]
@@ -97,24 +89,16 @@ def done() -> str:
     by = web_actor()
     work_filter = list_filter()
     with transaction(readonly=True) as session:
-        try:
-            found = engine_inbox.done_page(
+        found = read_page(
+            lambda after: engine_inbox.done_page(
                 session,
                 by.person_id,  # type: ignore[arg-type]
                 work_filter,
-                after=page_after(),
+                after=after,
                 clock=clock(),
                 calendar=calendar(session),
             )
-        except InvalidInput as error:
-            flash(refusal(error), "error")
-            found = engine_inbox.done_page(
-                session,
-                by.person_id,
-                work_filter,
-                clock=clock(),
-                calendar=calendar(session),  # type: ignore[arg-type]
-            )
+        )
         campaigns = [
             (key, localized(title, twin))
             for key, title, twin in engine_inbox.campaign_choices(session, by.person_id)  # type: ignore[arg-type]

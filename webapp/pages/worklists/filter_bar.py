@@ -4,7 +4,8 @@ the filter as a view (the searched words are highlighted by ``common.highlighted
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from flask import flash, request, url_for
 from flask_babel import gettext as _
@@ -13,6 +14,8 @@ from webapp.pages.common import refusal
 from webapp.pages.forms import SaveViewForm, WorkFilterForm, options
 from workflow.errors import InvalidInput
 from workflow.worklists.filters import WorkFilter, read_filter
+
+T = TypeVar("T")
 
 
 def list_filter() -> WorkFilter:
@@ -27,6 +30,19 @@ def list_filter() -> WorkFilter:
 def page_after() -> str | None:
     """The key of the page asked for (``after``), if any."""
     return request.args.get("after") or None
+
+
+def read_page(read: Callable[[str | None], T]) -> T:
+    """``read(after)``: the page the address asks for. A page key altered by hand (or one of an
+    order the list no longer has) is said, and the first page is read instead."""
+    after = page_after()
+    if after is None:
+        return read(None)
+    try:
+        return read(after)
+    except InvalidInput as error:
+        flash(refusal(error), "error")
+        return read(None)
 
 
 def filter_form(

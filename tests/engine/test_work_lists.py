@@ -366,3 +366,8 @@ def test_a_search_matching_more_than_are_ranked_is_listed_by_due_date_and_said_s
     assert descriptions(common) == ["道口护栏损坏", "护栏油漆脱落"], "soonest due first"
     few = page(sessions, scope, calendar, q="照明")
     assert not few.count_capped and few.sort == "relevance" and few.count == 1
+    # a word of 3+ characters past the cap: walked by due date, each row probed (SQLite's FTS5)
+    monkeypatch.setattr("workflow.limits.SEARCH_RANK_LIMIT", 0)
+    walked = page(sessions, scope, calendar, q="警示标志")
+    assert walked.count_capped and walked.sort == "due"
+    assert descriptions(walked) == ["警示标志缺失"]

@@ -33,6 +33,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from workflow import limits
 from workflow.calendar import WorkingCalendar
@@ -187,7 +188,7 @@ def work_page(
     if capped and sort == "relevance":
         sort = "due"
         for half in kinds:
-            half.sort = sort
+            half.by_due_past_cap()
     after_values = keyset.decode(after, _keys(sort, None)) if after else None
     halves = [half.page(after_values, limit + 1) for half in kinds]
     if len(halves) == 1:
@@ -306,14 +307,32 @@ class _Half:
         )
         self.columns = dict(_COLUMNS[kind])
         self.round = self.columns.pop("round")
-        self.conditions = (
-            []
-            if self.empty
-            else self._conditions(scope, work_filter, wanted, window, terms, dialect, states, sites)
-        )
+        self._given = (scope, work_filter, wanted, window, terms, dialect, states, sites)
+        self.conditions = [] if self.empty else self._conditions(*self._given)
         self.terms = terms
         self.joins_site = bool(terms)
         self.level_floor = work_filter.level
+        self.walked = False  # by_due_past_cap: the page's ids walked first (SQLite)
+
+    def by_due_past_cap(self) -> None:
+        """A search past limits.SEARCH_RANK_LIMIT, listed by due date. On SQLite, for words of 3+
+        characters, the list's rows are then walked in that order and each probed in the FTS5
+        table (the narrowed match, id + 0 IN …), the page's ids first in a statement of their own
+        (see :meth:`page`): starting at the FTS5 table looked up every item holding the word in
+        every campaign (50,000 rowid lookups) and sorted a campaign's 12,500 (130-230 ms at a
+        million rows; 7-13 ms walked). Not on PostgreSQL: no index there gives a campaign's rows by
+        due date, and the narrowed match read all 250,000 of them (0.8 s; 0.2 s from the trigram
+        index)."""
+        self.sort = "due"
+        scope, work_filter, wanted, window, terms, dialect, states, sites = self._given
+        if self.empty or dialect != "sqlite" or not terms:
+            return
+        if any(len(term) < search.TRIGRAM for term in terms):
+            return  # a short word is LIKE over the rows (and the joined site's name) anyway
+        self.conditions = self._conditions(
+            scope, work_filter, wanted, window, terms, dialect, states, sites, walked=True
+        )
+        self.walked = True
 
     def page(self, after_values: list[Any] | None, limit: int) -> Any:
         columns = dict(self.columns)
@@ -328,11 +347,26 @@ class _Half:
             columns["level"].label("level"),
             columns["rank"].label("rank"),
         ]
-        query = self._from(select(*labelled)).where(*self.conditions)
         keys = _keys(self.sort, columns)
+        # a constant key (the half's kind_rank) orders nothing within the half; as a bound value
+        # in its ORDER BY it kept SQLite from stopping a walk of an index in order early (the
+        # walked search page: 200 ms with it, 15-30 without)
+        ordering = [key.ordering() for key in keys if not isinstance(key.expression, BindParameter)]
+        if self.walked:
+            # the page's ids from the table alone, then its rows: SQLite's walk of an index in
+            # order stops early only when no join follows (with the unit's and the site's it read
+            # and sorted every match: 140 ms where the ids alone took 7)
+            table = self.table
+            ids = select(table.c.id).where(*self.conditions).correlate(None)
+            if after_values is not None:
+                ids = ids.where(keyset.after_key(keys, after_values))
+            ids = ids.order_by(*ordering).limit(limit)
+            query = self._from(select(*labelled)).where(table.c.id.in_(ids))
+            return query.order_by(*ordering).limit(limit)
+        query = self._from(select(*labelled)).where(*self.conditions)
         if after_values is not None:
             query = query.where(keyset.after_key(keys, after_values))
-        query = query.order_by(*(key.ordering() for key in keys)).limit(limit)
+        query = query.order_by(*ordering).limit(limit)
         return query
 
     def counted(self, window: Window) -> Any:
@@ -362,6 +396,7 @@ class _Half:
         dialect: str,
         states: tuple[str, ...],
         sites: dict[str, list[int]],
+        walked: bool = False,
     ) -> list[Any]:
         table, columns = self.table, self.columns
         state = table.c.state
@@ -400,9 +435,15 @@ class _Half:
         if work_filter.level is not None:
             conditions.append(self._level_at_least(work_filter.level))
         if terms:
-            # one person's or one unit's rows are fewer than a common word's
-            narrowed = scope.person_id is not None or any(
-                value is not None for value in (wanted.unit_id, wanted.site_id, wanted.person_id)
+            # one person's or one unit's rows are fewer than a common word's; a list walked by
+            # due date past the cap stops at its page
+            narrowed = (
+                walked
+                or scope.person_id is not None
+                or any(
+                    value is not None
+                    for value in (wanted.unit_id, wanted.site_id, wanted.person_id)
+                )
             )
             conditions.append(
                 search.matches(self.kind, terms, self.site.c.name, dialect, sites, narrowed)

@@ -266,7 +266,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "count": {"type": "integer", "description": "items matching the filter"},
             "count_capped": {
                 "type": "boolean",
-                "description": "a search matched more: counted no further, listed by due date",
+                "description": "a search matched more: counted no further (counts are then of "
+                "the first matches found), listed by due date",
             },
             "next_after": {
                 "type": ["string", "null"],

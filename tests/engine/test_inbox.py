@@ -231,6 +231,7 @@ def test_the_api_inbox_of_someone_with_no_work_is_empty(as_person, campaign):
     assert answer.json == {
         "counts": {"overdue": 0, "soon": 0, "later": 0},
         "count": 0,
+        "count_capped": False,
         "next_after": None,
         "items": [],
     }

@@ -18,7 +18,15 @@ def filter_parameters(*names: str) -> tuple[dict[str, Any], ...]:
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "schema": schema, "description": description}
+    """A parameter that may also be given empty, meaning not given: a page's filter bar sends its
+    blank selects so (``due=``), and the API reads the same addresses."""
+    if "enum" in schema:
+        either = {**schema, "enum": ["", *schema["enum"]]}
+    elif schema.get("type") == "integer":
+        either = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+    else:
+        either = schema
+    return {"name": name, "in": "query", "schema": either, "description": description}
 
 
 _PARAMETERS = {

@@ -10,7 +10,9 @@ answer with an error page in the reader's language that says what to do next.
 A database that cannot be reached (restarting, failed over, the network gone)
 is not a bug of the request: it is answered 503 with ``Retry-After``, in the
 JSON shape or as a page, and the pool reconnects by itself when the database is
-back (``pool_pre_ping``), so no restart of the app is needed.
+back (a connection idle in the pool is pinged before use, one found dead is
+replaced: workflow/db.py ``_ping_when_idle``), so no restart of the app is
+needed.
 """
 
 from __future__ import annotations

@@ -21,12 +21,13 @@ lock (10 s), and a slow query runs to its end.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event, make_url
+from sqlalchemy import Engine, Table, create_engine, event, exc, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,6 +36,9 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # sets more (docker-compose.yml): a sweep that always timed out would stop every escalation, where a
 # web request that times out fails for one person once
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
+# a pooled connection unused for this long is pinged before it is handed out (PostgreSQL and other
+# servers; SQLite has no connection to lose)
+PING_IDLE_SECONDS = 10.0
 
 
 def create_db_engine(
@@ -46,12 +50,15 @@ def create_db_engine(
         engine = create_engine(url, **options)
         _make_sqlite_safe(engine)
         return engine
-    options.setdefault("pool_pre_ping", True)
+    # pool_pre_ping=True (SQLAlchemy's) pings on every checkout; by default we ping only a
+    # connection that sat idle in the pool for PING_IDLE_SECONDS or more (see _ping_when_idle)
+    ping_every_checkout = options.pop("pool_pre_ping", False)
+    engine = create_engine(url, pool_pre_ping=ping_every_checkout, **options)
+    if not ping_every_checkout:
+        _ping_when_idle(engine, PING_IDLE_SECONDS)
     if make_url(url).get_backend_name() == "postgresql":
-        engine = create_engine(url, **options)
         _add_statement_timeout(engine, statement_timeout_ms)
-        return engine
-    return create_engine(url, **options)
+    return engine
 
 
 def dialect_insert(session: Session, table: Table | type[Any]) -> Any:
@@ -165,6 +172,37 @@ def _add_statement_timeout(engine: Engine, milliseconds: int) -> None:
         with dbapi_connection.cursor() as cursor:
             cursor.execute(f"SET statement_timeout = {int(milliseconds)}")
         dbapi_connection.commit()
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Ping a pooled connection before handing it out only if it sat unused for ``idle_seconds``.
+
+    SQLAlchemy's ``pool_pre_ping`` costs a round trip (``SELECT 1``) on every checkout, that is on
+    every web request: a sixth of an inbox request's round trips. A connection in use a moment ago
+    is almost always alive; one left idle (overnight, across a database restart or a failover) is
+    the one worth checking, and is checked here. One that breaks between two busy requests anyway
+    fails that request with a disconnect error: it is answered 503 with ``Retry-After``
+    (webapp/errors.py), SQLAlchemy invalidates the pool's other connections opened before the
+    error, and the next request gets a fresh connection, so at most one request per worker fails
+    per database restart and no restart of the app is needed. A failed ping raises
+    ``DisconnectionError``, on which the pool discards the connection and checks out another
+    (SQLAlchemy's documented "pessimistic" handling with a custom event).
+    """
+    idle_since = "pingan_idle_since"
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[idle_since] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(idle_since)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # new, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(f"a pooled connection is gone: {error}") from error
 
 
 def _make_sqlite_safe(engine: Engine) -> None:

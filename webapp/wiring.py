@@ -44,17 +44,25 @@ class Wiring:
     def safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
-    def session(self, readonly: bool = False) -> Session:
+    def session(self, readonly: bool = False, *, autocommit: bool = False) -> Session:
         """A new session for one transaction; ``readonly`` begins it now, so that it does not queue
         behind writers.
 
         ``transaction(session=…)`` ends it; the API opens it first to look its token up in, so that
         a request checks out one connection and runs one transaction (``webapp/api/routes.py``).
+
+        ``autocommit`` (with ``readonly``; PostgreSQL only): run the reads without BEGIN and
+        COMMIT, two of an API read's round trips. Nothing changes for what they see: at READ
+        COMMITTED, PostgreSQL's level and ours, each statement sees its own snapshot inside a
+        transaction as well. For callers that only read (SQLite keeps its deferred transaction).
         """
         session = self.sessions()
         if readonly:
+            options: dict[str, Any] = {"sqlite_deferred": True}
+            if autocommit and self.engine.dialect.name == "postgresql":
+                options = {"isolation_level": "AUTOCOMMIT"}
             try:
-                session.connection(execution_options={"sqlite_deferred": True})
+                session.connection(execution_options=options)
             except BaseException:
                 session.close()
                 raise
@@ -62,15 +70,15 @@ class Wiring:
 
     @contextmanager
     def transaction(
-        self, readonly: bool = False, session: Session | None = None
+        self, readonly: bool = False, session: Session | None = None, *, autocommit: bool = False
     ) -> Iterator[Session]:
         """One session in one transaction; rolled back on any error. ``readonly`` does not queue
         behind writers.
 
         ``session``: one from :meth:`session` to carry on with (its transaction may have begun) and
-        end here.
+        end here. ``autocommit``: see :meth:`session`.
         """
-        with session or self.session(readonly) as session:
+        with session or self.session(readonly, autocommit=autocommit) as session:
             try:
                 yield session
                 session.commit()

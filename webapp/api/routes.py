@@ -567,7 +567,8 @@ def _transaction(readonly: bool = False) -> Iterator[Session]:
         # as it always did
         session.close()
         session = None
-    with wiring.transaction(readonly=readonly, session=session) as session:
+    # an API read runs without BEGIN and COMMIT on PostgreSQL (Wiring.session): a GET only reads
+    with wiring.transaction(readonly=readonly, session=session, autocommit=readonly) as session:
         yield session
 
 
@@ -586,6 +587,9 @@ def _request_session() -> Session:
     opened = g.get(_SESSION)
     if opened is None:
         readonly = request.method in SAFE_METHODS
-        opened = (wiring_of(current_app).session(readonly=readonly), readonly)
+        opened = (
+            wiring_of(current_app).session(readonly=readonly, autocommit=readonly),
+            readonly,
+        )
         setattr(g, _SESSION, opened)
     return opened[0]

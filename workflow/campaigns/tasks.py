@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from workflow import audit
 from workflow.access import is_coordinator
@@ -119,10 +119,18 @@ def _move(
 
 
 def _task_for_update(session: Session, task_id: int) -> tuple[Task, Campaign]:
+    # in the same round trip what every move reads next: the campaign's definition (the checks),
+    # the task's unit and assignee (the answer, shapes.task_json) — three lazy loads, three round
+    # trips of a check-off before; only the task's row is locked
     row = session.execute(
         select(Task, Campaign)
         .join(Campaign, Campaign.id == Task.campaign_id)
         .where(Task.id == task_id)
+        .options(
+            joinedload(Task.unit),
+            joinedload(Task.assignee),
+            joinedload(Campaign.definition),
+        )
         .with_for_update(of=Task)
         .execution_options(populate_existing=True)
     ).first()

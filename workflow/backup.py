@@ -36,6 +36,7 @@ from sqlalchemy import Engine, inspect, make_url, select, table
 from sqlalchemy.engine import URL
 
 from workflow.errors import PingAnError
+from workflow.worklists.search import SEARCH_INDEX_TABLES
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
@@ -162,7 +163,10 @@ def tables_holding_data(engine: Engine) -> list[str]:
     """The tables of the database that hold at least one row (schema bookkeeping aside)."""
     with engine.connect() as connection:
         names = [
-            name for name in inspect(connection).get_table_names() if name not in BOOKKEEPING_TABLES
+            name
+            for name in inspect(connection).get_table_names()
+            # the search index is derived from the rows: a database holding only it is empty
+            if name not in BOOKKEEPING_TABLES and not name.startswith(SEARCH_INDEX_TABLES)
         ]
         return [
             name

@@ -36,6 +36,7 @@ from workflow.models import Campaign, Task
 from workflow.organisation.directory import import_organisation, person_by_email
 from workflow.organisation.org_file import parse_organisation
 from workflow.organisation.tokens import issue_token
+from workflow.worklists.search import SEARCH_INDEX_TABLES
 
 Rows = dict[str, dict[tuple, dict[str, Any]]]
 
@@ -114,11 +115,6 @@ def populate(url: str) -> None:
     engine.dispose()
 
 
-# SQLite's search index (FTS5 tables and their shadow tables, migration 0020): derived from the
-# items' rows, rebuilt with them; its bookkeeping row (``*_config``) is there even when empty
-SEARCH_INDEX = ("task_search", "rectification_search")
-
-
 def rows_of(url: str) -> Rows:
     """Every row of every table (alembic's own and the search index aside), by primary key, as
     column → value."""
@@ -128,7 +124,7 @@ def rows_of(url: str) -> Rows:
         metadata = MetaData()
         metadata.reflect(bind=connection)
         for name, table in metadata.tables.items():
-            if name == "alembic_version" or name.startswith(SEARCH_INDEX):
+            if name == "alembic_version" or name.startswith(SEARCH_INDEX_TABLES):
                 continue
             key = list(table.primary_key.columns) or list(table.columns)
             found[name] = {

@@ -26,6 +26,9 @@ from workflow.models import Rectification, Site, Task
 
 # a word shorter than this has no trigram: LIKE over the narrowed rows
 TRIGRAM = 3
+# SQLite's search index: FTS5 tables (and their shadow tables, ``task_search_data`` ...) derived
+# from the items' rows by triggers; a backup, a restore or a comparison of rows passes them over
+SEARCH_INDEX_TABLES = ("task_search", "rectification_search")
 _ESCAPE = "\\"
 
 

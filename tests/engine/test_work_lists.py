@@ -371,3 +371,24 @@ def test_a_search_matching_more_than_are_ranked_is_listed_by_due_date_and_said_s
     walked = page(sessions, scope, calendar, q="警示标志")
     assert walked.count_capped and walked.sort == "due"
     assert descriptions(walked) == ["警示标志缺失"]
+
+
+def test_a_list_as_it_opens_is_the_same_page_as_the_general_statement_gives(
+    sessions, hazard_campaign, hazards, calendar
+):
+    """The inbox and the done list as they open come from statements built once with the person
+    and the instants bound; the same filter spelled out takes the general path."""
+    for email in ("keeper@example.org", "east@example.org", "west@example.org"):
+        for list_name in ("inbox", "done"):
+            scope = Scope(list_name, person_id=person_id(sessions, email))
+            opening = page(sessions, scope, calendar)
+            own_order = "finished" if list_name == "done" else "due"
+            general = page(sessions, scope, calendar, sort=own_order)
+            assert (opening.rows, opening.counts, opening.next_after) == (
+                general.rows,
+                general.counts,
+                general.next_after,
+            ), (email, list_name)
+    keeper = Scope("inbox", person_id=person_id(sessions, "keeper@example.org"))
+    first = page(sessions, keeper, calendar, limit=1)
+    assert len(first.rows) == 1 and first.next_after and first.count == 2

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    bindparam,
     case,
     cast,
     exists,
@@ -164,6 +165,8 @@ def work_page(
     escalation level if ``levels`` (a third statement: the register shows them, the inbox not)."""
     limit = limit or limits.PAGE_SIZE
     session.flush()  # Core statements skip the ORM's autoflush
+    if _as_it_opens(scope, work_filter, after):
+        return _opening_page(session, scope, window, limit, levels)
     sort = sort_of(scope, work_filter)
     terms = search.words(work_filter.q or "")
     if sort == "relevance" and not terms:
@@ -190,24 +193,56 @@ def work_page(
         for half in kinds:
             half.by_due_past_cap()
     after_values = keyset.decode(after, _keys(sort, None)) if after else None
-    halves = [half.page(after_values, limit + 1) for half in kinds]
-    if len(halves) == 1:
-        statement = halves[0]  # already ordered and cut to the page
-    else:
-        # each half ordered and cut in a subquery of its own, the union by the columns' names
-        # (not a subquery of it: its column collection costs more to make than the rest)
-        keys = _keys(sort, _NAMED)
-        statement = (
-            union_all(
-                *(
-                    select(*_OUTER).select_from(half.subquery(f"page_{n}"))
-                    for n, half in enumerate(halves)
-                )
-            )
-            .order_by(*(key.ordering() for key in keys))
-            .limit(limit + 1)
-        )
+    statement = _page_statement([half.page(after_values, limit + 1) for half in kinds], sort, limit)
     rows = [WorkRow(*row) for row in connection.execute(statement)]
+    return _paged(session, rows, counts, sort, terms, limit, levels, capped)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _counts(connection: Any, counted: list[Any], cap: int | None) -> dict[str, int]:
+    """The rows matching, by due group; at most ``cap`` + 1 of them when a cap is given."""
+    return dict(connection.execute(_count_statement(counted, cap)).all())
+
+
+def _count_statement(counted: list[Any], cap: int | None) -> Any:
+    matching: Any = union_all(*counted) if len(counted) > 1 else counted[0]
+    if cap is not None:
+        matching = matching.limit(cap + 1)
+    grouped = matching.subquery()
+    return select(grouped.c.due_group, func.count()).group_by(grouped.c.due_group)
+
+
+def _page_statement(halves: list[Any], sort: str, limit: int) -> Any:
+    """The page of the halves' rows (each already ordered and cut to the page)."""
+    if len(halves) == 1:
+        return halves[0]
+    # each half ordered and cut in a subquery of its own, the union by the columns' names (not a
+    # subquery of it: its column collection costs more to make than the rest)
+    keys = _keys(sort, _NAMED)
+    return (
+        union_all(
+            *(
+                select(*_OUTER).select_from(half.subquery(f"page_{n}"))
+                for n, half in enumerate(halves)
+            )
+        )
+        .order_by(*(key.ordering() for key in keys))
+        .limit(limit + 1)
+    )
+
+
+def _paged(
+    session: Session,
+    rows: list[WorkRow],
+    counts: dict[str, int],
+    sort: str,
+    terms: list[str],
+    limit: int,
+    levels: bool,
+    capped: bool = False,
+) -> WorkPage:
     next_after = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -224,17 +259,59 @@ def work_page(
     )
 
 
-# --- helpers ------------------------------------------------------------------------------------
+def _as_it_opens(scope: Scope, work_filter: WorkFilter, after: str | None) -> bool:
+    """Whether this is a person's inbox or done list as it opens: no filter, its own order, the
+    first page. The inbox so is every assignee's home page, the page read most."""
+    return (
+        scope.person_id is not None
+        and scope.campaign_id is None
+        and not scope.absent
+        and after is None
+        and work_filter == WorkFilter()
+    )
 
 
-def _counts(connection: Any, counted: list[Any], cap: int | None) -> dict[str, int]:
-    """The rows matching, by due group; at most ``cap`` + 1 of them when a cap is given."""
-    matching: Any = union_all(*counted) if len(counted) > 1 else counted[0]
-    if cap is not None:
-        matching = matching.limit(cap + 1)
-    grouped = matching.subquery()
-    query = select(grouped.c.due_group, func.count()).group_by(grouped.c.due_group)
-    return dict(connection.execute(query).all())
+def _opening_page(
+    session: Session, scope: Scope, window: Window, limit: int, levels: bool
+) -> WorkPage:
+    """:func:`work_page` of a list as it opens, from statements built once (per list, database
+    and page size) with the person and the instants bound: building the statements afresh was
+    most of an inbox request's time (benchmarks/load.py)."""
+    dialect = session.get_bind().dialect.name
+    shape = (scope.list_name, dialect, limit)
+    built = _OPENING.get(shape)
+    if built is None:
+        built = _OPENING[shape] = _opening_statements(scope.list_name, dialect, limit)
+    statement, counting, sort = built
+    values = {"person_id": scope.person_id, "now": window.now, "soon_until": window.soon_until}
+    connection = session.connection()
+    counts = dict(connection.execute(counting, values).all())
+    rows = [WorkRow(*row) for row in connection.execute(statement, values)]
+    return _paged(session, rows, counts, sort, [], limit, levels)
+
+
+def _opening_statements(list_name: str, dialect: str, limit: int) -> tuple[Any, Any, str]:
+    """The page and count statements of a person's list as it opens, the person and the reading's
+    instants left as bound parameters."""
+    scope = Scope(list_name, person_id=bindparam("person_id", type_=Integer()))
+    window = Window(
+        bindparam("now", type_=Task.__table__.c.due_at.type),
+        bindparam("soon_until", type_=Date()),
+    )
+    nothing = _Wanted(None, None, None, False)
+    sort = sort_of(scope, WorkFilter())
+    kinds = [
+        _Half(kind, scope, WorkFilter(), nothing, window, [], dialect, sort, {})
+        for kind in ("rectification", "task")
+    ]
+    kinds = [half for half in kinds if not half.empty]
+    statement = _page_statement([half.page(None, limit + 1) for half in kinds], sort, limit)
+    counting = _count_statement([half.counted(window) for half in kinds], None)
+    return statement, counting, sort
+
+
+# (list, database, page size) → the page and count statements of a list as it opens, and its order
+_OPENING: dict[tuple[str, str, int], tuple[Any, Any, str]] = {}
 
 
 @dataclass(frozen=True)

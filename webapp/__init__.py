@@ -94,7 +94,6 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     from webapp.auth import identity, reset, signin
     from webapp.pages import (
         account,
-        calendar_admin,
         campaigns,
         hazards,
         inbox,
@@ -106,6 +105,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         scores,
     )
     from webapp.pages import reports as report_pages
+    from webapp.pages.admin import calendar as calendar_admin
     from webapp.pages.admin import definitions as admin_definitions
     from webapp.pages.admin import home as admin_home
     from webapp.pages.admin import people as admin_people

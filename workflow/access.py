@@ -384,6 +384,16 @@ def in_leading_group(
     return session.scalar(bound.limit(1)) is not None
 
 
+def leading_groups_of(person_id: int) -> Select[tuple[int]]:
+    """The ids of the campaigns in whose leading group the person is (a role bound to the
+    campaign's own unit, as :func:`in_leading_group`), for an ``IN``."""
+    return (
+        select(RoleBinding.campaign_id)
+        .join(Campaign, Campaign.id == RoleBinding.campaign_id)
+        .where(RoleBinding.person_id == person_id, RoleBinding.unit_id == Campaign.unit_id)
+    )
+
+
 def is_coordinator(
     session: Session, definition: Definition, campaign_id: int, actor: Actor
 ) -> bool:

@@ -17,14 +17,17 @@ from workflow.clock import FixedClock
 from workflow.errors import NotFound
 from workflow.escalation.sweep import run_sweep
 from workflow.models import Task
-from workflow.views.inbox import done_items, inbox
+from workflow.views.inbox import done_page, inbox_page
 from workflow.views.standing import campaign_standing, escalated_to
+from workflow.worklists.filters import WorkFilter
 
 
 def inbox_of(sessions, email, when, calendar):
     who = person_id(sessions, email)
     with sessions() as session:
-        return inbox(session, who, clock=FixedClock(when), calendar=calendar)
+        return inbox_page(
+            session, who, WorkFilter(), clock=FixedClock(when), calendar=calendar
+        ).inbox
 
 
 def shown(found):
@@ -94,7 +97,7 @@ def test_a_task_checked_off_leaves_the_inbox_and_is_listed_as_done(
         item.title for item in inbox_of(sessions, "east@example.org", clock.now(), calendar).items()
     ] == ["悬挂宣传标语"]
     with sessions() as session:
-        done = done_items(session, east)
+        done = done_page(session, east, WorkFilter(), clock=clock, calendar=calendar).items
     assert [(d.kind, d.id, d.state, d.note) for d in done] == [
         ("task", plan.id, "done", "计划已上报")
     ]

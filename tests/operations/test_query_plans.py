@@ -51,8 +51,9 @@ from workflow.models import (
     Unit,
 )
 from workflow.organisation.tokens import person_for_token, token_digest
-from workflow.views.inbox import done_items, inbox
+from workflow.views.inbox import done_page, inbox_page
 from workflow.views.report import build_report
+from workflow.worklists.filters import WorkFilter
 
 VILLAGES, PEOPLE_PER_VILLAGE = 200, 10  # 2,000 assignees
 CAMPAIGNS, TASKS, RECTIFICATIONS, ESCALATIONS, SENT_MAILS, QUEUED = (
@@ -141,8 +142,20 @@ def test_the_inbox_reads_one_persons_rows_through_their_indexes(scenario):
         scenario,
         lambda session: (
             person_for_token(session, scenario.token),
-            inbox(session, scenario.person_id, clock=FixedClock(NOW), calendar=WorkingCalendar()),
-            done_items(session, scenario.person_id),
+            inbox_page(
+                session,
+                scenario.person_id,
+                WorkFilter(),
+                clock=FixedClock(NOW),
+                calendar=WorkingCalendar(),
+            ),
+            done_page(
+                session,
+                scenario.person_id,
+                WorkFilter(),
+                clock=FixedClock(NOW),
+                calendar=WorkingCalendar(),
+            ),
         ),
     )
     _assert_no_full_scan(plans)

@@ -16,7 +16,6 @@ refusals
 issue and sign
 - ``account``         the signed-in person's own password (a one-time one must be replaced first);
 stand-ins while away (代理), one's own and an administrator's for a person
-- ``calendar_admin``  the official calendar's page for a top unit's administrators: status, import
 - ``worklists/``      the work lists' filter bar and saved views: a package, its docstring maps them
 - ``decisions/``      many items decided at once (「批量处理」): a package, its docstring maps it
 - ``admin/``          the administration pages (「管理」): a package, its docstring maps them

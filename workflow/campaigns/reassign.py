@@ -266,16 +266,8 @@ def hand_over(
         subject, body = handover_mail(
             successor, campaign.title, leaving.name, by.label, moved, base_url, text
         )
-        enqueue(
-            session,
-            key=f"handover-{event.id}",
-            recipient=successor.email,
-            subject=subject,
-            body=body,
-            now=now,
-            campaign_id=campaign.id,
-        )
-        stand_ins.enqueue_copy(
+        # to them, and to whoever stands in for them while they are away
+        stand_ins.enqueue_to_person(
             session,
             successor,
             local_date(now, campaign.timezone),
@@ -421,16 +413,8 @@ def _record_and_tell(
     subject, body = handover_mail(
         successor, campaign.title, before, by.label, [(kind, item_id, title)], base_url, note
     )
-    enqueue(
-        session,
-        key=f"reassign-{kind}-{item_id}-{event.id}",
-        recipient=successor.email,
-        subject=subject,
-        body=body,
-        now=now,
-        campaign_id=campaign.id,
-    )
-    stand_ins.enqueue_copy(
+    # to them, and to whoever stands in for them while they are away
+    stand_ins.enqueue_to_person(
         session,
         successor,
         local_date(now, campaign.timezone),

@@ -104,19 +104,18 @@ def register_page(
             select(Person.id, Person.name, Person.email).where(Person.id.in_(holders))
         )
     }
-    extra = {
-        rectification_id: (registered_at, measures)
-        for rectification_id, registered_at, measures in session.execute(
-            select(
-                Rectification.id, Rectification.registered_at, Rectification.temporary_measures
-            ).where(Rectification.id.in_([row.id for row in found.rows]))
-        )
-    }
+    # the one text the lists' rows leave out (a task has none)
+    measures = dict(
+        session.execute(
+            select(Rectification.id, Rectification.temporary_measures).where(
+                Rectification.id.in_([row.id for row in found.rows])
+            )
+        ).all()
+    )
     entries = []
     for row in found.rows:
         overdue = row.state == "open" and row.due_at is not None and now >= row.due_at
         name, email = people[row.holder_id]
-        registered_at, measures = extra[row.id]
         entries.append(
             RegisterEntry(
                 id=row.id,
@@ -134,9 +133,9 @@ def register_page(
                 working_days_overdue=max(calendar.working_days_between(row.due_on, today), 0)  # type: ignore[arg-type]
                 if overdue
                 else 0,
-                registered_at=registered_at,
+                registered_at=row.registered_at,
                 submission_note=row.note,
-                temporary_measures=measures,
+                temporary_measures=measures[row.id],
                 deadline_estimated=bool(row.due_estimated),
             )
         )

@@ -192,16 +192,8 @@ def register_hazard(
         registered_by=by.label,
         base_url=base_url,
     )
-    enqueue(
-        session,
-        key=f"hazard-{rectification.id}",
-        recipient=responsible.email,
-        subject=subject,
-        body=body,
-        now=now,
-        campaign_id=campaign.id,
-    )
-    stand_ins.enqueue_copy(
+    # to them, and to whoever stands in for them while they are away
+    stand_ins.enqueue_to_person(
         session,
         responsible,
         today,

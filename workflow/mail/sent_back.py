@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from workflow.audit import Actor
 from workflow.clock import local_date
-from workflow.mail.outbox import enqueue
 from workflow.mail.texts import sent_back_mail
 from workflow.models import AuditEvent, Campaign, Person
 from workflow.people import stand_ins
@@ -42,23 +41,12 @@ def tell_sent_back(
     subject, body = sent_back_mail(
         person, campaign.title, kind, item_id, title, by.label, reason, deadline, base_url
     )
-    key = f"sent-back-{kind}-{item_id}-{event_id}"
-    enqueue(
-        session,
-        key=key,
-        recipient=person.email,
-        subject=subject,
-        body=body,
-        now=now,
-        campaign_id=campaign.id,
-    )
-    # whoever stands in for them while they are away gets it too, marked 「代 张三」
-    today = local_date(now, campaign.timezone)
-    stand_ins.enqueue_copy(
+    # to them, and to whoever stands in for them while they are away
+    stand_ins.enqueue_to_person(
         session,
         person,
-        today,
-        key=key,
+        local_date(now, campaign.timezone),
+        key=f"sent-back-{kind}-{item_id}-{event_id}",
         subject=subject,
         body=body,
         now=now,

@@ -257,6 +257,40 @@ def copy_rows(
     return copies
 
 
+def enqueue_to_person(
+    session: Session,
+    person: Person,
+    on: date,
+    *,
+    key: str,
+    subject: str,
+    body: str,
+    now: datetime,
+    campaign_id: int | None = None,
+) -> None:
+    """Queue one mail to ``person``, and its copy to whoever stands in for them on ``on``: the one
+    way a mail addressed to a person is queued, so no kind of mail forgets the stand-in."""
+    enqueue(
+        session,
+        key=key,
+        recipient=person.email,
+        subject=subject,
+        body=body,
+        now=now,
+        campaign_id=campaign_id,
+    )
+    enqueue_copy(
+        session,
+        person,
+        on,
+        key=key,
+        subject=subject,
+        body=body,
+        now=now,
+        campaign_id=campaign_id,
+    )
+
+
 def enqueue_copy(
     session: Session,
     person: Person,

@@ -38,7 +38,6 @@ from workflow.escalation import queue
 from workflow.escalation.levels import first_step_at, steps_for
 from workflow.limits import MAX_WORKING_DAYS, TEXT_LIMIT, check_not_too_far
 from workflow.machines import CLOSED, DRAFT, PETITION_MACHINE, fire
-from workflow.mail.outbox import enqueue
 from workflow.models import Campaign, Person, Petition, RoleBinding, Unit
 from workflow.people import stand_ins
 from workflow.petitions.major_meeting import call_major_meeting
@@ -144,16 +143,8 @@ def record_petition(
             session, campaign, definition, petition, calendar=calendar, now=now, base_url=base_url
         )
     subject_line, body = _assigned_mail(responsible, petition, unit, campaign.title, base_url)
-    enqueue(
-        session,
-        key=f"petition-{petition.id}",
-        recipient=responsible.email,
-        subject=subject_line,
-        body=body,
-        now=now,
-        campaign_id=campaign.id,
-    )
-    stand_ins.enqueue_copy(
+    # to them, and to whoever stands in for them while they are away
+    stand_ins.enqueue_to_person(
         session,
         responsible,
         local_date(now, campaign.timezone),

@@ -2,11 +2,11 @@
 soon, then later.
 
 This is the home page of every assignee (village heads, site managers,
-department heads), so it is read far more often than anything is written: one
-statement, two index range scans (``ix_tasks_inbox``,
-``ix_rectifications_responsible``) joined to the few campaigns involved, with
-the definitions' titles cached by content hash (a stored definition never
-changes).
+department heads), so it is read far more often than anything is written: a page
+of ``workflow/worklists/items.py`` (two index range scans, ``ix_tasks_inbox`` and
+``ix_rectifications_responsible``, and the count), with the definitions' titles
+cached by content hash (a stored definition never changes). The done list is a
+page of the same kind.
 """
 
 from __future__ import annotations
@@ -14,17 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import (
-    CompoundSelect,
-    Integer,
-    Select,
-    bindparam,
-    literal_column,
-    null,
     select,
-    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -35,12 +28,11 @@ from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition
 from workflow.definitions.texts import english_twins
 from workflow.machines import CLOSED
-from workflow.models import Campaign, DefinitionRow, Rectification, Site, Task, Unit
+from workflow.models import Campaign, DefinitionRow
 from workflow.people import stand_ins
 from workflow.worklists.filters import SOON_WORKING_DAYS, WorkFilter
 from workflow.worklists.items import Scope, window_for, work_page
 
-DONE_LIST_LIMIT = 100
 GROUPS = ("overdue", "soon", "later")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -125,84 +117,6 @@ class DoneItem:
     note: str | None
     title_en: str | None = None  # a task's English title, where its definition gives one
     campaign_title_en: str | None = None
-
-
-def inbox(session: Session, person_id: int, *, clock: Clock, calendar: WorkingCalendar) -> Inbox:
-    """The open tasks and rectifications of ``person_id`` in campaigns not closed, grouped and
-    soonest due first."""
-    now = clock.now()
-    # Core rows: no ORM objects to build, and the statement is built and compiled once. A Core
-    # statement skips the ORM's autoflush, so what the caller has pending is flushed first, as an
-    # ORM query would have.
-    session.flush()
-    rows = [
-        row
-        for holder in _holders(session, person_id, now)
-        for row in session.connection().execute(_OPEN_ITEMS, {"person_id": holder}).all()
-    ]
-    campaigns: dict[int, CampaignFacts] = {}
-    # one "today" and "soon" boundary per time zone: campaigns of one person rarely differ
-    horizons: dict[str, tuple[date, date]] = {}
-    items: list[InboxItem] = []
-    for (
-        kind,
-        item_id,
-        title,
-        spec_key,
-        phase,
-        due_on,
-        unit,
-        site,
-        severity,
-        campaign_id,
-        campaign_title,
-        state,
-        zone,
-        definition_id,
-        content_hash,
-        due_estimated,
-    ) in rows:
-        facts = campaigns.get(campaign_id)
-        if facts is None:
-            titles = definition_titles(session, definition_id, content_hash)
-            facts = campaigns[campaign_id] = _facts(
-                campaign_id, campaign_title, state, zone, titles
-            )
-        horizon = horizons.get(zone)
-        if horizon is None:
-            today = local_date(now, zone)
-            horizon = horizons[zone] = (today, calendar.add_working_days(today, SOON_WORKING_DAYS))
-        title_en = facts.spec_titles_en.get(spec_key) if kind == "task" else None
-        items.append(
-            _item(
-                facts,
-                kind,
-                item_id,
-                title,
-                title_en,
-                phase,
-                unit,
-                site,
-                due_on,
-                severity,
-                horizon,
-                calendar,
-                bool(due_estimated),
-            )
-        )
-
-    items.sort(
-        key=lambda item: (
-            item.due_on is None,
-            item.due_on or date.max,
-            item.kind != "rectification",
-            item.id,
-        )
-    )
-    grouped = Inbox()
-    for item in items:
-        getattr(grouped, item.group).append(item)
-    return grouped
 
 
 @dataclass(frozen=True)
@@ -328,63 +242,6 @@ def done_page(
         if row.campaign_id in campaigns
     ]
     return DonePage(items, found.count, found.next_after, found.terms, found.count_capped)
-
-
-def done_items(session: Session, person_id: int, *, limit: int = DONE_LIST_LIMIT) -> list[DoneItem]:
-    """What the person has finished: tasks checked off and rectifications reported fixed, newest
-    first."""
-    tasks = session.execute(
-        select(
-            Task.id,
-            Task.title,
-            Task.campaign_id,
-            Task.state,
-            Task.completed_at,
-            Task.note,
-            Task.spec_key,
-        )
-        .where(Task.assignee_id == person_id, Task.state.in_(("done", "verified")))
-        .order_by(Task.completed_at.desc(), Task.id.desc())
-        .limit(limit)
-    ).all()
-    rectifications = session.execute(
-        select(
-            Rectification.id,
-            Rectification.description,
-            Rectification.campaign_id,
-            Rectification.state,
-            Rectification.submitted_at,
-            Rectification.submission_note,
-            null(),  # a hazard's description is what somebody typed: no twin
-        )
-        .where(
-            Rectification.responsible_id == person_id,
-            Rectification.state.in_(("submitted", "closed")),
-        )
-        .order_by(Rectification.submitted_at.desc(), Rectification.id.desc())
-        .limit(limit)
-    ).all()
-    campaigns = campaign_facts(
-        session, {row[2] for row in tasks} | {row[2] for row in rectifications}, include_closed=True
-    )
-    done = [
-        DoneItem(
-            kind,
-            item_id,
-            title,
-            campaign_id,
-            campaigns[campaign_id].title,
-            state,
-            finished_at,
-            note,
-            campaigns[campaign_id].spec_titles_en.get(spec_key) if spec_key else None,
-            campaigns[campaign_id].title_en,
-        )
-        for kind, rows in (("task", tasks), ("rectification", rectifications))
-        for item_id, title, campaign_id, state, finished_at, note, spec_key in rows
-    ]
-    done.sort(key=lambda item: item.finished_at or _EPOCH, reverse=True)
-    return done[:limit]
 
 
 def campaign_choices(session: Session, person_id: int) -> list[tuple[int, str, str | None]]:
@@ -532,79 +389,3 @@ def _titles(definition: Definition) -> DefinitionTitles:
 _NO_TITLES = DefinitionTitles({}, {}, {})
 # content hash → titles; a stored definition's text never changes, so this never goes stale
 _TITLES: dict[str, DefinitionTitles] = {}
-
-
-def _open_items_statement() -> CompoundSelect[Any]:
-    """One person's (``person_id``) open tasks and rectifications in campaigns not closed, each with
-    its campaign.
-
-    One statement instead of three (tasks, rectifications, their campaigns): the inbox is the most
-    read page and each statement is a round trip. Each half still reads its own index
-    (``ix_tasks_inbox``, ``ix_rectifications_responsible``); the campaign's columns repeat on each
-    of a person's few rows.
-    """
-    task, rectification, unit, site, campaign, definition = (
-        model.__table__ for model in (Task, Rectification, Unit, Site, Campaign, DefinitionRow)
-    )
-    person = bindparam("person_id", type_=Integer)
-    campaign_columns = (
-        campaign.c.id,
-        campaign.c.title,
-        campaign.c.state,
-        campaign.c.timezone,
-        campaign.c.definition_id,
-        definition.c.content_hash,
-    )
-
-    def of_open_campaigns(query: Select[Any], campaign_id: Any) -> Select[Any]:
-        return (
-            query.join(campaign, campaign.c.id == campaign_id)
-            .join(definition, definition.c.id == campaign.c.definition_id)
-            .where(campaign.c.state != CLOSED)
-        )
-
-    tasks = of_open_campaigns(
-        select(
-            literal_column("'task'").label("kind"),
-            task.c.id,
-            task.c.title,
-            task.c.spec_key,
-            task.c.phase_key,
-            task.c.due_on,
-            unit.c.name.label("unit"),
-            site.c.name.label("site"),
-            null().label("severity"),
-            *campaign_columns,
-            task.c.due_estimated,
-        )
-        .select_from(task)
-        .outerjoin(unit, unit.c.id == task.c.unit_id)
-        .outerjoin(site, site.c.id == task.c.site_id)
-        .where(task.c.assignee_id == person, task.c.state == "open"),
-        task.c.campaign_id,
-    )
-    # submitted rectifications wait for a coordinator: nothing for the responsible person to do
-    rectifications = of_open_campaigns(
-        select(
-            literal_column("'rectification'"),
-            rectification.c.id,
-            rectification.c.description,
-            null(),
-            rectification.c.phase_key,
-            rectification.c.deadline,
-            unit.c.name,
-            site.c.name,
-            rectification.c.severity,
-            *campaign_columns,
-            rectification.c.deadline_estimated,
-        )
-        .select_from(rectification)
-        .outerjoin(unit, unit.c.id == rectification.c.unit_id)
-        .outerjoin(site, site.c.id == rectification.c.site_id)
-        .where(rectification.c.responsible_id == person, rectification.c.state == "open"),
-        rectification.c.campaign_id,
-    )
-    return union_all(tasks, rectifications)
-
-
-_OPEN_ITEMS = _open_items_statement()

@@ -17,11 +17,12 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from workflow.access import Need, campaign_for, require_coordinator
+from workflow.access import Need, campaign_for, leading_groups_of, require_coordinator
 from workflow.audit import Actor
 from workflow.errors import Conflict, InvalidInput, NotFound
 from workflow.limits import MAX_SAVED_VIEWS, VIEW_NAME_LIMIT, VIEW_QUERY_LIMIT
-from workflow.models import Campaign, RoleBinding, SavedView
+from workflow.machines import CLOSED
+from workflow.models import Campaign, SavedView
 from workflow.worklists.filters import LISTS, read_filter
 
 
@@ -107,11 +108,6 @@ def delete_view(session: Session, view_id: int, *, by: Actor) -> None:
 def views_for(session: Session, person_id: int) -> list[ViewLink]:
     """The views a person finds in the navigation: their own, then those shared with a leading
     group they belong to (of campaigns not closed), by name."""
-    bound_to_own_unit = select(RoleBinding.campaign_id).where(
-        RoleBinding.person_id == person_id,
-        RoleBinding.unit_id == Campaign.unit_id,
-        RoleBinding.campaign_id == Campaign.id,
-    )
     query = (
         select(SavedView, Campaign.title)
         .outerjoin(Campaign, Campaign.id == SavedView.campaign_id)
@@ -120,8 +116,8 @@ def views_for(session: Session, person_id: int) -> list[ViewLink]:
                 SavedView.owner_id == person_id,
                 and_(
                     SavedView.shared.is_(True),
-                    Campaign.state != "closed",
-                    bound_to_own_unit.exists(),
+                    Campaign.state != CLOSED,
+                    SavedView.campaign_id.in_(leading_groups_of(person_id)),
                 ),
             )
         )

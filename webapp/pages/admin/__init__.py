@@ -10,4 +10,6 @@ reset links; deactivate after a hand-over, reactivate; each person's history
 - ``definitions``  ``/admin/definitions``: the definitions shipped and stored, a preview of each,
                    its file; upload one (problems by line and key, preview, what changed), store it
 - ``starting``     ``/admin/campaigns/new``: start a campaign after a dry run that writes nothing
+- ``calendar``     ``/admin/calendar``: the official calendar (a top unit's administrators):
+                   status, import (blueprint ``calendar_admin``)
 """

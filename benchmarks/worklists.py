@@ -29,12 +29,19 @@ floor p50=… p95=…ms ratio=…`` (ratio of the p95s), with how many samples' 
 last line ``ratio=N.NN`` is the largest. Targets: register p95 < 50 ms, search p95 <
 100 ms, inbox p95 < 50 ms, ratio ≤ 3.
 
+Then, per database, how many open items one list holds before its first page takes over a second
+(the measure a city's own workflow team uses): the busy person's inbox is grown to each of
+``--growth`` sizes by copies of other people's open items, in a transaction rolled back at the end,
+and its first page (with the count by due group) timed at each; the size at which its p95 passes a
+second is printed, measured or, when the largest size stays under it, extrapolated linearly (said
+so). Not part of the ratio.
+
 The SQLite file is kept under /tmp between runs, keyed by the options (``--fresh`` builds anew);
 the PostgreSQL scratch database is dropped at the end unless ``--keep`` (then a later run with the
 same options reuses it).
 
     .venv/bin/python benchmarks/worklists.py [--rows 1000000] [--people 20000] [--samples 200]
-    [--database sqlite|postgresql|both]
+    [--database sqlite|postgresql|both] [--growth 50000,200000,500000]
 """
 
 from __future__ import annotations
@@ -72,9 +79,11 @@ CHUNK = 50_000
 # bump when the data's shape changes: the cached SQLite file is keyed by it
 DATA_VERSION = 1
 MIN_SAMPLES = 20
+GROWTH_SAMPLES = 20
 TARGETS_MS = {"register": 50.0, "search": 100.0, "unit_search": 100.0, "inbox": 50.0}
 MEASURES_TIMED = tuple(TARGETS_MS)
 RATIO_TARGET = 3.0
+SECOND_MS = 1000.0
 
 HAZARDS = (
     "道口护栏损坏",
@@ -550,6 +559,10 @@ INBOX_RECTIFICATIONS = (
     f"r.state = 'open' AND r.responsible_id = :person AND r.campaign_id {NOT_CLOSED}"
 )
 INBOX_TASKS = f"t.state = 'open' AND t.assignee_id = :person AND t.campaign_id {NOT_CLOSED}"
+SEQSCAN_OFF = text(
+    "SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)"
+)
+SEQSCAN_BACK = text("SELECT set_config('enable_seqscan', :before, true)")
 UNIT_LOOKUP = text("SELECT units.id FROM units WHERE units.code = :code")
 LEVELS = {
     kind: text(
@@ -606,9 +619,9 @@ def _ilike(dialect: str, column: str) -> str:
     return f"{column} ILIKE :pattern ESCAPE '\\'"
 
 
-def _search(dialect: str) -> tuple[str, str]:
-    """A rectification's relevance and match for one word, as workflow/worklists/search.py
-    writes them."""
+def _search(dialect: str) -> tuple[str, str, str]:
+    """A rectification's relevance, its match for one word across a campaign and its match where
+    few rows are compared, as workflow/worklists/search.py writes them."""
     weighted = (
         ("r.description", 4),
         ("r.location", 2),
@@ -621,19 +634,20 @@ def _search(dialect: str) -> tuple[str, str]:
         for column, weight in weighted
     )
     if dialect == "sqlite":
-        found = (
-            "r.id IN (SELECT rowid FROM rectification_search "
-            "WHERE rectification_search MATCH :phrase)"
-        )
+        # the FTS5 table joined first (search.fts_driver), its MATCH the condition
+        found = "rectification_search MATCH :phrase"
+        # few rows, or a walk by due date: each row's texts compared
+        narrowed = "(" + " OR ".join(_ilike(dialect, column) for column, _ in weighted[:4]) + ")"
     else:  # the very expression migration 0020 indexed
-        found = _ilike(
-            dialect,
+        texts = (
             "r.description || ' ' || coalesce(r.location, '') || ' ' || "
-            "coalesce(r.submission_note, '') || ' ' || coalesce(r.temporary_measures, '')",
+            "coalesce(r.submission_note, '') || ' ' || coalesce(r.temporary_measures, '')"
         )
+        found = _ilike(dialect, texts)
+        narrowed = _ilike(dialect, f"{texts} || ''")  # not the indexed expression
     # no site is named like a hazard here (the town has no sites): the engine leaves the site's
     # name out of the match, after asking (SITES_NAMED)
-    return f"CAST(0 + {cases} AS INTEGER)", found
+    return f"CAST(0 + {cases} AS INTEGER)", found, narrowed
 
 
 class Statements(NamedTuple):
@@ -650,6 +664,7 @@ class Floor:
     """Each measure's statements in plain SQL, for one dialect, run on the engine's connection."""
 
     def __init__(self, dialect: str, window: Window) -> None:
+        self.dialect = dialect
         self.window = {"now": window.now, "soon": window.soon_until}
         now = bindparam("now", type_=UTCDateTime())
         soon = bindparam("soon", type_=Date())
@@ -660,19 +675,23 @@ class Floor:
             text(_counted([("r", register)])).bindparams(now, soon),
             text(f"SELECT {plain} {register} {R_BY_DUE}").bindparams(now),
         )
-        rank, found = _search(dialect)
-        searched = f"{RECTIFICATIONS_FROM} WHERE {IN_REGISTER} AND {found}"
+        rank, found, narrowed = _search(dialect)
+        if dialect == "sqlite":  # the FTS5 table first, streamed (search.fts_driver)
+            searched_from = RECTIFICATIONS_FROM.replace(
+                "FROM rectifications r",
+                "FROM rectification_search JOIN rectifications r "
+                "ON r.id = +rectification_search.rowid",
+            )
+        else:
+            searched_from = RECTIFICATIONS_FROM
+        searched = f"{searched_from} WHERE {IN_REGISTER} AND {found}"
         # ranked or not, the page computes each row's rank (work_page's _Half.page: the score
         # whenever words are searched, whatever the order)
         ranked = RECTIFICATION_COLUMNS_READ.format(rank=rank)
-        # one unit's rows: the trigram index is not used (SQLite: r.id + 0, the FTS5 table only
-        # probed; PostgreSQL: the texts || '', not the indexed expression)
-        narrowed = found.replace("r.id IN", "r.id + 0 IN").replace(
-            "coalesce(r.temporary_measures, '')", "coalesce(r.temporary_measures, '') || ''"
-        )
         # past the cap, by due date (work_page's _Half.by_due_past_cap): on SQLite the page's ids
-        # first, the campaign's rows walked in that order, each probed in the FTS5 table, then
-        # their rows; on PostgreSQL the matches from the trigram index, sorted
+        # first, the campaign's rows walked in that order (ix_rectifications_campaign_due), each
+        # row's texts compared, then their rows; on PostgreSQL the same statement as the ranked
+        # page, by due date (its planner walks that index)
         if dialect == "sqlite":
             walked = (
                 f"{RECTIFICATIONS_FROM} WHERE r.id IN (SELECT r.id FROM rectifications r "
@@ -719,10 +738,15 @@ class Floor:
             params["unit"] = connection.execute(UNIT_LOOKUP, {"code": unit}).scalar_one()
         if "pattern" in params and connection.execute(self.sites_named, params).all():
             raise SystemExit("the floor's search is written for a town without named sites")
+        searching = self.dialect == "postgresql" and "pattern" in params
+        if searching:  # as search.planned_for_search: no sequential scan, then restored
+            before = connection.execute(SEQSCAN_OFF).scalar_one()
         counts = dict(connection.execute(statements.count, params).all())
         capped = statements.past_cap is not None and sum(counts.values()) > SEARCH_RANK_LIMIT
         page = statements.past_cap if capped else statements.page
         rows = connection.execute(page, params).all()[:PAGE_SIZE]
+        if searching:
+            connection.execute(SEQSCAN_BACK, {"before": before})
         if statements.levels:
             for kind in ("task", "rectification"):
                 ids = [row.id for row in rows if row.kind == kind]
@@ -864,6 +888,85 @@ def measure(
     return ratios
 
 
+def growth(url: str, label: str, space: dict[str, Any], steps: list[int], samples: int) -> None:
+    """How many open items one inbox holds before its first page (with the count by due group)
+    takes over a second, the measure a city's own workflow team uses: the busy person is given
+    copies of other people's open items, half tasks and half rectifications, up to each of
+    ``steps`` in turn, in one transaction rolled back at the end (nothing is changed); the first
+    page is timed ``samples`` times at each size. Prints a line per size, then the size at which
+    the p95 passes a second: measured, or extrapolated linearly from the last two sizes when the
+    largest stays under it."""
+    engine = create_db_engine(url)
+    sessions = session_factory(engine)
+    window = Window(NOW, WorkingCalendar().add_working_days(local_date(NOW, TZ), 3))
+    busy, held = space["busy_id"], space["held"]
+    measured: list[tuple[int, float]] = []
+    with sessions() as session:
+        connection = session.connection()
+        for size in sorted(steps):
+            if size > held:
+                held += _given_to(connection, busy, size - held)
+                for table in ("tasks", "rectifications"):  # as autovacuum's ANALYZE would
+                    connection.execute(text(f"ANALYZE {table}"))
+            timings = []
+            for number in range(2 + samples):
+                began = time.perf_counter()
+                page = work_page(session, Scope("inbox", person_id=busy), WorkFilter(), window)
+                if number >= 2:
+                    timings.append((time.perf_counter() - began) * 1000)
+            p95 = percentile(timings, 0.95)
+            measured.append((page.count, p95))
+            print(
+                f"{label} inbox holding {page.count:,} open items: first page with its count "
+                f"p50={percentile(timings, 0.5):.1f}ms p95={p95:.1f}ms (n={len(timings)})",
+                flush=True,
+            )
+            if p95 > SECOND_MS or held < size:
+                break
+        session.rollback()
+    engine.dispose()
+    over = [count for count, p95 in measured if p95 > SECOND_MS]
+    if over:
+        print(f"{label} a list takes over a second at {over[0]:,} open items (measured)")
+    elif len(measured) >= 2:
+        (n0, t0), (n1, t1) = measured[-2], measured[-1]
+        slope = (t1 - t0) / (n1 - n0) if n1 > n0 else 0.0
+        if slope > 0:
+            at = n1 + (SECOND_MS - t1) / slope
+            print(
+                f"{label} a list takes over a second at about {at:,.0f} open items "
+                f"(extrapolated linearly from {n0:,} and {n1:,}; measured up to {n1:,}: "
+                f"{t1:.0f} ms)",
+                flush=True,
+            )
+
+
+def _given_to(connection: Any, person_id: int, wanted: int) -> int:
+    """Open items of running campaigns copied to ``person_id``, half tasks and half rectifications;
+    how many were. Copies, not reassignments: an UPDATE in the transaction would leave each moved
+    row's old version in the indexes, which the list would then read past."""
+    given = 0
+    for table, columns, holder, share in (
+        ("tasks", TASK_COLUMNS, "assignee_id", wanted - wanted // 2),
+        ("rectifications", RECTIFICATION_COLUMNS, "responsible_id", wanted // 2),
+    ):
+        copied = [
+            {holder: ":person", "occurrence_key": "'growth-' || :round || '-' || id"}.get(
+                column, column
+            )
+            for column in columns
+        ]
+        given += connection.execute(
+            text(
+                f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(copied)} "
+                f"FROM {table} WHERE state = 'open' AND {holder} != :person "
+                f"AND campaign_id {NOT_CLOSED} ORDER BY id LIMIT :share"
+            ),
+            {"person": person_id, "share": share, "round": str(wanted)},
+        ).rowcount
+    return given
+
+
 # --- the databases ------------------------------------------------------------------------------
 
 
@@ -888,7 +991,21 @@ def sqlite_url(args: argparse.Namespace) -> str:
         print(f"sqlite: built in {figures['seconds']:.0f} s (not a figure)", flush=True)
     else:
         print(f"sqlite: reusing {path}", flush=True)
+        migrated(f"sqlite:///{path}", "sqlite")
     return f"sqlite:///{path}"
+
+
+def migrated(url: str, label: str) -> None:
+    """A reused database brought to the newest migration (a new index of the lists), analysed."""
+    engine = create_db_engine(url)
+    with engine.connect() as connection:
+        before = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    reached = upgrade_schema(engine)
+    if reached != before:
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
+        print(f"{label}: migrated from {before} to {reached} and analysed", flush=True)
+    engine.dispose()
 
 
 def postgres_url(args: argparse.Namespace) -> tuple[str, Callable[[], None]]:
@@ -915,6 +1032,7 @@ def postgres_url(args: argparse.Namespace) -> tuple[str, Callable[[], None]]:
 
     if there:
         print(f"postgresql: reusing {name}", flush=True)
+        migrated(url, "postgresql")
     else:
         print(f"postgresql: building {name}", flush=True)
         try:
@@ -939,6 +1057,11 @@ def main() -> None:
     parser.add_argument(
         "--budget", type=float, default=120, help="seconds per measure before it stops early"
     )
+    parser.add_argument(
+        "--growth",
+        default="50000,200000,500000",
+        help="sizes the busy inbox is grown to, comma-separated ('' skips the growth measure)",
+    )
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--cache", help="folder of the cached SQLite files (default: /tmp)")
     parser.add_argument("--fresh", action="store_true", help="build anew even when cached")
@@ -947,6 +1070,10 @@ def main() -> None:
     if args.busy > args.rows:
         parser.error("--busy must not exceed --rows")
 
+    try:
+        steps = [int(size) for size in args.growth.replace("_", "").split(",") if size.strip()]
+    except ValueError:
+        parser.error("--growth takes sizes separated by commas, e.g. 50000,200000")
     ratios: list[float] = []
     databases = ("sqlite", "postgresql") if args.database == "both" else (args.database,)
     for database in databases:
@@ -967,6 +1094,8 @@ def main() -> None:
                 flush=True,
             )
             ratios += measure(url, database, space, args.samples, args.warm, args.budget)
+            if steps:
+                growth(url, database, space, steps, GROWTH_SAMPLES)
         finally:
             done()
     print(f"ratio={max(ratios):.2f}")

@@ -405,6 +405,9 @@ class Rectification(Base):
         Index("ix_rectifications_responsible", "responsible_id", "state", "deadline_at"),
         # the register (台账), soonest deadline first; a unit's register, filtered and counted
         Index("ix_rectifications_campaign", "campaign_id", "state", "deadline_at"),
+        # a campaign's register by due date whatever the state: a common word's matches past the
+        # search's rank limit are walked in this order until a page is full
+        Index("ix_rectifications_campaign_due", "campaign_id", "deadline_at", "id"),
         Index(
             "ix_rectifications_unit_register",
             "campaign_id",

@@ -366,11 +366,29 @@ def test_a_search_matching_more_than_are_ranked_is_listed_by_due_date_and_said_s
     assert descriptions(common) == ["道口护栏损坏", "护栏油漆脱落"], "soonest due first"
     few = page(sessions, scope, calendar, q="照明")
     assert not few.count_capped and few.sort == "relevance" and few.count == 1
-    # a word of 3+ characters past the cap: walked by due date, each row probed (SQLite's FTS5)
+    # a word of 3+ characters past the cap: walked by due date, each row's texts compared
     monkeypatch.setattr("workflow.limits.SEARCH_RANK_LIMIT", 0)
     walked = page(sessions, scope, calendar, q="警示标志")
     assert walked.count_capped and walked.sort == "due"
     assert descriptions(walked) == ["警示标志缺失"]
+
+
+def test_a_search_leaves_the_connection_planning_as_it_found_it(
+    engine, sessions, hazard_campaign, hazards, calendar
+):
+    """PostgreSQL plans a search without sequential scans (search.planned_for_search): for the
+    transaction, or for the connection while the search runs when its reads run in autocommit (the
+    API's); after it, the pooled connection plans as before."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    for options in ({}, {"isolation_level": "AUTOCOMMIT"}):
+        with sessions() as session:
+            connection = session.connection(execution_options=options)
+            found = work_page(
+                session, register_scope(hazard_campaign), WorkFilter(q="警示标志"), window(calendar)
+            )
+            assert descriptions(found) == ["警示标志缺失"]
+            assert connection.exec_driver_sql("SHOW enable_seqscan").scalar() == "on", options
 
 
 def test_a_list_as_it_opens_is_the_same_page_as_the_general_statement_gives(

@@ -10,6 +10,12 @@ characters (「护栏」, most Chinese words) has no trigram, so an index cannot
 it is matched by LIKE over the list's own rows, which the other filters have already narrowed (one
 person's items, one campaign's register), so the scan is of those rows, not of the table.
 
+On SQLite a campaign-wide search starts at the FTS5 table, joined to the items (:func:`fts_driver`):
+SQLite streams the matches and stops where a LIMIT says, where ``id IN (SELECT rowid … MATCH)``
+first gathered every item holding the word in every campaign (287,000 of a million). Where the
+other filters leave few rows, or a common word's list is walked by due date, each row's texts are
+compared with LIKE instead: a probe of the FTS5 table by rowid costs about 0.2 ms a row.
+
 Results are ranked by where each word was found (title or description 4, key site or location 2,
 notes 1), the same on both databases, and :func:`marked` splits a text into the parts to
 highlight.
@@ -17,9 +23,26 @@ highlight.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, case, cast, func, literal, or_, select, text
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+)
+from sqlalchemy.sql import expression
 from sqlalchemy.sql.elements import ColumnElement
 
 from workflow.models import Rectification, Site, Task
@@ -45,6 +68,7 @@ def matches(
     dialect: str,
     sites: dict[str, list[int]] | None = None,
     narrowed: bool = False,
+    driven: bool = False,
 ) -> ColumnElement[bool]:
     """Whether an item of ``kind`` (task | rectification) holds every word, in its texts or its
     key site's name (``site_name``: the site's name column joined to the item).
@@ -54,26 +78,59 @@ def matches(
     and that OR keeps both databases from starting at the trigram index: they read every row the
     other conditions leave (a campaign's whole register: seconds at a million rows).
 
-    ``narrowed``: the other conditions leave few rows (one person's, one unit's): the trigram
-    index is then not used. SQLite's planner cannot tell how many rows a word matches, and starting
-    at the FTS5 table read every item holding a common word (50,000 of a million: 0.2 s where the
-    unit's own 1,250 took 0.02 s); PostgreSQL's ANDed the unit's index with a trigram index scan
-    of 287,000 rows (80 ms) to keep 344 of 1,183."""
-    table = _TABLES[kind]
-    return and_(
-        *(
-            _holds(
-                kind,
-                table,
-                term,
-                site_name,
-                dialect,
-                None if sites is None else sites.get(term),
-                narrowed,
-            )
-            for term in terms
+    ``narrowed``: the other conditions leave few rows (one person's, one unit's, or a campaign's
+    walked by due date until a page is full): the trigram index is then not used, each row's texts
+    are compared. SQLite's planner cannot tell how many rows a word matches, and starting at the
+    FTS5 table read every item holding a common word (50,000 of a million: 0.2 s where the unit's
+    own 1,250 took 0.02 s); PostgreSQL's ANDed the unit's index with a trigram index scan of
+    287,000 rows (80 ms) to keep 344 of 1,183.
+
+    ``driven``: the words of 3+ characters are the :func:`fts_driver`'s MATCH; only the shorter
+    ones are left to compare."""
+    items = _TABLES[kind]
+    held = [
+        _holds(
+            kind,
+            items,
+            term,
+            site_name,
+            dialect,
+            None if sites is None else sites.get(term),
+            narrowed,
         )
-    )
+        for term in terms
+        if not (driven and len(term) >= TRIGRAM)
+    ]
+    return and_(*held) if held else true()
+
+
+@dataclass(frozen=True)
+class FtsDriver:
+    """A search that starts at SQLite's FTS5 table: the table joined to the items, and its MATCH
+    of every word of 3+ characters."""
+
+    source: Any
+    match: ColumnElement[bool]
+
+
+def fts_driver(
+    kind: str, terms: list[str], dialect: str, sites: dict[str, list[int]], narrowed: bool
+) -> FtsDriver | None:
+    """The FTS5 table to start a search at, on SQLite, when the other filters leave many rows (a
+    campaign's register) and no key site is named by a word (an item found by its site's name is
+    not in the FTS5 table: such a search keeps the condition of :func:`matches`)."""
+    long_terms = [term for term in terms if len(term) >= TRIGRAM]
+    if dialect != "sqlite" or narrowed or not long_terms or any(sites.get(t) for t in long_terms):
+        return None
+    name = _FTS[kind]
+    items = _TABLES[kind]
+    fts = expression.table(name, expression.column("rowid"))
+    # +rowid is no constraint the FTS5 table can take: SQLite cannot turn the join around and
+    # probe it row by row (0.2 ms a probe), it streams the matches and looks each item up
+    source = fts.join(items, items.c.id == literal_column(f"+{name}.rowid"))
+    phrase = " AND ".join('"' + term.replace('"', '""') + '"' for term in long_terms)
+    match = text(f"{name} MATCH :phrase").bindparams(bindparam("phrase", phrase, unique=True))
+    return FtsDriver(source, match)
 
 
 def named_sites(connection: Any, terms: list[str]) -> dict[str, list[int]]:
@@ -89,6 +146,33 @@ def named_sites(connection: Any, terms: list[str]) -> dict[str, list[int]]:
         for term in terms
         if len(term) >= TRIGRAM
     }
+
+
+@contextmanager
+def planned_for_search(connection: Any, dialect: str, searching: bool) -> Iterator[None]:
+    """The statements of a search, on PostgreSQL, planned without sequential scans, then the
+    setting restored: for the transaction, or for the connection while it runs when its reads run
+    in autocommit (webapp/wiring.py: the API's). Its planner prices a row's ILIKE over the joined
+    texts as a couple of operators, so for a word in 5 % of a campaign's hazards it read the table
+    in order until 1,001 matched (80,000 rows compared: 40-220 ms) where the trigram index ANDed
+    with the campaign's gave them in 26-32 ms."""
+    if dialect != "postgresql" or not searching:
+        yield
+        return
+    local = connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
+    before = connection.execute(
+        text(
+            "SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', :local)"
+        ),
+        {"local": local},
+    ).scalar_one()
+    try:
+        yield
+    finally:
+        connection.execute(
+            text("SELECT set_config('enable_seqscan', :before, :local)"),
+            {"before": before, "local": local},
+        )
 
 
 def score(kind: str, terms: list[str], site_name: Any) -> ColumnElement[int]:
@@ -191,13 +275,16 @@ def _holds(
         return or_(*texts, in_site)
     if site_ids is not None:  # the sites named so, known: no site, no OR
         in_site = table.c.site_id.in_(site_ids) if site_ids else None
-    if dialect == "sqlite":
+    if dialect == "sqlite" and narrowed:
+        # the rows the other conditions leave, each compared: no FTS5 probe (0.2 ms a row)
+        found = or_(
+            *(column.ilike(pattern, escape=_ESCAPE) for column, _weight in _weighted(kind, table))
+        )
+    elif dialect == "sqlite":
         fts = _FTS[kind]
         phrase = '"' + term.replace('"', '""') + '"'
         match = text(f"{fts} MATCH :phrase").bindparams(bindparam("phrase", phrase, unique=True))
-        # id + 0 is no index: the rows are found by the other conditions', then looked up
-        item = table.c.id + 0 if narrowed else table.c.id
-        found = item.in_(select(text("rowid")).select_from(text(fts)).where(match))
+        found = table.c.id.in_(select(text("rowid")).select_from(text(fts)).where(match))
     else:
         texts = TEXTS[kind](table)
         # narrowed: || '' is not the indexed expression, so the rows the other conditions leave

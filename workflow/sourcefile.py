@@ -42,8 +42,12 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        """One line, whatever the file held: a key or value quoted in it with a line break or
+        another control character shows it escaped (``"ti\\ntle"``), so that a list of problems
+        is a line each."""
         where = f"{self.source}:{self.line}" if self.line else self.source
-        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+        key, message = one_line(self.key), one_line(self.message)
+        return f"{where}: {key}: {message}" if key else f"{where}: {message}"
 
 
 class SourceError(Exception):
@@ -188,6 +192,11 @@ def read_source_file(path: str | Path) -> str:
     return decode_utf8(raw, str(path))
 
 
+def one_line(text: str) -> str:
+    """``text`` with its control characters and line separators escaped as Python writes them."""
+    return _CONTROL.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def format_path(path: Sequence[str | int]) -> str:
     """A path as users read it: ``("phases", 1, "tasks", 0, "assignee")`` →
     ``phases[1].tasks[0].assignee``."""
@@ -322,6 +331,8 @@ _KINDS: dict[type, str] = {
 }
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# what breaks or rewrites a line on a terminal or in a log: C0 and C1 controls, DEL, U+2028/2029
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 _SCALARS = yaml.SafeLoader("")  # only its scalar constructors are used: they keep no state

@@ -562,3 +562,17 @@ def test_pingan_import_org_refuses_a_broken_file_with_a_located_first_line(
     assert len(details) == len(expected.problems) - 1
     assert all(line.startswith(f"  {path}:") for line in details), details
     assert not (tmp_path / "never-opened.sqlite").exists()
+
+
+def test_a_key_holding_a_line_break_is_still_one_line_per_problem(tmp_path):
+    """Found by the fuzzing above: a key with a line break in it printed its problem on two
+    lines, which a reader (or a script counting them) takes for two problems."""
+    path = tmp_path / "key-with-a-line-break.yaml"
+    path.write_text(DEFINITION_TEXTS[0] + '\n"ti\\ntle\\u2028x": 1\n', encoding="utf-8")
+    expected = check_definition(path.read_bytes(), "a key with a line break")
+    assert not isinstance(expected, Definition)
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 1
+    lines = result.stderr.rstrip("\n").split("\n")
+    assert len(lines) == len(expected.problems)
+    assert any("ti\\ntle\\u2028x" in line for line in lines), lines

@@ -104,3 +104,39 @@ def test_an_administrator_names_and_ends_a_stand_in_for_a_person_of_the_town(sit
     history = text(office.page(f"/admin/people/{east_id}"), "history")
     assert "指定了代理人" in history and "结束了代理" in history
     assert west.post(f"/stand-ins/{row.id}/end").status_code == 404, "not theirs to know"
+
+
+def test_a_coordinator_names_a_stand_in_from_the_campaign_s_page(site, visitor):
+    """The office coordinates the campaign: it names west to stand in for east, who is away; a
+    village head of the campaign is refused, and so is a person holding no role in it."""
+    office = visitor("office@example.org")
+    campaign = f"/campaigns/{site.campaign_id}"
+    page = office.page(campaign)
+    assert "指定外出期间的代理人（代理）" in page and "外出人员" in page
+    form = {"absent": "east@example.org", "stand_in": "west@example.org"}
+    answer = office.post(
+        f"{campaign}/stand-ins", {**form, "starts_on": "2026-05-12", "ends_on": "2026-05-14"}
+    )
+    assert answer.status_code == 302 and answer.headers["Location"] == campaign
+    assert "2026年5月12日 至 2026年5月14日，由 周村长 代理 李村长。" in text(office.page(campaign))
+    assert "周村长，2026-05-12 至 2026-05-14" in text(
+        visitor("east@example.org").page("/account/stand-ins"), "named"
+    )
+    with wiring_of(site).transaction(readonly=True) as session:
+        [named] = session.scalars(select(StandIn)).all()
+        assert named.created_by == "office@example.org"
+
+    answer = office.post(
+        f"{campaign}/stand-ins",
+        {"absent": "keeper@example.org", "stand_in": "west@example.org", **DAYS},
+    )
+    assert answer.status_code == 302
+    assert "外出人员在本活动中没有角色" in text(office.page(campaign))
+    head = visitor("west@example.org")
+    assert "指定外出期间的代理人" not in head.page(campaign)
+    answer = head.post(f"{campaign}/stand-ins", {**form, **DAYS})
+    assert answer.status_code == 403
+    assert stand_ins(site) == 1, "the refusals changed nothing"
+
+
+DAYS = {"starts_on": "2026-05-20", "ends_on": "2026-05-22"}

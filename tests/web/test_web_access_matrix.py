@@ -562,6 +562,23 @@ MATRIX = [
         SIGN_IN,
         form={"leaving": "east@example.org", "successor": "north@example.org", "note": "调岗"},
     ),
+    # a coordinator names a stand-in (代理) for a person of the campaign; a member is refused
+    row(
+        f"POST {CAMPAIGN}/stand-ins",
+        403,
+        403,
+        DONE,
+        DONE,
+        DONE,
+        404,
+        SIGN_IN,
+        form={
+            "absent": "east@example.org",
+            "stand_in": "west@example.org",
+            "starts_on": "2026-05-12",
+            "ends_on": "2026-05-14",
+        },
+    ),
     row(f"GET {CAMPAIGN}/escalations", 404, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=TITLE),
     row(f"GET {CAMPAIGN}/hazards", 404, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=HAZARD),
     row(

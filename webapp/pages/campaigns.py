@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.auth.identity import web_actor
-from webapp.i18n import localized
+from webapp.i18n import localized, written_date
 from webapp.pages.common import (
     back_with,
     base_url,
@@ -22,7 +22,13 @@ from webapp.pages.common import (
     refusal,
     transaction,
 )
-from webapp.pages.forms import ActionForm, HandOverForm, first_error, options
+from webapp.pages.forms import (
+    ActionForm,
+    CampaignStandInForm,
+    HandOverForm,
+    first_error,
+    options,
+)
 from webapp.pages.worklists.filter_bar import filter_form, list_filter, page_links, read_page
 from workflow.access import campaign_access, load_campaign
 from workflow.audit import Actor
@@ -31,6 +37,7 @@ from workflow.campaigns.reassign import hand_over
 from workflow.definitions.texts import campaign_twins
 from workflow.errors import Conflict, InvalidInput, TransitionRefused
 from workflow.hazards.ledger import register_choices
+from workflow.people.stand_ins import name_campaign_stand_in
 from workflow.views.escalation_log import escalation_page
 from workflow.views.inbox import campaign_facts
 from workflow.views.progress import advance_preview, campaign_status, phase_blockers_seen_by
@@ -156,6 +163,37 @@ def hand_over_work(campaign_id: int) -> BaseResponse:
     return back_with(message, None, here, "success")
 
 
+@blueprint.post("/campaigns/<int:campaign_id>/stand-ins")
+def name_stand_in_page(campaign_id: int) -> BaseResponse:
+    """A coordinator names a stand-in (代理) for a person of the campaign while they are away."""
+    form = CampaignStandInForm()
+    here = url_for("campaigns.campaign_page", campaign_id=campaign_id)
+    if not form.validate_on_submit():
+        return back_with(first_error(form), None, here)
+    try:
+        with transaction() as session:
+            named = name_campaign_stand_in(
+                session,
+                campaign_id,
+                form.absent.data or "",
+                form.stand_in.data or "",
+                form.starts_on.data,  # type: ignore[arg-type]
+                form.ends_on.data,  # type: ignore[arg-type]
+                by=web_actor(),
+                clock=clock(),
+            )
+            message = _(
+                "%(stand_in)s stands in for %(person)s from %(first)s to %(last)s.",
+                stand_in=named.stand_in.name,
+                person=named.person.name,
+                first=written_date(named.starts_on),
+                last=written_date(named.ends_on),
+            )
+    except (Conflict, InvalidInput) as error:
+        return back_with(refusal(error), None, here)
+    return back_with(message, None, here, "success")
+
+
 @blueprint.get("/campaigns/<int:campaign_id>/escalations")
 def escalation_log(campaign_id: int) -> str:
     by = web_actor()
@@ -202,13 +240,18 @@ def _campaign_view(session: Session, campaign_id: int, by: Actor) -> dict[str, A
         if access.leading_group
         else None
     )
-    hand_over_form = None
+    hand_over_form = stand_in_form = None
     if access.coordinator:
         people = register_choices(session, campaign_id, by=by).people
-        hand_over_form = HandOverForm()
+        hand_over_form, stand_in_form = HandOverForm(), CampaignStandInForm()
         choices = [("", _("Choose a person"))] + [(p.code, f"{p.name} <{p.code}>") for p in people]
-        hand_over_form.leaving.choices = options(choices)
-        hand_over_form.successor.choices = options(choices)
+        for field in (
+            hand_over_form.leaving,
+            hand_over_form.successor,
+            stand_in_form.absent,
+            stand_in_form.stand_in,
+        ):
+            field.choices = options(choices)
     return {
         "status": status,
         "campaign": campaign,
@@ -216,5 +259,6 @@ def _campaign_view(session: Session, campaign_id: int, by: Actor) -> dict[str, A
         "standing": standing,
         "blockers": phase_blockers_seen_by(session, campaign_id, by=by),
         "hand_over_form": hand_over_form,
+        "stand_in_form": stand_in_form,
         "held": items_held(session, campaign_id, by=by) if access.own_items_only else [],
     }

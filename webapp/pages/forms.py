@@ -224,6 +224,26 @@ class StandInForm(FlaskForm):
     )
 
 
+class CampaignStandInForm(FlaskForm):
+    """A coordinator names a stand-in for a person of the campaign (the people by their e-mail
+    addresses, as the hand-over's form offers them)."""
+
+    absent = SelectField(
+        _l("Person away"), validators=[DataRequired(_l("Choose a person."))], validate_choice=False
+    )
+    stand_in = SelectField(
+        _l("Stand-in"), validators=[DataRequired(_l("Choose a person."))], validate_choice=False
+    )
+    starts_on = DateField(
+        _l("First day away"),
+        validators=[DataRequired(_l("Give the first day away (YYYY-MM-DD)."))],
+    )
+    ends_on = DateField(
+        _l("Last day away"),
+        validators=[DataRequired(_l("Give the last day away (YYYY-MM-DD)."))],
+    )
+
+
 class FoundHazardForm(OneTimeForm):
     """A hazard found, as an inspection's page registers it: where the inspection looked is where
     it was found (the register's form, below, says more)."""

@@ -36,10 +36,13 @@ from sqlalchemy.orm import Session
 
 from workflow import audit
 from workflow.access import (
+    Need,
+    campaign_for,
     campaign_unit_ids,
     campaigns_held,
     may_name_stand_in,
     require_may_name_stand_in,
+    roles_of,
 )
 from workflow.audit import Actor
 from workflow.clock import DEFAULT_TIMEZONE, Clock, local_date
@@ -114,6 +117,31 @@ def name_stand_in(
     session.flush()
     _audit(session, row, "name", by, now, person, stand_in)
     return row
+
+
+def name_campaign_stand_in(
+    session: Session,
+    campaign_id: int,
+    person_email: str,
+    stand_in_email: str,
+    starts_on: date,
+    ends_on: date,
+    *,
+    by: Actor,
+    clock: Clock,
+) -> StandIn:
+    """A coordinator's naming from the campaign's page, the people given by their addresses as its
+    forms offer them: ``person_email`` holds a role in the campaign; then as
+    :func:`name_stand_in`."""
+    campaign = campaign_for(session, campaign_id, by, Need.COORDINATOR, doing="name a stand-in")
+    person = _by_email(session, person_email)
+    if person is None or not roles_of(session, campaign.id, person.id):
+        # the same answer for an unknown address: it does not tell which addresses exist
+        raise InvalidInput("the person away holds no role in this campaign")
+    stand_in = _by_email(session, stand_in_email)
+    if stand_in is None:
+        raise InvalidInput("no person of this organisation has the stand-in's e-mail address")
+    return name_stand_in(session, person.id, stand_in.id, starts_on, ends_on, by=by, clock=clock)
 
 
 def end_stand_in(session: Session, stand_in_row_id: int, *, by: Actor, clock: Clock) -> StandIn:
@@ -320,6 +348,10 @@ def enqueue_copy(
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def _by_email(session: Session, email: str) -> Person | None:
+    return session.scalar(select(Person).where(Person.email == email.strip().lower()))
 
 
 def _person(session: Session, person_id: int, *, lock: bool = False) -> Person:

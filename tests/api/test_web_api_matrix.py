@@ -88,6 +88,7 @@ MATRIX = [
     ("GET", "/me", None, {who: 200 for who in PEOPLE}, [], {}),
     ("GET", "/inbox", None, {who: 200 for who in PEOPLE}, [], {}),
     ("GET", "/done", None, {who: 200 for who in PEOPLE}, [], {}),
+    ("GET", "/campaigns", None, {who: 200 for who in PEOPLE}, [], {}),
     (
         "GET",
         "/campaigns/{campaign_id}/hazards",

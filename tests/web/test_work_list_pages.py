@@ -138,3 +138,22 @@ def test_the_api_takes_the_same_names_and_answers_a_page(site, sessions, clock):
     assert {"unit", "site", "severity", "due", "level", "responsible", "q", "sort", "after"} <= set(
         names
     )
+
+
+def test_the_campaign_list_answers_the_api_with_the_page_s_names(site, sessions, clock):
+    client = site.test_client()
+    with sessions.begin() as session:
+        token = issue_token(session, "office@example.org", clock.now())
+    headers = {"Authorization": f"Bearer {token}"}
+    body = client.get("/api/v1/campaigns?q=铁路&state=running", headers=headers).get_json()
+    assert body["count"] == 1 and body["next_after"] is None
+    [campaign] = body["items"]
+    assert campaign["id"] == site.campaign_id and campaign["title"] == "平安铁路创建活动"
+    assert campaign["coordinator"] and campaign["leading_group"] and campaign["state"] != "closed"
+    assert client.get("/api/v1/campaigns?state=closed", headers=headers).get_json()["count"] == 0
+    assert client.get("/api/v1/campaigns?q=家庭", headers=headers).get_json()["items"] == []
+    refused = client.get("/api/v1/campaigns?after=not-a-key", headers=headers)
+    assert refused.status_code == 422
+    described = client.get("/api/v1/openapi.json").get_json()
+    names = [p["name"] for p in described["paths"]["/campaigns"]["get"]["parameters"]]
+    assert {"q", "state", "unit", "after"} <= set(names)

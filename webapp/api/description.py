@@ -40,6 +40,9 @@ class Operation:
     query: tuple[dict[str, Any], ...] = ()  # query parameters, as OpenAPI parameter objects
     # (content type, schema) answered besides JSON
     downloads: tuple[tuple[str, dict[str, Any]], ...] = ()
+    # where the method and the path's words name another route too (``GET /campaigns``, a list,
+    # beside ``GET /campaigns/{campaign_id}``, whose id came first and stays)
+    operation_id: str | None = None
 
 
 _SCHEMAS: dict[str, dict[str, dict[str, Any]]] = {}
@@ -86,7 +89,7 @@ def operation_spec(method: str, path: str, operation: Operation) -> dict[str, An
     answer.update(dict(operation.downloads))
     spec: dict[str, Any] = {
         "summary": operation.summary,
-        "operationId": operation_id(method, path),
+        "operationId": operation.operation_id or operation_id(method, path),
         "responses": {
             str(operation.status): {"description": "OK", "content": answer},
             **{

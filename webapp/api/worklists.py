@@ -1,5 +1,5 @@
-"""The JSON API of work lists (``worklists_api``, under ``/api/v1``): the done list and a
-campaign's register, filtered, searched and paged with the query names the pages use
+"""The JSON API of work lists (``worklists_api``, under ``/api/v1``): the done list, the campaign
+list and a campaign's register, filtered, searched and paged with the query names the pages use
 (workflow/worklists/filters.py), so a page's address and the API's query say the same thing. The
 inbox (``GET /inbox``, webapp/api/routes.py) takes the same names.
 
@@ -16,6 +16,7 @@ from webapp.api.list_query import filter_parameters
 from webapp.api.routes import _by, _calendar, _clock, _transaction, authenticate, not_cached
 from workflow.hazards.ledger import register_page
 from workflow.views.inbox import done_page
+from workflow.views.standing import campaign_list_page
 from workflow.worklists.filters import WorkFilter, read_filter
 
 worklists_api = Blueprint("worklists_api", __name__)
@@ -65,6 +66,45 @@ def done() -> Response:
                         "note": item.note,
                     }
                     for item in found.items
+                ],
+            }
+        )
+
+
+@worklists_api.get("/campaigns")
+@described(
+    Operation(
+        "The campaigns I take part in or hold items in, newest first; narrowed by words of the "
+        "title, running or closed, and the campaign's unit; paged",
+        answer="CampaignList",
+        errors=(401, 422),
+        query=filter_parameters("q", "state", "unit"),
+        operation_id="list_campaigns",
+    )
+)
+def campaigns() -> Response:
+    work_filter = list_filter()
+    with _transaction(readonly=True) as session:
+        summaries, count, next_after = campaign_list_page(
+            session, _by(), work_filter, after=request.args.get("after") or None
+        )
+        return jsonify(
+            {
+                "count": count,
+                "next_after": next_after,
+                "items": [
+                    {
+                        "id": summary.id,
+                        "title": summary.title,
+                        "title_en": summary.title_en,
+                        "state": summary.state,
+                        "phase": summary.phase_title,
+                        "unit": summary.unit,
+                        "coordinator": summary.access.coordinator,
+                        "leading_group": summary.access.leading_group,
+                        "own_items_only": summary.access.own_items_only,
+                    }
+                    for summary in summaries
                 ],
             }
         )
@@ -157,6 +197,14 @@ describe_schemas(
         "DoneList": {
             "type": "object",
             "properties": {**_PAGE, "items": {"type": "array", "items": {"type": "object"}}},
+        },
+        "CampaignList": {
+            "type": "object",
+            "properties": {
+                "count": _PAGE["count"],
+                "next_after": _PAGE["next_after"],
+                "items": {"type": "array", "items": {"type": "object"}},
+            },
         },
         "Register": {
             "type": "object",

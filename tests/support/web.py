@@ -121,20 +121,21 @@ def task_id(site: Flask, email: str, spec: str) -> int:
         )
 
 
-def register(site: Flask, description: str = "道口护栏损坏", **changes: object) -> int:
-    """A hazard at 3号道口 for east's head, due in 3 working days, registered by the operator on 2026-05-01."""
-    report = HazardReport(
-        description=description,
-        site="crossing-3",
-        responsible="east@example.org",
-        deadline_working_days=3,
+def register(app: Flask, description: str = "道口护栏损坏", **changes: object) -> int:
+    """A hazard at 3号道口 for east's head, due in 3 working days, registered by the operator on 2026-05-01
+    (``changes``: other fields of the report, ``site=None`` for none)."""
+    fields: dict[str, object] = {
+        "site": "crossing-3",
+        "responsible": "east@example.org",
+        "deadline_working_days": 3,
         **changes,
-    )  # type: ignore[arg-type]
+    }
+    report = HazardReport(description=description, **fields)  # type: ignore[arg-type]
     clock = FixedClock(shanghai(2026, 5, 1, 10))
-    with wiring_of(site).transaction() as session:
+    with wiring_of(app).transaction() as session:
         return register_hazard(
             session,
-            site.campaign_id,
+            app.campaign_id,
             report,
             by=OPERATOR,
             clock=clock,  # type: ignore[attr-defined]

@@ -28,7 +28,7 @@ from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition
 from workflow.definitions.texts import english_twins
 from workflow.machines import CLOSED
-from workflow.models import Campaign, DefinitionRow
+from workflow.models import Campaign, DefinitionRow, Rectification, Site, Task, Unit
 from workflow.people import stand_ins
 from workflow.worklists.filters import SOON_WORKING_DAYS, WorkFilter
 from workflow.worklists.items import Scope, window_for, work_page
@@ -254,6 +254,35 @@ def campaign_choices(session: Session, person_id: int) -> list[tuple[int, str, s
     return sorted(
         ((fact.id, fact.title, fact.title_en) for fact in facts.values()),
         key=lambda choice: (choice[1], choice[0]),
+    )
+
+
+def place_choices(
+    session: Session, person_id: int, *, clock: Clock
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The units and the key sites of the open items a person's inbox lists (theirs, and those of
+    the people they stand in for today): code and name of each, by name; what the inbox may be
+    narrowed to."""
+    holders = _holders(session, person_id, clock.now())
+    units: set[tuple[str, str]] = set()
+    sites: set[tuple[str, str]] = set()
+    for model, holder in (
+        (Task, Task.assignee_id),
+        (Rectification, Rectification.responsible_id),
+    ):
+        mine = select(model.unit_id, model.site_id).where(
+            holder.in_(holders), model.state == "open"
+        )
+        held = mine.distinct().subquery()
+        units.update(
+            session.execute(select(Unit.code, Unit.name).join(held, held.c.unit_id == Unit.id))
+        )
+        sites.update(
+            session.execute(select(Site.code, Site.name).join(held, held.c.site_id == Site.id))
+        )
+    return (
+        sorted(units, key=lambda unit: (unit[1], unit[0])),
+        sorted(sites, key=lambda site: (site[1], site[0])),
     )
 
 

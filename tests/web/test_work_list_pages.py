@@ -87,12 +87,12 @@ def test_the_inbox_narrows_to_a_unit_or_key_site_of_its_items(site, visitor):
     register(site, description="道口护栏损坏")  # at 3号道口, in east's village
     register(site, description="线路旁堆放杂物", site=None, unit="west-village")
     east = visitor("east@example.org")
-    page = east.page("/")
-    # two villages among east's items: a choice; one key site: none offered
-    assert 'name="unit"' in page and 'name="site"' not in page
-    assert titles(east.page("/?unit=west-village")) == ["线路旁堆放杂物"]
-    at_the_crossing = east.page("/?site=crossing-3")
-    assert titles(at_the_crossing) == ["道口护栏损坏"] and 'name="site"' in at_the_crossing
+    # east's unit is one village: no choice of units; the town's office chooses among its villages
+    assert 'name="unit"' not in east.page("/")
+    assert 'name="unit"' in visitor("office@example.org").page("/")
+    in_the_west = east.page("/?unit=west-village")
+    assert titles(in_the_west) == ["线路旁堆放杂物"] and 'name="unit"' in in_the_west
+    assert titles(east.page("/?site=crossing-3")) == ["道口护栏损坏"]
 
 
 def test_a_saved_view_is_in_its_owner_s_navigation_and_shared_with_the_leading_group(site, visitor):

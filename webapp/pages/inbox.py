@@ -52,7 +52,7 @@ def home() -> str:
             (key, localized(title, twin))
             for key, title, twin in engine_inbox.campaign_choices(session, by.person_id)  # type: ignore[arg-type]
         ]
-        units, sites = engine_inbox.place_choices(session, by.person_id, clock=clock())  # type: ignore[arg-type]
+        units, sites = engine_inbox.place_choices(session, by.person_id)  # type: ignore[arg-type]
         petitions = open_petitions(session, by.person_id, clock=clock())  # type: ignore[arg-type]
         letters = letters_to_act_on(session, by.person_id)  # type: ignore[arg-type]
         waiting = awaiting_decision(
@@ -71,7 +71,7 @@ def home() -> str:
             fields=(
                 "q",
                 "campaign",
-                # a village head's items are of one village: a choice of one is no choice
+                # a village head's unit is one village: a choice of one is no choice
                 *(["unit"] if len(units) > 1 or work_filter.unit else []),
                 *(["site"] if len(sites) > 1 or work_filter.site else []),
                 "kind",

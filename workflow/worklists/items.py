@@ -188,8 +188,10 @@ def work_page(
     # a search counts up to SEARCH_RANK_LIMIT and ranks no more: ranking a common word's 50,000
     # matches is seconds of scoring and sorting where a person reads the first page; past the
     # limit its matches are listed by due date (the soonest first: an index walk), said so
-    counts = dict(connection.execute(_cached(shape, None), values).all())
-    capped = shape.cap is not None and sum(counts.values()) > shape.cap
+    counts = None
+    if shape.cap is not None:  # the page's order depends on the count: it comes first
+        counts = dict(connection.execute(_cached(shape, None), values).all())
+    capped = counts is not None and sum(counts.values()) > shape.cap
     if capped and sort == "relevance":
         sort = "due"
     after_values = keyset.decode(after, _keys(sort, None)) if after else None
@@ -197,7 +199,13 @@ def work_page(
         values.update((f"wl_after_{n}", value) for n, value in enumerate(after_values))
     nulls = None if after_values is None else tuple(value is None for value in after_values)
     page = _PageShape(capped, nulls, limit)
-    rows = [WorkRow(*row) for row in connection.execute(_cached(shape, page), values)]
+    found = connection.execute(_cached(shape, page), values).all()
+    if counts is None:  # the page's rows carry the count (_with_counts)
+        counts = _counts_of(found, after_values is not None)
+        if counts is None:  # a page past the last: no row to carry it
+            counts = dict(connection.execute(_cached(shape, None), values).all())
+        found = [row[:-1] for row in found]
+    rows = [WorkRow(*row) for row in found]
     return _paged(session, rows, counts, sort, terms, limit, levels, capped)
 
 
@@ -209,7 +217,7 @@ def _count_statement(counted: list[Any], cap: int | None) -> Any:
     if cap is not None:
         matching = matching.limit(cap + 1)
     grouped = matching.subquery()
-    return select(grouped.c.due_group, func.count()).group_by(grouped.c.due_group)
+    return select(grouped.c.due_group, func.count().label("number")).group_by(grouped.c.due_group)
 
 
 def _page_statement(halves: list[Any], sort: str, limit: int) -> Any:
@@ -280,17 +288,17 @@ def _opening_page(
     built = _OPENING.get(shape)
     if built is None:
         built = _OPENING[shape] = _opening_statements(scope.list_name, dialect, limit)
-    statement, counting, sort = built
+    statement, sort = built
     values = {"person_id": scope.person_id, "now": window.now, "soon_until": window.soon_until}
-    connection = session.connection()
-    counts = dict(connection.execute(counting, values).all())
-    rows = [WorkRow(*row) for row in connection.execute(statement, values)]
+    found = session.connection().execute(statement, values).all()
+    counts = _counts_of(found, False) or {}
+    rows = [WorkRow(*row[:-1]) for row in found]
     return _paged(session, rows, counts, sort, [], limit, levels)
 
 
-def _opening_statements(list_name: str, dialect: str, limit: int) -> tuple[Any, Any, str]:
-    """The page and count statements of a person's list as it opens, the person and the reading's
-    instants left as bound parameters."""
+def _opening_statements(list_name: str, dialect: str, limit: int) -> tuple[Any, str]:
+    """The page statement of a person's list as it opens, with its count (:func:`_with_counts`),
+    the person and the reading's instants left as bound parameters."""
     scope = Scope(list_name, person_id=bindparam("person_id", type_=Integer()))
     window = Window(
         bindparam("now", type_=Task.__table__.c.due_at.type),
@@ -305,11 +313,44 @@ def _opening_statements(list_name: str, dialect: str, limit: int) -> tuple[Any, 
     ]
     statement = _page_statement([half.page(None, limit + 1) for half in kinds], sort, limit)
     counting = _count_statement([half.counted(window) for half in kinds], None)
-    return statement, counting, sort
+    return _with_counts(statement, counting, sort, dialect), sort
 
 
-# (list, database, page size) → the page and count statements of a list as it opens, and its order
-_OPENING: dict[tuple[str, str, int], tuple[Any, Any, str]] = {}
+def _with_counts(page: Any, counting: Any, sort: str, dialect: str) -> Any:
+    """The page's rows, each with the count by due group as its last column (``overdue:3,soon:1``,
+    :func:`_counts_of`): one statement, one round trip and one execution fewer than the two. The
+    count is an uncorrelated scalar subquery, computed once; the page's rows are put back in its
+    order (a subquery's order is not kept by the statement around it)."""
+    groups = counting.subquery("counted")
+    joined = {"postgresql": func.string_agg, "sqlite": func.group_concat}[dialect]
+    counted = select(
+        joined(
+            groups.c.due_group + literal_column("':'") + cast(groups.c.number, String),
+            literal_column("','"),
+        )
+    ).scalar_subquery()
+    rows = page.subquery("page")
+    return select(*(rows.c[name] for name in WorkRow._fields), counted.label("counts")).order_by(
+        *(key.ordering() for key in _keys(sort, rows.c))
+    )
+
+
+def _counts_of(rows: list[Any], after: bool) -> dict[str, int] | None:
+    """The count by due group that each row of a :func:`_with_counts` page carries; None when a
+    page after another has no row (the count is then asked for on its own)."""
+    if not rows:
+        return None if after else {}
+    carried = rows[0][-1]
+    if not carried:
+        return {}
+    return {
+        group: int(number) for group, number in (part.split(":") for part in carried.split(","))
+    }
+
+
+# (list, database, page size) → the page statement of a list as it opens (with its count), and its
+# order
+_OPENING: dict[tuple[str, str, int], tuple[Any, str]] = {}
 
 
 @dataclass(frozen=True)
@@ -488,6 +529,9 @@ def _shaped_statement(shape: _Shape, page: _PageShape | None) -> Any:
         statement = _page_statement(
             [half.page(after_values, page.limit + 1) for half in halves], sort, page.limit
         )
+        if shape.cap is None:  # no search: the count comes with the page
+            counting = _count_statement([half.counted(window) for half in halves], None)
+            statement = _with_counts(statement, counting, sort, shape.dialect)
     return _bound_words(statement, len(terms)) if terms else statement
 
 
@@ -702,7 +746,11 @@ class _Half:
         state = table.c.state
         conditions: list[Any] = [
             # is not None: a bound parameter has no truth value (a shape's "" state is None)
-            state == work_filter.state if work_filter.state is not None else state.in_(states)
+            state == work_filter.state
+            if work_filter.state is not None
+            # each state its own bound value, not one expanding parameter: that one makes SQLAlchemy
+            # render the statement's text again at every execution
+            else state.in_([literal(value, state.type) for value in states])
         ]
         if scope.person_id is not None and scope.absent:
             conditions.append(columns["holder_id"].in_((scope.person_id, *scope.absent)))

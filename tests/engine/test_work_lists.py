@@ -13,6 +13,7 @@ from workflow.clock import FixedClock, local_date
 from workflow.errors import Conflict, InvalidInput, NotFound
 from workflow.escalation.sweep import run_sweep
 from workflow.views.escalation_log import escalation_page
+from workflow.worklists import keyset
 from workflow.worklists.filters import WorkFilter, read_filter
 from workflow.worklists.items import Scope, Window, work_page
 from workflow.worklists.search import marked
@@ -410,3 +411,56 @@ def test_a_list_as_it_opens_is_the_same_page_as_the_general_statement_gives(
     keeper = Scope("inbox", person_id=person_id(sessions, "keeper@example.org"))
     first = page(sessions, keeper, calendar, limit=1)
     assert len(first.rows) == 1 and first.next_after and first.count == 2
+
+
+def test_a_request_s_shape_is_built_once_with_its_values_bound_not_baked(
+    sessions, hazard_campaign, hazards, calendar
+):
+    """A filtered or searched list runs statements built once per shape of request (filters given,
+    words by class, order, kind of page key): another request of that shape binds its own values
+    into them; another shape gets statements of its own."""
+    from workflow.worklists import items
+
+    items._STATEMENTS.clear()
+    scope = register_scope(hazard_campaign)
+    assert descriptions(page(sessions, scope, calendar, q="护栏")) == [
+        "护栏油漆脱落",
+        "道口护栏损坏",
+    ]
+    built = dict(items._STATEMENTS)
+    assert len(built) == 2, "the count and the first page"
+    # the same shape (a two-character word): nothing built, the other word's rows
+    assert descriptions(page(sessions, scope, calendar, q="照明")) == ["道口照明不足"]
+    assert items._STATEMENTS == built
+    for statement in built.values():
+        compiled = statement.compile()
+        assert "护栏" not in str(compiled)
+        texts = [value for value in compiled.params.values() if isinstance(value, str)]
+        # neither the word nor the stand-in search.py was handed to build the statement
+        assert not any("护栏" in text or "\U000f0000" in text for text in texts), texts
+        assert compiled.params["wl_pattern_0"] is None and compiled.params["wl_campaign_id"] is None
+    # a word of three characters or more is of another shape (the trigram index), as is a filter
+    assert descriptions(page(sessions, scope, calendar, q="铁路器材")) == ["废品收购站收购铁路器材"]
+    overdue = page(sessions, scope, calendar, due="overdue")
+    soon = page(sessions, scope, calendar, due="soon")
+    assert not set(descriptions(overdue)) & set(descriptions(soon))
+    # a search's count first (the page's order depends on it), a filter's page carries its count
+    assert len(items._STATEMENTS) == 6
+    statements = list(items._STATEMENTS.values())
+    assert len({id(statement) for statement in statements}) == len(statements)
+    # the next page's key is bound too: every page of a shape after the first shares a statement
+    first = page(sessions, scope, calendar, limit=1, due="later")
+    second = page(sessions, scope, calendar, after=first.next_after, limit=1, due="later")
+    assert descriptions(first) + descriptions(second) == [
+        "废品收购站收购铁路器材",
+        "线路两侧堆放杂物",
+    ]
+    assert first.counts == second.counts == {"later": 2}
+    # a page past the last has no row to carry the count: it is asked for on its own
+    last = second.rows[-1]._asdict()
+    past = keyset.encode(tuple(last[name] for name in items._key_names("due")))
+    beyond = page(sessions, scope, calendar, after=past, limit=1, due="later")
+    assert beyond.rows == [] and beyond.counts == {"later": 2}
+    # values escaped as search.py escapes them: a LIKE wildcard or a quote is a character sought
+    for word in ("%", "_", "\\", "100%", '"道口"'):
+        assert page(sessions, scope, calendar, q=word).rows == [], word

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from workflow import audit
@@ -122,18 +125,7 @@ def _task_for_update(session: Session, task_id: int) -> tuple[Task, Campaign]:
     # in the same round trip what every move reads next: the campaign's definition (the checks),
     # the task's unit and assignee (the answer, shapes.task_json) — three lazy loads, three round
     # trips of a check-off before; only the task's row is locked
-    row = session.execute(
-        select(Task, Campaign)
-        .join(Campaign, Campaign.id == Task.campaign_id)
-        .where(Task.id == task_id)
-        .options(
-            joinedload(Task.unit),
-            joinedload(Task.assignee),
-            joinedload(Campaign.definition),
-        )
-        .with_for_update(of=Task)
-        .execution_options(populate_existing=True)
-    ).first()
+    row = session.execute(_locking_statement(), {"task_id": task_id}).first()
     if row is None:
         raise NotFound(f"no task {task_id}")
     return row[0], row[1]
@@ -163,6 +155,25 @@ def _require(
         raise Forbidden(f"only a coordinator may do this to task {task.id}")
     # the existence of someone else's task is private
     raise NotFound(f"no task {task.id}")
+
+
+@cache
+def _locking_statement() -> Select[Any]:
+    """The task (locked) and its campaign, by the bound ``task_id``: built at the first move, not at
+    every one (building it, its three joined loads above all, was a seventh of a check-off's
+    Python time in the API)."""
+    return (
+        select(Task, Campaign)
+        .join(Campaign, Campaign.id == Task.campaign_id)
+        .where(Task.id == bindparam("task_id"))
+        .options(
+            joinedload(Task.unit),
+            joinedload(Task.assignee),
+            joinedload(Campaign.definition),
+        )
+        .with_for_update(of=Task)
+        .execution_options(populate_existing=True)
+    )
 
 
 def _clean_note(note: str | None) -> str | None:

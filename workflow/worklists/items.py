@@ -34,6 +34,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import BindParameter
 
 from workflow import limits
@@ -174,38 +175,42 @@ def work_page(
     wanted = _resolved(session, work_filter)
     dialect = session.get_bind().dialect.name
     sites = search.named_sites(session.connection(), terms) if terms and not wanted.nothing else {}
-    kinds = [
-        _Half(kind, scope, work_filter, wanted, window, terms, dialect, sort, sites)
+    kinds = tuple(
+        kind
         for kind in ("rectification", "task")
-    ]
-    kinds = [half for half in kinds if not half.empty]
+        if not _empty(kind, scope.list_name, work_filter, wanted)
+    )
     if not kinds:
         return WorkPage([], {}, None, sort, terms, {})
+    shape = _Shape.of(scope, work_filter, wanted, terms, sites, dialect, sort, kinds)
+    values = shape.values(scope, work_filter, wanted, window, terms, sites)
     connection = session.connection()
     # a search counts up to SEARCH_RANK_LIMIT and ranks no more: ranking a common word's 50,000
     # matches is seconds of scoring and sorting where a person reads the first page; past the
     # limit its matches are listed by due date (the soonest first: an index walk), said so
-    cap = limits.SEARCH_RANK_LIMIT if terms else None
+    counts = None
     with search.planned_for_search(connection, dialect, bool(terms)):
-        counts = _counts(connection, [half.counted(window) for half in kinds], cap)
-        capped = cap is not None and sum(counts.values()) > cap
+        if shape.cap is not None:  # the page's order depends on the count: it comes first
+            counts = dict(connection.execute(_cached(shape, None), values).all())
+        capped = counts is not None and sum(counts.values()) > shape.cap
         if capped and sort == "relevance":
             sort = "due"
-            for half in kinds:
-                half.by_due_past_cap()
         after_values = keyset.decode(after, _keys(sort, None)) if after else None
-        halves = [half.page(after_values, limit + 1) for half in kinds]
-        statement = _page_statement(halves, sort, limit)
-        rows = [WorkRow(*row) for row in connection.execute(statement)]
+        if after_values is not None:
+            values.update((f"wl_after_{n}", value) for n, value in enumerate(after_values))
+        nulls = None if after_values is None else tuple(value is None for value in after_values)
+        page = _PageShape(capped, nulls, limit)
+        found = connection.execute(_cached(shape, page), values).all()
+        if counts is None:  # the page's rows carry the count (_with_counts)
+            counts = _counts_of(found, after_values is not None)
+            if counts is None:  # a page past the last: no row to carry it
+                counts = dict(connection.execute(_cached(shape, None), values).all())
+            found = [row[:-1] for row in found]
+    rows = [WorkRow(*row) for row in found]
     return _paged(session, rows, counts, sort, terms, limit, levels, capped)
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def _counts(connection: Any, counted: list[Any], cap: int | None) -> dict[str, int]:
-    """The rows matching, by due group; at most ``cap`` + 1 of them when a cap is given."""
-    return dict(connection.execute(_count_statement(counted, cap)).all())
 
 
 def _count_statement(counted: list[Any], cap: int | None) -> Any:
@@ -213,7 +218,7 @@ def _count_statement(counted: list[Any], cap: int | None) -> Any:
     if cap is not None:
         matching = matching.limit(cap + 1)
     grouped = matching.subquery()
-    return select(grouped.c.due_group, func.count()).group_by(grouped.c.due_group)
+    return select(grouped.c.due_group, func.count().label("number")).group_by(grouped.c.due_group)
 
 
 def _page_statement(halves: list[Any], sort: str, limit: int) -> Any:
@@ -284,17 +289,17 @@ def _opening_page(
     built = _OPENING.get(shape)
     if built is None:
         built = _OPENING[shape] = _opening_statements(scope.list_name, dialect, limit)
-    statement, counting, sort = built
+    statement, sort = built
     values = {"person_id": scope.person_id, "now": window.now, "soon_until": window.soon_until}
-    connection = session.connection()
-    counts = dict(connection.execute(counting, values).all())
-    rows = [WorkRow(*row) for row in connection.execute(statement, values)]
+    found = session.connection().execute(statement, values).all()
+    counts = _counts_of(found, False) or {}
+    rows = [WorkRow(*row[:-1]) for row in found]
     return _paged(session, rows, counts, sort, [], limit, levels)
 
 
-def _opening_statements(list_name: str, dialect: str, limit: int) -> tuple[Any, Any, str]:
-    """The page and count statements of a person's list as it opens, the person and the reading's
-    instants left as bound parameters."""
+def _opening_statements(list_name: str, dialect: str, limit: int) -> tuple[Any, str]:
+    """The page statement of a person's list as it opens, with its count (:func:`_with_counts`),
+    the person and the reading's instants left as bound parameters."""
     scope = Scope(list_name, person_id=bindparam("person_id", type_=Integer()))
     window = Window(
         bindparam("now", type_=Task.__table__.c.due_at.type),
@@ -305,15 +310,271 @@ def _opening_statements(list_name: str, dialect: str, limit: int) -> tuple[Any, 
     kinds = [
         _Half(kind, scope, WorkFilter(), nothing, window, [], dialect, sort, {})
         for kind in ("rectification", "task")
+        if not _empty(kind, list_name, WorkFilter(), nothing)
     ]
-    kinds = [half for half in kinds if not half.empty]
     statement = _page_statement([half.page(None, limit + 1) for half in kinds], sort, limit)
     counting = _count_statement([half.counted(window) for half in kinds], None)
-    return statement, counting, sort
+    return _with_counts(statement, counting, sort, dialect), sort
 
 
-# (list, database, page size) → the page and count statements of a list as it opens, and its order
-_OPENING: dict[tuple[str, str, int], tuple[Any, Any, str]] = {}
+def _with_counts(page: Any, counting: Any, sort: str, dialect: str) -> Any:
+    """The page's rows, each with the count by due group as its last column (``overdue:3,soon:1``,
+    :func:`_counts_of`): one statement, one round trip and one execution fewer than the two. The
+    count is an uncorrelated scalar subquery, computed once; the page's rows are put back in its
+    order (a subquery's order is not kept by the statement around it)."""
+    groups = counting.subquery("counted")
+    joined = {"postgresql": func.string_agg, "sqlite": func.group_concat}[dialect]
+    counted = select(
+        joined(
+            groups.c.due_group + literal_column("':'") + cast(groups.c.number, String),
+            literal_column("','"),
+        )
+    ).scalar_subquery()
+    rows = page.subquery("page")
+    return select(*(rows.c[name] for name in WorkRow._fields), counted.label("counts")).order_by(
+        *(key.ordering() for key in _keys(sort, rows.c))
+    )
+
+
+def _counts_of(rows: list[Any], after: bool) -> dict[str, int] | None:
+    """The count by due group that each row of a :func:`_with_counts` page carries; None when a
+    page after another has no row (the count is then asked for on its own)."""
+    if not rows:
+        return None if after else {}
+    carried = rows[0][-1]
+    if not carried:
+        return {}
+    return {
+        group: int(number) for group, number in (part.split(":") for part in carried.split(","))
+    }
+
+
+# (list, database, page size) → the page statement of a list as it opens (with its count), and its
+# order
+_OPENING: dict[tuple[str, str, int], tuple[Any, str]] = {}
+
+
+@dataclass(frozen=True)
+class _PageShape:
+    """What a page statement adds to its list's shape: past the search's cap or not, which of the
+    previous page's key values were NULL (None: the first page), the page size."""
+
+    capped: bool
+    after_nulls: tuple[bool, ...] | None
+    limit: int
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What the statements of a list's page depend on, without a single value: which list and
+    database, which filters are given, which kinds are left, the search's words by class (short:
+    LIKE; long: the trigram index, with or without sites named so) and the order. Two requests of
+    one shape run the same statements with other values bound (:func:`_cached`)."""
+
+    list_name: str
+    dialect: str
+    person: bool
+    campaign_scope: bool
+    absent: int
+    campaign: bool
+    unit: bool
+    site: bool
+    responsible: bool
+    severity: bool
+    state: bool
+    due: str | None
+    level: bool
+    kinds: tuple[str, ...]
+    # per word: (short, the sites named by it: None not asked, False none, True some)
+    terms: tuple[tuple[bool, bool | None], ...]
+    sort: str
+    cap: int | None  # a search's count stops past it (limits.SEARCH_RANK_LIMIT, read per request)
+
+    @classmethod
+    def of(
+        cls,
+        scope: Scope,
+        work_filter: WorkFilter,
+        wanted: _Wanted,
+        terms: list[str],
+        sites: dict[str, list[int]],
+        dialect: str,
+        sort: str,
+        kinds: tuple[str, ...],
+    ) -> _Shape:
+        return cls(
+            scope.list_name,
+            dialect,
+            scope.person_id is not None,
+            scope.campaign_id is not None,
+            len(scope.absent),
+            work_filter.campaign is not None,
+            wanted.unit_id is not None,
+            wanted.site_id is not None,
+            wanted.person_id is not None,
+            work_filter.severity is not None,
+            bool(work_filter.state),
+            work_filter.due,
+            work_filter.level is not None,
+            kinds,
+            tuple(
+                (len(term) < search.TRIGRAM, None if term not in sites else bool(sites[term]))
+                for term in terms
+            ),
+            sort,
+            limits.SEARCH_RANK_LIMIT if terms else None,
+        )
+
+    def values(
+        self,
+        scope: Scope,
+        work_filter: WorkFilter,
+        wanted: _Wanted,
+        window: Window,
+        terms: list[str],
+        sites: dict[str, list[int]],
+    ) -> dict[str, Any]:
+        """The values of a request of this shape, by the names its statements bind them under."""
+        values: dict[str, Any] = {
+            "wl_now": window.now,
+            "wl_soon_until": window.soon_until,
+            "wl_person_id": scope.person_id,
+            "wl_campaign_id": scope.campaign_id,
+            "wl_campaign": work_filter.campaign,
+            "wl_unit_id": wanted.unit_id,
+            "wl_site_id": wanted.site_id,
+            "wl_responsible_id": wanted.person_id,
+            "wl_severity": work_filter.severity,
+            "wl_state": work_filter.state,
+            "wl_level": work_filter.level,
+        }
+        values.update((f"wl_absent_{n}", person) for n, person in enumerate(scope.absent))
+        for n, term in enumerate(terms):
+            values[f"wl_pattern_{n}"] = search._pattern(term)  # search.py's own LIKE pattern
+            values[f"wl_phrase_{n}"] = '"' + term.replace('"', '""') + '"'  # SQLite's FTS5 phrase
+            if sites.get(term):
+                values[f"wl_sites_{n}"] = sites[term]
+        return values
+
+    def placeholders(
+        self,
+    ) -> tuple[Scope, WorkFilter, _Wanted, Window, list[str], dict[str, list[int]]]:
+        """The arguments of :class:`_Half` for this shape: a named bound parameter for every value;
+        the words and their sites as sentinels, which :func:`_bound_words` then names."""
+        scope = Scope(
+            self.list_name,
+            person_id=_bound("wl_person_id", self.person, Integer()),
+            campaign_id=_bound("wl_campaign_id", self.campaign_scope, Integer()),
+            absent=tuple(bindparam(f"wl_absent_{n}", type_=Integer()) for n in range(self.absent)),
+        )
+        work_filter = WorkFilter(
+            campaign=_bound("wl_campaign", self.campaign, Integer()),
+            severity=_bound("wl_severity", self.severity, String()),
+            state=_bound("wl_state", self.state, String()),
+            due=self.due,
+            level=_bound("wl_level", self.level, Integer()),
+        )
+        wanted = _Wanted(
+            _bound("wl_unit_id", self.unit, Integer()),
+            _bound("wl_site_id", self.site, Integer()),
+            _bound("wl_responsible_id", self.responsible, Integer()),
+            False,
+        )
+        window = Window(
+            bindparam("wl_now", type_=Task.__table__.c.due_at.type),
+            bindparam("wl_soon_until", type_=Date()),
+        )
+        terms = [_sentinel(n, short) for n, (short, _sites) in enumerate(self.terms)]
+        sites = {
+            terms[n]: ([_SENTINEL_SITE - n] if named else [])
+            for n, (_short, named) in enumerate(self.terms)
+            if named is not None
+        }
+        return scope, work_filter, wanted, window, terms, sites
+
+
+def _cached(shape: _Shape, page: _PageShape | None) -> Any:
+    """The count statement of ``shape`` (``page`` None), or its page statement, built at the first
+    request of that shape: building them was most of a filtered list's time (benchmarks/load.py)."""
+    key = (shape, page)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        if len(_STATEMENTS) >= _STATEMENTS_LIMIT:  # words and filters in many combinations
+            _STATEMENTS.clear()
+        statement = _STATEMENTS[key] = _shaped_statement(shape, page)
+    return statement
+
+
+def _shaped_statement(shape: _Shape, page: _PageShape | None) -> Any:
+    scope, work_filter, wanted, window, terms, sites = shape.placeholders()
+    halves = [
+        _Half(kind, scope, work_filter, wanted, window, terms, shape.dialect, shape.sort, sites)
+        for kind in shape.kinds
+    ]
+    if page is None:
+        statement = _count_statement([half.counted(window) for half in halves], shape.cap)
+    else:
+        sort = shape.sort
+        if page.capped and sort == "relevance":
+            sort = "due"
+            for half in halves:
+                half.by_due_past_cap()
+        after_values = (
+            None
+            if page.after_nulls is None
+            else [
+                None if null else bindparam(f"wl_after_{n}")
+                for n, null in enumerate(page.after_nulls)
+            ]
+        )
+        statement = _page_statement(
+            [half.page(after_values, page.limit + 1) for half in halves], sort, page.limit
+        )
+        if shape.cap is None:  # no search: the count comes with the page
+            counting = _count_statement([half.counted(window) for half in halves], None)
+            statement = _with_counts(statement, counting, sort, shape.dialect)
+    return _bound_words(statement, len(terms)) if terms else statement
+
+
+def _bound(name: str, given: bool, type_: Any) -> Any:
+    return bindparam(name, type_=type_) if given else None
+
+
+def _sentinel(number: int, short: bool) -> str:
+    # characters of Unicode's private use area, none of them escaped in a LIKE pattern; a short
+    # word's stand-in is short too (search: LIKE, not the trigram index)
+    character = chr(_SENTINEL_CHARACTER + number)
+    return character if short else character * search.TRIGRAM
+
+
+def _bound_words(statement: Any, count: int) -> Any:
+    """``statement`` with the values search.py made of the sentinel words (LIKE patterns, FTS5
+    phrases, the sites named) replaced by named bound parameters."""
+    names: dict[Any, str] = {}
+    for number in range(count):
+        for short in (True, False):
+            word = _sentinel(number, short)
+            names[f"%{word}%"] = f"wl_pattern_{number}"
+            names[f'"{word}"'] = f"wl_phrase_{number}"
+        names[(_SENTINEL_SITE - number,)] = f"wl_sites_{number}"
+
+    def replace(element: Any) -> Any:
+        if not isinstance(element, BindParameter):
+            return None
+        value = element.value
+        key = tuple(value) if isinstance(value, list) else value
+        if not isinstance(key, str | tuple) or key not in names:
+            return None
+        return bindparam(names[key], type_=element.type, expanding=element.expanding)
+
+    return visitors.replacement_traverse(statement, {}, replace)
+
+
+# (shape, page shape or None for the count) → the statement
+_STATEMENTS: dict[tuple[_Shape, _PageShape | None], Any] = {}
+_STATEMENTS_LIMIT = 1024
+_SENTINEL_CHARACTER = 0xF0000  # Supplementary Private Use Area-A
+_SENTINEL_SITE = -1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -342,6 +603,18 @@ def _resolved(session: Session, work_filter: WorkFilter) -> _Wanted:
     return _Wanted(unit_id, site_id, person_id, nothing)
 
 
+def _empty(kind: str, list_name: str, work_filter: WorkFilter, wanted: _Wanted) -> bool:
+    """Whether the filter leaves no row of ``kind`` in the list (its half is left out)."""
+    states = _LIST_STATES[list_name][kind]
+    return (
+        wanted.nothing
+        or not states
+        or (work_filter.kind is not None and work_filter.kind != kind)
+        or (work_filter.state is not None and work_filter.state not in states)
+        or (work_filter.severity is not None and kind == "task")
+    )
+
+
 def _key_names(sort: str) -> list[str]:
     return [name for name, *_rest in _ORDERS[sort]] + ["id"]
 
@@ -357,7 +630,8 @@ def _keys(sort: str, columns: Any) -> list[SortKey]:
 
 
 class _Half:
-    """The rows of one kind: its columns under the lists' names, and its conditions."""
+    """The rows of one kind: its columns under the lists' names, and its conditions (a kind the
+    filter leaves rows of: :func:`_empty`)."""
 
     def __init__(
         self,
@@ -377,21 +651,13 @@ class _Half:
         self.table = table
         self.unit, self.site = _JOINED[kind]
         states = _LIST_STATES[scope.list_name][kind]
-        self.empty = (
-            wanted.nothing
-            or not states
-            or (work_filter.kind is not None and work_filter.kind != kind)
-            or (work_filter.state is not None and work_filter.state not in states)
-            or (work_filter.severity is not None and kind == "task")
-        )
         self.columns = dict(_COLUMNS[kind])
         self.round = self.columns.pop("round")
         self._given = (scope, work_filter, wanted, window, terms, dialect, states, sites)
         self.driver: search.FtsDriver | None = None  # set by _conditions: where a search starts
-        self.conditions = [] if self.empty else self._conditions(*self._given)
+        self.conditions = self._conditions(*self._given)
         self.terms = terms
         self.joins_site = bool(terms)
-        self.level_floor = work_filter.level
         self.walked = False  # by_due_past_cap: the page's ids walked first (SQLite)
 
     def by_due_past_cap(self) -> None:
@@ -405,7 +671,7 @@ class _Half:
         the index)."""
         self.sort = "due"
         scope, work_filter, wanted, window, terms, dialect, states, sites = self._given
-        if self.empty or dialect != "sqlite" or not terms:
+        if dialect != "sqlite" or not terms:
             return
         self.conditions = self._conditions(
             scope, work_filter, wanted, window, terms, dialect, states, sites, walked=True
@@ -480,7 +746,12 @@ class _Half:
         table, columns = self.table, self.columns
         state = table.c.state
         conditions: list[Any] = [
-            state == work_filter.state if work_filter.state else state.in_(states)
+            # is not None: a bound parameter has no truth value (a shape's "" state is None)
+            state == work_filter.state
+            if work_filter.state is not None
+            # each state its own bound value, not one expanding parameter: that one makes SQLAlchemy
+            # render the statement's text again at every execution
+            else state.in_([literal(value, state.type) for value in states])
         ]
         if scope.person_id is not None and scope.absent:
             conditions.append(columns["holder_id"].in_((scope.person_id, *scope.absent)))
@@ -525,7 +796,7 @@ class _Half:
                 )
             )
             self.driver = search.fts_driver(self.kind, terms, dialect, sites, narrowed)
-            driven = self.driver is not None
+            driven = self.driver.term if self.driver is not None else None
             conditions.append(
                 search.matches(self.kind, terms, self.site.c.name, dialect, sites, narrowed, driven)
             )

@@ -68,7 +68,7 @@ def matches(
     dialect: str,
     sites: dict[str, list[int]] | None = None,
     narrowed: bool = False,
-    driven: bool = False,
+    driven: str | None = None,
 ) -> ColumnElement[bool]:
     """Whether an item of ``kind`` (task | rectification) holds every word, in its texts or its
     key site's name (``site_name``: the site's name column joined to the item).
@@ -85,8 +85,7 @@ def matches(
     own 1,250 took 0.02 s); PostgreSQL's ANDed the unit's index with a trigram index scan of
     287,000 rows (80 ms) to keep 344 of 1,183.
 
-    ``driven``: the words of 3+ characters are the :func:`fts_driver`'s MATCH; only the shorter
-    ones are left to compare."""
+    ``driven``: the word that is the :func:`fts_driver`'s MATCH, left out here."""
     items = _TABLES[kind]
     held = [
         _holds(
@@ -99,7 +98,7 @@ def matches(
             narrowed,
         )
         for term in terms
-        if not (driven and len(term) >= TRIGRAM)
+        if term != driven
     ]
     return and_(*held) if held else true()
 
@@ -107,10 +106,11 @@ def matches(
 @dataclass(frozen=True)
 class FtsDriver:
     """A search that starts at SQLite's FTS5 table: the table joined to the items, and its MATCH
-    of every word of 3+ characters."""
+    of the first word of 3+ characters (``term``; any other is a condition of :func:`matches`)."""
 
     source: Any
     match: ColumnElement[bool]
+    term: str
 
 
 def fts_driver(
@@ -128,9 +128,12 @@ def fts_driver(
     # +rowid is no constraint the FTS5 table can take: SQLite cannot turn the join around and
     # probe it row by row (0.2 ms a probe), it streams the matches and looks each item up
     source = fts.join(items, items.c.id == literal_column(f"+{name}.rowid"))
-    phrase = " AND ".join('"' + term.replace('"', '""') + '"' for term in long_terms)
+    # one word's phrase, as _holds writes it: a statement built once per shape of request binds
+    # each word's phrase by name (worklists/items.py)
+    term = long_terms[0]
+    phrase = '"' + term.replace('"', '""') + '"'
     match = text(f"{name} MATCH :phrase").bindparams(bindparam("phrase", phrase, unique=True))
-    return FtsDriver(source, match)
+    return FtsDriver(source, match, term)
 
 
 def named_sites(connection: Any, terms: list[str]) -> dict[str, list[int]]:

@@ -16,8 +16,8 @@ under a unique key, in the same transaction as the mails it causes.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     any_,
     bindparam,
+    cast,
     delete,
     func,
     literal,
@@ -46,6 +47,7 @@ from workflow.db import indexed
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition, EscalationSpec
 from workflow.escalation import queue
+from workflow.escalation.queue import INTEGERS
 from workflow.limits import MAIL_ITEMS_LISTED
 from workflow.mail import texts as mailtext
 from workflow.mail.outbox import enqueue_many, mail_row
@@ -205,7 +207,7 @@ def escalate_due(
 
     # thousands of items share a campaign, a unit and a responsible person: resolve each once
     resolved: dict[tuple[int, tuple[str, ...], int | None, int], tuple[int, ...]] = {}
-    notified: dict[tuple[str, int, int], tuple[int, ...]] = {}
+    notified: list[_Reached] = []
     for item, step in reached:
         whom = (item.campaign_id, step.notify, item.unit_id, item.responsible_id)
         people = resolved.get(whom)
@@ -213,12 +215,15 @@ def escalate_due(
             people = resolved[whom] = tuple(
                 _resolve(step.notify, item, campaigns[item.campaign_id])
             )
-        notified[(item.kind, item.id, step.level)] = people
-    campaign_people = _people(session, current, notified)
-    inserted = _record(session, reached, notified, campaign_people, now)
+        notified.append((item, step, people))
+    campaign_people = _people(session, current, resolved.values())
+    inserted = _record(session, notified, campaign_people, now)
+    if inserted is not None:  # a concurrent sweep won some: tell only of those this one recorded
+        notified = [
+            entry for entry in notified if (entry[0].kind, entry[0].id, entry[1].level) in inserted
+        ]
     summary = _notify(
         session,
-        [(item, step) for item, step in reached if (item.kind, item.id, step.level) in inserted],
         notified,
         campaign_people,
         campaigns,
@@ -275,6 +280,10 @@ class _Item:
         """Still open at the deadline it was queued for (else the entry is stale: dropped, nothing
         sent)."""
         return self.state == "open" and self.entry_round == self.deadline_round
+
+
+# an item, the step it reached and the people that step tells (ids, in order)
+_Reached = tuple[_Item, Step, tuple[int, ...]]
 
 
 # --- what is due: one source per kind of item, each read through the queue ----------------------
@@ -490,9 +499,10 @@ class _Details:
     temporary_measures: str | None = None
 
 
-# per kind: what a mail shows of the items it lists, by id (title, unit, site, temporary measures)
-_DETAILS_OF: dict[str, Callable[[list[int]], Select[Any]]] = {
-    "rectification": lambda ids: (
+# per kind: what a mail shows of the items it lists, by id (title, unit, site, temporary measures);
+# given what makes "the id is one of those wanted" of an id column (_among)
+_DETAILS_OF: dict[str, Callable[[Callable[[Any], Any]], Select[Any]]] = {
+    "rectification": lambda among: (
         select(
             Rectification.id,
             Rectification.description,
@@ -502,32 +512,42 @@ _DETAILS_OF: dict[str, Callable[[list[int]], Select[Any]]] = {
         )
         .outerjoin(Site, Site.id == Rectification.site_id)
         .outerjoin(Unit, Unit.id == Rectification.unit_id)
-        .where(Rectification.id.in_(ids))
+        .where(among(Rectification.id))
     ),
-    "task": lambda ids: (
+    "task": lambda among: (
         select(Task.id, Task.title, Unit.name)
         .outerjoin(Unit, Unit.id == Task.unit_id)
-        .where(Task.id.in_(ids))
+        .where(among(Task.id))
     ),
-    "petition": lambda ids: (
+    "petition": lambda among: (
         select(Petition.id, literal("信访 letter/visit: ") + Petition.subject, Unit.name)
         .outerjoin(Unit, Unit.id == Petition.unit_id)
-        .where(Petition.id.in_(ids))
+        .where(among(Petition.id))
     ),
 }
-# ids bound per statement: far below SQLite's and PostgreSQL's limits on parameters
-DETAILS_CHUNK = 5000
 
 
 def _details(session: Session, wanted: dict[str, set[int]]) -> dict[tuple[str, int], _Details]:
     found: dict[tuple[str, int], _Details] = {}
     for kind, ids in wanted.items():
-        ordered = sorted(ids)
-        for start in range(0, len(ordered), DETAILS_CHUNK):
-            statement = _DETAILS_OF[kind](ordered[start : start + DETAILS_CHUNK])
-            for item_id, *shown in session.connection().execute(statement):
-                found[(kind, item_id)] = _Details(*shown)
+        statement = _DETAILS_OF[kind](lambda column, ids=ids: _among(session, column, ids))
+        for item_id, *shown in session.connection().execute(statement):
+            found[(kind, item_id)] = _Details(*shown)
     return found
+
+
+def _among(session: Session, column: Any, ids: Iterable[int]) -> Any:
+    """``column`` is one of ``ids``, the ids bound as one value (PostgreSQL: an array's text;
+    SQLite: a JSON array).
+
+    A sweep asks for a couple of thousand people and listed items: bound one
+    parameter each, SQLAlchemy rendered and converted every one of them, in
+    chunks under the back ends' limits on parameters.
+    """
+    ordered = sorted(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(cast(bindparam(None, queue.int_array(ordered), String()), INTEGERS))
+    return column.in_(select(func.json_each(json.dumps(ordered)).table_valued("value").c.value))
 
 
 def _join_by_key(session: Session) -> Callable[[], None]:
@@ -649,31 +669,29 @@ class _Recipient:
 
 
 def _people(
-    session: Session, items: list[_Item], notified: dict[tuple[str, int, int], tuple[int, ...]]
+    session: Session, items: list[_Item], notified: Iterable[tuple[int, ...]]
 ) -> dict[int, _Recipient]:
     ids = {item.responsible_id for item in items}
-    for person_ids in notified.values():
+    for person_ids in notified:
         ids.update(person_ids)
     if not ids:
         return {}
-    rows = session.execute(select(Person.id, Person.email, Person.name).where(Person.id.in_(ids)))
+    rows = session.execute(
+        select(Person.id, Person.email, Person.name).where(_among(session, Person.id, ids))
+    )
     return {row.id: _Recipient(row.id, row.email, row.name) for row in rows}
 
 
 def _record(
-    session: Session,
-    reached: list[tuple[_Item, Step]],
-    notified: dict[tuple[str, int, int], tuple[int, ...]],
-    people: dict[int, _Recipient],
-    now: datetime,
-) -> set[tuple[str, int, int]]:
-    """Insert the escalation rows; return those this sweep inserted (a concurrent one may have won
-    some)."""
+    session: Session, reached: list[_Reached], people: dict[int, _Recipient], now: datetime
+) -> set[tuple[str, int, int]] | None:
+    """Insert the escalation rows; return None when all went in, else the (kind, item id, level)
+    of those this sweep inserted (a concurrent one may have won some)."""
     if not reached:
-        return set()
+        return None
     # the same few lists of people over and over: join each once
     joined: dict[tuple[int, ...], str] = {}
-    for person_ids in notified.values():
+    for _item, _step, person_ids in reached:
         if person_ids not in joined:
             joined[person_ids] = ",".join(people[p].email for p in person_ids)
     # one tuple per row, in _COLUMNS' order
@@ -688,13 +706,13 @@ def _record(
             item.deadline,
             step.due_at,
             now,
-            joined[notified[(item.kind, item.id, step.level)]],
+            joined[person_ids],
         )
-        for item, step in reached
+        for item, step, person_ids in reached
     ]
     connection = session.connection()
     if connection.dialect.name == "sqlite":
-        return _record_sqlite(connection, rows, reached)
+        return _record_sqlite(connection, rows)
     # PostgreSQL: one INSERT … SELECT over arrays (an executemany with RETURNING goes out as one
     # statement per row, four times the cost). The columns with few distinct values go as those
     # values and an index per row (workflow.db.indexed; 0.21 -> 0.12 s for 10,000 rows), and the
@@ -706,9 +724,10 @@ def _record(
     for name, distinct in _DISTINCT.items():
         values[distinct], index = indexed(list(columns[name]))
         values[name] = queue.int_array(index)
-    return {
+    inserted = {
         (kind, item_id, level) for kind, item_id, level in connection.execute(_INSERT_STEPS, values)
     }
+    return None if len(inserted) == len(rows) else inserted
 
 
 # the columns _record sends as distinct values and an index per row, and the names of the former
@@ -769,8 +788,8 @@ _INSERT_STEPS_SQLITE = text(
 
 
 def _record_sqlite(
-    connection: Any, rows: list[tuple[Any, ...]], reached: list[tuple[_Item, Step]]
-) -> set[tuple[str, int, int]]:
+    connection: Any, rows: list[tuple[Any, ...]]
+) -> set[tuple[str, int, int]] | None:
     """SQLite's half of _record: one statement over the rows as JSON, not an executemany.
 
     Binding ten thousand rows of ten parameters through SQLAlchemy and sqlite3 was
@@ -797,7 +816,7 @@ def _record_sqlite(
     before = connection.scalar(select(func.max(table.c.id))) or 0
     result = connection.execute(_INSERT_STEPS_SQLITE, {"rows": payload})
     if result.rowcount == len(rows):
-        return {(item.kind, item.id, step.level) for item, step in reached}
+        return None
     return {
         (kind, item_id, level)
         for kind, item_id, level in connection.execute(
@@ -808,8 +827,7 @@ def _record_sqlite(
 
 def _notify(
     session: Session,
-    reached: list[tuple[_Item, Step]],
-    notified: dict[tuple[str, int, int], tuple[int, ...]],
+    reached: list[_Reached],
     people: dict[int, _Recipient],
     campaigns: dict[int, _CampaignContext],
     now: datetime,
@@ -822,28 +840,32 @@ def _notify(
     today_in = {
         tz: local_date(now, tz) for tz in {context.timezone for context in campaigns.values()}
     }
-    overdue_days: dict[tuple[date, date], int] = {}  # a few deadlines among thousands of items
+    # a few campaigns and deadlines among thousands of items: each one's days overdue counted once
+    overdue_days: dict[tuple[int, date], int] = {}
     late_before = now - LATE_AFTER
     # (person, level) → the first item and step of the group, and all its (item, step, days
     # overdue)
     groups: dict[tuple[int, int], tuple[_Item, Step, list[tuple[_Item, Step, int]]]] = {}
-    for item, step in reached:
-        if step.level == REMINDER:
-            summary.reminders += 1
-        else:
-            summary.levels[step.level] += 1
-        today = today_in[campaigns[item.campaign_id].timezone]
-        days = overdue_days.get((item.deadline, today))
+    for item, step, person_ids in reached:
+        days = overdue_days.get((item.campaign_id, item.deadline))
         if days is None:
-            days = overdue_days[(item.deadline, today)] = max(
+            today = today_in[campaigns[item.campaign_id].timezone]
+            days = overdue_days[(item.campaign_id, item.deadline)] = max(
                 calendar.working_days_between(item.deadline, today), 0
             )
-        for person_id in notified[(item.kind, item.id, step.level)]:
-            group = groups.get((person_id, step.level))
+        entry = (item, step, days)
+        level = step.level
+        for person_id in person_ids:
+            group = groups.get((person_id, level))
             if group is None:
-                groups[(person_id, step.level)] = (item, step, [(item, step, days)])
+                groups[(person_id, level)] = (item, step, [entry])
             else:
-                group[2].append((item, step, days))
+                group[2].append(entry)
+    for level, count in Counter(step.level for _item, step, _people in reached).items():
+        if level == REMINDER:
+            summary.reminders += count
+        else:
+            summary.levels[level] += count
     listed: dict[tuple[int, int], list[tuple[_Item, Step, int]]] = {}
     wanted: dict[str, set[int]] = defaultdict(set)
     for key, (_item, _step, entries) in groups.items():

@@ -27,7 +27,6 @@ from sqlalchemy import (
     String,
     any_,
     bindparam,
-    cast,
     delete,
     func,
     literal,
@@ -47,7 +46,6 @@ from workflow.db import indexed
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition, EscalationSpec
 from workflow.escalation import queue
-from workflow.escalation.queue import INTEGERS
 from workflow.limits import MAIL_ITEMS_LISTED
 from workflow.mail import texts as mailtext
 from workflow.mail.outbox import enqueue_many, mail_row
@@ -546,7 +544,7 @@ def _among(session: Session, column: Any, ids: Iterable[int]) -> Any:
     """
     ordered = sorted(ids)
     if session.get_bind().dialect.name == "postgresql":
-        return column == any_(cast(bindparam(None, queue.int_array(ordered), String()), INTEGERS))
+        return column == any_(queue.integers(ordered))
     return column.in_(select(func.json_each(json.dumps(ordered)).table_valued("value").c.value))
 
 
@@ -767,7 +765,7 @@ def _insert_steps(table: Any) -> Any:
         "ON CONFLICT DO NOTHING RETURNING item_kind, item_id, level"
     )
     return statement.bindparams(
-        *(bindparam(name, type_=String()) for name in per_row),
+        *(bindparam(name, type_=queue.UNTYPED) for name in per_row),
         *(
             bindparam(distinct, type_=ARRAY(table.c[name].type))
             for name, distinct in _DISTINCT.items()

@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import (
     Integer,
     Select,
-    String,
     bindparam,
     cast,
     delete,
@@ -30,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from workflow.db import dialect_insert
 from workflow.models import EscalationQueueEntry, UTCDateTime
@@ -39,6 +39,8 @@ QUEUE = EscalationQueueEntry.__table__
 # least this many entries on average, else one row per entry
 GROUP_AT_LEAST = 20
 INTEGERS = ARRAY(Integer)
+# a parameter SQLAlchemy binds without a cast of its own (int_array)
+UNTYPED = NullType()
 
 
 def schedule(
@@ -75,7 +77,7 @@ def schedule_many(session: Session, entries: Iterable[tuple[datetime, str, int, 
     postgresql = session.get_bind().dialect.name == "postgresql"
     for (due_at, kind, deadline_round), ids in groups.items():
         if postgresql:
-            item_ids: Any = func.unnest(cast(bindparam("ids", int_array(ids), String()), INTEGERS))
+            item_ids: Any = func.unnest(integers(ids))
             entries_selected = select(
                 literal(due_at, UTCDateTime()), literal(kind), item_ids, literal(deadline_round)
             )
@@ -97,12 +99,20 @@ def schedule_selected(session: Session, entries: Select[Any]) -> None:
     )
 
 
+def integers(values: Iterable[int]) -> Any:
+    """PostgreSQL: ``CAST(:param AS integer[])`` over :func:`int_array`'s text of ``values``."""
+    return cast(bindparam(None, int_array(values), UNTYPED), INTEGERS)
+
+
 def int_array(values: Iterable[int]) -> str:
-    """Integers as the text of a PostgreSQL array, bound as a string and cast (``CAST(:ids AS
-    integer[])``).
+    """Integers as the text of a PostgreSQL array, to bind as ``UNTYPED`` and cast (``CAST(:ids
+    AS integer[])``).
 
     psycopg adapts a list element by element in Python: for a sweep's arrays of ten
-    thousand ids that was most of the time the client spent on a statement.
+    thousand ids that was most of the time the client spent on a statement. The
+    parameter goes untyped (SQLAlchemy would add ``::VARCHAR``), so PostgreSQL
+    takes it as an integer[] itself: a VARCHAR cast to integer[] is parsed again
+    for every row of a sequential scan it filters (1,000 people: 170 ms).
     """
     return "{" + ",".join(map(str, values)) + "}"
 

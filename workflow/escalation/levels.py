@@ -15,13 +15,26 @@ under a unique key, in the same transaction as the mails it causes.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, func, literal, select, text
+from sqlalchemy import (
+    Select,
+    String,
+    any_,
+    bindparam,
+    delete,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -29,7 +42,7 @@ from workflow.access import Need, campaign_for
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
 from workflow.clock import end_of_day, local_date
-from workflow.db import dialect_insert, indexed
+from workflow.db import indexed
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition, EscalationSpec
 from workflow.escalation import queue
@@ -139,10 +152,10 @@ def escalate_due(
     for source in SOURCES:
         if len(items) < limit:
             items += source(session, now, limit - len(items))
-    # their queue entries are deleted by key as well (queue.take): a hash join would read the
-    # whole queue for them
-    for kind in {item.kind for item in items}:
-        queue.take(session, [item.entry for item in items if item.kind == kind])
+    if session.get_bind().dialect.name == "sqlite":
+        # their queue entries go in one range per kind; PostgreSQL's read deleted them (_taking)
+        for kind in {item.kind for item in items}:
+            queue.take(session, [item.entry for item in items if item.kind == kind])
     restore()
     if not items:
         return EscalationSummary()
@@ -192,7 +205,7 @@ def escalate_due(
 
     # thousands of items share a campaign, a unit and a responsible person: resolve each once
     resolved: dict[tuple[int, tuple[str, ...], int | None, int], tuple[int, ...]] = {}
-    notified: dict[tuple[str, int, int], tuple[int, ...]] = {}
+    notified: list[_Reached] = []
     for item, step in reached:
         whom = (item.campaign_id, step.notify, item.unit_id, item.responsible_id)
         people = resolved.get(whom)
@@ -200,12 +213,15 @@ def escalate_due(
             people = resolved[whom] = tuple(
                 _resolve(step.notify, item, campaigns[item.campaign_id])
             )
-        notified[(item.kind, item.id, step.level)] = people
-    campaign_people = _people(session, current, notified)
-    inserted = _record(session, reached, notified, campaign_people, now)
+        notified.append((item, step, people))
+    campaign_people = _people(session, current, resolved.values())
+    inserted = _record(session, notified, campaign_people, now)
+    if inserted is not None:  # a concurrent sweep won some: tell only of those this one recorded
+        notified = [
+            entry for entry in notified if (entry[0].kind, entry[0].id, entry[1].level) in inserted
+        ]
     summary = _notify(
         session,
-        [(item, step) for item, step in reached if (item.kind, item.id, step.level) in inserted],
         notified,
         campaign_people,
         campaigns,
@@ -264,6 +280,10 @@ class _Item:
         return self.state == "open" and self.entry_round == self.deadline_round
 
 
+# an item, the step it reached and the people that step tells (ids, in order)
+_Reached = tuple[_Item, Step, tuple[int, ...]]
+
+
 # --- what is due: one source per kind of item, each read through the queue ----------------------
 
 
@@ -274,20 +294,59 @@ def _queued(
     rows claimed."""
     entry = EscalationQueueEntry
     due: Any = entry.due_at <= now
+    of_kind: Any = entry.item_kind == kind
     if session.get_bind().dialect.name == "sqlite":
         # SQLite has no histogram of due_at: it guesses that a quarter of the queue is due and,
         # for a kind with a small table (a thousand tasks beside a million queued hazards),
         # scans that table and probes the queue once per row (40 ms a sweep, with nothing
         # due). Few entries are ever due: say so, and the queue's key range leads.
         due = func.unlikely(due)
-    return (
-        select(entry.due_at, entry.deadline_round, *columns)
+        # Given item_kind = constant, SQLite drops the kind from the key's order and no longer
+        # sees that the key yields (due_at, item_id, round) in order: it sorted the ten
+        # thousand rows in a temporary B-tree. Compared as an expression, the kind stays a
+        # column of the key's order (it is never a bound of the key's range anyway).
+        of_kind = entry.item_kind.concat("") == kind
+    query = (
+        select(type_coerce(entry.due_at, _RAW), entry.deadline_round, *columns)
         .join(item, item.id == entry.item_id)
-        .where(entry.item_kind == kind, due)
-        # the primary key's order within a kind
-        .order_by(entry.due_at, entry.item_id, entry.deadline_round)
+        .where(of_kind, due)
+        # the primary key's order (the kind is fixed)
+        .order_by(entry.due_at, entry.item_kind, entry.item_id, entry.deadline_round)
         .limit(limit)
         .with_for_update(of=[entry.__table__, item.__table__], skip_locked=True)
+    )
+    if session.get_bind().dialect.name == "sqlite":
+        return query  # escalate_due deletes the entries read in one range (queue.take)
+    return _taking(query)
+
+
+def _taking(query: Select[Any]) -> Select[Any]:
+    """PostgreSQL: the read of due entries as one statement that also deletes the entries it
+    returns.
+
+    The read claims the rows (FOR UPDATE SKIP LOCKED, so other sweepers pass them
+    by); a data-modifying WITH deletes those same rows by their ctid, which a locked
+    row keeps until this transaction ends: one TID scan, where a second statement
+    deleting by key probed the queue's primary key ten thousand times. The rows
+    come out in the queue's key order, as the read took them.
+    """
+    queue_table = EscalationQueueEntry.__table__
+    read = query.add_columns(literal_column(f"{queue_table.name}.ctid").label("entry_tid")).cte(
+        "due"
+    )
+    taken = (
+        delete(queue_table)
+        .where(
+            literal_column("ctid") == any_(func.array(select(read.c.entry_tid).scalar_subquery()))
+        )
+        .cte("taken")
+    )
+    # the read's columns: the entry's due time and round, then the item's, its id first
+    due_at, deadline_round, item_id = list(read.c)[:3]
+    return (
+        select(*(column for column in read.c if column.name != "entry_tid"))
+        .add_cte(taken)
+        .order_by(due_at, item_id, deadline_round)
     )
 
 
@@ -301,10 +360,10 @@ def _due_rectifications(session: Session, now: datetime, limit: int) -> list[_It
             Rectification.campaign_id,
             Rectification.unit_id,
             Rectification.responsible_id,
-            Rectification.deadline,
+            type_coerce(Rectification.deadline, _RAW),
             Rectification.deadline_round,
             Rectification.state,
-            Rectification.registered_at,
+            type_coerce(Rectification.registered_at, _RAW),
             Rectification.severity,
             Rectification.deadline_estimated,
         ),
@@ -313,7 +372,40 @@ def _due_rectifications(session: Session, now: datetime, limit: int) -> list[_It
     )
     # Core rows: the ORM's result machinery costs a third more
     rows = session.connection().execute(query).all()
-    return [_Item("rectification", *row[2:], entry_at=row[0], entry_round=row[1]) for row in rows]
+    instant = _converter(session, EscalationQueueEntry.due_at)
+    day = _converter(session, Rectification.deadline)
+    registered = _converter(session, Rectification.registered_at)
+    return [
+        _Item(
+            "rectification",
+            item_id,
+            campaign_id,
+            unit_id,
+            responsible_id,
+            day(deadline),
+            deadline_round,
+            state,
+            registered(registered_at),
+            severity,
+            estimated,
+            entry_at=instant(at),
+            entry_round=rnd,
+        )
+        for (
+            at,
+            rnd,
+            item_id,
+            campaign_id,
+            unit_id,
+            responsible_id,
+            deadline,
+            deadline_round,
+            state,
+            registered_at,
+            severity,
+            estimated,
+        ) in rows
+    ]
 
 
 def _due_tasks(session: Session, now: datetime, limit: int) -> list[_Item]:
@@ -335,6 +427,7 @@ def _due_tasks(session: Session, now: datetime, limit: int) -> list[_Item]:
         limit,
     )
     rows = session.connection().execute(query).all()
+    instant = _converter(session, EscalationQueueEntry.due_at)
     return [
         _Item(
             "task",
@@ -347,7 +440,7 @@ def _due_tasks(session: Session, now: datetime, limit: int) -> list[_Item]:
             state,
             created,
             estimated=estimated,
-            entry_at=at,
+            entry_at=instant(at),
             entry_round=rnd,
         )
         for at, rnd, tid, cid, uid, who, due, state, created, estimated in rows
@@ -373,6 +466,7 @@ def _due_petitions(session: Session, now: datetime, limit: int) -> list[_Item]:
         limit,
     )
     rows = session.connection().execute(query).all()
+    instant = _converter(session, EscalationQueueEntry.due_at)
     return [
         _Item(
             "petition",
@@ -385,7 +479,7 @@ def _due_petitions(session: Session, now: datetime, limit: int) -> list[_Item]:
             state,
             recorded,
             estimated=estimated,
-            entry_at=at,
+            entry_at=instant(at),
             entry_round=rnd,
         )
         for at, rnd, pid, cid, uid, who, deadline, state, recorded, estimated in rows
@@ -403,9 +497,10 @@ class _Details:
     temporary_measures: str | None = None
 
 
-# per kind: what a mail shows of the items it lists, by id (title, unit, site, temporary measures)
-_DETAILS_OF: dict[str, Callable[[list[int]], Select[Any]]] = {
-    "rectification": lambda ids: (
+# per kind: what a mail shows of the items it lists, by id (title, unit, site, temporary measures);
+# given what makes "the id is one of those wanted" of an id column (_among)
+_DETAILS_OF: dict[str, Callable[[Callable[[Any], Any]], Select[Any]]] = {
+    "rectification": lambda among: (
         select(
             Rectification.id,
             Rectification.description,
@@ -415,32 +510,42 @@ _DETAILS_OF: dict[str, Callable[[list[int]], Select[Any]]] = {
         )
         .outerjoin(Site, Site.id == Rectification.site_id)
         .outerjoin(Unit, Unit.id == Rectification.unit_id)
-        .where(Rectification.id.in_(ids))
+        .where(among(Rectification.id))
     ),
-    "task": lambda ids: (
+    "task": lambda among: (
         select(Task.id, Task.title, Unit.name)
         .outerjoin(Unit, Unit.id == Task.unit_id)
-        .where(Task.id.in_(ids))
+        .where(among(Task.id))
     ),
-    "petition": lambda ids: (
+    "petition": lambda among: (
         select(Petition.id, literal("信访 letter/visit: ") + Petition.subject, Unit.name)
         .outerjoin(Unit, Unit.id == Petition.unit_id)
-        .where(Petition.id.in_(ids))
+        .where(among(Petition.id))
     ),
 }
-# ids bound per statement: far below SQLite's and PostgreSQL's limits on parameters
-DETAILS_CHUNK = 5000
 
 
 def _details(session: Session, wanted: dict[str, set[int]]) -> dict[tuple[str, int], _Details]:
     found: dict[tuple[str, int], _Details] = {}
     for kind, ids in wanted.items():
-        ordered = sorted(ids)
-        for start in range(0, len(ordered), DETAILS_CHUNK):
-            statement = _DETAILS_OF[kind](ordered[start : start + DETAILS_CHUNK])
-            for item_id, *shown in session.connection().execute(statement):
-                found[(kind, item_id)] = _Details(*shown)
+        statement = _DETAILS_OF[kind](lambda column, ids=ids: _among(session, column, ids))
+        for item_id, *shown in session.connection().execute(statement):
+            found[(kind, item_id)] = _Details(*shown)
     return found
+
+
+def _among(session: Session, column: Any, ids: Iterable[int]) -> Any:
+    """``column`` is one of ``ids``, the ids bound as one value (PostgreSQL: an array's text;
+    SQLite: a JSON array).
+
+    A sweep asks for a couple of thousand people and listed items: bound one
+    parameter each, SQLAlchemy rendered and converted every one of them, in
+    chunks under the back ends' limits on parameters.
+    """
+    ordered = sorted(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(queue.integers(ordered))
+    return column.in_(select(func.json_each(json.dumps(ordered)).table_valued("value").c.value))
 
 
 def _join_by_key(session: Session) -> Callable[[], None]:
@@ -476,6 +581,33 @@ def _join_by_key(session: Session) -> Callable[[], None]:
         )
 
     return restore
+
+
+# a column read as the driver gives it, converted by _converter
+_RAW = String()
+
+
+def _converter(session: Session, column: Any) -> Callable[[Any], Any]:
+    """The conversion of ``column``'s type for values read raw (``type_coerce(column, _RAW)``),
+    each distinct value converted once.
+
+    Ten thousand due rows share a few due times and deadlines: SQLAlchemy's
+    processors parsed SQLite's text (and gave PostgreSQL's instants their zone)
+    once per row, a third of the client's time on the sweep's select.
+    """
+    dialect = session.get_bind().dialect
+    convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
+    if convert is None:
+        return lambda value: value
+    memo: dict[Any, Any] = {}
+
+    def converted(value: Any) -> Any:
+        found = memo.get(value)
+        if found is None:
+            found = memo[value] = convert(value)
+        return found
+
+    return converted
 
 
 # the order in which a batch is filled when more is due than one batch holds
@@ -535,78 +667,65 @@ class _Recipient:
 
 
 def _people(
-    session: Session, items: list[_Item], notified: dict[tuple[str, int, int], tuple[int, ...]]
+    session: Session, items: list[_Item], notified: Iterable[tuple[int, ...]]
 ) -> dict[int, _Recipient]:
     ids = {item.responsible_id for item in items}
-    for person_ids in notified.values():
+    for person_ids in notified:
         ids.update(person_ids)
     if not ids:
         return {}
-    rows = session.execute(select(Person.id, Person.email, Person.name).where(Person.id.in_(ids)))
+    rows = session.execute(
+        select(Person.id, Person.email, Person.name).where(_among(session, Person.id, ids))
+    )
     return {row.id: _Recipient(row.id, row.email, row.name) for row in rows}
 
 
 def _record(
-    session: Session,
-    reached: list[tuple[_Item, Step]],
-    notified: dict[tuple[str, int, int], tuple[int, ...]],
-    people: dict[int, _Recipient],
-    now: datetime,
-) -> set[tuple[str, int, int]]:
-    """Insert the escalation rows; return those this sweep inserted (a concurrent one may have won
-    some)."""
+    session: Session, reached: list[_Reached], people: dict[int, _Recipient], now: datetime
+) -> set[tuple[str, int, int]] | None:
+    """Insert the escalation rows; return None when all went in, else the (kind, item id, level)
+    of those this sweep inserted (a concurrent one may have won some)."""
     if not reached:
-        return set()
+        return None
     # the same few lists of people over and over: join each once
     joined: dict[tuple[int, ...], str] = {}
-    for person_ids in notified.values():
+    for _item, _step, person_ids in reached:
         if person_ids not in joined:
             joined[person_ids] = ",".join(people[p].email for p in person_ids)
+    # one tuple per row, in _COLUMNS' order
     rows = [
-        {
-            "campaign_id": item.campaign_id,
-            "item_kind": item.kind,
-            "item_id": item.id,
-            "deadline_round": item.deadline_round,
-            "level": step.level,
-            "colour": step.colour,
-            "deadline": item.deadline,
-            "due_at": step.due_at,
-            "reached_at": now,
-            "recipients": joined[notified[(item.kind, item.id, step.level)]],
-        }
-        for item, step in reached
+        (
+            item.campaign_id,
+            item.kind,
+            item.id,
+            item.deadline_round,
+            step.level,
+            step.colour,
+            item.deadline,
+            step.due_at,
+            now,
+            joined[person_ids],
+        )
+        for item, step, person_ids in reached
     ]
-    table = Escalation.__table__
     connection = session.connection()
     if connection.dialect.name == "sqlite":
-        # The sweep holds SQLite's write lock (BEGIN IMMEDIATE): nobody else inserts meanwhile,
-        # so the rows this statement made are those numbered after the highest id before it.
-        # RETURNING costs a fifth of the insert; without it, the count says whether every row
-        # went in, and only when some did not are the new ones read back.
-        before = connection.scalar(select(func.max(table.c.id))) or 0
-        result = connection.execute(dialect_insert(session, table).on_conflict_do_nothing(), rows)
-        if result.rowcount == len(rows):
-            return {(item.kind, item.id, step.level) for item, step in reached}
-        return {
-            (kind, item_id, level)
-            for kind, item_id, level in connection.execute(
-                select(table.c.item_kind, table.c.item_id, table.c.level).where(table.c.id > before)
-            )
-        }
+        return _record_sqlite(connection, rows)
     # PostgreSQL: one INSERT … SELECT over arrays (an executemany with RETURNING goes out as one
     # statement per row, four times the cost). The columns with few distinct values go as those
-    # values and an index per row: psycopg adapts ten thousand integers in a fraction of the time
-    # it takes for as many dates, instants and strings (workflow.db.indexed; 0.21 -> 0.12 s for
-    # 10,000 rows).
+    # values and an index per row (workflow.db.indexed; 0.21 -> 0.12 s for 10,000 rows), and the
+    # integer arrays as their text (queue.int_array: psycopg's list adapter is a Python loop).
+    columns = dict(zip(_COLUMNS, zip(*rows)))
     values: dict[str, object] = {"now": now}
     for name in ("campaign_id", "item_id", "deadline_round", "level"):
-        values[name] = [row[name] for row in rows]
+        values[name] = queue.int_array(columns[name])
     for name, distinct in _DISTINCT.items():
-        values[distinct], values[name] = indexed([row[name] for row in rows])
-    return {
+        values[distinct], index = indexed(list(columns[name]))
+        values[name] = queue.int_array(index)
+    inserted = {
         (kind, item_id, level) for kind, item_id, level in connection.execute(_INSERT_STEPS, values)
     }
+    return None if len(inserted) == len(rows) else inserted
 
 
 # the columns _record sends as distinct values and an index per row, and the names of the former
@@ -617,35 +736,36 @@ _DISTINCT = {
     "due_at": "due_times",
     "recipients": "recipient_lists",
 }
+_COLUMNS = (
+    "campaign_id",
+    "item_kind",
+    "item_id",
+    "deadline_round",
+    "level",
+    "colour",
+    "deadline",
+    "due_at",
+    "reached_at",
+    "recipients",
+)
 
 
 def _insert_steps(table: Any) -> Any:
     """PostgreSQL's INSERT … SELECT of a batch's steps over the arrays _record binds."""
     per_row = ("campaign_id", "item_id", "deadline_round", "level", *_DISTINCT)
     looked_up = {name: f"(:{distinct})[u.{name}]" for name, distinct in _DISTINCT.items()}
-    columns = (
-        "campaign_id",
-        "item_kind",
-        "item_id",
-        "deadline_round",
-        "level",
-        "colour",
-        "deadline",
-        "due_at",
-        "reached_at",
-        "recipients",
-    )
     chosen = [
-        ":now" if name == "reached_at" else looked_up.get(name, f"u.{name}") for name in columns
+        ":now" if name == "reached_at" else looked_up.get(name, f"u.{name}") for name in _COLUMNS
     ]
+    arrays = ", ".join(f"CAST(:{name} AS integer[])" for name in per_row)
     statement = text(
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"INSERT INTO {table.name} ({', '.join(_COLUMNS)}) "
         f"SELECT {', '.join(chosen)} "
-        f"FROM unnest({', '.join(f':{name}' for name in per_row)}) AS u({', '.join(per_row)}) "
+        f"FROM unnest({arrays}) AS u({', '.join(per_row)}) "
         "ON CONFLICT DO NOTHING RETURNING item_kind, item_id, level"
     )
     return statement.bindparams(
-        *(bindparam(name, type_=ARRAY(Integer)) for name in per_row),
+        *(bindparam(name, type_=queue.UNTYPED) for name in per_row),
         *(
             bindparam(distinct, type_=ARRAY(table.c[name].type))
             for name, distinct in _DISTINCT.items()
@@ -656,11 +776,56 @@ def _insert_steps(table: Any) -> Any:
 
 _INSERT_STEPS = _insert_steps(Escalation.__table__)
 
+# SQLite: the rows as one JSON array of arrays, unpacked by json_each in one INSERT … SELECT (a
+# WHERE before ON CONFLICT: its parser's ambiguity)
+_INSERT_STEPS_SQLITE = text(
+    f"INSERT INTO {Escalation.__tablename__} ({', '.join(_COLUMNS)}) SELECT "
+    + ", ".join(f"json_extract(value, '$[{n}]')" for n in range(len(_COLUMNS)))
+    + " FROM json_each(:rows) WHERE true ON CONFLICT DO NOTHING"
+)
+
+
+def _record_sqlite(
+    connection: Any, rows: list[tuple[Any, ...]]
+) -> set[tuple[str, int, int]] | None:
+    """SQLite's half of _record: one statement over the rows as JSON, not an executemany.
+
+    Binding ten thousand rows of ten parameters through SQLAlchemy and sqlite3 was
+    most of the insert; json.dumps writes them in C and json_each reads them in C.
+    Dates and instants go as the text SQLAlchemy's own types would store (each
+    distinct value converted once). The sweep holds SQLite's write lock (BEGIN
+    IMMEDIATE): nobody else inserts meanwhile, so the rows this statement made
+    are those numbered after the highest id before it. The count says whether
+    every row went in; only when some did not are the new ones read back.
+    """
+    table = Escalation.__table__
+    # the text each distinct date and instant is stored as (a sweep's rows share a few)
+    deadline, due_at, reached_at = (
+        table.c[name].type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+        for name in ("deadline", "due_at", "reached_at")
+    )
+    deadlines = {value: deadline(value) for value in {row[6] for row in rows}}
+    due_times = {value: due_at(value) for value in {row[7] for row in rows}}
+    now = reached_at(rows[0][8])
+    payload = json.dumps(
+        [(*row[:6], deadlines[row[6]], due_times[row[7]], now, row[9]) for row in rows],
+        ensure_ascii=False,
+    )
+    before = connection.scalar(select(func.max(table.c.id))) or 0
+    result = connection.execute(_INSERT_STEPS_SQLITE, {"rows": payload})
+    if result.rowcount == len(rows):
+        return None
+    return {
+        (kind, item_id, level)
+        for kind, item_id, level in connection.execute(
+            select(table.c.item_kind, table.c.item_id, table.c.level).where(table.c.id > before)
+        )
+    }
+
 
 def _notify(
     session: Session,
-    reached: list[tuple[_Item, Step]],
-    notified: dict[tuple[str, int, int], tuple[int, ...]],
+    reached: list[_Reached],
     people: dict[int, _Recipient],
     campaigns: dict[int, _CampaignContext],
     now: datetime,
@@ -673,28 +838,32 @@ def _notify(
     today_in = {
         tz: local_date(now, tz) for tz in {context.timezone for context in campaigns.values()}
     }
-    overdue_days: dict[tuple[date, date], int] = {}  # a few deadlines among thousands of items
+    # a few campaigns and deadlines among thousands of items: each one's days overdue counted once
+    overdue_days: dict[tuple[int, date], int] = {}
     late_before = now - LATE_AFTER
     # (person, level) → the first item and step of the group, and all its (item, step, days
     # overdue)
     groups: dict[tuple[int, int], tuple[_Item, Step, list[tuple[_Item, Step, int]]]] = {}
-    for item, step in reached:
-        if step.level == REMINDER:
-            summary.reminders += 1
-        else:
-            summary.levels[step.level] += 1
-        today = today_in[campaigns[item.campaign_id].timezone]
-        days = overdue_days.get((item.deadline, today))
+    for item, step, person_ids in reached:
+        days = overdue_days.get((item.campaign_id, item.deadline))
         if days is None:
-            days = overdue_days[(item.deadline, today)] = max(
+            today = today_in[campaigns[item.campaign_id].timezone]
+            days = overdue_days[(item.campaign_id, item.deadline)] = max(
                 calendar.working_days_between(item.deadline, today), 0
             )
-        for person_id in notified[(item.kind, item.id, step.level)]:
-            group = groups.get((person_id, step.level))
+        entry = (item, step, days)
+        level = step.level
+        for person_id in person_ids:
+            group = groups.get((person_id, level))
             if group is None:
-                groups[(person_id, step.level)] = (item, step, [(item, step, days)])
+                groups[(person_id, level)] = (item, step, [entry])
             else:
-                group[2].append((item, step, days))
+                group[2].append(entry)
+    for level, count in Counter(step.level for _item, step, _people in reached).items():
+        if level == REMINDER:
+            summary.reminders += count
+        else:
+            summary.levels[level] += count
     listed: dict[tuple[int, int], list[tuple[_Item, Step, int]]] = {}
     wanted: dict[str, set[int]] = defaultdict(set)
     for key, (_item, _step, entries) in groups.items():

@@ -21,7 +21,8 @@ campaign, unit, severity or search word:
 The floor is what ``work_page`` sends, written by hand in plain SQL (``text()``) with the same
 parameters, in its order: the unit's lookup, the sites named by the word, the count by due group
 (a search's stops at SEARCH_RANK_LIMIT + 1 = 1,001 rows), the page (a search's ranked by relevance
-up to 1,000 matches, past them by due date, the rank computed still) and, for the register (as
+up to 1,000 matches, past them by due date, the rank computed still; a list not searched sends its
+page and its count as one statement, the rows carrying the count) and, for the register (as
 workflow/hazards/ledger.py asks), the page's escalation levels; each sample checks that both found
 the same rows, counts and cap. The ratio measures the engine's own cost (building and compiling
 the statements, mapping the rows), not the database's. Each line: ``sqlite register p50=… p95=…ms
@@ -609,7 +610,25 @@ def _counted(halves: list[tuple[str, str]], capped: bool = False) -> str:
     )
     if capped:
         union += " LIMIT :cap"
-    return f"SELECT due_group, count(*) FROM ({union}) AS counted GROUP BY due_group"
+    return f"SELECT due_group, count(*) AS number FROM ({union}) AS counted GROUP BY due_group"
+
+
+def _with_counts(dialect: str, page: str, counted: str, order: str) -> str:
+    """work_page's one statement of a list that is not a search (items._with_counts): its page's
+    rows, each carrying the count by due group as one text (``overdue:3,soon:1``)."""
+    joined = "string_agg" if dialect == "postgresql" else "group_concat"
+    counts = (
+        f"(SELECT {joined}(due_group || ':' || CAST(number AS VARCHAR), ',') "
+        f"FROM ({counted}) AS groups)"
+    )
+    return f"SELECT page.*, {counts} AS counts FROM ({page}) AS page {order}"
+
+
+def _carried(rows: list[Any]) -> dict[str, int]:
+    """The count by due group that the rows of :func:`_with_counts` carry."""
+    if not rows or not rows[0][-1]:
+        return {}
+    return {group: int(n) for group, n in (part.split(":") for part in rows[0][-1].split(","))}
 
 
 def _ilike(dialect: str, column: str) -> str:
@@ -658,6 +677,7 @@ class Statements(NamedTuple):
     page: TextClause
     past_cap: TextClause | None = None
     levels: bool = True  # the register asks for the page's escalation levels, the inbox not
+    carries_count: bool = False  # the page's rows carry the count (not a search): one statement
 
 
 class Floor:
@@ -671,9 +691,18 @@ class Floor:
         plain = RECTIFICATION_COLUMNS_READ.format(rank="0")
         register = f"{RECTIFICATIONS_FROM} WHERE {REGISTER_WHERE}"
         self.sites_named = text(f"SELECT sites.id FROM sites WHERE {_ilike(dialect, 'sites.name')}")
+        register_counted = _counted([("r", register)])
         self.register = Statements(
-            text(_counted([("r", register)])).bindparams(now, soon),
-            text(f"SELECT {plain} {register} {R_BY_DUE}").bindparams(now),
+            text(register_counted).bindparams(now, soon),
+            text(
+                _with_counts(
+                    dialect,
+                    f"SELECT {plain} {register} {R_BY_DUE}",
+                    register_counted,
+                    "ORDER BY due_at ASC NULLS LAST, id ASC",
+                )
+            ).bindparams(now, soon),
+            carries_count=True,
         )
         rank, found, narrowed = _search(dialect)
         if dialect == "sqlite":  # the FTS5 table first, streamed (search.fts_driver)
@@ -712,18 +741,26 @@ class Floor:
         )
         hazards = f"{RECTIFICATIONS_FROM} WHERE {INBOX_RECTIFICATIONS}"
         tasks = f"{TASKS_FROM} WHERE {INBOX_TASKS}"
+        inbox_counted = _counted([("r", hazards), ("t", tasks)])
+        inbox_page = _paged(
+            [
+                f"SELECT {plain} {hazards} {R_BY_DUE}",
+                f"SELECT {TASK_COLUMNS_READ} {tasks} {T_BY_DUE}",
+            ],
+            BY_DUE,
+        )
         self.inbox = Statements(
-            text(_counted([("r", hazards), ("t", tasks)])).bindparams(now, soon),
+            text(inbox_counted).bindparams(now, soon),
             text(
-                _paged(
-                    [
-                        f"SELECT {plain} {hazards} {R_BY_DUE}",
-                        f"SELECT {TASK_COLUMNS_READ} {tasks} {T_BY_DUE}",
-                    ],
-                    BY_DUE,
+                _with_counts(
+                    dialect,
+                    inbox_page,
+                    inbox_counted,
+                    "ORDER BY due_at ASC NULLS LAST, kind_rank ASC, id ASC",
                 )
-            ),
+            ).bindparams(now, soon),
             levels=False,
+            carries_count=True,
         )
 
     def run(
@@ -741,10 +778,15 @@ class Floor:
         searching = self.dialect == "postgresql" and "pattern" in params
         if searching:  # as search.planned_for_search: no sequential scan, then restored
             before = connection.execute(SEQSCAN_OFF).scalar_one()
-        counts = dict(connection.execute(statements.count, params).all())
-        capped = statements.past_cap is not None and sum(counts.values()) > SEARCH_RANK_LIMIT
-        page = statements.past_cap if capped else statements.page
-        rows = connection.execute(page, params).all()[:PAGE_SIZE]
+        if statements.carries_count:  # one statement, as work_page sends a list not searched
+            rows = connection.execute(statements.page, params).all()
+            counts, capped = _carried(rows), False
+            rows = rows[:PAGE_SIZE]
+        else:
+            counts = dict(connection.execute(statements.count, params).all())
+            capped = statements.past_cap is not None and sum(counts.values()) > SEARCH_RANK_LIMIT
+            page = statements.past_cap if capped else statements.page
+            rows = connection.execute(page, params).all()[:PAGE_SIZE]
         if searching:
             connection.execute(SEQSCAN_BACK, {"before": before})
         if statements.levels:

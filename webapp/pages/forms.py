@@ -205,15 +205,9 @@ class HandOverForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=NOTE_LIMIT)])
 
 
-class StandInForm(FlaskForm):
-    """A stand-in named for a range of dates, both ends included (workflow/people/stand_ins.py)."""
+class _DaysAway(FlaskForm):
+    """The range of a stand-in, both ends included (workflow/people/stand_ins.py)."""
 
-    stand_in = SelectField(
-        _l("Stand-in"),
-        validators=[DataRequired(_l("Choose a person."))],
-        coerce=int,
-        validate_choice=False,
-    )
     starts_on = DateField(
         _l("First day away"),
         validators=[DataRequired(_l("Give the first day away (YYYY-MM-DD)."))],
@@ -224,7 +218,18 @@ class StandInForm(FlaskForm):
     )
 
 
-class CampaignStandInForm(FlaskForm):
+class StandInForm(_DaysAway):
+    """A stand-in named for a range of dates, for oneself or, by an administrator, for a person."""
+
+    stand_in = SelectField(
+        _l("Stand-in"),
+        validators=[DataRequired(_l("Choose a person."))],
+        coerce=int,
+        validate_choice=False,
+    )
+
+
+class CampaignStandInForm(_DaysAway):
     """A coordinator names a stand-in for a person of the campaign (the people by their e-mail
     addresses, as the hand-over's form offers them)."""
 
@@ -233,14 +238,6 @@ class CampaignStandInForm(FlaskForm):
     )
     stand_in = SelectField(
         _l("Stand-in"), validators=[DataRequired(_l("Choose a person."))], validate_choice=False
-    )
-    starts_on = DateField(
-        _l("First day away"),
-        validators=[DataRequired(_l("Give the first day away (YYYY-MM-DD)."))],
-    )
-    ends_on = DateField(
-        _l("Last day away"),
-        validators=[DataRequired(_l("Give the last day away (YYYY-MM-DD)."))],
     )
 
 

@@ -450,8 +450,8 @@ class _Shape:
         }
         values.update((f"wl_absent_{n}", person) for n, person in enumerate(scope.absent))
         for n, term in enumerate(terms):
-            values[f"wl_pattern_{n}"] = search._pattern(term)  # search.py's own LIKE pattern
-            values[f"wl_phrase_{n}"] = '"' + term.replace('"', '""') + '"'  # SQLite's FTS5 phrase
+            values[f"wl_pattern_{n}"] = search.like_pattern(term)
+            values[f"wl_phrase_{n}"] = search.fts_phrase(term)  # SQLite's
             if sites.get(term):
                 values[f"wl_sites_{n}"] = sites[term]
         return values
@@ -554,8 +554,8 @@ def _bound_words(statement: Any, count: int) -> Any:
     for number in range(count):
         for short in (True, False):
             word = _sentinel(number, short)
-            names[f"%{word}%"] = f"wl_pattern_{number}"
-            names[f'"{word}"'] = f"wl_phrase_{number}"
+            names[search.like_pattern(word)] = f"wl_pattern_{number}"
+            names[search.fts_phrase(word)] = f"wl_phrase_{number}"
         names[(_SENTINEL_SITE - number,)] = f"wl_sites_{number}"
 
     def replace(element: Any) -> Any:

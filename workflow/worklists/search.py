@@ -131,7 +131,7 @@ def fts_driver(
     # one word's phrase, as _holds writes it: a statement built once per shape of request binds
     # each word's phrase by name (worklists/items.py)
     term = long_terms[0]
-    phrase = '"' + term.replace('"', '""') + '"'
+    phrase = fts_phrase(term)
     match = text(f"{name} MATCH :phrase").bindparams(bindparam("phrase", phrase, unique=True))
     return FtsDriver(source, match, term)
 
@@ -143,12 +143,25 @@ def named_sites(connection: Any, terms: list[str]) -> dict[str, list[int]]:
     return {
         term: list(
             connection.execute(
-                select(site.c.id).where(site.c.name.ilike(_pattern(term), escape=_ESCAPE))
+                select(site.c.id).where(site.c.name.ilike(like_pattern(term), escape=_ESCAPE))
             ).scalars()
         )
         for term in terms
         if len(term) >= TRIGRAM
     }
+
+
+def like_pattern(term: str) -> str:
+    """The LIKE pattern of a word anywhere in a text, its ``%``, ``_`` and ``\\`` escaped."""
+    escaped = (
+        term.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%").replace("_", _ESCAPE + "_")
+    )
+    return f"%{escaped}%"
+
+
+def fts_phrase(term: str) -> str:
+    """A word as an FTS5 phrase (quoted, its quotes doubled): matched as it is, never as syntax."""
+    return '"' + term.replace('"', '""') + '"'
 
 
 @contextmanager
@@ -183,7 +196,7 @@ def score(kind: str, terms: list[str], site_name: Any) -> ColumnElement[int]:
     table = _TABLES[kind]
     total: ColumnElement[int] = literal(0, Integer)
     for term in terms:
-        pattern = _pattern(term)
+        pattern = like_pattern(term)
         for column, weight in (*_weighted(kind, table), (site_name, 2)):
             total = total + case((column.ilike(pattern, escape=_ESCAPE), weight), else_=0)
     return cast(total, Integer)
@@ -253,13 +266,6 @@ def _weighted(kind: str, table: Any) -> list[tuple[Any, int]]:
     ]
 
 
-def _pattern(term: str) -> str:
-    escaped = (
-        term.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%").replace("_", _ESCAPE + "_")
-    )
-    return f"%{escaped}%"
-
-
 def _holds(
     kind: str,
     table: Any,
@@ -269,7 +275,7 @@ def _holds(
     site_ids: list[int] | None,
     narrowed: bool,
 ) -> ColumnElement[bool]:
-    pattern = _pattern(term)
+    pattern = like_pattern(term)
     in_site = site_name.ilike(pattern, escape=_ESCAPE)
     if len(term) < TRIGRAM:
         texts = [
@@ -285,7 +291,7 @@ def _holds(
         )
     elif dialect == "sqlite":
         fts = _FTS[kind]
-        phrase = '"' + term.replace('"', '""') + '"'
+        phrase = fts_phrase(term)
         match = text(f"{fts} MATCH :phrase").bindparams(bindparam("phrase", phrase, unique=True))
         found = table.c.id.in_(select(text("rowid")).select_from(text(fts)).where(match))
     else:

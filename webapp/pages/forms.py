@@ -205,8 +205,9 @@ class HandOverForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=NOTE_LIMIT)])
 
 
-class _DaysAway(FlaskForm):
-    """The range of a stand-in, both ends included (workflow/people/stand_ins.py)."""
+class DaysAwayForm(FlaskForm):
+    """The range of days of a stand-in, both ends included (workflow/people/stand_ins.py): what
+    the stand-in forms share."""
 
     starts_on = DateField(
         _l("First day away"),
@@ -218,7 +219,7 @@ class _DaysAway(FlaskForm):
     )
 
 
-class StandInForm(_DaysAway):
+class StandInForm(DaysAwayForm):
     """A stand-in named for a range of dates, for oneself or, by an administrator, for a person."""
 
     stand_in = SelectField(
@@ -229,7 +230,7 @@ class StandInForm(_DaysAway):
     )
 
 
-class CampaignStandInForm(_DaysAway):
+class CampaignStandInForm(DaysAwayForm):
     """A coordinator names a stand-in for a person of the campaign (the people by their e-mail
     addresses, as the hand-over's form offers them)."""
 

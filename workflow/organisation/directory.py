@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
@@ -196,6 +197,24 @@ def unit_by_code(session: Session, code: str) -> Unit:
             f"no unit '{code}' (import the organisation file first: pingan import-org FILE)"
         )
     return unit
+
+
+def units_under(session: Session, roots: Iterable[int]) -> set[int]:
+    """The ids of ``roots`` and of every unit under them."""
+    children: dict[int, list[int]] = {}
+    # a town has tens of units, not thousands: one read of the tree beats a recursive query that
+    # SQLite and PostgreSQL spell alike
+    for unit_id, parent_id in session.execute(select(Unit.id, Unit.parent_id)):
+        if parent_id is not None:
+            children.setdefault(parent_id, []).append(unit_id)
+    found: set[int] = set()
+    waiting = list(roots)
+    while waiting:
+        unit_id = waiting.pop()
+        if unit_id not in found:
+            found.add(unit_id)
+            waiting.extend(children.get(unit_id, ()))
+    return found
 
 
 def person_by_email(session: Session, email: str) -> Person:

@@ -18,7 +18,7 @@ from workflow import audit
 from workflow.audit import Actor
 from workflow.errors import InvalidInput
 from workflow.models import Administrator, Unit
-from workflow.organisation.directory import person_by_email, unit_by_code
+from workflow.organisation.directory import person_by_email, unit_by_code, units_under
 
 
 @dataclass(frozen=True)
@@ -121,22 +121,7 @@ def _administered_units(session: Session, person_id: int) -> set[int]:
     granted = set(
         session.scalars(select(Administrator.unit_id).where(Administrator.person_id == person_id))
     )
-    if not granted:
-        return set()
-    children: dict[int, list[int]] = {}
-    # a town has tens of units, not thousands: one read of the tree beats a recursive query that
-    # SQLite and PostgreSQL spell alike
-    for unit_id, parent_id in session.execute(select(Unit.id, Unit.parent_id)):
-        if parent_id is not None:
-            children.setdefault(parent_id, []).append(unit_id)
-    found: set[int] = set()
-    waiting = list(granted)
-    while waiting:
-        unit_id = waiting.pop()
-        if unit_id not in found:
-            found.add(unit_id)
-            waiting.extend(children.get(unit_id, ()))
-    return found
+    return units_under(session, granted) if granted else set()
 
 
 def _grant(session: Session, person_id: int, unit_id: int) -> Administrator | None:

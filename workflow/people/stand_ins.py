@@ -6,7 +6,7 @@ their unit or a coordinator of a campaign they take part in may name one for the
 (``access.may_name_stand_in``). During the range:
 
 - every reminder, escalation and new-item mail addressed to the person is copied to the stand-in,
-  marked 「代 张三」 (:func:`copy_rows`, :func:`enqueue_copy`);
+  marked 「代 张三」 (:func:`copy_rows`, :func:`enqueue_to_person`);
 - the stand-in may act on the person's tasks and rectifications as the person would; the audit
   trail names both, "lisi@example.org for zhangsan@example.org" (:func:`acting_actor`);
 - the person's open items are listed in the stand-in's inbox (:func:`absent_for`).
@@ -51,6 +51,7 @@ from workflow.machines import CLOSED
 from workflow.mail import texts as mailtext
 from workflow.mail.outbox import enqueue
 from workflow.models import Campaign, Person, StandIn, Unit
+from workflow.organisation.directory import person_by_email
 
 # the longest stand-in one may name: a long absence is a hand-over (people/posts.py), not a stand-in
 LONGEST_DAYS = 366
@@ -307,30 +308,6 @@ def enqueue_to_person(
         now=now,
         campaign_id=campaign_id,
     )
-    enqueue_copy(
-        session,
-        person,
-        on,
-        key=key,
-        subject=subject,
-        body=body,
-        now=now,
-        campaign_id=campaign_id,
-    )
-
-
-def enqueue_copy(
-    session: Session,
-    person: Person,
-    on: date,
-    *,
-    key: str,
-    subject: str,
-    body: str,
-    now: datetime,
-    campaign_id: int | None = None,
-) -> None:
-    """The copy of one mail to ``person`` for whoever stands in for them on ``on``, if anyone."""
     stand_in_id = acting_for(session, person.id, on)
     if stand_in_id is None:
         return
@@ -351,7 +328,10 @@ def enqueue_copy(
 
 
 def _by_email(session: Session, email: str) -> Person | None:
-    return session.scalar(select(Person).where(Person.email == email.strip().lower()))
+    try:
+        return person_by_email(session, email)
+    except NotFound:
+        return None
 
 
 def _person(session: Session, person_id: int, *, lock: bool = False) -> Person:

@@ -27,6 +27,7 @@ from workflow.definitions.reader import Definition
 from workflow.definitions.texts import english_twins
 from workflow.machines import CLOSED
 from workflow.models import Campaign, DefinitionRow, Person, Site, Unit
+from workflow.organisation.directory import units_under
 from workflow.people import stand_ins
 from workflow.worklists.filters import SOON_WORKING_DAYS, WorkFilter
 from workflow.worklists.items import Scope, window_for, work_page
@@ -263,25 +264,14 @@ def place_choices(
     Not read from the items: a distinct over a busy person's 5,000 open items took 12-45 ms of
     every home page (benchmarks/worklists.py's database); the unit tree is tens of rows."""
     own = session.scalar(select(Person.unit_id).where(Person.id == person_id))
-    children: dict[int, list[int]] = {}
-    names: dict[int, tuple[str, str]] = {}
-    for unit_id, parent_id, code, name in session.execute(
-        select(Unit.id, Unit.parent_id, Unit.code, Unit.name)
-    ):
-        names[unit_id] = (code, name)
-        if parent_id is not None:
-            children.setdefault(parent_id, []).append(unit_id)
-    under: list[int] = []
-    waiting = [own] if own is not None else []
-    while waiting:
-        unit_id = waiting.pop()
-        under.append(unit_id)
-        waiting.extend(children.get(unit_id, ()))
+    under = units_under(session, [own]) if own is not None else set()
+    units = session.execute(
+        select(Unit.code, Unit.name).where(Unit.id.in_(under)).order_by(Unit.name, Unit.code)
+    )
     sites = session.execute(
         select(Site.code, Site.name).where(Site.unit_id.in_(under)).order_by(Site.name, Site.code)
     )
-    units = sorted((names[unit_id] for unit_id in under), key=lambda unit: (unit[1], unit[0]))
-    return units, [(code, name) for code, name in sites]
+    return [(code, name) for code, name in units], [(code, name) for code, name in sites]
 
 
 def campaign_facts(

@@ -26,12 +26,13 @@ from typing import Any
 
 import chinese_calendar
 from chinese_calendar import constants as _cc_data
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import ScalarSelect, Select, String, cast, delete, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from workflow import audit
 from workflow.audit import Actor
 from workflow.calendar_files import CalendarFile
+from workflow.db import joined_text
 from workflow.models import CalendarDay, CalendarImport, CampaignPhase
 
 logger = logging.getLogger("pingan.calendar")
@@ -206,7 +207,9 @@ def missing_schedule(calendar: WorkingCalendar, today: date) -> int | None:
     return None if calendar.has_data_for(year) else year
 
 
-def load_calendar(session: Session, *, shared: bool = False) -> WorkingCalendar:
+def load_calendar(
+    session: Session, *, shared: bool = False, imports: str | None = None
+) -> WorkingCalendar:
     """The working calendar with the operator's overrides and imported years applied.
 
     ``shared`` (web requests): the calendar this process built from the same database's overrides,
@@ -215,12 +218,16 @@ def load_calendar(session: Session, *, shared: bool = False) -> WorkingCalendar:
     imported with ``pingan calendar import`` is seen by the next request; days edited in
     ``calendar_days`` by hand are re-read at most every ``SHARED_FRESH_SECONDS``. The sweep never
     shares: it reads them afresh.
+
+    ``imports``: the imports as :func:`imports_stamp` gave them, read by the caller in a statement
+    it sent anyway (an API request's token look-up): one round trip fewer.
     """
     # a Core statement skips the ORM's autoflush: overrides the caller has pending count too
     session.flush()
     connection = session.connection()
-    imports = tuple(connection.execute(_IMPORTS))
-    years = tuple(row[0] for row in imports)
+    if imports is None:
+        imports = connection.execute(_IMPORTS).scalar() or ""
+    years = tuple(sorted({int(year.split("/")[0]) for year in imports.split(",") if year}))
     database = ""
     if shared:
         database = session.get_bind().url.render_as_string(hide_password=True)
@@ -245,6 +252,13 @@ def load_calendar(session: Session, *, shared: bool = False) -> WorkingCalendar:
     # one assignment: threads see the old triple or the new
     _CHECKED[database] = (time.monotonic(), imports, calendar)
     return calendar
+
+
+def imports_stamp() -> ScalarSelect[Any]:
+    """The imported years (year, when, days off, workdays of each) as one text, or NULL when none:
+    a column another statement can carry (``load_calendar(imports=…)``), and what tells a shared
+    calendar that a year was imported since it was built."""
+    return _STAMP
 
 
 @dataclass(frozen=True)
@@ -402,12 +416,27 @@ def _official_years() -> tuple[int, int]:
 _DAYS = CalendarDay.__table__
 _OVERRIDES: Select[Any] = select(_DAYS.c.day, _DAYS.c.workday).order_by(_DAYS.c.day)
 _IMPORTED = CalendarImport.__table__
-_IMPORTS: Select[Any] = select(
-    _IMPORTED.c.year, _IMPORTED.c.imported_at, _IMPORTED.c.days_off, _IMPORTED.c.days_work
-).order_by(_IMPORTED.c.year)
+# each import as "year/when/days off/workdays", in order of year, joined by commas
+_IMPORTS_IN_ORDER = (
+    select(
+        (
+            cast(_IMPORTED.c.year, String)
+            + "/"
+            + cast(_IMPORTED.c.imported_at, String)
+            + "/"
+            + cast(_IMPORTED.c.days_off, String)
+            + "/"
+            + cast(_IMPORTED.c.days_work, String)
+        ).label("stamp")
+    )
+    .order_by(_IMPORTED.c.year)
+    .subquery()
+)
+_IMPORTS: Select[Any] = select(joined_text(_IMPORTS_IN_ORDER.c.stamp, literal_column("','")))
+_STAMP = _IMPORTS.scalar_subquery()
 SHARED_FRESH_SECONDS = 30.0
 _SHARED_LIMIT = 8
 # the overrides, in order of day → the calendar built from them
 _SHARED: dict[tuple[Any, ...], WorkingCalendar] = {}
 # database → (when its overrides were last read, its imports then, the calendar they gave)
-_CHECKED: dict[str, tuple[float, tuple[Any, ...], WorkingCalendar]] = {}
+_CHECKED: dict[str, tuple[float, str, WorkingCalendar]] = {}

@@ -27,9 +27,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event, exc, make_url
+from sqlalchemy import Engine, String, Table, create_engine, event, exc, make_url
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.functions import FunctionElement
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # a web request waits no longer than this for any one statement; the scheduler's compose service
@@ -76,6 +78,17 @@ def indexed(column: list[Any]) -> tuple[list[Any], list[int]]:
     position: dict[Any, int] = {}
     indexes = [position.setdefault(value, len(position) + 1) for value in column]
     return list(position), indexes
+
+
+class joined_text(FunctionElement[str]):  # noqa: N801 - used as SQL functions are, lower case
+    """The texts of a group joined by a separator (an aggregate): ``string_agg`` on PostgreSQL,
+    ``group_concat`` on SQLite. SQLAlchemy's own ``aggregate_strings`` renders its separator into
+    the SQL at every execution; here it is an ordinary argument, so a statement made once stays
+    compiled once. NULL for an empty group."""
+
+    type = String()
+    name = "joined_text"
+    inherit_cache = True
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -228,3 +241,13 @@ def _make_sqlite_safe(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@compiles(joined_text)
+def _string_agg(element: joined_text, compiler: Any, **options: Any) -> str:
+    return f"string_agg({compiler.process(element.clauses, **options)})"
+
+
+@compiles(joined_text, "sqlite")
+def _group_concat(element: joined_text, compiler: Any, **options: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **options)})"

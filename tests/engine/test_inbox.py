@@ -11,12 +11,15 @@ from tests.support.actions import OPERATOR, person_id
 from tests.support.api import register
 from tests.support.clock import shanghai
 from workflow.audit import Actor
+from workflow.calendar import import_calendar
+from workflow.calendar_files import CalendarFile
 from workflow.campaigns.lifecycle import advance_campaign
 from workflow.campaigns.tasks import complete_task
 from workflow.clock import FixedClock
 from workflow.errors import NotFound
 from workflow.escalation.sweep import run_sweep
 from workflow.models import Task
+from workflow.people.stand_ins import name_stand_in
 from workflow.views.inbox import done_page, inbox_page
 from workflow.views.standing import campaign_standing, escalated_to
 from workflow.worklists.filters import WorkFilter
@@ -238,3 +241,52 @@ def test_the_api_inbox_of_someone_with_no_work_is_empty(as_person, campaign):
         "next_after": None,
         "items": [],
     }
+
+
+def test_a_stand_in_s_api_inbox_lists_the_absent_person_s_work_during_the_range_only(
+    as_person, campaign, sessions, clock
+):
+    """The API reads today's stand-ins with the token (one statement): they count as in the pages."""
+    hazard = register(as_person, campaign)
+    west = as_person("west@example.org")
+    with sessions.begin() as session:
+        name_stand_in(
+            session,
+            person_id(sessions, "east@example.org"),
+            person_id(sessions, "west@example.org"),
+            date(2026, 5, 12),
+            date(2026, 5, 13),
+            by=OPERATOR,
+            clock=clock,
+        )
+
+    def listed(when) -> set[tuple[str, int]]:  # type: ignore[no-untyped-def]
+        clock.instant = when
+        answer = west.get("/inbox")
+        assert answer.status_code == 200
+        return {(item["kind"], item["id"]) for item in answer.json["items"]}
+
+    assert ("rectification", hazard["id"]) not in listed(shanghai(2026, 5, 11, 23, 59))
+    assert ("rectification", hazard["id"]) in listed(shanghai(2026, 5, 12, 0, 1))
+    assert ("rectification", hazard["id"]) in listed(shanghai(2026, 5, 13, 18))
+    assert ("rectification", hazard["id"]) not in listed(shanghai(2026, 5, 14, 0, 1))
+
+
+def test_a_year_imported_between_two_api_requests_counts_from_the_next_one(
+    as_person, campaign, sessions, clock
+):
+    """The token's look-up carries the calendar's imports: a year imported meanwhile is used at
+    once, in every worker, with no restart."""
+    register(as_person, campaign)
+    clock.instant = shanghai(2026, 5, 12, 9)
+    east = as_person("east@example.org")
+
+    def working_days_late() -> int:
+        answer = east.get("/inbox")
+        assert answer.status_code == 200
+        return answer.json["items"][0]["working_days_late"]
+
+    assert working_days_late() == 3, "Sat 9 May 2026 is a workday (调休 for May Day)"
+    with sessions.begin() as session:  # 2026 entered by hand with no adjusted day: Monday–Friday
+        import_calendar(session, CalendarFile("2026.csv", 2026, ()), by=OPERATOR, now=clock.now())
+    assert working_days_late() == 2, "9 May is a Saturday off now: 11 and 12 May are left"

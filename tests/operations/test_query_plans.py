@@ -51,7 +51,7 @@ from workflow.models import (
     Task,
     Unit,
 )
-from workflow.organisation.tokens import person_for_token, token_digest
+from workflow.organisation.tokens import holder_of_token, token_digest
 from workflow.views.inbox import done_page, inbox_page
 from workflow.views.report import build_report
 from workflow.worklists.filters import WorkFilter
@@ -143,7 +143,7 @@ def test_the_inbox_reads_one_persons_rows_through_their_indexes(scenario):
     plans = _plans(
         scenario,
         lambda session: (
-            person_for_token(session, scenario.token),
+            holder_of_token(session, scenario.token, NOW.date()),
             inbox_page(
                 session,
                 scenario.person_id,

@@ -28,7 +28,7 @@ from werkzeug.exceptions import BadRequest
 from webapp.api import shapes
 from webapp.api.description import Operation, describe_schemas, described
 from webapp.api.list_query import INBOX_QUERY, filter_parameters
-from webapp.auth.identity import SAFE_METHODS, api_actor
+from webapp.auth.identity import SAFE_METHODS, api_actor, token_holder
 from webapp.pages.common import base_url as _base_url  # the links of pages, API and mails alike
 from webapp.wiring import wiring_of
 from workflow.audit import Actor
@@ -139,6 +139,7 @@ def me() -> Response:
 def my_inbox() -> Response:
     work_filter = read_filter(request.args)
     with _transaction(readonly=True) as session:
+        holder = token_holder()
         found = inbox_page(
             session,
             _by().person_id,  # type: ignore[arg-type]
@@ -146,6 +147,7 @@ def my_inbox() -> Response:
             after=request.args.get("after") or None,
             clock=_clock(),
             calendar=_calendar(session),
+            stand_in_edges=holder.stand_ins if holder is not None else None,
         )
         return jsonify(
             {
@@ -552,7 +554,10 @@ def _clock() -> Clock:
 
 
 def _calendar(session: Session) -> WorkingCalendar:
-    return load_calendar(session, shared=True)
+    holder = token_holder()
+    # a token's look-up read the calendar's imports too: no second round trip for them
+    imports = holder.calendar_imports if holder is not None else None
+    return load_calendar(session, shared=True, imports=imports)
 
 
 @contextmanager

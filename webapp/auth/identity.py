@@ -14,7 +14,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import WWWAuthenticate
@@ -22,8 +22,9 @@ from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized
 
 from webapp.wiring import wiring_of
 from workflow.audit import Actor
+from workflow.clock import DEFAULT_TIMEZONE, local_date
 from workflow.models import Person
-from workflow.organisation.tokens import actor_for_token
+from workflow.organisation.tokens import TokenHolder, holder_of_token
 
 login_manager = LoginManager()
 
@@ -98,10 +99,12 @@ def api_actor(request_session: Callable[[], Session]) -> Actor:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise _unauthorized("use the header Authorization: Bearer TOKEN")
-        actor = actor_for_token(request_session(), token.strip())
-        if actor is None:
+        today = local_date(wiring_of(current_app).clock.now(), DEFAULT_TIMEZONE)
+        holder = holder_of_token(request_session(), token.strip(), today)
+        if holder is None:
             raise _unauthorized("the token is unknown or revoked")
-        return actor
+        g.token_holder = holder  # what the route reads next came with it (token_holder())
+        return holder.actor
     if current_user.is_authenticated:
         # A cross-site form can post text/plain with the session cookie (where SameSite does not
         # stop it); it cannot send application/json without a CORS preflight we never grant.
@@ -112,6 +115,12 @@ def api_actor(request_session: Callable[[], Session]) -> Actor:
             raise Forbidden("change your one-time password first (/account/password)")
         return Actor.person(current_user.person)
     raise _unauthorized("sign in, or send the header Authorization: Bearer TOKEN")
+
+
+def token_holder() -> TokenHolder | None:
+    """The API request's token holder as :func:`api_actor` read them, with the calendar's imports
+    and today's stand-ins; None for a request signed in by its session cookie."""
+    return g.get("token_holder")
 
 
 def _unauthorized(message: str) -> Unauthorized:

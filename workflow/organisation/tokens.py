@@ -10,17 +10,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from workflow import audit
 from workflow.audit import Actor
+from workflow.calendar import imports_stamp
 from workflow.errors import InvalidInput
 from workflow.models import ApiToken, Person
 from workflow.organisation.directory import person_by_email
+from workflow.people import stand_ins
 
 # who issues and revokes tokens: the operator at the server's command line (`pingan token`)
 TOKEN_ISSUER = Actor.operator("operator")
@@ -54,16 +56,39 @@ def issue_token(session: Session, email: str, now: datetime, *, by: Actor = TOKE
     return token
 
 
+class TokenHolder(NamedTuple):
+    """The person a token belongs to, as the engine's Actor, with what an API request reads next,
+    read in the same statement: the calendar's imported years (``load_calendar(imports=…)``) and
+    the stand-ins in force on the request's day (``stand_ins.absent_for(edges=…)``)."""
+
+    actor: Actor
+    calendar_imports: str
+    stand_ins: dict[int, int]
+
+
 def actor_for_token(session: Session, token: str) -> Actor | None:
     """The engine's Actor for the active person a token belongs to; None when it is unknown,
-    revoked, or its person inactive. Asked on every API request, so it reads four columns and loads
-    no ORM object."""
+    revoked, or its person inactive."""
     holder = _live_holder(session, token)
     if holder is None:
         return None
     person_id, email = holder
     # labelled by e-mail, as Actor.person labels a person
     return Actor(label=email, person_id=person_id)
+
+
+def holder_of_token(session: Session, token: str, on: date) -> TokenHolder | None:
+    """:func:`actor_for_token`, with the calendar's imports and the stand-ins in force on ``on``
+    (the request's local date) carried by the same statement. Asked on every API request: one
+    round trip where there were three, four columns and two texts, no ORM object."""
+    row = _holder_row(session, _HOLDER_AND_CONTEXT, token, {stand_ins.EDGES_ON: on})
+    if row is None:
+        return None
+    return TokenHolder(
+        Actor(label=row.email, person_id=row.id),
+        row.calendar_imports or "",
+        stand_ins.edges_from(row.stand_ins),
+    )
 
 
 def person_for_token(session: Session, token: str) -> Person | None:
@@ -106,6 +131,12 @@ def token_digest(token: str) -> str:
 
 def _live_holder(session: Session, token: str) -> tuple[int, str] | None:
     """The id and e-mail of the active person a live token belongs to."""
+    row = _holder_row(session, _HOLDER, token, {})
+    return (row.id, row.email) if row is not None else None
+
+
+def _holder_row(session: Session, statement: Any, token: str, values: dict[str, Any]) -> Any:
+    """The row ``statement`` reads for a live token of an active person, or None."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     digest = token_digest(token)
@@ -113,10 +144,10 @@ def _live_holder(session: Session, token: str) -> tuple[int, str] | None:
     # token, not its digest. The compare below guards against a collation that matches loosely.
     # a Core statement skips the ORM's autoflush: a token issued in this session counts
     session.flush()
-    row = session.connection().execute(_HOLDER, {"digest": digest}).first()
+    row = session.connection().execute(statement, {"digest": digest, **values}).first()
     if row is None or not hmac.compare_digest(row.digest, digest) or not row.active:
         return None
-    return row.id, row.email
+    return row
 
 
 def _holder_statement() -> Select[Any]:
@@ -128,5 +159,8 @@ def _holder_statement() -> Select[Any]:
     )
 
 
-# built once: a Core statement, compiled once and cached, whose rows are plain tuples
+# built once: Core statements, compiled once and cached, whose rows are plain tuples
 _HOLDER = _holder_statement()
+_HOLDER_AND_CONTEXT = _HOLDER.add_columns(
+    imports_stamp().label("calendar_imports"), stand_ins.edges_column().label("stand_ins")
+)

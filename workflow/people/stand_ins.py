@@ -28,10 +28,11 @@ or a unit taking part in it (work of a campaign goes only to people of it,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Date, ScalarSelect, String, bindparam, cast, literal_column, select
 from sqlalchemy.orm import Session
 
 from workflow import audit
@@ -46,6 +47,7 @@ from workflow.access import (
 )
 from workflow.audit import Actor
 from workflow.clock import DEFAULT_TIMEZONE, Clock, local_date
+from workflow.db import joined_text
 from workflow.errors import Conflict, InvalidInput, NotFound
 from workflow.machines import CLOSED
 from workflow.mail import texts as mailtext
@@ -55,6 +57,8 @@ from workflow.organisation.directory import person_by_email
 
 # the longest stand-in one may name: a long absence is a hand-over (people/posts.py), not a stand-in
 LONGEST_DAYS = 366
+# the date edges_column() reads the stand-ins in force on
+EDGES_ON = "stand_ins_on"
 
 
 def name_stand_in(
@@ -229,11 +233,33 @@ def stand_in_map(session: Session, person_ids: Iterable[int], on: date) -> dict[
     return resolved
 
 
-def absent_for(session: Session, stand_in_id: int, on: date) -> list[int]:
+def absent_for(
+    session: Session, stand_in_id: int, on: date, *, edges: Mapping[int, int] | None = None
+) -> list[int]:
     """The people away on ``on`` whose work reaches ``stand_in_id`` (chains followed): their open
-    items are listed in the stand-in's inbox."""
-    edges = _edges(session, on)
+    items are listed in the stand-in's inbox. ``edges``: the day's stand-ins as
+    :func:`edges_from` read them from :func:`edges_column`, when the caller has them already."""
+    if edges is None:
+        edges = _edges(session, on)
     return sorted(person for person in edges if _resolve(edges, person) == stand_in_id)
+
+
+def edges_column() -> ScalarSelect[Any]:
+    """The stand-ins in force on the date bound as ``EDGES_ON`` (person away → stand-in, oldest
+    first, as one text; NULL when there are none): a column another statement can carry, read back
+    with :func:`edges_from`. A stand-in deactivated since stands in for nobody: the chain stops
+    before them."""
+    return _EDGES_TEXT
+
+
+def edges_from(text: str | None) -> dict[int, int]:
+    """Person away → their stand-in, from :func:`edges_column`'s text."""
+    edges: dict[int, int] = {}
+    for edge in (text or "").split(","):
+        if edge:
+            person_id, stand_in_id = edge.split(":")
+            edges.setdefault(int(person_id), int(stand_in_id))
+    return edges
 
 
 def acting_actor(session: Session, by: Actor, holder_id: int | None, on: date) -> Actor | None:
@@ -351,23 +377,31 @@ def _in_force(session: Session, starts_on: date, ends_on: date):  # type: ignore
 
 
 def _edges(session: Session, on: date) -> dict[int, int]:
-    """Person away → their stand-in, on ``on`` (a handful of rows: people away on one day). A
-    stand-in deactivated since stands in for nobody: the chain stops before them."""
-    rows = session.execute(
-        select(StandIn.person_id, StandIn.stand_in_id)
+    """Person away → their stand-in, on ``on`` (a handful of rows: people away on one day)."""
+    session.flush()  # a Core statement skips the ORM's autoflush: a stand-in just named counts
+    return edges_from(session.connection().execute(_EDGES, {EDGES_ON: on}).scalar())
+
+
+def _edges_text() -> ScalarSelect[Any]:
+    in_order = (
+        select(
+            (
+                cast(StandIn.person_id, String)
+                + literal_column("':'")
+                + cast(StandIn.stand_in_id, String)
+            ).label("edge")
+        )
         .join(Person, Person.id == StandIn.stand_in_id)
         .where(
             StandIn.cancelled_at.is_(None),
-            StandIn.starts_on <= on,
-            StandIn.ends_on >= on,
+            StandIn.starts_on <= bindparam(EDGES_ON, type_=Date()),
+            StandIn.ends_on >= bindparam(EDGES_ON, type_=Date()),
             Person.active.is_(True),
         )
         .order_by(StandIn.id)
+        .subquery()
     )
-    edges: dict[int, int] = {}
-    for person_id, stand_in_id in rows:
-        edges.setdefault(person_id, stand_in_id)
-    return edges
+    return select(joined_text(in_order.c.edge, literal_column("','"))).scalar_subquery()
 
 
 def _resolve(edges: dict[int, int], person_id: int) -> int | None:
@@ -468,3 +502,8 @@ def _audit(
             f"{row.starts_on.isoformat()}..{row.ends_on.isoformat()}"
         ),
     )
+
+
+# built once: Core statements, compiled once and cached
+_EDGES_TEXT = _edges_text()
+_EDGES = select(_EDGES_TEXT)

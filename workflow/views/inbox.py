@@ -156,12 +156,14 @@ def inbox_page(
     clock: Clock,
     calendar: WorkingCalendar,
     limit: int | None = None,
+    stand_in_edges: Mapping[int, int] | None = None,
 ) -> InboxPage:
     """A page of the open tasks and rectifications of ``person_id`` in campaigns not closed,
-    filtered, in the filter's order (soonest due first unless it says otherwise)."""
+    filtered, in the filter's order (soonest due first unless it says otherwise).
+    ``stand_in_edges``: today's stand-ins (``stand_ins.edges_from``), when the caller has them."""
     now = clock.now()
     window = window_for(now, DEFAULT_TIMEZONE, calendar, work_filter.within)
-    absent = tuple(_holders(session, person_id, now)[1:])
+    absent = tuple(_holders(session, person_id, now, stand_in_edges)[1:])
     scope = Scope("inbox", person_id=person_id, absent=absent)
     found = work_page(session, scope, work_filter, window, after=after, limit=limit)
     campaigns = campaign_facts(session, {row.campaign_id for row in found.rows})
@@ -307,11 +309,14 @@ def definition_titles(session: Session, definition_id: int, content_hash: str) -
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _holders(session: Session, person_id: int, now: datetime) -> list[int]:
+def _holders(
+    session: Session, person_id: int, now: datetime, edges: Mapping[int, int] | None = None
+) -> list[int]:
     """The person, and the people away today whose open items they carry as stand-in
-    (workflow/people/stand_ins.py): usually the person alone, at the cost of one small query."""
+    (workflow/people/stand_ins.py): usually the person alone, at the cost of one small query
+    unless the day's ``edges`` are given."""
     today = local_date(now, DEFAULT_TIMEZONE)
-    return [person_id, *stand_ins.absent_for(session, person_id, today)]
+    return [person_id, *stand_ins.absent_for(session, person_id, today, edges=edges)]
 
 
 def _item(

@@ -40,6 +40,7 @@ from sqlalchemy.sql.elements import BindParameter
 from workflow import limits
 from workflow.calendar import WorkingCalendar
 from workflow.clock import local_date
+from workflow.db import joined_text
 from workflow.machines import CLOSED
 from workflow.models import Campaign, Escalation, Person, Rectification, Site, Task, Unit
 from workflow.worklists import keyset, search
@@ -314,18 +315,17 @@ def _opening_statements(list_name: str, dialect: str, limit: int) -> tuple[Any, 
     ]
     statement = _page_statement([half.page(None, limit + 1) for half in kinds], sort, limit)
     counting = _count_statement([half.counted(window) for half in kinds], None)
-    return _with_counts(statement, counting, sort, dialect), sort
+    return _with_counts(statement, counting, sort), sort
 
 
-def _with_counts(page: Any, counting: Any, sort: str, dialect: str) -> Any:
+def _with_counts(page: Any, counting: Any, sort: str) -> Any:
     """The page's rows, each with the count by due group as its last column (``overdue:3,soon:1``,
     :func:`_counts_of`): one statement, one round trip and one execution fewer than the two. The
     count is an uncorrelated scalar subquery, computed once; the page's rows are put back in its
     order (a subquery's order is not kept by the statement around it)."""
     groups = counting.subquery("counted")
-    joined = {"postgresql": func.string_agg, "sqlite": func.group_concat}[dialect]
     counted = select(
-        joined(
+        joined_text(
             groups.c.due_group + literal_column("':'") + cast(groups.c.number, String),
             literal_column("','"),
         )
@@ -532,7 +532,7 @@ def _shaped_statement(shape: _Shape, page: _PageShape | None) -> Any:
         )
         if shape.cap is None:  # no search: the count comes with the page
             counting = _count_statement([half.counted(window) for half in halves], None)
-            statement = _with_counts(statement, counting, sort, shape.dialect)
+            statement = _with_counts(statement, counting, sort)
     return _bound_words(statement, len(terms)) if terms else statement
 
 

@@ -545,6 +545,9 @@ R_BY_DUE = "ORDER BY r.deadline_at ASC NULLS LAST, r.id ASC LIMIT :limit"
 T_BY_DUE = "ORDER BY t.due_at ASC NULLS LAST, t.id ASC LIMIT :limit"
 R_BY_RELEVANCE = "ORDER BY {rank} DESC, r.deadline_at ASC NULLS LAST, r.id ASC LIMIT :limit"
 BY_DUE = "ORDER BY due_at ASC NULLS LAST, kind_rank ASC, id ASC LIMIT :limit"
+# the page's order once its campaigns are joined (_with_rows_facts)
+BY_RANK = "rank DESC, due_at ASC NULLS LAST, id ASC"
+BY_DUE_ID = "due_at ASC NULLS LAST, id ASC"
 NAMES = (
     "kind, kind_rank, id, title, spec_key, campaign_id, phase_key, unit, site, severity, state, "
     "due_on, due_at, due_estimated, registered_at, finished_at, holder_id, note, location, "
@@ -613,19 +616,28 @@ def _counted(halves: list[tuple[str, str]], capped: bool = False) -> str:
     return f"SELECT due_group, count(*) AS number FROM ({union}) AS counted GROUP BY due_group"
 
 
-def _with_counts(dialect: str, page: str, counted: str, order: str) -> str:
-    """work_page's one statement of a list that is not a search (items._with_counts): its page's
-    rows, each carrying the count by due group as one text (``overdue:3,soon:1``)."""
-    joined = "string_agg" if dialect == "postgresql" else "group_concat"
-    counts = (
-        f"(SELECT {joined}(due_group || ':' || CAST(number AS VARCHAR), ',') "
-        f"FROM ({counted}) AS groups)"
+def _with_rows_facts(dialect: str, page: str, order: str, counted: str | None = None) -> str:
+    """work_page's page statement (items._with_rows_facts): its page's rows, each with its
+    campaign's title, state, time zone, definition and the definition's hash, and for a list that
+    is not a search the count by due group as one text (``overdue:3,soon:1``). ``order``: the
+    page's columns, as in "due_at ASC NULLS LAST, id ASC"."""
+    counts = ""
+    if counted is not None:
+        joined = "string_agg" if dialect == "postgresql" else "group_concat"
+        counts = (
+            f", (SELECT {joined}(due_group || ':' || CAST(number AS VARCHAR), ',') "
+            f"FROM ({counted}) AS groups) AS counts"
+        )
+    ordered = ", ".join(f"page.{key.strip()}" for key in order.split(","))
+    return (
+        f"SELECT page.*, c.title, c.state, c.timezone, c.definition_id, d.content_hash{counts} "
+        f"FROM ({page}) AS page JOIN campaigns c ON c.id = page.campaign_id "
+        f"JOIN definitions d ON d.id = c.definition_id ORDER BY {ordered}"
     )
-    return f"SELECT page.*, {counts} AS counts FROM ({page}) AS page {order}"
 
 
 def _carried(rows: list[Any]) -> dict[str, int]:
-    """The count by due group that the rows of :func:`_with_counts` carry."""
+    """The count by due group that the rows of :func:`_with_rows_facts` carry."""
     if not rows or not rows[0][-1]:
         return {}
     return {group: int(n) for group, n in (part.split(":") for part in rows[0][-1].split(","))}
@@ -695,11 +707,11 @@ class Floor:
         self.register = Statements(
             text(register_counted).bindparams(now, soon),
             text(
-                _with_counts(
+                _with_rows_facts(
                     dialect,
                     f"SELECT {plain} {register} {R_BY_DUE}",
+                    "due_at ASC NULLS LAST, id ASC",
                     register_counted,
-                    "ORDER BY due_at ASC NULLS LAST, id ASC",
                 )
             ).bindparams(now, soon),
             carries_count=True,
@@ -730,14 +742,26 @@ class Floor:
             walked = searched
         self.search = Statements(
             text(_counted([("r", searched)], capped=True)).bindparams(now, soon),
-            text(f"SELECT {ranked} {searched} {R_BY_RELEVANCE.format(rank=rank)}"),
-            text(f"SELECT {ranked} {walked} {R_BY_DUE}"),
+            text(
+                _with_rows_facts(
+                    dialect,
+                    f"SELECT {ranked} {searched} {R_BY_RELEVANCE.format(rank=rank)}",
+                    BY_RANK,
+                )
+            ),
+            text(_with_rows_facts(dialect, f"SELECT {ranked} {walked} {R_BY_DUE}", BY_DUE_ID)),
         )
         in_unit = f"{RECTIFICATIONS_FROM} WHERE {IN_REGISTER} AND r.unit_id = :unit AND {narrowed}"
         self.unit_search = Statements(
             text(_counted([("r", in_unit)], capped=True)).bindparams(now, soon),
-            text(f"SELECT {ranked} {in_unit} {R_BY_RELEVANCE.format(rank=rank)}"),
-            text(f"SELECT {ranked} {in_unit} {R_BY_DUE}"),
+            text(
+                _with_rows_facts(
+                    dialect,
+                    f"SELECT {ranked} {in_unit} {R_BY_RELEVANCE.format(rank=rank)}",
+                    BY_RANK,
+                )
+            ),
+            text(_with_rows_facts(dialect, f"SELECT {ranked} {in_unit} {R_BY_DUE}", BY_DUE_ID)),
         )
         hazards = f"{RECTIFICATIONS_FROM} WHERE {INBOX_RECTIFICATIONS}"
         tasks = f"{TASKS_FROM} WHERE {INBOX_TASKS}"
@@ -752,11 +776,11 @@ class Floor:
         self.inbox = Statements(
             text(inbox_counted).bindparams(now, soon),
             text(
-                _with_counts(
+                _with_rows_facts(
                     dialect,
                     inbox_page,
+                    "due_at ASC NULLS LAST, kind_rank ASC, id ASC",
                     inbox_counted,
-                    "ORDER BY due_at ASC NULLS LAST, kind_rank ASC, id ASC",
                 )
             ).bindparams(now, soon),
             levels=False,

@@ -30,7 +30,7 @@ from workflow.models import Campaign, DefinitionRow, Person, Site, Unit
 from workflow.organisation.directory import units_under
 from workflow.people import stand_ins
 from workflow.worklists.filters import SOON_WORKING_DAYS, WorkFilter
-from workflow.worklists.items import Scope, window_for, work_page
+from workflow.worklists.items import Scope, WorkPage, window_for, work_page
 
 GROUPS = ("overdue", "soon", "later")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -166,7 +166,7 @@ def inbox_page(
     absent = tuple(_holders(session, person_id, now, stand_in_edges)[1:])
     scope = Scope("inbox", person_id=person_id, absent=absent)
     found = work_page(session, scope, work_filter, window, after=after, limit=limit)
-    campaigns = campaign_facts(session, {row.campaign_id for row in found.rows})
+    campaigns = _listed_facts(session, found, include_closed=False)
     horizons: dict[str, tuple[date, date]] = {}
     grouped = Inbox()
     for row in found.rows:
@@ -223,9 +223,7 @@ def done_page(
     found = work_page(
         session, Scope("done", person_id=person_id), work_filter, window, after=after, limit=limit
     )
-    campaigns = campaign_facts(
-        session, {row.campaign_id for row in found.rows}, include_closed=True
-    )
+    campaigns = _listed_facts(session, found, include_closed=True)
     items = [
         DoneItem(
             row.kind,
@@ -307,6 +305,24 @@ def definition_titles(session: Session, definition_id: int, content_hash: str) -
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def _listed_facts(
+    session: Session, found: WorkPage, *, include_closed: bool
+) -> dict[int, CampaignFacts]:
+    """:func:`campaign_facts` of the campaigns of a page's rows, as the page's statement read them
+    (``WorkPage.campaigns``)."""
+    return {
+        campaign.id: _facts(
+            campaign.id,
+            campaign.title,
+            campaign.state,
+            campaign.timezone,
+            definition_titles(session, campaign.definition_id, campaign.content_hash),
+        )
+        for campaign in found.campaigns.values()
+        if include_closed or campaign.state != CLOSED
+    }
 
 
 def _holders(

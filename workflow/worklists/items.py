@@ -13,7 +13,7 @@ register is the campaign's leading group's (workflow/access.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -42,7 +42,16 @@ from workflow.calendar import WorkingCalendar
 from workflow.clock import local_date
 from workflow.db import joined_text
 from workflow.machines import CLOSED
-from workflow.models import Campaign, Escalation, Person, Rectification, Site, Task, Unit
+from workflow.models import (
+    Campaign,
+    DefinitionRow,
+    Escalation,
+    Person,
+    Rectification,
+    Site,
+    Task,
+    Unit,
+)
 from workflow.worklists import keyset, search
 from workflow.worklists.filters import WorkFilter
 from workflow.worklists.keyset import INSTANT, NUMBER, SortKey
@@ -100,6 +109,18 @@ class WorkRow(NamedTuple):
     rank: int  # how well it matches the search (sort relevance)
 
 
+class CampaignRow(NamedTuple):
+    """A listed item's campaign, read by the page's statement with its rows (the lists show its
+    title, its phase and its definition's titles): no statement of its own."""
+
+    id: int
+    title: str
+    state: str
+    timezone: str
+    definition_id: int
+    content_hash: str  # of the definition's text: its titles are read once per text
+
+
 @dataclass(frozen=True)
 class Scope:
     """Which list: a person's inbox or done list, or a campaign's register."""
@@ -130,6 +151,8 @@ class WorkPage:
     levels: dict[tuple[str, int], int]  # (kind, id) → highest level reached, for the page's rows
     # a search's count stopped past limits.SEARCH_RANK_LIMIT: "more than"; listed by due date
     count_capped: bool = False
+    # the campaigns of the page's rows, by id
+    campaigns: dict[int, CampaignRow] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
@@ -202,13 +225,11 @@ def work_page(
         nulls = None if after_values is None else tuple(value is None for value in after_values)
         page = _PageShape(capped, nulls, limit)
         found = connection.execute(_cached(shape, page), values).all()
-        if counts is None:  # the page's rows carry the count (_with_counts)
+        if counts is None:  # the page's rows carry the count (_with_rows_facts)
             counts = _counts_of(found, after_values is not None)
             if counts is None:  # a page past the last: no row to carry it
                 counts = dict(connection.execute(_cached(shape, None), values).all())
-            found = [row[:-1] for row in found]
-    rows = [WorkRow(*row) for row in found]
-    return _paged(session, rows, counts, sort, terms, limit, levels, capped)
+    return _paged(session, found, counts, sort, terms, limit, levels, capped)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -243,7 +264,7 @@ def _page_statement(halves: list[Any], sort: str, limit: int) -> Any:
 
 def _paged(
     session: Session,
-    rows: list[WorkRow],
+    found: list[Any],
     counts: dict[str, int],
     sort: str,
     terms: list[str],
@@ -251,6 +272,12 @@ def _paged(
     levels: bool,
     capped: bool = False,
 ) -> WorkPage:
+    """The page of the rows a page statement (:func:`_with_rows_facts`) found."""
+    rows = [WorkRow(*row[:_ROW_WIDTH]) for row in found]
+    campaigns = {
+        row.campaign_id: CampaignRow(row.campaign_id, *found_row[_ROW_WIDTH : _ROW_WIDTH + 5])
+        for row, found_row in zip(rows, found, strict=True)
+    }
     next_after = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -264,6 +291,7 @@ def _paged(
         terms,
         _levels(session, rows) if levels else {},
         count_capped=capped,
+        campaigns=campaigns,
     )
 
 
@@ -294,12 +322,11 @@ def _opening_page(
     values = {"person_id": scope.person_id, "now": window.now, "soon_until": window.soon_until}
     found = session.connection().execute(statement, values).all()
     counts = _counts_of(found, False) or {}
-    rows = [WorkRow(*row[:-1]) for row in found]
-    return _paged(session, rows, counts, sort, [], limit, levels)
+    return _paged(session, found, counts, sort, [], limit, levels)
 
 
 def _opening_statements(list_name: str, dialect: str, limit: int) -> tuple[Any, str]:
-    """The page statement of a person's list as it opens, with its count (:func:`_with_counts`),
+    """The page statement of a person's list as it opens, with its count (:func:`_with_rows_facts`),
     the person and the reading's instants left as bound parameters."""
     scope = Scope(list_name, person_id=bindparam("person_id", type_=Integer()))
     window = Window(
@@ -315,29 +342,43 @@ def _opening_statements(list_name: str, dialect: str, limit: int) -> tuple[Any, 
     ]
     statement = _page_statement([half.page(None, limit + 1) for half in kinds], sort, limit)
     counting = _count_statement([half.counted(window) for half in kinds], None)
-    return _with_counts(statement, counting, sort), sort
+    return _with_rows_facts(statement, sort, counting), sort
 
 
-def _with_counts(page: Any, counting: Any, sort: str) -> Any:
-    """The page's rows, each with the count by due group as its last column (``overdue:3,soon:1``,
-    :func:`_counts_of`): one statement, one round trip and one execution fewer than the two. The
-    count is an uncorrelated scalar subquery, computed once; the page's rows are put back in its
-    order (a subquery's order is not kept by the statement around it)."""
-    groups = counting.subquery("counted")
-    counted = select(
-        joined_text(
-            groups.c.due_group + literal_column("':'") + cast(groups.c.number, String),
-            literal_column("','"),
-        )
-    ).scalar_subquery()
+def _with_rows_facts(page: Any, sort: str, counting: Any = None) -> Any:
+    """The page's rows, each followed by its campaign's (:class:`CampaignRow` but its id) and,
+    given ``counting``, by the count by due group as its last column (``overdue:3,soon:1``,
+    :func:`_counts_of`): one statement where there were three, one round trip and one execution
+    each. The count is an uncorrelated scalar subquery, computed once; the campaigns are joined
+    to the page's rows alone; the rows are put back in the page's order (a subquery's order is not
+    kept by the statement around it)."""
     rows = page.subquery("page")
-    return select(*(rows.c[name] for name in WorkRow._fields), counted.label("counts")).order_by(
-        *(key.ordering() for key in _keys(sort, rows.c))
+    columns = [rows.c[name] for name in WorkRow._fields] + [
+        Campaign.title,
+        Campaign.state,
+        Campaign.timezone,
+        Campaign.definition_id,
+        DefinitionRow.content_hash,
+    ]
+    if counting is not None:
+        groups = counting.subquery("counted")
+        counted = select(
+            joined_text(
+                groups.c.due_group + literal_column("':'") + cast(groups.c.number, String),
+                literal_column("','"),
+            )
+        ).scalar_subquery()
+        columns.append(counted.label("counts"))
+    return (
+        select(*columns)
+        .join_from(rows, Campaign, Campaign.id == rows.c.campaign_id)
+        .join(DefinitionRow, DefinitionRow.id == Campaign.definition_id)
+        .order_by(*(key.ordering() for key in _keys(sort, rows.c)))
     )
 
 
 def _counts_of(rows: list[Any], after: bool) -> dict[str, int] | None:
-    """The count by due group that each row of a :func:`_with_counts` page carries; None when a
+    """The count by due group that each row of a :func:`_with_rows_facts` page carries; None when a
     page after another has no row (the count is then asked for on its own)."""
     if not rows:
         return None if after else {}
@@ -530,9 +571,13 @@ def _shaped_statement(shape: _Shape, page: _PageShape | None) -> Any:
         statement = _page_statement(
             [half.page(after_values, page.limit + 1) for half in halves], sort, page.limit
         )
-        if shape.cap is None:  # no search: the count comes with the page
-            counting = _count_statement([half.counted(window) for half in halves], None)
-            statement = _with_counts(statement, counting, sort)
+        # no search: the count comes with the page
+        counting = (
+            _count_statement([half.counted(window) for half in halves], None)
+            if shape.cap is None
+            else None
+        )
+        statement = _with_rows_facts(statement, sort, counting)
     return _bound_words(statement, len(terms)) if terms else statement
 
 
@@ -896,6 +941,8 @@ _LABELLED = {
     kind: [expression.label(name) for name, expression in columns.items() if name != "round"]
     for kind, columns in _COLUMNS.items()
 }
+# a page statement's row: the WorkRow, its campaign's facts, and maybe the count (_with_rows_facts)
+_ROW_WIDTH = len(WorkRow._fields)
 # a half's columns read from its subquery: by name, typed as the rows are read
 _OUTER = [
     literal_column(name, expression.type)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests.support.actions import OPERATOR, start
 from tests.support.clock import shanghai
@@ -212,6 +213,38 @@ def test_an_assignee_checks_off_only_their_own_task(sessions, town, railway, clo
     with pytest.raises(NotFound), sessions.begin() as session:
         complete_task(session, task_id, by=west, clock=clock)
     assert tasks_of(sessions, campaign_id)[0][3] == "open"
+
+
+def test_a_check_off_reads_the_definition_s_text_no_more_once_it_was_parsed(
+    sessions, engine, town, railway, clock, calendar
+):
+    """A real definition is 10–15 KB of YAML: a check-off reads the campaign's row and the text's
+    hash, and parses the text once per process (catalogue.stored_definition)."""
+    start(sessions, railway, clock, calendar)
+    with sessions() as session:
+        east = Actor.person(person_by_email(session, "east@example.org"))
+        first, second = session.scalars(
+            select(Task.id).where(Task.assignee_id == east.person_id).order_by(Task.id).limit(2)
+        )
+    with sessions.begin() as session:
+        complete_task(session, first, by=east, clock=clock)
+    sent: list[str] = []
+
+    def capture(_conn, _cursor, statement, *_rest):  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        with sessions.begin() as session:
+            task = complete_task(session, second, by=east, clock=clock, note="已完成")
+            assert task.state == "done"
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert any("definitions" in statement and "content_hash" in statement for statement in sent)
+    # joined eagerly, the table is aliased: definitions_1.text
+    assert not [
+        statement for statement in sent if re.search(r"definitions(_\d+)?\.text", statement)
+    ]
 
 
 def test_only_a_coordinator_rejects_or_verifies(sessions, town, railway, clock, calendar):

@@ -18,7 +18,7 @@ from workflow.errors import Forbidden, InvalidInput, NotFound
 from workflow.limits import NOTE_LIMIT
 from workflow.machines import TASK_MACHINE, fire
 from workflow.mail.sent_back import tell_sent_back
-from workflow.models import Campaign, Task
+from workflow.models import Campaign, DefinitionRow, Task
 from workflow.people import stand_ins
 
 
@@ -168,7 +168,8 @@ def _locking_statement() -> Select[Any]:
         .options(
             joinedload(Task.unit),
             joinedload(Task.assignee),
-            joinedload(Campaign.definition),
+            # the text is parsed once per process (catalogue.stored_definition): not read again
+            joinedload(Campaign.definition).defer(DefinitionRow.text),
         )
         .with_for_update(of=Task)
         .execution_options(populate_existing=True)

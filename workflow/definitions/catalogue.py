@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import select
@@ -214,11 +213,19 @@ def latest_version(session: Session, slug: str) -> int:
 
 def stored_definition(row: DefinitionRow) -> Definition:
     """The definition a campaign runs on, parsed from the stored text (never from a file that may
-    have changed)."""
-    return _parse_cached(row.content_hash, row.text, f"{row.slug}@v{row.version}")
+    have changed), once per text: known by its hash, the text itself is read only to parse it (a
+    caller may load the row without it: a check-off, ``campaigns/tasks.py``)."""
+    source = f"{row.slug}@v{row.version}"
+    key = (row.content_hash, source)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        # accepted when it was stored: a size limit lowered since must not stop its campaigns
+        parsed = _PARSED[key] = parse_definition(row.text, source, bounded=False)
+    return parsed
 
 
-@lru_cache(maxsize=64)
-def _parse_cached(content_hash: str, text: str, source: str) -> Definition:
-    # accepted when it was stored: a size limit lowered since must not stop its campaigns
-    return parse_definition(text, source, bounded=False)
+# (text's hash, slug@version) → the parsed definition; a stored text never changes
+_PARSED: dict[tuple[str, str], Definition] = {}
+_PARSED_LIMIT = 64

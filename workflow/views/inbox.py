@@ -11,7 +11,7 @@ page of the same kind.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, NamedTuple
@@ -281,15 +281,11 @@ def campaign_facts(
     titles."""
     if not campaign_ids:
         return {}
-    facts: dict[int, CampaignFacts] = {}
     session.flush()  # a Core statement skips the ORM's autoflush
     rows = session.connection().execute(
         _FACTS[include_closed], {"campaign_ids": sorted(campaign_ids)}
     )
-    for campaign_id, title, state, zone, definition_id, content_hash in rows:
-        titles = definition_titles(session, definition_id, content_hash)
-        facts[campaign_id] = _facts(campaign_id, title, state, zone, titles)
-    return facts
+    return _facts_of(session, rows)
 
 
 def definition_titles(session: Session, definition_id: int, content_hash: str) -> DefinitionTitles:
@@ -312,17 +308,20 @@ def _listed_facts(
 ) -> dict[int, CampaignFacts]:
     """:func:`campaign_facts` of the campaigns of a page's rows, as the page's statement read them
     (``WorkPage.campaigns``)."""
-    return {
-        campaign.id: _facts(
-            campaign.id,
-            campaign.title,
-            campaign.state,
-            campaign.timezone,
-            definition_titles(session, campaign.definition_id, campaign.content_hash),
-        )
-        for campaign in found.campaigns.values()
-        if include_closed or campaign.state != CLOSED
-    }
+    return _facts_of(
+        session,
+        (row for row in found.campaigns.values() if include_closed or row.state != CLOSED),
+    )
+
+
+def _facts_of(session: Session, rows: Iterable[Any]) -> dict[int, CampaignFacts]:
+    """The facts of campaigns read as (id, title, state, time zone, definition id, its text's
+    hash): by ``_FACTS`` or with a page's rows (``items.CampaignRow``)."""
+    facts: dict[int, CampaignFacts] = {}
+    for campaign_id, title, state, zone, definition_id, content_hash in rows:
+        titles = definition_titles(session, definition_id, content_hash)
+        facts[campaign_id] = _facts(campaign_id, title, state, zone, titles)
+    return facts
 
 
 def _holders(

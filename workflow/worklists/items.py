@@ -274,15 +274,16 @@ def _paged(
 ) -> WorkPage:
     """The page of the rows a page statement (:func:`_with_rows_facts`) found."""
     rows = [WorkRow(*row[:_ROW_WIDTH]) for row in found]
-    campaigns = {
-        row.campaign_id: CampaignRow(row.campaign_id, *found_row[_ROW_WIDTH : _ROW_WIDTH + 5])
-        for row, found_row in zip(rows, found, strict=True)
-    }
     next_after = None
-    if len(rows) > limit:
-        rows = rows[:limit]
+    if len(rows) > limit:  # the row past the page says only that there is a next one
+        found, rows = found[:limit], rows[:limit]
         last = rows[-1]._asdict()
         next_after = keyset.encode(tuple(last[name] for name in _key_names(sort)))
+    # the columns after the row's: its campaign's, but its id (the row's campaign_id)
+    campaigns = {
+        row.campaign_id: CampaignRow(row.campaign_id, *found_row[_ROW_WIDTH:_CAMPAIGN_END])
+        for row, found_row in zip(rows, found, strict=True)
+    }
     return WorkPage(
         rows,
         counts,
@@ -943,6 +944,7 @@ _LABELLED = {
 }
 # a page statement's row: the WorkRow, its campaign's facts, and maybe the count (_with_rows_facts)
 _ROW_WIDTH = len(WorkRow._fields)
+_CAMPAIGN_END = _ROW_WIDTH + len(CampaignRow._fields) - 1
 # a half's columns read from its subquery: by name, typed as the rows are read
 _OUTER = [
     literal_column(name, expression.type)

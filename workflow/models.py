@@ -195,10 +195,16 @@ class CalendarDay(Base):
 
 class Campaign(Base):
     __tablename__ = "campaigns"
+    # one campaign per sub-unit and parent: a cascade run twice starts nothing twice
+    __table_args__ = (UniqueConstraint("parent_id", "unit_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    # the campaign whose cascade started this one (各级创建组织); None for a top campaign
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    # what its sub-units' campaigns run on, fixed when it starts (a definition with ``cascade``)
+    child_definition_id: Mapped[int | None] = mapped_column(ForeignKey("definitions.id"))
     title: Mapped[str] = mapped_column(String(300))
     # 'draft', one state per phase id of the definition, 'closed'
     state: Mapped[str] = mapped_column(String(64))
@@ -207,7 +213,7 @@ class Campaign(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    definition: Mapped[DefinitionRow] = relationship()
+    definition: Mapped[DefinitionRow] = relationship(foreign_keys=[definition_id])
     unit: Mapped[Unit] = relationship()
 
 

@@ -16,6 +16,8 @@ from workflow.limits import MAX_PHASES, MAX_TASKS, MAX_TASKS_PER_PHASE
 from workflow.sourcefile import Problem, SourceLines
 
 RESPONSIBLE = "responsible"
+# before a notified role: the role of the parent campaign (a cascade), twice the grandparent's
+ANCESTOR_PREFIX = "parent."
 EVERY_KEYWORDS = ("week", "month", "quarter", "year")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -96,6 +98,7 @@ class _Checks:
         self._phases()
         self._phase_dates()
         self._escalation()
+        self._cascade()
         self._incidents()
         self._petitions()
         self._scored_sites()
@@ -332,6 +335,16 @@ class _Checks:
         if on is not None:
             self._problem((*path, "on"), "a cron expression already says when: remove 'on'")
 
+    def _cascade(self) -> None:
+        cascade = self.data.get("cascade")
+        phases = {phase.get("id") for _path, phase in _items(self.data, "phases")}
+        if isinstance(cascade, dict) and isinstance(cascade.get("when"), str):
+            if cascade["when"] not in phases:
+                known = ", ".join(str(p) for p in phases if isinstance(p, str)) or "none"
+                self._problem(
+                    ("cascade", "when"), f"unknown phase '{cascade['when']}' (phases: {known})"
+                )
+
     def _escalation(self) -> None:
         escalation = self.data.get("escalation")
         if not isinstance(escalation, dict):
@@ -341,7 +354,8 @@ class _Checks:
             notify = level.get("notify")
             if isinstance(notify, list):
                 for index, role_id in enumerate(notify):
-                    if role_id != RESPONSIBLE:
+                    # an ancestor's role is checked against its definition when the cascade starts
+                    if role_id != RESPONSIBLE and not str(role_id).startswith(ANCESTOR_PREFIX):
                         self._known_role((*path, "notify", index), role_id)
             after = _duration_or_none(level.get("after"))
             # levels are reached in order; d and wd cannot be compared without dates

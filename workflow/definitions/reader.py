@@ -21,7 +21,12 @@ from typing import Any, Literal
 
 import yaml
 
-from workflow.definitions.checks import RESPONSIBLE, cross_reference_problems, size_problems
+from workflow.definitions.checks import (
+    ANCESTOR_PREFIX,
+    RESPONSIBLE,
+    cross_reference_problems,
+    size_problems,
+)
 from workflow.definitions.plan import Due, parse_date, parse_due
 from workflow.durations import Duration, parse_duration, parse_time_limit
 from workflow.limits import MAX_DEFINITION_BYTES
@@ -171,6 +176,17 @@ class EscalationSpec:
     levels: tuple[EscalationLevel, ...]
     # roles told at once of every hazard registered at a key site (the railway's liaisons)
     notify_site_hazards: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CascadeSpec:
+    """Each participating sub-unit runs a campaign of its own (各级创建组织), started when the
+    campaign enters phase ``when``: of ``definition`` (None: the same one) at ``version`` (None:
+    the newest when the campaign starts)."""
+
+    when: str
+    definition: str | None = None
+    version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -330,6 +346,7 @@ class Definition:
     assessment: AssessmentSpec | None = None
     recurring: tuple[RecurringSpec, ...] = ()  # campaign-wide duties (top-level ``recurring:``)
     petitions: PetitionRules | None = None
+    cascade: CascadeSpec | None = None
 
     def role(self, role_id: str) -> Role:
         """The declared role ``role_id`` (KeyError if there is none)."""
@@ -398,9 +415,24 @@ class Definition:
         for phase in self.phases:
             needed.update(role for letter in phase.letters for role in letter.parties())
         if self.escalation is not None:
-            needed.update(role for level in self.escalation.levels for role in level.notify)
+            needed.update(
+                role
+                for level in self.escalation.levels
+                for role in level.notify
+                if ancestor_role(role)[0] == 0  # an ancestor's roles are bound in its campaign
+            )
         needed.discard(RESPONSIBLE)
         return needed
+
+
+def ancestor_role(notified: str) -> tuple[int, str]:
+    """How many levels up a notified role is held, and the role: ``parent.parent.leader`` is
+    (2, "leader"), ``office_director`` (0, "office_director")."""
+    depth = 0
+    while notified.startswith(ANCESTOR_PREFIX):
+        notified = notified[len(ANCESTOR_PREFIX) :]
+        depth += 1
+    return depth, notified
 
 
 class DefinitionError(SourceError):
@@ -563,6 +595,7 @@ def _definition(data: dict[str, Any], text: str, source: str) -> Definition:
         assessment=_assessment(data["assessment"]) if "assessment" in data else None,
         recurring=tuple(_recurring(duty) for duty in data.get("recurring", [])),
         petitions=_petitions(data["petitions"]) if "petitions" in data else None,
+        cascade=CascadeSpec(**data["cascade"]) if "cascade" in data else None,
     )
 
 

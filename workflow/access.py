@@ -20,6 +20,10 @@ A person's access to a campaign follows from the roles bound to them in it
   so (forbidden); an outsider still finds nothing.
 - ``Need.SCORER``: one of the assessment's ``scorers`` (else the coordinators).
 
+A campaign started by a cascade (a town's under the county's) is read by the leading group of
+every campaign above it, as if they were of its own (:func:`reads_from_above`); acting in it
+needs a role there (forbidden otherwise). Its people read nothing above them nor beside them.
+
 An operator (the ``pingan`` command run on the server) passes every level.
 The official working-day calendar is every campaign's: only an operator or an
 administrator of a top unit (one with no parent) keeps it (:func:`keeps_calendar`).
@@ -90,11 +94,13 @@ class CampaignAccess:
     coordinator: bool  # advances, registers hazards, verifies, reassigns
     # no role, but items of their own in it: sees its page, read-only, with those items only
     own_items_only: bool = False
+    # no role, but in the leading group of a campaign above it: reads it all, acts in nothing
+    from_above: bool = False
 
     @property
     def sees_campaign(self) -> bool:
         """Whether the campaign's page (and its place in the campaign list) is theirs to see."""
-        return self.takes_part or self.own_items_only
+        return self.takes_part or self.own_items_only or self.from_above
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,12 @@ def campaign_for(
         )
     else:
         sees = takes_part(session, campaign.id, by)
+    if not sees and reads_from_above(session, campaign, by):
+        if need in (Need.OWN_ITEMS, Need.MEMBER, Need.LEADING_GROUP):
+            return campaign
+        raise Forbidden(
+            f"only a coordinator of this campaign may {doing}: the campaign above reads it"
+        )
     if not sees:  # to anyone else the campaign (or this side of it) does not exist
         raise NotFound(f"no campaign {campaign_id}")
     if need is Need.COORDINATOR:
@@ -211,6 +223,8 @@ def campaign_access(session: Session, campaign: Campaign, by: Actor) -> Campaign
     if by.is_operator:
         return CampaignAccess(True, True, True)
     roles = _roles(session, campaign.id, by)
+    if not roles and reads_from_above(session, campaign, by):
+        return CampaignAccess(False, True, False, from_above=True)
     if not roles:
         # an administrator of its unit (who may have started it) sees its page as a holder of items
         return CampaignAccess(
@@ -370,8 +384,8 @@ def require_calendar_keeper(session: Session, actor: Actor) -> None:
 def in_leading_group(
     session: Session, campaign_id: int, campaign_unit_id: int, actor: Actor
 ) -> bool:
-    """Whether the actor holds a role bound to the campaign's own unit (they see its whole
-    register)."""
+    """Whether the actor holds a role bound to the campaign's own unit, or is of the leading group
+    of a campaign above it (:func:`reads_from_above`): they see its whole register."""
     if actor.is_operator:
         return True
     if actor.person_id is None:
@@ -381,7 +395,20 @@ def in_leading_group(
         RoleBinding.person_id == actor.person_id,
         RoleBinding.unit_id == campaign_unit_id,
     )
-    return session.scalar(bound.limit(1)) is not None
+    if session.scalar(bound.limit(1)) is not None:
+        return True
+    campaign = session.get(Campaign, campaign_id)
+    return campaign is not None and reads_from_above(session, campaign, actor)
+
+
+def reads_from_above(session: Session, campaign: Campaign, actor: Actor) -> bool:
+    """Whether the actor is in the leading group of a campaign above ``campaign`` (its parent's,
+    its grandparent's …): the county office reads its towns' and villages' campaigns. A sub-unit's
+    people hold no role in their siblings' campaigns nor in their parent's: they read none."""
+    if campaign.parent_id is None or actor.person_id is None:
+        return False
+    parent = session.get(Campaign, campaign.parent_id)
+    return parent is not None and in_leading_group(session, parent.id, parent.unit_id, actor)
 
 
 def leading_groups_of(person_id: int) -> Select[tuple[int]]:

@@ -41,17 +41,21 @@ class Conflict(PingAnError):
 class Blocker:
     """One item that keeps a phase from being left."""
 
-    kind: str  # task | letter (a responsibility letter not yet signed) | rectification
+    # task | letter (a responsibility letter not yet signed) | rectification | campaign (a
+    # sub-unit's, with its open items)
+    kind: str
     id: int
     title: str
     unit: str | None
     assignee: str | None
     state: str
+    open_items: int | None = None
 
     def describe(self) -> str:
         where = f" [{self.unit}]" if self.unit else ""
         who = f" → {self.assignee}" if self.assignee else ""
-        return f"{self.kind} #{self.id} {self.title}{where}{who} ({self.state})"
+        count = f", {self.open_items} open" if self.open_items is not None else ""
+        return f"{self.kind} #{self.id} {self.title}{where}{who} ({self.state}{count})"
 
 
 class TransitionRefused(Conflict):

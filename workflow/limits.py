@@ -179,3 +179,7 @@ MAX_XLSX_RATIO = 200
 MAX_ROSTER_PROBLEMS = 200
 # an uploaded roster waits this long for its apply, stored by its digest in the instance folder
 ROSTER_UPLOAD_HOURS = 2
+
+# levels of campaigns one above the other (province → city → county → town → village → group):
+# a chain of cascading definitions deeper than this is a cycle of distinct ids (a → b → a)
+MAX_LEVELS = 8

@@ -236,6 +236,7 @@ def start(
             clock=env.clock,
             calendar=working_calendar,
             title=title,
+            folders=folders,
         )
         estimated = first_estimated_planned_day(session, campaign.id, working_calendar)
     notice = plan_notice(definition, starts_on)

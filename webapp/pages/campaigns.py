@@ -32,6 +32,7 @@ from webapp.pages.forms import (
 from webapp.pages.worklists.filter_bar import filter_form, list_filter, page_links, read_page
 from workflow.access import campaign_access, load_campaign
 from workflow.audit import Actor
+from workflow.campaigns.cascade import blocked_children
 from workflow.campaigns.lifecycle import advance_campaign
 from workflow.campaigns.reassign import hand_over
 from workflow.definitions.texts import campaign_twins
@@ -40,6 +41,7 @@ from workflow.hazards.ledger import register_choices
 from workflow.people.stand_ins import name_campaign_stand_in
 from workflow.views.escalation_log import escalation_page
 from workflow.views.inbox import campaign_facts
+from workflow.views.levels import sub_campaigns
 from workflow.views.progress import advance_preview, campaign_status, phase_blockers_seen_by
 from workflow.views.standing import campaign_list_page, campaign_standing, items_held
 from workflow.views.undelivered import undeliverable_mails
@@ -115,6 +117,14 @@ def advance(campaign_id: int) -> BaseResponse:
                 from_phase=seen,
             )
     except TransitionRefused as refused:
+        below = [b for b in refused.blockers if b.kind == "campaign"]
+        if below:  # the campaign page lists the sub-units, each a link to drill down
+            message = _(
+                "The campaign cannot leave this phase yet: the campaigns of %(units)s are not done "
+                "with it.",
+                units="、".join(b.unit or "" for b in below),
+            )
+            return back_with(message, None, f"{here}#blockers")
         if refused.blockers:  # the campaign page lists them, each a link to act on
             message = _(
                 "The campaign cannot leave this phase yet: %(count)d items are still open.",
@@ -240,6 +250,11 @@ def _campaign_view(session: Session, campaign_id: int, by: Actor) -> dict[str, A
         if access.leading_group
         else None
     )
+    below = (
+        sub_campaigns(session, campaign_id, by=by, clock=clock(), calendar=calendar(session))
+        if access.leading_group and campaign.child_definition_id is not None
+        else None
+    )
     hand_over_form = stand_in_form = None
     if access.coordinator:
         people = register_choices(session, campaign_id, by=by).people
@@ -257,6 +272,12 @@ def _campaign_view(session: Session, campaign_id: int, by: Actor) -> dict[str, A
         "campaign": campaign,
         "access": access,
         "standing": standing,
+        "below": below,
+        # what keeps it in its phase from below: the page names each sub-unit and links to it
+        "blocked_below": blocked_children(session, campaign) if below is not None else [],
+        "parent": load_campaign(session, campaign.parent_id)
+        if campaign.parent_id is not None and access.from_above
+        else None,
         "blockers": phase_blockers_seen_by(session, campaign_id, by=by),
         "hand_over_form": hand_over_form,
         "stand_in_form": stand_in_form,

@@ -1,6 +1,7 @@
 """A campaign's life: start it, advance it through its phases, and the work each phase creates.
 
 - ``lifecycle``      start a campaign, advance it (the phase machine and its blockers)
+- ``cascade``        campaigns at every level: sub-units' campaigns, bound to the parent's phases
 - ``trial``          a dry run of a start: the start itself, rolled back, and what it would create
 - ``task_rows``      the rows a phase's tasks and duties become, and their escalation steps
 - ``fanout``         what a task or duty fans out over: the campaign, each unit, site or list entry

@@ -7,8 +7,10 @@ a refused or failed call leaves the database exactly as it was.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -16,8 +18,9 @@ from sqlalchemy.orm import Session, aliased
 
 from workflow import audit
 from workflow.access import Need, campaign_for, require_may_start_campaign
-from workflow.audit import Actor
+from workflow.audit import SYSTEM, Actor
 from workflow.calendar import WorkingCalendar
+from workflow.campaigns import cascade
 from workflow.campaigns.fanout import Scope, load_scope, targets
 from workflow.campaigns.letters import draft_letters, letter_start_problems, open_required_letters
 from workflow.campaigns.recurring import start_duties
@@ -25,14 +28,15 @@ from workflow.campaigns.task_rows import queue_task_escalations, stored_scope, t
 from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import register_definition, stored_definition
 from workflow.definitions.plan import Window, planned_windows, spec_due, text_shift
-from workflow.definitions.reader import Definition
-from workflow.errors import Blocker, InvalidInput, StartRefused, TransitionRefused
+from workflow.definitions.reader import Definition, definition_folders
+from workflow.errors import Blocker, Conflict, InvalidInput, StartRefused, TransitionRefused
 from workflow.limits import CAMPAIGN_TITLE_LIMIT
 from workflow.machines import CLOSED, TASK_SETTLED_STATES, campaign_machine, fire
 from workflow.models import (
     Campaign,
     CampaignPhase,
     CampaignUnit,
+    DefinitionRow,
     Letter,
     Person,
     Rectification,
@@ -63,72 +67,97 @@ def start_campaign(
     clock: Clock,
     calendar: WorkingCalendar,
     title: str | None = None,
+    folders: Sequence[Path] | None = None,
 ) -> Campaign:
     """Start a campaign of ``definition`` for a unit: bind roles, plan phases, enter the first
     phase.
 
-    Refused, with nothing written, when a role the definition needs resolves to nobody.
+    Refused, with nothing written, when a role the definition needs resolves to nobody (in the
+    unit, or in a sub-unit its cascade starts a campaign in at once). ``folders``: where the
+    definitions a cascade names are looked up besides the stored ones (default: the shipped).
     """
     now = clock.now()
     if title is not None and len(title) > CAMPAIGN_TITLE_LIMIT:
         raise InvalidInput(f"the title is too long (at most {CAMPAIGN_TITLE_LIMIT} characters)")
     unit = unit_by_code(session, unit_code)
     resolution = resolve_roles(session, definition, unit)
-    scope = load_scope(session, unit, resolution)
     # who may start first: the problems below name the unit's roles and sites
     require_may_start_campaign(session, by, unit.id, coordinating(definition, resolution, unit, by))
-    problems = list(resolution.missing)
-    if not problems:  # roles first: a missing role would be named again for every site and entry
-        for phase in definition.phases:
-            for spec in (*phase.tasks, *definition.duties(phase.id)):
-                if spec.per in ("site", "list"):
-                    problems += [
-                        p for p in targets(spec, definition, scope)[1] if p not in problems
-                    ]
-        problems += [p for p in letter_start_problems(definition, scope) if p not in problems]
-    if problems:
-        raise StartRefused(problems)
-
-    row = register_definition(session, definition, now)
-    campaign = Campaign(
-        definition_id=row.id,
-        unit_id=unit.id,
+    child_row = cascade.child_definition_row(
+        session, definition, now, definition_folders() if folders is None else folders
+    )
+    return _open_campaign(
+        session,
+        definition,
+        unit,
+        resolution,
+        starts_on,
+        by=by,
+        now=now,
+        calendar=calendar,
         title=title or definition.title,
-        state="draft",
-        timezone=definition.timezone,
-        starts_on=starts_on,
-        created_at=now,
+        parent=None,
+        child_row=child_row,
     )
-    session.add(campaign)
-    session.flush()
-    session.execute(
-        insert(CampaignPhase), _planned_phases(campaign.id, definition, starts_on, calendar)
-    )
-    if resolution.units:
-        session.execute(
-            insert(CampaignUnit),
-            [{"campaign_id": campaign.id, "unit_id": u.id} for u in resolution.units],
-        )
-    session.execute(insert(RoleBinding), binding_rows(campaign.id, resolution))
 
-    before, after = fire(
-        campaign_machine(definition.phase_ids()), "start", campaign, "the campaign"
+
+def start_late_child(
+    session: Session,
+    parent_id: int,
+    unit_code: str,
+    *,
+    by: Actor,
+    clock: Clock,
+    calendar: WorkingCalendar,
+) -> Campaign:
+    """Start the campaign of a sub-unit that joins after its parent's cascade (a town added to the
+    county, a village whose roles were missing): allowed to a coordinator of the parent, audited
+    on both campaigns as a late start."""
+    now = clock.now()
+    parent = campaign_for(
+        session, parent_id, by, Need.COORDINATOR, lock=True, doing="start a sub-unit's campaign"
     )
-    created = _enter_phase(session, campaign, definition, scope, after, starts_on, now, calendar)
+    definition = stored_definition(parent.definition)
+    spec = definition.cascade
+    if spec is None or parent.child_definition_id is None:
+        raise InvalidInput(f"campaign {parent.id} does not cascade to its sub-units")
+    if parent.state == CLOSED:
+        raise TransitionRefused(f"campaign {parent.id} is closed")
+    if not cascade.has_entered(session, parent.id, spec.when):
+        raise TransitionRefused(
+            f"campaign {parent.id} starts its sub-units' campaigns in phase '{spec.when}', "
+            "which it has not entered yet"
+        )
+    unit = unit_by_code(session, unit_code)
+    if unit.parent_id != parent.unit_id:
+        raise InvalidInput(f"unit '{unit.code}' is not a sub-unit of the campaign's unit")
+    if session.scalar(
+        select(Campaign.id).where(Campaign.parent_id == parent.id, Campaign.unit_id == unit.id)
+    ):
+        raise Conflict(f"unit '{unit.code}' already runs its campaign under campaign {parent.id}")
+    if not session.scalar(
+        select(CampaignUnit.unit_id).where(
+            CampaignUnit.campaign_id == parent.id, CampaignUnit.unit_id == unit.id
+        )
+    ):
+        session.add(CampaignUnit(campaign_id=parent.id, unit_id=unit.id))
+    (child,) = _start_children(
+        session, parent, [unit], local_date(now, parent.timezone), by, now, calendar, late=True
+    )
     audit.record(
         session,
         at=now,
         by=by,
         entity="campaign",
-        entity_id=campaign.id,
-        event="start",
-        from_state=before,
-        to_state=after,
-        campaign_id=campaign.id,
-        note=f"{definition.id} v{definition.version} for {unit.code}; {created} tasks created",
+        entity_id=parent.id,
+        event="late child",
+        from_state=parent.state,
+        to_state=parent.state,
+        campaign_id=parent.id,
+        note=f"campaign {child.id} started late for {unit.code}",
     )
     session.flush()
-    return campaign
+    return child
 
 
 def coordinating(definition: Definition, resolution: Resolution, unit: Unit, by: Actor) -> set[str]:
@@ -176,6 +205,22 @@ def advance_campaign(
         raise TransitionRefused(
             f"cannot leave phase '{campaign.state}': {len(blockers)} required item(s) still open",
             blockers,
+        )
+    children = cascade.blocked_children(session, campaign)
+    if children:
+        raise TransitionRefused(
+            f"cannot leave phase '{campaign.state}': {len(children)} sub-unit campaign(s) not "
+            f"done with it: {'; '.join(child.part() for child in children)}",
+            [child.blocker() for child in children],
+        )
+    following = definition.next_phase(campaign.state)
+    parent = (
+        cascade.parent_not_entered(session, campaign, following) if following is not None else None
+    )
+    if parent is not None:
+        raise TransitionRefused(
+            f"cannot enter phase '{following}' before the campaign above it: campaign "
+            f"{parent.id} ({parent.title}) has not entered it yet"
         )
 
     before, after = fire(
@@ -330,6 +375,131 @@ def open_major_hazards(campaign: Campaign) -> tuple[Any, ...]:
     )
 
 
+def _open_campaign(
+    session: Session,
+    definition: Definition,
+    unit: Unit,
+    resolution: Resolution,
+    starts_on: date,
+    *,
+    by: Actor,
+    now: datetime,
+    calendar: WorkingCalendar,
+    title: str,
+    parent: Campaign | None,
+    child_row: DefinitionRow | None,
+    late: bool = False,
+) -> Campaign:
+    """Write a campaign whose roles resolved: refused (StartRefused) while a role, a site's
+    responsible person … is missing, or an ancestor's role its escalation names."""
+    scope = load_scope(session, unit, resolution)
+    problems = list(resolution.missing)
+    if not problems:  # roles first: a missing role would be named again for every site and entry
+        for phase in definition.phases:
+            for spec in (*phase.tasks, *definition.duties(phase.id)):
+                if spec.per in ("site", "list"):
+                    problems += [
+                        p for p in targets(spec, definition, scope)[1] if p not in problems
+                    ]
+        problems += [p for p in letter_start_problems(definition, scope) if p not in problems]
+    problems += cascade.ancestor_problems(session, definition, parent)
+    if problems:
+        raise StartRefused(problems)
+
+    row = register_definition(session, definition, now)
+    campaign = Campaign(
+        definition_id=row.id,
+        unit_id=unit.id,
+        parent_id=parent.id if parent is not None else None,
+        child_definition_id=child_row.id if child_row is not None else None,
+        title=title[:CAMPAIGN_TITLE_LIMIT],
+        state="draft",
+        timezone=definition.timezone,
+        starts_on=starts_on,
+        created_at=now,
+    )
+    session.add(campaign)
+    session.flush()
+    session.execute(
+        insert(CampaignPhase), _planned_phases(campaign.id, definition, starts_on, calendar)
+    )
+    if resolution.units:
+        session.execute(
+            insert(CampaignUnit),
+            [{"campaign_id": campaign.id, "unit_id": u.id} for u in resolution.units],
+        )
+    session.execute(insert(RoleBinding), binding_rows(campaign.id, resolution))
+
+    before, after = fire(
+        campaign_machine(definition.phase_ids()), "start", campaign, "the campaign"
+    )
+    created = _enter_phase(session, campaign, definition, scope, after, starts_on, now, calendar)
+    origin = ""
+    if parent is not None:
+        origin = f"; {'started late under' if late else 'cascaded from'} campaign {parent.id}"
+    audit.record(
+        session,
+        at=now,
+        by=by,
+        entity="campaign",
+        entity_id=campaign.id,
+        event="start",
+        from_state=before,
+        to_state=after,
+        campaign_id=campaign.id,
+        note=(
+            f"{definition.id} v{definition.version} for {unit.code}{origin}; "
+            f"{created} tasks created"
+        )[:300],
+    )
+    session.flush()
+    return campaign
+
+
+def _start_children(
+    session: Session,
+    parent: Campaign,
+    units: list[Unit],
+    starts_on: date,
+    by: Actor,
+    now: datetime,
+    calendar: WorkingCalendar,
+    *,
+    late: bool = False,
+) -> list[Campaign]:
+    """Start a campaign in each of ``units`` under ``parent``, each with its own leading group:
+    refused as a whole (StartRefused naming every sub-unit's problems) when one cannot start."""
+    row = session.get(DefinitionRow, parent.child_definition_id)
+    assert row is not None
+    definition = stored_definition(row)
+    child_row = cascade.child_definition_row(session, definition, now, None)
+    started, problems = [], []
+    for unit in units:
+        resolution = resolve_roles(session, definition, unit)
+        try:
+            started.append(
+                _open_campaign(
+                    session,
+                    definition,
+                    unit,
+                    resolution,
+                    starts_on,
+                    by=by,
+                    now=now,
+                    calendar=calendar,
+                    title=f"{unit.name}{definition.title}",
+                    parent=parent,
+                    child_row=child_row,
+                    late=late,
+                )
+            )
+        except StartRefused as refused:
+            problems += [p for p in refused.problems if p not in problems]
+    if problems:
+        raise StartRefused(problems)
+    return started
+
+
 def _planned_phases(
     campaign_id: int, definition: Definition, starts_on: date, calendar: WorkingCalendar
 ) -> list[dict[str, object]]:
@@ -392,4 +562,8 @@ def _enter_phase(
     draft_letters(
         session, campaign, definition, scope, phase, planned, phase_start, shift, calendar, now
     )
+    if definition.cascade is not None and definition.cascade.when == phase_key:
+        _start_children(
+            session, campaign, scope.resolution.units, phase_start, SYSTEM, now, calendar
+        )
     return len(rows) + occurrences

@@ -44,7 +44,7 @@ from workflow.calendar import WorkingCalendar
 from workflow.clock import end_of_day, local_date
 from workflow.db import indexed
 from workflow.definitions.catalogue import stored_definition
-from workflow.definitions.reader import Definition, EscalationSpec
+from workflow.definitions.reader import Definition, EscalationSpec, ancestor_role
 from workflow.escalation import queue
 from workflow.limits import MAIL_ITEMS_LISTED
 from workflow.mail import texts as mailtext
@@ -210,9 +210,7 @@ def escalate_due(
         whom = (item.campaign_id, step.notify, item.unit_id, item.responsible_id)
         people = resolved.get(whom)
         if people is None:
-            people = resolved[whom] = tuple(
-                _resolve(step.notify, item, campaigns[item.campaign_id])
-            )
+            people = resolved[whom] = tuple(_resolve(step.notify, item, campaigns))
         notified.append((item, step, people))
     campaign_people = _people(session, current, resolved.values())
     inserted = _record(session, notified, campaign_people, now)
@@ -625,26 +623,37 @@ class _CampaignContext:
     title: str
     unit_id: int
     holders: dict[tuple[str, int], list[int]]  # (role, unit id) → person ids, in binding order
+    parent_id: int | None = None  # the campaign whose cascade started it: parent.… roles
 
 
 def _campaign_context(
     session: Session, campaign_ids: set[int], contexts: dict[int, _CampaignContext]
 ) -> dict[int, _CampaignContext]:
+    """The campaigns' definitions and role holders, their ancestors' too (an escalation may
+    climb to them)."""
     campaign_ids = campaign_ids - contexts.keys()
     if not campaign_ids:
         return contexts
-    for campaign, definition_row in session.execute(
-        select(Campaign, DefinitionRow)
-        .join(DefinitionRow, DefinitionRow.id == Campaign.definition_id)
-        .where(Campaign.id.in_(campaign_ids))
-    ):
-        contexts[campaign.id] = _CampaignContext(
-            stored_definition(definition_row),
-            campaign.timezone,
-            campaign.title,
-            campaign.unit_id,
-            defaultdict(list),
-        )
+    loaded: set[int] = set()
+    wanted = campaign_ids
+    while wanted:
+        for campaign, definition_row in session.execute(
+            select(Campaign, DefinitionRow)
+            .join(DefinitionRow, DefinitionRow.id == Campaign.definition_id)
+            .where(Campaign.id.in_(wanted))
+        ):
+            contexts[campaign.id] = _CampaignContext(
+                stored_definition(definition_row),
+                campaign.timezone,
+                campaign.title,
+                campaign.unit_id,
+                defaultdict(list),
+                campaign.parent_id,
+            )
+        loaded |= wanted
+        parents = {contexts[c].parent_id for c in wanted if c in contexts}
+        wanted = {p for p in parents if p is not None} - contexts.keys()
+    campaign_ids = loaded
     for campaign_id, role, unit_id, person_id in session.execute(
         select(
             RoleBinding.campaign_id, RoleBinding.role, RoleBinding.unit_id, RoleBinding.person_id
@@ -934,17 +943,34 @@ def _line(
     )
 
 
-def _resolve(notify: tuple[str, ...], item: _Item, context: _CampaignContext) -> list[int]:
+def _resolve(
+    notify: tuple[str, ...], item: _Item, campaigns: dict[int, _CampaignContext]
+) -> list[int]:
     """The people a level notifies: the responsible person, and each role's holders for the item's
-    unit."""
+    unit (:func:`_holders`)."""
     people: list[int] = []
-    for role in notify:
-        if role == RESPONSIBLE:
-            found = [item.responsible_id]
-        else:
-            scope_unit = (
-                item.unit_id if context.definition.role(role).scope == "unit" else context.unit_id
-            )
-            found = context.holders.get((role, scope_unit), [])
+    for notified in notify:
+        found = (
+            [item.responsible_id]
+            if notified == RESPONSIBLE
+            else _holders(notified, item, campaigns)
+        )
         people.extend(p for p in found if p not in people)
     return people
+
+
+def _holders(notified: str, item: _Item, campaigns: dict[int, _CampaignContext]) -> list[int]:
+    """A role's holders for the item; a ``parent.`` role's in the campaign above, where a unit role
+    is the one of the unit the campaign below runs in."""
+    depth, role = ancestor_role(notified)
+    context, unit_id = campaigns[item.campaign_id], item.unit_id
+    for _level in range(depth):
+        parent = campaigns.get(context.parent_id) if context.parent_id is not None else None
+        if parent is None:  # a top campaign's parent.… roles reach nobody
+            return []
+        context, unit_id = parent, context.unit_id
+    try:
+        scope = context.definition.role(role).scope
+    except KeyError:  # refused when the campaign started (cascade.ancestor_problems)
+        return []
+    return context.holders.get((role, unit_id if scope == "unit" else context.unit_id), [])

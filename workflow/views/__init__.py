@@ -4,6 +4,7 @@
 (``pingan status``), what blocks the phase, what an advance would do
 - ``standing``      the campaigns a person sees, each unit's red/amber/green, what was escalated to
 a leader, a person's own items in one campaign
+- ``levels``        the campaigns below one, each sub-unit's with its own sub-units summed in
 - ``inbox``         a person's open work across campaigns: overdue, due soon, later
 - ``letters``       a responsibility letter as it prints, a campaign's letters, the ones awaiting a
 person

@@ -138,6 +138,7 @@ def start() -> BaseResponse:
                 clock=clock(),
                 calendar=calendar(session),
                 title=form.title.data or None,
+                folders=_folders(),
             )
             created(session, claimed, campaign.id)
             campaign_id = campaign.id

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from tests.support.actions import OPERATOR, actor, sweep
 from tests.support.clock import shanghai
+from tests.support.levels import COUNTY, COUNTY_ORG, write_level_definitions
 from workflow.access import Need, campaign_for
 from workflow.audit import Actor
 from workflow.campaigns.lifecycle import advance_campaign, start_campaign, start_late_child
@@ -30,83 +31,6 @@ from workflow.models import AuditEvent, Campaign, Escalation, Person, RoleBindin
 from workflow.organisation.directory import import_organisation, person_by_email
 from workflow.organisation.org_file import parse_organisation
 
-COUNTY_ORG = """
-units:
-  - id: county
-    name: 平川县
-    children:
-      - id: east-town
-        name: 东风镇
-        children:
-          - {id: e1, name: 东一村}
-          - {id: e2, name: 东二村}
-      - id: west-town
-        name: 西岭镇
-        children:
-          - {id: w1, name: 西一村}
-people:
-  - {email: county-leader@example.org, name: 县组长, unit: county, roles: [leader]}
-  - {email: county-office@example.org, name: 县办主任, unit: county, roles: [office_director]}
-  - {email: east-leader@example.org, name: 东风镇组长, unit: east-town, roles: [leader]}
-  - {email: east-office@example.org, name: 东风镇办主任, unit: east-town, roles: [office_director]}
-  - {email: west-leader@example.org, name: 西岭镇组长, unit: west-town, roles: [leader]}
-  - {email: west-office@example.org, name: 西岭镇办主任, unit: west-town, roles: [office_director]}
-  - {email: e1-head@example.org, name: 东一村书记, unit: e1, roles: [leader]}
-  - {email: e1-office@example.org, name: 东一村治保主任, unit: e1, roles: [office_director]}
-  - {email: e1-patrol@example.org, name: 东一村护路员, unit: e1, roles: []}
-  - {email: e2-head@example.org, name: 东二村书记, unit: e2, roles: [leader]}
-  - {email: e2-office@example.org, name: 东二村治保主任, unit: e2, roles: [office_director]}
-  - {email: w1-head@example.org, name: 西一村书记, unit: w1, roles: [leader]}
-  - {email: w1-office@example.org, name: 西一村治保主任, unit: w1, roles: [office_director]}
-"""
-
-LEVEL = """
-id: lv-{level}
-version: 1
-title: {title}
-roles:
-  - {{id: leader, title: 组长}}
-  - {{id: office_director, title: 办公室主任}}
-coordinators: [leader, office_director]
-phases:
-  - id: mobilization
-    title: 宣传发动阶段
-    tasks:
-      - {{id: plan-{level}, title: 制定实施方案, assignee: office_director, due: 90d}}
-  - id: implementation
-    title: 组织实施阶段
-    tasks:
-      - {{id: patrol-{level}, title: 护路巡查, assignee: office_director, due: 120d}}
-  - id: summary
-    title: 总结阶段
-{cascade}
-escalation:
-  deadline_by_severity: {{major: 5wd, minor: 15wd}}
-  levels:
-{levels}
-"""
-
-COUNTY = LEVEL.format(
-    level="county",
-    title="平安铁路创建活动",
-    cascade="cascade: {when: mobilization, definition: lv-town}",
-    levels="    - {after: 0d, notify: [responsible, office_director]}",
-)
-TOWN = LEVEL.format(
-    level="town",
-    title="平安铁路创建活动",
-    cascade="cascade: {when: mobilization, definition: lv-village, version: 1}",
-    levels="    - {after: 0d, notify: [responsible, office_director]}\n"
-    "    - {after: 5wd, notify: [parent.office_director]}",
-)
-VILLAGE = LEVEL.format(
-    level="village",
-    title="平安铁路创建活动",
-    cascade="",
-    levels="    - {after: 0d, notify: [responsible, office_director]}\n"
-    "    - {after: 5wd, notify: [parent.office_director]}\n"
-    "    - {after: 10wd, notify: [parent.parent.office_director]}",
-)
 STARTS = date(2026, 5, 4)
 CLOCK = FixedClock(shanghai(2026, 5, 4, 9))
 
@@ -114,11 +38,7 @@ CLOCK = FixedClock(shanghai(2026, 5, 4, 9))
 @pytest.fixture
 def folders(tmp_path: Path) -> list[Path]:
     """The town's and the village's definitions, as shipped files."""
-    folder = tmp_path / "definitions"
-    folder.mkdir()
-    (folder / "town.yaml").write_text(TOWN, encoding="utf-8")
-    (folder / "village.yaml").write_text(VILLAGE, encoding="utf-8")
-    return [folder]
+    return write_level_definitions(tmp_path / "definitions")
 
 
 @pytest.fixture
@@ -404,3 +324,67 @@ def test_a_town_that_joins_late_starts_its_campaign_audited(sessions, calendar, 
         start_late_child(session, east, "e3", by=by, clock=CLOCK, calendar=calendar)
     with pytest.raises(InvalidInput), sessions.begin() as session:
         start_late_child(session, east, "w1", by=by, clock=CLOCK, calendar=calendar)
+
+
+def test_the_roll_up_of_each_town_is_its_own_figures_plus_its_villages(sessions, calendar, county):
+    from workflow.assessment.unit_counts import count_units
+    from workflow.hazards.rectifications import submit_rectification, verify_rectification
+    from workflow.views.levels import sub_campaigns
+
+    registered = {}
+    for unit, responsible in (("e1", "e1-patrol@example.org"), ("w1", "w1-office@example.org")):
+        for description in ("护栏损坏", "警示牌缺失"):
+            with sessions.begin() as session:
+                registered[(unit, description)] = register_hazard(
+                    session,
+                    campaign_of(sessions, unit),
+                    HazardReport(description, responsible=responsible, deadline=date(2026, 5, 8)),
+                    by=OPERATOR,
+                    clock=CLOCK,
+                    calendar=calendar,
+                    base_url="http://pingan.test",
+                ).id
+    fixed = registered[("e1", "护栏损坏")]
+    with sessions.begin() as session:
+        submit_rectification(
+            session,
+            fixed,
+            by=actor(sessions, "e1-patrol@example.org"),
+            clock=CLOCK,
+            note="已修复",
+        )
+    with sessions.begin() as session:
+        verify_rectification(
+            session, fixed, by=actor(sessions, "e1-office@example.org"), clock=CLOCK
+        )
+    later = FixedClock(shanghai(2026, 5, 20, 9))
+    with sessions() as session:
+        rolled = sub_campaigns(
+            session,
+            county,
+            by=actor(sessions, "county-office@example.org"),
+            clock=later,
+            calendar=calendar,
+        )
+        own = {
+            c.unit.code: count_units(session, c, [], later.now()).total
+            for c in session.scalars(select(Campaign))
+        }
+    rows = {row.unit: row.figures for row in rolled.rows}
+    assert list(rows) == ["东风镇", "西岭镇"]
+    east, west = rows["东风镇"], rows["西岭镇"]
+    for figures, units in ((east, ("east-town", "e1", "e2")), (west, ("west-town", "w1"))):
+        assert figures.campaigns == len(units)
+        assert figures.counts.rectifications == sum(own[u].rectifications for u in units)
+        assert figures.counts.tasks == sum(own[u].tasks for u in units)
+    assert (east.counts.rectifications, east.counts.rectifications_closed) == (2, 1)
+    assert east.rectification_rate == 50.0 and east.on_time_rate == 50.0
+    assert (
+        east.counts.rectifications_overdue_open == 1
+        and west.counts.rectifications_overdue_open == 2
+    )
+    assert east.colour == west.colour == "red"
+    assert rolled.total.counts.rectifications == 4
+    assert rolled.total.rectification_rate == 25.0
+    assert rolled.total.counts.rectifications_overdue_open == 3
+    assert rolled.total.campaigns == 5

@@ -34,6 +34,21 @@ SEEDS = {
     "safe-railway": ("railway-town.yaml", "liuhe-town", date(2012, 5, 20)),
     "safe-family": ("women-federation-town.yaml", "xinzhong-women", date(2011, 2, 1)),
 }
+# the three-level railway example (各级创建组织), all on one sample county: definition id → the units of
+# its level, each of which runs a campaign of it (the county's cascade starts the towns', theirs the
+# villages')
+LEVELS_ORG = "railway-county.yaml"
+LEVELS = {
+    "safe-railway-county": ("pingchuan-county",),
+    "safe-railway-town": ("shiqiao-town", "hongliu-town"),
+    "safe-railway-village": (
+        "shiqiao-dongbu",
+        "shiqiao-xibu",
+        "shiqiao-qiaotou",
+        "hongliu-shahe",
+        "hongliu-daobei",
+    ),
+}
 
 
 def definition(definition_id: str):
@@ -147,8 +162,8 @@ def test_every_sample_organisation_loads_and_every_person_has_the_demo_password(
     assert all(person.email.endswith("example.org") for person in organisation.people)
 
 
-def test_there_is_one_definition_per_seed_document_besides_the_standard_template():
-    assert {path.stem for path in DEFINITIONS} == {*SEEDS, "standard"}
+def test_there_is_one_definition_per_seed_document_besides_the_template_and_the_levels():
+    assert {path.stem for path in DEFINITIONS} == {*SEEDS, *LEVELS, "standard"}
 
 
 def test_the_sample_organisations_do_not_collide_so_they_can_share_one_database():
@@ -178,6 +193,63 @@ def test_the_sample_organisations_import_side_by_side(sessions):
         for summary in again
     )
     assert not any(summary.entries_created or summary.entries_updated for summary in again)
+
+
+# --- the three-level railway example: county → towns → villages -------------------------------
+
+
+def test_the_county_cascades_to_the_towns_and_the_towns_to_the_villages_on_the_same_phases():
+    county, town, village = (definition(definition_id) for definition_id in LEVELS)
+    assert (county.cascade.definition, county.cascade.version) == ("safe-railway-town", 1)
+    assert (town.cascade.definition, town.cascade.version) == ("safe-railway-village", 1)
+    assert village.cascade is None
+    assert county.cascade.when == town.cascade.when == "mobilization"
+    # a child enters no phase its parent has not entered
+    phases = ("mobilization", "implementation", "inspection", "summary")
+    assert county.phase_ids() == town.phase_ids() == village.phase_ids() == phases
+    # each level's own items go up its leading group; the village's then climb to the town and the county
+    assert [level.notify for level in village.escalation.levels] == [
+        ("responsible", "office_director"),
+        ("parent.office_director",),
+        ("parent.parent.office_director",),
+    ]
+    assert town.escalation.levels[-1].notify == ("parent.office_director",)
+    # no unit roles: the sub-units run campaigns of their own, with their own leading groups
+    assert all(role.scope == "group" for d in (county, town, village) for role in d.roles)
+
+
+@pytest.mark.parametrize(
+    ("definition_id", "unit"),
+    [(definition_id, unit) for definition_id, units in LEVELS.items() for unit in units],
+)
+def test_every_unit_of_the_sample_county_holds_the_roles_its_level_needs(
+    sessions, calendar, definition_id, unit
+):
+    with sessions.begin() as session:
+        import_organisation(session, load_organisation_file(SHIPPED / "org" / LEVELS_ORG))
+    clock = FixedClock(datetime(2012, 5, 20, 9, tzinfo=SHANGHAI))
+    with sessions.begin() as session:  # refused if a role it needs is held by nobody in the unit
+        campaign_id = start_campaign(
+            session,
+            definition(definition_id),
+            unit,
+            date(2012, 5, 20),
+            by=OPERATOR,
+            clock=clock,
+            calendar=calendar,
+        ).id
+    tasks = tasks_of(sessions, campaign_id)
+    assert {spec for spec, *_ in tasks} >= {
+        task.id for task in definition(definition_id).phases[0].tasks if task.per == "campaign"
+    }
+    if definition_id == "safe-railway-village":  # each section's letter, signed by its own patrol
+        letters = letters_of(sessions, campaign_id)
+        assert letters and {site for _, _, site, _, _, _ in letters} == {
+            site.id
+            for village in load_organisation_file(SHIPPED / "org" / LEVELS_ORG).units
+            if village.id == unit
+            for site in village.sites
+        }
 
 
 # --- what the format now says beyond tasks: targets, incidents, assessment ----------------------

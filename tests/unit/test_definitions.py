@@ -463,6 +463,15 @@ def test_an_id_that_is_no_slug_says_how_to_write_one():
     ]
 
 
+def test_a_phase_id_that_is_a_list_is_named_not_a_crash_and_the_cascade_names_the_known_phases():
+    broken = changed("  - id: implementation", "  - id: [implementation]")
+    assert problems(broken + "cascade: {when: summary}\n") == [
+        "bad.yaml:15: phases[1].id: bad id ['implementation']: write lower-case letters, digits, "
+        "'-' or '_', starting with a letter (e.g. safe-railway)",
+        "bad.yaml:23: cascade.when: unknown phase 'summary' (phases: mobilization)",
+    ]
+
+
 def test_an_unknown_timezone_is_refused():
     assert problems(changed("title: 平安测试\n", "title: 平安测试\ntimezone: Asia/Beijing\n")) == [
         "bad.yaml:4: timezone: unknown timezone 'Asia/Beijing' (use an IANA name such as Asia/Shanghai)",

@@ -337,10 +337,15 @@ class _Checks:
 
     def _cascade(self) -> None:
         cascade = self.data.get("cascade")
-        phases = {phase.get("id") for _path, phase in _items(self.data, "phases")}
+        # a phase id of another shape (a list, a mapping) is the schema's problem, not a crash here
+        phases = [
+            phase["id"]
+            for _path, phase in _items(self.data, "phases")
+            if isinstance(phase.get("id"), str)
+        ]
         if isinstance(cascade, dict) and isinstance(cascade.get("when"), str):
             if cascade["when"] not in phases:
-                known = ", ".join(str(p) for p in phases if isinstance(p, str)) or "none"
+                known = ", ".join(phases) or "none"
                 self._problem(
                     ("cascade", "when"), f"unknown phase '{cascade['when']}' (phases: {known})"
                 )

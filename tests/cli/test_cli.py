@@ -190,7 +190,7 @@ def test_the_installed_command_runs_as_a_process(cli_env, files):
 
 @pytest.mark.slow
 def test_the_demo_builds_its_database_again_without_error(pingan, tmp_path, monkeypatch):
-    from workflow.models import Escalation, Rectification, Task
+    from workflow.models import Campaign, Escalation, Rectification, Task
     from workflow.organisation.directory import person_by_email
 
     monkeypatch.setenv("PINGAN_INSTANCE_PATH", str(tmp_path / "demo-instance"))
@@ -215,7 +215,12 @@ def test_the_demo_builds_its_database_again_without_error(pingan, tmp_path, monk
         levels = set(session.scalars(select(Escalation.level)))
         campaigns = set(session.scalars(select(Task.phase_key).distinct()))
         hazards = session.scalar(select(func.count()).select_from(Rectification))
+        below_county = session.scalars(
+            select(Campaign.title).where(Campaign.parent_id.is_not(None)).order_by(Campaign.id)
+        ).all()
     engine.dispose()
+    # the railway campaign at three levels: the county's started its two towns' and their villages'
+    assert len(below_county) == 7 and below_county[0].startswith("石桥镇铁路护路联防")
     assert open_tasks > 0, "the demo assignee's inbox is not empty"
     assert {1, 2} <= levels, "hazards escalated to levels 1 and 2"
     assert {"mobilization", "implementation"} <= campaigns, "campaigns in different phases"

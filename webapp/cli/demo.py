@@ -49,6 +49,8 @@ CAMPAIGNS = [
     ("safe-railway", "railway-town.yaml", "liuhe-town", 40, 1),
     ("safe-family", "women-federation-town.yaml", "xinzhong-women", 20, 0),
     ("safe-unit-lingtai", "lingtai-bureau.yaml", "lingtai-rftv", 70, 1),
+    # at three levels: the county's start starts its towns' and their villages' (issue 20)
+    ("safe-railway-county", "railway-county.yaml", "pingchuan-county", 25, 0),
 ]
 COORDINATOR, ASSIGNEE, LEADER = (
     "office@hexi.example.org",

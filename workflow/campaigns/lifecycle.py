@@ -487,7 +487,7 @@ def _start_children(
                     by=by,
                     now=now,
                     calendar=calendar,
-                    title=f"{unit.name}{definition.title}",
+                    title=_child_title(unit, definition),
                     parent=parent,
                     child_row=child_row,
                     late=late,
@@ -498,6 +498,15 @@ def _start_children(
     if problems:
         raise StartRefused(problems)
     return started
+
+
+def _child_title(unit: Unit, definition: Definition) -> str:
+    """东风镇 + 平安铁路创建活动; a title that opens with the unit's level (镇“平安铁路”…) has it
+    once: 石桥镇“平安铁路”…, not 石桥镇镇…"""
+    title = definition.title
+    if unit.name and title.startswith(unit.name[-1]):
+        title = title[1:]
+    return f"{unit.name}{title}"
 
 
 def _planned_phases(

@@ -114,6 +114,24 @@ MATRIX = [
         [],
         {"east": 404, "west": 404, "keeper": 404, "outsider": 404},
     ),
+    # the levels below: this campaign cascades to none, so a coordinator's late start is refused
+    # for what it asks (422), not for who asks
+    (
+        "GET",
+        "/campaigns/{campaign_id}/sub-campaigns",
+        None,
+        {w: 200 for w in ("leader", "deputy", "office")},
+        [],
+        {"east": 404, "west": 404, "keeper": 404, "outsider": 404},
+    ),
+    (
+        "POST",
+        "/campaigns/{campaign_id}/sub-campaigns",
+        {"unit": "east"},
+        {w: 422 for w in ("leader", "deputy", "office")},
+        [],
+        {"east": 403, "west": 403, "keeper": 404, "outsider": 404},
+    ),
     (
         "GET",
         "/rectifications/{rectification_id}",

@@ -100,7 +100,7 @@ def test_the_county_office_drills_down_to_the_village_item_that_blocks_it(
         assert "含下级 2 个" in east.inner_text()
         assert east.locator("td").nth(1).inner_text() == "1"  # open in its phase
         # the total: the towns and villages, one plan each, all done but 东二村's
-        assert "4 / 5\t80%" in page.locator("#sub-campaigns-total").inner_text()
+        assert "4 / 5\t80%" in page.locator("#sub-campaigns .sub-campaigns-total").inner_text()
         # the phase's blockers name the town, and the advance is not offered
         blocked = page.locator("#blocked-below li")
         assert blocked.count() == 1 and blocked.inner_text() == "东风镇：1 项未完成"

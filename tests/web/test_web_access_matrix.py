@@ -105,6 +105,8 @@ SECRETS = (
 
 
 PAGE, DONE, HOME, SIGN_IN = "page", "done", "home", "sign-in"
+# allowed, but refused for what the form asks: back to the page, which says why; nothing changes
+SAYS_WHY = "says why"
 REFUSED = (401, 403, 404, SIGN_IN)
 
 
@@ -282,6 +284,14 @@ def says_it_was_done(world: World, visitor: Visitor, answer: Any) -> None:
     landing = visitor.get(answer.headers["Location"])
     assert landing.status_code == 200, (answer.headers["Location"], landing.status_code)
     assert 'class="flash flash-success"' in landing.get_data(as_text=True)
+
+
+def says_it_cascades_to_none(world: World, visitor: Visitor, answer: Any) -> None:
+    """A late start in a campaign that starts no sub-unit's: the coordinator is told why, on the
+    campaign's page."""
+    assert answer.status_code == 302, answer.status_code
+    landing = visitor.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "不向下级单位部署" in landing and 'class="flash flash-error"' in landing
 
 
 def lists_each_outcome(world: World, visitor: Visitor, answer: Any) -> None:
@@ -561,6 +571,20 @@ MATRIX = [
         404,
         SIGN_IN,
         form={"leaving": "east@example.org", "successor": "north@example.org", "note": "调岗"},
+    ),
+    # a coordinator starts a sub-unit's campaign late (this campaign cascades to none: the refusal
+    # is said on the campaign page); a member is refused
+    row(
+        f"POST {CAMPAIGN}/sub-campaigns",
+        403,
+        403,
+        SAYS_WHY,
+        SAYS_WHY,
+        SAYS_WHY,
+        404,
+        SIGN_IN,
+        form={"unit": "east"},
+        succeeded=says_it_cascades_to_none,
     ),
     # a coordinator names a stand-in (代理) for a person of the campaign; a member is refused
     row(
@@ -943,7 +967,7 @@ def assert_outcome(
         assert (answer.status_code, answer.headers.get("Location")) == (302, "/"), where
     elif outcome == SIGN_IN:
         assert answer.status_code == 302 and answer.headers["Location"].startswith("/login"), where
-    elif outcome == DONE:
+    elif outcome in (DONE, SAYS_WHY):
         route.succeeded(world, visitor, answer)
     else:
         assert answer.status_code == outcome, (*where, answer.status_code)

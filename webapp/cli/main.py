@@ -325,6 +325,26 @@ def advance(campaign_id: int, as_email: str | None) -> None:
 
 
 @cli.command()
+@click.argument("campaign_id", metavar="CAMPAIGN", type=int)
+@click.argument("unit_code", metavar="UNIT")
+@as_option
+@one_line_errors
+def join(campaign_id: int, unit_code: str, as_email: str | None) -> None:
+    """Start the campaign of UNIT, a sub-unit that joined after CAMPAIGN's cascade (a town added
+    since); print its id. Audited as a late start."""
+    from workflow.campaigns.lifecycle import start_late_child
+
+    env = wiring()
+    by = actor(env, as_email)
+    with env.transaction() as session:
+        child = start_late_child(
+            session, campaign_id, unit_code, by=by, clock=env.clock, calendar=env.calendar(session)
+        )
+        child_id = child.id
+    click.echo(child_id)
+
+
+@cli.command()
 @click.option(
     "--now",
     "now_text",

@@ -32,8 +32,8 @@ from webapp.pages.forms import (
 from webapp.pages.worklists.filter_bar import filter_form, list_filter, page_links, read_page
 from workflow.access import campaign_access, load_campaign
 from workflow.audit import Actor
-from workflow.campaigns.cascade import blocked_children
-from workflow.campaigns.lifecycle import advance_campaign
+from workflow.campaigns.cascade import blocked_children, units_without_campaign
+from workflow.campaigns.lifecycle import advance_campaign, start_late_child
 from workflow.campaigns.reassign import hand_over
 from workflow.definitions.texts import campaign_twins
 from workflow.errors import Conflict, InvalidInput, TransitionRefused
@@ -173,6 +173,33 @@ def hand_over_work(campaign_id: int) -> BaseResponse:
     return back_with(message, None, here, "success")
 
 
+@blueprint.post("/campaigns/<int:campaign_id>/sub-campaigns")
+def start_late_sub_campaign(campaign_id: int) -> BaseResponse:
+    """A coordinator starts the campaign of a sub-unit that joined after the cascade."""
+    here = url_for("campaigns.campaign_page", campaign_id=campaign_id)
+    if not ActionForm().validate_on_submit():
+        return back_with(None, None, here)
+    try:
+        with transaction() as session:
+            child = start_late_child(
+                session,
+                campaign_id,
+                request.form.get("unit", ""),
+                by=web_actor(),
+                clock=clock(),
+                calendar=calendar(session),
+            )
+            child_id, title = child.id, child.title
+    except (Conflict, InvalidInput, TransitionRefused) as error:
+        return back_with(refusal(error), None, here)
+    return back_with(
+        _("%(title)s is started.", title=title),
+        None,
+        url_for("campaigns.campaign_page", campaign_id=child_id),
+        "success",
+    )
+
+
 @blueprint.post("/campaigns/<int:campaign_id>/stand-ins")
 def name_stand_in_page(campaign_id: int) -> BaseResponse:
     """A coordinator names a stand-in (代理) for a person of the campaign while they are away."""
@@ -275,6 +302,7 @@ def _campaign_view(session: Session, campaign_id: int, by: Actor) -> dict[str, A
         "below": below,
         # what keeps it in its phase from below: the page names each sub-unit and links to it
         "blocked_below": blocked_children(session, campaign) if below is not None else [],
+        "late_units": units_without_campaign(session, campaign) if access.coordinator else [],
         "parent": load_campaign(session, campaign.parent_id)
         if campaign.parent_id is not None and access.from_above
         else None,

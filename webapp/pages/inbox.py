@@ -4,7 +4,7 @@ letters to issue or sign; and what is done."""
 
 from __future__ import annotations
 
-from flask import render_template, request, url_for
+from flask import g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
@@ -21,6 +21,7 @@ from webapp.pages.worklists.filter_bar import (
     read_page,
     save_view_form,
 )
+from workflow.access import menu_entries
 from workflow.campaigns.tasks import complete_task
 from workflow.errors import Conflict, InvalidInput
 from workflow.form_keys import new_key
@@ -29,6 +30,7 @@ from workflow.petitions.reading import open_petitions
 from workflow.views import inbox as engine_inbox
 from workflow.views.awaiting import awaiting_decision
 from workflow.views.letters import letters_to_act_on
+from workflow.views.standing import escalated_to
 
 blueprint = page_blueprint("inbox")
 
@@ -55,6 +57,13 @@ def home() -> str:
         units, sites = engine_inbox.place_choices(session, by.person_id)  # type: ignore[arg-type]
         petitions = open_petitions(session, by.person_id, clock=clock())  # type: ignore[arg-type]
         letters = letters_to_act_on(session, by.person_id)  # type: ignore[arg-type]
+        # a leader's inbox includes what climbed to them from every level below
+        entries = g.menu_entries = menu_entries(session, by)
+        escalated = (
+            escalated_to(session, by.person_id, clock=clock(), calendar=calendar(session))  # type: ignore[arg-type]
+            if entries.leader_view
+            else None
+        )
         waiting = awaiting_decision(
             session,
             by.person_id,  # type: ignore[arg-type]
@@ -90,6 +99,7 @@ def home() -> str:
         petitions=petitions,
         letters=letters,
         awaiting=waiting,
+        escalated=escalated,
         check_off=CheckOffForm(),
         report_fixed=ReportFixedForm(),
         bulk=BulkCheckOffForm(),

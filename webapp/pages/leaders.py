@@ -7,8 +7,9 @@ from flask import g, render_template
 
 from webapp.auth.identity import web_actor
 from webapp.pages.common import calendar, clock, page_blueprint, transaction
-from workflow.access import MenuEntries, menu_entries
+from workflow.access import MenuEntries, load_campaign, menu_entries
 from workflow.machines import CLOSED
+from workflow.views.levels import sub_campaigns
 from workflow.views.standing import campaign_standing, campaigns_for, escalated_to
 
 blueprint = page_blueprint("leaders")
@@ -25,7 +26,15 @@ def overview() -> str:
             for summary in campaigns_for(session, by)
             if summary.access.leading_group and summary.state != CLOSED
         ]
-    return render_template("leaders/leader.html", escalated=escalated, standings=standings)
+        # a county's leaders see each town's campaign with its villages' summed in
+        below = {
+            standing.id: sub_campaigns(session, standing.id, by=by, clock=clock(), calendar=days)
+            for standing in standings
+            if load_campaign(session, standing.id).child_definition_id is not None
+        }
+    return render_template(
+        "leaders/leader.html", escalated=escalated, standings=standings, below=below
+    )
 
 
 @blueprint.app_template_global("menu")

@@ -19,8 +19,10 @@ from werkzeug.wrappers import Response as BaseResponse
 from webapp.api.reports import report_file
 from webapp.auth.identity import web_actor
 from webapp.i18n import current_language
-from webapp.pages.common import clock, page_blueprint, transaction
+from webapp.pages.common import calendar, clock, page_blueprint, transaction
+from workflow.access import load_campaign
 from workflow.clock import local_date
+from workflow.views.levels import sub_campaigns
 from workflow.views.report import CampaignReport, build_report
 
 blueprint = page_blueprint("reports")
@@ -37,9 +39,18 @@ def report_page(campaign_id: int) -> str:
     with transaction(readonly=True) as session:
         # NotFound outside the group
         report = build_report(session, campaign_id, by=web_actor(), clock=clock())
+        # a county's report covers its towns, each with its villages summed in
+        below = (
+            sub_campaigns(
+                session, campaign_id, by=web_actor(), clock=clock(), calendar=calendar(session)
+            )
+            if load_campaign(session, campaign_id).child_definition_id is not None
+            else None
+        )
     return render_template(
         "reports/report.html",
         report=report,
+        below=below,
         charts=report_charts(report),
         ledger=report.ledger[:LEDGER_ROWS_SHOWN],
         unit_names={row["code"]: row["name"] for row in report.units},

@@ -222,6 +222,22 @@ def child_units(session: Session, campaign: Campaign) -> list[Unit]:
     )
 
 
+def units_without_campaign(session: Session, campaign: Campaign) -> list[Unit]:
+    """The sub-units of the campaign's unit that run no campaign under it though its cascade has
+    started (a town added since, one refused then): each may be started late."""
+    spec = stored_definition(campaign.definition).cascade
+    if spec is None or campaign.state == CLOSED or not has_entered(session, campaign.id, spec.when):
+        return []
+    running = select(Campaign.unit_id).where(Campaign.parent_id == campaign.id)
+    return list(
+        session.scalars(
+            select(Unit)
+            .where(Unit.parent_id == campaign.unit_id, Unit.id.not_in(running))
+            .order_by(Unit.name, Unit.code)
+        )
+    )
+
+
 def ancestors(session: Session, campaign: Campaign) -> list[Campaign]:
     """The campaigns above ``campaign``, its parent first."""
     found: list[Campaign] = []

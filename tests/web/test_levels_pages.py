@@ -110,6 +110,12 @@ def test_the_county_reads_its_towns_rolled_up_on_its_page_report_and_leader_view
         report, "sub-campaigns"
     )
 
+    # the county's ledger lists the village's hazard after its own, under the village
+    ledger = office.get(f"/campaigns/{county}/report.csv?table=ledger").get_data(as_text=True)
+    header, first, *_rest = ledger.splitlines()
+    assert header.endswith("所属单位创建活动 campaign of")
+    assert "护路段护栏损坏" in first and first.endswith(",东一村")
+
     leader = office.page("/leader")
     assert "下级创建活动" in leader and "护路段护栏损坏" in leader
     # the inbox says what climbed to them from the village, linked to its page

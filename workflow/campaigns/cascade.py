@@ -238,6 +238,25 @@ def units_without_campaign(session: Session, campaign: Campaign) -> list[Unit]:
     )
 
 
+def descendants(session: Session, campaign: Campaign) -> list[tuple[Campaign, str]]:
+    """Every campaign below ``campaign`` with its unit's name, level by level, each level in the
+    order of its units' names: a county's towns, then their villages."""
+    found: list[tuple[Campaign, str]] = []
+    level = [campaign.id]
+    for _depth in range(MAX_LEVELS):
+        rows = session.execute(
+            select(Campaign, Unit.name)
+            .join(Unit, Unit.id == Campaign.unit_id)
+            .where(Campaign.parent_id.in_(level))
+            .order_by(Unit.name, Campaign.id)
+        ).all()
+        if not rows:
+            break
+        found += [(below, name) for below, name in rows]
+        level = [below.id for below, _name in rows]
+    return found
+
+
 def ancestors(session: Session, campaign: Campaign) -> list[Campaign]:
     """The campaigns above ``campaign``, its parent first."""
     found: list[Campaign] = []

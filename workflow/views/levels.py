@@ -18,10 +18,9 @@ from workflow.access import Need, campaign_for
 from workflow.assessment.unit_counts import UnitCounts, count_units, percent
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.campaigns.cascade import open_in_phase
+from workflow.campaigns.cascade import descendants, open_in_phase
 from workflow.clock import Clock, end_of_day, local_date
 from workflow.definitions.catalogue import stored_definition
-from workflow.limits import MAX_LEVELS
 from workflow.models import Campaign, Rectification, Task, Unit
 from workflow.views.inbox import SOON_WORKING_DAYS
 
@@ -97,20 +96,13 @@ def sub_campaigns(
         )
     )
     # every campaign below, known by the child it is under
-    under: dict[int, int] = {child.id: child.id for child, _name in children}
-    level = list(under)
-    for _depth in range(MAX_LEVELS):
-        if not level:
-            break
-        found = session.execute(
-            select(Campaign.id, Campaign.parent_id).where(Campaign.parent_id.in_(level))
-        ).all()
-        for below, parent in found:
-            under[below] = under[parent]
-        level = [below for below, _parent in found]
+    under: dict[int, int] = {}
+    below_all = descendants(session, campaign)
+    for below, _name in below_all:
+        under[below.id] = below.id if below.parent_id == campaign.id else under[below.parent_id]
 
     figures = {child.id: LevelFigures() for child, _name in children}
-    for below in session.scalars(select(Campaign).where(Campaign.id.in_(list(under)))):
+    for below, _name in below_all:
         mine = figures[under[below.id]]
         mine.counts.add(count_units(session, below, [], now).total)
         mine.campaigns += 1

@@ -36,6 +36,7 @@ from workflow.assessment.unit_counts import (
     scored_subjects,
 )
 from workflow.audit import Actor
+from workflow.campaigns.cascade import descendants
 from workflow.campaigns.inspections import inspections_done
 from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import stored_definition
@@ -122,6 +123,9 @@ LEDGER_COLUMNS = (
     "deadline_estimated",
     # the inspection (task) that found it, e.g. 要害部位安全检查 #12
     "inspection",
+    # the unit whose campaign holds it: a county's ledger lists its towns' and villages' hazards
+    # after its own (workflow/campaigns/cascade.py)
+    "campaign_unit",
 )
 PHASE_DATES = ("planned_start", "planned_last_day", "started_on", "ended_on")
 LEDGER_DATES = ("registered_on", "original_deadline", "deadline", "fixed_on", "closed_on")
@@ -209,6 +213,11 @@ def build_report(
     local = LocalDays(campaign.timezone)
     if with_ledger:
         ledger, facts = _ledger(session, campaign, now, local)
+        for row in ledger:
+            row["campaign_unit"] = campaign.unit.name
+        for below, unit_name in descendants(session, campaign):
+            rows, _facts = _ledger(session, below, now, LocalDays(below.timezone))
+            ledger += [{**row, "campaign_unit": unit_name} for row in rows]
     else:
         ledger, facts = (
             [],

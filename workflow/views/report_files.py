@@ -79,6 +79,7 @@ HEADERS = {
     "registered_on": "发现日期 found on",
     "found_by": "检查人 found by",
     "inspection": "检查任务 found in inspection",
+    "campaign_unit": "所属单位创建活动 campaign of",
     "responsible": "责任人 responsible",
     "original_deadline": "原定期限 original deadline",
     "deadline": "现期限 deadline",

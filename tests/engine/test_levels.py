@@ -330,6 +330,7 @@ def test_the_roll_up_of_each_town_is_its_own_figures_plus_its_villages(sessions,
     from workflow.assessment.unit_counts import count_units
     from workflow.hazards.rectifications import submit_rectification, verify_rectification
     from workflow.views.levels import sub_campaigns
+    from workflow.views.report import build_report
 
     registered = {}
     for unit, responsible in (("e1", "e1-patrol@example.org"), ("w1", "w1-office@example.org")):
@@ -367,7 +368,7 @@ def test_the_roll_up_of_each_town_is_its_own_figures_plus_its_villages(sessions,
             calendar=calendar,
         )
         own = {
-            c.unit.code: count_units(session, c, [], later.now()).total
+            c.unit.code: count_units(session, c, [], later.now(), levels_below=False).total
             for c in session.scalars(select(Campaign))
         }
     rows = {row.unit: row.figures for row in rolled.rows}
@@ -388,3 +389,52 @@ def test_the_roll_up_of_each_town_is_its_own_figures_plus_its_villages(sessions,
     assert rolled.total.rectification_rate == 25.0
     assert rolled.total.counts.rectifications_overdue_open == 3
     assert rolled.total.campaigns == 5
+
+    # the county's report counts each town with its villages as that town's own, and in its rates
+    with sessions() as session:
+        report = build_report(
+            session, county, by=actor(sessions, "county-office@example.org"), clock=later
+        )
+    units = {row["name"]: row for row in report.units}
+    assert (units["东风镇"]["rectifications"], units["东风镇"]["rectification_rate"]) == (2, 50.0)
+    assert (units["西岭镇"]["rectifications"], units["西岭镇"]["overdue_open"]) == (2, 2)
+    rates = report.rectifications
+    assert (rates["total"], rates["closed"], rates["rectification_rate"]) == (4, 1, 25.0)
+    assert rates["overdue_open"] == 3
+    assert [row["campaign_unit"] for row in report.ledger] == [
+        "东一村",
+        "东一村",
+        "西一村",
+        "西一村",
+    ]
+
+
+def test_a_county_target_counts_the_incidents_of_its_towns_and_villages(sessions, calendar, county):
+    from workflow.assessment.incidents import IncidentReport, record_incident
+    from workflow.assessment.targets import target_status
+
+    with sessions.begin() as session:
+        record_incident(
+            session,
+            campaign_of(sessions, "e2"),
+            IncidentReport("train-accident", "e2", date(2026, 6, 2), "行人横穿铁路被撞"),
+            by=OPERATOR,
+            clock=FixedClock(shanghai(2026, 6, 3, 9)),
+            base_url="http://pingan.test",
+        )
+    later = FixedClock(shanghai(2026, 6, 10, 9))
+    county_office, east_office = (
+        actor(sessions, "county-office@example.org"),
+        actor(sessions, "east-office@example.org"),
+    )
+    east = campaign_of(sessions, "east-town")
+    with sessions() as session:
+        names = dict(session.execute(select(Unit.id, Unit.name)).all())
+        county_results = target_status(session, county, by=county_office, clock=later)
+        town_results = target_status(session, east, by=east_office, clock=later)
+    # 东二村's accident is 东风镇's in the county's target, by year; 西岭镇 met it
+    assert {names[r.unit_id]: (r.met, r.actual) for r in county_results} == {
+        "东风镇": (False, 1),
+        "西岭镇": (True, 0),
+    }
+    assert {names[r.unit_id]: r.met for r in town_results} == {"东一村": True, "东二村": False}

@@ -54,6 +54,10 @@ phases:
       - {{id: patrol-{level}, title: 护路巡查, assignee: office_director, due: 120d}}
   - id: summary
     title: 总结阶段
+incidents:
+  - {{id: train-accident, title: 路外伤亡事故}}
+targets:
+  - {{id: no-accident, title: 杜绝路外伤亡事故, kind: zero, incident: train-accident, period: year}}
 {cascade}
 escalation:
   deadline_by_severity: {{major: 5wd, minor: 15wd}}

@@ -29,6 +29,7 @@ from workflow.assessment.unit_counts import (
     UnitRef,
     campaign_window,
     count_units,
+    levels_under,
     participating_units,
     percent,
     scored_subjects,
@@ -87,15 +88,29 @@ def target_status(
 
 def incident_rows(session: Session, campaign_id: int, as_of: datetime) -> IncidentRows:
     """The campaign's incidents recorded by ``as_of``, back-dated ones included (reduce compares
-    with them)."""
-    return [
-        tuple(row)
-        for row in session.execute(  # type: ignore[misc]
+    with them); and those of every campaign below it, each the incident of the sub-unit whose
+    campaign it is under: a county's targets are summed over its towns and villages, by period."""
+    rows: IncidentRows = [
+        tuple(row)  # type: ignore[misc]
+        for row in session.execute(
             select(Incident.unit_id, Incident.site_id, Incident.kind, Incident.occurred_on).where(
                 Incident.campaign_id == campaign_id, Incident.recorded_at <= as_of
             )
         )
     ]
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or campaign.child_definition_id is None:
+        return rows
+    under = levels_under(session, campaign)
+    rows += [
+        (under[below], None, kind, occurred_on)
+        for below, kind, occurred_on in session.execute(
+            select(Incident.campaign_id, Incident.kind, Incident.occurred_on).where(
+                Incident.campaign_id.in_(list(under)), Incident.recorded_at <= as_of
+            )
+        )
+    ]
+    return rows
 
 
 def evaluate_targets(

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from workflow.campaigns.cascade import descendants
 from workflow.clock import end_of_day, local_date
 from workflow.definitions.reader import Definition
 from workflow.models import (
@@ -187,12 +188,16 @@ def count_units(
     units: list[UnitRef],
     as_of: datetime,
     rectifications: list[tuple[Any, ...]] | None = None,
+    *,
+    levels_below: bool = True,
 ) -> CampaignCounts:
     """Every count of the campaign's tasks, rectifications, petitions, escalations and incidents, as
     of ``as_of``.
 
     ``rectifications``: the campaign's rows of ``RECTIFICATION_FACTS`` when the caller has read them
-    already.
+    already. ``levels_below``: a campaign with sub-units' campaigns (a cascade) counts each of them,
+    with everything under it, as that sub-unit's own and in the total: a county scores its towns on
+    their own results plus its items, and its targets, rates and report cover the levels below.
     """
     counts: dict[int, UnitCounts] = {unit.id: UnitCounts() for unit in units}
     total = UnitCounts()
@@ -241,7 +246,24 @@ def count_units(
     ):
         for target in of(unit_id, site_id):
             target.incidents[kind] += times
+    if levels_below and campaign.child_definition_id is not None:
+        under = levels_under(session, campaign)
+        for below, _name in descendants(session, campaign):
+            own = count_units(session, below, [], as_of, levels_below=False).total
+            for target in of(under[below.id]):
+                target.add(own)
     return CampaignCounts(as_of, counts, total, phases)
+
+
+def levels_under(session: Session, campaign: Campaign) -> dict[int, int]:
+    """Each campaign below ``campaign`` → the unit of the sub-unit's campaign it is under (a
+    village's campaign → its town)."""
+    under: dict[int, int] = {}
+    for below, _name in descendants(session, campaign):
+        under[below.id] = (
+            below.unit_id if below.parent_id == campaign.id else under[below.parent_id]
+        )
+    return under
 
 
 # --- the queries --------------------------------------------------------------------------------

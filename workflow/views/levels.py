@@ -104,7 +104,7 @@ def sub_campaigns(
     figures = {child.id: LevelFigures() for child, _name in children}
     for below, _name in below_all:
         mine = figures[under[below.id]]
-        mine.counts.add(count_units(session, below, [], now).total)
+        mine.counts.add(count_units(session, below, [], now, levels_below=False).total)
         mine.campaigns += 1
     soon = end_of_day(
         calendar.add_working_days(local_date(now, campaign.timezone), SOON_WORKING_DAYS),

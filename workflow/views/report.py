@@ -211,23 +211,21 @@ def build_report(
     definition = stored_definition(campaign.definition)
     units = participating_units(session, campaign)
     local = LocalDays(campaign.timezone)
+    # the campaign's own hazards (counted by count_units), then those of every campaign below
+    # (counted there too, as their sub-unit's: the rates of the report cover them all)
+    below_facts: list[tuple[Any, ...]] = []
     if with_ledger:
         ledger, facts = _ledger(session, campaign, now, local)
         for row in ledger:
             row["campaign_unit"] = campaign.unit.name
         for below, unit_name in descendants(session, campaign):
-            rows, _facts = _ledger(session, below, now, LocalDays(below.timezone))
+            rows, their_facts = _ledger(session, below, now, LocalDays(below.timezone))
             ledger += [{**row, "campaign_unit": unit_name} for row in rows]
+            below_facts += their_facts
     else:
-        ledger, facts = (
-            [],
-            [
-                tuple(row)
-                for row in session.execute(
-                    select(*RECTIFICATION_FACTS).where(Rectification.campaign_id == campaign.id)
-                )
-            ],
-        )
+        ledger, facts = [], _facts_of(session, [campaign.id])
+        below = [below.id for below, _name in descendants(session, campaign)]
+        below_facts = _facts_of(session, below) if below else []
     subjects = scored_subjects(session, campaign, definition, units)
     counts = count_units(session, campaign, subjects, now, facts)
     targets = evaluate_targets(
@@ -299,7 +297,7 @@ def build_report(
         as_of=now,
         phases=_phases(session, campaign, definition, counts.phases, now),
         units=unit_rows,
-        rectifications=_rates(counts.total, facts, local, local(now)),
+        rectifications=_rates(counts.total, facts + below_facts, local, local(now)),
         ledger=ledger,
         escalations=_escalations(session, campaign.id),
         targets=[
@@ -367,6 +365,16 @@ class LocalDays:
 
 
 # --- sections -----------------------------------------------------------------------------------
+
+
+def _facts_of(session: Session, campaign_ids: list[int]) -> list[tuple[Any, ...]]:
+    """The rows of ``RECTIFICATION_FACTS`` of these campaigns' hazards."""
+    return [
+        tuple(row)
+        for row in session.execute(
+            select(*RECTIFICATION_FACTS).where(Rectification.campaign_id.in_(campaign_ids))
+        )
+    ]
 
 
 def _rates(

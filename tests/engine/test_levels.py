@@ -438,3 +438,33 @@ def test_a_county_target_counts_the_incidents_of_its_towns_and_villages(sessions
         "西岭镇": (True, 0),
     }
     assert {names[r.unit_id]: r.met for r in town_results} == {"东一村": True, "东二村": False}
+
+
+def test_a_level_that_notifies_a_role_its_parent_lacks_is_refused_at_the_start(
+    sessions, calendar, tmp_path
+):
+    from tests.support.levels import TOWN, VILLAGE
+
+    folder = tmp_path / "definitions"
+    folder.mkdir()
+    (folder / "town.yaml").write_text(
+        TOWN.replace("notify: [parent.office_director]", "notify: [parent.deputy]"),
+        encoding="utf-8",
+    )
+    (folder / "village.yaml").write_text(VILLAGE, encoding="utf-8")
+    with sessions.begin() as session:
+        import_organisation(session, parse_organisation(COUNTY_ORG, "org.yaml"))
+    with pytest.raises(StartRefused) as refused, sessions.begin() as session:
+        start_campaign(
+            session,
+            parse_definition(COUNTY, "county.yaml"),
+            "county",
+            STARTS,
+            by=OPERATOR,
+            clock=CLOCK,
+            calendar=calendar,
+            folders=[folder],
+        )
+    assert "escalation notifies 'parent.deputy', a role campaign" in str(refused.value)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Campaign)) == 0

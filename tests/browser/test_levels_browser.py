@@ -6,24 +6,20 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from tests.support.actions import OPERATOR
 from tests.support.browser import sign_in
-from tests.support.levels import COUNTY, COUNTY_ORG, write_level_definitions
+from tests.support.levels import COUNTY_ORG, start_county, write_level_definitions
 from tests.support.processes import serving
 from tests.support.web import give_everyone_a_password
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.campaigns.lifecycle import start_campaign
 from workflow.campaigns.tasks import complete_task
 from workflow.clock import FixedClock, parse_instant
 from workflow.db import create_db_engine, session_factory
-from workflow.definitions.reader import parse_definition
 from workflow.models import Campaign, Person, Task, Unit
 from workflow.organisation.directory import import_organisation
 from workflow.organisation.org_file import parse_organisation
@@ -48,16 +44,7 @@ def database(tmp_path_factory, sqlite_template) -> Path:
         give_everyone_a_password(session)
     calendar = WorkingCalendar()
     with sessions.begin() as session:
-        start_campaign(
-            session,
-            parse_definition(COUNTY, "county.yaml"),
-            "county",
-            date(2026, 5, 4),
-            by=OPERATOR,
-            clock=CLOCK,
-            calendar=calendar,
-            folders=write_level_definitions(folder / "definitions"),
-        )
+        start_county(session, CLOCK, calendar, write_level_definitions(folder / "definitions"))
     with sessions.begin() as session:
         open_tasks = session.execute(
             select(Task.id, Task.assignee_id, Unit.code)

@@ -11,13 +11,12 @@ from sqlalchemy import func, select
 
 from tests.support.actions import OPERATOR, actor, sweep
 from tests.support.clock import shanghai
-from tests.support.levels import COUNTY, COUNTY_ORG, write_level_definitions
+from tests.support.levels import COUNTY_ORG, start_county, write_level_definitions
 from workflow.access import Need, campaign_for
 from workflow.audit import Actor
-from workflow.campaigns.lifecycle import advance_campaign, start_campaign, start_late_child
+from workflow.campaigns.lifecycle import advance_campaign, start_late_child
 from workflow.campaigns.tasks import complete_task
 from workflow.clock import FixedClock
-from workflow.definitions.reader import parse_definition
 from workflow.errors import (
     Conflict,
     Forbidden,
@@ -31,7 +30,6 @@ from workflow.models import AuditEvent, Campaign, Escalation, Person, RoleBindin
 from workflow.organisation.directory import import_organisation, person_by_email
 from workflow.organisation.org_file import parse_organisation
 
-STARTS = date(2026, 5, 4)
 CLOCK = FixedClock(shanghai(2026, 5, 4, 9))
 
 
@@ -47,16 +45,7 @@ def county(sessions, calendar, folders) -> int:  # type: ignore[no-untyped-def]
     with sessions.begin() as session:
         import_organisation(session, parse_organisation(COUNTY_ORG, "org.yaml"))
     with sessions.begin() as session:
-        return start_campaign(
-            session,
-            parse_definition(COUNTY, "county.yaml"),
-            "county",
-            STARTS,
-            by=OPERATOR,
-            clock=CLOCK,
-            calendar=calendar,
-            folders=folders,
-        ).id
+        return start_county(session, CLOCK, calendar, folders)
 
 
 def campaign_of(sessions, unit_code: str) -> int:  # type: ignore[no-untyped-def]
@@ -142,16 +131,7 @@ def test_a_cascade_that_cannot_start_everywhere_starts_nowhere(sessions, calenda
             ),
         )
     with pytest.raises(StartRefused) as refused, sessions.begin() as session:
-        start_campaign(
-            session,
-            parse_definition(COUNTY, "county.yaml"),
-            "county",
-            STARTS,
-            by=OPERATOR,
-            clock=CLOCK,
-            calendar=calendar,
-            folders=folders,
-        )
+        start_county(session, CLOCK, calendar, folders)
     assert "role 'office_director' has nobody in unit 'w1' (西一村)" in str(refused.value)
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Campaign)) == 0
@@ -161,16 +141,7 @@ def test_a_cascade_to_a_definition_nobody_has_is_refused_at_the_top(sessions, ca
     with sessions.begin() as session:
         import_organisation(session, parse_organisation(COUNTY_ORG, "org.yaml"))
     with pytest.raises(InvalidInput) as refused, sessions.begin() as session:
-        start_campaign(
-            session,
-            parse_definition(COUNTY, "county.yaml"),
-            "county",
-            STARTS,
-            by=OPERATOR,
-            clock=CLOCK,
-            calendar=calendar,
-            folders=[tmp_path],
-        )
+        start_county(session, CLOCK, calendar, [tmp_path])
     assert str(refused.value) == (
         "definition 'lv-county' cascades to 'lv-town', which is neither stored nor shipped"
     )
@@ -455,16 +426,7 @@ def test_a_level_that_notifies_a_role_its_parent_lacks_is_refused_at_the_start(
     with sessions.begin() as session:
         import_organisation(session, parse_organisation(COUNTY_ORG, "org.yaml"))
     with pytest.raises(StartRefused) as refused, sessions.begin() as session:
-        start_campaign(
-            session,
-            parse_definition(COUNTY, "county.yaml"),
-            "county",
-            STARTS,
-            by=OPERATOR,
-            clock=CLOCK,
-            calendar=calendar,
-            folders=[folder],
-        )
+        start_county(session, CLOCK, calendar, [folder])
     assert "escalation notifies 'parent.deputy', a role campaign" in str(refused.value)
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Campaign)) == 0

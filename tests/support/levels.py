@@ -3,7 +3,17 @@ the next (issue 20): shared by the engine's and the browser's tests of campaigns
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from tests.support.actions import OPERATOR
+from workflow.calendar import WorkingCalendar
+from workflow.campaigns.lifecycle import start_campaign
+from workflow.clock import Clock
+from workflow.definitions.reader import parse_definition
 
 COUNTY_ORG = """
 units:
@@ -95,3 +105,20 @@ def write_level_definitions(folder: Path) -> list[Path]:
     (folder / "town.yaml").write_text(TOWN, encoding="utf-8")
     (folder / "village.yaml").write_text(VILLAGE, encoding="utf-8")
     return [folder]
+
+
+def start_county(
+    session: Session, clock: Clock, calendar: WorkingCalendar, folders: Sequence[Path]
+) -> int:
+    """The county's campaign, started by the operator on 2026-05-04 with the definitions of
+    ``folders`` (its towns' and villages' started with it); its id."""
+    return start_campaign(
+        session,
+        parse_definition(COUNTY, "county.yaml"),
+        "county",
+        date(2026, 5, 4),
+        by=OPERATOR,
+        clock=clock,
+        calendar=calendar,
+        folders=folders,
+    ).id

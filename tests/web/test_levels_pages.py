@@ -13,12 +13,10 @@ from sqlalchemy import select
 from tests.support.actions import OPERATOR, sweep
 from tests.support.api import Caller
 from tests.support.clock import shanghai
-from tests.support.levels import COUNTY, COUNTY_ORG, write_level_definitions
+from tests.support.levels import COUNTY_ORG, start_county, write_level_definitions
 from tests.support.web import Visitor, give_everyone_a_password, text
 from webapp import create_app, wiring_of
-from workflow.campaigns.lifecycle import start_campaign
 from workflow.clock import FixedClock
-from workflow.definitions.reader import parse_definition
 from workflow.hazards.rectifications import HazardReport, register_hazard
 from workflow.models import AuditEvent, Campaign, Unit
 from workflow.organisation.directory import import_organisation
@@ -35,16 +33,7 @@ def county_site(db_url, sessions, calendar, tmp_path, smtp):  # type: ignore[no-
         import_organisation(session, parse_organisation(COUNTY_ORG, "org.yaml"))
         give_everyone_a_password(session)
     with sessions.begin() as session:
-        start_campaign(
-            session,
-            parse_definition(COUNTY, "county.yaml"),
-            "county",
-            date(2026, 5, 4),
-            by=OPERATOR,
-            clock=clock,
-            calendar=calendar,
-            folders=write_level_definitions(tmp_path / "definitions"),
-        )
+        start_county(session, clock, calendar, write_level_definitions(tmp_path / "definitions"))
     with sessions.begin() as session:
         village = session.scalar(
             select(Campaign.id).join(Unit, Unit.id == Campaign.unit_id).where(Unit.code == "e1")

@@ -183,3 +183,6 @@ ROSTER_UPLOAD_HOURS = 2
 # levels of campaigns one above the other (province → city → county → town → village → group):
 # a chain of cascading definitions deeper than this is a cycle of distinct ids (a → b → a)
 MAX_LEVELS = 8
+# campaigns named in one statement's IN list: a cascade's thousand at once (SQLite binds at most
+# 32,766 parameters)
+CAMPAIGNS_PER_STATEMENT = 1000

@@ -18,6 +18,7 @@ passed (or that are closed), an extension never makes a late fix punctual;
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 from workflow.campaigns.cascade import descendants
 from workflow.clock import end_of_day, local_date
 from workflow.definitions.reader import Definition
+from workflow.limits import CAMPAIGNS_PER_STATEMENT
 from workflow.models import (
     Campaign,
     CampaignUnit,
@@ -211,48 +213,29 @@ def count_units(
                 found.append(counts[key])
         return found
 
-    for unit_id, site_id, phase, *row in _task_rows(session, campaign.id, as_of):
-        tasks, done, due, on_time, overdue = row
-        before = phases.get(phase, (0, 0))
-        phases[phase] = (before[0] + tasks, before[1] + done)
-        for target in of(unit_id, site_id):
-            target.tasks += tasks
-            target.tasks_done += done
-            target.tasks_due += due
-            target.tasks_on_time += on_time
-            target.tasks_overdue += overdue
-    if rectifications is None:
-        rectifications = [
-            tuple(row)
-            for row in session.execute(
-                select(*RECTIFICATION_FACTS).where(Rectification.campaign_id == campaign.id)
-            )
-        ]
-    _count_rectifications(campaign, as_of, rectifications, of)
-    _count_petitions(session, campaign.id, as_of, of)
-    for unit_id, site_id, level, times in _escalation_rows(session, campaign.id, as_of):
-        for target in of(unit_id, site_id):
-            target.escalations[level] += times
-    start, end = campaign_window(campaign, as_of)
-    for unit_id, site_id, kind, times in session.execute(
-        select(Incident.unit_id, Incident.site_id, Incident.kind, func.count())
-        .where(
-            Incident.campaign_id == campaign.id,
-            Incident.occurred_on >= start,
-            Incident.occurred_on <= end,
-            Incident.recorded_at <= as_of,
-        )
-        .group_by(Incident.unit_id, Incident.site_id, Incident.kind)
-    ):
-        for target in of(unit_id, site_id):
-            target.incidents[kind] += times
+    _count_into(
+        session,
+        [campaign],
+        as_of,
+        lambda _c, unit, site=None: of(unit, site),
+        phases,
+        rectifications,
+    )
     if levels_below and campaign.child_definition_id is not None:
         under = levels_under(session, campaign)
-        for below, _name in descendants(session, campaign):
-            own = count_units(session, below, [], as_of, levels_below=False).total
-            for target in of(under[below.id]):
-                target.add(own)
+        below = [c for c, _name in descendants(session, campaign)]
+        _count_into(session, below, as_of, lambda c, _unit, _site=None: of(under[c]))
     return CampaignCounts(as_of, counts, total, phases)
+
+
+def count_totals(
+    session: Session, campaigns: list[Campaign], as_of: datetime
+) -> dict[int, UnitCounts]:
+    """Each campaign's own counts as a whole (:func:`count_units`' total, without the levels
+    below), in a few statements for all of them: a province's roll-up counts 1,300 campaigns."""
+    totals = {campaign.id: UnitCounts() for campaign in campaigns}
+    _count_into(session, campaigns, as_of, lambda c, _unit, _site=None: [totals[c]])
+    return totals
 
 
 def levels_under(session: Session, campaign: Campaign) -> dict[int, int]:
@@ -269,15 +252,103 @@ def levels_under(session: Session, campaign: Campaign) -> dict[int, int]:
 # --- the queries --------------------------------------------------------------------------------
 
 
-def _task_rows(session: Session, campaign_id: int, as_of: datetime) -> list[tuple]:
-    """Per (unit, site, phase): tasks, done, due, done on time, overdue; counted in the database
-    (100,000 tasks)."""
+Of = Callable[..., list[UnitCounts]]  # (campaign id, unit id, site id) → the counts to add to
+
+
+def _count_into(
+    session: Session,
+    campaigns: list[Campaign],
+    as_of: datetime,
+    of: Of,
+    phases: dict[str, tuple[int, int]] | None = None,
+    rectifications: list[tuple[Any, ...]] | None = None,
+) -> None:
+    """Count the campaigns' tasks, rectifications, petitions, escalations and incidents as of
+    ``as_of`` into what ``of`` names; ``rectifications``: the rows of one campaign, read
+    already."""
+    by_id = {campaign.id: campaign for campaign in campaigns}
+    ids = list(by_id)
+    for start in range(0, len(ids), CAMPAIGNS_PER_STATEMENT):
+        chosen = ids[start : start + CAMPAIGNS_PER_STATEMENT]
+        for campaign_id, unit_id, site_id, phase, *row in _task_rows(session, chosen, as_of):
+            tasks, done, due, on_time, overdue = row
+            if phases is not None:
+                before = phases.get(phase, (0, 0))
+                phases[phase] = (before[0] + tasks, before[1] + done)
+            for target in of(campaign_id, unit_id, site_id):
+                target.tasks += tasks
+                target.tasks_done += done
+                target.tasks_due += due
+                target.tasks_on_time += on_time
+                target.tasks_overdue += overdue
+        facts: dict[int, list[tuple[Any, ...]]] = {}
+        if rectifications is not None:
+            facts[chosen[0]] = rectifications
+        else:
+            for campaign_id, *fact in session.execute(
+                select(Rectification.campaign_id, *RECTIFICATION_FACTS).where(
+                    _among(Rectification.campaign_id, chosen)
+                )
+            ):
+                facts.setdefault(campaign_id, []).append(tuple(fact))
+        for campaign_id, rows in facts.items():
+            _count_rectifications(
+                by_id[campaign_id], as_of, rows, lambda u, s=None, c=campaign_id: of(c, u, s)
+            )
+        for campaign_id, unit_id, deadline_at, processed_at in session.execute(
+            select(
+                Petition.campaign_id, Petition.unit_id, Petition.deadline_at, Petition.processed_at
+            ).where(_among(Petition.campaign_id, chosen), Petition.recorded_at <= as_of)
+        ):
+            processed = processed_at is not None and processed_at <= as_of
+            for target in of(campaign_id, unit_id):
+                target.petitions += 1
+                target.petitions_processed += processed
+                target.petitions_due += processed or deadline_at <= as_of
+                target.petitions_on_time += processed and processed_at <= deadline_at
+        for campaign_id, unit_id, site_id, level, times in _escalation_rows(session, chosen, as_of):
+            for target in of(campaign_id, unit_id, site_id):
+                target.escalations[level] += times
+        windows = {c: campaign_window(by_id[c], as_of) for c in chosen}
+        for campaign_id, unit_id, site_id, kind, occurred_on, times in session.execute(
+            select(
+                Incident.campaign_id,
+                Incident.unit_id,
+                Incident.site_id,
+                Incident.kind,
+                Incident.occurred_on,
+                func.count(),
+            )
+            .where(_among(Incident.campaign_id, chosen), Incident.recorded_at <= as_of)
+            .group_by(
+                Incident.campaign_id,
+                Incident.unit_id,
+                Incident.site_id,
+                Incident.kind,
+                Incident.occurred_on,
+            )
+        ):
+            first, last = windows[campaign_id]
+            if first <= occurred_on <= last:
+                for target in of(campaign_id, unit_id, site_id):
+                    target.incidents[kind] += times
+
+
+def _among(column: Any, ids: list[int]) -> Any:
+    """``column = id`` for one campaign (the plans measured), ``IN`` for many."""
+    return column == ids[0] if len(ids) == 1 else column.in_(ids)
+
+
+def _task_rows(session: Session, campaign_ids: list[int], as_of: datetime) -> list[tuple]:
+    """Per (campaign, unit, site, phase): tasks, done, due, done on time, overdue; counted in the
+    database (100,000 tasks)."""
     done = and_(Task.state.in_(DONE_STATES), Task.completed_at <= as_of)
     required_dated = and_(Task.required.is_(True), Task.due_at.is_not(None))
     on_time = and_(required_dated, done, Task.completed_at <= Task.due_at)
     passed = and_(required_dated, Task.due_at <= as_of)
     query = (
         select(
+            Task.campaign_id,
             Task.unit_id,
             Task.site_id,
             Task.phase_key,
@@ -287,8 +358,12 @@ def _task_rows(session: Session, campaign_id: int, as_of: datetime) -> list[tupl
             func.count().filter(on_time),
             func.count().filter(and_(passed, ~on_time)),
         )
-        .where(Task.campaign_id == campaign_id, Task.state != "cancelled", Task.created_at <= as_of)
-        .group_by(Task.unit_id, Task.site_id, Task.phase_key)
+        .where(
+            _among(Task.campaign_id, campaign_ids),
+            Task.state != "cancelled",
+            Task.created_at <= as_of,
+        )
+        .group_by(Task.campaign_id, Task.unit_id, Task.site_id, Task.phase_key)
     )
     return [tuple(row) for row in session.execute(query)]
 
@@ -321,43 +396,30 @@ def _count_rectifications(
             )
 
 
-def _count_petitions(session: Session, campaign_id: int, as_of: datetime, of) -> None:  # type: ignore[no-untyped-def]
-    query = select(Petition.unit_id, Petition.deadline_at, Petition.processed_at).where(
-        Petition.campaign_id == campaign_id, Petition.recorded_at <= as_of
-    )
-    for unit_id, deadline_at, processed_at in session.execute(query):
-        processed = processed_at is not None and processed_at <= as_of
-        for target in of(unit_id):
-            target.petitions += 1
-            target.petitions_processed += processed
-            target.petitions_due += processed or deadline_at <= as_of
-            target.petitions_on_time += processed and processed_at <= deadline_at
-
-
 def _escalation_rows(
-    session: Session, campaign_id: int, as_of: datetime
-) -> list[tuple[int | None, int | None, int, int]]:
-    """(unit, site, level, times) over the escalations of tasks, rectifications and petitions (a
-    letter or visit is at no site)."""
-    rows: list[tuple[int | None, int | None, int, int]] = []
+    session: Session, campaign_ids: list[int], as_of: datetime
+) -> list[tuple[int, int | None, int | None, int, int]]:
+    """(campaign, unit, site, level, times) over the escalations of tasks, rectifications and
+    petitions (a letter or visit is at no site)."""
+    rows: list[tuple[int, int | None, int | None, int, int]] = []
     for kind, table in (("task", Task), ("rectification", Rectification), ("petition", Petition)):
         places = (table.unit_id,) if table is Petition else (table.unit_id, table.site_id)
         found = session.execute(
-            select(*places, Escalation.level, func.count())
+            select(Escalation.campaign_id, *places, Escalation.level, func.count())
             # the campaign in the join too: PostgreSQL then reads only this campaign's items
             .join(
                 table,
                 and_(table.id == Escalation.item_id, table.campaign_id == Escalation.campaign_id),
             )
             .where(
-                Escalation.campaign_id == campaign_id,
+                _among(Escalation.campaign_id, campaign_ids),
                 Escalation.item_kind == kind,
                 Escalation.reached_at <= as_of,
             )
-            .group_by(*places, Escalation.level)
+            .group_by(Escalation.campaign_id, *places, Escalation.level)
         )
         if table is Petition:
-            rows += [(unit_id, None, level, times) for unit_id, level, times in found]
+            rows += [(c, unit_id, None, level, times) for c, unit_id, level, times in found]
         else:
             rows += [tuple(row) for row in found]  # type: ignore[misc]
     return rows

@@ -22,7 +22,6 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflow.campaigns.letters import open_required_letters
 from workflow.definitions.catalogue import (
     catalogued_definition,
     latest_version,
@@ -31,8 +30,8 @@ from workflow.definitions.catalogue import (
 )
 from workflow.definitions.reader import Definition, ancestor_role, definition_files
 from workflow.errors import Blocker, InvalidInput, NotFound, StartProblem
-from workflow.limits import MAX_LEVELS
-from workflow.machines import CLOSED, TASK_SETTLED_STATES
+from workflow.limits import CAMPAIGNS_PER_STATEMENT, MAX_LEVELS
+from workflow.machines import CLOSED, LETTER_SETTLED_STATES, TASK_SETTLED_STATES
 from workflow.models import (
     Campaign,
     CampaignPhase,
@@ -147,79 +146,58 @@ def has_entered(session: Session, campaign_id: int, phase: str) -> bool:
 def blocked_children(session: Session, campaign: Campaign) -> list[BlockedChild]:
     """The sub-units' campaigns that keep ``campaign`` in its phase: those still in it with
     required work open (theirs or their own children's), and those behind it."""
-    order = stored_definition(campaign.definition).phase_ids()
-    if campaign.state not in order:
-        return []
-    position = order.index(campaign.state)
-    found = []
-    for child, unit_name in session.execute(
-        select(Campaign, Unit.name)
-        .join(Unit, Unit.id == Campaign.unit_id)
-        .where(Campaign.parent_id == campaign.id, Campaign.state != CLOSED)
-        .order_by(Unit.name, Campaign.id)
-    ):
-        at = order.index(child.state) if child.state in order else -1
-        if at > position:
-            continue
-        open_items = open_in_phase(session, child)
-        if at < position or open_items:
-            found.append(
-                BlockedChild(
-                    child.id, child.title, unit_name, child.state, open_items, at < position
-                )
-            )
-    return found
+    below = descendants(session, campaign)
+    return _Levels(below, open_items(session, [c.id for c, _name in below])).blocked(campaign)
 
 
-def open_in_phase(session: Session, campaign: Campaign) -> int:
-    """The required items keeping ``campaign`` in its phase, its blocked children's included."""
-    own = (
-        session.scalar(
-            select(func.count())
-            .select_from(Task)
+def open_in_phases(session: Session, campaigns: list[Campaign]) -> dict[int, int]:
+    """For each of ``campaigns``: the required items keeping it in its phase, its blocked
+    sub-units' counted in (a sub-unit behind it counts one at least), in a few statements for all
+    of them and everything below them."""
+    below: list[tuple[Campaign, str]] = []
+    for campaign in campaigns:
+        below += descendants(session, campaign)
+    every = [c.id for c in campaigns] + [c.id for c, _name in below]
+    levels = _Levels(below, open_items(session, every))
+    return {campaign.id: levels.open_in_phase(campaign) for campaign in campaigns}
+
+
+def open_items(session: Session, campaign_ids: list[int]) -> dict[int, int]:
+    """Each campaign's own required items keeping it in its current phase (the exit guard's):
+    tasks of the phase not settled, letters of the phase not signed, major hazards not closed."""
+    found: dict[int, int] = dict.fromkeys(campaign_ids, 0)
+    for start in range(0, len(campaign_ids), CAMPAIGNS_PER_STATEMENT):
+        chosen = campaign_ids[start : start + CAMPAIGNS_PER_STATEMENT]
+        for query in (
+            select(Task.campaign_id, func.count())
+            .join(Campaign, Campaign.id == Task.campaign_id)
             .where(
-                Task.campaign_id == campaign.id,
-                Task.phase_key == campaign.state,
+                Task.campaign_id.in_(chosen),
+                Task.phase_key == Campaign.state,
                 Task.required.is_(True),
                 Task.state.not_in(TASK_SETTLED_STATES),
             )
-        )
-        or 0
-    )
-    own += (
-        session.scalar(
-            select(func.count())
-            .select_from(Rectification)
+            .group_by(Task.campaign_id),
+            select(Letter.campaign_id, func.count())
+            .join(Campaign, Campaign.id == Letter.campaign_id)
             .where(
-                Rectification.campaign_id == campaign.id,
+                Letter.campaign_id.in_(chosen),
+                Letter.phase_key == Campaign.state,
+                Letter.required.is_(True),
+                Letter.state.not_in(LETTER_SETTLED_STATES),
+            )
+            .group_by(Letter.campaign_id),
+            select(Rectification.campaign_id, func.count())
+            .where(
+                Rectification.campaign_id.in_(chosen),
                 Rectification.severity == "major",
                 Rectification.state != "closed",
             )
-        )
-        or 0
-    )
-    own += (
-        session.scalar(
-            select(func.count()).select_from(Letter).where(*open_required_letters(campaign))
-        )
-        or 0
-    )
-    # a child behind counts as one item at least: its phase is all still to do
-    return own + sum(
-        max(child.open_items, int(child.behind)) for child in blocked_children(session, campaign)
-    )
-
-
-def child_units(session: Session, campaign: Campaign) -> list[Unit]:
-    """The sub-units that run a campaign under ``campaign`` (already started), by name."""
-    return list(
-        session.scalars(
-            select(Unit)
-            .join(Campaign, Campaign.unit_id == Unit.id)
-            .where(Campaign.parent_id == campaign.id)
-            .order_by(Unit.name)
-        )
-    )
+            .group_by(Rectification.campaign_id),
+        ):
+            for campaign_id, count in session.execute(query):
+                found[campaign_id] += count
+    return found
 
 
 def units_without_campaign(session: Session, campaign: Campaign) -> list[Unit]:
@@ -254,19 +232,6 @@ def descendants(session: Session, campaign: Campaign) -> list[tuple[Campaign, st
             break
         found += [(below, name) for below, name in rows]
         level = [below.id for below, _name in rows]
-    return found
-
-
-def ancestors(session: Session, campaign: Campaign) -> list[Campaign]:
-    """The campaigns above ``campaign``, its parent first."""
-    found: list[Campaign] = []
-    current = campaign
-    while current.parent_id is not None and len(found) < MAX_LEVELS:
-        parent = session.get(Campaign, current.parent_id)
-        if parent is None:
-            break
-        found.append(parent)
-        current = parent
     return found
 
 
@@ -305,3 +270,41 @@ def _ancestor(session: Session, parent: Campaign, steps: int) -> Campaign | None
             return None
         current = session.get(Campaign, current.parent_id)
     return current
+
+
+class _Levels:
+    """The campaigns below one with their own open items: the rule of what keeps a campaign in its
+    phase, worked out in Python over counts read at once."""
+
+    def __init__(self, below: list[tuple[Campaign, str]], own: dict[int, int]) -> None:
+        self.own = own
+        self.children: dict[int | None, list[tuple[Campaign, str]]] = {}
+        for campaign, name in below:
+            self.children.setdefault(campaign.parent_id, []).append((campaign, name))
+
+    def blocked(self, campaign: Campaign) -> list[BlockedChild]:
+        order = stored_definition(campaign.definition).phase_ids()
+        if campaign.state not in order:
+            return []
+        position = order.index(campaign.state)
+        found = []
+        for child, unit_name in self.children.get(campaign.id, []):
+            if child.state == CLOSED:
+                continue
+            at = order.index(child.state) if child.state in order else -1
+            if at > position:
+                continue
+            items = self.open_in_phase(child)
+            if at < position or items:
+                found.append(
+                    BlockedChild(
+                        child.id, child.title, unit_name, child.state, items, at < position
+                    )
+                )
+        return found
+
+    def open_in_phase(self, campaign: Campaign) -> int:
+        # a child behind counts as one item at least: its phase is all still to do
+        return self.own.get(campaign.id, 0) + sum(
+            max(child.open_items, int(child.behind)) for child in self.blocked(campaign)
+        )

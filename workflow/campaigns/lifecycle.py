@@ -24,7 +24,7 @@ from workflow.campaigns import cascade
 from workflow.campaigns.fanout import Scope, load_scope, targets
 from workflow.campaigns.letters import draft_letters, letter_start_problems, open_required_letters
 from workflow.campaigns.recurring import start_duties
-from workflow.campaigns.task_rows import queue_task_escalations, stored_scope, task_rows
+from workflow.campaigns.task_rows import EscalationBatch, stored_scope, task_rows
 from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import register_definition, stored_definition
 from workflow.definitions.plan import Window, planned_windows, spec_due, text_shift
@@ -389,6 +389,7 @@ def _open_campaign(
     parent: Campaign | None,
     child_row: DefinitionRow | None,
     late: bool = False,
+    batch: EscalationBatch | None = None,
 ) -> Campaign:
     """Write a campaign whose roles resolved: refused (StartRefused) while a role, a site's
     responsible person … is missing, or an ancestor's role its escalation names."""
@@ -433,7 +434,9 @@ def _open_campaign(
     before, after = fire(
         campaign_machine(definition.phase_ids()), "start", campaign, "the campaign"
     )
-    created = _enter_phase(session, campaign, definition, scope, after, starts_on, now, calendar)
+    created = _enter_phase(
+        session, campaign, definition, scope, after, starts_on, now, calendar, batch
+    )
     origin = ""
     if parent is not None:
         origin = f"; {'started late under' if late else 'cascaded from'} campaign {parent.id}"
@@ -466,6 +469,7 @@ def _start_children(
     calendar: WorkingCalendar,
     *,
     late: bool = False,
+    batch: EscalationBatch | None = None,
 ) -> list[Campaign]:
     """Start a campaign in each of ``units`` under ``parent``, each with its own leading group:
     refused as a whole (StartRefused naming every sub-unit's problems) when one cannot start."""
@@ -491,6 +495,7 @@ def _start_children(
                     parent=parent,
                     child_row=child_row,
                     late=late,
+                    batch=batch,
                 )
             )
         except StartRefused as refused:
@@ -535,9 +540,11 @@ def _enter_phase(
     phase_start: date,
     now: datetime,
     calendar: WorkingCalendar,
+    batch: EscalationBatch | None = None,
 ) -> int:
     """Mark the phase started, create its one-off tasks, start its recurring duties and draft its
-    letters; return tasks created.
+    letters; return tasks created. ``batch``: where the tasks' first escalation steps are queued
+    (a cascade's, queued once at its end; None: at the end of this entry).
 
     Entered after its planned start, the phase's duties still run from the planned start: the
     periods begun meanwhile (this month's screening, a cron date already past) are created now;
@@ -561,10 +568,11 @@ def _enter_phase(
     for spec in phase.tasks:
         due = spec_due(spec, planned, phase_start, shift=shift, calendar=calendar)
         rows += task_rows(campaign, definition, spec, scope, phase_key, due, None, now)
+    queued = EscalationBatch() if batch is None else batch
     if rows:
         # ORM bulk insert: 50,000 rows as fast as Core (ORM add_all is 12x slower)
         session.execute(insert(Task), rows)
-        queue_task_escalations(session, campaign, definition, rows, now, calendar)
+        queued.add(campaign, definition, rows, now, calendar)
     occurrences = start_duties(
         session, campaign, definition, phase, window_start, scope, now, calendar
     )
@@ -573,6 +581,15 @@ def _enter_phase(
     )
     if definition.cascade is not None and definition.cascade.when == phase_key:
         _start_children(
-            session, campaign, scope.resolution.units, phase_start, SYSTEM, now, calendar
+            session,
+            campaign,
+            scope.resolution.units,
+            phase_start,
+            SYSTEM,
+            now,
+            calendar,
+            batch=queued,
         )
+    if batch is None:
+        queued.queue(session)
     return len(rows) + occurrences

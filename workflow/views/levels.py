@@ -15,12 +15,13 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from workflow.access import Need, campaign_for
-from workflow.assessment.unit_counts import UnitCounts, count_units, percent
+from workflow.assessment.unit_counts import UnitCounts, count_totals, percent
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.campaigns.cascade import descendants, open_in_phase
+from workflow.campaigns.cascade import descendants, open_in_phases
 from workflow.clock import Clock, end_of_day, local_date
 from workflow.definitions.catalogue import stored_definition
+from workflow.limits import CAMPAIGNS_PER_STATEMENT
 from workflow.models import Campaign, Rectification, Task, Unit
 from workflow.views.inbox import SOON_WORKING_DAYS
 
@@ -95,36 +96,38 @@ def sub_campaigns(
             .order_by(Unit.name, Campaign.id)
         )
     )
-    # every campaign below, known by the child it is under
+    # every campaign below, known by the child it is under, counted in a few statements
+    below_all = [below for below, _name in descendants(session, campaign)]
     under: dict[int, int] = {}
-    below_all = descendants(session, campaign)
-    for below, _name in below_all:
-        under[below.id] = below.id if below.parent_id == campaign.id else under[below.parent_id]
-
+    for below in below_all:
+        under[below.id] = below.id if below.parent_id == campaign.id else under[below.parent_id]  # type: ignore[index]
     figures = {child.id: LevelFigures() for child, _name in children}
-    for below, _name in below_all:
-        mine = figures[under[below.id]]
-        mine.counts.add(count_units(session, below, [], now, levels_below=False).total)
-        mine.campaigns += 1
+    for below_id, own in count_totals(session, below_all, now).items():
+        figures[under[below_id]].counts.add(own)
+        figures[under[below_id]].campaigns += 1
     soon = end_of_day(
         calendar.add_working_days(local_date(now, campaign.timezone), SOON_WORKING_DAYS),
         campaign.timezone,
     )
-    for model, deadline, waiting in (
-        (Task, Task.due_at, Task.state == "open"),
-        (Rectification, Rectification.deadline_at, Rectification.state == "open"),
-    ):
-        for below, overdue, due_soon in session.execute(
-            select(
-                model.campaign_id,
-                func.count().filter(and_(waiting, deadline <= now)),
-                func.count().filter(and_(waiting, deadline > now, deadline <= soon)),
-            )
-            .where(model.campaign_id.in_(list(under)))
-            .group_by(model.campaign_id)
+    ids = list(under)
+    for start in range(0, len(ids), CAMPAIGNS_PER_STATEMENT):
+        chosen = ids[start : start + CAMPAIGNS_PER_STATEMENT]
+        for model, deadline, waiting in (
+            (Task, Task.due_at, Task.state == "open"),
+            (Rectification, Rectification.deadline_at, Rectification.state == "open"),
         ):
-            figures[under[below]].overdue += overdue
-            figures[under[below]].due_soon += due_soon
+            for below, overdue, due_soon in session.execute(
+                select(
+                    model.campaign_id,
+                    func.count().filter(and_(waiting, deadline <= now)),
+                    func.count().filter(and_(waiting, deadline > now, deadline <= soon)),
+                )
+                .where(model.campaign_id.in_(chosen))
+                .group_by(model.campaign_id)
+            ):
+                figures[under[below]].overdue += overdue
+                figures[under[below]].due_soon += due_soon
+    opened = open_in_phases(session, [child for child, _name in children])
 
     rows, total = [], LevelFigures()
     for child, unit_name in children:
@@ -138,7 +141,7 @@ def sub_campaigns(
                 definition.phase(child.state).title
                 if child.state in definition.phase_ids()
                 else child.state,
-                open_in_phase(session, child) if child.state in definition.phase_ids() else 0,
+                opened[child.id],
                 figures[child.id],
             )
         )

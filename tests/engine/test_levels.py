@@ -378,6 +378,10 @@ def test_the_roll_up_of_each_town_is_its_own_figures_plus_its_villages(sessions,
         "西一村",
         "西一村",
     ]
+    # and assesses each town on its own results: 东一村's late fix costs 东风镇, 西一村's two 西岭镇
+    deducted = {row["name"]: row for row in report.assessment["units"]}
+    assert [d["times"] for d in deducted["东风镇"]["deductions"]] == [1]
+    assert [d["times"] for d in deducted["西岭镇"]["deductions"]] == [2]
 
 
 def test_a_county_target_counts_the_incidents_of_its_towns_and_villages(sessions, calendar, county):

@@ -68,6 +68,11 @@ incidents:
   - {{id: train-accident, title: 路外伤亡事故}}
 targets:
   - {{id: no-accident, title: 杜绝路外伤亡事故, kind: zero, incident: train-accident, period: year}}
+assessment:
+  items:
+    - {{id: work, title: 创建工作, points: 100}}
+  deductions:
+    - {{each: overdue_rectification, points: 2, cap: 20}}
 {cascade}
 escalation:
   deadline_by_severity: {{major: 5wd, minor: 15wd}}

@@ -44,8 +44,14 @@ class Scope:
     entries: dict[str, list[ListEntry]] = field(default_factory=dict)
 
 
-def load_scope(session: Session, campaign_unit: Unit, resolution: Resolution) -> Scope:
-    """The sites and list entries of the campaign's unit and its participating sub-units."""
+def load_scope(
+    session: Session, campaign_unit: Unit, resolution: Resolution, *, places: bool = True
+) -> Scope:
+    """The sites and list entries of the campaign's unit and its participating sub-units
+    (``places=False``: none, for a definition that fans out to none, :func:`fans_out_to_places`:
+    a cascade starts a thousand campaigns)."""
+    if not places:
+        return Scope(campaign_unit, resolution)
     unit_ids = [campaign_unit.id, *(unit.id for unit in resolution.units)]
     sites = list(session.scalars(select(Site).where(Site.unit_id.in_(unit_ids)).order_by(Site.id)))
     entries: dict[str, list[ListEntry]] = {}
@@ -54,6 +60,17 @@ def load_scope(session: Session, campaign_unit: Unit, resolution: Resolution) ->
     ):
         entries.setdefault(entry.list_key, []).append(entry)
     return Scope(campaign_unit, resolution, sites, entries)
+
+
+def fans_out_to_places(definition: Definition) -> bool:
+    """Whether a task, duty or letter of ``definition`` goes to each key site or list entry."""
+    specs = [
+        *definition.recurring,
+        *(spec for phase in definition.phases for spec in (*phase.tasks, *phase.recurring)),
+    ]
+    return bool(any(phase.letters for phase in definition.phases)) or any(
+        spec.per in ("site", "list") for spec in specs
+    )
 
 
 def targets(

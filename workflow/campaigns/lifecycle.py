@@ -21,7 +21,7 @@ from workflow.access import Need, campaign_for, require_may_start_campaign
 from workflow.audit import SYSTEM, Actor
 from workflow.calendar import WorkingCalendar
 from workflow.campaigns import cascade
-from workflow.campaigns.fanout import Scope, load_scope, targets
+from workflow.campaigns.fanout import Scope, fans_out_to_places, load_scope, targets
 from workflow.campaigns.letters import draft_letters, letter_start_problems, open_required_letters
 from workflow.campaigns.recurring import start_duties
 from workflow.campaigns.task_rows import EscalationBatch, stored_scope, task_rows
@@ -390,10 +390,11 @@ def _open_campaign(
     child_row: DefinitionRow | None,
     late: bool = False,
     batch: EscalationBatch | None = None,
+    definition_row: DefinitionRow | None = None,
 ) -> Campaign:
     """Write a campaign whose roles resolved: refused (StartRefused) while a role, a site's
     responsible person … is missing, or an ancestor's role its escalation names."""
-    scope = load_scope(session, unit, resolution)
+    scope = load_scope(session, unit, resolution, places=fans_out_to_places(definition))
     problems = list(resolution.missing)
     if not problems:  # roles first: a missing role would be named again for every site and entry
         for phase in definition.phases:
@@ -407,7 +408,7 @@ def _open_campaign(
     if problems:
         raise StartRefused(problems)
 
-    row = register_definition(session, definition, now)
+    row = definition_row or register_definition(session, definition, now)
     campaign = Campaign(
         definition_id=row.id,
         unit_id=unit.id,
@@ -418,6 +419,10 @@ def _open_campaign(
         timezone=definition.timezone,
         starts_on=starts_on,
         created_at=now,
+    )
+    # fired before the insert, which then writes the first phase: no UPDATE right after it
+    before, after = fire(
+        campaign_machine(definition.phase_ids()), "start", campaign, "the campaign"
     )
     session.add(campaign)
     session.flush()
@@ -431,9 +436,6 @@ def _open_campaign(
         )
     session.execute(insert(RoleBinding), binding_rows(campaign.id, resolution))
 
-    before, after = fire(
-        campaign_machine(definition.phase_ids()), "start", campaign, "the campaign"
-    )
     created = _enter_phase(
         session, campaign, definition, scope, after, starts_on, now, calendar, batch
     )
@@ -496,6 +498,7 @@ def _start_children(
                     child_row=child_row,
                     late=late,
                     batch=batch,
+                    definition_row=row,
                 )
             )
         except StartRefused as refused:

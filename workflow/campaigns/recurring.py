@@ -60,6 +60,8 @@ def start_duties(
     A campaign-wide duty already running in the phase before keeps its cursor (moved to this
     phase); one that resumes after a gap restarts from ``window_start``.
     """
+    if not definition.recurring and not any(p.recurring for p in definition.phases):
+        return 0  # no duty ever runs: no cursor to read (a cascade starts a thousand campaigns)
     before_start = as_utc(
         datetime.combine(window_start, time.min, tzinfo=ZoneInfo(campaign.timezone))
         - timedelta(seconds=1)

@@ -46,7 +46,12 @@ from workflow.models import (
     Unit,
 )
 from workflow.organisation.directory import unit_by_code
-from workflow.organisation.roles import Resolution, binding_rows, resolve_roles
+from workflow.organisation.roles import (
+    Resolution,
+    binding_rows,
+    resolve_roles,
+    resolve_roles_many,
+)
 
 
 @dataclass(frozen=True)
@@ -426,9 +431,12 @@ def _open_campaign(
     )
     session.add(campaign)
     session.flush()
-    session.execute(
-        insert(CampaignPhase), _planned_phases(campaign.id, definition, starts_on, calendar)
-    )
+    phases = _planned_phases(campaign.id, definition, starts_on, calendar)
+    # the first phase goes in entered: no read and update of its row right after
+    for row in phases:
+        entering = row["phase_key"] == after
+        row["started_on"], row["started_at"] = (starts_on, now) if entering else (None, None)
+    session.execute(insert(CampaignPhase), phases)
     if resolution.units:
         session.execute(
             insert(CampaignUnit),
@@ -436,8 +444,18 @@ def _open_campaign(
         )
     session.execute(insert(RoleBinding), binding_rows(campaign.id, resolution))
 
+    first = next(row for row in phases if row["phase_key"] == after)
     created = _enter_phase(
-        session, campaign, definition, scope, after, starts_on, now, calendar, batch
+        session,
+        campaign,
+        definition,
+        scope,
+        after,
+        starts_on,
+        now,
+        calendar,
+        batch,
+        entered=Window(first["planned_start"], first["planned_end"]),  # type: ignore[arg-type]
     )
     origin = ""
     if parent is not None:
@@ -480,8 +498,9 @@ def _start_children(
     definition = stored_definition(row)
     child_row = cascade.child_definition_row(session, definition, now, None)
     started, problems = [], []
+    resolutions = resolve_roles_many(session, definition, units)
     for unit in units:
-        resolution = resolve_roles(session, definition, unit)
+        resolution = resolutions[unit.id]
         try:
             started.append(
                 _open_campaign(
@@ -544,27 +563,31 @@ def _enter_phase(
     now: datetime,
     calendar: WorkingCalendar,
     batch: EscalationBatch | None = None,
+    *,
+    entered: Window | None = None,
 ) -> int:
     """Mark the phase started, create its one-off tasks, start its recurring duties and draft its
     letters; return tasks created. ``batch``: where the tasks' first escalation steps are queued
-    (a cascade's, queued once at its end; None: at the end of this entry).
+    (a cascade's, queued once at its end; None: at the end of this entry). ``entered``: the
+    phase's planned window when its row was written started already (a campaign's first).
 
     Entered after its planned start, the phase's duties still run from the planned start: the
     periods begun meanwhile (this month's screening, a cron date already past) are created now;
     its tasks are due as planned (workflow/definitions/plan.py), unless ``due_from: actual``.
     """
-    phase_row = session.scalar(
-        select(CampaignPhase).where(
-            CampaignPhase.campaign_id == campaign.id, CampaignPhase.phase_key == phase_key
+    planned = entered or Window(None, None)
+    if entered is None:
+        phase_row = session.scalar(
+            select(CampaignPhase).where(
+                CampaignPhase.campaign_id == campaign.id, CampaignPhase.phase_key == phase_key
+            )
         )
-    )
+        if phase_row is not None:
+            phase_row.started_on, phase_row.started_at = phase_start, now
+            planned = Window(phase_row.planned_start, phase_row.planned_end)
     window_start = phase_start
-    planned = Window(None, None)
-    if phase_row is not None:
-        phase_row.started_on, phase_row.started_at = phase_start, now
-        planned = Window(phase_row.planned_start, phase_row.planned_end)
-        if phase_row.planned_start is not None:
-            window_start = min(phase_start, phase_row.planned_start)
+    if planned.start is not None:
+        window_start = min(phase_start, planned.start)
     phase = definition.phase(phase_key)
     shift = text_shift(definition, campaign.starts_on)
     rows = []

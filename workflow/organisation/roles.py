@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from workflow.definitions.reader import Definition
 from workflow.errors import StartProblem
+from workflow.limits import CAMPAIGNS_PER_STATEMENT
 from workflow.models import Campaign, Person, PersonRole, RoleBinding, Unit
 
 
@@ -36,39 +37,34 @@ class Resolution:
 def resolve_roles(session: Session, definition: Definition, unit: Unit) -> Resolution:
     """Bind every role of ``definition`` for a campaign of ``unit``; list the required ones nobody
     holds."""
-    children = list(
-        session.scalars(
-            select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.name, Unit.code)
-        )
-    )
-    resolution = Resolution(units=children)
-    unit_ids = [unit.id, *(child.id for child in children)]
-    rows = session.execute(
-        select(PersonRole.role, Person.unit_id, Person.id)
-        .join(Person, Person.id == PersonRole.person_id)
-        .where(Person.unit_id.in_(unit_ids), Person.active.is_(True))
-        .order_by(Person.id)
-    )
-    held: dict[tuple[str, int], list[int]] = {}
-    for role, unit_id, person_id in rows:
-        held.setdefault((role, unit_id), []).append(person_id)
+    return resolve_roles_many(session, definition, [unit])[unit.id]
 
-    needed = definition.referenced_roles() | {role.id for role in definition.roles if role.required}
-    for role in definition.roles:
-        scope_units = children if role.scope == "unit" else [unit]
-        for scope_unit in scope_units:
-            people = held.get((role.id, scope_unit.id), [])
-            if people:
-                resolution.holders[(role.id, scope_unit.id)] = people
-            elif role.id in needed:
-                resolution.missing.append(
-                    StartProblem(role.id, f"'{scope_unit.code}' ({scope_unit.name})")
-                )
-        if role.scope == "unit" and role.id in needed and not children:
-            resolution.missing.append(
-                StartProblem(role.id, f"'{unit.code}' ({unit.name}): it has no sub-units")
-            )
-    return resolution
+
+def resolve_roles_many(
+    session: Session, definition: Definition, units: Sequence[Unit]
+) -> dict[int, Resolution]:
+    """:func:`resolve_roles` for campaigns of each of ``units`` at once (a cascade starts one in
+    each sub-unit): two statements for all of them."""
+    found: dict[int, Resolution] = {}
+    for start in range(0, len(units), CAMPAIGNS_PER_STATEMENT):
+        chosen = units[start : start + CAMPAIGNS_PER_STATEMENT]
+        children: dict[int, list[Unit]] = {unit.id: [] for unit in chosen}
+        for child in session.scalars(
+            select(Unit).where(Unit.parent_id.in_(list(children))).order_by(Unit.name, Unit.code)
+        ):
+            children[child.parent_id].append(child)  # type: ignore[index]
+        unit_ids = [*children, *(c.id for kids in children.values() for c in kids)]
+        held: dict[tuple[str, int], list[int]] = {}
+        for role, unit_id, person_id in session.execute(
+            select(PersonRole.role, Person.unit_id, Person.id)
+            .join(Person, Person.id == PersonRole.person_id)
+            .where(Person.unit_id.in_(unit_ids), Person.active.is_(True))
+            .order_by(Person.id)
+        ):
+            held.setdefault((role, unit_id), []).append(person_id)
+        for unit in chosen:
+            found[unit.id] = _resolution(definition, unit, children[unit.id], held)
+    return found
 
 
 def holders_of(
@@ -117,3 +113,31 @@ def binding_rows(campaign_id: int, resolution: Resolution) -> list[dict[str, obj
         for (role, unit_id), people in resolution.holders.items()
         for person_id in people
     ]
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _resolution(
+    definition: Definition,
+    unit: Unit,
+    children: list[Unit],
+    held: dict[tuple[str, int], list[int]],
+) -> Resolution:
+    resolution = Resolution(units=children)
+    needed = definition.referenced_roles() | {role.id for role in definition.roles if role.required}
+    for role in definition.roles:
+        scope_units = children if role.scope == "unit" else [unit]
+        for scope_unit in scope_units:
+            people = held.get((role.id, scope_unit.id), [])
+            if people:
+                resolution.holders[(role.id, scope_unit.id)] = people
+            elif role.id in needed:
+                resolution.missing.append(
+                    StartProblem(role.id, f"'{scope_unit.code}' ({scope_unit.name})")
+                )
+        if role.scope == "unit" and role.id in needed and not children:
+            resolution.missing.append(
+                StartProblem(role.id, f"'{unit.code}' ({unit.name}): it has no sub-units")
+            )
+    return resolution

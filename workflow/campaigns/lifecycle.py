@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow import audit
@@ -24,7 +24,7 @@ from workflow.campaigns import cascade
 from workflow.campaigns.fanout import Scope, fans_out_to_places, load_scope, targets
 from workflow.campaigns.letters import draft_letters, letter_start_problems, open_required_letters
 from workflow.campaigns.recurring import start_duties
-from workflow.campaigns.task_rows import EscalationBatch, stored_scope, task_rows
+from workflow.campaigns.task_rows import DeferredWrites, stored_scope, task_rows
 from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import register_definition, stored_definition
 from workflow.definitions.plan import Window, planned_windows, spec_due, text_shift
@@ -394,7 +394,7 @@ def _open_campaign(
     parent: Campaign | None,
     child_row: DefinitionRow | None,
     late: bool = False,
-    batch: EscalationBatch | None = None,
+    batch: DeferredWrites | None = None,
     definition_row: DefinitionRow | None = None,
 ) -> Campaign:
     """Write a campaign whose roles resolved: refused (StartRefused) while a role, a site's
@@ -431,18 +431,18 @@ def _open_campaign(
     )
     session.add(campaign)
     session.flush()
+    # its rows wait with the cascade's: one executemany per table for them all
+    written = DeferredWrites() if batch is None else batch
     phases = _planned_phases(campaign.id, definition, starts_on, calendar)
     # the first phase goes in entered: no read and update of its row right after
     for row in phases:
         entering = row["phase_key"] == after
         row["started_on"], row["started_at"] = (starts_on, now) if entering else (None, None)
-    session.execute(insert(CampaignPhase), phases)
-    if resolution.units:
-        session.execute(
-            insert(CampaignUnit),
-            [{"campaign_id": campaign.id, "unit_id": u.id} for u in resolution.units],
-        )
-    session.execute(insert(RoleBinding), binding_rows(campaign.id, resolution))
+    written.insert(CampaignPhase, phases)
+    written.insert(
+        CampaignUnit, [{"campaign_id": campaign.id, "unit_id": u.id} for u in resolution.units]
+    )
+    written.insert(RoleBinding, binding_rows(campaign.id, resolution))
 
     first = next(row for row in phases if row["phase_key"] == after)
     created = _enter_phase(
@@ -454,9 +454,11 @@ def _open_campaign(
         starts_on,
         now,
         calendar,
-        batch,
+        written,
         entered=Window(first["planned_start"], first["planned_end"]),  # type: ignore[arg-type]
     )
+    if batch is None:
+        written.write(session)
     origin = ""
     if parent is not None:
         origin = f"; {'started late under' if late else 'cascaded from'} campaign {parent.id}"
@@ -489,7 +491,7 @@ def _start_children(
     calendar: WorkingCalendar,
     *,
     late: bool = False,
-    batch: EscalationBatch | None = None,
+    batch: DeferredWrites | None = None,
 ) -> list[Campaign]:
     """Start a campaign in each of ``units`` under ``parent``, each with its own leading group:
     refused as a whole (StartRefused naming every sub-unit's problems) when one cannot start."""
@@ -562,14 +564,14 @@ def _enter_phase(
     phase_start: date,
     now: datetime,
     calendar: WorkingCalendar,
-    batch: EscalationBatch | None = None,
+    batch: DeferredWrites | None = None,
     *,
     entered: Window | None = None,
 ) -> int:
     """Mark the phase started, create its one-off tasks, start its recurring duties and draft its
-    letters; return tasks created. ``batch``: where the tasks' first escalation steps are queued
-    (a cascade's, queued once at its end; None: at the end of this entry). ``entered``: the
-    phase's planned window when its row was written started already (a campaign's first).
+    letters; return tasks created. ``batch``: where its tasks and their first escalation steps
+    wait (a cascade's, written once at its end; None: written at the end of this entry).
+    ``entered``: the phase's planned window when its row went in started (a campaign's first).
 
     Entered after its planned start, the phase's duties still run from the planned start: the
     periods begun meanwhile (this month's screening, a cron date already past) are created now;
@@ -594,10 +596,9 @@ def _enter_phase(
     for spec in phase.tasks:
         due = spec_due(spec, planned, phase_start, shift=shift, calendar=calendar)
         rows += task_rows(campaign, definition, spec, scope, phase_key, due, None, now)
-    queued = EscalationBatch() if batch is None else batch
+    queued = DeferredWrites() if batch is None else batch
     if rows:
-        # ORM bulk insert: 50,000 rows as fast as Core (ORM add_all is 12x slower)
-        session.execute(insert(Task), rows)
+        queued.insert(Task, rows)
         queued.add(campaign, definition, rows, now, calendar)
     occurrences = start_duties(
         session, campaign, definition, phase, window_start, scope, now, calendar
@@ -617,5 +618,5 @@ def _enter_phase(
             batch=queued,
         )
     if batch is None:
-        queued.queue(session)
+        queued.write(session)
     return len(rows) + occurrences

@@ -32,7 +32,7 @@ from webapp.pages.forms import (
 from webapp.pages.worklists.filter_bar import filter_form, list_filter, page_links, read_page
 from workflow.access import campaign_access, load_campaign
 from workflow.audit import Actor
-from workflow.campaigns.cascade import blocked_children, units_without_campaign
+from workflow.campaigns.cascade import units_without_campaign
 from workflow.campaigns.lifecycle import advance_campaign, start_late_child
 from workflow.campaigns.reassign import hand_over
 from workflow.definitions.texts import campaign_twins
@@ -301,7 +301,7 @@ def _campaign_view(session: Session, campaign_id: int, by: Actor) -> dict[str, A
         "standing": standing,
         "below": below,
         # what keeps it in its phase from below: the page names each sub-unit and links to it
-        "blocked_below": blocked_children(session, campaign) if below is not None else [],
+        "blocked_below": below.blocked if below is not None else [],
         "late_units": units_without_campaign(session, campaign) if access.coordinator else [],
         "parent": load_campaign(session, campaign.parent_id)
         if campaign.parent_id is not None and access.from_above

@@ -29,13 +29,13 @@ from workflow.assessment.unit_counts import (
     UnitRef,
     campaign_window,
     count_units,
-    levels_under,
     participating_units,
     percent,
     scored_subjects,
     subject_key,
 )
 from workflow.audit import Actor
+from workflow.campaigns.cascade import branches, descendants
 from workflow.clock import Clock
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import Definition, TargetSpec
@@ -101,12 +101,12 @@ def incident_rows(session: Session, campaign_id: int, as_of: datetime) -> Incide
     campaign = session.get(Campaign, campaign_id)
     if campaign is None or campaign.child_definition_id is None:
         return rows
-    under = levels_under(session, campaign)
+    branch = branches(campaign.id, descendants(session, campaign))
     rows += [
-        (under[below], None, kind, occurred_on)
+        (branch[below].unit_id, None, kind, occurred_on)
         for below, kind, occurred_on in session.execute(
             select(Incident.campaign_id, Incident.kind, Incident.occurred_on).where(
-                Incident.campaign_id.in_(list(under)), Incident.recorded_at <= as_of
+                Incident.campaign_id.in_(list(branch)), Incident.recorded_at <= as_of
             )
         )
     ]

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from workflow.campaigns.cascade import descendants
+from workflow.campaigns.cascade import branches, descendants
 from workflow.clock import end_of_day, local_date
 from workflow.definitions.reader import Definition
 from workflow.limits import CAMPAIGNS_PER_STATEMENT
@@ -222,9 +222,14 @@ def count_units(
         rectifications,
     )
     if levels_below and campaign.child_definition_id is not None:
-        under = levels_under(session, campaign)
-        below = [c for c, _name in descendants(session, campaign)]
-        _count_into(session, below, as_of, lambda c, _unit, _site=None: of(under[c]))
+        below = descendants(session, campaign)
+        branch = branches(campaign.id, below)
+        _count_into(
+            session,
+            [c for c, _name in below],
+            as_of,
+            lambda c, _unit, _site=None: of(branch[c].unit_id),
+        )
     return CampaignCounts(as_of, counts, total, phases)
 
 
@@ -236,17 +241,6 @@ def count_totals(
     totals = {campaign.id: UnitCounts() for campaign in campaigns}
     _count_into(session, campaigns, as_of, lambda c, _unit, _site=None: [totals[c]])
     return totals
-
-
-def levels_under(session: Session, campaign: Campaign) -> dict[int, int]:
-    """Each campaign below ``campaign`` → the unit of the sub-unit's campaign it is under (a
-    village's campaign → its town)."""
-    under: dict[int, int] = {}
-    for below, _name in descendants(session, campaign):
-        under[below.id] = (
-            below.unit_id if below.parent_id == campaign.id else under[below.parent_id]
-        )
-    return under
 
 
 # --- the queries --------------------------------------------------------------------------------

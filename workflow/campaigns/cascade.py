@@ -9,7 +9,7 @@ towns' months later.
 
 The levels are bound by phase id: a child enters no phase its parent has not entered
 (:func:`parent_not_entered`), and the parent leaves a phase only when no child is still in it
-with work open or behind it (:func:`blocked_children`, counting each child's own children).
+with work open or behind it (:class:`Levels`, counting each child's own children).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.definitions.catalogue import (
@@ -30,15 +30,12 @@ from workflow.definitions.catalogue import (
 )
 from workflow.definitions.reader import Definition, ancestor_role, definition_files
 from workflow.errors import Blocker, InvalidInput, NotFound, StartProblem
-from workflow.limits import CAMPAIGNS_PER_STATEMENT, MAX_LEVELS
-from workflow.machines import CLOSED, LETTER_SETTLED_STATES, TASK_SETTLED_STATES
+from workflow.limits import MAX_LEVELS
+from workflow.machines import CLOSED
 from workflow.models import (
     Campaign,
     CampaignPhase,
     DefinitionRow,
-    Letter,
-    Rectification,
-    Task,
     Unit,
 )
 
@@ -143,63 +140,6 @@ def has_entered(session: Session, campaign_id: int, phase: str) -> bool:
     return started is not None
 
 
-def blocked_children(session: Session, campaign: Campaign) -> list[BlockedChild]:
-    """The sub-units' campaigns that keep ``campaign`` in its phase: those still in it with
-    required work open (theirs or their own children's), and those behind it."""
-    below = descendants(session, campaign)
-    return _Levels(below, open_items(session, [c.id for c, _name in below])).blocked(campaign)
-
-
-def open_in_phases(session: Session, campaigns: list[Campaign]) -> dict[int, int]:
-    """For each of ``campaigns``: the required items keeping it in its phase, its blocked
-    sub-units' counted in (a sub-unit behind it counts one at least), in a few statements for all
-    of them and everything below them."""
-    below: list[tuple[Campaign, str]] = []
-    for campaign in campaigns:
-        below += descendants(session, campaign)
-    every = [c.id for c in campaigns] + [c.id for c, _name in below]
-    levels = _Levels(below, open_items(session, every))
-    return {campaign.id: levels.open_in_phase(campaign) for campaign in campaigns}
-
-
-def open_items(session: Session, campaign_ids: list[int]) -> dict[int, int]:
-    """Each campaign's own required items keeping it in its current phase (the exit guard's):
-    tasks of the phase not settled, letters of the phase not signed, major hazards not closed."""
-    found: dict[int, int] = dict.fromkeys(campaign_ids, 0)
-    for start in range(0, len(campaign_ids), CAMPAIGNS_PER_STATEMENT):
-        chosen = campaign_ids[start : start + CAMPAIGNS_PER_STATEMENT]
-        for query in (
-            select(Task.campaign_id, func.count())
-            .join(Campaign, Campaign.id == Task.campaign_id)
-            .where(
-                Task.campaign_id.in_(chosen),
-                Task.phase_key == Campaign.state,
-                Task.required.is_(True),
-                Task.state.not_in(TASK_SETTLED_STATES),
-            )
-            .group_by(Task.campaign_id),
-            select(Letter.campaign_id, func.count())
-            .join(Campaign, Campaign.id == Letter.campaign_id)
-            .where(
-                Letter.campaign_id.in_(chosen),
-                Letter.phase_key == Campaign.state,
-                Letter.required.is_(True),
-                Letter.state.not_in(LETTER_SETTLED_STATES),
-            )
-            .group_by(Letter.campaign_id),
-            select(Rectification.campaign_id, func.count())
-            .where(
-                Rectification.campaign_id.in_(chosen),
-                Rectification.severity == "major",
-                Rectification.state != "closed",
-            )
-            .group_by(Rectification.campaign_id),
-        ):
-            for campaign_id, count in session.execute(query):
-                found[campaign_id] += count
-    return found
-
-
 def units_without_campaign(session: Session, campaign: Campaign) -> list[Unit]:
     """The sub-units of the campaign's unit that run no campaign under it though its cascade has
     started (a town added since, one refused then): each may be started late."""
@@ -216,10 +156,23 @@ def units_without_campaign(session: Session, campaign: Campaign) -> list[Unit]:
     )
 
 
+def branches(campaign_id: int, below: list[tuple[Campaign, str]]) -> dict[int, Campaign]:
+    """Each campaign of ``below`` (:func:`descendants` of ``campaign_id``) → the sub-unit's
+    campaign it is under: a village's → its town's, a town's → itself."""
+    found: dict[int, Campaign] = {}
+    for campaign, _name in below:  # level by level: a parent comes before its children
+        parent = campaign.parent_id
+        found[campaign.id] = campaign if parent == campaign_id else found[parent]  # type: ignore[index]
+    return found
+
+
 def descendants(session: Session, campaign: Campaign) -> list[tuple[Campaign, str]]:
     """Every campaign below ``campaign`` with its unit's name, level by level, each level in the
-    order of its units' names: a county's towns, then their villages."""
+    order of its units' names: a county's towns, then their villages. None below a campaign that
+    does not cascade, without a statement (every advance and report asks)."""
     found: list[tuple[Campaign, str]] = []
+    if campaign.child_definition_id is None:
+        return found
     level = [campaign.id]
     for _depth in range(MAX_LEVELS):
         rows = session.execute(
@@ -233,6 +186,50 @@ def descendants(session: Session, campaign: Campaign) -> list[tuple[Campaign, st
         found += [(below, name) for below, name in rows]
         level = [below.id for below, _name in rows]
     return found
+
+
+class Levels:
+    """The campaigns below one (``below``: :func:`descendants`) with the items keeping each in its
+    own phase (``own``: ``lifecycle.open_items``): the rule of what keeps a campaign in its phase
+    from below, worked out in Python over counts read at once."""
+
+    def __init__(self, below: list[tuple[Campaign, str]], own: dict[int, int]) -> None:
+        self.below = below
+        self.own = own
+        self._open: dict[int, int] = {}  # open_in_phase, each campaign's worked out once
+        self.children: dict[int | None, list[tuple[Campaign, str]]] = {}
+        for campaign, name in below:
+            self.children.setdefault(campaign.parent_id, []).append((campaign, name))
+
+    def blocked(self, campaign: Campaign) -> list[BlockedChild]:
+        order = stored_definition(campaign.definition).phase_ids()
+        if campaign.state not in order:
+            return []
+        position = order.index(campaign.state)
+        found = []
+        for child, unit_name in self.children.get(campaign.id, []):
+            if child.state == CLOSED:
+                continue
+            at = order.index(child.state) if child.state in order else -1
+            if at > position:
+                continue
+            items = self.open_in_phase(child)
+            if at < position or items:
+                found.append(
+                    BlockedChild(
+                        child.id, child.title, unit_name, child.state, items, at < position
+                    )
+                )
+        return found
+
+    def open_in_phase(self, campaign: Campaign) -> int:
+        found = self._open.get(campaign.id)
+        if found is None:
+            # a child behind counts as one item at least: its phase is all still to do
+            found = self._open[campaign.id] = self.own.get(campaign.id, 0) + sum(
+                max(child.open_items, int(child.behind)) for child in self.blocked(campaign)
+            )
+        return found
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -270,41 +267,3 @@ def _ancestor(session: Session, parent: Campaign, steps: int) -> Campaign | None
             return None
         current = session.get(Campaign, current.parent_id)
     return current
-
-
-class _Levels:
-    """The campaigns below one with their own open items: the rule of what keeps a campaign in its
-    phase, worked out in Python over counts read at once."""
-
-    def __init__(self, below: list[tuple[Campaign, str]], own: dict[int, int]) -> None:
-        self.own = own
-        self.children: dict[int | None, list[tuple[Campaign, str]]] = {}
-        for campaign, name in below:
-            self.children.setdefault(campaign.parent_id, []).append((campaign, name))
-
-    def blocked(self, campaign: Campaign) -> list[BlockedChild]:
-        order = stored_definition(campaign.definition).phase_ids()
-        if campaign.state not in order:
-            return []
-        position = order.index(campaign.state)
-        found = []
-        for child, unit_name in self.children.get(campaign.id, []):
-            if child.state == CLOSED:
-                continue
-            at = order.index(child.state) if child.state in order else -1
-            if at > position:
-                continue
-            items = self.open_in_phase(child)
-            if at < position or items:
-                found.append(
-                    BlockedChild(
-                        child.id, child.title, unit_name, child.state, items, at < position
-                    )
-                )
-        return found
-
-    def open_in_phase(self, campaign: Campaign) -> int:
-        # a child behind counts as one item at least: its phase is all still to do
-        return self.own.get(campaign.id, 0) + sum(
-            max(child.open_items, int(child.behind)) for child in self.blocked(campaign)
-        )

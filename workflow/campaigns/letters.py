@@ -207,9 +207,14 @@ def sees_letter(session: Session, letter: Letter, campaign: Campaign, by: Actor)
 def open_required_letters(campaign: Campaign) -> tuple[Any, ...]:
     """The exit guard's letters, as WHERE clauses on ``Letter``: the current phase's required
     letters not yet signed."""
+    return (Letter.campaign_id == campaign.id, *required_letters_open(campaign.state))
+
+
+def required_letters_open(phase: Any) -> tuple[Any, ...]:
+    """:func:`open_required_letters` of any campaign, in ``phase`` (a phase id, or a column: each
+    campaign's own state)."""
     return (
-        Letter.campaign_id == campaign.id,
-        Letter.phase_key == campaign.state,
+        Letter.phase_key == phase,
         Letter.required.is_(True),
         Letter.state.not_in(LETTER_SETTLED_STATES),
     )

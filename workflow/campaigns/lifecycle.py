@@ -22,7 +22,12 @@ from workflow.audit import SYSTEM, Actor
 from workflow.calendar import WorkingCalendar
 from workflow.campaigns import cascade
 from workflow.campaigns.fanout import Scope, fans_out_to_places, load_scope, targets
-from workflow.campaigns.letters import draft_letters, letter_start_problems, open_required_letters
+from workflow.campaigns.letters import (
+    draft_letters,
+    letter_start_problems,
+    open_required_letters,
+    required_letters_open,
+)
 from workflow.campaigns.recurring import start_duties
 from workflow.campaigns.task_rows import DeferredWrites, stored_scope, task_rows
 from workflow.clock import Clock, local_date
@@ -30,7 +35,7 @@ from workflow.definitions.catalogue import register_definition, stored_definitio
 from workflow.definitions.plan import Window, planned_windows, spec_due, text_shift
 from workflow.definitions.reader import Definition, definition_folders
 from workflow.errors import Blocker, Conflict, InvalidInput, StartRefused, TransitionRefused
-from workflow.limits import CAMPAIGN_TITLE_LIMIT
+from workflow.limits import CAMPAIGN_TITLE_LIMIT, CAMPAIGNS_PER_STATEMENT
 from workflow.machines import CLOSED, TASK_SETTLED_STATES, campaign_machine, fire
 from workflow.models import (
     Campaign,
@@ -211,7 +216,7 @@ def advance_campaign(
             f"cannot leave phase '{campaign.state}': {len(blockers)} required item(s) still open",
             blockers,
         )
-    children = cascade.blocked_children(session, campaign)
+    children = levels_below(session, campaign).blocked(campaign)
     if children:
         raise TransitionRefused(
             f"cannot leave phase '{campaign.state}': {len(children)} sub-unit campaign(s) not "
@@ -309,17 +314,7 @@ def phase_blockers(session: Session, campaign: Campaign, limit: int | None = Non
 
 def count_phase_blockers(session: Session, campaign: Campaign) -> int:
     """How many items keep the campaign in its current phase (without loading them)."""
-    tasks = (
-        session.scalar(select(func.count()).select_from(Task).where(*open_required_tasks(campaign)))
-        or 0
-    )
-    majors = session.scalar(
-        select(func.count()).select_from(Rectification).where(*open_major_hazards(campaign))
-    )
-    letters = session.scalar(
-        select(func.count()).select_from(Letter).where(*open_required_letters(campaign))
-    )
-    return tasks + (majors or 0) + (letters or 0)
+    return open_items(session, [campaign.id])[campaign.id]
 
 
 def unsigned_letters(
@@ -362,22 +357,41 @@ def unsigned_letters(
 def open_required_tasks(campaign: Campaign) -> tuple[Any, ...]:
     """The exit guard's first half, as WHERE clauses on ``Task``: the current phase's required tasks
     not yet settled."""
-    return (
-        Task.campaign_id == campaign.id,
-        Task.phase_key == campaign.state,
-        Task.required.is_(True),
-        Task.state.not_in(TASK_SETTLED_STATES),
-    )
+    return (Task.campaign_id == campaign.id, *_required_tasks_open(campaign.state))
 
 
 def open_major_hazards(campaign: Campaign) -> tuple[Any, ...]:
     """The exit guard's second half, as WHERE clauses on ``Rectification``: major hazards not yet
     closed (they keep the campaign in any phase)."""
-    return (
-        Rectification.campaign_id == campaign.id,
-        Rectification.severity == "major",
-        Rectification.state != "closed",
-    )
+    return (Rectification.campaign_id == campaign.id, *_major_hazards_open())
+
+
+def open_items(session: Session, campaign_ids: list[int]) -> dict[int, int]:
+    """:func:`count_phase_blockers` of many campaigns, each in its own phase, in three statements
+    per thousand of them (the campaigns below a county's)."""
+    found: dict[int, int] = dict.fromkeys(campaign_ids, 0)
+    for start in range(0, len(campaign_ids), CAMPAIGNS_PER_STATEMENT):
+        chosen = campaign_ids[start : start + CAMPAIGNS_PER_STATEMENT]
+        for model, guard in (
+            (Task, _required_tasks_open(Campaign.state)),
+            (Letter, required_letters_open(Campaign.state)),
+            (Rectification, _major_hazards_open()),
+        ):
+            for campaign_id, count in session.execute(
+                select(model.campaign_id, func.count())
+                .join(Campaign, Campaign.id == model.campaign_id)
+                .where(model.campaign_id.in_(chosen), *guard)
+                .group_by(model.campaign_id)
+            ):
+                found[campaign_id] += count
+    return found
+
+
+def levels_below(session: Session, campaign: Campaign) -> cascade.Levels:
+    """The campaigns below ``campaign`` with what keeps each in its phase: which of its sub-units
+    block it (``blocked``) and how much (``open_in_phase``)."""
+    below = cascade.descendants(session, campaign)
+    return cascade.Levels(below, open_items(session, [c.id for c, _name in below]))
 
 
 def _open_campaign(
@@ -536,6 +550,19 @@ def _child_title(unit: Unit, definition: Definition) -> str:
     if unit.name and title.startswith(unit.name[-1]):
         title = title[1:]
     return f"{unit.name}{title}"
+
+
+def _required_tasks_open(phase: Any) -> tuple[Any, ...]:
+    """:func:`open_required_tasks` of any campaign, in ``phase`` (a phase id, or a column)."""
+    return (
+        Task.phase_key == phase,
+        Task.required.is_(True),
+        Task.state.not_in(TASK_SETTLED_STATES),
+    )
+
+
+def _major_hazards_open() -> tuple[Any, ...]:
+    return (Rectification.severity == "major", Rectification.state != "closed")
 
 
 def _planned_phases(

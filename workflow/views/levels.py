@@ -11,19 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.access import Need, campaign_for
 from workflow.assessment.unit_counts import UnitCounts, count_totals, percent
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
-from workflow.campaigns.cascade import descendants, open_in_phases
-from workflow.clock import Clock, end_of_day, local_date
+from workflow.campaigns.cascade import BlockedChild, branches
+from workflow.campaigns.lifecycle import levels_below
+from workflow.clock import Clock
 from workflow.definitions.catalogue import stored_definition
 from workflow.limits import CAMPAIGNS_PER_STATEMENT
-from workflow.models import Campaign, Rectification, Task, Unit
-from workflow.views.inbox import SOON_WORKING_DAYS
+from workflow.models import Rectification, Task
+from workflow.views.standing import due_counts, soon_ends
 
 
 @dataclass
@@ -79,6 +80,7 @@ class SubCampaigns:
     campaign_id: int
     rows: list[SubCampaign]
     total: LevelFigures
+    blocked: list[BlockedChild]  # the sub-units keeping it in its phase (the campaign page's list)
 
 
 def sub_campaigns(
@@ -88,46 +90,29 @@ def sub_campaigns(
     summed in; for the campaign's leading group (and those above it)."""
     campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
     now = clock.now()
-    children = list(
-        session.execute(
-            select(Campaign, Unit.name)
-            .join(Unit, Unit.id == Campaign.unit_id)
-            .where(Campaign.parent_id == campaign.id)
-            .order_by(Unit.name, Campaign.id)
-        )
-    )
     # every campaign below, known by the child it is under, counted in a few statements
-    below_all = [below for below, _name in descendants(session, campaign)]
-    under: dict[int, int] = {}
-    for below in below_all:
-        under[below.id] = below.id if below.parent_id == campaign.id else under[below.parent_id]  # type: ignore[index]
+    levels = levels_below(session, campaign)
+    children = [(c, name) for c, name in levels.below if c.parent_id == campaign.id]
+    branch = branches(campaign.id, levels.below)
     figures = {child.id: LevelFigures() for child, _name in children}
-    for below_id, own in count_totals(session, below_all, now).items():
-        figures[under[below_id]].counts.add(own)
-        figures[under[below_id]].campaigns += 1
-    soon = end_of_day(
-        calendar.add_working_days(local_date(now, campaign.timezone), SOON_WORKING_DAYS),
-        campaign.timezone,
-    )
-    ids = list(under)
+    for below_id, own in count_totals(session, [c for c, _n in levels.below], now).items():
+        figures[branch[below_id].id].counts.add(own)
+        figures[branch[below_id].id].campaigns += 1
+    soon_until = soon_ends(now, campaign.timezone, calendar)
+    ids = list(branch)
     for start in range(0, len(ids), CAMPAIGNS_PER_STATEMENT):
         chosen = ids[start : start + CAMPAIGNS_PER_STATEMENT]
-        for model, deadline, waiting in (
-            (Task, Task.due_at, Task.state == "open"),
-            (Rectification, Rectification.deadline_at, Rectification.state == "open"),
-        ):
+        for model, deadline in ((Task, Task.due_at), (Rectification, Rectification.deadline_at)):
             for below, overdue, due_soon in session.execute(
                 select(
                     model.campaign_id,
-                    func.count().filter(and_(waiting, deadline <= now)),
-                    func.count().filter(and_(waiting, deadline > now, deadline <= soon)),
+                    *due_counts(deadline, model.state == "open", now, soon_until),
                 )
                 .where(model.campaign_id.in_(chosen))
                 .group_by(model.campaign_id)
             ):
-                figures[under[below]].overdue += overdue
-                figures[under[below]].due_soon += due_soon
-    opened = open_in_phases(session, [child for child, _name in children])
+                figures[branch[below].id].overdue += overdue
+                figures[branch[below].id].due_soon += due_soon
 
     rows, total = [], LevelFigures()
     for child, unit_name in children:
@@ -141,9 +126,9 @@ def sub_campaigns(
                 definition.phase(child.state).title
                 if child.state in definition.phase_ids()
                 else child.state,
-                opened[child.id],
+                levels.open_in_phase(child),
                 figures[child.id],
             )
         )
         total.add(figures[child.id])
-    return SubCampaigns(campaign.id, rows, total)
+    return SubCampaigns(campaign.id, rows, total, levels.blocked(campaign))

@@ -175,10 +175,7 @@ def campaign_standing(
     """Each unit's colour and counts; for the campaign's leading group only (others: not found)."""
     campaign = campaign_for(session, campaign_id, by, Need.LEADING_GROUP)
     now = clock.now()
-    soon_until = end_of_day(
-        calendar.add_working_days(local_date(now, campaign.timezone), SOON_WORKING_DAYS),
-        campaign.timezone,
-    )
+    soon_until = soon_ends(now, campaign.timezone, calendar)
     units = {campaign.unit_id: UnitStanding(campaign.unit_id, campaign.unit.name)}
     for unit in session.scalars(
         select(Unit)
@@ -192,8 +189,7 @@ def campaign_standing(
     task_counts = session.execute(
         select(
             Task.unit_id,
-            func.count().filter(and_(is_open, Task.due_at <= now)),
-            func.count().filter(and_(is_open, Task.due_at > now, Task.due_at <= soon_until)),
+            *due_counts(Task.due_at, is_open, now, soon_until),
             func.count().filter(is_open),
             func.count().filter(Task.state.in_(("done", "verified"))),
         )
@@ -204,14 +200,7 @@ def campaign_standing(
     rectification_counts = session.execute(
         select(
             Rectification.unit_id,
-            func.count().filter(and_(waiting, Rectification.deadline_at <= now)),
-            func.count().filter(
-                and_(
-                    waiting,
-                    Rectification.deadline_at > now,
-                    Rectification.deadline_at <= soon_until,
-                )
-            ),
+            *due_counts(Rectification.deadline_at, waiting, now, soon_until),
             func.count().filter(Rectification.state != "closed"),
             func.count().filter(Rectification.state == "closed"),
         )
@@ -232,6 +221,22 @@ def campaign_standing(
         campaign.title,
         list(units.values()),
         english_twin(campaign.title, stored_definition(campaign.definition)),
+    )
+
+
+def soon_ends(now: datetime, timezone: str, calendar: WorkingCalendar) -> datetime:
+    """The end of the last day counted as due soon (amber): 3 working days from today."""
+    return end_of_day(
+        calendar.add_working_days(local_date(now, timezone), SOON_WORKING_DAYS), timezone
+    )
+
+
+def due_counts(deadline: Any, waiting: Any, now: datetime, soon_until: datetime) -> tuple[Any, Any]:
+    """The red and amber counts of a grouped statement: items ``waiting`` past ``deadline`` by
+    ``now``, and due by ``soon_until``."""
+    return (
+        func.count().filter(and_(waiting, deadline <= now)),
+        func.count().filter(and_(waiting, deadline > now, deadline <= soon_until)),
     )
 
 

@@ -167,6 +167,29 @@ class Site(Base):
     responsible_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
 
 
+class SiteVisit(Base):
+    """A patrol's or an inspector's check-in at a key site (巡查打卡): who, when by the server's
+    clock, the phone's clock when it differed, where if the person allowed it, a note; its photos
+    are evidence files of kind ``visit`` (migration 0024)."""
+
+    __tablename__ = "site_visits"
+    __table_args__ = (Index("ix_site_visits_site", "site_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the phone's own clock when the check-in was captured (offline: possibly hours before ``at``)
+    phone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    latitude: Mapped[float | None] = mapped_column()
+    longitude: Mapped[float | None] = mapped_column()
+    accuracy_m: Mapped[float | None] = mapped_column()
+    note: Mapped[str | None] = mapped_column(Text)
+
+    site: Mapped[Site] = relationship()
+    person: Mapped[Person] = relationship()
+
+
 class ListEntry(Base):
     """An entry of a named list of the organisation file (e.g. a supervised person 重点列管人员)."""
 
@@ -316,6 +339,8 @@ class Task(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     note: Mapped[str | None] = mapped_column(Text)
+    # the check-in at its site (巡查打卡) that fulfilled this patrol or inspection (migration 0024)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("site_visits.id"))
     # an inspection's findings, recorded when it is checked off: none (no problems) | hazards (those
     # registered from it: Rectification.task_id); NULL otherwise
     findings: Mapped[str | None] = mapped_column(String(16))
@@ -621,6 +646,15 @@ class EvidenceFile(Base):
     size: Mapped[int] = mapped_column(Integer)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # a photo of a rectification: before (handed in with the hazard) | after (with 'fixed');
+    # None for other files (migration 0024)
+    stage: Mapped[str | None] = mapped_column(String(16))
+    # a photo re-encoded by the server: its thumbnail's random name on disk, its size in pixels, and
+    # when the camera took it (EXIF), as UTC
+    thumb_name: Mapped[str | None] = mapped_column(String(64))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Incident(Base):

@@ -114,6 +114,8 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     from webapp.pages.admin import starting as admin_starting
     from webapp.pages.admin import units as admin_units
     from webapp.pages.decisions import bulk as bulk_decisions
+    from webapp.pages.field import offline as field_offline
+    from webapp.pages.field import sites as field_sites
     from webapp.pages.worklists import saved_views
 
     identity.init_login(app)
@@ -151,6 +153,8 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
         admin_starting,
         saved_views,
         bulk_decisions,
+        field_sites,
+        field_offline,
     ):
         app.register_blueprint(pages.blueprint)
     app.register_blueprint(account.stand_ins)

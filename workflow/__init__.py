@@ -35,4 +35,5 @@ The areas, one folder each:
 - ``mail/``         the outbox and the words of the mails
 - ``views/``        the read side: progress, standing, inbox, report, report files
 - ``worklists/``    work lists at scale: filters, keyset pages, Chinese search, saved views
+- ``field/``        in the field: key sites on a phone, check-ins (巡查打卡), photos as evidence
 """

@@ -19,5 +19,6 @@ stand-ins while away (代理), one's own and an administrator's for a person
 - ``worklists/``      the work lists' filter bar and saved views: a package, its docstring maps them
 - ``decisions/``      many items decided at once (「批量处理」): a package, its docstring maps it
 - ``admin/``          the administration pages (「管理」): a package, its docstring maps them
+- ``field/``          a field worker's pages on a phone: key sites, check-ins, offline: a package
 - ``evidence_store``  evidence files on disk under the instance folder
 """

@@ -636,8 +636,9 @@ class EvidenceFile(Base):
     __table_args__ = (Index("ix_evidence_files_item", "item_kind", "item_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
-    item_kind: Mapped[str] = mapped_column(String(16))  # task | rectification
+    # None for a check-in's photos: a visit belongs to a site, not to one campaign
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    item_kind: Mapped[str] = mapped_column(String(16))  # task | rectification | visit
     item_id: Mapped[int] = mapped_column(Integer)
     # as uploaded, cleaned; shown, never used as a path
     file_name: Mapped[str] = mapped_column(String(255))

@@ -45,6 +45,8 @@ def upgrade() -> None:
             batch_op.f('fk_tasks_visit_id_site_visits'), 'site_visits', ['visit_id'], ['id']
         )
     with op.batch_alter_table('evidence_files', schema=None) as batch_op:
+        # a check-in's photos belong to a site, not to one campaign
+        batch_op.alter_column('campaign_id', existing_type=sa.Integer(), nullable=True)
         batch_op.add_column(sa.Column('stage', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('thumb_name', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('width', sa.Integer(), nullable=True))
@@ -60,6 +62,7 @@ def downgrade() -> None:
         batch_op.drop_column('width')
         batch_op.drop_column('thumb_name')
         batch_op.drop_column('stage')
+        batch_op.alter_column('campaign_id', existing_type=sa.Integer(), nullable=False)
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_tasks_visit_id_site_visits'), type_='foreignkey')
         batch_op.drop_column('visit_id')

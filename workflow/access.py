@@ -39,6 +39,11 @@ Which entries of the pages' main menu a person uses follows from the same rows
 Item-level rules (the responsible person of a rectification, the assignee of a
 task) stay with their items, built from the predicates below.
 
+A key site's page (the address its QR code holds) and the check-in there are for the site's
+responsible person, anyone given work at the site (a patrol, an inspector), whoever stands in for
+one of them today, and the leading group of a campaign the site's unit takes part in
+(:func:`may_visit_site`); to anyone else the site does not exist.
+
 Work of a campaign goes only to people of it (:func:`assignable_person`): an
 active person of the campaign's unit or of a unit taking part. Naming anyone
 else is refused with one message whether the address is unknown, inactive or
@@ -68,6 +73,7 @@ from workflow.models import (
     Petition,
     Rectification,
     RoleBinding,
+    Site,
     Task,
     Unit,
 )
@@ -379,6 +385,34 @@ def require_calendar_keeper(session: Session, actor: Actor) -> None:
         raise Forbidden(
             "only an operator or an administrator of a top unit may change the official calendar"
         )
+
+
+def may_visit_site(session: Session, site: Site, actor: Actor, absent: Iterable[int] = ()) -> bool:
+    """Whether the actor may open a key site's page and check in there. ``absent``: the people the
+    actor stands in for today (their site is the actor's while they are away)."""
+    if actor.is_operator:
+        return True
+    if actor.person_id is None:
+        return False
+    people = {actor.person_id, *absent}
+    if site.responsible_id in people:
+        return True
+    given_work = select(Task.id).where(Task.site_id == site.id, Task.assignee_id.in_(people))
+    if session.scalar(given_work.limit(1)) is not None:
+        return True
+    covering = select(Campaign.id, Campaign.unit_id).where(
+        Campaign.state != CLOSED,
+        or_(
+            Campaign.unit_id == site.unit_id,
+            Campaign.id.in_(
+                select(CampaignUnit.campaign_id).where(CampaignUnit.unit_id == site.unit_id)
+            ),
+        ),
+    )
+    return any(
+        in_leading_group(session, campaign_id, unit_id, actor)
+        for campaign_id, unit_id in session.execute(covering)
+    )
 
 
 def in_leading_group(

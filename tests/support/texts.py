@@ -23,6 +23,7 @@ Definitions (all titled 平安铁路创建活动 but the last):
 - ``ASSESSED_RAILWAY``: incidents, targets and an assessment with deductions, a veto and grades.
 - ``RIVER``: ``RAILWAY`` under titles of its own (平安河道创建活动), so its pages can be told from ours.
 - ``LETTERS``: a section letter per key site, issued by the leader, signed by the site's responsible person.
+- ``PATROLLED``: a monthly patrol of each key site (an inspection) by its responsible person.
 - ``LETTERED_RAILWAY``: ``ASSESSED_RAILWAY`` with a letter per village (not required), signed by its head.
 """
 
@@ -318,6 +319,31 @@ phases:
       - {id: site-check, title: 要害部位安全检查, assignee: responsible, per: site, due: 10d,
          inspection: true}
       - {id: plan, title: 制定计划, assignee: office_director, due: 10d}
+escalation:
+  deadline_by_severity: {major: 5wd, minor: 15wd}
+  levels:
+    - {after: 0d, notify: [responsible]}
+"""
+
+
+# in the field (issue 21): each key site's monthly patrol, an inspection, kept by its responsible
+# person; with TOWN_WITH_CROSSING, 3号道口's patrol is 李村长's (east)
+PATROLLED = """
+id: patrol-test
+version: 1
+title: 平安铁路创建活动
+roles:
+  - {id: leader, title: 组长}
+  - {id: deputy, title: 副组长}
+  - {id: office_director, title: 办公室主任}
+  - {id: village_head, title: 村负责人, scope: unit}
+phases:
+  - id: implementation
+    title: 全面实施阶段
+    duration: 120d
+    recurring:
+      - {id: section-patrol, title: 包片责任区段治安巡逻, assignee: responsible, per: site,
+         inspection: true, every: month, due: 25d}
 escalation:
   deadline_by_severity: {major: 5wd, minor: 15wd}
   levels:

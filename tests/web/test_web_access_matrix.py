@@ -56,7 +56,7 @@ from workflow.hazards.rectifications import (
     request_extension,
     submit_rectification,
 )
-from workflow.models import EvidenceFile, Letter, Person, Task, Unit
+from workflow.models import EvidenceFile, Letter, Person, Site, Task, Unit
 from workflow.organisation.directory import person_by_email
 from workflow.people.stand_ins import name_stand_in
 from workflow.worklists.views import save_view, share_view
@@ -88,6 +88,7 @@ HAZARD = "K128道口护栏断裂"
 LETTER = "反映K128道口夜间无人看守"
 PHOTO = "K128现场照片.png"
 KEEPER_HAZARD = "K128道口栏杆油漆剥落"
+SITE = "K128道口"  # east's key site, kept by east's head
 # east's own items: the other village head sees none of them
 EAST_SECRETS = (HAZARD, LETTER, PHOTO)
 # everything of this campaign: a refused answer, and any answer to the outsider, names none of it
@@ -124,6 +125,9 @@ class World:
         with sessions.begin() as session:
             east_village = session.scalar(select(Unit.id).where(Unit.code == "east"))
             session.add(Person(email=EMAILS[KEEPER], name="陈道口看守", unit_id=east_village))
+            east_head = person_by_email(session, EMAILS["assignee"]).id
+            crossing = Site(code="k128", name=SITE, unit_id=east_village, responsible_id=east_head)
+            session.add(crossing)
             session.flush()
             give_everyone_a_password(session)
         rectification = scenario.hazard("east", date(2026, 5, 29), HAZARD, by="office@example.org")
@@ -158,6 +162,7 @@ class World:
             "unit_code": "east",
             "evidence_id": 0,
             "extension_id": 0,
+            "site_id": crossing.id,
         }
         with sessions.begin() as session:  # the office director's view of the register
             self.ids["view_id"] = save_view(
@@ -586,6 +591,21 @@ MATRIX = [
         form={"unit": "east"},
         succeeded=says_it_cascades_to_none,
     ),
+    # a key site's page and its check-in (巡查打卡): its keeper and the leading group; the sheet of
+    # QR codes: the coordinators
+    row("GET /sites/{site_id}", PAGE, 404, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=SITE),
+    row(
+        "POST /sites/{site_id}/check-in",
+        DONE,
+        404,
+        DONE,
+        DONE,
+        DONE,
+        404,
+        SIGN_IN,
+        form={"note": "巡查正常"},
+    ),
+    row(f"GET {CAMPAIGN}/site-codes", 403, 403, PAGE, PAGE, PAGE, 404, SIGN_IN, shows=SITE),
     # a coordinator names a stand-in (代理) for a person of the campaign; a member is refused
     row(
         f"POST {CAMPAIGN}/stand-ins",

@@ -351,6 +351,19 @@ class ProcessPetitionForm(FlaskForm):
     )
 
 
+class CheckInForm(OneTimeForm):
+    """A check-in at a key site (巡查打卡): the time and place are filled in by the phone's script
+    (``checkin.js``) — the place only when the person ticks it and the browser is allowed."""
+
+    note = TextAreaField(_l("Note (what you saw)"), validators=[Optional(), Length(max=NOTE_LIMIT)])
+    photos = MultipleFileField(_l("Photos"))
+    share_location = BooleanField(_l("Record where I am"))
+    phone_time = HiddenField()
+    latitude = HiddenField()
+    longitude = HiddenField()
+    accuracy = HiddenField()
+
+
 def first_error(form: FlaskForm) -> str | None:
     """The first validation message of a form, to show above it."""
     for messages in form.errors.values():

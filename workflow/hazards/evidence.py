@@ -17,13 +17,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.access import in_leading_group
+from workflow.access import in_leading_group, may_visit_site
 from workflow.audit import Actor
 from workflow.clock import local_date
 from workflow.errors import InvalidInput, NotFound
 from workflow.hazards.rectifications import get_rectification
 from workflow.limits import MAX_FILE_BYTES, MAX_FILES
-from workflow.models import Campaign, EvidenceFile, Task
+from workflow.models import Campaign, EvidenceFile, Site, SiteVisit, Task
 from workflow.people import stand_ins
 
 # Photos and scanned documents are what village heads hand in; each type is recognised by its first
@@ -36,7 +36,7 @@ ACCEPTED = {
     "application/pdf": ((b"%PDF-",), (".pdf",)),
 }
 ACCEPTED_SUFFIXES = tuple(suffix for _, suffixes in ACCEPTED.values() for suffix in suffixes)
-KINDS = ("task", "rectification")
+KINDS = ("task", "rectification", "visit")
 
 
 @dataclass(frozen=True)
@@ -163,12 +163,18 @@ def visible_task(
 
 def visible_item(
     session: Session, kind: str, item_id: int, by: Actor, now: datetime | None = None
-) -> int:
-    """The campaign id of a task or rectification the actor may see; NotFound otherwise."""
+) -> int | None:
+    """The campaign id of a task or rectification the actor may see (None for a check-in at a key
+    site, which is no campaign's); NotFound otherwise."""
     if kind == "task":
         return visible_task(session, item_id, by, now)[0].campaign_id
     if kind == "rectification":
         return get_rectification(session, item_id, by, now).campaign_id
+    if kind == "visit":
+        visit = session.get(SiteVisit, item_id)
+        site = session.get(Site, visit.site_id) if visit is not None else None
+        if site is not None and may_visit_site(session, site, by):
+            return None
     raise NotFound(f"no {kind} {item_id}")
 
 

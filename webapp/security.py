@@ -89,7 +89,10 @@ def _headers(response: Response) -> Response:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    # a check-in at a key site may record where the phone is (only when the person ticks it and
+    # the browser asks them): this site's own pages may ask, no frame of another's ever; photos come
+    # through the file input's ``capture``, which opens the camera app, not the camera API
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if request.endpoint != "static":

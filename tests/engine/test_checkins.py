@@ -24,6 +24,7 @@ from workflow.form_keys import AlreadySubmitted
 from workflow.models import Site, SiteVisit, Task
 from workflow.organisation.directory import import_organisation
 from workflow.organisation.org_file import parse_organisation
+from workflow.views.report import build_report
 
 MAY_10 = shanghai(2026, 5, 10, 15, 30)
 
@@ -165,3 +166,25 @@ def test_a_check_in_that_waited_on_the_phone_counts_for_when_it_happened(session
         ("2026-06", 0, "open"),
         ("2026-05", 1, "done"),
     ], "May's patrol was done by the visit of 25 May, June's is still to do"
+
+
+def test_the_report_shows_the_visits_per_period_and_the_sites_not_visited(
+    sessions, patrolled, smtp
+):
+    campaign, site_id = patrolled
+    tap(sessions, site_id, at=MAY_10)
+    sweep(sessions, shanghai(2026, 6, 1, 8, 0))
+    sweep(sessions, shanghai(2026, 7, 2, 8, 0))
+    office = actor(sessions, "office@example.org")
+    with sessions() as session:
+        report = build_report(
+            session, campaign, by=office, clock=FixedClock(shanghai(2026, 7, 2, 9, 0))
+        ).to_dict()
+    assert [
+        (row["period"], row["site"], row["visits"], row["standing"], row["due_on"])
+        for row in report["site_visits"]
+    ] == [
+        ("2026-07", "3号道口", 0, "waiting", "2026-07-26"),
+        ("2026-06", "3号道口", 0, "missed", "2026-06-26"),
+        ("2026-05", "3号道口", 1, "visited", "2026-05-26"),
+    ]

@@ -109,3 +109,29 @@ def test_the_coordinators_print_the_sheet_of_qr_codes(site, crossing):
     assert f"http://pingan.test/sites/{crossing}" not in sheet  # in the code, not as text
     east = signed_in(site, "east@example.org")
     assert east.get(f"/campaigns/{site.campaign_id}/site-codes").status_code in (403, 404)
+
+
+def test_the_report_counts_the_visits_and_names_the_sites_not_visited(site, sessions, crossing):
+    east = signed_in(site, "east@example.org")
+    assert east.post(f"/sites/{crossing}/check-in", {"note": "正常"}).status_code == 302
+    office = signed_in(site, "office@example.org")
+    report = office.page(f"/campaigns/{site.campaign_id}/report")
+    assert "1 项巡查或检查中有 1 项在其部位打过卡" in text(report, "site-visits")
+    csv = office.get(f"/campaigns/{site.campaign_id}/report.csv?table=site_visits")
+    assert csv.status_code == 200
+    lines = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("周期 period,重点部位 key site")
+    assert lines[1].split(",")[:2] == ["2026-05", "3号道口"] and "已打卡 visited" in lines[1]
+
+
+def test_the_inbox_leads_the_keeper_to_his_sites_and_the_campaign_page_to_the_sheet(
+    site, crossing
+):
+    east = signed_in(site, "east@example.org")
+    assert f'href="/sites/{crossing}"' in east.page("/")
+    assert "我的重点部位 3号道口" in text(east.page("/"), "my-sites")
+    assert "/site-codes" not in east.page(f"/campaigns/{site.campaign_id}")
+    office = signed_in(site, "office@example.org")
+    assert f"/campaigns/{site.campaign_id}/site-codes" in office.page(
+        f"/campaigns/{site.campaign_id}"
+    )

@@ -24,6 +24,7 @@ from webapp.pages.worklists.filter_bar import (
 from workflow.access import menu_entries
 from workflow.campaigns.tasks import complete_task
 from workflow.errors import Conflict, InvalidInput
+from workflow.field.sites import my_sites
 from workflow.form_keys import new_key
 from workflow.limits import MAX_SELECTED_TASKS
 from workflow.petitions.reading import open_petitions
@@ -54,9 +55,10 @@ def home() -> str:
             (key, localized(title, twin))
             for key, title, twin in engine_inbox.campaign_choices(session, by.person_id)  # type: ignore[arg-type]
         ]
-        units, sites = engine_inbox.place_choices(session, by.person_id)  # type: ignore[arg-type]
+        units, site_choices = engine_inbox.place_choices(session, by.person_id)  # type: ignore[arg-type]
         petitions = open_petitions(session, by.person_id, clock=clock())  # type: ignore[arg-type]
         letters = letters_to_act_on(session, by.person_id)  # type: ignore[arg-type]
+        sites = my_sites(session, by.person_id)  # type: ignore[arg-type]
         # a leader's inbox includes what climbed to them from every level below
         entries = g.menu_entries = menu_entries(session, by)
         escalated = (
@@ -82,7 +84,7 @@ def home() -> str:
                 "campaign",
                 # a village head's unit is one village: a choice of one is no choice
                 *(["unit"] if len(units) > 1 or work_filter.unit else []),
-                *(["site"] if len(sites) > 1 or work_filter.site else []),
+                *(["site"] if len(site_choices) > 1 or work_filter.site else []),
                 "kind",
                 "severity",
                 "due",
@@ -91,9 +93,10 @@ def home() -> str:
             ),
             campaigns=campaigns,
             units=units,
-            sites=sites,
+            sites=site_choices,
             sorts=("due", "registered", "level", "relevance"),
         ),
+        my_sites=sites,
         links=page_links("inbox.home", work_filter, found.next_after),
         save_form=save_view_form("inbox", work_filter, work_filter.campaign),
         petitions=petitions,

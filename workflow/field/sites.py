@@ -143,6 +143,23 @@ def recent_visits(session: Session, site_id: int, limit: int = RECENT_VISITS) ->
     return [SiteVisitRow(visit, name, photos.get(visit.id, [])) for visit, name in rows]
 
 
+def my_sites(session: Session, person_id: int) -> list[tuple[int, str, str]]:
+    """The key sites a person keeps or has open work at (id, name, unit name), for the links on
+    their inbox: the pages a patrol opens every day, and keeps for when there is no signal."""
+    working_at = select(Task.site_id).where(
+        Task.assignee_id == person_id, Task.state == "open", Task.site_id.is_not(None)
+    )
+    return [
+        (site_id, name, unit)
+        for site_id, name, unit in session.execute(
+            select(Site.id, Site.name, Unit.name)
+            .join(Unit, Unit.id == Site.unit_id)
+            .where(or_(Site.responsible_id == person_id, Site.id.in_(working_at)))
+            .order_by(Unit.id, Site.id)
+        )
+    ]
+
+
 def code_sheet_sites(session: Session, campaign_id: int, *, by: Actor) -> list[tuple[Site, str]]:
     """The key sites of a campaign (its unit's and its sub-units'), each with its unit's name, in
     the organisation's order: the sheet of QR codes its coordinators print."""

@@ -42,6 +42,7 @@ from workflow.clock import Clock, local_date
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.texts import english_twins
 from workflow.durations import last_day
+from workflow.field.visits import occurrence_visits
 from workflow.models import (
     Campaign,
     CampaignPhase,
@@ -175,6 +176,9 @@ class CampaignReport:
     inspections: list[dict[str, Any]] = field(default_factory=list)
     # the responsibility letters (责任书), each with its two parties and where it stands
     letters: list[dict[str, Any]] = field(default_factory=list)
+    # each key site's patrols and inspections by period, with the check-ins while they were due
+    # (巡查打卡): the sites with none where one was due stand out
+    site_visits: list[dict[str, Any]] = field(default_factory=list)
     # the definition's texts → their English twins, for the page in English (not in the JSON, the
     # CSV or the XLSX: those are bilingual documents of their own)
     english: Mapping[str, str] = field(default_factory=dict)
@@ -195,6 +199,7 @@ class CampaignReport:
             "criticised": self.criticised,
             "inspections": _iso(self.inspections, ("completed_on",)),
             "letters": _iso(self.letters, LETTER_DATES),
+            "site_visits": _iso(self.site_visits, ("due_on",)),
         }
 
 
@@ -342,6 +347,25 @@ def build_report(
         letters=[
             {column: getattr(row, column) for column in LETTER_COLUMNS}
             for row in leading_group_letters(session, campaign)
+        ],
+        site_visits=[
+            {
+                "task_id": o.task_id,
+                "period": o.period,
+                "site": o.site,
+                "site_id": o.site_id,
+                "unit": o.unit,
+                "title": o.title,
+                "assignee": o.assignee,
+                "due_on": o.due_on,
+                "visits": o.visits,
+                "standing": o.standing,
+            }
+            for o in occurrence_visits(
+                session,
+                now=now,
+                campaign_ids=[campaign.id, *(b.id for b, _ in descendants(session, campaign))],
+            )
         ],
         english=english_twins(definition),
     )

@@ -114,6 +114,23 @@ HEADERS = {
     "metric": "指标 metric",
     "value": "数值 value",
 }
+# the key sites' patrols by period (巡查打卡)
+VISIT_COLUMNS = ("period", "site", "unit", "title", "assignee", "due_on", "visits", "standing")
+VISIT_HEADERS = {
+    "period": "周期 period",
+    "site": "重点部位 key site",
+    "unit": "单位 unit",
+    "title": "职责 duty",
+    "assignee": "责任人 responsible",
+    "due_on": "期限 due",
+    "visits": "打卡次数 visits",
+    "standing": "情况 standing",
+}
+VISIT_WORDS = {
+    "visited": "已打卡 visited",
+    "missed": "未打卡 no visit",
+    "waiting": "待打卡 waiting",
+}
 LETTER_WORDS = {
     "drafted": "待下达 drafted",
     "issued": "已下达待签订 issued",
@@ -220,6 +237,15 @@ def tables(report: CampaignReport) -> list[Table]:
                     for c in LETTER_COLUMNS
                 ]
                 for row in report.letters
+            ],
+        ),
+        Table(
+            "site_visits",
+            "巡查打卡 patrols",
+            [VISIT_HEADERS[c] for c in VISIT_COLUMNS],
+            [
+                [VISIT_WORDS[row[c]] if c == "standing" else row[c] for c in VISIT_COLUMNS]
+                for row in report.site_visits
             ],
         ),
     ]

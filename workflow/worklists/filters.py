@@ -75,13 +75,22 @@ class WorkFilter:
 
 
 FILTER_NAMES = tuple(item.name for item in fields(WorkFilter))
+# the filters a person types (the others are chosen from a list, or a number)
+TYPED = frozenset({"unit", "site", "responsible", "q"})
 
 
 def read_filter(params: Mapping[str, str]) -> WorkFilter:
     """The filter a page's address or the API's query gives; InvalidInput names the first bad
     value. Empty values count as absent (a form's blank select)."""
-    # a NUL is no character of a filter (PostgreSQL refuses it in any text it compares)
-    given = {name: params.get(name, "").replace("\x00", "").strip() for name in FILTER_NAMES}
+    # a NUL is no character of a text typed into a filter (PostgreSQL refuses it in any text it
+    # compares), nor are the spaces around it; a choice or a number is taken as sent: "overdue " or
+    # "ov\0erdue" is no window of the list, and the API's document promises a refusal for it
+    given = {
+        name: params.get(name, "").replace("\x00", "").strip()
+        if name in TYPED
+        else params.get(name, "")
+        for name in FILTER_NAMES
+    }
     within = _number(given["within"], "within", 1, MAX_WITHIN_DAYS)
     q = given["q"] or None
     if q is not None and len(q) > SEARCH_LIMIT:

@@ -88,6 +88,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
 
     from webapp import errors, health, i18n, security
     from webapp.api import decisions as decisions_api
+    from webapp.api import field as field_api
     from webapp.api import letters as letters_api
     from webapp.api import levels as levels_api
     from webapp.api import openapi, reports, routes
@@ -126,6 +127,7 @@ def create_app(config: dict[str, Any] | None = None, *, settings: Settings | Non
     app.register_blueprint(reports.reports_api, url_prefix="/api/v1")
     app.register_blueprint(letters_api.letters_api, url_prefix="/api/v1")
     app.register_blueprint(levels_api.levels_api, url_prefix="/api/v1")
+    app.register_blueprint(field_api.field_api, url_prefix="/api/v1")
     app.register_blueprint(worklists_api.worklists_api, url_prefix="/api/v1")
     app.register_blueprint(decisions_api.decisions_api, url_prefix="/api/v1")
     app.register_blueprint(openapi.blueprint, url_prefix="/api/v1")

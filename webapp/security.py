@@ -28,7 +28,7 @@ CONTENT_SECURITY_POLICY = (
 # evidence files are shown as they are: nothing in them may run
 EVIDENCE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 API_BLUEPRINTS = frozenset(
-    {"api", "reports_api", "letters_api", "levels_api", "decisions_api", "openapi"}
+    {"api", "reports_api", "letters_api", "levels_api", "field_api", "decisions_api", "openapi"}
 )
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # a form with evidence files: up to MAX_FILES files of MAX_FILE_BYTES, plus the note and the form's

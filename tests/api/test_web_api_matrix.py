@@ -23,7 +23,7 @@ from tests.support.scenarios import Scenario, start_another_campaign
 from tests.support.terminal import print_past_capture
 from tests.support.texts import LETTERED_RAILWAY
 from workflow.campaigns.letters import issue_letter
-from workflow.models import Letter, Task
+from workflow.models import Letter, Site, Task
 from workflow.organisation.directory import person_by_email
 from workflow.organisation.tokens import issue_token
 
@@ -55,10 +55,12 @@ class World:
             plan = session.scalar(
                 select(Task.id).where(Task.assignee_id == east, Task.spec_key == "plan")
             )
+            crossing = session.scalar(select(Site.id).where(Site.code == "crossing-3"))
         self.ids = {
             "campaign_id": campaign_id,
             "rectification_id": created.json["id"],
             "task_id": plan,
+            "site_id": crossing,
         }
 
     def ok(self, who, method, path, body=None, status=200):
@@ -131,6 +133,23 @@ MATRIX = [
         {w: 422 for w in ("leader", "deputy", "office")},
         [],
         {"east": 403, "west": 403, "keeper": 404, "outsider": 404},
+    ),
+    # a key site (3号道口, kept by east) and a check-in there: its keeper and the leading group
+    (
+        "GET",
+        "/sites/{site_id}",
+        None,
+        {w: 200 for w in ("leader", "deputy", "office", "east")},
+        [],
+        {"west": 404, "keeper": 404, "outsider": 404},
+    ),
+    (
+        "POST",
+        "/sites/{site_id}/check-ins",
+        {"note": "巡查正常", "latitude": 34.62, "longitude": 105.72},
+        {w: 201 for w in ("leader", "deputy", "office", "east")},
+        [],
+        {"west": 404, "keeper": 404, "outsider": 404},
     ),
     (
         "GET",

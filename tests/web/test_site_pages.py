@@ -124,9 +124,7 @@ def test_the_report_counts_the_visits_and_names_the_sites_not_visited(site, sess
     assert lines[1].split(",")[:2] == ["2026-05", "3号道口"] and "已打卡 visited" in lines[1]
 
 
-def test_the_inbox_leads_the_keeper_to_his_sites_and_the_campaign_page_to_the_sheet(
-    site, crossing
-):
+def test_the_inbox_leads_the_keeper_to_his_sites_and_the_campaign_page_to_the_sheet(site, crossing):
     east = signed_in(site, "east@example.org")
     assert f'href="/sites/{crossing}"' in east.page("/")
     assert "我的重点部位 3号道口" in text(east.page("/"), "my-sites")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import select
 
@@ -122,6 +123,12 @@ def test_the_report_counts_the_visits_and_names_the_sites_not_visited(site, sess
     lines = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0].startswith("周期 period,重点部位 key site")
     assert lines[1].split(",")[:2] == ["2026-05", "3号道口"] and "已打卡 visited" in lines[1]
+    assert lines[1].endswith("已完成 done"), "the patrol the check-in checked off"
+    book = load_workbook(
+        io.BytesIO(office.get(f"/campaigns/{site.campaign_id}/report.xlsx").get_data())
+    )
+    patrols = list(book["巡查打卡 patrols"].iter_rows(values_only=True))
+    assert patrols[1][:2] == ("2026-05", "3号道口") and patrols[1][6] == 1
 
 
 def test_the_inbox_leads_the_keeper_to_his_sites_and_the_campaign_page_to_the_sheet(site, crossing):

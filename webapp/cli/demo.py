@@ -28,6 +28,7 @@ from workflow.clock import Clock, FixedClock, local_date
 from workflow.db import create_db_engine, session_factory, upgrade_schema
 from workflow.definitions.reader import load_definition_file
 from workflow.escalation.sweep import SweepSummary, run_sweep
+from workflow.field.checkins import check_in
 from workflow.hazards.rectifications import (
     HazardReport,
     register_hazard,
@@ -208,7 +209,19 @@ def _check_off(
             .order_by(Task.id)
         ).all()
         for index, task in enumerate(open_tasks):
+            if task.state != "open":
+                continue  # a check-in at its site checked it off with another
             if share >= 1.0 or (index % 2 == 1 and task.assignee.email != ASSIGNEE):
+                if task.site_id is not None and task.period is not None:
+                    # a patrol of a key site is done where it happens: a check-in there (巡查打卡)
+                    check_in(
+                        session,
+                        task.site_id,
+                        by=Actor.person(task.assignee),
+                        clock=clock,
+                        note="巡查正常",
+                    )
+                    continue
                 complete_task(
                     session,
                     task.id,

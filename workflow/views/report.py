@@ -360,6 +360,9 @@ def build_report(
                 "due_on": o.due_on,
                 "visits": o.visits,
                 "standing": o.standing,
+                # a patrol checked off in the inbox, with no check-in at its site, is done all the
+                # same: both are shown
+                "task_state": o.state,
             }
             for o in occurrence_visits(
                 session,

@@ -115,7 +115,17 @@ HEADERS = {
     "value": "数值 value",
 }
 # the key sites' patrols by period (巡查打卡)
-VISIT_COLUMNS = ("period", "site", "unit", "title", "assignee", "due_on", "visits", "standing")
+VISIT_COLUMNS = (
+    "period",
+    "site",
+    "unit",
+    "title",
+    "assignee",
+    "due_on",
+    "visits",
+    "standing",
+    "task_state",
+)
 VISIT_HEADERS = {
     "period": "周期 period",
     "site": "重点部位 key site",
@@ -125,6 +135,14 @@ VISIT_HEADERS = {
     "due_on": "期限 due",
     "visits": "打卡次数 visits",
     "standing": "情况 standing",
+    "task_state": "任务状态 task",
+}
+OPTIONAL_SHEETS = frozenset({"site_visits"})
+TASK_WORDS = {
+    "open": "未完成 open",
+    "done": "已完成 done",
+    "verified": "已核验 verified",
+    "cancelled": "已撤销 cancelled",
 }
 VISIT_WORDS = {
     "visited": "已打卡 visited",
@@ -244,7 +262,14 @@ def tables(report: CampaignReport) -> list[Table]:
             "巡查打卡 patrols",
             [VISIT_HEADERS[c] for c in VISIT_COLUMNS],
             [
-                [VISIT_WORDS[row[c]] if c == "standing" else row[c] for c in VISIT_COLUMNS]
+                [
+                    VISIT_WORDS[row[c]]
+                    if c == "standing"
+                    else TASK_WORDS.get(row[c], row[c])
+                    if c == "task_state"
+                    else row[c]
+                    for c in VISIT_COLUMNS
+                ]
                 for row in report.site_visits
             ],
         ),
@@ -270,6 +295,8 @@ def report_xlsx(report: CampaignReport) -> bytes:
     book = Workbook(write_only=True)
     bold = Font(bold=True)
     for table in tables(report):
+        if table.key in OPTIONAL_SHEETS and not table.rows:
+            continue  # a campaign with no key sites patrolled prints no empty patrol sheet
         sheet = book.create_sheet(table.sheet)
         sheet.freeze_panes = "A2"
         for position, header in enumerate(table.headers, start=1):

@@ -125,10 +125,27 @@ def check_not_too_far(value: date, field: str, *, today: date, calendar: Working
 
 # --- evidence files ------------------------------------------------------------------------------
 
-# files per upload and bytes per file: a phone photo is 2–4 MB; the instance folder's disk is not
-# endless, and an upload request is held in memory and on disk until the files are checked
+# files per upload and bytes per file. The page's script (webapp/static/photos.js) scales a photo
+# to PHOTO_LONG_SIDE before it is sent, some 300–600 KB; without it (an old browser, the script
+# blocked) the phone's own file arrives: 3–6 MB for 12 megapixels, 8–12 MB for a 48/50-megapixel
+# phone's full-resolution mode. 12 MB takes those (5 MB refused a good share of them); the disk does
+# not pay for it, since a photo is stored re-encoded at 1,600 px; a PDF is kept as sent. The request
+# (all files together) is spooled to disk by Werkzeug, not held in memory.
 MAX_FILES = 5
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = 12 * 1024 * 1024
+# a photo's pixels, read from its header before any is decoded: a 50-megapixel phone's photo (8,160
+# × 6,120) passes; a PNG "bomb" of 20,000 × 20,000 (400 megapixels, 1.6 GB decoded, a few hundred KB
+# as a file) does not. A PNG cannot be decoded at a reduced scale, so this bounds its memory too
+# (50 MP × 4 bytes: 200 MB at most).
+MAX_PHOTO_PIXELS = 50_000_000
+# the long side of a stored photo: sharp on a laptop's screen and in print at A5, some 300 KB
+PHOTO_LONG_SIDE = 1600
+# the long side of a thumbnail: two side by side fill a 360 px phone, and the ledger's cells
+THUMBNAIL_LONG_SIDE = 320
+# ledger rows whose first before and after thumbnails the XLSX embeds (some 30 KB a row): a
+# county's 20,000 hazards would be a 600 MB workbook; past this the rows link to nothing, and the
+# report page shows every row's photos
+MAX_LEDGER_PHOTO_ROWS = 500
 
 # --- definition files ----------------------------------------------------------------------------
 

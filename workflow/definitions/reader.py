@@ -322,6 +322,14 @@ class PetitionRules:
 
 
 @dataclass(frozen=True)
+class PhotoRules:
+    """What the server keeps of a photo handed in as evidence (``photos:``): its location (GPS
+    EXIF) only where the campaign says so, since a photo of a home says where someone lives."""
+
+    keep_location: bool = False
+
+
+@dataclass(frozen=True)
 class Definition:
     """A validated campaign definition, with the exact text it was read from and that text's
     hash."""
@@ -347,6 +355,7 @@ class Definition:
     recurring: tuple[RecurringSpec, ...] = ()  # campaign-wide duties (top-level ``recurring:``)
     petitions: PetitionRules | None = None
     cascade: CascadeSpec | None = None
+    photos: PhotoRules = PhotoRules()
 
     def role(self, role_id: str) -> Role:
         """The declared role ``role_id`` (KeyError if there is none)."""
@@ -596,6 +605,7 @@ def _definition(data: dict[str, Any], text: str, source: str) -> Definition:
         recurring=tuple(_recurring(duty) for duty in data.get("recurring", [])),
         petitions=_petitions(data["petitions"]) if "petitions" in data else None,
         cascade=CascadeSpec(**data["cascade"]) if "cascade" in data else None,
+        photos=PhotoRules(**data.get("photos", {})),
     )
 
 

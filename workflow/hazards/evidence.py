@@ -4,6 +4,10 @@ files).
 The engine decides what is accepted (type by content, not by the name the
 browser sends; size; how many) and who may see it; the web app only moves the
 bytes to and from the instance folder under a random name it is given here.
+A photo is decoded and re-encoded (``workflow.field.photos``): what is stored
+is the re-encoded JPEG and its thumbnail, never the bytes as sent. A hazard's
+photos are staged: ``before`` (handed in when it is registered) and ``after``
+(with "fixed"), shown side by side where it is verified and in the ledger.
 """
 
 from __future__ import annotations
@@ -20,10 +24,13 @@ from sqlalchemy.orm import Session
 from workflow.access import in_leading_group, may_visit_site
 from workflow.audit import Actor
 from workflow.clock import local_date
+from workflow.definitions.catalogue import stored_definition
+from workflow.definitions.reader import PhotoRules
 from workflow.errors import InvalidInput, NotFound
+from workflow.field.photos import process_photo
 from workflow.hazards.rectifications import get_rectification
 from workflow.limits import MAX_FILE_BYTES, MAX_FILES
-from workflow.models import Campaign, EvidenceFile, Site, SiteVisit, Task
+from workflow.models import Campaign, EvidenceFile, Rectification, Site, SiteVisit, Task
 from workflow.people import stand_ins
 
 # Photos and scanned documents are what village heads hand in; each type is recognised by its first
@@ -36,16 +43,22 @@ ACCEPTED = {
     "application/pdf": ((b"%PDF-",), (".pdf",)),
 }
 ACCEPTED_SUFFIXES = tuple(suffix for _, suffixes in ACCEPTED.values() for suffix in suffixes)
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 KINDS = ("task", "rectification", "visit")
+# a rectification's photos: handed in with the hazard, and with "fixed"
+STAGES = ("before", "after")
 
 
 @dataclass(frozen=True)
 class Upload:
-    """A file as received: the name the browser gave, its first bytes, and its size."""
+    """A file as received: the name the browser gave, its first bytes, and its size; its whole
+    content when it is within MAX_FILE_BYTES (a photo is decoded from it)."""
 
     file_name: str
     head: bytes
     size: int
+    data: bytes | None = None
+    photo_only: bool = False  # from a photo field: a document is refused
 
 
 @dataclass(frozen=True)
@@ -54,11 +67,24 @@ class AcceptedUpload:
     content_type: str
     stored_name: str  # random: the only name used on disk
     size: int
+    # what to write under stored_name: a photo re-encoded; None for a document, kept as sent
+    data: bytes | None = None
+    thumb_name: str | None = None  # random too; with its bytes
+    thumbnail: bytes | None = None
+    width: int | None = None
+    height: int | None = None
+    captured_at: datetime | None = None
 
 
-def accept_uploads(uploads: list[Upload]) -> list[AcceptedUpload]:
+def accept_uploads(
+    uploads: list[Upload],
+    *,
+    rules: PhotoRules = PhotoRules(),
+    zone: str = "Asia/Shanghai",
+) -> list[AcceptedUpload]:
     """Check every file before any is kept: how many, size, and a type recognised from its
-    content."""
+    content; photos are decoded and re-encoded (``rules``: the campaign's, read with
+    :func:`photo_rules`); an upload from a photo field (``photo_only``) must be an image."""
     uploads = [upload for upload in uploads if upload.file_name or upload.size]
     if len(uploads) > MAX_FILES:
         raise InvalidInput(f"at most {MAX_FILES} files at once; got {len(uploads)}")
@@ -73,15 +99,32 @@ def accept_uploads(uploads: list[Upload]) -> list[AcceptedUpload]:
                 f"{MAX_FILE_BYTES // 1024 // 1024} MB)"
             )
         content_type = _recognised_type(upload.head)
+        if upload.photo_only and content_type not in PHOTO_TYPES:
+            raise InvalidInput(
+                f"{name} is not a photo: only JPEG, PNG, GIF and WebP images are accepted"
+            )
         if content_type is None or not name.lower().endswith(ACCEPTED[content_type][1]):
             raise InvalidInput(
                 f"{name}: only photos (JPEG, PNG, GIF, WebP) and PDF files are accepted"
             )
-        suffix = ACCEPTED[content_type][1][0]
-        accepted.append(
-            AcceptedUpload(name, content_type, secrets.token_hex(16) + suffix, upload.size)
-        )
+        if content_type in PHOTO_TYPES:
+            accepted.append(_photo(upload, name, rules, zone))
+        else:
+            suffix = ACCEPTED[content_type][1][0]
+            accepted.append(
+                AcceptedUpload(name, content_type, secrets.token_hex(16) + suffix, upload.size)
+            )
     return accepted
+
+
+def photo_rules(session: Session, campaign_id: int) -> tuple[PhotoRules, str]:
+    """What a campaign keeps of a photo, and its time zone (a capture time without an offset is
+    the campaign's local time); the defaults for a campaign that does not exist (the move that
+    follows says so)."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        return PhotoRules(), "Asia/Shanghai"
+    return stored_definition(campaign.definition).photos, campaign.timezone
 
 
 def attach_evidence(
@@ -92,9 +135,12 @@ def attach_evidence(
     *,
     by: Actor,
     now: datetime,
+    stage: str | None = None,
 ) -> list[EvidenceFile]:
     """Record accepted files as evidence of an item the actor may see (call it in the move's own
-    transaction)."""
+    transaction); ``stage`` marks a rectification's photos ``before`` or ``after``."""
+    if stage is not None and stage not in STAGES:
+        raise InvalidInput(f"unknown photo stage {stage!r}")
     campaign_id = visible_item(session, kind, item_id, by, now)
     rows = [
         EvidenceFile(
@@ -107,6 +153,46 @@ def attach_evidence(
             size=f.size,
             uploaded_by_id=by.person_id,
             uploaded_at=now,
+            stage=stage if f.thumb_name else None,
+            thumb_name=f.thumb_name,
+            width=f.width,
+            height=f.height,
+            captured_at=f.captured_at,
+        )
+        for f in files
+    ]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def attach_hazard_photos(
+    session: Session,
+    rectification: Rectification,
+    files: list[AcceptedUpload],
+    *,
+    by: Actor,
+    now: datetime,
+) -> list[EvidenceFile]:
+    """Record the photos handed in with a hazard as its ``before`` photos, in the transaction that
+    registered it (the registration was the permission: an inspector may register a hazard whose
+    page only its responsible person and the leading group open)."""
+    rows = [
+        EvidenceFile(
+            campaign_id=rectification.campaign_id,
+            item_kind="rectification",
+            item_id=rectification.id,
+            file_name=f.file_name,
+            stored_name=f.stored_name,
+            content_type=f.content_type,
+            size=f.size,
+            uploaded_by_id=by.person_id,
+            uploaded_at=now,
+            stage="before" if f.thumb_name else None,
+            thumb_name=f.thumb_name,
+            width=f.width,
+            height=f.height,
+            captured_at=f.captured_at,
         )
         for f in files
     ]
@@ -124,6 +210,28 @@ def evidence_of(session: Session, kind: str, item_id: int) -> list[EvidenceFile]
             .order_by(EvidenceFile.id)
         )
     )
+
+
+def photos_by_stage(
+    session: Session, rectification_ids: list[int]
+) -> dict[int, dict[str, list[EvidenceFile]]]:
+    """The before and after photos of each rectification, oldest first: ``{id: {"before": [...],
+    "after": [...]}}`` (the caller has checked they are visible)."""
+    found: dict[int, dict[str, list[EvidenceFile]]] = {}
+    for chunk in _chunks(rectification_ids, 1000):  # SQLite binds at most 32,766 parameters
+        rows = session.scalars(
+            select(EvidenceFile)
+            .where(
+                EvidenceFile.item_kind == "rectification",
+                EvidenceFile.item_id.in_(chunk),
+                EvidenceFile.stage.in_(STAGES),
+            )
+            .order_by(EvidenceFile.id)
+        )
+        for row in rows:
+            stages = found.setdefault(row.item_id, {stage: [] for stage in STAGES})
+            stages[row.stage].append(row)  # type: ignore[index]
+    return found
 
 
 def evidence_for_download(session: Session, evidence_id: int, by: Actor) -> EvidenceFile:
@@ -192,6 +300,28 @@ def clean_file_name(name: str) -> str:
         stem, dot, suffix = name.rpartition(".")
         name = (stem[:110] + dot + suffix[:9]) if dot else name[:120]
     return name or "file"
+
+
+def _photo(upload: Upload, name: str, rules: PhotoRules, zone: str) -> AcceptedUpload:
+    if upload.data is None:
+        raise InvalidInput(f"{name} could not be read")
+    photo = process_photo(upload.data, keep_location=rules.keep_location, zone=zone, name=name)
+    return AcceptedUpload(
+        name,
+        "image/jpeg",
+        secrets.token_hex(16) + ".jpg",
+        len(photo.data),
+        data=photo.data,
+        thumb_name=secrets.token_hex(16) + ".jpg",
+        thumbnail=photo.thumbnail,
+        width=photo.width,
+        height=photo.height,
+        captured_at=photo.captured_at,
+    )
+
+
+def _chunks(ids: list[int], size: int) -> list[list[int]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 def _recognised_type(head: bytes) -> str | None:

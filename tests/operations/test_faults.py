@@ -331,8 +331,10 @@ def test_a_full_disk_refuses_the_upload_and_leaves_no_completed_task_no_evidence
     assert upload().status_code == 302
     with wiring_of(site).transaction(readonly=True) as session:
         assert session.get(Task, plan).state == "done"
-        stored = [row.stored_name for row in session.scalars(select(EvidenceFile))]
-    assert sorted(path.name for path in folder.iterdir()) == sorted(stored) and len(stored) == 2
+        rows = session.scalars(select(EvidenceFile)).all()
+        # a photo is two files: re-encoded, and its thumbnail
+        stored = [name for row in rows for name in (row.stored_name, row.thumb_name)]
+    assert sorted(path.name for path in folder.iterdir()) == sorted(stored) and len(rows) == 2
 
 
 # --- 1c: the database goes away under the web app -----------------------------------------------

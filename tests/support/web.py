@@ -4,6 +4,7 @@ that set a page up (a hazard registered, a phase's work done)."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime
 from html.parser import HTMLParser
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.routing import AnyConverter, IntegerConverter
@@ -30,9 +32,17 @@ from workflow.models import Campaign, Person, Task
 from workflow.organisation.directory import import_organisation, person_by_email
 from workflow.organisation.org_file import parse_organisation
 
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 60, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
 PASSWORD = "correct horse"
-# a photo by its first bytes, as the evidence upload checks
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+# a real photo, if a small one: the evidence upload decodes it (workflow/field/photos.py) and stores
+# it re-encoded as JPEG
+PNG = _png()
 
 
 def give_everyone_a_password(session: Session, password: str = PASSWORD) -> None:

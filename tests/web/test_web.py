@@ -17,6 +17,7 @@ from webapp import wiring_of
 from workflow.calendar import WorkingCalendar
 from workflow.clock import FixedClock
 from workflow.definitions.reader import parse_definition
+from workflow.limits import MAX_FILE_BYTES
 from workflow.models import EvidenceFile, Task
 
 
@@ -119,10 +120,14 @@ def test_a_rectification_is_reported_fixed_with_a_photo_only_its_people_may_open
     with wiring_of(site).transaction(readonly=True) as session:
         evidence = session.scalar(select(EvidenceFile).where(EvidenceFile.item_id == rect))
         stored = Path(site.config["EVIDENCE_FOLDER"]) / evidence.stored_name
-    assert (evidence.file_name, evidence.content_type) == ("现场照片.png", "image/png")
-    assert stored.read_bytes() == PNG and stored.is_relative_to(site.config["INSTANCE_PATH"])
-    page = text(east.page(f"/rectifications/{rect}"))
-    assert "现场照片.png" in page and "待验收" in page
+    # a photo is stored re-encoded as JPEG (workflow/field/photos.py), under the name it was sent with
+    assert (evidence.file_name, evidence.content_type) == ("现场照片.png", "image/jpeg")
+    assert stored.read_bytes().startswith(b"\xff\xd8\xff")
+    assert stored.is_relative_to(site.config["INSTANCE_PATH"])
+    html = east.page(f"/rectifications/{rect}")
+    # shown as the "after" photo: its thumbnail opens it
+    assert f'href="/evidence/{evidence.id}"' in html and f"/evidence/{evidence.id}/thumb" in html
+    assert "待验收" in text(html)
 
     for email, status in (
         ("east@example.org", 200),
@@ -133,7 +138,7 @@ def test_a_rectification_is_reported_fixed_with_a_photo_only_its_people_may_open
         download = visitor(email).get(f"/evidence/{evidence.id}")
         assert download.status_code == status, email
         if status == 200:
-            assert download.data == PNG and download.mimetype == "image/png"
+            assert download.data == stored.read_bytes() and download.mimetype == "image/jpeg"
             assert "sandbox" in download.headers["Content-Security-Policy"]
     assert visitor().get(f"/evidence/{evidence.id}").status_code == 302, (
         "signed out: to the sign-in page"
@@ -143,7 +148,7 @@ def test_a_rectification_is_reported_fixed_with_a_photo_only_its_people_may_open
 def test_an_oversized_file_is_refused_with_a_message_and_the_task_stays_open(site, visitor):
     east = visitor("east@example.org")
     plan = task_id(site, "east@example.org", "plan")
-    big = PNG + b"\x00" * (5 * 1024 * 1024)
+    big = PNG + b"\x00" * MAX_FILE_BYTES
 
     answer = east.post(
         f"/tasks/{plan}/complete",
@@ -168,7 +173,7 @@ def test_a_request_larger_than_all_files_allowed_together_is_refused_with_a_page
 ):
     east = visitor("east@example.org")
     plan = task_id(site, "east@example.org", "plan")
-    files = [(io.BytesIO(PNG + b"\x00" * (5 * 1024 * 1024 + 1)), f"p{i}.png") for i in range(6)]
+    files = [(io.BytesIO(PNG + b"\x00" * (MAX_FILE_BYTES + 1)), f"p{i}.png") for i in range(6)]
     answer = east.post(
         f"/tasks/{plan}/complete",
         {"note": "x", "evidence": files},

@@ -10,6 +10,7 @@ under its rule, as there; the ``BODIES`` and ``SCHEMAS`` it names are at the end
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -123,7 +124,12 @@ def report(campaign_id: int) -> Response:
     return report_file(built, chosen, table)
 
 
-def report_file(built: CampaignReport, chosen: str, table: str = "units") -> Response:
+def report_file(
+    built: CampaignReport,
+    chosen: str,
+    table: str = "units",
+    thumbnails: Mapping[int, tuple[bytes | None, bytes | None]] | None = None,
+) -> Response:
     """The report as a download: one table as CSV, the workbook as XLSX, or (XLSX, table
     ``results``) the results as the higher-level assessment takes them; for the API and the report
     page."""
@@ -133,7 +139,7 @@ def report_file(built: CampaignReport, chosen: str, table: str = "units") -> Res
     elif table == RESULTS:  # the form sent up to the higher-level assessment
         content, name = results_xlsx(built), f"campaign-{campaign_id}-results.xlsx"
     else:
-        content, name = report_xlsx(built), f"campaign-{campaign_id}-report.xlsx"
+        content, name = report_xlsx(built, thumbnails), f"campaign-{campaign_id}-report.xlsx"
     return Response(
         content,
         content_type=FORMATS[chosen],

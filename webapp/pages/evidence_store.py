@@ -5,13 +5,17 @@ this module only moves bytes. Files are written before the transaction that
 records them commits and removed again if it does not, so a refused move
 leaves no file behind. A disk (or quota) that fills up while a file is being
 written is the same: the partial file is removed, nothing is recorded, and the
-person is told the files could not be stored (:class:`StorageFull`).
+person is told the files could not be stored (:class:`StorageFull`). A photo
+is two files, the re-encoded photo and its thumbnail: both are written, and
+both removed, together.
 """
 
 from __future__ import annotations
 
 import errno
+import io
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,8 +24,10 @@ from flask import Response, current_app, send_file
 from werkzeug.datastructures import FileStorage
 
 from webapp.security import EVIDENCE_POLICY
+from workflow.definitions.reader import PhotoRules
 from workflow.errors import Conflict
 from workflow.hazards.evidence import AcceptedUpload, Upload, accept_uploads
+from workflow.limits import MAX_FILE_BYTES
 from workflow.models import EvidenceFile
 
 INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
@@ -41,19 +47,36 @@ class StorageFull(Conflict):
     status = 507
 
 
-def accept(files: list[FileStorage] | None) -> list[tuple[AcceptedUpload, FileStorage]]:
-    """The uploaded files the engine accepts (InvalidInput naming the first it refuses)."""
-    present = [f for f in (files or []) if isinstance(f, FileStorage) and f.filename]
+def accept(
+    files: list[FileStorage] | None,
+    *,
+    photos: list[FileStorage] | None = None,
+    rules: tuple[PhotoRules, str] | None = None,
+) -> list[tuple[AcceptedUpload, FileStorage]]:
+    """The uploaded files the engine accepts (InvalidInput naming the first it refuses): ``files``
+    photos or documents, ``photos`` images only; photos re-encoded under ``rules`` (the
+    campaign's, with its zone: evidence.photo_rules)."""
+    present = [
+        (f, photo_only)
+        for photo_only, given in ((True, photos), (False, files))
+        for f in (given or [])
+        if isinstance(f, FileStorage) and f.filename
+    ]
     uploads = []
-    for storage in present:
+    for storage, photo_only in present:
         stream = storage.stream
         stream.seek(0, os.SEEK_END)
         size = stream.tell()
         stream.seek(0)
         head = stream.read(16)
         stream.seek(0)
-        uploads.append(Upload(storage.filename or "", head, size))
-    return list(zip(accept_uploads(uploads), present))
+        # a file over the limit is refused by its size: never read into memory
+        data = stream.read() if size <= MAX_FILE_BYTES else None
+        stream.seek(0)
+        uploads.append(Upload(storage.filename or "", head, size, data, photo_only))
+    photo_rules, zone = rules or (PhotoRules(), "Asia/Shanghai")
+    accepted = accept_uploads(uploads, rules=photo_rules, zone=zone)
+    return list(zip(accepted, [storage for storage, _ in present]))
 
 
 @contextmanager
@@ -66,7 +89,11 @@ def kept(files: list[tuple[AcceptedUpload, FileStorage]]) -> Iterator[list[Accep
             path = folder / accepted.stored_name
             # before the write: one that fails half-way leaves a partial file to remove
             written.append(path)
-            _save(storage, path)
+            _save(storage if accepted.data is None else io.BytesIO(accepted.data), path)
+            if accepted.thumb_name and accepted.thumbnail is not None:
+                thumb = folder / accepted.thumb_name
+                written.append(thumb)
+                _save(io.BytesIO(accepted.thumbnail), thumb)
         yield [accepted for accepted, _ in files]
     except BaseException:
         for path in written:
@@ -91,9 +118,39 @@ def send(evidence: EvidenceFile) -> Response:
     return response
 
 
-def _save(storage: FileStorage, path: Path) -> None:
+def send_thumbnail(evidence: EvidenceFile) -> Response:
+    """The thumbnail of a photo (the caller has checked the viewer may see it); the photo itself
+    where there is none (a file handed in before photos were re-encoded)."""
+    if not evidence.thumb_name:
+        return send(evidence)
+    response = send_file(
+        _folder() / Path(evidence.thumb_name).name,
+        mimetype="image/jpeg",
+        max_age=0,
+        conditional=True,
+    )
+    response.headers["Content-Security-Policy"] = EVIDENCE_POLICY
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def read_thumbnail(evidence: EvidenceFile) -> bytes | None:
+    """A photo's thumbnail bytes for the ledger's workbook; None when it has none or it is gone."""
+    if not evidence.thumb_name:
+        return None
     try:
-        storage.save(path)
+        return (_folder() / Path(evidence.thumb_name).name).read_bytes()
+    except OSError:
+        return None
+
+
+def _save(storage: FileStorage | io.BytesIO, path: Path) -> None:
+    try:
+        if isinstance(storage, FileStorage):
+            storage.save(path)
+        else:
+            with path.open("wb") as target:
+                shutil.copyfileobj(storage, target)
     except OSError as error:
         if error.errno in NO_ROOM:
             raise StorageFull(

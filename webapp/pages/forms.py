@@ -36,6 +36,8 @@ from workflow.limits import (
     EMAIL_LIMIT,
     FORM_KEY_LIMIT,
     LOCATION_LIMIT,
+    MAX_FILE_BYTES,
+    MAX_FILES,
     MAX_WORKING_DAYS,
     NOTE_LIMIT,
     PASSWORD_LIMIT,
@@ -123,9 +125,16 @@ class LanguageForm(FlaskForm):
     next = HiddenField()
 
 
+EVIDENCE_LABEL = _l(
+    "Evidence (photos or PDF, at most %(files)d files of %(mb)d MB)",
+    files=MAX_FILES,
+    mb=MAX_FILE_BYTES // 1024 // 1024,
+)
+
+
 class CheckOffForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=NOTE_LIMIT)])
-    evidence = MultipleFileField(_l("Evidence (photos or PDF, at most 5 files of 5 MB)"))
+    evidence = MultipleFileField(EVIDENCE_LABEL)
     # an inspection's findings when it found nothing (what it found is registered from its page)
     no_problems = BooleanField(_l("No problems found"))
     next = HiddenField()
@@ -142,7 +151,9 @@ class ReportFixedForm(OneTimeForm):
         _l("What was done"),
         validators=[DataRequired(_l("Say what was done.")), Length(max=NOTE_LIMIT)],
     )
-    evidence = MultipleFileField(_l("Evidence (photos or PDF, at most 5 files of 5 MB)"))
+    # stage "after": shown beside the hazard's photos where a coordinator verifies it
+    photos = MultipleFileField(_l("Photos after the fix"))
+    evidence = MultipleFileField(_l("Other documents (PDF)"))
     next = HiddenField()
 
 
@@ -261,6 +272,8 @@ class FoundHazardForm(OneTimeForm):
     temporary_measures = TextAreaField(
         _l("Temporary measures"), validators=[Optional(), Length(max=TEXT_LIMIT)]
     )
+    # stage "before": the hazard as it was found, straight from the phone's camera
+    photos = MultipleFileField(_l("Photos of the hazard"))
     next = HiddenField()
 
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.auth.identity import web_actor
+from webapp.pages import evidence_store
 from webapp.pages.common import (
     back_with,
     base_url,
@@ -34,9 +35,11 @@ from webapp.pages.worklists.filter_bar import (
     read_page,
     save_view_form,
 )
+from webapp.security import accepts_uploads
 from workflow.access import campaign_access, load_campaign
 from workflow.errors import Conflict, InvalidInput
 from workflow.form_keys import AlreadySubmitted
+from workflow.hazards.evidence import attach_hazard_photos, photo_rules, photos_by_stage
 from workflow.hazards.ledger import RegisterChoices, register_choices
 from workflow.hazards.ledger import register_page as register_page_of
 from workflow.hazards.rectifications import HazardReport, register_hazard
@@ -70,6 +73,8 @@ def register_page(campaign_id: int) -> str:
             access=access,
             page=page,
             entries=page.entries,
+            # what a coordinator verifies from the list: the submitted rows' before and after
+            photos=photos_by_stage(session, [e.id for e in page.entries if e.state == "submitted"]),
             work_filter=work_filter,
             filters=filter_form(
                 work_filter,
@@ -105,6 +110,7 @@ def register_page(campaign_id: int) -> str:
 
 
 @blueprint.post("/campaigns/<int:campaign_id>/hazards")
+@accepts_uploads
 def register(campaign_id: int) -> BaseResponse:
     form = HazardForm()
     here = url_for("hazards.register_page", campaign_id=campaign_id)
@@ -121,18 +127,24 @@ def register(campaign_id: int) -> BaseResponse:
         deadline_working_days=form.working_days.data,
         temporary_measures=form.temporary_measures.data or None,
     )
+    by = web_actor()
     try:
-        with transaction() as session:
+        with transaction(readonly=True) as session:
+            rules = photo_rules(session, campaign_id)
+        # decoded before the registering transaction: it is not held open while they are
+        files = evidence_store.accept(None, photos=form.photos.data, rules=rules)
+        with evidence_store.kept(files) as accepted, transaction() as session:
             rectification = register_hazard(
                 session,
                 campaign_id,
                 report,
-                by=web_actor(),
+                by=by,
                 clock=clock(),
                 calendar=calendar(session),
                 base_url=base_url(),
                 form_key=form.form_key.data,
             )
+            attach_hazard_photos(session, rectification, accepted, by=by, now=clock().now())
             deadline, name = rectification.deadline, rectification.responsible.name
     except AlreadySubmitted as before:
         return submitted_before(

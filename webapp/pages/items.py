@@ -36,13 +36,18 @@ from workflow.access import campaign_access
 from workflow.campaigns import reassign, tasks
 from workflow.campaigns.inspections import hazards_found_in, is_inspection
 from workflow.definitions.catalogue import stored_definition
+from workflow.definitions.reader import PhotoRules
 from workflow.errors import Conflict, InvalidInput
 from workflow.form_keys import AlreadySubmitted
 from workflow.hazards import rectifications as hazards
 from workflow.hazards.evidence import (
     attach_evidence,
+    attach_hazard_photos,
     evidence_for_download,
     evidence_of,
+    photo_rules,
+    photos_by_stage,
+    visible_item,
     visible_task,
 )
 from workflow.hazards.ledger import register_choices
@@ -108,7 +113,7 @@ def complete(task_id: int) -> BaseResponse:
         return back_with(first_error(form), form.next.data, here)
     by = web_actor()
     try:
-        files = evidence_store.accept(form.evidence.data)
+        files = evidence_store.accept(form.evidence.data, rules=_rules("task", task_id))
         with evidence_store.kept(files) as accepted, transaction() as session:
             task = tasks.complete_task(
                 session,
@@ -126,6 +131,7 @@ def complete(task_id: int) -> BaseResponse:
 
 
 @blueprint.post("/tasks/<int:task_id>/hazards")
+@accepts_uploads
 def register_found(task_id: int) -> BaseResponse:
     """A hazard the inspection found, registered by its inspector (or a coordinator) from its
     page."""
@@ -143,7 +149,8 @@ def register_found(task_id: int) -> BaseResponse:
         task_id=task_id,
     )
     try:
-        with transaction() as session:
+        files = evidence_store.accept(None, photos=form.photos.data, rules=_rules("task", task_id))
+        with evidence_store.kept(files) as accepted, transaction() as session:
             task, campaign = visible_task(session, task_id, by)
             rectification = hazards.register_hazard(
                 session,
@@ -155,6 +162,7 @@ def register_found(task_id: int) -> BaseResponse:
                 base_url=base_url(),
                 form_key=form.form_key.data,
             )
+            attach_hazard_photos(session, rectification, accepted, by=by, now=clock().now())
             deadline, name = rectification.deadline, rectification.responsible.name
     except AlreadySubmitted:
         return submitted_before(here)
@@ -213,7 +221,9 @@ def rectification_page(rectification_id: int) -> str:
             rect=rectification,
             campaign=campaign,
             access=access,
-            files=files,
+            # the photos side by side; the list below them has the other files
+            photos=photos_by_stage(session, [rectification.id]).get(rectification.id),
+            files=[f for f in files if f.stage is None],
             overdue=hazards.overdue(rectification, clock().now()),
             extension=extension_awaiting_decision(session, rectification.id),
             report_fixed=ReportFixedForm(),
@@ -235,7 +245,11 @@ def report_fixed(rectification_id: int) -> BaseResponse:
         return back_with(first_error(form), form.next.data, here)
     by = web_actor()
     try:
-        files = evidence_store.accept(form.evidence.data)
+        files = evidence_store.accept(
+            form.evidence.data,
+            photos=form.photos.data,
+            rules=_rules("rectification", rectification_id),
+        )
         with evidence_store.kept(files) as accepted, transaction() as session:
             hazards.submit_rectification(
                 session,
@@ -246,8 +260,15 @@ def report_fixed(rectification_id: int) -> BaseResponse:
                 evidence=", ".join(f.file_name for f in accepted) or None,
                 form_key=form.form_key.data,
             )
+            # a photo handed in with "fixed" shows the fix, whichever field it came in
             attach_evidence(
-                session, "rectification", rectification_id, accepted, by=by, now=clock().now()
+                session,
+                "rectification",
+                rectification_id,
+                accepted,
+                by=by,
+                now=clock().now(),
+                stage="after",
             )
     except AlreadySubmitted:
         # the files of this post were not kept: the first post's are the rectification's
@@ -358,6 +379,23 @@ def evidence(evidence_id: int) -> BaseResponse:
     with transaction(readonly=True) as session:
         row = evidence_for_download(session, evidence_id, web_actor())
     return evidence_store.send(row)
+
+
+@blueprint.get("/evidence/<int:evidence_id>/thumb")
+def evidence_thumb(evidence_id: int) -> BaseResponse:
+    """A photo's thumbnail, for those who may see the photo."""
+    with transaction(readonly=True) as session:
+        row = evidence_for_download(session, evidence_id, web_actor())
+    return evidence_store.send_thumbnail(row)
+
+
+def _rules(kind: str, item_id: int) -> tuple[PhotoRules, str]:
+    """What the item's campaign keeps of a photo, read before the photos are decoded: the move's
+    own transaction is not held open while they are (SQLite has one writer)."""
+    with transaction(readonly=True) as session:
+        return photo_rules(
+            session, visible_item(session, kind, item_id, web_actor(), clock().now())
+        )
 
 
 def _reassign_form(people: list, current_email: str) -> ReassignForm:  # type: ignore[type-arg]

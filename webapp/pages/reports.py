@@ -19,9 +19,12 @@ from werkzeug.wrappers import Response as BaseResponse
 from webapp.api.reports import report_file
 from webapp.auth.identity import web_actor
 from webapp.i18n import current_language
+from webapp.pages import evidence_store
 from webapp.pages.common import calendar, clock, page_blueprint, transaction
 from workflow.access import load_campaign
 from workflow.clock import local_date
+from workflow.hazards.evidence import photos_by_stage
+from workflow.limits import MAX_LEDGER_PHOTO_ROWS
 from workflow.views.levels import sub_campaigns
 from workflow.views.report import CampaignReport, build_report
 
@@ -47,9 +50,16 @@ def report_page(campaign_id: int) -> str:
             if load_campaign(session, campaign_id).child_definition_id is not None
             else None
         )
+        # the printed ledger's before and after: the rows shown, this campaign's own
+        photos = photos_by_stage(
+            session,
+            [row["id"] for row in report.ledger[:LEDGER_ROWS_SHOWN]],
+            campaign_id=campaign_id,
+        )
     return render_template(
         "reports/report.html",
         report=report,
+        photos=photos,
         below=below,
         charts=report_charts(report),
         ledger=report.ledger[:LEDGER_ROWS_SHOWN],
@@ -74,7 +84,17 @@ def report_xlsx_file(campaign_id: int) -> BaseResponse:
         report = build_report(
             session, campaign_id, by=web_actor(), clock=clock(), with_ledger=table != "results"
         )
-    return report_file(report, "xlsx", table)
+        shown = [row["id"] for row in report.ledger[:MAX_LEDGER_PHOTO_ROWS]]
+        photos = photos_by_stage(session, shown, campaign_id=campaign_id)
+    # a hazard's first photo of each stage: what the printed ledger shows
+    thumbnails = {
+        rectification_id: tuple(
+            evidence_store.read_thumbnail(stages[stage][0]) if stages[stage] else None
+            for stage in ("before", "after")
+        )
+        for rectification_id, stages in photos.items()
+    }
+    return report_file(report, "xlsx", table, thumbnails)  # type: ignore[arg-type]
 
 
 def report_charts(report: CampaignReport) -> dict[str, Any]:

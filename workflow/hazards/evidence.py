@@ -213,21 +213,21 @@ def evidence_of(session: Session, kind: str, item_id: int) -> list[EvidenceFile]
 
 
 def photos_by_stage(
-    session: Session, rectification_ids: list[int]
+    session: Session, rectification_ids: list[int], *, campaign_id: int | None = None
 ) -> dict[int, dict[str, list[EvidenceFile]]]:
     """The before and after photos of each rectification, oldest first: ``{id: {"before": [...],
-    "after": [...]}}`` (the caller has checked they are visible)."""
+    "after": [...]}}`` (the caller has checked they are visible; ``campaign_id``: only that
+    campaign's, where a report lists its sub-units' hazards too)."""
     found: dict[int, dict[str, list[EvidenceFile]]] = {}
     for chunk in _chunks(rectification_ids, 1000):  # SQLite binds at most 32,766 parameters
-        rows = session.scalars(
-            select(EvidenceFile)
-            .where(
-                EvidenceFile.item_kind == "rectification",
-                EvidenceFile.item_id.in_(chunk),
-                EvidenceFile.stage.in_(STAGES),
-            )
-            .order_by(EvidenceFile.id)
+        query = select(EvidenceFile).where(
+            EvidenceFile.item_kind == "rectification",
+            EvidenceFile.item_id.in_(chunk),
+            EvidenceFile.stage.in_(STAGES),
         )
+        if campaign_id is not None:
+            query = query.where(EvidenceFile.campaign_id == campaign_id)
+        rows = session.scalars(query.order_by(EvidenceFile.id))
         for row in rows:
             stages = found.setdefault(row.item_id, {stage: [] for stage in STAGES})
             stages[row.stage].append(row)  # type: ignore[index]

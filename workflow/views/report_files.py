@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.drawing.image import Image as SheetImage
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -174,6 +176,14 @@ RATE_WORDS = {
 }
 
 
+# the ledger's photos: two columns after the others (the columns before keep their places), a
+# thumbnail of PHOTO_PIXELS on its long side in a row tall enough for it (96 px = 72 points)
+PHOTO_HEADERS = ("整改前照片 before", "整改后照片 after")
+PHOTO_PIXELS = 120
+PHOTO_ROW_POINTS = 92
+PHOTO_COLUMN_WIDTH = 18  # characters: some 130 px
+
+
 @dataclass(frozen=True)
 class Table:
     # units, phases, ledger, rectifications, escalations, targets, assessment, commended, criticised
@@ -290,8 +300,13 @@ def report_csv(report: CampaignReport, table: str = "units") -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def report_xlsx(report: CampaignReport) -> bytes:
-    """The whole report as an XLSX workbook, one sheet per table, headers bold and frozen."""
+def report_xlsx(
+    report: CampaignReport,
+    thumbnails: Mapping[int, tuple[bytes | None, bytes | None]] | None = None,
+) -> bytes:
+    """The whole report as an XLSX workbook, one sheet per table, headers bold and frozen;
+    ``thumbnails`` (a hazard's first before and after photo, by its id) embedded in the ledger's
+    last two columns."""
     book = Workbook(write_only=True)
     bold = Font(bold=True)
     for table in tables(report):
@@ -299,22 +314,43 @@ def report_xlsx(report: CampaignReport) -> bytes:
             continue  # a campaign with no key sites patrolled prints no empty patrol sheet
         sheet = book.create_sheet(table.sheet)
         sheet.freeze_panes = "A2"
-        for position, header in enumerate(table.headers, start=1):
+        photos = thumbnails if table.key == "ledger" and thumbnails else None
+        headers = table.headers + (list(PHOTO_HEADERS) if photos else [])
+        for position, header in enumerate(headers, start=1):
             sheet.column_dimensions[get_column_letter(position)].width = min(
                 max(len(header) + 4, 10), 40
             )
+        if photos:
+            for position in (len(table.headers) + 1, len(table.headers) + 2):
+                sheet.column_dimensions[get_column_letter(position)].width = PHOTO_COLUMN_WIDTH
         header_cells = []
-        for header in table.headers:
+        for header in headers:
             # an assessment item's title, from a definition, heads a column: text, never a formula
             cell = _string_cell(sheet, str(header))
             cell.font = bold
             header_cells.append(cell)
         sheet.append(header_cells)
-        for row in table.rows:
+        for number, row in enumerate(table.rows, start=2):
+            if photos and row[0] in photos:
+                _embed(sheet, number, len(table.headers) + 1, photos[row[0]])
             sheet.append([_xlsx_cell(sheet, value) for value in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _embed(sheet: Any, row: int, column: int, pair: tuple[bytes | None, bytes | None]) -> None:
+    """A hazard's before and after thumbnails in its row, scaled to the row's height."""
+    if not any(pair):
+        return
+    sheet.row_dimensions[row].height = PHOTO_ROW_POINTS
+    for offset, data in enumerate(pair):
+        if data is None:
+            continue
+        image = SheetImage(io.BytesIO(data))
+        scale = PHOTO_PIXELS / max(image.width, image.height)
+        image.width, image.height = round(image.width * scale), round(image.height * scale)
+        sheet.add_image(image, f"{get_column_letter(column + offset)}{row}")
 
 
 def _estimate(row: dict[str, Any]) -> str:

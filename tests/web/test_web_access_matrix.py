@@ -514,6 +514,17 @@ MATRIX = [
         preparation=(east_reported_it_fixed_with_a_photo,),
     ),
     row(
+        "GET /evidence/{evidence_id}/thumb",
+        PAGE,
+        404,
+        PAGE,
+        PAGE,
+        PAGE,
+        404,
+        SIGN_IN,
+        preparation=(east_reported_it_fixed_with_a_photo,),
+    ),
+    row(
         "GET /campaigns",
         PAGE,
         PAGE,

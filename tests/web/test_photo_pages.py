@@ -12,11 +12,13 @@ from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import func, select
 
+from tests.support.clock import shanghai
 from tests.support.photos import huge_file, jpeg, pdf, png_bomb, truncated_jpeg
-from tests.support.web import register, text
+from tests.support.texts import INSPECTING
+from tests.support.web import Visitor, register, started_site, text
 from webapp import wiring_of
 from workflow.limits import PHOTO_LONG_SIDE, THUMBNAIL_LONG_SIDE
-from workflow.models import EvidenceFile, Rectification
+from workflow.models import EvidenceFile, Rectification, Task
 
 
 @pytest.fixture
@@ -199,3 +201,37 @@ def test_the_ledger_prints_and_the_workbook_embeds_the_before_and_after_thumbnai
     assert headers[-2:] == ["整改前照片 before", "整改后照片 after"]
     anchors = sorted((image.anchor._from.col, image.anchor._from.row) for image in sheet._images)
     assert anchors == [(len(headers) - 2, 1), (len(headers) - 1, 1)], "both in the hazard's row"
+
+
+def test_an_inspector_registers_what_they_found_with_photos_from_the_inspection_page(
+    db_url, sessions, clock, tmp_path
+):
+    inspecting = started_site(
+        db_url, sessions, clock, tmp_path, INSPECTING, opens_at=shanghai(2026, 5, 6, 9)
+    )
+    try:
+        with sessions() as session:
+            inspection = session.scalar(select(Task.id).where(Task.spec_key == "site-check"))
+        east = Visitor(inspecting.test_client())  # 李村长: 3号道口's keeper, no coordinator
+        assert east.sign_in("east@example.org").status_code == 302
+        form = east.page(f"/tasks/{inspection}")
+        assert 'name="photos" multiple accept="image/*" capture="environment"' in form
+
+        for photos, registered in (([("现场.jpg", pdf())], 0), ([("现场.jpg", jpeg())], 1)):
+            east.post(
+                f"/tasks/{inspection}/hazards",
+                {
+                    "description": "道口护栏松动",
+                    "photos": [(io.BytesIO(data), name) for name, data in photos],
+                    "next": f"/tasks/{inspection}",
+                },
+                content_type="multipart/form-data",
+            )
+            with sessions() as session:
+                assert session.scalar(select(func.count()).select_from(Rectification)) == registered
+
+        (photo,) = evidence_rows(inspecting)
+        assert (photo.stage, photo.item_kind) == ("before", "rectification")
+        assert len(stored_files(inspecting)) == 2
+    finally:
+        wiring_of(inspecting).engine.dispose()

@@ -142,28 +142,7 @@ def attach_evidence(
     if stage is not None and stage not in STAGES:
         raise InvalidInput(f"unknown photo stage {stage!r}")
     campaign_id = visible_item(session, kind, item_id, by, now)
-    rows = [
-        EvidenceFile(
-            campaign_id=campaign_id,
-            item_kind=kind,
-            item_id=item_id,
-            file_name=f.file_name,
-            stored_name=f.stored_name,
-            content_type=f.content_type,
-            size=f.size,
-            uploaded_by_id=by.person_id,
-            uploaded_at=now,
-            stage=stage if f.thumb_name else None,
-            thumb_name=f.thumb_name,
-            width=f.width,
-            height=f.height,
-            captured_at=f.captured_at,
-        )
-        for f in files
-    ]
-    session.add_all(rows)
-    session.flush()
-    return rows
+    return _record(session, campaign_id, kind, item_id, files, by=by, now=now, stage=stage)
 
 
 def attach_hazard_photos(
@@ -177,28 +156,16 @@ def attach_hazard_photos(
     """Record the photos handed in with a hazard as its ``before`` photos, in the transaction that
     registered it (the registration was the permission: an inspector may register a hazard whose
     page only its responsible person and the leading group open)."""
-    rows = [
-        EvidenceFile(
-            campaign_id=rectification.campaign_id,
-            item_kind="rectification",
-            item_id=rectification.id,
-            file_name=f.file_name,
-            stored_name=f.stored_name,
-            content_type=f.content_type,
-            size=f.size,
-            uploaded_by_id=by.person_id,
-            uploaded_at=now,
-            stage="before" if f.thumb_name else None,
-            thumb_name=f.thumb_name,
-            width=f.width,
-            height=f.height,
-            captured_at=f.captured_at,
-        )
-        for f in files
-    ]
-    session.add_all(rows)
-    session.flush()
-    return rows
+    return _record(
+        session,
+        rectification.campaign_id,
+        "rectification",
+        rectification.id,
+        files,
+        by=by,
+        now=now,
+        stage="before",
+    )
 
 
 def evidence_of(session: Session, kind: str, item_id: int) -> list[EvidenceFile]:
@@ -300,6 +267,45 @@ def clean_file_name(name: str) -> str:
         stem, dot, suffix = name.rpartition(".")
         name = (stem[:110] + dot + suffix[:9]) if dot else name[:120]
     return name or "file"
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _record(
+    session: Session,
+    campaign_id: int,
+    kind: str,
+    item_id: int,
+    files: list[AcceptedUpload],
+    *,
+    by: Actor,
+    now: datetime,
+    stage: str | None,
+) -> list[EvidenceFile]:
+    rows = [
+        EvidenceFile(
+            campaign_id=campaign_id,
+            item_kind=kind,
+            item_id=item_id,
+            file_name=f.file_name,
+            stored_name=f.stored_name,
+            content_type=f.content_type,
+            size=f.size,
+            uploaded_by_id=by.person_id,
+            uploaded_at=now,
+            # a stage is a photo's: a PDF handed in with "fixed" is a document, not an "after"
+            stage=stage if f.thumb_name else None,
+            thumb_name=f.thumb_name,
+            width=f.width,
+            height=f.height,
+            captured_at=f.captured_at,
+        )
+        for f in files
+    ]
+    session.add_all(rows)
+    session.flush()
+    return rows
 
 
 def _photo(upload: Upload, name: str, rules: PhotoRules, zone: str) -> AcceptedUpload:

@@ -97,6 +97,11 @@ def check_in(
             size=photo.size,
             uploaded_by_id=by.person_id,
             uploaded_at=now,
+            # re-encoded by the server (workflow/field/photos.py): its thumbnail is on disk too
+            thumb_name=photo.thumb_name,
+            width=photo.width,
+            height=photo.height,
+            captured_at=photo.captured_at,
         )
         for photo in photos
     )

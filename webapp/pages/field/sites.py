@@ -50,7 +50,7 @@ def check_in_here(site_id: int) -> BaseResponse:
     try:
         phone_at = phone_time_from(form.phone_time.data)
         location = location_from(form.latitude.data, form.longitude.data, form.accuracy.data)
-        files = evidence_store.accept(form.photos.data)
+        files = evidence_store.accept(None, photos=form.photos.data)  # images only
         with evidence_store.kept(files) as accepted, transaction() as session:
             done = check_in(
                 session,

@@ -27,6 +27,9 @@ from workflow.limits import PHOTO_LONG_SIDE
 from workflow.models import EvidenceFile, Rectification
 
 ARTIFACTS = ROOT / "test-artifacts"
+AXE = ROOT / "tests" / "support" / "files" / "axe" / "axe.min.js"
+AXE_PATH = "/__test__/axe.min.js"  # on the site's origin: script-src 'self' lets it run
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SHOTS = Path("/tmp/shots")
 NOW = "2026-05-12T09:00"
 PHONE = {
@@ -95,6 +98,25 @@ def choose_photos(page, selector: str, files: list[dict]) -> list[list[int]]:  #
     )
 
 
+def phone(browser, server):  # type: ignore[no-untyped-def]
+    context = browser.new_context(**PHONE)
+    context.route(
+        f"{server}{AXE_PATH}",
+        lambda route: route.fulfill(path=str(AXE), content_type="application/javascript"),
+    )
+    return context.new_page()
+
+
+def axe_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """What axe-core finds wrong with the page at WCAG 2.1 A and AA."""
+    page.add_script_tag(url=AXE_PATH)
+    return page.evaluate(
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
+        ".violations.map((v) => v.id + ': ' + v.nodes.map((n) => n.target).join(', '))",
+        TAGS,
+    )
+
+
 def no_sideways_scrolling(page) -> bool:  # type: ignore[no-untyped-def]
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -102,7 +124,7 @@ def no_sideways_scrolling(page) -> bool:  # type: ignore[no-untyped-def]
 def test_a_hazard_registered_with_photos_is_verified_with_before_and_after_side_by_side(
     server, browser, database
 ):
-    office = browser.new_context(**PHONE).new_page()
+    office = phone(browser, server)
     sign_in(office, server, "office@example.org")
     office.goto(f"{server}/campaigns/1/hazards")
     office.fill("#h-description", "道口护栏损坏，需更换")
@@ -118,12 +140,13 @@ def test_a_hazard_registered_with_photos_is_verified_with_before_and_after_side_
     assert office.locator(".photo-previews canvas").count() == 2
     office.locator("#h-photos").scroll_into_view_if_needed()
     assert no_sideways_scrolling(office)
+    assert axe_violations(office) == []
     shot(office, "photos-hazard-form-360")
     with office.expect_navigation():
         office.locator("form[method=post][action$='/hazards'] button[type=submit]").tap()
     assert office.locator(".flash-success").count() == 1, office.locator(".flash").all_inner_texts()
 
-    east = browser.new_context(**PHONE).new_page()
+    east = phone(browser, server)
     sign_in(east, server, "east@example.org")
     east.goto(f"{server}/rectifications/1")
     assert east.locator(".stage-before img").count() == 2
@@ -145,6 +168,7 @@ def test_a_hazard_registered_with_photos_is_verified_with_before_and_after_side_
     # the script's canvas writes no EXIF: it carries the camera's over, so the capture time stays
     assert before.locator(".taken").all_inner_texts() == ["拍摄于 2026年5月12日 09:30"] * 2
     assert after.locator(".taken").all_inner_texts() == ["拍摄于 2026年5月12日 09:30"]
+    assert axe_violations(office) == []
     office.locator(".before-after").scroll_into_view_if_needed()
     shot(office, "photos-before-after-360")
     office.fill("#verify-note", "现场核验合格")

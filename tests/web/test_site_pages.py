@@ -79,6 +79,9 @@ def test_the_keeper_opens_the_site_and_checks_in_with_a_photo(site, sessions, cr
         assert (evidence.item_kind, evidence.item_id) == ("visit", visit.id)
     # the photo opens for those who open the site
     assert east.get(f"/evidence/{evidence.id}").status_code == 200
+    thumbnail = east.get(f"/evidence/{evidence.id}/thumb")
+    assert thumbnail.status_code == 200 and thumbnail.mimetype == "image/jpeg"
+    assert f"/evidence/{evidence.id}/thumb" in east.page(f"/sites/{crossing}")
     assert signed_in(site, "west@example.org").get(f"/evidence/{evidence.id}").status_code == 404
 
 

@@ -30,9 +30,9 @@ from workflow.errors import InvalidInput
 from workflow.field.sites import visitable_site
 from workflow.field.visits import SAME_TIME, visited_at
 from workflow.form_keys import claim, created
-from workflow.hazards.evidence import AcceptedUpload
+from workflow.hazards.evidence import AcceptedUpload, attach_visit_photos
 from workflow.limits import NOTE_LIMIT
-from workflow.models import EvidenceFile, SiteVisit, Task
+from workflow.models import SiteVisit, Task
 
 
 @dataclass(frozen=True)
@@ -86,25 +86,7 @@ def check_in(
     session.add(visit)
     session.flush()
     created(session, claimed, visit.id)
-    session.add_all(
-        EvidenceFile(
-            campaign_id=None,
-            item_kind="visit",
-            item_id=visit.id,
-            file_name=photo.file_name,
-            stored_name=photo.stored_name,
-            content_type=photo.content_type,
-            size=photo.size,
-            uploaded_by_id=by.person_id,
-            uploaded_at=now,
-            # re-encoded by the server (workflow/field/photos.py): its thumbnail is on disk too
-            thumb_name=photo.thumb_name,
-            width=photo.width,
-            height=photo.height,
-            captured_at=photo.captured_at,
-        )
-        for photo in photos
-    )
+    attach_visit_photos(session, visit.id, list(photos), by=by, now=now)
     audit.record(
         session,
         at=now,

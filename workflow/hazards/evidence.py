@@ -168,6 +168,14 @@ def attach_hazard_photos(
     )
 
 
+def attach_visit_photos(
+    session: Session, visit_id: int, files: list[AcceptedUpload], *, by: Actor, now: datetime
+) -> list[EvidenceFile]:
+    """Record the photos of a check-in at a key site, in the transaction that recorded it (the
+    check-in was the permission; a visit is no campaign's)."""
+    return _record(session, None, "visit", visit_id, files, by=by, now=now, stage=None)
+
+
 def evidence_of(session: Session, kind: str, item_id: int) -> list[EvidenceFile]:
     """The evidence files of an item, oldest first (the caller has checked the item is visible)."""
     return list(
@@ -274,7 +282,7 @@ def clean_file_name(name: str) -> str:
 
 def _record(
     session: Session,
-    campaign_id: int,
+    campaign_id: int | None,
     kind: str,
     item_id: int,
     files: list[AcceptedUpload],

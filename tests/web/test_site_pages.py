@@ -143,3 +143,12 @@ def test_the_inbox_leads_the_keeper_to_his_sites_and_the_campaign_page_to_the_sh
     assert f"/campaigns/{site.campaign_id}/site-codes" in office.page(
         f"/campaigns/{site.campaign_id}"
     )
+
+
+def test_a_code_scanned_signed_out_opens_the_site_once_signed_in(site, crossing):
+    patrol = Visitor(site.test_client())
+    answer = patrol.get(f"/sites/{crossing}")
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+    signed = patrol.sign_in("east@example.org", next_path=f"/sites/{crossing}")
+    assert (signed.status_code, signed.headers["Location"]) == (302, f"/sites/{crossing}")
+    assert "3号道口" in text(patrol.page(f"/sites/{crossing}"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Blueprint, current_app, flash, redirect, url_for
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -96,20 +96,53 @@ def refusal(error: PingAnError) -> str:
     if isinstance(error, Conflict):
         return _("Not possible now: %(reason)s", reason=reason)
     if isinstance(error, InvalidInput):
+        refused_as_invalid()
         return _("Please correct this: %(reason)s", reason=reason)
     return reason
+
+
+def refused_as_invalid() -> None:
+    """The refusal this request is about to send back is the form's own (what was entered), not
+    the state of things: a queued send is answered 422 instead of 409 (``back_with``)."""
+    g.refused_as_invalid = True
 
 
 def back_with(
     message: str | None, next_path: str | None, default: str, category: str = "error"
 ) -> BaseResponse:
-    """Redirect to the page the form came from (never off-site), with a message to show there."""
+    """Redirect to the page the form came from (never off-site), with a message to show there.
+
+    A post the phone's outbox sends (``X-Pingan-Queue: 1``, static/field.js) is answered in JSON
+    instead, so every page form can wait on the phone with no change to its route: done is 200
+    ``{"ok": true, "message", "url"}``; refused is 409 (the state of things) or 422 (what was
+    entered) ``{"error": "refused", "message"}``, which the phone keeps and shows, never retries.
+    """
+    target = safe_next(next_path, default)
+    if queued():
+        if category == "error":
+            status = 422 if g.get("refused_as_invalid") else 409
+            answer = jsonify({"error": "refused", "message": message or ""})
+            answer.status_code = status
+            return answer
+        if message:
+            # the page the phone goes on to (when the person is still on the form) says it
+            flash(message, category)
+        return jsonify({"ok": True, "message": message or "", "url": target})
     if message:
         flash(message, category)
-    return redirect(safe_next(next_path, default))
+    return redirect(target)
 
 
 def submitted_before(where: str) -> BaseResponse:
     """The answer to a form posted again with its one-time key (a double click, a reload): nothing
-    was created this time; off to what the first post created (workflow/form_keys.py)."""
-    return back_with(_("Submitted before: nothing was recorded twice."), None, where, "info")
+    was created this time; off to what the first post created (workflow/form_keys.py). A queued send
+    retried after its answer was lost lands here: 200 ``{"ok": true, "already": true}``."""
+    message = _("Submitted before: nothing was recorded twice.")
+    if queued():
+        return jsonify({"ok": True, "already": True, "message": message, "url": where})
+    return back_with(message, None, where, "info")
+
+
+def queued() -> bool:
+    """Whether this post comes from the phone's outbox (static/field.js), which reads JSON."""
+    return request.headers.get("X-Pingan-Queue") == "1"

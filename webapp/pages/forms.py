@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -378,7 +379,9 @@ class CheckInForm(OneTimeForm):
 
 
 def first_error(form: FlaskForm) -> str | None:
-    """The first validation message of a form, to show above it."""
+    """The first validation message of a form, to show above it (a queued send of it is answered
+    422: ``common.back_with``)."""
+    g.refused_as_invalid = True
     for messages in form.errors.values():
         for message in messages:
             return str(message)

@@ -846,6 +846,13 @@ MATRIX = [
         preparation=(the_office_shared_its_view,),
     ),
     row("POST /views/{view_id}/delete", 404, 404, DONE, 404, 404, 404, SIGN_IN),
+    # what a phone needs with no signal (pages/field/offline.py): the manifest, the service worker and
+    # the outbox page name nobody and are the same for everyone; a fresh form token is a signed-in
+    # person's own
+    row("GET /manifest.webmanifest", PAGE, PAGE, PAGE, PAGE, PAGE, PAGE, PAGE),
+    row("GET /sw.js", PAGE, PAGE, PAGE, PAGE, PAGE, PAGE, PAGE),
+    row("GET /outbox", PAGE, PAGE, PAGE, PAGE, PAGE, PAGE, PAGE),
+    row("GET /field/token", PAGE, PAGE, PAGE, PAGE, PAGE, PAGE, 401),
     row("GET /login", HOME, HOME, HOME, HOME, HOME, HOME, PAGE),
     # each person posts their own e-mail and password; "anonymous" posts an e-mail nobody has
     row("POST /login", DONE, DONE, DONE, DONE, DONE, DONE, 401, succeeded=is_signed_in),

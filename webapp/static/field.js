@@ -109,7 +109,8 @@
       var item = {
         key: key,
         action: new URL(form.action, location.href).pathname,
-        label: label(form, data),
+        label: label(form),
+        summary: summary(form, data),
         kind: form.getAttribute("data-offline"),
         captured: captured.toISOString(),
         person: badge() ? badge().getAttribute("data-person") : "",
@@ -254,14 +255,15 @@
   }
 
   function entry(item) {
-    var li = element("li", "outbox-item outbox-" + item.state);
+    var li = element("li", "item outbox-item outbox-" + item.state);
     li.setAttribute("data-outbox-key", item.key);
     li.appendChild(element("strong", "outbox-label", item.label));
+    if (item.summary) { li.appendChild(element("span", "outbox-summary", item.summary)); }
     li.appendChild(element("span", "muted", text("captured").replace("{when}", when(item.captured))));
     var mine = !item.person || !badge() || !badge().getAttribute("data-person")
       || badge().getAttribute("data-person") === String(item.person);
     if (item.state === "refused") {
-      li.appendChild(element("p", "outbox-refused", text("refused") + ": " + item.message));
+      li.appendChild(element("p", "outbox-reason", text("refused").replace("{reason}", item.message)));
       var discard = element("button", "outbox-discard", text("discard"));
       discard.type = "button";
       discard.setAttribute("data-outbox-discard", item.key);
@@ -301,16 +303,17 @@
     return node;
   }
 
-  // what the list calls it: the form's label and the start of what was typed (data-offline-summary
-  // names the field), else the page's title
-  function label(form, data) {
-    var name = form.getAttribute("data-offline-label") || document.title.split(" · ")[0];
-    var summary = data.get(form.getAttribute("data-offline-summary") || "");
-    if (typeof summary === "string" && summary.trim()) {
-      var words = summary.trim();
-      name += ": " + (words.length > 40 ? words.slice(0, 40) + "…" : words);
-    }
-    return name;
+  // what the list calls it: the form's label, else the page's title
+  function label(form) {
+    return form.getAttribute("data-offline-label") || document.title.split(" · ")[0];
+  }
+
+  // the start of what was typed (data-offline-summary names the field), to tell items apart
+  function summary(form, data) {
+    var words = data.get(form.getAttribute("data-offline-summary") || "");
+    if (typeof words !== "string") { return ""; }
+    words = words.trim();
+    return words.length > 60 ? words.slice(0, 60) + "…" : words;
   }
 
   function when(iso) {

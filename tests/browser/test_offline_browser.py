@@ -1,0 +1,272 @@
+"""With no signal, in a real browser (Debian's chromium through Playwright) against `pingan serve`, on a phone:
+what is captured waits on the phone, shown as 「待上传 N 条」, survives a reload with no signal (the service worker
+kept the page), and is sent when the signal returns; a send whose answer is lost is sent again and still makes one
+row; a send the server refuses (the rectification was closed meanwhile) is kept and shown with the reason until
+the person discards it.
+
+One server for the module (each start costs seconds); each test has a browser context, and so a phone, of its own.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.support.actions import OPERATOR
+from tests.support.browser import sign_in, town_railway_campaign
+from tests.support.paths import ROOT
+from tests.support.processes import serving
+from workflow.audit import Actor
+from workflow.calendar import WorkingCalendar
+from workflow.clock import FixedClock, parse_instant
+from workflow.db import create_db_engine, session_factory
+from workflow.hazards.rectifications import (
+    HazardReport,
+    register_hazard,
+    submit_rectification,
+    verify_rectification,
+)
+from workflow.models import Rectification
+from workflow.organisation.directory import person_by_email
+
+ARTIFACTS = ROOT / "test-artifacts"
+NOW = "2026-05-12T09:00"
+REGISTER = "/campaigns/1/hazards"
+# east's, registered by the seed: the one the conflict test reports fixed
+EAST_HAZARD = "道口护栏损坏，需更换"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory, sqlite_template) -> str:
+    folder = tmp_path_factory.mktemp("offline")
+    path = folder / "pingan.sqlite"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    _seed(url)
+    return url
+
+
+@pytest.fixture(scope="module")
+def server(database, tmp_path_factory) -> Iterator[str]:
+    with serving(database, NOW, tmp_path_factory.mktemp("instance")) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def phone(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+    )
+    yield context
+    context.close()
+
+
+def test_a_hazard_captured_with_no_signal_waits_on_the_phone_and_is_sent_once(
+    server, database, phone
+):
+    page = phone.new_page()
+    sign_in(page, server, "office@example.org")
+    _worker_in_charge(page)
+    page.goto(server + REGISTER)  # opened once with signal: the worker keeps it
+
+    phone.set_offline(True)
+    _capture_hazard(page, "无信号时发现：道口栏杆倒伏")
+    _badge_says(page, "待上传 1 条")
+    assert "已存在手机上" in page.locator("p.outbox-note").inner_text()
+    _capture_hazard(page, "无信号时发现：道口警示灯不亮")
+    _badge_says(page, "待上传 2 条")
+    _shot(page, "offline-register-two-waiting")
+
+    page.reload()  # still no signal: the page the worker kept, and the phone's outbox
+    assert page.locator("form[data-offline=hazard]").is_visible()
+    _badge_says(page, "待上传 2 条")
+    assert _rows(database, "无信号时发现：道口栏杆倒伏") == 0, "nothing reached the server yet"
+
+    phone.set_offline(False)
+    page.locator("#outbox-badge").wait_for(state="hidden", timeout=20_000)
+    assert _rows(database, "无信号时发现：道口栏杆倒伏") == 1
+    assert _rows(database, "无信号时发现：道口警示灯不亮") == 1
+
+
+def test_a_send_whose_answer_is_lost_is_sent_again_and_makes_one_row(server, database, phone):
+    page = phone.new_page()
+    sign_in(page, server, "office@example.org")
+    _worker_in_charge(page)
+    page.goto(server + REGISTER)
+    posts: list[int] = []
+
+    def lose_the_first_answer(route):  # type: ignore[no-untyped-def]
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        posts.append(route.request.headers.get("x-pingan-queue") == "1")
+        if len(posts) == 1:
+            answer = route.fetch()  # the server records it ...
+            assert answer.status == 200
+            route.abort()  # ... and the phone never hears of it
+        else:
+            route.continue_()
+
+    phone.route(lambda url: url.endswith(REGISTER), lose_the_first_answer)
+    _capture_hazard(page, "信号不稳时发现：道口路面塌陷")
+    _badge_says(page, "待上传 1 条")  # the first answer never came: it waits
+    # the page tries again on its own (a timer while sends fail): answered "submitted before"
+    page.locator("#outbox-badge").wait_for(state="hidden", timeout=30_000)
+    assert posts == [True, True]
+    assert _rows(database, "信号不稳时发现：道口路面塌陷") == 1
+
+
+def test_a_report_refused_because_the_hazard_was_closed_meanwhile_is_kept_and_shown(
+    server, database, phone
+):
+    rectification = _rectification_of(database, EAST_HAZARD)
+    page = phone.new_page()
+    sign_in(page, server, "east@example.org")
+    _worker_in_charge(page)
+    page.goto(f"{server}/rectifications/{rectification}")
+
+    phone.set_offline(True)
+    page.fill("#note", "护栏已更换（无信号时上报）")
+    page.click("form[data-offline=report-fixed] button[type=submit]")
+    _badge_says(page, "待上传 1 条")
+
+    # meanwhile, at the office: reported fixed another way, verified and closed
+    _closed_meanwhile(database, rectification)
+
+    phone.set_offline(False)
+    page.locator("#outbox-badge.has-refused").wait_for(timeout=20_000)
+    _badge_says(page, "待上传 1 条")
+    page.goto(server + "/outbox")
+    item = page.locator("li.outbox-refused")
+    item.wait_for()
+    assert "护栏已更换（无信号时上报）" in item.inner_text()
+    assert "暂时无法操作" in item.inner_text(), item.inner_text()
+    _shot(page, "offline-outbox-refused")
+
+    item.locator("button[data-outbox-discard]").click()
+    page.locator("[data-outbox-empty]").wait_for()
+    assert page.locator("li.outbox-item").count() == 0
+    assert page.locator("#outbox-badge").is_hidden()
+
+
+def test_signing_out_drops_the_pages_the_phone_kept(server, phone):
+    page = phone.new_page()
+    sign_in(page, server, "office@example.org")
+    _worker_in_charge(page)
+    page.goto(server + REGISTER)
+    assert _kept_pages(page) >= 1
+    page.click("form.sign-out button[type=submit]")
+    page.wait_for_url("**/login**")
+    assert _kept_pages(page) == 0
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _worker_in_charge(page) -> None:  # type: ignore[no-untyped-def]
+    """The service worker is installed and answers this page's requests: it claims the page it was
+    registered from, and a page loaded after it is active is its own anyway (the reload, for a
+    claim that has not landed yet on a loaded machine)."""
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    if not page.evaluate("() => navigator.serviceWorker.controller !== null"):
+        page.reload()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15_000)
+
+
+def _capture_hazard(page, description: str) -> None:  # type: ignore[no-untyped-def]
+    form = page.locator("form[data-offline=hazard]")
+    form.locator("#h-description").fill(description)
+    form.locator("#h-site").select_option("crossing-3")
+    form.locator("#h-days").fill("3")
+    form.locator("button[type=submit]").click()
+
+
+def _badge_says(page, words: str) -> None:  # type: ignore[no-untyped-def]
+    badge = page.locator("#outbox-badge")
+    badge.wait_for(state="visible", timeout=10_000)
+    page.wait_for_function(
+        "(words) => document.getElementById('outbox-badge').textContent === words", arg=words
+    )
+
+
+def _kept_pages(page) -> int:  # type: ignore[no-untyped-def]
+    return page.evaluate(
+        "() => caches.open('pingan-pages').then((cache) => cache.keys()).then((keys) => keys.length)"
+    )
+
+
+def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _rows(url: str, description: str) -> int:
+    engine = create_db_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            return session.scalar(
+                select(func.count())
+                .select_from(Rectification)
+                .where(Rectification.description == description)
+            )
+    finally:
+        engine.dispose()
+
+
+def _rectification_of(url: str, description: str) -> int:
+    engine = create_db_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            return session.scalar(
+                select(Rectification.id).where(Rectification.description == description)
+            )
+    finally:
+        engine.dispose()
+
+
+def _closed_meanwhile(url: str, rectification: int) -> None:
+    engine = create_db_engine(url)
+    clock = FixedClock(parse_instant("2026-05-12T09:30"))
+    try:
+        with session_factory(engine).begin() as session:
+            east = Actor.person(person_by_email(session, "east@example.org"))
+            office = Actor.person(person_by_email(session, "office@example.org"))
+            submit_rectification(
+                session, rectification, by=east, clock=clock, note="电话上报已修复"
+            )
+            verify_rectification(session, rectification, by=office, clock=clock, note="现场核验")
+    finally:
+        engine.dispose()
+
+
+def _seed(url: str) -> None:
+    engine = create_db_engine(url)
+    started = FixedClock(parse_instant("2026-05-01T09:00"))
+    try:
+        with session_factory(engine).begin() as session:
+            campaign = town_railway_campaign(session, started, WorkingCalendar())
+            register_hazard(
+                session,
+                campaign.id,
+                HazardReport(
+                    description=EAST_HAZARD,
+                    site="crossing-3",
+                    responsible="east@example.org",
+                    deadline_working_days=5,
+                ),
+                by=OPERATOR,
+                clock=started,
+                calendar=WorkingCalendar(),
+                base_url="http://127.0.0.1",
+            )
+    finally:
+        engine.dispose()

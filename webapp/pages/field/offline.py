@@ -30,7 +30,6 @@ BACKGROUND_COLOUR = "#f5f6f8"
 @blueprint.get("/manifest.webmanifest")
 def manifest() -> Response:
     """What a phone needs to put the app on its home screen and open it like an app."""
-    icon = lambda name: url_for("static", filename=f"icons/{name}")  # noqa: E731
     body = {
         "name": _("Safety campaigns"),
         "short_name": _("Safety campaigns"),
@@ -41,10 +40,10 @@ def manifest() -> Response:
         "theme_color": THEME_COLOUR,
         "background_color": BACKGROUND_COLOUR,
         "icons": [
-            {"src": icon("icon-192.png"), "sizes": "192x192", "type": "image/png"},
-            {"src": icon("icon-512.png"), "sizes": "512x512", "type": "image/png"},
+            {"src": _icon("icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": _icon("icon-512.png"), "sizes": "512x512", "type": "image/png"},
             {
-                "src": icon("maskable-512.png"),
+                "src": _icon("maskable-512.png"),
                 "sizes": "512x512",
                 "type": "image/png",
                 "purpose": "maskable",
@@ -83,3 +82,12 @@ def token() -> Response:
     if not current_user.is_authenticated:
         return error_response(401, "unauthorized", _("Sign in again to send what waits."))
     return jsonify({"csrf_token": generate_csrf(), "person": current_user.person.id})
+
+
+# --- helpers
+
+
+def _icon(name: str) -> str:
+    # made once with Pillow (平安 in white on the header's red); the maskable one keeps its words
+    # inside the middle 80 %, which a launcher's mask never cuts
+    return url_for("static", filename=f"icons/{name}")

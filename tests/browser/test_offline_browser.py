@@ -1,5 +1,5 @@
 """With no signal, in a real browser (Debian's chromium through Playwright) against `pingan serve`, on a phone:
-what is captured waits on the phone, shown as 「待上传 N 条」, survives a reload with no signal (the service worker
+what is captured (a check-in at a key site, a hazard) waits on the phone, shown as 「待上传 N 条」, survives a reload with no signal (the service worker
 kept the page), and is sent when the signal returns; a send whose answer is lost is sent again and still makes one
 row; a send the server refuses (the rectification was closed meanwhile) is kept and shown with the reason until
 the person discards it.
@@ -10,6 +10,7 @@ One server for the module (each start costs seconds); each test has a browser co
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -29,7 +30,7 @@ from workflow.hazards.rectifications import (
     submit_rectification,
     verify_rectification,
 )
-from workflow.models import Rectification
+from workflow.models import Rectification, Site, SiteVisit
 from workflow.organisation.directory import person_by_email
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -70,19 +71,24 @@ def phone(browser):  # type: ignore[no-untyped-def]
     context.close()
 
 
-def test_a_hazard_captured_with_no_signal_waits_on_the_phone_and_is_sent_once(
+def test_a_check_in_and_a_hazard_captured_with_no_signal_wait_on_the_phone_and_are_sent_once(
     server, database, phone
 ):
+    site = _site_id(database, "crossing-3")
     page = phone.new_page()
     sign_in(page, server, "office@example.org")
     _worker_in_charge(page)
-    page.goto(server + REGISTER)  # opened once with signal: the worker keeps it
+    # opened once with signal: the worker keeps them
+    page.goto(f"{server}/sites/{site}")
+    page.goto(server + REGISTER)
 
     phone.set_offline(True)
-    _capture_hazard(page, "无信号时发现：道口栏杆倒伏")
+    page.goto(f"{server}/sites/{site}")  # the copy kept on the phone
+    _check_in(page, "无信号时巡查：道口设施完好")
     _badge_says(page, "待上传 1 条")
     assert "已存在手机上" in page.locator("p.outbox-note").inner_text()
-    _capture_hazard(page, "无信号时发现：道口警示灯不亮")
+    page.goto(server + REGISTER)
+    _capture_hazard(page, "无信号时发现：道口栏杆倒伏")
     _badge_says(page, "待上传 2 条")
     _shot(page, "offline-register-two-waiting")
 
@@ -90,38 +96,48 @@ def test_a_hazard_captured_with_no_signal_waits_on_the_phone_and_is_sent_once(
     assert page.locator("form[data-offline=hazard]").is_visible()
     _badge_says(page, "待上传 2 条")
     assert _rows(database, "无信号时发现：道口栏杆倒伏") == 0, "nothing reached the server yet"
+    assert _visits(database, "无信号时巡查：道口设施完好") == 0
 
     phone.set_offline(False)
     page.locator("#outbox-badge").wait_for(state="hidden", timeout=20_000)
+    assert _visits(database, "无信号时巡查：道口设施完好") == 1
     assert _rows(database, "无信号时发现：道口栏杆倒伏") == 1
-    assert _rows(database, "无信号时发现：道口警示灯不亮") == 1
 
 
-def test_a_send_whose_answer_is_lost_is_sent_again_and_makes_one_row(server, database, phone):
+def test_sends_whose_answers_are_lost_are_sent_again_and_make_one_row_each(server, database, phone):
+    site = _site_id(database, "crossing-3")
     page = phone.new_page()
     sign_in(page, server, "office@example.org")
     _worker_in_charge(page)
-    page.goto(server + REGISTER)
-    posts: list[int] = []
+    posts: dict[str, int] = {}
 
     def lose_the_first_answer(route):  # type: ignore[no-untyped-def]
         if route.request.method != "POST":
             route.continue_()
             return
-        posts.append(route.request.headers.get("x-pingan-queue") == "1")
-        if len(posts) == 1:
+        path = route.request.url.removeprefix(server)
+        posts[path] = posts.get(path, 0) + 1
+        assert route.request.headers.get("x-pingan-queue") == "1"
+        if posts[path] == 1:
             answer = route.fetch()  # the server records it ...
             assert answer.status == 200
             route.abort()  # ... and the phone never hears of it
         else:
             route.continue_()
 
-    phone.route(lambda url: url.endswith(REGISTER), lose_the_first_answer)
-    _capture_hazard(page, "信号不稳时发现：道口路面塌陷")
+    check_in = f"/sites/{site}/check-in"
+    phone.route(lambda url: url.endswith((REGISTER, check_in)), lose_the_first_answer)
+    page.goto(f"{server}/sites/{site}")
+    _check_in(page, "信号不稳时巡查：道口设施完好")
     _badge_says(page, "待上传 1 条")  # the first answer never came: it waits
-    # the page tries again on its own (a timer while sends fail): answered "submitted before"
-    page.locator("#outbox-badge").wait_for(state="hidden", timeout=30_000)
-    assert posts == [True, True]
+    page.goto(server + REGISTER)  # a page loaded sends what waits: "submitted before"
+    _until(page, lambda: posts.get(check_in) == 2)
+    _capture_hazard(page, "信号不稳时发现：道口路面塌陷")
+    # tried again on a timer while sends fail, and answered "submitted before"
+    _until(page, lambda: posts.get(REGISTER) == 2)
+    page.locator("#outbox-badge").wait_for(state="hidden", timeout=10_000)
+    assert posts == {check_in: 2, REGISTER: 2}
+    assert _visits(database, "信号不稳时巡查：道口设施完好") == 1
     assert _rows(database, "信号不稳时发现：道口路面塌陷") == 1
 
 
@@ -182,6 +198,20 @@ def _worker_in_charge(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15_000)
 
 
+def _until(page, condition, seconds: float = 40) -> None:  # type: ignore[no-untyped-def]
+    """Wait (letting the routes' handlers run) until ``condition()`` holds."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        page.wait_for_timeout(200)
+
+
+def _check_in(page, note: str) -> None:  # type: ignore[no-untyped-def]
+    form = page.locator("form[data-offline=check-in]")
+    form.locator("#check-in-note").fill(note)
+    form.locator("button[type=submit]").click()
+
+
 def _capture_hazard(page, description: str) -> None:  # type: ignore[no-untyped-def]
     form = page.locator("form[data-offline=hazard]")
     form.locator("#h-description").fill(description)
@@ -218,6 +248,26 @@ def _rows(url: str, description: str) -> int:
                 .select_from(Rectification)
                 .where(Rectification.description == description)
             )
+    finally:
+        engine.dispose()
+
+
+def _visits(url: str, note: str) -> int:
+    engine = create_db_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            return session.scalar(
+                select(func.count()).select_from(SiteVisit).where(SiteVisit.note == note)
+            )
+    finally:
+        engine.dispose()
+
+
+def _site_id(url: str, code: str) -> int:
+    engine = create_db_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            return session.scalar(select(Site.id).where(Site.code == code))
     finally:
         engine.dispose()
 

@@ -1,4 +1,5 @@
-"""The pages a field worker uses, on a phone 360 px wide (Debian's chromium through Playwright, against `pingan
+"""The pages a field worker uses (sign-in, inbox, an inspection, a rectification, the hazard register, a key
+site's page, the outbox), on a phone 360 px wide (Debian's chromium through Playwright, against `pingan
 serve`): nothing scrolls sideways, every button, link of a list and field is a tap target at least 44 px high, and
 the text is large enough to read Chinese without zooming (16 px for what one reads, 14 px for the smallest note).
 
@@ -25,7 +26,7 @@ from workflow.clock import FixedClock, parse_instant
 from workflow.db import create_db_engine, session_factory
 from workflow.definitions.reader import parse_definition
 from workflow.hazards.rectifications import HazardReport, register_hazard
-from workflow.models import Task
+from workflow.models import Site, Task
 
 ARTIFACTS = ROOT / "test-artifacts"
 NOW = "2026-05-12T09:00"
@@ -89,6 +90,7 @@ PAGES = [
     ("inspection-task", "east@example.org", "/tasks/{inspection}"),
     ("rectification", "east@example.org", "/rectifications/{rectification}"),
     ("hazard-register", "office@example.org", "/campaigns/{campaign}/hazards"),
+    ("site", "east@example.org", "/sites/{site}"),
     ("outbox", "east@example.org", "/outbox"),
 ]
 
@@ -169,6 +171,7 @@ def _seed(url: str) -> dict[str, int]:
                 "campaign": campaign.id,
                 "rectification": rectification.id,
                 "inspection": inspection,
+                "site": session.scalar(select(Site.id).where(Site.code == "crossing-3")),
             }
     finally:
         engine.dispose()

@@ -16,6 +16,8 @@
   var PAGES = "pingan-pages";
   // seconds between tries while sends fail; the "online" event and every page load try at once
   var BACKOFF = [5, 15, 30, 60, 120, 300];
+  // the hidden fields the page rendered, which the form's next capture needs as they are
+  var KEEP_HIDDEN = ["csrf_token", "next", "form_key"];
   var backoffStep = 0;
   var retryTimer = null;
   var chain = Promise.resolve();
@@ -81,6 +83,11 @@
         }
         note(text("saved"), "info");
         form.reset();
+        // a reset leaves hidden fields as they are: what a script filled in for this capture (the
+        // phone's time, the place) must not travel with the next one
+        form.querySelectorAll("input[type=hidden]").forEach(function (field) {
+          if (KEEP_HIDDEN.indexOf(field.name) < 0) { field.value = ""; }
+        });
         var key = form.querySelector("input[name=form_key]");
         if (key) { key.value = newKey(); }
         form.removeAttribute("data-capturing");

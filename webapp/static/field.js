@@ -21,6 +21,8 @@
   var backoffStep = 0;
   var retryTimer = null;
   var chain = Promise.resolve();
+  // the last try found nobody signed in: what waits goes once someone signs in again
+  var signedOut = false;
 
   if (!window.indexedDB || !window.fetch || !window.Promise) { return; }
 
@@ -68,35 +70,41 @@
     if (form.getAttribute("data-capturing")) { return; }  // a double tap
     form.setAttribute("data-capturing", "1");
     capture(form, submitter).then(function (item) {
-      return show().then(function () { return flush(); }).then(function (outcomes) {
-        var outcome = outcomes[item.key] || { waiting: true };
-        if (outcome.sent) {
-          location.assign(outcome.sent.url || location.href);
-          return;
-        }
-        if (outcome.refused) {
-          // the form still holds what was typed: shown there to correct, not kept twice
-          return removeItem(item.key).then(show).then(function () {
-            note(outcome.refused, "error");
-            form.removeAttribute("data-capturing");
-          });
-        }
-        note(text("saved"), "info");
-        form.reset();
-        // a reset leaves hidden fields as they are: what a script filled in for this capture (the
-        // phone's time, the place) must not travel with the next one
-        form.querySelectorAll("input[type=hidden]").forEach(function (field) {
-          if (KEEP_HIDDEN.indexOf(field.name) < 0) { field.value = ""; }
-        });
-        var key = form.querySelector("input[name=form_key]");
-        if (key) { key.value = newKey(); }
-        form.removeAttribute("data-capturing");
-      });
-    }).catch(function () {
-      // IndexedDB refused (private mode, a full disk): the form goes as a plain form does
+      return show().then(flush).then(function (outcomes) {
+        settle(form, item, outcomes[item.key] || { waiting: true });
+      }).catch(function () { form.removeAttribute("data-capturing"); });
+    }, function () {
+      // IndexedDB refused (private mode, a full disk) and nothing was kept: the form goes as a
+      // plain form does
       form.removeAttribute("data-capturing");
       HTMLFormElement.prototype.submit.call(form);
     });
+  }
+
+  // What the person sees of what they just captured: the page the answer names, the refusal above
+  // the form, or word that it waits on the phone and a fresh form for the next one.
+  function settle(form, item, outcome) {
+    if (outcome.sent) {
+      location.assign(outcome.sent.url || location.href);
+      return;
+    }
+    if (outcome.refused) {
+      // the form still holds what was typed: shown there to correct, not kept twice
+      return removeItem(item.key).then(show).then(function () {
+        note(outcome.refused, "error");
+        form.removeAttribute("data-capturing");
+      });
+    }
+    note(signedOut ? text("saved") + " " + text("signIn") : text("saved"), "info");
+    form.reset();
+    // a reset leaves hidden fields as they are: what a script filled in for this capture (the
+    // phone's time, the place) must not travel with the next one
+    form.querySelectorAll("input[type=hidden]").forEach(function (field) {
+      if (KEEP_HIDDEN.indexOf(field.name) < 0) { field.value = ""; }
+    });
+    var key = form.querySelector("input[name=form_key]");
+    if (key) { key.value = newKey(); }
+    form.removeAttribute("data-capturing");
   }
 
   // The form's fields and files, photos scaled first (photos.js, when the page has it), kept under
@@ -163,7 +171,8 @@
       if (navigator.onLine === false) { return later(outcomes); }
       return token().then(function (answer) {
         if (!answer) { return later(outcomes); }
-        if (answer.signedOut) {
+        signedOut = !!answer.signedOut;
+        if (signedOut) {
           note(text("signIn"), "error", true);
           return outcomes;
         }

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from tests.support.web import register
 from webapp import wiring_of
-from workflow.models import Rectification
+from workflow.models import Rectification, Site, SiteVisit
 
 QUEUED = {"X-Pingan-Queue": "1"}
 
@@ -99,6 +99,27 @@ def test_a_queued_hazard_is_recorded_once_however_often_it_is_sent(site, visitor
     assert again.status_code == 200
     assert again.get_json()["ok"] is True and again.get_json()["already"] is True
     assert _rectifications(site) == before + 1
+
+
+def test_a_queued_check_in_with_its_phone_time_is_recorded_once(site, visitor):
+    east = visitor("east@example.org")
+    with wiring_of(site).transaction(readonly=True) as session:
+        crossing = session.scalar(select(Site.id).where(Site.code == "crossing-3"))
+    path = f"/sites/{crossing}/check-in"
+    token = east.get("/field/token").get_json()["csrf_token"]
+    form = {
+        "note": "无信号时巡查：设施完好",
+        "phone_time": "2026-05-12T00:40:00.000Z",
+        "form_key": "0b9f6c1e-5d2a-4e7b-8c3d-9a1f2e3b4c5d",
+    }
+    for _ in range(2):  # the second: its answer was lost on the way
+        answer = east.client.post(path, data=form, headers={"X-CSRFToken": token, **QUEUED})
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        assert answer.get_json()["ok"] is True
+    assert answer.get_json()["already"] is True
+    with wiring_of(site).transaction(readonly=True) as session:
+        visits = session.scalars(select(SiteVisit).where(SiteVisit.note == form["note"])).all()
+    assert len(visits) == 1
 
 
 def test_a_queued_send_the_state_of_things_refuses_is_409_and_a_wrong_form_422(site, visitor):

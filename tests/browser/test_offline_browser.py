@@ -92,6 +92,11 @@ def test_a_check_in_and_a_hazard_captured_with_no_signal_wait_on_the_phone_and_a
     _badge_says(page, "待上传 2 条")
     _shot(page, "offline-register-two-waiting")
 
+    # a form that cannot wait (the language switch) stays on the page and says why
+    page.click("form.language button[value=en]")
+    assert "此表单须有信号时提交" in page.locator("p.outbox-note").inner_text()
+    assert page.url.endswith(REGISTER)
+
     page.reload()  # still no signal: the page the worker kept, and the phone's outbox
     assert page.locator("form[data-offline=hazard]").is_visible()
     _badge_says(page, "待上传 2 条")

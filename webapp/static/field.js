@@ -40,6 +40,11 @@
     } else if (form.matches("form[data-offline]")) {
       event.preventDefault();
       captureAndSend(form, event.submitter);
+    } else if (navigator.onLine === false && form.method === "post") {
+      // a form that cannot wait on the phone: kept on the page, not lost to the browser's
+      // "no connection" page
+      event.preventDefault();
+      note(text("needsSignal"), "error");
     }
   });
 

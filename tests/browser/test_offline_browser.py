@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from tests.support.actions import OPERATOR
 from tests.support.browser import sign_in, town_railway_campaign
 from tests.support.paths import ROOT
+from tests.support.photos import jpeg
 from tests.support.processes import serving
 from workflow.audit import Actor
 from workflow.calendar import WorkingCalendar
@@ -30,7 +31,7 @@ from workflow.hazards.rectifications import (
     submit_rectification,
     verify_rectification,
 )
-from workflow.models import Rectification, Site, SiteVisit
+from workflow.models import EvidenceFile, Rectification, Site, SiteVisit
 from workflow.organisation.directory import person_by_email
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -84,6 +85,11 @@ def test_a_check_in_and_a_hazard_captured_with_no_signal_wait_on_the_phone_and_a
 
     phone.set_offline(True)
     page.goto(f"{server}/sites/{site}")  # the copy kept on the phone
+    # a photo from the camera, scaled on the phone as it is chosen (photos.js), kept with the rest
+    page.set_input_files(
+        "#check-in-photos", files=[{"name": "道口.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}]
+    )
+    page.locator("#check-in-photos[data-photos-scaled='1']").wait_for(state="attached")
     _check_in(page, "无信号时巡查：道口设施完好")
     _badge_says(page, "待上传 1 条")
     assert "已存在手机上" in page.locator("p.outbox-note").inner_text()
@@ -107,6 +113,7 @@ def test_a_check_in_and_a_hazard_captured_with_no_signal_wait_on_the_phone_and_a
     page.locator("#outbox-badge").wait_for(state="hidden", timeout=20_000)
     assert _visits(database, "无信号时巡查：道口设施完好") == 1
     assert _rows(database, "无信号时发现：道口栏杆倒伏") == 1
+    assert _visit_photos(database, "无信号时巡查：道口设施完好") == 1
 
 
 def test_sends_whose_answers_are_lost_are_sent_again_and_make_one_row_each(server, database, phone):
@@ -263,6 +270,20 @@ def _visits(url: str, note: str) -> int:
         with session_factory(engine)() as session:
             return session.scalar(
                 select(func.count()).select_from(SiteVisit).where(SiteVisit.note == note)
+            )
+    finally:
+        engine.dispose()
+
+
+def _visit_photos(url: str, note: str) -> int:
+    engine = create_db_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            visit = session.scalar(select(SiteVisit.id).where(SiteVisit.note == note))
+            return session.scalar(
+                select(func.count())
+                .select_from(EvidenceFile)
+                .where(EvidenceFile.item_kind == "visit", EvidenceFile.item_id == visit)
             )
     finally:
         engine.dispose()

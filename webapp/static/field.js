@@ -107,6 +107,10 @@
     form.querySelectorAll("input[type=hidden]").forEach(function (field) {
       if (KEEP_HIDDEN.indexOf(field.name) < 0) { field.value = ""; }
     });
+    form.querySelectorAll("input[data-photos-scaled]").forEach(function (input) {
+      input.dataset.photosScaled = "";
+    });
+    form.querySelectorAll(".photo-previews").forEach(function (box) { box.textContent = ""; });
     var key = form.querySelector("input[name=form_key]");
     if (key) { key.value = newKey(); }
     form.removeAttribute("data-capturing");
@@ -124,7 +128,13 @@
       if (!key || seen) { key = newKey(); }
       data.set("form_key", key);
       data.delete("csrf_token");  // a fresh one is asked for when it is sent
-      return Promise.all(Array.from(data.entries()).map(field));
+      // photos.js scales a photo as it is chosen: those are not scaled (and re-encoded) twice
+      var scaled = Array.from(form.querySelectorAll("input[type=file][data-photos-scaled]"))
+        .filter(function (input) { return input.dataset.photosScaled; })
+        .map(function (input) { return input.name; });
+      return Promise.all(Array.from(data.entries()).map(function (entry) {
+        return field(entry, scaled.indexOf(entry[0]) >= 0);
+      }));
     }).then(function (fields) {
       var item = {
         key: key,
@@ -144,11 +154,12 @@
     });
   }
 
-  function field(entry) {
+  function field(entry, scaledAlready) {
     var name = entry[0], value = entry[1];
     if (typeof value === "string") { return { name: name, value: value }; }
     if (!value.size && !value.name) { return null; }  // a file input left empty
-    var scale = window.pinganPhotos && window.pinganPhotos.scale && /^image\//.test(value.type)
+    var scale = !scaledAlready && window.pinganPhotos && window.pinganPhotos.scale
+      && /^image\//.test(value.type)
       ? Promise.resolve(window.pinganPhotos.scale(value)).catch(function () { return value; })
       : Promise.resolve(value);
     return scale.then(function (blob) {

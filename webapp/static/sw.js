@@ -10,14 +10,16 @@ var SHELL = "pingan-shell-" + VERSION;
 // the person's pages: dropped when someone signs out (phones are shared)
 var PAGES = "pingan-pages";
 var FALLBACK = "/outbox";
-// Only files that are there: a 404 is answered with an error page, which for someone not signed in
-// yet rewrites the session cookie, and arriving just after the sign-in's answer it signed the
-// person out again (seen in a test run). photos.js and any other script is kept the first time a
-// page loads it (asset, below).
+// The field pages' own files (the other pages' scripts are kept the first time a page loads them:
+// asset, below). Only files that are there: a 404 is answered with an error page, which for
+// someone not signed in yet rewrites the session cookie, and arriving just after the sign-in's
+// answer it signed the person out again (seen in a test run).
 var SHELL_FILES = [
   "/static/app.css",
   "/static/app.js",
   "/static/field.js",
+  "/static/photos.js",
+  "/static/checkin.js",
   "/static/icons/icon-192.png",
   "/static/icons/icon-512.png",
   "/static/icons/apple-touch-icon.png",

@@ -195,19 +195,22 @@
         var mine = waiting.filter(function (item) {
           return !item.person || String(item.person) === String(answer.person);
         });
+        // one at a time; no signal stops the round (the rest would fail too), an item the server
+        // could not take just now does not hold up the ones behind it
         return mine.reduce(function (previous, item) {
           return previous.then(function (goOn) {
             if (!goOn) { return false; }
             return send(item, answer.csrf_token).then(function (outcome) {
               outcomes[item.key] = outcome;
-              return !outcome.waiting;
+              return !outcome.unreachable;
             });
           });
-        }, Promise.resolve(true)).then(function (allTried) {
-          if (!allTried) { return later(outcomes); }
-          backoffStep = 0;
+        }, Promise.resolve(true)).then(function () {
           var sent = Object.keys(outcomes).filter(function (key) { return outcomes[key].sent; });
           if (sent.length) { note(text("sent").replace("{n}", sent.length), "success", true); }
+          var left = Object.keys(outcomes).some(function (key) { return outcomes[key].waiting; });
+          if (left) { return later(outcomes); }
+          backoffStep = 0;
           return outcomes;
         });
       });
@@ -232,8 +235,9 @@
           return removeItem(item.key).then(function () { return { sent: answer }; });
         }
         if (response.status >= 500 || response.status === 408 || response.status === 429
-            || (response.ok && !answer)) {
-          // the server is away, or answered a page (the session ended between the token and now)
+            || (response.status === 400 && !answer) || (response.ok && !answer)) {
+          // the server is away, or answered a page: the session ended or changed between the
+          // token and now (the sign-in page, a form token refused); tried again with a new one
           return { waiting: true };
         }
         item.state = "refused";
@@ -243,7 +247,8 @@
           .then(function () { return { refused: item.message }; });
       });
     }, function () {
-      return { waiting: true };  // no signal, or the answer was lost: the same key goes again
+      // no signal, or the answer was lost: the same key goes again
+      return { waiting: true, unreachable: true };
     });
   }
 

@@ -7,7 +7,8 @@ source is the list: each ``raise`` of a refusal whose message is a literal or an
 catalogue entry whose placeholders stand for the f-string's parts (``%(p1)s is deactivated: …``).
 
 The same holds for the problems of a file the engine reads (a definition, an organisation file):
-each ``lines.problem(path, f"…")`` is an entry too.
+each ``lines.problem(path, f"…")`` is an entry too, and so is a state machine's refusal a use case
+words itself (``fire(…, refused=f"…")``).
 
 - ``extract_engine_messages`` is a Babel extractor (``babel.cfg``), so ``pybabel extract`` puts
   these entries into ``messages.pot`` beside the pages' own, to be translated like them;
@@ -122,6 +123,9 @@ def _message_of(node: ast.AST) -> ast.expr | None:
         name = call.func.id if isinstance(call.func, ast.Name) else None
         return call.args[0] if name in REFUSALS and call.args else None
     if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Name) and node.func.id == "fire":
+            # a state machine's refusal worded by its use case (machines.fire)
+            return next((k.value for k in node.keywords if k.arg == "refused"), None)
         if isinstance(node.func, ast.Attribute) and node.func.attr == "problem":
             return node.args[1] if len(node.args) >= 2 else None
         if isinstance(node.func, ast.Name) and node.func.id == "Problem":

@@ -138,7 +138,10 @@ def fire(
     try:
         machine.events[event].trigger(row)
     except (MachineError, KeyError):
-        raise TransitionRefused(refused or f"cannot {event} {what}: it is {before}") from None
+        if refused is not None:
+            raise TransitionRefused(refused) from None
+        # its own raise, so that the message catalogue has it (webapp/engine_messages.py)
+        raise TransitionRefused(f"cannot {event} {what}: it is {before}") from None
     return before, row.state
 
 

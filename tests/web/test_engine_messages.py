@@ -36,6 +36,10 @@ def test_a_message_is_matched_to_its_template_and_its_parts_kept():
         assert engine_message("task 12 is done: only open tasks are reassigned") == (
             "任务 12 处于 done：只有未完成的任务可以改派"
         )
+        # a state machine's own refusal: a 'fixed' that waited on a phone while the item was closed
+        assert engine_message("cannot submit rectification 7: it is closed") == (
+            "不能对 rectification 7 执行 submit：其当前状态为 closed（可能已有人先处理了它）"
+        )
         assert (
             engine_message("something the engine never says") == "something the engine never says"
         )

@@ -565,7 +565,7 @@ def test_the_responsible_person_sees_an_overdue_letter_in_the_inbox_and_marks_it
     assert 'id="process"' not in page
     assert 'id="petitions"' not in east.page("/"), "nothing left to process"
     again = east.post(f"/petitions/{letter}/process", {"outcome": "再次办结"})
-    assert again.status_code == 409 and "already processed" in form_error(
+    assert again.status_code == 409 and "已是 processed 状态" in form_error(
         again.get_data(as_text=True)
     )
 

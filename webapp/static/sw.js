@@ -5,7 +5,7 @@
 // failure to keep what it sends.
 "use strict";
 
-var VERSION = "1";
+var VERSION = "2";
 var SHELL = "pingan-shell-" + VERSION;
 // the person's pages: dropped when someone signs out (phones are shared)
 var PAGES = "pingan-pages";
@@ -73,7 +73,9 @@ function routePostsToTheNetwork(event) {
 function keepTheShell() {
   return caches.open(SHELL).then(function (cache) {
     return Promise.all(SHELL_FILES.map(function (url) {
-      return fetch(url, { credentials: "same-origin", cache: "no-cache" }).then(function (response) {
+      // without cookies either way: an answer of the worker's that landed after the sign-in's could
+      // otherwise write back the cookie of the session it was asked in, signing the person out
+      return fetch(url, { credentials: "omit", cache: "no-cache" }).then(function (response) {
         if (response.ok && !response.redirected) { return cache.put(url, response); }
         return null;
       }).catch(function () { return null; });
@@ -112,7 +114,7 @@ function page(request, url) {
 function asset(request, event) {
   return caches.open(SHELL).then(function (cache) {
     return cache.match(request, { ignoreVary: true }).then(function (kept) {
-      var fresh = fetch(request).then(function (response) {
+      var fresh = fetch(request.url, { credentials: "omit" }).then(function (response) {
         if (response.ok && response.type === "basic") { cache.put(request, response.clone()); }
         return response;
       });

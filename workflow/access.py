@@ -52,7 +52,7 @@ of another unit, so the answer does not tell which addresses exist.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 
@@ -400,19 +400,29 @@ def may_visit_site(session: Session, site: Site, actor: Actor, absent: Iterable[
     given_work = select(Task.id).where(Task.site_id == site.id, Task.assignee_id.in_(people))
     if session.scalar(given_work.limit(1)) is not None:
         return True
-    covering = select(Campaign.id, Campaign.unit_id).where(
-        Campaign.state != CLOSED,
-        or_(
-            Campaign.unit_id == site.unit_id,
-            Campaign.id.in_(
-                select(CampaignUnit.campaign_id).where(CampaignUnit.unit_id == site.unit_id)
+    return any(True for _ in led_campaigns_covering(session, site.unit_id, actor))
+
+
+def led_campaigns_covering(session: Session, unit_id: int, actor: Actor) -> Iterator[Campaign]:
+    """The campaigns not closed that cover a unit (its own, or one it takes part in) whose leading
+    group the actor is in (or one above it), in the order they were started; one at a time, so a
+    caller that needs one stops at the first."""
+    covering = (
+        select(Campaign)
+        .where(
+            Campaign.state != CLOSED,
+            or_(
+                Campaign.unit_id == unit_id,
+                Campaign.id.in_(
+                    select(CampaignUnit.campaign_id).where(CampaignUnit.unit_id == unit_id)
+                ),
             ),
-        ),
+        )
+        .order_by(Campaign.id)
     )
-    return any(
-        in_leading_group(session, campaign_id, unit_id, actor)
-        for campaign_id, unit_id in session.execute(covering)
-    )
+    for campaign in session.scalars(covering):
+        if in_leading_group(session, campaign.id, campaign.unit_id, actor):
+            yield campaign
 
 
 def in_leading_group(

@@ -22,16 +22,20 @@ lock (10 s), and a slow query runs to its end.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, String, Table, create_engine, event, exc, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.functions import FunctionElement
+
+from workflow.limits import CAMPAIGNS_PER_STATEMENT
+
+T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # a web request waits no longer than this for any one statement; the scheduler's compose service
@@ -68,6 +72,13 @@ def dialect_insert(session: Session, table: Table | type[Any]) -> Any:
     SQLite's."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     return insert(table)
+
+
+def in_batches(ids: Sequence[T], size: int = CAMPAIGNS_PER_STATEMENT) -> Iterator[list[T]]:
+    """``ids`` in lists of at most ``size``, each for one statement's ``IN``: SQLite binds at most
+    32,766 parameters, and a county's cascade names thousands of campaigns."""
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
 
 
 def indexed(column: list[Any]) -> tuple[list[Any], list[int]]:

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, jsonify
 from webapp.api.description import Operation, describe_schemas, described
 from webapp.api.routes import _body, _by, _clock, _text, _transaction, authenticate, not_cached
 from workflow.errors import InvalidInput
-from workflow.field.checkins import check_in, location_from, phone_time_from
+from workflow.field.checkins import Location, check_in, phone_time_from
 from workflow.field.sites import site_page
 from workflow.limits import FORM_KEY_LIMIT, NOTE_LIMIT
 
@@ -94,13 +94,19 @@ def key_site(site_id: int) -> Response:
 )
 def check_in_at(site_id: int) -> tuple[Response, int]:
     body = _body("note", "phone_time", "latitude", "longitude", "accuracy_m", "key")
-    coordinates = [body.get(name) for name in ("latitude", "longitude", "accuracy_m")]
+    latitude, longitude, accuracy = (
+        body.get(name) for name in ("latitude", "longitude", "accuracy_m")
+    )
     if any(
         v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)))
-        for v in coordinates
+        for v in (latitude, longitude, accuracy)
     ):
         raise InvalidInput("latitude, longitude and accuracy_m must be numbers")
-    location = location_from(*(None if v is None else str(v) for v in coordinates))
+    location = (
+        Location(latitude, longitude, accuracy)
+        if latitude is not None and longitude is not None
+        else None
+    )
     with _transaction() as session:
         done = check_in(
             session,

@@ -24,13 +24,13 @@ from flask import Response, current_app, send_file
 from werkzeug.datastructures import FileStorage
 
 from webapp.security import EVIDENCE_POLICY
+from workflow.clock import DEFAULT_TIMEZONE
 from workflow.definitions.reader import PhotoRules
 from workflow.errors import Conflict
-from workflow.hazards.evidence import AcceptedUpload, Upload, accept_uploads
+from workflow.hazards.evidence import PHOTO_TYPES, AcceptedUpload, Upload, accept_uploads
 from workflow.limits import MAX_FILE_BYTES
 from workflow.models import EvidenceFile
 
-INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 # the write failed for want of room, not because of the file: try again when an operator has made
 # some
 NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
@@ -74,7 +74,7 @@ def accept(
         data = stream.read() if size <= MAX_FILE_BYTES else None
         stream.seek(0)
         uploads.append(Upload(storage.filename or "", head, size, data, photo_only))
-    photo_rules, zone = rules or (PhotoRules(), "Asia/Shanghai")
+    photo_rules, zone = rules or (PhotoRules(), DEFAULT_TIMEZONE)
     accepted = accept_uploads(uploads, rules=photo_rules, zone=zone)
     return list(zip(accepted, [storage for storage, _ in present]))
 
@@ -104,7 +104,7 @@ def kept(files: list[tuple[AcceptedUpload, FileStorage]]) -> Iterator[list[Accep
 def send(evidence: EvidenceFile) -> Response:
     """The file of an evidence row (the caller has checked the viewer may see it)."""
     path = _folder() / Path(evidence.stored_name).name
-    inline = evidence.content_type in INLINE_TYPES
+    inline = evidence.content_type in PHOTO_TYPES
     response = send_file(
         path,
         mimetype=evidence.content_type,

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -32,6 +31,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, NumberRange, Optional
 
+from webapp.pages.common import refused_as_invalid
 from workflow.form_keys import new_key
 from workflow.limits import (
     EMAIL_LIMIT,
@@ -381,7 +381,7 @@ class CheckInForm(OneTimeForm):
 def first_error(form: FlaskForm) -> str | None:
     """The first validation message of a form, to show above it (a queued send of it is answered
     422: ``common.back_with``)."""
-    g.refused_as_invalid = True
+    refused_as_invalid()
     for messages in form.errors.values():
         for message in messages:
             return str(message)

@@ -58,7 +58,8 @@ def home() -> str:
         units, site_choices = engine_inbox.place_choices(session, by.person_id)  # type: ignore[arg-type]
         petitions = open_petitions(session, by.person_id, clock=clock())  # type: ignore[arg-type]
         letters = letters_to_act_on(session, by.person_id)  # type: ignore[arg-type]
-        sites = my_sites(session, by.person_id)  # type: ignore[arg-type]
+        # the keeper's way to his sites, above the whole inbox only (not a narrowed list of it)
+        sites = [] if work_filter.narrowed else my_sites(session, by.person_id)  # type: ignore[arg-type]
         # a leader's inbox includes what climbed to them from every level below
         entries = g.menu_entries = menu_entries(session, by)
         escalated = (

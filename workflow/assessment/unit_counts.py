@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 
 from workflow.campaigns.cascade import branches, descendants
 from workflow.clock import end_of_day, local_date
+from workflow.db import in_batches
 from workflow.definitions.reader import Definition
-from workflow.limits import CAMPAIGNS_PER_STATEMENT
 from workflow.models import (
     Campaign,
     CampaignUnit,
@@ -261,9 +261,7 @@ def _count_into(
     ``as_of`` into what ``of`` names; ``rectifications``: the rows of one campaign, read
     already."""
     by_id = {campaign.id: campaign for campaign in campaigns}
-    ids = list(by_id)
-    for start in range(0, len(ids), CAMPAIGNS_PER_STATEMENT):
-        chosen = ids[start : start + CAMPAIGNS_PER_STATEMENT]
+    for chosen in in_batches(list(by_id)):
         for campaign_id, unit_id, site_id, phase, *row in _task_rows(session, chosen, as_of):
             tasks, done, due, on_time, overdue = row
             if phases is not None:

@@ -31,11 +31,12 @@ from workflow.campaigns.letters import (
 from workflow.campaigns.recurring import start_duties
 from workflow.campaigns.task_rows import DeferredWrites, stored_scope, task_rows
 from workflow.clock import Clock, local_date
+from workflow.db import in_batches
 from workflow.definitions.catalogue import register_definition, stored_definition
 from workflow.definitions.plan import Window, planned_windows, spec_due, text_shift
 from workflow.definitions.reader import Definition, definition_folders
 from workflow.errors import Blocker, Conflict, InvalidInput, StartRefused, TransitionRefused
-from workflow.limits import CAMPAIGN_TITLE_LIMIT, CAMPAIGNS_PER_STATEMENT
+from workflow.limits import CAMPAIGN_TITLE_LIMIT
 from workflow.machines import CLOSED, TASK_SETTLED_STATES, campaign_machine, fire
 from workflow.models import (
     Campaign,
@@ -370,8 +371,7 @@ def open_items(session: Session, campaign_ids: list[int]) -> dict[int, int]:
     """:func:`count_phase_blockers` of many campaigns, each in its own phase, in three statements
     per thousand of them (the campaigns below a county's)."""
     found: dict[int, int] = dict.fromkeys(campaign_ids, 0)
-    for start in range(0, len(campaign_ids), CAMPAIGNS_PER_STATEMENT):
-        chosen = campaign_ids[start : start + CAMPAIGNS_PER_STATEMENT]
+    for chosen in in_batches(campaign_ids):
         for model, guard in (
             (Task, _required_tasks_open(Campaign.state)),
             (Letter, required_letters_open(Campaign.state)),

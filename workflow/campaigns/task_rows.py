@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from workflow.calendar import WorkingCalendar
 from workflow.campaigns.fanout import Scope, load_scope, targets
+from workflow.db import in_batches
 from workflow.definitions.reader import Definition, RecurringSpec, TaskSpec
 from workflow.durations import Counted
 from workflow.escalation.levels import first_step_at, steps_for
 from workflow.escalation.queue import schedule_selected
-from workflow.limits import CAMPAIGNS_PER_STATEMENT
 from workflow.models import Campaign, CampaignUnit, RoleBinding, Task, Unit, UTCDateTime
 from workflow.organisation.roles import Resolution
 
@@ -138,8 +138,7 @@ class DeferredWrites:
             session.execute(insert(model), rows)
         self.rows.clear()
         for (phase_key, due_on, first_at, now), campaign_ids in sorted(self.groups.items()):
-            for start in range(0, len(campaign_ids), CAMPAIGNS_PER_STATEMENT):
-                chosen = campaign_ids[start : start + CAMPAIGNS_PER_STATEMENT]
+            for chosen in in_batches(campaign_ids):
                 created = select(
                     literal(first_at, UTCDateTime()), literal("task"), Task.id, literal(0)
                 ).where(

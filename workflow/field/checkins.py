@@ -43,6 +43,12 @@ class Location:
     longitude: float
     accuracy_m: float | None = None
 
+    def __post_init__(self) -> None:
+        if not (-90 <= self.latitude <= 90 and -180 <= self.longitude <= 180):
+            raise InvalidInput("the location is not on the earth (latitude, longitude)")
+        if self.accuracy_m is not None and not 0 <= self.accuracy_m <= 100_000:
+            raise InvalidInput("the location's accuracy must be between 0 and 100000 metres")
+
 
 @dataclass(frozen=True)
 class CheckIn:
@@ -64,15 +70,14 @@ def check_in(
 ) -> CheckIn:
     """Record a visit to the site and check off the open patrols and inspections it fulfils."""
     now = clock.now()
-    site = visitable_site(session, site_id, by, now)
+    visitable = visitable_site(session, site_id, by, now)
+    site = visitable.site
     note = (note or "").strip() or None
     if note is not None and len(note) > NOTE_LIMIT:
         raise InvalidInput(f"the note is too long (at most {NOTE_LIMIT} characters)")
-    if location is not None:
-        _check_location(location)
-    claimed = claim(session, form_key, by=by, now=now, entity="site_visit")
     if phone_at is not None and phone_at.tzinfo is None:
         raise InvalidInput("the phone's time needs a time zone")
+    claimed = claim(session, form_key, by=by, now=now, entity="site_visit")
     visit = SiteVisit(
         site_id=site.id,
         person_id=by.person_id,
@@ -100,7 +105,7 @@ def check_in(
         note=f"{site.name}: {note}" if note else site.name,
     )
     fulfilled = []
-    for task in _open_occurrences(session, site.id, visited_at(visit), site.people):
+    for task in _open_occurrences(session, site.id, visited_at(visit), visitable.people):
         done = complete_task(
             session, task.id, by=by, clock=clock, note=note or site.name, no_problems=True
         )
@@ -111,16 +116,14 @@ def check_in(
 
 
 def phone_time_from(text: str | None) -> datetime | None:
-    """The phone's time as its script sends it (ISO 8601 with a zone), or None when not sent."""
+    """The phone's time as its script sends it (ISO 8601 with a zone: :func:`check_in` refuses one
+    without), or None when not sent."""
     if not text or not text.strip():
         return None
     try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        return datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(f"the phone's time is not a date and time: {text[:40]}") from None
-    if value.tzinfo is None:
-        raise InvalidInput("the phone's time needs a time zone")
-    return value
 
 
 def location_from(
@@ -155,10 +158,3 @@ def _open_occurrences(
             .order_by(Task.due_at, Task.id)
         )
     )
-
-
-def _check_location(location: Location) -> None:
-    if not (-90 <= location.latitude <= 90 and -180 <= location.longitude <= 180):
-        raise InvalidInput("the location is not on the earth (latitude, longitude)")
-    if location.accuracy_m is not None and not 0 <= location.accuracy_m <= 100_000:
-        raise InvalidInput("the location's accuracy must be between 0 and 100000 metres")

@@ -8,21 +8,27 @@ Who may open a site is ``access.may_visit_site``; to anyone else it does not exi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from workflow.access import Need, campaign_for, in_leading_group, may_visit_site
+from workflow.access import (
+    Need,
+    campaign_for,
+    campaign_unit_ids,
+    led_campaigns_covering,
+    may_visit_site,
+)
 from workflow.audit import Actor
 from workflow.campaigns.inspections import is_inspection
 from workflow.clock import DEFAULT_TIMEZONE, local_date
 from workflow.definitions.catalogue import stored_definition
 from workflow.errors import NotFound
 from workflow.field.visits import OccurrenceVisits, occurrence_visits
+from workflow.machines import DRAFT
 from workflow.models import (
     Campaign,
-    CampaignUnit,
     EvidenceFile,
     Person,
     Rectification,
@@ -41,10 +47,12 @@ class VisitableSite:
     """A site the actor may open, with the people whose patrols the actor's check-in fulfils: the
     actor, and those the actor stands in for today."""
 
-    id: int
-    name: str
-    row: Site
+    site: Site
     people: frozenset[int]
+
+    @property
+    def id(self) -> int:
+        return self.site.id
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,7 @@ class SiteHazard:
     description: str
     severity: str
     state: str
-    deadline: object  # date
+    deadline: date
     overdue: bool
     responsible: str
 
@@ -96,13 +104,13 @@ def visitable_site(session: Session, site_id: int, by: Actor, now: datetime) -> 
     if site is None or not may_visit_site(session, site, by, absent):
         raise NotFound(f"no site {site_id}")
     people = frozenset(p for p in (by.person_id, *absent) if p is not None)
-    return VisitableSite(site.id, site.name, site, people)
+    return VisitableSite(site, people)
 
 
 def site_page(session: Session, site_id: int, *, by: Actor, now: datetime) -> SitePage:
     """What a patrol, the keeper or the leading group sees at the site."""
     visitable = visitable_site(session, site_id, by, now)
-    site = visitable.row
+    site = visitable.site
     unit = session.get(Unit, site.unit_id)
     responsible = session.get(Person, site.responsible_id) if site.responsible_id else None
     occurrences = occurrence_visits(session, now=now, site_id=site.id)
@@ -164,13 +172,12 @@ def code_sheet_sites(session: Session, campaign_id: int, *, by: Actor) -> list[t
     """The key sites of a campaign (its unit's and its sub-units'), each with its unit's name, in
     the organisation's order: the sheet of QR codes its coordinators print."""
     campaign = campaign_for(session, campaign_id, by, Need.COORDINATOR)
-    units = select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign.id)
     return [
         (site, unit_name)
         for site, unit_name in session.execute(
             select(Site, Unit.name)
             .join(Unit, Unit.id == Site.unit_id)
-            .where(or_(Site.unit_id == campaign.unit_id, Site.unit_id.in_(units)))
+            .where(Site.unit_id.in_(campaign_unit_ids(session, campaign)))
             .order_by(Unit.id, Site.id)
         )
     ]
@@ -215,22 +222,10 @@ def _register_here(session: Session, site: Site, by: Actor) -> list[RegisterHere
         for task, campaign in own
         if is_inspection(stored_definition(campaign.definition), task)
     ]
-    covering = session.scalars(
-        select(Campaign)
-        .options(joinedload(Campaign.unit))
-        .where(
-            Campaign.state.not_in(("draft", "closed")),
-            or_(
-                Campaign.unit_id == site.unit_id,
-                Campaign.id.in_(
-                    select(CampaignUnit.campaign_id).where(CampaignUnit.unit_id == site.unit_id)
-                ),
-            ),
-        )
-        .order_by(Campaign.id)
-    )
     seen = {place.campaign_id for place in places}
-    for campaign in covering:
-        if campaign.id not in seen and in_leading_group(session, campaign.id, campaign.unit_id, by):
-            places.append(RegisterHere(campaign.id, campaign.title, None))
+    places += [
+        RegisterHere(campaign.id, campaign.title, None)
+        for campaign in led_campaigns_covering(session, site.unit_id, by)
+        if campaign.id not in seen and campaign.state != DRAFT
+    ]
     return places

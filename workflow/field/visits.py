@@ -75,7 +75,7 @@ def occurrence_visits(
     if site_id is not None:
         statement = statement.where(Task.site_id == site_id)
     rows = session.execute(statement).all()
-    times = _visit_times(session, {task.site_id for task, *_ in rows}, rows)
+    times = _visit_times(session, [task for task, *_ in rows])
     result = []
     for task, site, unit, assignee in rows:
         count = sum(
@@ -108,13 +108,12 @@ def occurrence_visits(
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _visit_times(
-    session: Session, site_ids: set[int], rows: list
-) -> dict[int, list[tuple[int, datetime]]]:
-    """Each site's visits (id, when it happened) over the occurrences' span."""
-    if not site_ids:
+def _visit_times(session: Session, tasks: list[Task]) -> dict[int, list[tuple[int, datetime]]]:
+    """The visits (id, when it happened) of the occurrences' sites over their span, by site."""
+    if not tasks:
         return {}
-    earliest = min(task.created_at for task, *_ in rows) - PLAUSIBLY_WAITED
+    earliest = min(task.created_at for task in tasks) - PLAUSIBLY_WAITED
+    site_ids = {task.site_id for task in tasks}
     times: dict[int, list[tuple[int, datetime]]] = {}
     for visit in session.scalars(
         select(SiteVisit).where(SiteVisit.site_id.in_(site_ids), SiteVisit.at >= earliest)

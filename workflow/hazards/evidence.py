@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from workflow.access import in_leading_group, may_visit_site
 from workflow.audit import Actor
-from workflow.clock import local_date
+from workflow.clock import DEFAULT_TIMEZONE, local_date
+from workflow.db import in_batches
 from workflow.definitions.catalogue import stored_definition
 from workflow.definitions.reader import PhotoRules
 from workflow.errors import InvalidInput, NotFound
@@ -80,7 +81,7 @@ def accept_uploads(
     uploads: list[Upload],
     *,
     rules: PhotoRules = PhotoRules(),
-    zone: str = "Asia/Shanghai",
+    zone: str = DEFAULT_TIMEZONE,
 ) -> list[AcceptedUpload]:
     """Check every file before any is kept: how many, size, and a type recognised from its
     content; photos are decoded and re-encoded (``rules``: the campaign's, read with
@@ -123,7 +124,7 @@ def photo_rules(session: Session, campaign_id: int) -> tuple[PhotoRules, str]:
     follows says so)."""
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
-        return PhotoRules(), "Asia/Shanghai"
+        return PhotoRules(), DEFAULT_TIMEZONE
     return stored_definition(campaign.definition).photos, campaign.timezone
 
 
@@ -194,7 +195,7 @@ def photos_by_stage(
     "after": [...]}}`` (the caller has checked they are visible; ``campaign_id``: only that
     campaign's, where a report lists its sub-units' hazards too)."""
     found: dict[int, dict[str, list[EvidenceFile]]] = {}
-    for chunk in _chunks(rectification_ids, 1000):  # SQLite binds at most 32,766 parameters
+    for chunk in in_batches(rectification_ids):
         query = select(EvidenceFile).where(
             EvidenceFile.item_kind == "rectification",
             EvidenceFile.item_id.in_(chunk),
@@ -332,10 +333,6 @@ def _photo(upload: Upload, name: str, rules: PhotoRules, zone: str) -> AcceptedU
         height=photo.height,
         captured_at=photo.captured_at,
     )
-
-
-def _chunks(ids: list[int], size: int) -> list[list[int]]:
-    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 def _recognised_type(head: bytes) -> str | None:

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.db import in_batches
 from workflow.definitions.reader import Definition
 from workflow.errors import StartProblem
-from workflow.limits import CAMPAIGNS_PER_STATEMENT
 from workflow.models import Campaign, Person, PersonRole, RoleBinding, Unit
 
 
@@ -46,8 +46,7 @@ def resolve_roles_many(
     """:func:`resolve_roles` for campaigns of each of ``units`` at once (a cascade starts one in
     each sub-unit): two statements for all of them."""
     found: dict[int, Resolution] = {}
-    for start in range(0, len(units), CAMPAIGNS_PER_STATEMENT):
-        chosen = units[start : start + CAMPAIGNS_PER_STATEMENT]
+    for chosen in in_batches(units):
         children: dict[int, list[Unit]] = {unit.id: [] for unit in chosen}
         for child in session.scalars(
             select(Unit).where(Unit.parent_id.in_(list(children))).order_by(Unit.name, Unit.code)

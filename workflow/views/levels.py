@@ -21,8 +21,8 @@ from workflow.calendar import WorkingCalendar
 from workflow.campaigns.cascade import BlockedChild, branches
 from workflow.campaigns.lifecycle import levels_below
 from workflow.clock import Clock
+from workflow.db import in_batches
 from workflow.definitions.catalogue import stored_definition
-from workflow.limits import CAMPAIGNS_PER_STATEMENT
 from workflow.models import Rectification, Task
 from workflow.views.standing import due_counts, soon_ends
 
@@ -99,9 +99,7 @@ def sub_campaigns(
         figures[branch[below_id].id].counts.add(own)
         figures[branch[below_id].id].campaigns += 1
     soon_until = soon_ends(now, campaign.timezone, calendar)
-    ids = list(branch)
-    for start in range(0, len(ids), CAMPAIGNS_PER_STATEMENT):
-        chosen = ids[start : start + CAMPAIGNS_PER_STATEMENT]
+    for chosen in in_batches(list(branch)):
         for model, deadline in ((Task, Task.due_at), (Rectification, Rectification.deadline_at)):
             for below, overdue, due_soon in session.execute(
                 select(

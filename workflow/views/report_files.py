@@ -151,6 +151,8 @@ VISIT_WORDS = {
     "missed": "未打卡 no visit",
     "waiting": "待打卡 waiting",
 }
+# the patrol table's coded columns, in words
+VISIT_VALUES = {"standing": VISIT_WORDS, "task_state": TASK_WORDS}
 LETTER_WORDS = {
     "drafted": "待下达 drafted",
     "issued": "已下达待签订 issued",
@@ -272,14 +274,7 @@ def tables(report: CampaignReport) -> list[Table]:
             "巡查打卡 patrols",
             [VISIT_HEADERS[c] for c in VISIT_COLUMNS],
             [
-                [
-                    VISIT_WORDS[row[c]]
-                    if c == "standing"
-                    else TASK_WORDS.get(row[c], row[c])
-                    if c == "task_state"
-                    else row[c]
-                    for c in VISIT_COLUMNS
-                ]
+                [VISIT_VALUES[c][row[c]] if c in VISIT_VALUES else row[c] for c in VISIT_COLUMNS]
                 for row in report.site_visits
             ],
         ),

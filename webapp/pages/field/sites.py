@@ -36,7 +36,7 @@ blueprint = page_blueprint("sites")
 def site(site_id: int) -> str:
     with transaction(readonly=True) as session:
         page = site_page(session, site_id, by=web_actor(), now=clock().now())
-        return render_template("sites/site.html", page=page, form=CheckInForm(), now=clock().now())
+        return render_template("sites/site.html", page=page, form=CheckInForm())
 
 
 @blueprint.post("/sites/<int:site_id>/check-in")
